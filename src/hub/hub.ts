@@ -1,0 +1,248 @@
+/**
+ * The Hub service: the one entry point above the stores. It validates and seals
+ * input, computes and verifies provenance, pages lists with opaque cursors and
+ * validates rollup arguments, then calls the {@link HubStore} port. Callers pass
+ * a tenant that came from a verified identity.
+ */
+import { CursorCodec } from './cursor';
+import { type FieldIssue, HubError, validationError } from './errors';
+import { type ListFilterInput, normalizeFilter } from './filters';
+import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
+import { type Verification, verifyRecord } from './provenance';
+import type { ArchetypeProgressionRow, CostPerSkillRow, HubStore, Keyset, ManagerDashboard } from './store';
+import type { TenantId } from './tenant';
+import { type Bucket, formatTimestamp, parseTimestamp } from './time';
+import { type SealOptions, sealBatch } from './validate';
+
+export interface HubOptions extends SealOptions {
+  /** Key for cursor MACs; replicas must share it. Defaults to a fixed value (cursors then bind but are forgeable). */
+  readonly cursorSecret?: string;
+}
+
+/** Per-record outcome of {@link Hub.record}, in input order. */
+export type RecordResult =
+  | { readonly index: number; readonly record_id: string; readonly status: 'created' | 'duplicate' }
+  | {
+      readonly index: number;
+      readonly record_id: string;
+      readonly status: 'error';
+      readonly error: HubError;
+    };
+
+export interface Page {
+  readonly records: HubRecord[];
+  readonly hasNextPage: boolean;
+  /** Cursor after the last record of this page; null on an empty page. */
+  readonly endCursor: string | null;
+}
+
+export interface PageArgs {
+  /** Page size, 1..500 (default 50). */
+  readonly first?: number | null;
+  /** Cursor from a previous page of the same list. */
+  readonly after?: string | null;
+}
+
+export interface CostPerSkillArgs {
+  readonly from: unknown;
+  readonly to: unknown;
+  readonly bucket: Bucket;
+  readonly skillIds?: readonly string[] | null;
+}
+
+const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export class Hub {
+  private readonly cursors: CursorCodec;
+
+  constructor(
+    readonly store: HubStore,
+    private readonly options: HubOptions = {},
+  ) {
+    this.cursors = new CursorCodec(options.cursorSecret ?? 'hub-cursor-v1');
+  }
+
+  /**
+   * Validates, seals and writes a batch of one type. A batch with any invalid
+   * record is rejected whole (VALIDATION listing every problem) and nothing is
+   * written. Otherwise each record is created, reported as a duplicate
+   * (identical hash), or fails alone with CONFLICT.
+   */
+  async record(tenant: TenantId, type: RecordType, inputs: readonly unknown[]): Promise<RecordResult[]> {
+    if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
+    const sealed = sealBatch(tenant, type, inputs, this.options);
+    return this.write(tenant, sealed);
+  }
+
+  /**
+   * Writes records that are already sealed (migration, bulk ingest), after
+   * re-verifying every hash. Unverifiable records are rejected whole.
+   */
+  async writeSealed(tenant: TenantId, records: readonly HubRecord[]): Promise<RecordResult[]> {
+    const issues: FieldIssue[] = [];
+    records.forEach((r, index) => {
+      if (r.tenant_id !== tenant)
+        issues.push({ index, path: 'tenant_id', message: 'does not match the target tenant' });
+      else if (!verifyRecord(r).verified)
+        issues.push({ index, path: 'provenance_hash', message: 'does not verify' });
+    });
+    if (issues.length > 0) throw validationError(issues, 'sealed batch');
+    return this.write(tenant, records);
+  }
+
+  private async write(tenant: TenantId, records: readonly HubRecord[]): Promise<RecordResult[]> {
+    const results: RecordResult[] = [];
+    const max = Math.max(1, this.store.capabilities.maxBatchSize);
+    for (let start = 0; start < records.length; start += max) {
+      const chunk = records.slice(start, start + max);
+      const outcomes = await this.store.putBatch(tenant, chunk);
+      outcomes.forEach((o, i) => {
+        const index = start + i;
+        const record_id = (chunk[i] as HubRecord).record_id;
+        if (o.status === 'conflict') {
+          results.push({
+            index,
+            record_id,
+            status: 'error',
+            error: new HubError(
+              'CONFLICT',
+              `record [${index}] ${record_id} already exists with different content (existing hash ${o.existingHash})`,
+              { issues: [{ index, path: 'record_id', message: 'already exists with different content' }] },
+            ),
+          });
+        } else results.push({ index, record_id, status: o.status });
+      });
+    }
+    return results;
+  }
+
+  /** Reads records by id, one entry per id in order, null where absent (or another tenant's). */
+  async get(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+    if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
+    // A malformed id cannot exist: answer null without a store call.
+    const wanted = ids.map((id) =>
+      typeof id === 'string' && /^[0-9a-fA-F-]{36}$/.test(id) ? id.toLowerCase() : null,
+    );
+    const valid = wanted.filter((id): id is string => id !== null);
+    const found = valid.length > 0 ? await this.store.getByIds(tenant, type, valid) : [];
+    let j = 0;
+    return wanted.map((id) => (id === null ? null : (found[j++] ?? null)));
+  }
+
+  /** One page of a list, newest first. */
+  async list(
+    tenant: TenantId,
+    type: RecordType,
+    filterInput: ListFilterInput = {},
+    page: PageArgs = {},
+  ): Promise<Page> {
+    if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
+    const filter = normalizeFilter(type, filterInput);
+    const first = page.first ?? LIMITS.defaultPageSize;
+    if (!Number.isInteger(first) || first < 1 || first > LIMITS.maxPageSize) {
+      throw validationError(
+        [{ path: 'first', message: `must be an integer from 1 to ${LIMITS.maxPageSize}` }],
+        'page',
+      );
+    }
+    const after: Keyset | undefined =
+      page.after == null ? undefined : this.cursors.decode(tenant, type, filter, page.after);
+    const rows = await this.store.list(tenant, { type, filter, limit: first + 1, after });
+    const hasNextPage = rows.length > first;
+    const records = hasNextPage ? rows.slice(0, first) : rows;
+    const last = records[records.length - 1];
+    return {
+      records,
+      hasNextPage,
+      endCursor: last ? this.cursors.encode(tenant, type, filter, last) : null,
+    };
+  }
+
+  async costPerSkill(tenant: TenantId, args: CostPerSkillArgs): Promise<CostPerSkillRow[]> {
+    const issues: FieldIssue[] = [];
+    const { from, to } = range(args.from, args.to, issues);
+    if (!['DAY', 'WEEK', 'MONTH'].includes(args.bucket))
+      issues.push({ path: 'bucket', message: 'must be DAY, WEEK or MONTH' });
+    const skillIds = args.skillIds ?? undefined;
+    if (
+      skillIds !== undefined &&
+      (skillIds.length === 0 || skillIds.length > 100 || !skillIds.every((s) => ID_RE.test(s)))
+    ) {
+      issues.push({ path: 'skillIds', message: 'must be 1 to 100 skill ids' });
+    }
+    if (issues.length > 0) throw validationError(issues, 'costPerSkill arguments');
+    return this.store.costPerSkill(tenant, {
+      from,
+      to,
+      bucket: args.bucket,
+      ...(skillIds ? { skillIds: [...new Set(skillIds)].sort() } : {}),
+    });
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    args: { from: unknown; to: unknown; archetype?: string | null },
+  ): Promise<ArchetypeProgressionRow[]> {
+    const issues: FieldIssue[] = [];
+    const { from, to } = range(args.from, args.to, issues);
+    if (args.archetype != null && !ID_RE.test(args.archetype))
+      issues.push({ path: 'archetype', message: 'is not a valid id' });
+    if (issues.length > 0) throw validationError(issues, 'archetypeProgression arguments');
+    return this.store.archetypeProgression(tenant, {
+      from,
+      to,
+      ...(args.archetype != null ? { archetype: args.archetype } : {}),
+    });
+  }
+
+  async managerDashboard(
+    tenant: TenantId,
+    args: { managerId: string; from: unknown; to: unknown },
+  ): Promise<ManagerDashboard> {
+    const issues: FieldIssue[] = [];
+    const { from, to } = range(args.from, args.to, issues);
+    if (typeof args.managerId !== 'string' || !ID_RE.test(args.managerId)) {
+      issues.push({ path: 'managerId', message: 'must be an employee id (1-128 of A-Z a-z 0-9 . _ : @ -)' });
+    }
+    if (issues.length > 0) throw validationError(issues, 'managerDashboard arguments');
+    return this.store.managerDashboard(tenant, { managerId: args.managerId, from, to });
+  }
+
+  /**
+   * Every record of a tenant, type by type, oldest first, in pages of `pageSize`
+   * (for migration and verification).
+   */
+  async *scan(
+    tenant: TenantId,
+    options: { types?: readonly RecordType[]; pageSize?: number } = {},
+  ): AsyncGenerator<HubRecord[]> {
+    const pageSize = options.pageSize ?? 1000;
+    for (const type of options.types ?? RECORD_TYPES) {
+      let after: Keyset | undefined;
+      for (;;) {
+        const page = await this.store.scan(tenant, { type, limit: pageSize, after });
+        if (page.length === 0) break;
+        yield page;
+        const last = page[page.length - 1] as HubRecord;
+        after = { created_at: last.created_at, record_id: last.record_id };
+        if (page.length < pageSize) break;
+      }
+    }
+  }
+
+  /** Recomputes a record's provenance (and artifact body hash). */
+  verify(record: HubRecord): Verification {
+    return verifyRecord(record);
+  }
+}
+
+function range(fromIn: unknown, toIn: unknown, issues: FieldIssue[]): { from: string; to: string } {
+  const f = parseTimestamp(fromIn);
+  const t = parseTimestamp(toIn);
+  if (!f.ok) issues.push({ path: 'from', message: f.message });
+  if (!t.ok) issues.push({ path: 'to', message: t.message });
+  const from = f.ok ? formatTimestamp(f.ms) : '';
+  const to = t.ok ? formatTimestamp(t.ms) : '';
+  if (f.ok && t.ok && from > to) issues.push({ path: 'from', message: 'must not be after to' });
+  return { from, to };
+}

@@ -1,0 +1,63 @@
+/**
+ * Provenance `hub-sha256-jcs-v1`: lowercase hex SHA-256 of the UTF-8 bytes of
+ * the RFC 8785 canonical JSON of a record's content. The content is every field
+ * in its storage name (envelope included) except `provenance_hash` itself and
+ * the artifact body (covered by `content_sha256`); absent or null top-level
+ * fields are left out, so a new optional field never changes old hashes.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './jcs';
+import type { HubRecord } from './model';
+
+export const PROVENANCE_ALGORITHM = 'hub-sha256-jcs-v1';
+
+/** Fields that are stored but not hashed. */
+const EXCLUDED = new Set(['provenance_hash', 'body']);
+
+/** The object whose canonical JSON is hashed (exported for test vectors and other languages' checks). */
+export function provenanceContent(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (value === undefined || value === null || EXCLUDED.has(key)) continue;
+    content[key] = value;
+  }
+  return content;
+}
+
+/** Canonical JSON text of a record's provenance content. */
+export function provenanceCanonicalJson(record: Readonly<Record<string, unknown>>): string {
+  return canonicalJson(provenanceContent(record));
+}
+
+/** Computes the provenance hash of a record (its `provenance_hash` field, if any, is ignored). */
+export function computeProvenanceHash(record: Readonly<Record<string, unknown>>): string {
+  return sha256Hex(provenanceCanonicalJson(record));
+}
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes or of raw bytes. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The outcome of re-checking a record read from a store. */
+export interface Verification {
+  /** True when the stored hash equals the recomputed one and, for artifacts, the body matches. */
+  readonly verified: boolean;
+  readonly expectedHash: string;
+  /** For artifacts: whether the body hashes to `content_sha256` and has `size_bytes` bytes. */
+  readonly bodyVerified?: boolean;
+}
+
+/**
+ * Recomputes a record's hash (and an artifact's body hash) and compares it with
+ * the stored values. Never throws for a well-formed record.
+ */
+export function verifyRecord(record: HubRecord): Verification {
+  const expectedHash = computeProvenanceHash(record as unknown as Record<string, unknown>);
+  const hashOk = expectedHash === record.provenance_hash;
+  if (record.record_type !== 'artifacts') return { verified: hashOk, expectedHash };
+  const bodyVerified =
+    record.body.byteLength === record.size_bytes && sha256Hex(record.body) === record.content_sha256;
+  return { verified: hashOk && bodyVerified, expectedHash, bodyVerified };
+}

@@ -1,0 +1,209 @@
+/**
+ * The HubStore port: the one interface every backend implements (memory,
+ * PostgreSQL, Snowflake, SharePoint) and the router wraps. Nothing above this
+ * port knows which backend it talks to; it reads {@link StoreCapabilities}.
+ *
+ * Contract shared by every method:
+ * - `tenant` is already validated; a store answers only from that tenant's
+ *   data and never reveals whether an id exists in another tenant.
+ * - Records passed in are sealed by the Hub (validated, defaulted, hashed).
+ *   Records returned round-trip every field exactly, so their hash verifies.
+ * - Errors are thrown only as `HubError` with a code from the closed set; the
+ *   driver's error is kept as `cause`.
+ */
+import type {
+  DecisionOutcome,
+  GovernanceAction,
+  HubRecord,
+  Level,
+  OutputStatus,
+  RecordType,
+  Severity,
+} from './model';
+import type { TenantId } from './tenant';
+import type { Bucket } from './time';
+
+/** What a store can do; the router and the conformance suite read these, never the store's name. */
+export interface StoreCapabilities {
+  /** Rollups are computed by the backend itself (SQL) rather than by scanning records. */
+  readonly nativeRollups: boolean;
+  /** `putBatch` has a bulk path (COPY, array binds) worth feeding large batches. */
+  readonly bulkIngest: boolean;
+  /** Largest batch `putBatch` accepts in one call; callers split bigger ones. */
+  readonly maxBatchSize: number;
+  /** `oltp`: point reads in milliseconds; `analytic`: reads work but are slow (seconds). */
+  readonly readLatency: 'oltp' | 'analytic';
+  /** Data survives a restart of the process. */
+  readonly durable: boolean;
+}
+
+/** Outcome of writing one record. */
+export type PutOutcome =
+  | { readonly status: 'created' }
+  /** The record_id already existed with the identical provenance hash: nothing written. */
+  | { readonly status: 'duplicate' }
+  /** The record_id already existed with a different hash: nothing written for this record. */
+  | { readonly status: 'conflict'; readonly existingHash: string };
+
+/** A keyset position: the last record of the previous page. */
+export interface Keyset {
+  readonly created_at: string;
+  readonly record_id: string;
+}
+
+/**
+ * List filters. Each is applied only where the type has the field; the Hub
+ * rejects filters that do not apply to a type before calling the store.
+ */
+export interface ListFilter {
+  /** Inclusive lower bound on `created_at` (canonical timestamp). */
+  readonly from?: string;
+  /** Exclusive upper bound on `created_at`. */
+  readonly to?: string;
+  /** Any of these skill ids (non-empty when present). */
+  readonly skillIds?: readonly string[];
+  readonly employeeId?: string;
+  readonly status?: OutputStatus;
+  readonly outcome?: DecisionOutcome;
+  readonly severity?: Severity;
+  readonly action?: GovernanceAction;
+  readonly outputId?: string;
+}
+
+export interface ListQuery {
+  readonly type: RecordType;
+  readonly filter: ListFilter;
+  /** Records to return, 1..500 (the Hub asks for one extra to learn whether a next page exists). */
+  readonly limit: number;
+  /** Return records strictly after this position in list order. */
+  readonly after?: Keyset;
+}
+
+export interface ScanQuery {
+  readonly type: RecordType;
+  readonly limit: number;
+  /** Return records strictly after this position in scan order. */
+  readonly after?: Keyset;
+}
+
+export interface CostPerSkillQuery {
+  readonly from: string;
+  readonly to: string;
+  readonly bucket: Bucket;
+  readonly skillIds?: readonly string[];
+}
+
+export interface CostPerSkillRow {
+  readonly skill_id: string;
+  /** Canonical timestamp of the bucket's start (UTC). */
+  readonly bucket_start: string;
+  readonly invocations: number;
+  readonly failed: number;
+  /** Exact decimal string. */
+  readonly total_cost_usd: string;
+  /** Decimal string rounded half away from zero to 6 places (then canonical). */
+  readonly avg_cost_usd: string;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** Continuous 95th percentile of non-null latencies, rounded to 1 place; null when none. */
+  readonly p95_latency_ms: number | null;
+}
+
+export interface ArchetypeProgressionQuery {
+  readonly from: string;
+  readonly to: string;
+  readonly archetype?: string;
+}
+
+export interface ArchetypeProgressionRow {
+  readonly archetype: string;
+  readonly from_level: Level;
+  readonly to_level: Level;
+  readonly transitions: number;
+  readonly employees: number;
+  /** Continuous median of days between the two versions, rounded to 2 places. */
+  readonly median_days: number;
+}
+
+export interface ManagerDashboardQuery {
+  readonly managerId: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface ManagerDashboard {
+  readonly manager_id: string;
+  readonly invocations: number;
+  readonly failed: number;
+  readonly total_cost_usd: string;
+  readonly decisions: {
+    readonly accepted: number;
+    readonly total: number;
+    /** accepted / total rounded to 4 places; null when there are no decisions. */
+    readonly acceptance_rate: number | null;
+    readonly escalations: number;
+  };
+  /** Governance events of team members in range, by severity (every severity present, zero when none). */
+  readonly governance_by_severity: Readonly<Record<Severity, number>>;
+  readonly top_skills: readonly {
+    readonly skill_id: string;
+    readonly invocations: number;
+    readonly total_cost_usd: string;
+  }[];
+  readonly members: readonly {
+    readonly employee_id: string;
+    readonly display_name: string;
+    readonly archetype: string;
+    readonly level: Level;
+    readonly invocations: number;
+    readonly total_cost_usd: string;
+  }[];
+}
+
+export interface HubStore {
+  /** What this store can do. Constant for the store's lifetime. */
+  readonly capabilities: StoreCapabilities;
+
+  /**
+   * Writes sealed records of one tenant, idempotently per `record_id` (and type).
+   * Returns one outcome per input, in input order. A record is acknowledged
+   * ("created") only once durable in this store. Records in one call may be of
+   * several types. Atomicity across the batch is not promised: each outcome
+   * tells exactly what happened to its record.
+   */
+  putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]>;
+
+  /**
+   * Reads records of one type by id. Returns one entry per id, in the order of
+   * `ids` (duplicates allowed), `null` where the tenant has no such record.
+   */
+  getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]>;
+
+  /** Lists records in `created_at` descending, then `record_id` descending order. */
+  list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]>;
+
+  /**
+   * Scans one type of a tenant in `created_at` ascending, then `record_id`
+   * ascending order (for migration and verification).
+   */
+  scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]>;
+
+  costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]>;
+  archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]>;
+  managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard>;
+
+  /**
+   * Deletes every record of the tenant (offboarding). Returns how many records
+   * were deleted. The Hub audits the call; stores just delete.
+   */
+  purgeTenant(tenant: TenantId): Promise<number>;
+
+  /** Resolves when the backend answers; throws UNAVAILABLE/TIMEOUT otherwise. */
+  ping(): Promise<void>;
+
+  /** Releases connections. Idempotent; later calls on the store fail with UNAVAILABLE. */
+  close(): Promise<void>;
+}
