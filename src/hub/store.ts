@@ -35,6 +35,44 @@ export interface StoreCapabilities {
   readonly readLatency: 'oltp' | 'analytic';
   /** Data survives a restart of the process. */
   readonly durable: boolean;
+  /**
+   * The store can record an outbox entry for every created record in the same
+   * transaction as the record itself (see {@link OutboxSource}); the router's
+   * dual-write relay needs this from a primary store.
+   */
+  readonly outbox: boolean;
+}
+
+/** One record waiting to be shipped to a tenant's analytics store. */
+export interface OutboxEntry {
+  /** Store-assigned, increasing id of the entry. */
+  readonly id: string;
+  readonly tenant: TenantId;
+  readonly record: HubRecord;
+  /** When the entry was written (canonical timestamp); the relay's lag is measured from it. */
+  readonly enqueued_at: string;
+}
+
+/**
+ * Optional part of the port, present when `capabilities.outbox` is true.
+ * Entries are written by `putBatch` (only for "created" outcomes) atomically
+ * with the records, when the store was opened with its outbox enabled.
+ */
+export interface OutboxSource {
+  /**
+   * Claims up to `limit` entries that no other relay holds (`FOR UPDATE SKIP
+   * LOCKED` or equivalent), calls `ship` with them, and deletes them only when
+   * `ship` resolves; if it rejects, the entries stay for a later attempt.
+   * @returns how many entries were shipped.
+   */
+  drainOutbox(limit: number, ship: (entries: readonly OutboxEntry[]) => Promise<void>): Promise<number>;
+  /** Entries not yet shipped and the enqueue time of the oldest one. */
+  outboxBacklog(): Promise<{ readonly pending: number; readonly oldest: string | null }>;
+}
+
+/** True when a store implements {@link OutboxSource}. */
+export function hasOutbox(store: HubStore): store is HubStore & OutboxSource {
+  return store.capabilities.outbox && typeof (store as Partial<OutboxSource>).drainOutbox === 'function';
 }
 
 /** Outcome of writing one record. */

@@ -93,6 +93,7 @@ class MemoryStore implements HubStore {
       maxBatchSize: options.maxBatchSize ?? 50_000,
       readLatency: 'oltp',
       durable: false,
+      outbox: false,
     };
   }
 
