@@ -1,0 +1,46 @@
+/**
+ * Process configuration: the only module that reads `process.env`. Everything
+ * else receives a {@link HubConfig}.
+ */
+export interface HubConfig {
+  /** HTTP port (`PORT`, default 4000). */
+  readonly port: number;
+  /** Tenants and topologies file (`HUB_CONFIG`, YAML or JSON). */
+  readonly configFile?: string;
+  /** One PostgreSQL for every tenant, Mode A (`HUB_PG_URL`). */
+  readonly pgUrl?: string;
+  /** HS256 secret for bearer tokens (`HUB_AUTH_JWT_SECRET`). */
+  readonly jwtSecret?: string;
+  /** JWKS URL for RS256/ES256 tokens (`HUB_AUTH_JWKS_URL`). */
+  readonly jwksUrl?: string;
+  /** Claim holding the tenant id (`HUB_AUTH_TENANT_CLAIM`, default `tenant_id`). */
+  readonly tenantClaim: string;
+  /** Embedded data directory (`HUB_DATA_DIR`, default `./.hub-data`). */
+  readonly dataDir: string;
+  /** Key for list cursors shared by replicas (`HUB_CURSOR_SECRET`). */
+  readonly cursorSecret?: string;
+  /** PostgreSQL server used by the tests (`HUB_TEST_PG_URL`). */
+  readonly testPgUrl: string;
+  /** Log level (`HUB_LOG_LEVEL`: debug, info, warn, error; default info). */
+  readonly logLevel: string;
+}
+
+/** Reads the configuration from an environment (default: `process.env`). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const port = Number(env.PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
+  const opt = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  return {
+    port,
+    configFile: opt(env.HUB_CONFIG),
+    pgUrl: opt(env.HUB_PG_URL),
+    jwtSecret: opt(env.HUB_AUTH_JWT_SECRET),
+    jwksUrl: opt(env.HUB_AUTH_JWKS_URL),
+    tenantClaim: opt(env.HUB_AUTH_TENANT_CLAIM) ?? 'tenant_id',
+    dataDir: opt(env.HUB_DATA_DIR) ?? './.hub-data',
+    cursorSecret: opt(env.HUB_CURSOR_SECRET),
+    testPgUrl: opt(env.HUB_TEST_PG_URL) ?? 'postgres://postgres@127.0.0.1:5432/test',
+    logLevel: opt(env.HUB_LOG_LEVEL) ?? 'info',
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * How stores are opened by URI (`memory:`, `pglite:<dir>`, `postgres://...`,
+ * `snowflake://...`, `sharepoint://...`). Each store folder exports one
+ * {@link StoreDriver}; `src/stores/index.ts` lists them. Nothing else in the
+ * code base branches on the kind of store.
+ */
+import type { HubStore } from '../hub/store';
+
+export interface OpenStoreOptions {
+  /** Write an outbox entry per created record (dual-write primaries); ignored by stores without `capabilities.outbox`. */
+  readonly outbox?: boolean;
+  /** Structured logger for the store's warnings (retries, reconnects). */
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface StoreDriver {
+  /** URI schemes this driver opens, without the colon (e.g. `postgres`, `postgresql`). */
+  readonly schemes: readonly string[];
+  /** Opens a store for the URI. The store is ready to serve when this resolves. */
+  open(uri: string, options?: OpenStoreOptions): Promise<HubStore>;
+  /**
+   * Creates or upgrades the backend's schema for the URI (`hub db migrate`):
+   * idempotent and safe to run concurrently. Resolves to the steps applied
+   * (empty when already current).
+   */
+  migrate?(uri: string, options?: { log?: (line: string) => void }): Promise<string[]>;
+}
+
+/** Returns the scheme of a store URI (`postgres://x` -> `postgres`, `memory:` -> `memory`). */
+export function schemeOf(uri: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(uri);
+  return m ? (m[1] as string).toLowerCase() : '';
+}
+
+/** Hides credentials in a store URI for logs and error messages. */
+export function redactUri(uri: string): string {
+  return uri.replace(
+    /\/\/([^/@:]*)(:[^/@]*)?@/,
+    (_m, user: string, pass?: string) => `//${user}${pass ? ':***' : ''}@`,
+  );
+}
