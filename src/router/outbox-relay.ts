@@ -1,0 +1,261 @@
+/**
+ * The dual-write relay: ships a primary store's outbox entries to each tenant's
+ * analytics store in micro-batches. A write was acknowledged once durable in the
+ * primary together with its outbox entry; the relay makes it reach analytics.
+ *
+ * - Idempotent: analytics `putBatch` is idempotent per record_id, so an entry
+ *   shipped twice (a relay dying after shipping, before deleting) is harmless.
+ * - Several relays (one per gateway replica) may drain the same outbox: the
+ *   source claims entries exclusively (`FOR UPDATE SKIP LOCKED`).
+ * - A failed ship leaves the entries in the outbox; the relay retries with
+ *   exponential backoff (with jitter) up to `maxBackoffMs`.
+ */
+import { HubError, toHubError } from '../hub/errors';
+import type { HubRecord } from '../hub/model';
+import type { OutboxEntry, OutboxSource } from '../hub/store';
+import type { TenantId } from '../hub/tenant';
+
+/**
+ * Ships one tenant's records to its analytics store. Resolves `shipped`, or
+ * `dropped` when the tenant has no analytics store (anymore): the entries are
+ * then removed without shipping. Rejects to keep the entries for a retry.
+ */
+export type ShipTenant = (tenant: TenantId, records: readonly HubRecord[]) => Promise<'shipped' | 'dropped'>;
+
+export interface RelayOptions {
+  /** Label of the primary store (logs, metrics). */
+  readonly label: string;
+  /** Entries claimed per micro-batch (default 1000). */
+  readonly batchSize?: number;
+  /** Pause between polls when the outbox is empty (default 100 ms; writes through this process wake it sooner). */
+  readonly idleMs?: number;
+  /** First retry delay after a failure (default 100 ms), doubled per consecutive failure. */
+  readonly initialBackoffMs?: number;
+  /** Longest retry delay (default 5000 ms). */
+  readonly maxBackoffMs?: number;
+  /** How long a backlog reading is reused (default 250 ms); writes through this process invalidate it. */
+  readonly lagCacheMs?: number;
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A backlog reading of one outbox. */
+export interface LagReading {
+  readonly pending: number;
+  /** Enqueue time of the oldest pending entry; null when none is pending. */
+  readonly oldest: string | null;
+  /** Age of the oldest pending entry in ms (0 when none is pending). */
+  readonly lagMs: number;
+  /** When the reading was taken (epoch ms). */
+  readonly checkedAt: number;
+}
+
+/** Counters and state of one relay, for /metrics and /readyz. */
+export interface RelayStatus {
+  readonly label: string;
+  readonly running: boolean;
+  readonly shipped: number;
+  readonly dropped: number;
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | null;
+  readonly lastSuccessAt: string | null;
+  readonly lag: LagReading | null;
+}
+
+/** Ships one outbox to analytics stores; see the module comment for the guarantees. */
+export class OutboxRelay {
+  readonly label: string;
+  private readonly batchSize: number;
+  private readonly idleMs: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly lagCacheMs: number;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+  /** Serialises drains of this relay (other relays are kept apart by the source's claims). */
+  private chain: Promise<unknown> = Promise.resolve();
+  private nextAttemptAt = 0;
+  private counters = { shipped: 0, dropped: 0, failures: 0, consecutiveFailures: 0 };
+  private lastError: string | null = null;
+  private lastSuccessAt: string | null = null;
+  private lagReading: LagReading | null = null;
+  private lagFresh = false;
+  private lagPending: Promise<LagReading> | null = null;
+
+  constructor(
+    private readonly source: OutboxSource,
+    private readonly ship: ShipTenant,
+    options: RelayOptions,
+  ) {
+    this.label = options.label;
+    this.batchSize = options.batchSize ?? 1000;
+    this.idleMs = options.idleMs ?? 100;
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.lagCacheMs = options.lagCacheMs ?? 250;
+    this.log = options.log ?? (() => {});
+  }
+
+  private readonly log: (event: string, fields?: Record<string, unknown>) => void;
+
+  /** Starts the background loop (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops the loop and waits for the micro-batch in progress. Entries not shipped stay in the outbox. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.kick();
+    await this.loopDone;
+    await this.chain.catch(() => {});
+  }
+
+  /** Wakes the loop now (a write just enqueued entries). Also marks the cached backlog stale. */
+  kick(): void {
+    this.lagFresh = false;
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let shipped = 0;
+      if (Date.now() >= this.nextAttemptAt) {
+        try {
+          shipped = await this.drainOnce();
+        } catch {
+          // Already counted and logged by drainOnce; the backoff delays the next attempt.
+        }
+      }
+      if (!this.running) break;
+      if (shipped < this.batchSize) {
+        const delay = Math.max(this.idleMs, Math.min(this.nextAttemptAt - Date.now(), this.maxBackoffMs));
+        // A failing relay is not woken by writes: it waits out its backoff.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          if (this.counters.consecutiveFailures === 0)
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+        });
+        this.wake = null;
+      }
+    }
+  }
+
+  /**
+   * Claims and ships one micro-batch. Resolves the number of entries removed
+   * from the outbox (shipped or dropped).
+   * @throws HubError (UNAVAILABLE etc.) when shipping failed; the entries stay for a retry.
+   */
+  drainOnce(): Promise<number> {
+    const run = this.chain.then(() => this.drain());
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async drain(): Promise<number> {
+    let dropped = 0;
+    try {
+      const n = await this.source.drainOutbox(this.batchSize, async (entries) => {
+        dropped = 0;
+        for (const [tenant, records] of groupByTenant(entries)) {
+          if ((await this.ship(tenant, records)) === 'dropped') dropped += records.length;
+        }
+      });
+      this.counters.shipped += n - dropped;
+      this.counters.dropped += dropped;
+      this.counters.consecutiveFailures = 0;
+      this.nextAttemptAt = 0;
+      this.lastSuccessAt = new Date().toISOString();
+      if (n > 0) this.lagFresh = false;
+      return n;
+    } catch (err) {
+      const failure = toHubError(err, `relay ${this.label}: shipping to analytics failed`);
+      this.counters.failures++;
+      const k = ++this.counters.consecutiveFailures;
+      const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(k - 1, 20));
+      // Jitter spreads the retries of several replicas after a shared outage.
+      this.nextAttemptAt = Date.now() + backoff * (0.5 + Math.random() / 2);
+      this.lastError = `${failure.code}: ${failure.message}`;
+      this.log('relay.ship_failed', {
+        relay: this.label,
+        attempt: k,
+        retryInMs: Math.round(backoff),
+        error: this.lastError,
+      });
+      throw failure;
+    }
+  }
+
+  /**
+   * Drains until the outbox looks empty to this relay (a short batch), unless
+   * the relay is backing off after a failure. Resolves false when it could not
+   * (backing off, or a ship failed), true otherwise. Used by rollups that need
+   * fresher analytics than the background loop has delivered yet.
+   */
+  async catchUp(): Promise<boolean> {
+    if (Date.now() < this.nextAttemptAt) return false;
+    try {
+      while ((await this.drainOnce()) >= this.batchSize) {
+        // keep draining full batches
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The outbox backlog, read at most every `lagCacheMs` unless invalidated by {@link kick} or a drain. */
+  async lag(): Promise<LagReading> {
+    const cached = this.lagReading;
+    if (cached && this.lagFresh && Date.now() - cached.checkedAt < this.lagCacheMs) return cached;
+    if (!this.lagPending) {
+      this.lagFresh = true;
+      this.lagPending = this.readLag().finally(() => (this.lagPending = null));
+    }
+    return this.lagPending;
+  }
+
+  private async readLag(): Promise<LagReading> {
+    const checkedAt = Date.now();
+    try {
+      const { pending, oldest } = await this.source.outboxBacklog();
+      const lagMs = pending > 0 && oldest !== null ? Math.max(0, checkedAt - Date.parse(oldest)) : 0;
+      return (this.lagReading = { pending, oldest, lagMs, checkedAt });
+    } catch (err) {
+      this.lagFresh = false;
+      throw new HubError('UNAVAILABLE', `relay ${this.label}: cannot read the outbox backlog`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Counters and the last backlog reading (no I/O). */
+  status(): RelayStatus {
+    return {
+      label: this.label,
+      running: this.running,
+      ...this.counters,
+      lastError: this.lastError,
+      lastSuccessAt: this.lastSuccessAt,
+      lag: this.lagReading,
+    };
+  }
+}
+
+function groupByTenant(entries: readonly OutboxEntry[]): Map<TenantId, HubRecord[]> {
+  const groups = new Map<TenantId, HubRecord[]>();
+  for (const e of entries) {
+    let list = groups.get(e.tenant);
+    if (!list) groups.set(e.tenant, (list = []));
+    list.push(e.record);
+  }
+  return groups;
+}

@@ -1,0 +1,311 @@
+/**
+ * The tenant registry's configuration: which store serves each tenant. Read from
+ * the `HUB_CONFIG` file (YAML or JSON) or, for Mode A, built from `HUB_PG_URL`
+ * alone. Parsing is pure and validates everything it can without opening a
+ * store; every problem is reported at once, each naming its path
+ * (`tenants[2].primary: unknown store URI ...`). See src/router/README.md for
+ * the file format.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { HubConfig } from '../config';
+import { type FieldIssue, HubError, validationError } from '../hub/errors';
+import { type TenantId, isTenantId } from '../hub/tenant';
+import { redactUri, schemeOf } from '../stores/driver';
+import { driverFor } from '../stores/index';
+
+/** Deployment mode of a tenant (architecture.md): shared PG with RLS, dedicated PG, customer-managed. */
+export type DeploymentMode = 'A' | 'B' | 'C';
+
+/** What a rollup does when the analytics store is too stale or down. */
+export type FallbackPolicy = 'primary' | 'fail';
+
+/** Per-tenant routing options. */
+export interface TopologyOptions {
+  /** Largest acceptable analytics lag in seconds before the fallback policy applies (0: no lag at all). */
+  readonly freshnessSeconds: number;
+  /** `primary`: answer from the primary store; `fail`: UNAVAILABLE. */
+  readonly fallback: FallbackPolicy;
+  /**
+   * How long a rollup may wait for the relay to catch up when the analytics
+   * store is staler than `freshnessSeconds`, before the policy applies (0: never wait).
+   */
+  readonly waitForFreshnessMs: number;
+}
+
+/** A store reference: its URI (credentials included; never shown) and its public label. */
+export interface StoreRef {
+  readonly uri: string;
+  /** Name shown in route traces, logs and metrics: the `stores:` key, or the URI without credentials or query. */
+  readonly label: string;
+}
+
+/** Where one tenant (or the Mode A catch-all) is served. */
+export interface TopologySpec {
+  readonly mode: DeploymentMode;
+  readonly primary: StoreRef;
+  readonly analytics?: StoreRef;
+  readonly options: TopologyOptions;
+}
+
+/** A validated registry configuration. */
+export interface RegistryConfig {
+  /** Tenants listed by id. */
+  readonly tenants: ReadonlyMap<TenantId, TopologySpec>;
+  /**
+   * Mode A catch-all: serves every syntactically valid tenant id not listed in
+   * `tenants` (row-level security isolates them in the shared store). Absent:
+   * unlisted tenants are refused.
+   */
+  readonly shared?: TopologySpec;
+  /** Where the configuration came from (file path or `HUB_PG_URL`), for messages. */
+  readonly source: string;
+}
+
+/** Defaults applied when neither the tenant nor the file's `defaults:` set an option. */
+export const DEFAULT_OPTIONS: TopologyOptions = {
+  freshnessSeconds: 60,
+  fallback: 'primary',
+  waitForFreshnessMs: 0,
+};
+
+/** A store label safe to show anywhere: scheme, host and path, never user, password or query. */
+export function storeLabel(uri: string): string {
+  const scheme = schemeOf(uri);
+  const rest = uri.slice(scheme.length + 1);
+  if (!rest.startsWith('//')) return `${scheme}:${rest.split('?')[0] ?? ''}`;
+  const afterAuth = rest.slice(2).replace(/^[^/@]*@/, '');
+  return `${scheme}://${afterAuth.split('?')[0] ?? ''}`;
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const TOPOLOGY_KEYS = ['primary', 'analytics', 'mode', 'freshnessSeconds', 'fallback', 'waitForFreshnessMs'];
+
+/**
+ * Validates a parsed configuration document.
+ * @param source named in messages (e.g. the file path).
+ * @throws HubError VALIDATION listing every problem with its path.
+ */
+export function parseRegistryConfig(
+  doc: unknown,
+  source: string,
+  extra: { pgUrl?: string } = {},
+): RegistryConfig {
+  const issues: FieldIssue[] = [];
+  const problem = (path: string, message: string): void => void issues.push({ path, message });
+  if (!isObject(doc))
+    throw validationError([{ path: '(root)', message: 'must be a mapping' }], `config ${source}`);
+  for (const key of Object.keys(doc)) {
+    if (!['stores', 'defaults', 'shared', 'tenants'].includes(key))
+      problem(key, 'unknown key (expected stores, defaults, shared, tenants)');
+  }
+
+  const names = new Map<string, string>();
+  if (doc.stores !== undefined) {
+    if (!isObject(doc.stores)) problem('stores', 'must be a mapping of label -> store URI');
+    else {
+      for (const [name, uri] of Object.entries(doc.stores)) {
+        const path = `stores.${name}`;
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name))
+          problem(path, 'label must be 1-63 of A-Z a-z 0-9 . _ -');
+        else if (typeof uri !== 'string') problem(path, 'must be a store URI string');
+        else if (checkUri(uri, path, problem)) names.set(name, uri);
+      }
+    }
+  }
+
+  const defaults = { ...DEFAULT_OPTIONS };
+  if (doc.defaults !== undefined) {
+    if (!isObject(doc.defaults)) problem('defaults', 'must be a mapping');
+    else {
+      for (const key of Object.keys(doc.defaults)) {
+        if (!['freshnessSeconds', 'fallback', 'waitForFreshnessMs'].includes(key))
+          problem(
+            `defaults.${key}`,
+            'unknown option (expected freshnessSeconds, fallback, waitForFreshnessMs)',
+          );
+      }
+      Object.assign(defaults, readOptions(doc.defaults, 'defaults', DEFAULT_OPTIONS, problem));
+    }
+  }
+
+  const ref = (value: unknown, path: string): StoreRef | undefined => {
+    if (typeof value !== 'string' || value === '')
+      return void problem(path, 'must be a store URI or a label from stores');
+    if (!value.includes(':')) {
+      const uri = names.get(value);
+      if (uri === undefined)
+        return void problem(path, `unknown store label ${JSON.stringify(value)} (declare it under stores)`);
+      return { uri, label: value };
+    }
+    return checkUri(value, path, problem) ? { uri: value, label: storeLabel(value) } : undefined;
+  };
+
+  const topology = (raw: unknown, path: string, defaultMode: DeploymentMode): TopologySpec | undefined => {
+    if (!isObject(raw)) return void problem(path, 'must be a mapping');
+    for (const key of Object.keys(raw)) {
+      if (key !== 'id' && !TOPOLOGY_KEYS.includes(key))
+        problem(`${path}.${key}`, `unknown key (expected id, ${TOPOLOGY_KEYS.join(', ')})`);
+    }
+    const primary = ref(raw.primary, `${path}.primary`);
+    const analytics =
+      raw.analytics === undefined || raw.analytics === null
+        ? undefined
+        : ref(raw.analytics, `${path}.analytics`);
+    let mode = defaultMode;
+    if (raw.mode !== undefined) {
+      if (raw.mode === 'A' || raw.mode === 'B' || raw.mode === 'C') mode = raw.mode;
+      else problem(`${path}.mode`, 'must be A, B or C');
+    }
+    if (primary && analytics && primary.uri === analytics.uri)
+      problem(`${path}.analytics`, 'must differ from primary (omit it to serve rollups from the primary)');
+    const options = readOptions(raw, path, defaults, problem);
+    return primary ? { mode, primary, ...(analytics ? { analytics } : {}), options } : undefined;
+  };
+
+  let shared: TopologySpec | undefined;
+  if (doc.shared !== undefined && doc.shared !== null) {
+    shared = topology(doc.shared, 'shared', 'A');
+    if (shared && shared.mode !== 'A') problem('shared.mode', 'the shared catch-all is Mode A by definition');
+  } else if (extra.pgUrl !== undefined) {
+    shared = topology({ primary: extra.pgUrl }, 'HUB_PG_URL', 'A');
+  }
+
+  const tenants = new Map<TenantId, TopologySpec>();
+  if (doc.tenants !== undefined && doc.tenants !== null) {
+    if (!Array.isArray(doc.tenants)) problem('tenants', 'must be a list');
+    else {
+      doc.tenants.forEach((raw: unknown, i) => {
+        const path = `tenants[${i}]`;
+        const id = isObject(raw) ? raw.id : undefined;
+        const spec = topology(raw, path, 'B');
+        if (!isTenantId(id))
+          return problem(
+            `${path}.id`,
+            'must be a tenant id (1-63 of a-z 0-9 -, starting with a letter or digit)',
+          );
+        if (tenants.has(id)) return problem(`${path}.id`, `duplicate tenant id ${JSON.stringify(id)}`);
+        if (spec) tenants.set(id, spec);
+      });
+    }
+  }
+  // Mode B means a dedicated primary: no other tenant (nor the catch-all) may share it.
+  const users = new Map<string, number>();
+  for (const s of [...tenants.values(), ...(shared ? [shared] : [])])
+    users.set(s.primary.uri, (users.get(s.primary.uri) ?? 0) + 1);
+  if (Array.isArray(doc.tenants)) {
+    doc.tenants.forEach((raw: unknown, i) => {
+      const id = isObject(raw) ? raw.id : undefined;
+      const spec = isTenantId(id) ? tenants.get(id) : undefined;
+      if (spec?.mode === 'B' && (users.get(spec.primary.uri) ?? 0) > 1)
+        problem(
+          `tenants[${i}].primary`,
+          'Mode B needs a dedicated primary, but another tenant uses this store',
+        );
+    });
+  }
+
+  if (issues.length === 0 && tenants.size === 0 && !shared)
+    problem(
+      'tenants',
+      'no tenants configured: list tenants, or declare shared (or set HUB_PG_URL) for Mode A',
+    );
+  if (issues.length > 0) throw validationError(issues, `config ${source}`);
+  return { tenants, ...(shared ? { shared } : {}), source };
+}
+
+function checkUri(uri: string, path: string, problem: (path: string, message: string) => void): boolean {
+  try {
+    driverFor(uri);
+    return true;
+  } catch (err) {
+    problem(
+      path,
+      err instanceof HubError ? err.message : `invalid store URI ${JSON.stringify(redactUri(uri))}`,
+    );
+    return false;
+  }
+}
+
+function readOptions(
+  raw: Raw,
+  path: string,
+  base: TopologyOptions,
+  problem: (path: string, message: string) => void,
+): TopologyOptions {
+  const out = { ...base };
+  const seconds = raw.freshnessSeconds;
+  if (seconds !== undefined) {
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0)
+      out.freshnessSeconds = seconds;
+    else problem(`${path}.freshnessSeconds`, 'must be a number of seconds >= 0');
+  }
+  const wait = raw.waitForFreshnessMs;
+  if (wait !== undefined) {
+    if (typeof wait === 'number' && Number.isInteger(wait) && wait >= 0 && wait <= 60_000)
+      out.waitForFreshnessMs = wait;
+    else problem(`${path}.waitForFreshnessMs`, 'must be an integer number of milliseconds from 0 to 60000');
+  }
+  if (raw.fallback !== undefined) {
+    if (raw.fallback === 'primary' || raw.fallback === 'fail') out.fallback = raw.fallback;
+    else problem(`${path}.fallback`, "must be 'primary' or 'fail'");
+  }
+  return out;
+}
+
+/** Parses configuration text: JSON when the name ends in `.json`, else YAML (a superset of JSON). */
+export function parseRegistryText(
+  text: string,
+  source: string,
+  extra: { pgUrl?: string } = {},
+): RegistryConfig {
+  let doc: unknown;
+  try {
+    doc = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new HubError(
+      'VALIDATION',
+      `config ${source}: not valid ${extname(source) === '.json' ? 'JSON' : 'YAML'}: ${message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return parseRegistryConfig(doc, source, extra);
+}
+
+/**
+ * Loads the registry configuration for a process: the `HUB_CONFIG` file when
+ * set (with `HUB_PG_URL` as the Mode A catch-all unless the file declares
+ * `shared`), else Mode A on `HUB_PG_URL` for every valid tenant id.
+ * @throws HubError VALIDATION when neither is set, the file cannot be read, or it is invalid.
+ */
+export async function loadRegistryConfig(
+  config: Pick<HubConfig, 'configFile' | 'pgUrl'>,
+): Promise<RegistryConfig> {
+  const extra = config.pgUrl !== undefined ? { pgUrl: config.pgUrl } : {};
+  if (config.configFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(config.configFile, 'utf8');
+    } catch (err) {
+      throw new HubError(
+        'VALIDATION',
+        `cannot read config file ${config.configFile} (HUB_CONFIG): ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return parseRegistryText(text, config.configFile, extra);
+  }
+  if (config.pgUrl !== undefined) return parseRegistryConfig({}, 'HUB_PG_URL', extra);
+  throw new HubError(
+    'VALIDATION',
+    'no tenant topology configured: set HUB_CONFIG (a tenants file) or HUB_PG_URL (Mode A)',
+  );
+}

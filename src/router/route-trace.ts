@@ -1,0 +1,88 @@
+/**
+ * Route traces: which store served each routed call, recorded through an
+ * AsyncLocalStorage so the layers above (GraphQL `extensions`, logs) can read
+ * it without threading a parameter through the Hub. The routing store appends
+ * one {@link RouteEntry} per call to the trace active in the calling async
+ * context; with no active trace, nothing is recorded (and nothing costs more
+ * than one lookup).
+ *
+ * Entries name stores by label (the `stores:` key of the config, or the URI
+ * without credentials and query), never by full URI.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TenantId } from '../hub/tenant';
+
+/** Why a call went where it went. */
+export type RouteReason =
+  /** Writes, reads, lists, scans, purge: always the primary. */
+  | 'primary'
+  /** A rollup of a tenant without analytics store. */
+  | 'no-analytics'
+  /** A rollup answered by the analytics store within the freshness bound. */
+  | 'analytics'
+  /** A rollup answered by the primary because analytics lagged more than the bound. */
+  | 'fallback-lag'
+  /** A rollup answered by the primary because analytics failed or was marked down. */
+  | 'fallback-unavailable';
+
+/** One routed store call. */
+export interface RouteEntry {
+  /** HubStore method name, e.g. `costPerSkill`, `getByIds`. */
+  readonly op: string;
+  readonly tenant: TenantId;
+  readonly role: 'primary' | 'analytics';
+  /** Store label. */
+  readonly store: string;
+  readonly reason: RouteReason;
+  /**
+   * For rollups: every record acknowledged before this instant is included in
+   * the answer (canonical timestamp). For the primary: when the query started.
+   * For analytics: the enqueue time of the oldest record still waiting in the
+   * outbox, or the backlog reading time when none was waiting.
+   */
+  readonly watermark?: string;
+  /** For rollups: the analytics lag in ms observed when routing (when analytics was considered). */
+  readonly lagMs?: number;
+}
+
+/** The entries recorded in one async scope (a request, or one GraphQL root field). */
+export class RouteTrace {
+  readonly entries: RouteEntry[] = [];
+
+  add(entry: RouteEntry): void {
+    this.entries.push(entry);
+  }
+}
+
+const storage = new AsyncLocalStorage<RouteTrace>();
+
+/** Runs `fn` with a fresh trace active; returns its result and the trace. */
+export async function withRouteTrace<T>(fn: () => Promise<T> | T): Promise<{ result: T; trace: RouteTrace }> {
+  const trace = new RouteTrace();
+  const result = await storage.run(trace, fn);
+  return { result, trace };
+}
+
+/** Runs `fn` with `trace` active (entries recorded below it go to `trace`). */
+export function runWithRouteTrace<T>(trace: RouteTrace, fn: () => T): T {
+  return storage.run(trace, fn);
+}
+
+/**
+ * Makes `trace` the active trace for the rest of the current synchronous
+ * execution and the async work it starts (AsyncLocalStorage.enterWith). For
+ * hooks that cannot wrap the code they observe (GraphQL field hooks).
+ */
+export function enterRouteTrace(trace: RouteTrace): void {
+  storage.enterWith(trace);
+}
+
+/** The active trace, if any. */
+export function currentRouteTrace(): RouteTrace | undefined {
+  return storage.getStore();
+}
+
+/** Records an entry into the active trace (no-op without one). */
+export function recordRoute(entry: RouteEntry): void {
+  storage.getStore()?.add(entry);
+}

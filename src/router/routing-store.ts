@@ -1,0 +1,312 @@
+/**
+ * The routing store: a {@link HubStore} that sends each call of a tenant to the
+ * store its topology names. Writes, gets, lists, scans and purge go to the
+ * primary; rollups go to the analytics store when the tenant has one and it is
+ * fresh enough and up, else the tenant's fallback policy decides (answer from
+ * the primary, or UNAVAILABLE). Every call is recorded in the active route
+ * trace (see route-trace.ts), so callers can tell which store answered.
+ *
+ * Nothing here depends on which kind of store it talks to: it reads
+ * capabilities and the topology only.
+ */
+import { HubError, isHubError } from '../hub/errors';
+import type { HubRecord, RecordType } from '../hub/model';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  HubStore,
+  ListQuery,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  PutOutcome,
+  ScanQuery,
+  StoreCapabilities,
+} from '../hub/store';
+import type { TenantId } from '../hub/tenant';
+import { formatTimestamp } from '../hub/time';
+import type { LagReading } from './outbox-relay';
+import { type RouteReason, recordRoute } from './route-trace';
+import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
+
+/** How long an analytics store that failed a rollup is skipped before being tried again. */
+const ANALYTICS_RETRY_MS = 2000;
+
+/** Codes meaning "the store cannot answer right now" (the fallback policy applies), as opposed to a bad query. */
+const TRANSIENT = new Set(['UNAVAILABLE', 'TIMEOUT', 'THROTTLED']);
+
+/** Routes each tenant's calls by the {@link TenantRegistry}; see the module comment. */
+export class RoutingStore implements HubStore {
+  /**
+   * Derived from the stores of the registry at creation and constant afterwards
+   * (a reload may add stores, so putBatch also splits batches by each primary's
+   * own maxBatchSize).
+   */
+  readonly capabilities: StoreCapabilities;
+
+  constructor(readonly registry: TenantRegistry) {
+    this.capabilities = deriveCapabilities(registry.currentRoutes());
+  }
+
+  /** Opens a registry (see {@link TenantRegistryOptions}) and a routing store over it. */
+  static async open(options: TenantRegistryOptions): Promise<RoutingStore> {
+    return new RoutingStore(await TenantRegistry.open(options));
+  }
+
+  async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    return this.registry.use(tenant, async (route) => {
+      const { store, feed } = route.primary;
+      const outcomes: PutOutcome[] = [];
+      const max = Math.max(1, store.capabilities.maxBatchSize);
+      for (let i = 0; i < records.length; i += max) {
+        const chunk = records.slice(i, i + max);
+        const part = await store.putBatch(tenant, chunk);
+        outcomes.push(...part);
+        // A store-kept outbox has the entries already (same transaction); an in-process one gets them now.
+        if (feed?.local && route.analytics)
+          feed.local.enqueue(
+            tenant,
+            chunk.filter((_r, j) => part[j]?.status === 'created'),
+          );
+      }
+      feed?.relay.kick();
+      trace('putBatch', tenant, route, 'primary');
+      return outcomes;
+    });
+  }
+
+  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+    return this.onPrimary(tenant, 'getByIds', (s) => s.getByIds(tenant, type, ids));
+  }
+
+  async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
+    return this.onPrimary(tenant, 'list', (s) => s.list(tenant, query));
+  }
+
+  async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
+    return this.onPrimary(tenant, 'scan', (s) => s.scan(tenant, query));
+  }
+
+  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    return this.rollup(tenant, 'costPerSkill', (s) => s.costPerSkill(tenant, query));
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]> {
+    return this.rollup(tenant, 'archetypeProgression', (s) => s.archetypeProgression(tenant, query));
+  }
+
+  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    return this.rollup(tenant, 'managerDashboard', (s) => s.managerDashboard(tenant, query));
+  }
+
+  /**
+   * Purges the tenant from its primary, then from its analytics store. Outbox
+   * entries of the tenant still pending are shipped (or dropped) first so they
+   * cannot re-create data in analytics after its purge. Returns the primary's
+   * count. Idempotent: when the analytics purge fails (UNAVAILABLE), calling
+   * again finishes it.
+   */
+  async purgeTenant(tenant: TenantId): Promise<number> {
+    return this.registry.use(tenant, async (route) => {
+      const n = await route.primary.store.purgeTenant(tenant);
+      trace('purgeTenant', tenant, route, 'primary');
+      const analytics = route.analytics;
+      if (!analytics) return n;
+      const feed = route.primary.feed;
+      feed?.local?.dropTenant(tenant);
+      try {
+        if (feed && !(await feed.relay.catchUp()))
+          throw new HubError('UNAVAILABLE', 'the outbox could not be drained');
+        await analytics.store.purgeTenant(tenant);
+      } catch (err) {
+        throw new HubError(
+          'UNAVAILABLE',
+          `tenant purged from its primary store but not yet from analytics store ${analytics.label}; retry the purge`,
+          { cause: err },
+        );
+      }
+      recordRoute({
+        op: 'purgeTenant',
+        tenant,
+        role: 'analytics',
+        store: analytics.label,
+        reason: 'analytics',
+      });
+      return n;
+    });
+  }
+
+  /**
+   * Resolves when every primary answers. Analytics stores are pinged too but
+   * their failure only marks them down for rollups (which then follow each
+   * tenant's fallback policy); see `routerReadiness` for the detail.
+   */
+  async ping(): Promise<void> {
+    await this.registry.useAll(async (routes) => {
+      const primaries = new Set(routes.map((r) => r.primary));
+      const analytics = new Set(routes.flatMap((r) => (r.analytics ? [r.analytics] : [])));
+      await Promise.all([...primaries].map((p) => p.store.ping()));
+      await Promise.all(
+        [...analytics].map((a) =>
+          a.store.ping().then(
+            () => void (a.downUntil = 0),
+            () => void (a.downUntil = Date.now() + ANALYTICS_RETRY_MS),
+          ),
+        ),
+      );
+    });
+  }
+
+  /** Stops the relays and closes every store of the registry once in-flight calls finish. */
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+
+  private onPrimary<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
+    return this.registry.use(tenant, async (route) => {
+      const result = await call(route.primary.store);
+      trace(op, tenant, route, 'primary');
+      return result;
+    });
+  }
+
+  private rollup<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
+    return this.registry.use(tenant, async (route) => {
+      const analytics = route.analytics;
+      const primary = async (reason: RouteReason, lagMs?: number): Promise<T> => {
+        const watermark = formatTimestamp(Date.now());
+        const result = await call(route.primary.store);
+        recordRoute({
+          op,
+          tenant,
+          role: 'primary',
+          store: route.primary.label,
+          reason,
+          watermark,
+          ...(lagMs === undefined ? {} : { lagMs }),
+        });
+        return result;
+      };
+      if (!analytics) return primary('no-analytics');
+
+      const fallback = (
+        reason: 'fallback-lag' | 'fallback-unavailable',
+        lagMs?: number,
+        cause?: unknown,
+      ): Promise<T> => {
+        if (route.options.fallback === 'primary') return primary(reason, lagMs);
+        const why =
+          reason === 'fallback-lag'
+            ? `is ${Math.round((lagMs ?? 0) / 100) / 10} s behind (bound ${route.options.freshnessSeconds} s)`
+            : 'is unavailable';
+        throw new HubError(
+          'UNAVAILABLE',
+          `analytics store ${analytics.label} ${why} and the tenant's fallback policy is 'fail'`,
+          {
+            ...(cause === undefined ? {} : { cause }),
+          },
+        );
+      };
+
+      if (analytics.downUntil > Date.now()) return fallback('fallback-unavailable');
+      const lag = await this.freshLag(route);
+      if (lag && isStale(lag, route)) return fallback('fallback-lag', lag.lagMs);
+      const watermark = lag
+        ? lag.pending > 0 && lag.oldest !== null
+          ? lag.oldest
+          : formatTimestamp(lag.checkedAt)
+        : undefined;
+      let result: T;
+      try {
+        result = await call(analytics.store);
+      } catch (err) {
+        if (!isHubError(err) || !TRANSIENT.has(err.code)) throw err;
+        analytics.downUntil = Date.now() + ANALYTICS_RETRY_MS;
+        return fallback('fallback-unavailable', lag?.lagMs, err);
+      }
+      analytics.downUntil = 0;
+      recordRoute({
+        op,
+        tenant,
+        role: 'analytics',
+        store: analytics.label,
+        reason: 'analytics',
+        ...(watermark === undefined ? {} : { watermark }),
+        ...(lag ? { lagMs: lag.lagMs } : {}),
+      });
+      return result;
+    });
+  }
+
+  /**
+   * The analytics lag of the route's primary outbox; when staler than the bound,
+   * lets the relay catch up for up to `waitForFreshnessMs` first.
+   */
+  private async freshLag(route: Route): Promise<LagReading | null> {
+    const relay = route.primary.feed?.relay;
+    if (!relay) return null;
+    let lag = await relay.lag();
+    const deadline = Date.now() + route.options.waitForFreshnessMs;
+    while (isStale(lag, route) && Date.now() < deadline) {
+      if (!(await relay.catchUp())) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+      relay.kick();
+      lag = await relay.lag();
+    }
+    return lag;
+  }
+}
+
+/**
+ * Stale when something waits in the outbox for at least the bound. A bound of
+ * 0 therefore means "nothing may be pending" (an entry enqueued this very
+ * millisecond has lag 0 but is still missing from analytics).
+ */
+function isStale(lag: LagReading, route: Route): boolean {
+  return lag.pending > 0 && lag.lagMs >= route.options.freshnessSeconds * 1000;
+}
+
+function trace(op: string, tenant: TenantId, route: Route, reason: RouteReason): void {
+  recordRoute({ op, tenant, role: 'primary', store: route.primary.label, reason });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Capabilities every tenant can count on: the weakest over the routes' primaries (and rollup stores). */
+export function deriveCapabilities(routes: readonly Route[]): StoreCapabilities {
+  const primaries = routes.map((r) => r.primary.store.capabilities);
+  const rollupStores = routes.map((r) => (r.analytics ?? r.primary).store.capabilities);
+  return {
+    nativeRollups: rollupStores.length > 0 && rollupStores.every((c) => c.nativeRollups),
+    bulkIngest: primaries.length > 0 && primaries.every((c) => c.bulkIngest),
+    maxBatchSize: Math.min(...primaries.map((c) => c.maxBatchSize)),
+    readLatency: primaries.every((c) => c.readLatency === 'oltp') ? 'oltp' : 'analytic',
+    durable: primaries.length > 0 && primaries.every((c) => c.durable),
+    // The router keeps outboxes internally; it offers none to whoever wraps it.
+    outbox: false,
+  };
+}
+
+/**
+ * Waits until every relay of the router has shipped everything pending (for
+ * tests' `settle` hooks and orderly shutdown).
+ * @throws HubError TIMEOUT when the outboxes do not empty within `timeoutMs`.
+ */
+export async function settleRouter(store: RoutingStore, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const relay of store.registry.relays()) {
+    for (;;) {
+      await relay.catchUp();
+      relay.kick();
+      if ((await relay.lag()).pending === 0) break;
+      if (Date.now() > deadline)
+        throw new HubError('TIMEOUT', `relay ${relay.label} did not drain within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The tenant registry: maps a verified tenant id to its route (primary store,
+ * optional analytics store, options), opening each distinct store once.
+ *
+ * Unknown tenants: a tenant neither listed nor covered by the Mode A catch-all
+ * (`shared`) is refused with FORBIDDEN ("this gateway does not serve tenant
+ * x"): the caller is authenticated but has no data here. There is no default
+ * tenant and no fallback to another tenant's route.
+ *
+ * Hot reload: {@link TenantRegistry.reload} (wired to SIGHUP by
+ * {@link installSighupReload}) builds a complete new snapshot, opening any new
+ * stores first, then swaps it in atomically. Calls already running keep the
+ * snapshot they started with; stores only the old snapshot used are closed
+ * once its last in-flight call finishes. A reload that fails (invalid file,
+ * store that cannot open) changes nothing.
+ */
+import { HubError, isHubError } from '../hub/errors';
+import type { HubRecord } from '../hub/model';
+import type { TenantId } from '../hub/tenant';
+import { openStore } from '../stores/index';
+import { OutboxRelay, type RelayOptions } from './outbox-relay';
+import type { DeploymentMode, RegistryConfig, TopologyOptions, TopologySpec } from './registry-config';
+import { type PooledStore, type StoreOpener, StorePool } from './store-pool';
+
+/** Where calls of one tenant go. Shared by every tenant of the Mode A catch-all. */
+export interface Route {
+  readonly mode: DeploymentMode;
+  readonly primary: PooledStore;
+  readonly analytics?: PooledStore;
+  readonly options: TopologyOptions;
+  /** True for the Mode A catch-all route. */
+  readonly shared: boolean;
+}
+
+export interface TenantRegistryOptions {
+  /** Produces the configuration; called at open and on every reload (e.g. `() => loadRegistryConfig(config)`). */
+  readonly load: () => Promise<RegistryConfig>;
+  /** Opens stores (default: the driver registry's `openStore`). */
+  readonly openStore?: StoreOpener;
+  /** Relay tuning; `autoStart: false` leaves relays stopped (tests drive them by hand). */
+  readonly relay?: Omit<RelayOptions, 'label' | 'log'> & { readonly autoStart?: boolean };
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+/** What a reload changed. */
+export interface ReloadResult {
+  readonly tenants: number;
+  readonly shared: boolean;
+  /** Store labels opened by this reload. */
+  readonly opened: readonly string[];
+}
+
+class Snapshot {
+  inFlight = 0;
+  private retired = false;
+  private released: Promise<void> | null = null;
+  private onIdle: (() => void) | null = null;
+
+  constructor(
+    readonly config: RegistryConfig,
+    readonly tenants: ReadonlyMap<TenantId, Route>,
+    readonly shared: Route | undefined,
+    readonly entries: readonly PooledStore[],
+  ) {}
+
+  route(tenant: TenantId): Route | undefined {
+    return this.tenants.get(tenant) ?? this.shared;
+  }
+
+  enter(): void {
+    this.inFlight++;
+  }
+
+  leave(): void {
+    if (--this.inFlight === 0 && this.retired) this.onIdle?.();
+  }
+
+  /** Resolves once no call uses this snapshot anymore, then runs `release` once. */
+  retire(release: () => Promise<void>): Promise<void> {
+    if (this.released) return this.released;
+    this.retired = true;
+    this.released = (
+      this.inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onIdle = r))
+    ).then(release);
+    return this.released;
+  }
+}
+
+/** Tenants and their routes; see the module comment. Create with {@link TenantRegistry.open}. */
+export class TenantRegistry {
+  private current!: Snapshot;
+  private readonly pool: StorePool;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private readonly retiring = new Set<Promise<void>>();
+  private closed = false;
+  private readonly log: (event: string, fields?: Record<string, unknown>) => void;
+
+  private constructor(private readonly options: TenantRegistryOptions) {
+    this.log = options.log ?? (() => {});
+    const { autoStart: _autoStart, ...relayOptions } = options.relay ?? {};
+    this.pool = new StorePool(
+      options.openStore ?? openStore,
+      (label, source) =>
+        new OutboxRelay(source, (t, r) => this.ship(t, r), { ...relayOptions, label, log: this.log }),
+      this.log,
+    );
+  }
+
+  /** Loads the configuration and opens every store it names. */
+  static async open(options: TenantRegistryOptions): Promise<TenantRegistry> {
+    const registry = new TenantRegistry(options);
+    registry.current = await registry.build(await options.load());
+    return registry;
+  }
+
+  private async build(config: RegistryConfig): Promise<Snapshot> {
+    const specs: TopologySpec[] = [...config.tenants.values(), ...(config.shared ? [config.shared] : [])];
+    // A primary keeps an outbox only when some tenant on it has an analytics store to feed.
+    const feeding = new Set(specs.filter((s) => s.analytics).map((s) => s.primary.uri));
+    const acquired = new Map<string, Promise<PooledStore>>();
+    const acquire = (uri: string, label: string, outbox: boolean): Promise<PooledStore> => {
+      const key = `${outbox} ${uri}`;
+      let p = acquired.get(key);
+      if (!p) acquired.set(key, (p = this.pool.acquire(uri, label, { outbox })));
+      return p;
+    };
+    const route = async (spec: TopologySpec, shared: boolean): Promise<Route> => {
+      const primary = await acquire(spec.primary.uri, spec.primary.label, feeding.has(spec.primary.uri));
+      const analytics = spec.analytics
+        ? await acquire(spec.analytics.uri, spec.analytics.label, false)
+        : undefined;
+      return { mode: spec.mode, primary, ...(analytics ? { analytics } : {}), options: spec.options, shared };
+    };
+    try {
+      const tenants = new Map<TenantId, Route>();
+      for (const [id, spec] of config.tenants) tenants.set(id, await route(spec, false));
+      const shared = config.shared ? await route(config.shared, true) : undefined;
+      const entries = await Promise.all(acquired.values());
+      const snapshot = new Snapshot(config, tenants, shared, entries);
+      if (this.options.relay?.autoStart !== false) for (const e of entries) e.feed?.relay.start();
+      return snapshot;
+    } catch (err) {
+      // Give back whatever was opened; the previous snapshot (if any) stays in service.
+      const opened = await Promise.allSettled(acquired.values());
+      for (const r of opened) if (r.status === 'fulfilled') await this.pool.release(r.value);
+      throw err;
+    }
+  }
+
+  /**
+   * Re-reads the configuration and swaps it in atomically (see the module
+   * comment). Reloads are serialised. Rejects (changing nothing) when the new
+   * configuration is invalid or one of its stores cannot be opened.
+   */
+  reload(): Promise<ReloadResult> {
+    const run = this.reloading.then(async () => {
+      if (this.closed) throw new HubError('UNAVAILABLE', 'tenant registry is closed');
+      const before = new Set(this.pool.openKeys());
+      const next = await this.build(await this.options.load());
+      const old = this.current;
+      this.current = next;
+      this.retire(old);
+      const opened = next.entries.filter((e) => !before.has(e.key)).map((e) => e.label);
+      this.log('router.reloaded', { tenants: next.tenants.size, shared: next.shared !== undefined, opened });
+      return { tenants: next.tenants.size, shared: next.shared !== undefined, opened };
+    });
+    this.reloading = run.catch(() => {});
+    return run;
+  }
+
+  private retire(snapshot: Snapshot): void {
+    const done = snapshot
+      .retire(async () => {
+        for (const e of snapshot.entries) await this.pool.release(e);
+      })
+      .catch((err: unknown) => this.log('router.release_failed', { error: String(err) }));
+    this.retiring.add(done);
+    void done.finally(() => this.retiring.delete(done));
+  }
+
+  /**
+   * The route of a tenant in the current snapshot.
+   * @throws HubError FORBIDDEN when this gateway does not serve the tenant.
+   */
+  resolve(tenant: TenantId): Route {
+    const route = this.current.route(tenant);
+    if (!route) throw unknownTenant(tenant);
+    return route;
+  }
+
+  /**
+   * Runs `fn` with the tenant's route, keeping that route's stores open until
+   * `fn` settles even if a reload retires them meanwhile.
+   * @throws HubError FORBIDDEN when this gateway does not serve the tenant.
+   */
+  async use<T>(tenant: TenantId, fn: (route: Route) => Promise<T>): Promise<T> {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'router is closed');
+    const snapshot = this.current;
+    const route = snapshot.route(tenant);
+    if (!route) throw unknownTenant(tenant);
+    snapshot.enter();
+    try {
+      return await fn(route);
+    } finally {
+      snapshot.leave();
+    }
+  }
+
+  /** Runs `fn` with every distinct route and store of the current snapshot, kept open meanwhile. */
+  async useAll<T>(fn: (routes: readonly Route[], stores: readonly PooledStore[]) => Promise<T>): Promise<T> {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'router is closed');
+    const snapshot = this.current;
+    snapshot.enter();
+    try {
+      return await fn(this.currentRoutes(), snapshot.entries);
+    } finally {
+      snapshot.leave();
+    }
+  }
+
+  /** Every distinct route of the current snapshot (no in-flight tracking: for capabilities and diagnostics). */
+  currentRoutes(): Route[] {
+    const s = this.current;
+    return [...s.tenants.values(), ...(s.shared ? [s.shared] : [])];
+  }
+
+  /** The relays of the current snapshot's primaries (metrics, readiness, tests). */
+  relays(): OutboxRelay[] {
+    return this.current.entries.flatMap((e) => (e.feed ? [e.feed.relay] : []));
+  }
+
+  /** The configuration in service. */
+  config(): RegistryConfig {
+    return this.current.config;
+  }
+
+  /** Ships one tenant's outbox records to its current analytics store (the relays' ship function). */
+  private async ship(tenant: TenantId, records: readonly HubRecord[]): Promise<'shipped' | 'dropped'> {
+    try {
+      return await this.use(tenant, async (route) => {
+        const target = route.analytics;
+        if (!target) return 'dropped';
+        const max = Math.max(1, target.store.capabilities.maxBatchSize);
+        for (let i = 0; i < records.length; i += max) {
+          const outcomes = await target.store.putBatch(tenant, records.slice(i, i + max));
+          // A conflict means analytics holds different content under the id: retrying cannot fix it.
+          const conflicts = outcomes.filter((o) => o.status === 'conflict').length;
+          if (conflicts > 0) this.log('relay.conflict', { tenant, store: target.label, conflicts });
+        }
+        return 'shipped';
+      });
+    } catch (err) {
+      if (isHubError(err, 'FORBIDDEN')) {
+        this.log('relay.dropped_unknown_tenant', { tenant, records: records.length });
+        return 'dropped';
+      }
+      throw err;
+    }
+  }
+
+  /** Stops relays and closes every store once in-flight calls finish. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.reloading;
+    this.retire(this.current);
+    await Promise.all([...this.retiring]);
+  }
+}
+
+function unknownTenant(tenant: TenantId): HubError {
+  return new HubError('FORBIDDEN', `this gateway does not serve tenant ${JSON.stringify(tenant)}`);
+}
+
+/**
+ * Reloads the registry on SIGHUP. Returns the function that removes the handler.
+ * Failures are logged; the previous configuration stays in service.
+ */
+export function installSighupReload(
+  registry: TenantRegistry,
+  log: (event: string, fields?: Record<string, unknown>) => void = () => {},
+): () => void {
+  const handler = (): void => {
+    registry.reload().then(
+      (r) => log('router.sighup_reloaded', { ...r }),
+      (err: unknown) =>
+        log('router.sighup_reload_failed', { error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  process.on('SIGHUP', handler);
+  return () => void process.off('SIGHUP', handler);
+}
