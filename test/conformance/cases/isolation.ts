@@ -21,18 +21,16 @@ export function isolationCases(ctx: SuiteContext): void {
         latency_ms: 10,
       }));
       await ctx.hub().record(a, 'outputs', inputs);
-      await ctx
-        .hub()
-        .record(a, 'employee_profiles', [
-          {
-            employee_id: 'shared-emp',
-            display_name: 'A',
-            archetype: 'x',
-            level: 'L1',
-            manager_id: 'boss',
-            effective_at: '2026-01-01T00:00:00Z',
-          },
-        ]);
+      await ctx.hub().record(a, 'employee_profiles', [
+        {
+          employee_id: 'shared-emp',
+          display_name: 'A',
+          archetype: 'x',
+          level: 'L1',
+          manager_id: 'boss',
+          effective_at: '2026-01-01T00:00:00Z',
+        },
+      ]);
       await ctx.settle();
       const ids = inputs.map((r) => r.record_id);
       expect(await ctx.hub().get(b, 'outputs', ids)).toEqual(ids.map(() => null));

@@ -198,22 +198,20 @@ export function listCases(ctx: SuiteContext): void {
         seen.push(...page.records.map((r) => r.record_id));
         // New records arrive between pages: newer ones, and ones with the same timestamp as the page end.
         const last = page.records[page.records.length - 1];
-        await ctx
-          .hub()
-          .record(tenant, 'outputs', [
-            { created_at: T(20, pageNo % 24), skill_id: 'sa', employee_id: 'e', status: 'SUCCEEDED' },
-            ...(last
-              ? [
-                  {
-                    created_at: last.created_at,
-                    record_id: 'ffffffff-ffff-7fff-bfff-' + String(pageNo).padStart(12, '0'),
-                    skill_id: 'sa',
-                    employee_id: 'e',
-                    status: 'SUCCEEDED',
-                  },
-                ]
-              : []),
-          ]);
+        await ctx.hub().record(tenant, 'outputs', [
+          { created_at: T(20, pageNo % 24), skill_id: 'sa', employee_id: 'e', status: 'SUCCEEDED' },
+          ...(last
+            ? [
+                {
+                  created_at: last.created_at,
+                  record_id: 'ffffffff-ffff-7fff-bfff-' + String(pageNo).padStart(12, '0'),
+                  skill_id: 'sa',
+                  employee_id: 'e',
+                  status: 'SUCCEEDED',
+                },
+              ]
+            : []),
+        ]);
         pageNo++;
         if (!page.hasNextPage) break;
         after = page.endCursor;

@@ -85,14 +85,12 @@ export function rollupCases(ctx: SuiteContext): void {
 
     ctx.test('cost per skill rounds half away from zero, exactly', async () => {
       await fixture();
-      const rows = await ctx
-        .hub()
-        .costPerSkill(tenant, {
-          from: '2026-05-01T00:00:00Z',
-          to: '2026-05-02T00:00:00Z',
-          bucket: 'DAY',
-          skillIds: ['C'],
-        });
+      const rows = await ctx.hub().costPerSkill(tenant, {
+        from: '2026-05-01T00:00:00Z',
+        to: '2026-05-02T00:00:00Z',
+        bucket: 'DAY',
+        skillIds: ['C'],
+      });
       expect(rows).toEqual(EXPECT_ROUNDING);
     });
 
@@ -127,52 +125,42 @@ export function rollupCases(ctx: SuiteContext): void {
           .archetypeProgression(tenant, { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' }),
       ).toEqual(EXPECT_PROGRESSION);
       expect(
-        await ctx
-          .hub()
-          .archetypeProgression(tenant, {
-            from: '2026-03-10T00:00:00Z',
-            to: '2026-04-01T00:00:00Z',
-            archetype: 'analyst',
-          }),
+        await ctx.hub().archetypeProgression(tenant, {
+          from: '2026-03-10T00:00:00Z',
+          to: '2026-04-01T00:00:00Z',
+          archetype: 'analyst',
+        }),
       ).toEqual(EXPECT_PROGRESSION_ANALYST_LATE);
       expect(
-        await ctx
-          .hub()
-          .archetypeProgression(tenant, {
-            from: '2026-03-01T00:00:00Z',
-            to: '2026-04-01T00:00:00Z',
-            archetype: 'engineer',
-          }),
+        await ctx.hub().archetypeProgression(tenant, {
+          from: '2026-03-01T00:00:00Z',
+          to: '2026-04-01T00:00:00Z',
+          archetype: 'engineer',
+        }),
       ).toEqual(EXPECT_PROGRESSION.filter((r) => r.archetype === 'engineer'));
     });
 
     ctx.test('manager dashboard: team as of `to`, decisions, governance, top skills, members', async () => {
       await fixture();
       expect(
-        await ctx
-          .hub()
-          .managerDashboard(tenant, {
-            managerId: 'm1',
-            from: '2026-03-01T00:00:00Z',
-            to: '2026-04-01T00:00:00Z',
-          }),
-      ).toEqual(EXPECT_DASHBOARD_M1);
-      // On 15 April e1 moved to m2: as of the 16th the team is e2, e3, e5.
-      const later = await ctx
-        .hub()
-        .managerDashboard(tenant, {
+        await ctx.hub().managerDashboard(tenant, {
           managerId: 'm1',
           from: '2026-03-01T00:00:00Z',
-          to: '2026-04-16T00:00:00Z',
-        });
+          to: '2026-04-01T00:00:00Z',
+        }),
+      ).toEqual(EXPECT_DASHBOARD_M1);
+      // On 15 April e1 moved to m2: as of the 16th the team is e2, e3, e5.
+      const later = await ctx.hub().managerDashboard(tenant, {
+        managerId: 'm1',
+        from: '2026-03-01T00:00:00Z',
+        to: '2026-04-16T00:00:00Z',
+      });
       expect(later.members.map((m) => m.employee_id)).toEqual(['e2', 'e3', 'e5']);
-      const m3 = await ctx
-        .hub()
-        .managerDashboard(tenant, {
-          managerId: 'm3',
-          from: '2026-06-01T00:00:00Z',
-          to: '2026-07-01T00:00:00Z',
-        });
+      const m3 = await ctx.hub().managerDashboard(tenant, {
+        managerId: 'm3',
+        from: '2026-06-01T00:00:00Z',
+        to: '2026-07-01T00:00:00Z',
+      });
       expect(m3.top_skills).toEqual(EXPECT_TOP_SKILLS_M3);
       expect(m3.invocations).toBe(9);
     });

@@ -177,13 +177,11 @@ export function writeCases(ctx: SuiteContext): void {
         expect(seen).toBe(n);
         const sample = await ctx.hub().get(tenant, 'outputs', [results[n - 1]?.record_id as string]);
         expect(verifyRecord(sample[0] as HubRecord).verified).toBe(true);
-        const rows = await ctx
-          .hub()
-          .costPerSkill(tenant, {
-            from: '2026-01-01T00:00:00Z',
-            to: '2027-01-01T00:00:00Z',
-            bucket: 'MONTH',
-          });
+        const rows = await ctx.hub().costPerSkill(tenant, {
+          from: '2026-01-01T00:00:00Z',
+          to: '2027-01-01T00:00:00Z',
+          bucket: 'MONTH',
+        });
         expect(rows.reduce((s, r) => s + r.invocations, 0)).toBe(n);
       },
       300_000,
