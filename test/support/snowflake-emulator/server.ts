@@ -1,0 +1,516 @@
+/**
+ * A local Snowflake wire emulator for tests: an HTTP server (node:http) that
+ * speaks the subset of Snowflake's REST protocol that `snowflake-sdk` uses and
+ * runs the SQL on DuckDB after a small, documented translation (translate.ts).
+ *
+ * Implements: login, query-request with binds and array binds, errors with
+ * Snowflake codes (always HTTP 200 success:false, never 5xx: the driver would
+ * retry those up to 1000 times), query-in-progress polling (333333 +
+ * getResultUrl) for slow statements, async queries (333334 + monitoring),
+ * multi-statement (MULTI_STATEMENT_COUNT), chunked large results, heartbeat,
+ * token renewal, logout, telemetry, abort; de-duplication of retried requests
+ * by requestId; statements serialised per session.
+ *
+ * Does NOT implement (see README.md): TLS/OCSP, key-pair/OAuth/SSO auth, stage
+ * binding, PUT/GET, Arrow results, explicit transactions, streams/tasks/stages,
+ * most Snowflake-only functions, USE DATABASE/SCHEMA, result caching/RESULT_SCAN.
+ *
+ * Fault controls for tests: `stop()` / `restart()` (same port; sessions and
+ * data survive, as they would on a real account during a network outage) and
+ * `delayMs` (every statement sleeps first, so clients see a slow warehouse).
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { type Bindings, Engine, type EngineConnection, type WireResult } from './engine';
+import { SnowflakeEmulatorError, splitStatements } from './translate';
+
+/** Options of {@link SnowflakeEmulator.start}. */
+export interface SnowflakeEmulatorOptions {
+  /** Port to listen on (default 0: any free port). */
+  readonly port?: number;
+  /** Accepted logins (login name -> password). Default: any login name with password `test`. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** A statement still running after this long is answered with 333333 and polled (default 1000 ms). */
+  readonly queryInProgressMs?: number;
+  /** Rows sent inline; the rest goes in chunks of this many rows (default 1000). */
+  readonly chunkRows?: number;
+  /** Optional request log. */
+  readonly log?: (line: string) => void;
+}
+
+interface Session {
+  readonly id: number;
+  readonly token: string;
+  readonly masterToken: string;
+  readonly user: string;
+  readonly info: Record<string, string | null>;
+  readonly parameters: Record<string, unknown>;
+  readonly conn: EngineConnection;
+  queue: Promise<unknown>;
+}
+
+type Body = Record<string, unknown>;
+
+interface Job {
+  readonly queryId: string;
+  status: 'RUNNING' | 'SUCCESS' | 'FAILED_WITH_ERROR' | 'ABORTED';
+  cancelled: boolean;
+  readonly result: Promise<Body>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The emulator; see the file comment. */
+export class SnowflakeEmulator {
+  /** Artificial delay applied to every statement before it runs (fault injection). */
+  delayMs = 0;
+  /** Counters for tests (queries executed, logins, retried requests answered from the de-duplication map). */
+  readonly stats = { queries: 0, logins: 0, deduplicated: 0, aborted: 0 };
+
+  private server: http.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly jobs = new Map<string, Job>();
+  private readonly byRequestId = new Map<string, Job>();
+  private readonly chunks = new Map<string, string>();
+  private nextSession = 1;
+  private listenPort: number;
+  private readonly queryInProgressMs: number;
+  private readonly chunkRows: number;
+
+  private constructor(
+    readonly engine: Engine,
+    private readonly options: SnowflakeEmulatorOptions,
+  ) {
+    this.listenPort = options.port ?? 0;
+    this.queryInProgressMs = options.queryInProgressMs ?? 1000;
+    this.chunkRows = options.chunkRows ?? 1000;
+  }
+
+  /** Creates the DuckDB engine and starts listening on 127.0.0.1. */
+  static async start(options: SnowflakeEmulatorOptions = {}): Promise<SnowflakeEmulator> {
+    const emulator = new SnowflakeEmulator(await Engine.create(), options);
+    await emulator.restart();
+    return emulator;
+  }
+
+  /** Base URL for the driver's `accessUrl`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.listenPort}`;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** True while the HTTP server is listening. */
+  get running(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Stops answering: closes the listener and drops open connections. Sessions and data are kept. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  /** Starts (again) on the same port. */
+  async restart(): Promise<void> {
+    if (this.server) return;
+    const server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listenPort, '127.0.0.1', () => resolve());
+    });
+    this.listenPort = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops and releases DuckDB. */
+  async close(): Promise<void> {
+    await this.stop();
+    for (const s of this.sessions.values()) s.conn.close();
+    this.sessions.clear();
+    this.engine.close();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    let status = 200;
+    let payload: Body | string;
+    try {
+      const raw = await readBody(req);
+      this.options.log?.(`${req.method} ${url.pathname}`);
+      const result = await this.route(req, url, raw);
+      if (typeof result === 'string') payload = result;
+      else if ('__status' in result) {
+        status = result.__status as number;
+        delete result.__status;
+        payload = result;
+      } else payload = result;
+    } catch (err) {
+      // Never 5xx: the driver would retry with the same requestId for minutes.
+      const e =
+        err instanceof SnowflakeEmulatorError
+          ? err
+          : new SnowflakeEmulatorError('000603', 'XX000', String(err));
+      payload = errorBody(e, undefined);
+    }
+    if (res.destroyed) return;
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    res.writeHead(status, {
+      'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  private async route(req: http.IncomingMessage, url: URL, raw: Buffer): Promise<Body | string> {
+    const path = url.pathname;
+    const json = (): Body => (raw.length ? (JSON.parse(raw.toString('utf8')) as Body) : {});
+    if (req.method === 'POST' && path === '/session/v1/login-request') return this.login(url, json());
+    const chunk = /^\/chunks\/([\w-]+)\/(\d+)$/.exec(path);
+    if (req.method === 'GET' && chunk) {
+      const body = this.chunks.get(`${chunk[1]}/${chunk[2]}`);
+      if (body === undefined) return { __status: 404, success: false, message: 'no such chunk' };
+      return body;
+    }
+    const session = this.authenticate(req);
+    if (!session)
+      return {
+        __status: 401,
+        success: false,
+        code: '390104',
+        message: 'Authentication token has expired.  The user must authenticate again.',
+        data: null,
+      };
+    if (req.method === 'POST' && path === '/queries/v1/query-request')
+      return this.query(session, url.searchParams.get('requestId') ?? randomUUID(), json());
+    const result = /^\/queries\/([\w-]+)\/result$/.exec(path);
+    if (req.method === 'GET' && result) return this.poll(result[1] as string);
+    const monitor = /^\/monitoring\/queries\/([\w-]+)$/.exec(path);
+    if (req.method === 'GET' && monitor) {
+      const job = this.jobs.get(monitor[1] as string);
+      return { success: true, data: { queries: job ? [{ id: job.queryId, status: job.status }] : [] } };
+    }
+    if (req.method === 'POST' && path === '/queries/v1/abort-request') return this.abort(json());
+    if (req.method === 'POST' && path === '/session/heartbeat') return { success: true, data: {} };
+    if (req.method === 'POST' && path === '/telemetry/send') return { success: true, data: 'Log Received' };
+    if (req.method === 'POST' && path === '/session/token-request')
+      return {
+        success: true,
+        data: { sessionToken: session.token, validityInSecondsST: 3600, masterToken: session.masterToken },
+      };
+    if (req.method === 'POST' && path === '/session' && url.searchParams.get('delete') === 'true') {
+      this.sessions.delete(session.token);
+      session.conn.close();
+      return { success: true, data: null };
+    }
+    return {
+      __status: 404,
+      success: false,
+      code: '390400',
+      message: `emulator: no endpoint ${req.method} ${path}`,
+    };
+  }
+
+  private async login(url: URL, body: Body): Promise<Body> {
+    const data = (body.data ?? {}) as Record<string, unknown>;
+    const user = String(data.LOGIN_NAME ?? '');
+    const password = String(data.PASSWORD ?? '');
+    const expected = this.options.users ? this.options.users[user] : 'test';
+    if (expected === undefined || password !== expected) {
+      return {
+        success: false,
+        code: '390100',
+        message: 'Incorrect username or password was specified.',
+        data: { nextAction: 'RETRY_LOGIN', authnMethod: 'USERNAME_PASSWORD' },
+      };
+    }
+    this.stats.logins++;
+    const session: Session = {
+      id: this.nextSession++,
+      token: `emu-token-${randomUUID()}`,
+      masterToken: `emu-master-${randomUUID()}`,
+      user,
+      info: {
+        databaseName: url.searchParams.get('databaseName'),
+        schemaName: url.searchParams.get('schemaName'),
+        warehouseName: url.searchParams.get('warehouse'),
+        roleName: url.searchParams.get('roleName'),
+      },
+      parameters: (data.SESSION_PARAMETERS ?? {}) as Record<string, unknown>,
+      conn: await this.engine.connect(),
+      queue: Promise.resolve(),
+    };
+    this.sessions.set(session.token, session);
+    return {
+      success: true,
+      code: null,
+      message: null,
+      data: {
+        token: session.token,
+        masterToken: session.masterToken,
+        validityInSeconds: 3600,
+        masterValidityInSeconds: 14400,
+        sessionId: session.id,
+        parameters: [{ name: 'CLIENT_STAGE_ARRAY_BINDING_THRESHOLD', value: 2147483647 }],
+        sessionInfo: session.info,
+      },
+    };
+  }
+
+  private authenticate(req: http.IncomingMessage): Session | undefined {
+    const m = /Snowflake Token="([^"]+)"/.exec(req.headers.authorization ?? '');
+    return m ? this.sessions.get(m[1] as string) : undefined;
+  }
+
+  private async query(session: Session, requestId: string, body: Body): Promise<Body> {
+    const existing = this.byRequestId.get(requestId);
+    if (existing) {
+      // A retry of a request we already have: answer from it, never run it twice.
+      this.stats.deduplicated++;
+      return this.waitFor(existing);
+    }
+    const sqlText = String(body.sqlText ?? '');
+    const bindings = body.bindings as Bindings | undefined;
+    const parameters = (body.parameters ?? {}) as Record<string, unknown>;
+    const queryId = randomUUID();
+    const job: Job = {
+      queryId,
+      status: 'RUNNING',
+      cancelled: false,
+      result: undefined as unknown as Promise<Body>,
+    };
+    const run = session.queue.then(() => this.run(session, job, sqlText, bindings, parameters));
+    (job as { result: Promise<Body> }).result = run;
+    session.queue = run.catch(() => undefined);
+    this.jobs.set(queryId, job);
+    this.byRequestId.set(requestId, job);
+    trim(this.byRequestId, 10_000);
+    trim(this.jobs, 10_000);
+    if (body.asyncExec === true) {
+      return {
+        success: true,
+        code: '333334',
+        message: 'Asynchronous execution in progress.',
+        data: { queryId },
+      };
+    }
+    return this.waitFor(job);
+  }
+
+  private async poll(queryId: string): Promise<Body> {
+    const job = this.jobs.get(queryId);
+    if (!job)
+      return errorBody(
+        new SnowflakeEmulatorError('000709', '02000', `Statement ${queryId} not found`),
+        queryId,
+      );
+    return this.waitFor(job);
+  }
+
+  /** Answers with the result if it arrives within queryInProgressMs, else with 333333 (the driver polls). */
+  private async waitFor(job: Job): Promise<Body> {
+    let timer: NodeJS.Timeout | undefined;
+    const pending = new Promise<Body>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            success: true,
+            code: '333333',
+            message: 'Query execution is in progress. Poll the result URL.',
+            data: { queryId: job.queryId, getResultUrl: `/queries/${job.queryId}/result` },
+          }),
+        this.queryInProgressMs,
+      );
+    });
+    try {
+      return await Promise.race([job.result, pending]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private abort(body: Body): Body {
+    const requestId = String(body.requestId ?? '');
+    const job = this.byRequestId.get(requestId);
+    if (job && job.status === 'RUNNING') {
+      job.cancelled = true;
+      this.stats.aborted++;
+    }
+    return { success: true, data: null };
+  }
+
+  private async run(
+    session: Session,
+    job: Job,
+    sqlText: string,
+    bindings: Bindings | undefined,
+    parameters: Record<string, unknown>,
+  ): Promise<Body> {
+    try {
+      if (this.delayMs > 0) await sleep(this.delayMs);
+      if (job.cancelled) {
+        job.status = 'ABORTED';
+        throw new SnowflakeEmulatorError('000604', '57014', 'SQL execution canceled');
+      }
+      this.stats.queries++;
+      const statements = splitStatements(sqlText);
+      const wanted = parameters.MULTI_STATEMENT_COUNT;
+      const count = wanted === undefined ? 1 : Number(wanted);
+      if (count !== 0 && statements.length !== count) {
+        throw new SnowflakeEmulatorError(
+          '000008',
+          '0A000',
+          `Actual statement count ${statements.length} did not match the desired statement count ${count}.`,
+        );
+      }
+      let body: Body;
+      if (wanted !== undefined && (statements.length > 1 || count !== 1)) {
+        const ids: string[] = [];
+        for (const sql of statements) {
+          const childId = randomUUID();
+          const child = this.success(session, childId, await session.conn.execute(sql, bindings));
+          this.jobs.set(childId, {
+            queryId: childId,
+            status: 'SUCCESS',
+            cancelled: false,
+            result: Promise.resolve(child),
+          });
+          ids.push(childId);
+        }
+        body = this.success(session, job.queryId, {
+          statementTypeId: 0x1000,
+          rowtype: [
+            {
+              name: 'multiple statement execution',
+              type: 'text',
+              nullable: false,
+              length: 16777216,
+              byteLength: 16777216,
+              precision: null,
+              scale: null,
+              database: '',
+              schema: '',
+              table: '',
+              collation: null,
+            },
+          ],
+          rowset: [['Multiple statements executed successfully.']],
+        });
+        (body.data as Record<string, unknown>).resultIds = ids.join(',');
+      } else {
+        body = this.success(
+          session,
+          job.queryId,
+          await session.conn.execute(statements[0] ?? sqlText, bindings),
+        );
+      }
+      job.status = 'SUCCESS';
+      return body;
+    } catch (err) {
+      if (job.status === 'RUNNING') job.status = 'FAILED_WITH_ERROR';
+      const e =
+        err instanceof SnowflakeEmulatorError
+          ? err
+          : new SnowflakeEmulatorError('000603', 'XX000', String(err));
+      return errorBody(e, job.queryId);
+    }
+  }
+
+  private success(session: Session, queryId: string, result: WireResult): Body {
+    const rows = result.rowset;
+    const inline = rows.slice(0, this.chunkRows);
+    const chunks: Body[] = [];
+    for (let start = this.chunkRows, n = 0; start < rows.length; start += this.chunkRows, n++) {
+      const part = rows.slice(start, start + this.chunkRows);
+      const text = part.map((r) => JSON.stringify(r)).join(',');
+      this.chunks.set(`${queryId}/${n}`, text);
+      chunks.push({
+        url: `${this.url}/chunks/${queryId}/${n}`,
+        rowCount: part.length,
+        uncompressedSize: Buffer.byteLength(text),
+        compressedSize: Buffer.byteLength(text),
+      });
+    }
+    trim(this.chunks, 5_000);
+    return {
+      success: true,
+      code: null,
+      message: null,
+      data: {
+        queryId,
+        statementTypeId: result.statementTypeId,
+        queryResultFormat: 'json',
+        version: 1,
+        total: rows.length,
+        returned: rows.length,
+        parameters: parametersOf(session),
+        rowtype: result.rowtype,
+        rowset: inline,
+        ...(chunks.length > 0 ? { chunks } : {}),
+        finalDatabaseName: session.info.databaseName,
+        finalSchemaName: session.info.schemaName,
+        finalWarehouseName: session.info.warehouseName,
+        finalRoleName: session.info.roleName,
+      },
+    };
+  }
+}
+
+function parametersOf(session: Session): { name: string; value: unknown }[] {
+  const base: Record<string, unknown> = {
+    TIMEZONE: 'UTC',
+    TIMESTAMP_OUTPUT_FORMAT: 'YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM',
+    TIMESTAMP_NTZ_OUTPUT_FORMAT: 'YYYY-MM-DD HH24:MI:SS.FF3',
+    TIMESTAMP_LTZ_OUTPUT_FORMAT: '',
+    TIMESTAMP_TZ_OUTPUT_FORMAT: '',
+    DATE_OUTPUT_FORMAT: 'YYYY-MM-DD',
+    TIME_OUTPUT_FORMAT: 'HH24:MI:SS',
+    BINARY_OUTPUT_FORMAT: 'HEX',
+    CLIENT_STAGE_ARRAY_BINDING_THRESHOLD: 2147483647,
+    ...session.parameters,
+  };
+  return Object.entries(base).map(([name, value]) => ({ name, value }));
+}
+
+function errorBody(e: SnowflakeEmulatorError, queryId: string | undefined): Body {
+  return {
+    success: false,
+    code: e.code,
+    message: e.message,
+    data: { errorCode: e.code, sqlState: e.sqlState, queryId: queryId ?? null, internalError: false },
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of req) parts.push(chunk as Buffer);
+  const raw = Buffer.concat(parts);
+  // The driver may gzip bodies without saying so: sniff the gzip magic bytes.
+  return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
+}
+
+/** Keeps a map bounded by dropping its oldest entries. */
+function trim<K, V>(map: Map<K, V>, max: number): void {
+  while (map.size > max) {
+    const first = map.keys().next();
+    if (first.done) return;
+    map.delete(first.value);
+  }
+}
