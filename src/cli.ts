@@ -5,12 +5,15 @@
 import type { CliIO, Command } from './cli/command';
 import { UsageError, parseCommandArgs } from './cli/command';
 import { isHubError } from './hub/errors';
+import { command as migrateCommand } from './cli/migrate';
+import { command as seedCommand } from './cli/seed';
+import { command as verifyCommand } from './cli/verify';
 
 /**
  * Every subcommand, one file each under src/cli/. Command modules keep heavy
  * imports inside `run` so `hub --help` stays fast.
  */
-const COMMANDS: readonly Command[] = [];
+const COMMANDS: readonly Command[] = [seedCommand, migrateCommand, verifyCommand];
 
 const defaultIO: CliIO = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -1,0 +1,34 @@
+/**
+ * Shared CLI plumbing: opening the store a command names (`--store`, else the
+ * configured default) and parsing the tenant option.
+ */
+import { readConfig } from '../config';
+import type { HubStore } from '../hub/store';
+import { type TenantId, parseTenantId } from '../hub/tenant';
+import { openStore } from '../stores';
+import { UsageError } from './command';
+
+/** The store URI a command uses when `--store` is absent: HUB_PG_URL, else PGlite in the data dir. */
+export function defaultStoreUri(): string {
+  const config = readConfig();
+  return config.pgUrl ?? `pglite:${config.dataDir}`;
+}
+
+/** Opens `uri` (or the default store). */
+export function openCliStore(uri: unknown): Promise<HubStore> {
+  return openStore(typeof uri === 'string' && uri !== '' ? uri : defaultStoreUri());
+}
+
+/** Parses `--tenant`; a missing one is a usage error. */
+export function requireTenant(value: unknown): TenantId {
+  if (typeof value !== 'string' || value === '') throw new UsageError('--tenant is required');
+  return parseTenantId(value);
+}
+
+/** Parses a positive integer option. */
+export function intOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer`);
+  return n;
+}
