@@ -1,0 +1,155 @@
+/**
+ * Bearer-token authentication. A token is a JWT verified with `jose`: HS256
+ * with a shared secret, or RS256/ES256 against a JWKS URL. The tenant comes
+ * from one claim (default `tenant_id`) and scopes from `scope` (space
+ * separated, or an array). The tenant never comes from a header or an argument.
+ */
+import { type JWTPayload, SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { HubError } from '../hub/errors';
+import { type TenantId, isTenantId } from '../hub/tenant';
+
+export const SCOPES = ['hub:read', 'hub:write', 'hub:admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling: established only from a verified token. */
+export interface Identity {
+  readonly tenant: TenantId;
+  readonly scopes: ReadonlySet<Scope>;
+  /** The token's `sub`, when present (for logs). */
+  readonly subject?: string;
+}
+
+export interface AuthOptions {
+  /** HS256 shared secret (at least 32 bytes recommended). */
+  readonly jwtSecret?: string;
+  /** JWKS URL for RS256 / ES256 tokens. */
+  readonly jwksUrl?: string;
+  /** Claim that holds the tenant id (default `tenant_id`). */
+  readonly tenantClaim?: string;
+}
+
+/** Verifies `Authorization` headers. */
+export interface Authenticator {
+  /**
+   * @returns the caller's identity.
+   * @throws HubError UNAUTHENTICATED (missing, malformed, expired, forged, or without a valid tenant).
+   */
+  authenticate(authorization: string | undefined): Promise<Identity>;
+}
+
+/**
+ * Builds an authenticator from a secret or a JWKS URL (a secret wins when both
+ * are set: both key kinds are never accepted at once, so an HS256 token can
+ * never be verified with a public key as its secret).
+ * @throws HubError VALIDATION when neither is configured.
+ */
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  const tenantClaim = options.tenantClaim ?? 'tenant_id';
+  let verify: (token: string) => Promise<JWTPayload>;
+  if (options.jwtSecret) {
+    const key = new TextEncoder().encode(options.jwtSecret);
+    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'] })).payload;
+  } else if (options.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+    verify = async (token) => (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'] })).payload;
+  } else {
+    throw new HubError('VALIDATION', 'auth needs HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL');
+  }
+  return {
+    async authenticate(authorization) {
+      if (!authorization) {
+        throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
+      }
+      const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
+      if (!m) throw unauthenticated('malformed Authorization header: expected "Bearer <token>"');
+      let payload: JWTPayload;
+      try {
+        payload = await verify(m[1] as string);
+      } catch (err) {
+        throw unauthenticated(describeJoseError(err), err);
+      }
+      const tenant = payload[tenantClaim];
+      if (!isTenantId(tenant)) {
+        throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
+      }
+      return {
+        tenant,
+        scopes: parseScopes(payload.scope),
+        ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
+      };
+    },
+  };
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token expired';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature does not verify';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not accepted';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `token claim invalid: ${err.claim}`;
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'token signed by an unknown key';
+  if (err instanceof joseErrors.JWKSTimeout) return 'could not fetch the signing keys in time';
+  return 'token is invalid';
+}
+
+function unauthenticated(message: string, cause?: unknown): HubError {
+  return new HubError('UNAUTHENTICATED', message, cause === undefined ? {} : { cause });
+}
+
+/** Reads the `scope` claim (space separated string or array), keeping only known scopes. */
+export function parseScopes(claim: unknown): ReadonlySet<Scope> {
+  const words = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
+  return new Set(words.filter((w): w is Scope => (SCOPES as readonly unknown[]).includes(w)));
+}
+
+/** True when the identity holds `needed` (hub:admin holds every scope). */
+export function hasScope(identity: Pick<Identity, 'scopes'>, needed: Scope): boolean {
+  return identity.scopes.has(needed) || identity.scopes.has('hub:admin');
+}
+
+/** @throws HubError FORBIDDEN naming the missing scope. */
+export function requireScope(identity: Pick<Identity, 'scopes'>, needed: Scope): void {
+  if (!hasScope(identity, needed))
+    throw new HubError('FORBIDDEN', `this operation needs the ${needed} scope`);
+}
+
+export interface MintOptions {
+  readonly secret: string;
+  readonly tenant: string;
+  readonly scopes: readonly string[];
+  /** Lifetime in seconds (default 3600). */
+  readonly ttlSeconds?: number;
+  readonly tenantClaim?: string;
+  readonly subject?: string;
+}
+
+/**
+ * Mints an HS256 token (development and tests).
+ * @throws HubError VALIDATION for a bad tenant id or unknown scope.
+ */
+export async function mintToken(options: MintOptions): Promise<string> {
+  if (!isTenantId(options.tenant)) throw new HubError('VALIDATION', `invalid tenant id ${options.tenant}`);
+  const bad = options.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (bad.length > 0)
+    throw new HubError('VALIDATION', `unknown scope ${bad.join(', ')}: expected ${SCOPES.join(', ')}`);
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    [options.tenantClaim ?? 'tenant_id']: options.tenant,
+    scope: options.scopes.join(' '),
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.subject ?? 'dev')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (options.ttlSeconds ?? 3600))
+    .sign(new TextEncoder().encode(options.secret));
+}
+
+/** Parses a duration like `90s`, `15m`, `1h`, `7d` or plain seconds. @returns seconds. */
+export function parseTtl(text: string): number {
+  const m = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!m)
+    throw new HubError('VALIDATION', `invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 1h, 7d`);
+  const n = Number(m[1]);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  if (n <= 0) throw new HubError('VALIDATION', 'duration must be positive');
+  return n * unit;
+}

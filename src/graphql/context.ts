@@ -1,0 +1,59 @@
+/**
+ * The per-request GraphQL context: who is calling (from the verified token),
+ * the Hub, and DataLoaders created for this request only, so no cache entry is
+ * ever shared between requests or tenants.
+ */
+import type { CursorCodec } from '../hub/cursor';
+import type { Hub } from '../hub/hub';
+import type { TenantId } from '../hub/tenant';
+import type { Logger } from '../http/log';
+import type { Scope } from './auth';
+import { type Loaders, createLoaders } from './loaders';
+
+export interface GraphQLContext {
+  readonly tenant: TenantId;
+  readonly scopes: ReadonlySet<Scope>;
+  readonly hub: Hub;
+  /** Same secret as the Hub's, to give every edge of a page its own cursor. */
+  readonly cursors: CursorCodec;
+  readonly loaders: Loaders;
+  readonly requestId: string;
+  readonly log: Logger;
+  /** Epoch ms after which no further field is resolved (TIMEOUT). */
+  readonly deadline: number;
+  /** Filled in while the request runs, for logs and metrics. */
+  readonly stats: RequestStats;
+}
+
+/** What the server learns about a request while running it. */
+export interface RequestStats {
+  operation: string;
+  operationType: string;
+}
+
+export interface ContextInput {
+  readonly tenant: TenantId;
+  readonly scopes: ReadonlySet<Scope>;
+  readonly hub: Hub;
+  readonly cursors: CursorCodec;
+  readonly requestId: string;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+  /** Called with each DataLoader batch size (metrics). */
+  readonly onBatch?: (loader: string, size: number) => void;
+}
+
+/** Builds a fresh context (and fresh loaders) for one request. */
+export function createContext(input: ContextInput): GraphQLContext {
+  return {
+    tenant: input.tenant,
+    scopes: input.scopes,
+    hub: input.hub,
+    cursors: input.cursors,
+    loaders: createLoaders(input.hub, input.tenant, input.onBatch),
+    requestId: input.requestId,
+    log: input.log,
+    deadline: Date.now() + input.timeoutMs,
+    stats: { operation: 'unknown', operationType: 'unknown' },
+  };
+}

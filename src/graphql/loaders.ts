@@ -1,0 +1,132 @@
+/**
+ * DataLoaders of one request and one tenant. Every lookup by id goes through
+ * `byId[type]` (one `getByIds` store call per type per tick); lists go through
+ * `list` (deduplicated by type, filter and page) and prime `byId` with what
+ * they return, so a record listed once is never fetched again in the request.
+ */
+import DataLoader from 'dataloader';
+import { canonicalJson } from '../hub/jcs';
+import type { ListFilterInput } from '../hub/filters';
+import type { Hub, Page } from '../hub/hub';
+import {
+  type EmployeeProfileRecord,
+  type HubRecord,
+  LIMITS,
+  RECORD_TYPES,
+  type RecordType,
+} from '../hub/model';
+import type { TenantId } from '../hub/tenant';
+
+export interface ListKey {
+  readonly type: RecordType;
+  readonly filter: ListFilterInput;
+  readonly first: number;
+  readonly after: string | null;
+}
+
+export interface Loaders {
+  /** Records by id, per type; null where the tenant has none. */
+  readonly byId: { readonly [T in RecordType]: DataLoader<string, HubRecord | null> };
+  /** One page of a list. */
+  readonly list: DataLoader<ListKey, Page, string>;
+  /** An employee's current profile (latest effective_at; ties by created_at, then record_id). */
+  readonly currentProfile: DataLoader<string, EmployeeProfileRecord | null>;
+}
+
+/** Largest number of ids sent to the store in one call. */
+const MAX_IDS_PER_CALL = 500;
+/** Most versions of one person read to find the current one (pages of 500). */
+const MAX_PROFILE_VERSIONS = 5000;
+
+/** Creates the loaders of one request. `onBatch` receives each batch's size. */
+export function createLoaders(
+  hub: Hub,
+  tenant: TenantId,
+  onBatch?: (loader: string, size: number) => void,
+): Loaders {
+  const byId = Object.fromEntries(
+    RECORD_TYPES.map((type) => [
+      type,
+      new DataLoader<string, HubRecord | null>(
+        async (ids) => {
+          onBatch?.(`byId.${type}`, ids.length);
+          return hub.get(tenant, type, ids);
+        },
+        // Ids are case-insensitive UUIDs: one cache entry per record.
+        { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
+      ),
+    ]),
+  ) as unknown as Loaders['byId'];
+
+  const prime = (records: readonly HubRecord[]): void => {
+    for (const r of records) byId[r.record_type].prime(r.record_id, r);
+  };
+
+  const list = new DataLoader<ListKey, Page, string>(
+    async (keys) => {
+      onBatch?.('list', keys.length);
+      // The store has no multi-list call: each distinct list is one call, run concurrently.
+      return Promise.all(
+        keys.map(async (k) => {
+          try {
+            const page = await hub.list(tenant, k.type, k.filter, { first: k.first, after: k.after });
+            prime(page.records);
+            return page;
+          } catch (err) {
+            return err instanceof Error ? err : new Error(String(err));
+          }
+        }),
+      );
+    },
+    { cacheKeyFn: (k) => canonicalJson({ ...k, filter: stripNulls(k.filter) }) },
+  );
+
+  const currentProfile = new DataLoader<string, EmployeeProfileRecord | null>(async (employeeIds) => {
+    onBatch?.('currentProfile', employeeIds.length);
+    return Promise.all(
+      employeeIds.map(async (employeeId) => {
+        try {
+          return await latestProfile(hub, tenant, employeeId, prime);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    );
+  });
+
+  return { byId, list, currentProfile };
+}
+
+async function latestProfile(
+  hub: Hub,
+  tenant: TenantId,
+  employeeId: string,
+  prime: (records: readonly HubRecord[]) => void,
+): Promise<EmployeeProfileRecord | null> {
+  let best: EmployeeProfileRecord | null = null;
+  let after: string | null = null;
+  for (let read = 0; read < MAX_PROFILE_VERSIONS; read += LIMITS.maxPageSize) {
+    const page = await hub.list(
+      tenant,
+      'employee_profiles',
+      { employeeId },
+      { first: LIMITS.maxPageSize, after },
+    );
+    prime(page.records);
+    for (const r of page.records as EmployeeProfileRecord[]) if (best === null || isLater(r, best)) best = r;
+    if (!page.hasNextPage) break;
+    after = page.endCursor;
+  }
+  return best;
+}
+
+/** The hub-model's "current" order: effective_at, then created_at, then record_id. */
+function isLater(a: EmployeeProfileRecord, b: EmployeeProfileRecord): boolean {
+  if (a.effective_at !== b.effective_at) return a.effective_at > b.effective_at;
+  if (a.created_at !== b.created_at) return a.created_at > b.created_at;
+  return a.record_id > b.record_id;
+}
+
+function stripNulls(filter: ListFilterInput): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+}

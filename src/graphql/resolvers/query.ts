@@ -1,0 +1,38 @@
+/**
+ * Query resolvers: lookups by id, lists, and the three rollups. Every call
+ * carries the tenant of the verified token; nothing here reads a tenant from
+ * arguments.
+ */
+import { RECORD_TYPES } from '../../hub/model';
+import type { QueryResolvers } from '../generated/resolvers';
+import { byId, connection } from './records';
+
+/** Resolvers of `Query`. */
+export const queryResolvers: QueryResolvers = {
+  output: (_p, { id }, ctx) => byId(ctx, 'outputs', id) as never,
+  decision: (_p, { id }, ctx) => byId(ctx, 'decisions', id) as never,
+  governanceEvent: (_p, { id }, ctx) => byId(ctx, 'governance_events', id) as never,
+  artifact: (_p, { id }, ctx) => byId(ctx, 'artifacts', id) as never,
+  employeeProfile: (_p, { id }, ctx) => byId(ctx, 'employee_profiles', id) as never,
+  telemetryEvent: (_p, { id }, ctx) => byId(ctx, 'telemetry_events', id) as never,
+  node: async (_p, { id }, ctx) => {
+    // Ids are unique per type only: look in every type (one batched call per type).
+    const found = await Promise.all(RECORD_TYPES.map((t) => byId(ctx, t, id)));
+    return found.find((r) => r !== null) ?? null;
+  },
+  employee: (_p, { employeeId }, ctx) => ctx.loaders.currentProfile.load(employeeId),
+
+  outputs: (_p, a, ctx) => connection(ctx, 'outputs', a.filter, a.first, a.after),
+  decisions: (_p, a, ctx) => connection(ctx, 'decisions', a.filter, a.first, a.after),
+  governanceEvents: (_p, a, ctx) => connection(ctx, 'governance_events', a.filter, a.first, a.after),
+  artifacts: (_p, a, ctx) => connection(ctx, 'artifacts', a.filter, a.first, a.after),
+  employeeProfiles: (_p, a, ctx) => connection(ctx, 'employee_profiles', a.filter, a.first, a.after),
+  telemetryEvents: (_p, a, ctx) => connection(ctx, 'telemetry_events', a.filter, a.first, a.after),
+
+  costPerSkill: (_p, a, ctx) =>
+    ctx.hub.costPerSkill(ctx.tenant, { from: a.from, to: a.to, bucket: a.bucket, skillIds: a.skillIds }),
+  archetypeProgression: (_p, a, ctx) =>
+    ctx.hub.archetypeProgression(ctx.tenant, { from: a.from, to: a.to, archetype: a.archetype }),
+  managerDashboard: (_p, a, ctx) =>
+    ctx.hub.managerDashboard(ctx.tenant, { managerId: a.managerId, from: a.from, to: a.to }),
+};

@@ -1,0 +1,169 @@
+/**
+ * Resolvers of the six record types: the envelope, provenance, relations
+ * (through the request's DataLoaders) and federation references.
+ */
+import type { GraphQLFieldResolver } from 'graphql';
+import { HubError } from '../../hub/errors';
+import type { ListFilterInput } from '../../hub/filters';
+import { normalizeFilter } from '../../hub/filters';
+import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../../hub/model';
+import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
+import type { GraphQLContext } from '../context';
+import type { Resolvers } from '../generated/resolvers';
+import { type ConnectionParent, GRAPHQL_TYPE_OF, toSnake } from '../mapping';
+
+/**
+ * The default field resolver: a field is read from its own name, else from its
+ * snake_case storage name (`costUsd` -> `cost_usd`), so only fields that
+ * compute something need a resolver.
+ */
+export const fieldResolver: GraphQLFieldResolver<unknown, GraphQLContext> = (source, _args, _ctx, info) => {
+  if (typeof source !== 'object' || source === null) return undefined;
+  const obj = source as Record<string, unknown>;
+  const name = info.fieldName;
+  return name in obj ? obj[name] : obj[toSnake(name)];
+};
+
+/** One page of a list as a connection, each edge with its own cursor. */
+export async function connection(
+  ctx: GraphQLContext,
+  type: RecordType,
+  filter: ListFilterInput | null | undefined,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<ConnectionParent> {
+  const f = filter ?? {};
+  const page = await ctx.loaders.list.load({
+    type,
+    filter: f,
+    first: first ?? LIMITS.defaultPageSize,
+    after: after ?? null,
+  });
+  // The Hub validated this filter already; normalising again is cheap and gives the cursor's binding.
+  const normalized = normalizeFilter(type, f);
+  const edges = page.records.map((node) => ({
+    cursor: ctx.cursors.encode(ctx.tenant, type, normalized, node),
+    node,
+  }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: page.endCursor,
+    },
+  };
+}
+
+/** Loads a record of one type by id for the caller's tenant (null when absent). */
+export function byId<T extends RecordType>(
+  ctx: GraphQLContext,
+  type: T,
+  id: string,
+): Promise<HubRecord | null> {
+  return ctx.loaders.byId[type].load(id);
+}
+
+const verified = new WeakMap<HubRecord, boolean>();
+
+const envelope = {
+  id: (r: HubRecord) => r.record_id,
+  recordType: (r: HubRecord) => r.record_type,
+  provenance: (r: HubRecord) => r,
+};
+
+function reference<T extends RecordType>(type: T) {
+  return (ref: { id?: unknown }, ctx: GraphQLContext) =>
+    typeof ref.id === 'string' ? ctx.loaders.byId[type].load(ref.id) : null;
+}
+
+const MAX_INLINE_BODY = LIMITS.maxArtifactBodyBytes;
+
+/** Resolvers of the record types, the HubRecord interface, Provenance and connections. */
+export const recordResolvers: Resolvers = {
+  RecordType: {
+    OUTPUTS: 'outputs',
+    DECISIONS: 'decisions',
+    GOVERNANCE_EVENTS: 'governance_events',
+    ARTIFACTS: 'artifacts',
+    EMPLOYEE_PROFILES: 'employee_profiles',
+    TELEMETRY_EVENTS: 'telemetry_events',
+  },
+  HubRecord: {
+    __resolveType: (r) => GRAPHQL_TYPE_OF[r.record_type] as never,
+  },
+  Provenance: {
+    hash: (r) => r.provenance_hash,
+    algorithm: () => PROVENANCE_ALGORITHM,
+    verified: (r, _args, ctx) => {
+      let v = verified.get(r);
+      if (v === undefined) verified.set(r, (v = ctx.hub.verify(r).verified));
+      return v;
+    },
+  },
+  Output: {
+    ...envelope,
+    __resolveReference: reference('outputs') as never,
+    decisions: (r, args, ctx) =>
+      connection(ctx, 'decisions', { outputId: r.record_id }, args.first, args.after),
+    artifacts: (r, args, ctx) =>
+      connection(ctx, 'artifacts', { outputId: r.record_id }, args.first, args.after),
+  },
+  Decision: {
+    ...envelope,
+    __resolveReference: reference('decisions') as never,
+    output: (r, _args, ctx) => byId(ctx, 'outputs', r.output_id) as never,
+  },
+  GovernanceEvent: {
+    ...envelope,
+    __resolveReference: reference('governance_events') as never,
+  },
+  Artifact: {
+    ...envelope,
+    __resolveReference: reference('artifacts') as never,
+    output: (r, _args, ctx) => (r.output_id ? (byId(ctx, 'outputs', r.output_id) as never) : null),
+    bodyBase64: (r, args) => {
+      const max = args.maxBytes ?? 1_048_576;
+      if (!Number.isInteger(max) || max < 0 || max > MAX_INLINE_BODY) {
+        throw new HubError('VALIDATION', `maxBytes must be 0 to ${MAX_INLINE_BODY}`, {
+          issues: [{ path: 'maxBytes', message: `must be 0 to ${MAX_INLINE_BODY}` }],
+        });
+      }
+      if (r.body.byteLength > max) return null;
+      return Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength).toString('base64');
+    },
+  },
+  EmployeeProfile: {
+    ...envelope,
+    __resolveReference: reference('employee_profiles') as never,
+    manager: (r, _args, ctx) => (r.manager_id ? ctx.loaders.currentProfile.load(r.manager_id) : null),
+    reports: async (r, args, ctx) => {
+      const asOf = args.asOf ?? new Date().toISOString();
+      // The team as of `asOf` is exactly the manager dashboard's membership rule;
+      // an empty range [asOf, asOf) keeps the activity part of the rollup empty.
+      const dash = await ctx.hub.managerDashboard(ctx.tenant, {
+        managerId: r.employee_id,
+        from: asOf,
+        to: asOf,
+      });
+      const profiles = await ctx.loaders.currentProfile.loadMany(dash.members.map((m) => m.employee_id));
+      const out: EmployeeProfileRecord[] = [];
+      for (const p of profiles) {
+        if (p instanceof Error) throw p;
+        if (p !== null) out.push(p);
+      }
+      return out;
+    },
+  },
+  TelemetryEvent: {
+    ...envelope,
+    __resolveReference: reference('telemetry_events') as never,
+  },
+  OutputConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  DecisionConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  GovernanceEventConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  ArtifactConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  EmployeeProfileConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  TelemetryEventConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+};

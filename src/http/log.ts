@@ -1,0 +1,60 @@
+/**
+ * Structured JSON logs: one object per line with `time`, `level`, `msg` and
+ * fields (the request id among them). Never logs tokens or request bodies.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+/**
+ * Creates a logger writing lines at or above `level` to `sink` (default stdout).
+ * An unknown level name means `info`.
+ */
+export function createLogger(
+  level: string = 'info',
+  sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  base: Record<string, unknown> = {},
+): Logger {
+  const min = ORDER[level as LogLevel] ?? ORDER.info;
+  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    if (ORDER[lvl] < min) return;
+    let line: string;
+    try {
+      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
+    } catch {
+      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base });
+    }
+    sink(line);
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger(level, sink, { ...base, ...fields }),
+  };
+}
+
+/** A logger that drops everything (tests). */
+export const silentLogger: Logger = createLogger('error', () => undefined);
+
+/** Describes an error for a log line: code, message and the cause chain (never sent to clients). */
+export function errorFields(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const out: Record<string, unknown> = { error: err.message, errorName: err.name };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (err.cause !== undefined) {
+    out.cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}` : String(err.cause);
+  }
+  if (err.stack) out.stack = err.stack.split('\n').slice(0, 6).join('\n');
+  return out;
+}

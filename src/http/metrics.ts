@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics of one gateway instance (its own registry, so several
+ * gateways in one process, as in tests, never share counters).
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isHubError } from '../hub/errors';
+import type { HubStore } from '../hub/store';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The gateway's metrics. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  /** GraphQL request latency by operation name and outcome. */
+  readonly requestDuration = new Histogram({
+    name: 'hub_graphql_request_duration_seconds',
+    help: 'GraphQL request latency by operation',
+    labelNames: ['operation', 'type', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** Errors returned to clients by extensions.code. */
+  readonly errors = new Counter({
+    name: 'hub_graphql_errors_total',
+    help: 'Errors returned to clients by extensions.code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  /** HTTP requests by route and status. */
+  readonly httpRequests = new Counter({
+    name: 'hub_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  /** Store-call latency by store and method. */
+  readonly storeCalls = new Histogram({
+    name: 'hub_store_call_duration_seconds',
+    help: 'HubStore call latency by store, method and outcome (ok or the error code)',
+    labelNames: ['store', 'method', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** DataLoader batch sizes by loader. */
+  readonly loaderBatch = new Histogram({
+    name: 'hub_dataloader_batch_size',
+    help: 'Keys per DataLoader batch by loader',
+    labelNames: ['loader'] as const,
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+    registers: [this.registry],
+  });
+  /** Records received by /ingest by outcome. */
+  readonly ingested = new Counter({
+    name: 'hub_ingest_records_total',
+    help: 'Records received by /ingest by record type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+/**
+ * Wraps a store so that every method returning a promise is timed into
+ * `hub_store_call_duration_seconds{store,method,outcome}`. Generic over the
+ * port (a Proxy): methods added to the port later are timed too, and optional
+ * parts (e.g. the outbox) stay visible exactly as on the wrapped store.
+ */
+export function instrumentStore<S extends HubStore>(store: S, label: string, metrics: GatewayMetrics): S {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || prop === 'constructor') return value;
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const method = String(prop);
+        fn = function (this: unknown, ...args: unknown[]) {
+          const end = metrics.storeCalls.startTimer({ store: label, method });
+          let result: unknown;
+          try {
+            result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          } catch (err) {
+            end({ outcome: isHubError(err) ? err.code : 'INTERNAL' });
+            throw err;
+          }
+          if (result instanceof Promise) {
+            return result.then(
+              (v: unknown) => {
+                end({ outcome: 'ok' });
+                return v;
+              },
+              (err: unknown) => {
+                end({ outcome: isHubError(err) ? err.code : 'INTERNAL' });
+                throw err;
+              },
+            );
+          }
+          end({ outcome: 'ok' });
+          return result;
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * Test harness: a real gateway over HTTP on port 0, backed by a real memory
+ * store (optionally wrapped in a call-counting decorator: it forwards every
+ * call unchanged, it is not a mock).
+ */
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import type { HubStore } from '../../src/hub/store';
+import { mintToken } from '../../src/graphql/auth';
+import { type Gateway, type GatewayOptions, createGateway } from '../../src/http/server';
+import { silentLogger } from '../../src/http/log';
+
+export const SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/** Wraps a store, counting calls per method. */
+export function countingStore<S extends HubStore>(
+  store: S,
+): { store: S; calls: Map<string, number>; reset(): void } {
+  const calls = new Map<string, number>();
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls, reset: () => calls.clear() };
+}
+
+export interface TestGateway {
+  readonly url: string;
+  readonly gateway: Gateway;
+  readonly store: HubStore;
+  token(tenant: string, scopes?: string[], ttlSeconds?: number): Promise<string>;
+  /** POSTs a GraphQL request; returns status, headers and parsed body. */
+  gql(
+    token: string | null,
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: GqlBody }>;
+  close(): Promise<void>;
+}
+
+export interface GqlBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+}
+
+/** Starts a gateway on 127.0.0.1:0. */
+export async function startGateway(
+  options: Partial<GatewayOptions> & { store?: HubStore } = {},
+): Promise<TestGateway> {
+  const store = options.store ?? createMemoryStore();
+  const gateway = await createGateway({
+    auth: { jwtSecret: SECRET },
+    log: silentLogger,
+    ...options,
+    store,
+  });
+  const url = await gateway.listen(0);
+  return {
+    url,
+    gateway,
+    store,
+    token: (tenant, scopes = ['hub:read', 'hub:write'], ttlSeconds) =>
+      mintToken({ secret: SECRET, tenant, scopes, ...(ttlSeconds ? { ttlSeconds } : {}) }),
+    async gql(token, query, variables, headers = {}) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GqlBody };
+    },
+    async close() {
+      await gateway.close(1000);
+      await store.close();
+    },
+  };
+}
+
+/** Deterministic UUIDs for tests: `uuid(7)` -> `00000000-0000-4000-8000-000000000007`. */
+export function uuid(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
