@@ -45,6 +45,12 @@ export class RoutingStore implements HubStore {
    */
   readonly capabilities: StoreCapabilities;
 
+  /** Rollups answered so far, by `store`, `role` and `reason` (for the router metrics). */
+  readonly rollupRoutes = new Map<
+    string,
+    { store: string; role: string; reason: RouteReason; count: number }
+  >();
+
   constructor(readonly registry: TenantRegistry) {
     this.capabilities = deriveCapabilities(registry.currentRoutes());
   }
@@ -180,6 +186,7 @@ export class RoutingStore implements HubStore {
       const primary = async (reason: RouteReason, lagMs?: number): Promise<T> => {
         const watermark = formatTimestamp(Date.now());
         const result = await call(route.primary.store);
+        this.countRollup(route.primary.label, 'primary', reason);
         recordRoute({
           op,
           tenant,
@@ -229,6 +236,7 @@ export class RoutingStore implements HubStore {
         return fallback('fallback-unavailable', lag?.lagMs, err);
       }
       analytics.downUntil = 0;
+      this.countRollup(analytics.label, 'analytics', 'analytics');
       recordRoute({
         op,
         tenant,
@@ -240,6 +248,13 @@ export class RoutingStore implements HubStore {
       });
       return result;
     });
+  }
+
+  private countRollup(store: string, role: 'primary' | 'analytics', reason: RouteReason): void {
+    const key = `${store}\0${role}\0${reason}`;
+    const c = this.rollupRoutes.get(key);
+    if (c) c.count++;
+    else this.rollupRoutes.set(key, { store, role, reason, count: 1 });
   }
 
   /**
