@@ -14,6 +14,7 @@ import { HubError, toHubError } from '../hub/errors';
 import type { HubRecord } from '../hub/model';
 import type { OutboxEntry, OutboxSource } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
+import { formatTimestamp } from '../hub/time';
 
 /**
  * Ships one tenant's records to its analytics store. Resolves `shipped`, or
@@ -226,8 +227,12 @@ export class OutboxRelay {
   private async readLag(): Promise<LagReading> {
     const checkedAt = Date.now();
     try {
-      const { pending, oldest } = await this.source.outboxBacklog();
-      const lagMs = pending > 0 && oldest !== null ? Math.max(0, checkedAt - Date.parse(oldest)) : 0;
+      const backlog = await this.source.outboxBacklog();
+      const pending = backlog.pending;
+      // Normalised so the watermark built from it is a canonical timestamp whatever the source returns.
+      const oldestMs = backlog.oldest === null ? NaN : Date.parse(backlog.oldest);
+      const oldest = Number.isNaN(oldestMs) ? null : formatTimestamp(oldestMs);
+      const lagMs = pending > 0 && oldest !== null ? Math.max(0, checkedAt - oldestMs) : 0;
       return (this.lagReading = { pending, oldest, lagMs, checkedAt });
     } catch (err) {
       this.lagFresh = false;

@@ -52,7 +52,10 @@ class OutageStore implements HubStore {
 }
 
 /** An opener recording what it opened, with optional outage switches per URI. */
-export function recordingOpener(outages: Record<string, Outage> = {}): {
+export function recordingOpener(
+  outages: Record<string, Outage> = {},
+  base: StoreOpener = openStore,
+): {
   open: StoreOpener;
   /** Real stores opened, by URI, in opening order. */
   opened: Map<string, HubStore[]>;
@@ -64,7 +67,7 @@ export function recordingOpener(outages: Record<string, Outage> = {}): {
   const calls: { uri: string; options?: OpenStoreOptions }[] = [];
   const open: StoreOpener = async (uri, options) => {
     calls.push({ uri, ...(options ? { options } : {}) });
-    const store = await openStore(uri, options);
+    const store = await base(uri, options);
     opened.set(uri, [...(opened.get(uri) ?? []), store]);
     const outage = outages[uri];
     if (!outage) return store;
@@ -121,4 +124,23 @@ export async function eventually(check: () => Promise<boolean>, ms = 10_000): Pr
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * An opener that hands every caller the same instance for the listed URIs (as
+ * several gateway replicas share one warehouse); their `close` is a no-op, the
+ * test closes them. Other URIs are opened normally.
+ */
+export function sharingOpener(shared: Record<string, HubStore>, base: StoreOpener = openStore): StoreOpener {
+  return async (uri, options) => {
+    const store = shared[uri];
+    if (!store) return base(uri, options);
+    return new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'close') return async () => undefined;
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
 }
