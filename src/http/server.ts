@@ -16,6 +16,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin } from '../graphql/limits';
 import { fieldResolver } from '../graphql/resolvers/records';
+import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { handleGraphQL } from './graphql-handler';
@@ -101,7 +102,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // so Apollo's CSRF guard (meant for cookie auth) would only block plain GETs.
     csrfPrevention: false,
     introspection: true,
-    plugins: [observePlugin(metrics), limitsPlugin(limits)],
+    // Route extensions add nothing unless the store is a routing store.
+    plugins: [observePlugin(metrics), limitsPlugin(limits), routeExtensionsPlugin<GraphQLContext>()],
     logger: {
       debug: () => undefined,
       info: () => undefined,

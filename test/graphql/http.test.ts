@@ -1,0 +1,167 @@
+/**
+ * The HTTP surface: GraphQL over HTTP (GET, POST, content negotiation, status
+ * codes), health, readiness, metrics, request ids and JSON logs, body limits,
+ * automatic persisted queries, and graceful shutdown.
+ */
+import { createHash } from 'node:crypto';
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import type { HubStore } from '../../src/hub/store';
+import { createLogger } from '../../src/http/log';
+import { type TestGateway, startGateway } from './harness';
+
+let gw: TestGateway;
+let token: string;
+const logLines: string[] = [];
+beforeAll(async () => {
+  gw = await startGateway({ log: createLogger('info', (l) => logLines.push(l)), maxBodyBytes: 64 * 1024 });
+  token = await gw.token('acme');
+});
+afterAll(async () => gw.close());
+
+const auth = () => ({ authorization: `Bearer ${token}` });
+
+test('GET runs a query and answers application/graphql-response+json when accepted', async () => {
+  const q = encodeURIComponent('{ outputs(first: 1) { nodes { id } } }');
+  const res = await fetch(`${gw.url}/graphql?query=${q}`, {
+    headers: { ...auth(), accept: 'application/graphql-response+json' },
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+  expect(await res.json()).toEqual({ data: { outputs: { nodes: [] } } });
+  const legacy = await fetch(`${gw.url}/graphql?query=${q}`, {
+    headers: { ...auth(), accept: 'application/json' },
+  });
+  expect(legacy.headers.get('content-type')).toMatch(/^application\/json/);
+});
+
+test('GET cannot run a mutation (405)', async () => {
+  const q = encodeURIComponent('mutation { recordOutputs(records: []) { created } }');
+  const res = await fetch(`${gw.url}/graphql?query=${q}`, { headers: auth() });
+  expect(res.status).toBe(405);
+});
+
+test('parse and validation errors are 400 with code VALIDATION', async () => {
+  const parse = await gw.gql(token, '{ outputs(');
+  expect(parse.status).toBe(400);
+  expect(parse.body.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+  const unknown = await gw.gql(token, '{ nope }');
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+  const badVar = await gw.gql(token, 'query($n: Int!) { outputs(first: $n) { nodes { id } } }', { n: 'x' });
+  expect(badVar.status).toBe(400);
+  expect(badVar.body.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+});
+
+test('malformed JSON, wrong content type, oversized body and unknown routes', async () => {
+  const bad = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    body: '{"query": ',
+  });
+  expect(bad.status).toBe(400);
+  expect(
+    ((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+  ).toBe('VALIDATION');
+  const text = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'text/plain' },
+    body: '{ outputs { nodes { id } } }',
+  });
+  expect(text.status).toBe(415);
+  const big = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ outputs { nodes { id } } } # ${'x'.repeat(70_000)}` }),
+  });
+  expect(big.status).toBe(413);
+  const nf = await fetch(`${gw.url}/nowhere`);
+  expect(nf.status).toBe(404);
+});
+
+test('healthz, readyz and metrics', async () => {
+  expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
+  const ready = await fetch(`${gw.url}/readyz`);
+  expect(ready.status).toBe(200);
+  await gw.gql(token, 'query Dash { outputs(first: 2) { nodes { id } } }');
+  await gw.gql(token, '{ nope }');
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  expect(text).toMatch(
+    /hub_graphql_request_duration_seconds_count\{operation="Dash",type="query",outcome="ok"\} \d+/,
+  );
+  expect(text).toMatch(/hub_graphql_errors_total\{code="VALIDATION"\} \d+/);
+  expect(text).toMatch(
+    /hub_store_call_duration_seconds_count\{store="primary",method="list",outcome="ok"\} \d+/,
+  );
+  expect(text).toMatch(
+    /hub_store_call_duration_seconds_count\{store="primary",method="ping",outcome="ok"\} \d+/,
+  );
+  expect(text).toMatch(/hub_dataloader_batch_size_count\{loader="list"\} \d+/);
+});
+
+test('request ids: echoed when sane, generated otherwise, and present in JSON logs', async () => {
+  const given = await gw.gql(token, '{ outputs { nodes { id } } }', undefined, { 'x-request-id': 'req-123' });
+  expect(given.headers.get('x-request-id')).toBe('req-123');
+  const made = await gw.gql(token, '{ outputs { nodes { id } } }', undefined, {
+    'x-request-id': 'bad id with spaces',
+  });
+  expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  await new Promise((r) => setTimeout(r, 20));
+  const line = logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.requestId === 'req-123');
+  expect(line).toMatchObject({ level: 'info', msg: 'request', path: '/graphql', status: 200 });
+  expect(logLines.join('\n')).not.toContain(token);
+});
+
+test('automatic persisted queries: hash first, then hash with query, then hash alone', async () => {
+  const query = '{ outputs(first: 3) { nodes { id } } }';
+  const sha256Hash = createHash('sha256').update(query).digest('hex');
+  const ext = { persistedQuery: { version: 1, sha256Hash } };
+  const post = (body: unknown) =>
+    fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as {
+        data?: unknown;
+        errors?: { message: string; extensions: { code: string } }[];
+      },
+    }));
+  const miss = await post({ extensions: ext });
+  expect(miss.body.errors?.[0]?.message).toBe('PersistedQueryNotFound');
+  expect(miss.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  expect((await post({ query, extensions: ext })).body.data).toEqual({ outputs: { nodes: [] } });
+  expect((await post({ extensions: ext })).body.data).toEqual({ outputs: { nodes: [] } });
+  const get = await fetch(`${gw.url}/graphql?extensions=${encodeURIComponent(JSON.stringify(ext))}`, {
+    headers: auth(),
+  });
+  expect(await get.json()).toEqual({ data: { outputs: { nodes: [] } } });
+});
+
+test('graceful shutdown lets an in-flight request finish, then refuses new connections', async () => {
+  // A real memory store whose list waits a little: a decorator, not a mock.
+  const inner = createMemoryStore();
+  const slow: HubStore = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (prop !== 'list' || typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const g = await startGateway({ store: slow });
+  const t = await g.token('acme');
+  const pending = g.gql(t, '{ outputs { nodes { id } } }');
+  await new Promise((r) => setTimeout(r, 50));
+  const closing = g.gateway.close(5000);
+  const res = await pending;
+  expect(res.status).toBe(200);
+  expect(res.body.data).toEqual({ outputs: { nodes: [] } });
+  await closing;
+  await expect(fetch(`${g.url}/healthz`)).rejects.toThrow();
+  await inner.close();
+});
