@@ -6,8 +6,9 @@ import { HubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
 import { type OpenStoreOptions, type StoreDriver, redactUri, schemeOf } from './driver';
 import { memoryDriver } from './memory/memory-driver';
+import { postgresDriver } from './postgres/postgres-driver';
 
-const DRIVERS: readonly StoreDriver[] = [memoryDriver];
+const DRIVERS: readonly StoreDriver[] = [memoryDriver, postgresDriver];
 
 /** The driver for a store URI. @throws HubError VALIDATION for an unknown scheme. */
 export function driverFor(uri: string): StoreDriver {

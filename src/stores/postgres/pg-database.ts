@@ -1,0 +1,139 @@
+/**
+ * {@link TenantDatabase} over a PostgreSQL server with `pg`: one bounded pool
+ * per store, clients in pipeline mode so a whole scoped transaction (BEGIN,
+ * set_config, the statements, COMMIT) goes out in one write and costs one
+ * network round trip. Every connection starts with TimeZone=UTC, the
+ * statement timeout and (when configured) the application role, as startup
+ * options, so no extra round trip is spent on session setup.
+ */
+import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
+import { isConnectionLoss } from './postgres-errors';
+import type { PostgresUri } from './postgres-uri';
+import {
+  type Row,
+  type Scope,
+  type SqlQueryable,
+  type Statement,
+  TYPE_PARSERS,
+  scopeStatement,
+} from './queryable';
+import type { SqlSession } from './migrations';
+
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (format ?? 'text') === 'text' && TYPE_PARSERS[oid]
+      ? TYPE_PARSERS[oid]
+      : pgTypes.getTypeParser(oid, format ?? 'text')) as typeof pgTypes.getTypeParser,
+};
+
+/** Startup options for every connection (`-c name=value`, sent in the startup packet). */
+function startupOptions(uri: PostgresUri, role: string | undefined): string {
+  const opts = ['-c TimeZone=UTC', `-c statement_timeout=${uri.statementTimeoutMs}`];
+  if (role !== undefined) opts.push(`-c role=${role}`);
+  return opts.join(' ');
+}
+
+/** Opens a single (non-pipelined) client, e.g. for migrations; the caller ends it. */
+export async function connectClient(uri: PostgresUri): Promise<Client & SqlSession> {
+  const client = new Client({
+    connectionString: uri.connectionString,
+    connectionTimeoutMillis: uri.connectTimeoutMs,
+    options: startupOptions(uri, undefined),
+    types: typeParsers,
+  });
+  client.on('error', () => undefined); // surfaced by the next query instead
+  await client.connect();
+  return Object.assign(client, {
+    exec: async (script: string) => {
+      await client.query(script);
+    },
+  }) as Client & SqlSession;
+}
+
+export class PgDatabase {
+  private readonly pool: Pool;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    uri: PostgresUri,
+    role: string | undefined,
+    log?: (event: string, f?: Record<string, unknown>) => void,
+  ) {
+    this.pool = new Pool({
+      connectionString: uri.connectionString,
+      max: uri.max,
+      idleTimeoutMillis: uri.idleTimeoutMs,
+      connectionTimeoutMillis: uri.connectTimeoutMs,
+      options: startupOptions(uri, role),
+      types: typeParsers,
+      pipeline: true,
+    } as ConstructorParameters<typeof Pool>[0]);
+    // An idle client whose backend was terminated emits 'error'; the pool
+    // drops it. Without a listener Node would crash the process.
+    this.pool.on('error', (err) =>
+      log?.('postgres.idle_client_error', { code: (err as { code?: string }).code }),
+    );
+  }
+
+  /** Connections currently open (busy + idle). */
+  get connections(): number {
+    return this.pool.totalCount;
+  }
+
+  private release(client: PoolClient, err: unknown): void {
+    // A client that lost its connection (or whose state is unknown) is destroyed, not reused.
+    client.release(err !== undefined && isConnectionLoss(err) ? (err as Error) : undefined);
+  }
+
+  async run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
+    const client = await this.pool.connect();
+    const scopeStmt = scopeStatement(scope);
+    const pending = [
+      client.query('BEGIN'),
+      client.query(scopeStmt.sql, [...scopeStmt.params]),
+      ...statements.map((s) => client.query(s.sql, [...s.params])),
+      client.query('COMMIT'),
+    ];
+    const settled = await Promise.allSettled(pending);
+    // The first failure is the cause; later ones are "transaction aborted" echoes.
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    this.release(client, failure?.reason);
+    if (failure) throw failure.reason;
+    const last = settled[settled.length - 1] as PromiseFulfilledResult<{ command: string }>;
+    if (last.value.command !== 'COMMIT') throw new Error('transaction did not commit');
+    return settled
+      .slice(2, 2 + statements.length)
+      .map((s) => (s as PromiseFulfilledResult<{ rows: Row[] }>).value.rows);
+  }
+
+  async transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const scopeStmt = scopeStatement(scope);
+    try {
+      const begin = client.query('BEGIN');
+      await Promise.all([begin, client.query(scopeStmt.sql, [...scopeStmt.params])]);
+      const result = await fn(client as unknown as SqlQueryable);
+      await client.query('COMMIT');
+      this.release(client, undefined);
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      this.release(client, err);
+      throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  /** Runs one statement outside any tenant scope (catalog checks at open). */
+  async queryUnscoped(sql: string): Promise<Row[]> {
+    return (await this.pool.query(sql)).rows as Row[];
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * {@link TenantDatabase} over PGlite, PostgreSQL compiled to WebAssembly and
+ * running in this process (in a worker thread, see pglite-worker.cjs): the
+ * embedded default (`pglite:<dir>`). PGlite has one connection, so
+ * transactions are serialised here (a promise-chain lock held for the whole
+ * transaction). The schema is migrated at open as PGlite's built-in
+ * superuser, then the session switches for good to the application role with
+ * `SET ROLE`, so the same row-level security applies as on a server.
+ */
+import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SqlSession } from './migrations';
+import { applyMigrations } from './migrations';
+import {
+  type Row,
+  type Scope,
+  type SqlQueryable,
+  type Statement,
+  TYPE_PARSERS,
+  scopeStatement,
+} from './queryable';
+
+interface Shaped {
+  rows: Row[];
+  fields: [string, number][];
+}
+
+/** Error raised inside the worker, rebuilt with its SQLSTATE. */
+class PgliteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'PgliteError';
+  }
+}
+
+/** Applies TYPE_PARSERS to the columns the worker sent as text. */
+function parsed(r: Shaped): Row[] {
+  const parsers = r.fields.filter(([, oid]) => TYPE_PARSERS[oid] !== undefined);
+  if (parsers.length === 0) return r.rows;
+  for (const row of r.rows) {
+    for (const [name, oid] of parsers) {
+      const v = row[name];
+      if (typeof v === 'string') row[name] = (TYPE_PARSERS[oid] as (t: string) => unknown)(v);
+    }
+  }
+  return r.rows;
+}
+
+/** The worker running one PGlite, with request/response matching. */
+class PgliteWorker {
+  private readonly worker: Worker;
+  private next = 0;
+  private readonly pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  private dead: Error | undefined;
+
+  constructor(dataDir: string | undefined) {
+    this.worker = new Worker(resolve(__dirname, 'pglite-worker.cjs'), { workerData: { dataDir } });
+    this.worker.on('message', (msg: { id: number; error?: { message: string; code?: string } }) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.error) p.reject(new PgliteError(msg.error.message, msg.error.code));
+      else p.resolve(msg as never);
+    });
+    const fail = (err: Error): void => {
+      this.dead = err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(Object.assign(new Error('PGlite worker exited'), { code: '57P01' })));
+  }
+
+  request<T>(msg: Record<string, unknown>): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.worker.postMessage({ ...msg, id });
+    });
+  }
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<{ rows: Row[] }> {
+    return { rows: parsed(await this.request<Shaped>({ op: 'query', sql, params })) };
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    await this.request({ op: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
+
+/** One PGlite per data directory per process: two instances on one directory would corrupt it. */
+const shared = new Map<string, { db: Promise<PgliteDatabase>; refs: number }>();
+
+export class PgliteDatabase {
+  private lock: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly worker: PgliteWorker,
+    /** Lines of the migrations applied at open. */
+    readonly migrated: readonly string[],
+  ) {}
+
+  private static async start(dataDir: string | undefined, appRole: string): Promise<PgliteDatabase> {
+    const worker = new PgliteWorker(dataDir);
+    try {
+      const session: SqlSession = {
+        query: (sql, params) => worker.query(sql, params),
+        exec: async (script) => {
+          await worker.request({ op: 'exec', sql: script });
+        },
+      };
+      await session.exec("SET TimeZone = 'UTC'");
+      const lines = await applyMigrations(session, appRole);
+      await session.exec(`SET ROLE "${appRole}"`);
+      return new PgliteDatabase(worker, lines);
+    } catch (err) {
+      await worker.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens (or shares) the PGlite for `dataDir` (undefined: a new in-memory
+   * database), migrated, with the session running as `appRole`.
+   */
+  static async open(dataDir: string | undefined, appRole: string): Promise<PgliteDatabase> {
+    if (dataDir === undefined) return PgliteDatabase.start(undefined, appRole);
+    const key = resolve(dataDir);
+    let entry = shared.get(key);
+    if (!entry) {
+      entry = { db: PgliteDatabase.start(key, appRole), refs: 0 };
+      shared.set(key, entry);
+      entry.db.catch(() => shared.delete(key));
+    }
+    entry.refs++;
+    const db = await entry.db.catch((err: unknown) => {
+      if (entry) entry.refs--;
+      throw err;
+    });
+    return new SharedHandle(db, key) as unknown as PgliteDatabase;
+  }
+
+  /** Runs `fn` alone on the single connection (queued behind earlier work). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.lock.then(fn);
+    this.lock = result.catch(() => undefined);
+    return result;
+  }
+
+  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
+    const all = [scopeStatement(scope), ...statements].map((s) => ({ sql: s.sql, params: [...s.params] }));
+    return this.exclusive(async () => {
+      const out = await this.worker.request<{ results: Shaped[] }>({ op: 'batch', statements: all });
+      return out.results.slice(1).map(parsed);
+    });
+  }
+
+  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    const s = scopeStatement(scope);
+    return this.exclusive(async () => {
+      await this.worker.query('BEGIN');
+      try {
+        await this.worker.query(s.sql, s.params);
+        const result = await fn({ query: (sql, params) => this.worker.query(sql, params) });
+        await this.worker.query('COMMIT');
+        return result;
+      } catch (err) {
+        await this.worker.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.exclusive(() => this.worker.query('SELECT 1'));
+  }
+
+  queryUnscoped(sql: string): Promise<Row[]> {
+    return this.exclusive(async () => (await this.worker.query(sql)).rows);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.lock;
+    await this.worker.close();
+  }
+}
+
+/** A reference to a shared (per directory) database; the last close closes it. */
+class SharedHandle {
+  private closed = false;
+  constructor(
+    private readonly db: PgliteDatabase,
+    private readonly key: string,
+  ) {}
+  get migrated(): readonly string[] {
+    return this.db.migrated;
+  }
+  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
+    return this.db.run(scope, statements);
+  }
+  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(scope, fn);
+  }
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+  queryUnscoped(sql: string): Promise<Row[]> {
+    return this.db.queryUnscoped(sql);
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const entry = shared.get(this.key);
+    if (entry && --entry.refs <= 0) {
+      shared.delete(this.key);
+      await this.db.close();
+    }
+  }
+}

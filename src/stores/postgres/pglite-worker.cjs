@@ -1,0 +1,67 @@
+/**
+ * Runs one PGlite database in a worker thread for pglite-database.ts.
+ *
+ * Why a worker: PGlite loads its WebAssembly with dynamic import(), which
+ * fails inside Jest's module sandbox; a worker is a plain Node context. It also
+ * keeps PGlite's CPU work (it is PostgreSQL, single-threaded) off the
+ * gateway's event loop.
+ *
+ * Protocol (one message in, one message out, matched by id):
+ *   { id, op: 'query', sql, params }      -> { id, rows, fields: [[name, typeOid]] }
+ *   { id, op: 'exec', sql }               -> { id }
+ *   { id, op: 'batch', statements: [{sql, params}] }
+ *       runs BEGIN, the statements, COMMIT (ROLLBACK on error) -> { id, results: [{rows, fields}] }
+ *   { id, op: 'close' }                   -> { id }
+ * Errors come back as { id, error: { message, code } }. Values of types the
+ * main thread parses itself (timestamptz, int8, numeric) are sent as text.
+ */
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require('@electric-sql/pglite');
+
+const asText = (text) => text;
+const db = new PGlite({
+  dataDir: workerData.dataDir || undefined,
+  parsers: { 1184: asText, 20: asText, 1700: asText },
+});
+
+const shape = (r) => ({ rows: r.rows, fields: r.fields.map((f) => [f.name, f.dataTypeID]) });
+
+async function handle(msg) {
+  await db.waitReady;
+  switch (msg.op) {
+    case 'query':
+      return shape(await db.query(msg.sql, msg.params));
+    case 'exec':
+      await db.exec(msg.sql);
+      return {};
+    case 'batch': {
+      await db.query('BEGIN');
+      try {
+        const results = [];
+        for (const s of msg.statements) results.push(shape(await db.query(s.sql, s.params)));
+        await db.query('COMMIT');
+        return { results };
+      } catch (err) {
+        await db.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    case 'close':
+      await db.close();
+      return {};
+    default:
+      throw new Error(`unknown op ${msg.op}`);
+  }
+}
+
+parentPort.on('message', (msg) => {
+  handle(msg).then(
+    (out) => parentPort.postMessage({ id: msg.id, ...out }),
+    (err) =>
+      parentPort.postMessage({
+        id: msg.id,
+        error: { message: String((err && err.message) || err), code: err && err.code },
+      }),
+  );
+});

@@ -1,0 +1,125 @@
+/**
+ * The driver for `postgres://`, `postgresql://` and `pglite:` store URIs.
+ *
+ * - `open(postgres://...)`: a pooled store on a server whose schema was
+ *   migrated beforehand (`hub db migrate`). Queries run as an application
+ *   role that row-level security binds: the URI's `app_role` if given; else the
+ *   login role when it is an ordinary role; else (a superuser, a BYPASSRLS
+ *   role, or the tables' owner logged in) `hub_app`. Opening refuses to run
+ *   as a role that RLS would not bind.
+ * - `open(pglite:...)`: an in-process database, migrated at open, queried as
+ *   the application role too.
+ * - `migrate(uri)`: applies migrations as the URI's (owner) role and grants the
+ *   application role (`app_role`, default `hub_app`) what it needs.
+ */
+import { HubError } from '../../hub/errors';
+import type { HubStore } from '../../hub/store';
+import { type OpenStoreOptions, type StoreDriver, schemeOf } from '../driver';
+import { DEFAULT_APP_ROLE, applyMigrations } from './migrations';
+import { PgDatabase, connectClient } from './pg-database';
+import { PgliteDatabase } from './pglite-database';
+import { toPostgresHubError } from './postgres-errors';
+import { createPostgresStore } from './postgres-store';
+import { parsePgliteUri, parsePostgresUri } from './postgres-uri';
+
+/** What the session's role may do that RLS would not stop, and whether the schema exists. */
+const ROLE_CHECK = `SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
+  EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'hub' AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owner,
+  to_regclass('hub.outputs') IS NOT NULL AS migrated
+FROM pg_roles r WHERE r.rolname = current_user`;
+
+interface RoleCheck {
+  role: string;
+  privileged: boolean;
+  migrated: boolean;
+}
+
+async function checkRole(db: {
+  queryUnscoped(sql: string): Promise<Record<string, unknown>[]>;
+}): Promise<RoleCheck> {
+  const row = (await db.queryUnscoped(ROLE_CHECK))[0] ?? {};
+  return {
+    role: String(row.role),
+    privileged: row.superuser === true || row.bypassrls === true || row.owner === true,
+    migrated: row.migrated === true,
+  };
+}
+
+async function openServer(uri: string, options: OpenStoreOptions): Promise<HubStore> {
+  const parsed = parsePostgresUri(uri);
+  let db = new PgDatabase(parsed, parsed.appRole, options.log);
+  try {
+    let check = await checkRole(db);
+    if (check.privileged && parsed.appRole === undefined) {
+      await db.close();
+      db = new PgDatabase(parsed, DEFAULT_APP_ROLE, options.log);
+      check = await checkRole(db);
+    }
+    if (check.privileged) {
+      throw new HubError(
+        'FORBIDDEN',
+        `postgres store: role ${check.role} is a superuser, BYPASSRLS or owns the hub tables, so row-level ` +
+          'security would not isolate tenants; connect as (or set app_role= to) the application role',
+      );
+    }
+    if (!check.migrated) {
+      throw new HubError(
+        'UNAVAILABLE',
+        "postgres store: the hub schema is missing; run 'hub db migrate' first",
+      );
+    }
+    return createPostgresStore(db, { durable: true, outbox: options.outbox, log: options.log });
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw toPostgresHubError(err, 'open');
+  }
+}
+
+async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubStore> {
+  const parsed = parsePgliteUri(uri);
+  try {
+    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE);
+    const check = await checkRole(db);
+    if (check.privileged)
+      throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
+    return createPostgresStore(db, {
+      durable: parsed.dataDir !== undefined,
+      outbox: options.outbox,
+      log: options.log,
+    });
+  } catch (err) {
+    throw toPostgresHubError(err, 'open');
+  }
+}
+
+async function migrate(uri: string, options: { log?: (line: string) => void } = {}): Promise<string[]> {
+  if (schemeOf(uri) === 'pglite') {
+    // PGlite migrates itself at open; opening and closing is the migration.
+    const parsed = parsePgliteUri(uri);
+    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE);
+    const lines = [...db.migrated];
+    await db.close();
+    for (const line of lines) options.log?.(line);
+    return lines;
+  }
+  const parsed = parsePostgresUri(uri);
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  try {
+    client = await connectClient(parsed);
+    return await applyMigrations(client, parsed.appRole ?? DEFAULT_APP_ROLE, options.log);
+  } catch (err) {
+    throw toPostgresHubError(err, 'migrate');
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
+/** `postgres://`, `postgresql://` and `pglite:` stores. */
+export const postgresDriver: StoreDriver = {
+  schemes: ['postgres', 'postgresql', 'pglite'],
+  open(uri, options = {}) {
+    return schemeOf(uri) === 'pglite' ? openPglite(uri, options) : openServer(uri, options);
+  },
+  migrate,
+};

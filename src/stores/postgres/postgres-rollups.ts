@@ -1,0 +1,257 @@
+/**
+ * The three rollups in SQL, with exactly the semantics of
+ * src/hub/rollups/reference.ts. The database does the grouping, filtering,
+ * ordering, exact sums (numeric, returned in micro-units) and picks the two
+ * order statistics a continuous percentile needs; the final exact rational
+ * and its half-away-from-zero rounding are done in TypeScript with the same
+ * bigint helpers the reference uses, so the numbers agree to the last digit.
+ */
+import { divRoundHalfAway, fromMicros, roundRatio } from '../../hub/decimal';
+import type { Level, Severity } from '../../hub/model';
+import { SEVERITIES } from '../../hub/model';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+} from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { MS_PER_DAY } from '../../hub/time';
+import { arrayLiteral } from './postgres-sql';
+import type { Row, Statement } from './queryable';
+
+const TRUNC = { DAY: 'day', WEEK: 'week', MONTH: 'month' } as const;
+
+/**
+ * SQL picking, from a sorted array `arr`, what percentileCont needs: the count
+ * `c`, the lower value `a` at position floor(p(c-1)/100) and the next one `b`.
+ */
+const orderStats = (arr: string, p: number, prefix: string): string => `
+  cardinality(${arr}) AS ${prefix}_n,
+  ${arr}[(${p} * (cardinality(${arr}) - 1)) / 100 + 1]::text AS ${prefix}_a,
+  ${arr}[(${p} * (cardinality(${arr}) - 1)) / 100 + 2]::text AS ${prefix}_b`;
+
+/** Finishes a continuous percentile exactly, as math.ts percentileCont does. */
+function percentileFromStats(
+  n: unknown,
+  a: unknown,
+  b: unknown,
+  percent: number,
+  places: number,
+  divisor = 1n,
+): number | null {
+  if (n === null || n === undefined || Number(n) === 0) return null;
+  const scaledPos = BigInt(percent) * BigInt(Number(n) - 1);
+  const frac = scaledPos % 100n;
+  const lo = BigInt(String(a));
+  const hi = frac === 0n ? lo : BigInt(String(b));
+  return roundRatio(100n * lo + (hi - lo) * frac, 100n * divisor, places);
+}
+
+/** Micro-units from a numeric that is a whole number (`1500000` or `1500000.000000`). */
+const micros = (v: unknown): bigint =>
+  v === null || v === undefined ? 0n : BigInt(String(v).split('.')[0] ?? '0');
+
+export function costPerSkillStatement(tenant: TenantId, q: CostPerSkillQuery): Statement {
+  const params: unknown[] = [tenant, q.from, q.to];
+  let skills = '';
+  if (q.skillIds) {
+    params.push(arrayLiteral(q.skillIds));
+    skills = ' AND skill_id = ANY($4::text[])';
+  }
+  // date_trunc with an explicit 'UTC' zone: buckets never depend on the
+  // session TimeZone; 'week' starts on Monday (ISO), as the model requires.
+  return {
+    sql: `WITH g AS (
+  SELECT skill_id, date_trunc('${TRUNC[q.bucket]}', created_at, 'UTC') AS bucket_start,
+    count(*) AS invocations,
+    count(*) FILTER (WHERE status <> 'SUCCEEDED') AS failed,
+    sum(cost_usd) * 1000000 AS micros,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    array_agg(latency_ms ORDER BY latency_ms) FILTER (WHERE latency_ms IS NOT NULL) AS lat
+  FROM hub.outputs
+  WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz${skills}
+  GROUP BY 1, 2
+)
+SELECT skill_id, bucket_start, invocations, failed, micros::text AS micros,
+  input_tokens::text AS input_tokens, output_tokens::text AS output_tokens, ${orderStats('lat', 95, 'lat')}
+FROM g ORDER BY bucket_start, skill_id`,
+    params,
+  };
+}
+
+export function costPerSkillRows(rows: readonly Row[]): CostPerSkillRow[] {
+  return rows.map((r) => {
+    const total = micros(r.micros);
+    const n = BigInt(Number(r.invocations));
+    return {
+      skill_id: String(r.skill_id),
+      bucket_start: String(r.bucket_start),
+      invocations: Number(r.invocations),
+      failed: Number(r.failed),
+      total_cost_usd: fromMicros(total),
+      avg_cost_usd: fromMicros(divRoundHalfAway(total, n)),
+      input_tokens: Number(r.input_tokens),
+      output_tokens: Number(r.output_tokens),
+      p95_latency_ms: percentileFromStats(r.lat_n, r.lat_a, r.lat_b, 95, 1),
+    };
+  });
+}
+
+export function archetypeProgressionStatement(tenant: TenantId, q: ArchetypeProgressionQuery): Statement {
+  const params: unknown[] = [tenant, q.from, q.to];
+  let archetype = '';
+  if (q.archetype !== undefined) {
+    params.push(q.archetype);
+    archetype = ' AND archetype = $4::text';
+  }
+  // Versions ordered per person by effective_at, then created_at, then
+  // record_id (compareVersions); the gap is exact milliseconds (numeric epoch).
+  return {
+    sql: `WITH v AS (
+  SELECT employee_id, archetype, level, effective_at,
+    lag(level) OVER w AS prev_level, lag(effective_at) OVER w AS prev_effective_at
+  FROM hub.employee_profiles WHERE tenant_id = $1
+  WINDOW w AS (PARTITION BY employee_id ORDER BY effective_at, created_at, record_id)
+), t AS (
+  SELECT archetype, prev_level AS from_level, level AS to_level, employee_id,
+    ((extract(epoch FROM effective_at) - extract(epoch FROM prev_effective_at)) * 1000)::int8 AS gap_ms
+  FROM v
+  WHERE prev_level IS NOT NULL AND prev_level <> level
+    AND effective_at >= $2::timestamptz AND effective_at < $3::timestamptz${archetype}
+), g AS (
+  SELECT archetype, from_level, to_level, count(*) AS transitions,
+    count(DISTINCT employee_id) AS employees, array_agg(gap_ms ORDER BY gap_ms) AS gaps
+  FROM t GROUP BY 1, 2, 3
+)
+SELECT archetype, from_level, to_level, transitions, employees, ${orderStats('gaps', 50, 'gap')}
+FROM g ORDER BY archetype, from_level, to_level`,
+    params,
+  };
+}
+
+export function archetypeProgressionRows(rows: readonly Row[]): ArchetypeProgressionRow[] {
+  return rows.map((r) => ({
+    archetype: String(r.archetype),
+    from_level: r.from_level as Level,
+    to_level: r.to_level as Level,
+    transitions: Number(r.transitions),
+    employees: Number(r.employees),
+    median_days: percentileFromStats(r.gap_n, r.gap_a, r.gap_b, 50, 2, BigInt(MS_PER_DAY)) as number,
+  }));
+}
+
+/**
+ * The team as of `to`: each person's latest version with effective_at < to
+ * (ties by created_at, then record_id), kept when it names the manager.
+ * Parameters: $1 tenant, $2 manager, $3 from, $4 to.
+ */
+const TEAM = `team AS (
+  SELECT employee_id, display_name, archetype, level FROM (
+    SELECT DISTINCT ON (employee_id) employee_id, display_name, archetype, level, manager_id
+    FROM hub.employee_profiles
+    WHERE tenant_id = $1 AND effective_at < $4::timestamptz
+    ORDER BY employee_id, effective_at DESC, created_at DESC, record_id DESC
+  ) cur WHERE manager_id = $2
+)`;
+
+const IN_RANGE = (alias: string): string =>
+  `${alias}.tenant_id = $1 AND ${alias}.created_at >= $3::timestamptz AND ${alias}.created_at < $4::timestamptz`;
+
+/** Four statements (members, top skills, decisions, governance), run in one transaction. */
+export function managerDashboardStatements(tenant: TenantId, q: ManagerDashboardQuery): Statement[] {
+  const params = [tenant, q.managerId, q.from, q.to];
+  return [
+    {
+      sql: `WITH ${TEAM}
+SELECT t.employee_id, t.display_name, t.archetype, t.level,
+  count(o.record_id) AS invocations,
+  count(o.record_id) FILTER (WHERE o.status <> 'SUCCEEDED') AS failed,
+  (coalesce(sum(o.cost_usd), 0) * 1000000)::text AS micros
+FROM team t LEFT JOIN hub.outputs o ON o.employee_id = t.employee_id AND ${IN_RANGE('o')}
+GROUP BY t.employee_id, t.display_name, t.archetype, t.level
+ORDER BY t.employee_id`,
+      params,
+    },
+    {
+      sql: `WITH ${TEAM}
+SELECT o.skill_id, count(*) AS invocations, (sum(o.cost_usd) * 1000000)::text AS micros
+FROM hub.outputs o JOIN team t ON t.employee_id = o.employee_id
+WHERE ${IN_RANGE('o')}
+GROUP BY o.skill_id ORDER BY count(*) DESC, o.skill_id LIMIT 5`,
+      params,
+    },
+    {
+      // A decision counts when its output (whatever the output's created_at)
+      // belongs to a team member.
+      sql: `WITH ${TEAM}
+SELECT count(*) AS total,
+  count(*) FILTER (WHERE d.outcome = 'ACCEPTED') AS accepted,
+  count(*) FILTER (WHERE d.outcome = 'ESCALATED') AS escalations
+FROM hub.decisions d
+JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = d.output_id
+JOIN team t ON t.employee_id = o.employee_id
+WHERE ${IN_RANGE('d')}`,
+      params,
+    },
+    {
+      sql: `WITH ${TEAM}
+SELECT g.severity, count(*) AS n
+FROM hub.governance_events g JOIN team t ON t.employee_id = g.employee_id
+WHERE ${IN_RANGE('g')}
+GROUP BY g.severity`,
+      params,
+    },
+  ];
+}
+
+export function managerDashboardResult(
+  q: ManagerDashboardQuery,
+  results: readonly Row[][],
+): ManagerDashboard {
+  const [memberRows = [], skillRows = [], decisionRows = [], governanceRows = []] = results;
+  let invocations = 0;
+  let failed = 0;
+  let total = 0n;
+  const members = memberRows.map((r) => {
+    const m = micros(r.micros);
+    invocations += Number(r.invocations);
+    failed += Number(r.failed);
+    total += m;
+    return {
+      employee_id: String(r.employee_id),
+      display_name: String(r.display_name),
+      archetype: String(r.archetype),
+      level: r.level as Level,
+      invocations: Number(r.invocations),
+      total_cost_usd: fromMicros(m),
+    };
+  });
+  const d = decisionRows[0] ?? {};
+  const decided = Number(d.total ?? 0);
+  const accepted = Number(d.accepted ?? 0);
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const g of governanceRows) bySeverity[g.severity as Severity] = Number(g.n);
+  return {
+    manager_id: q.managerId,
+    invocations,
+    failed,
+    total_cost_usd: fromMicros(total),
+    decisions: {
+      accepted,
+      total: decided,
+      acceptance_rate: decided === 0 ? null : roundRatio(BigInt(accepted), BigInt(decided), 4),
+      escalations: Number(d.escalations ?? 0),
+    },
+    governance_by_severity: bySeverity,
+    top_skills: skillRows.map((s) => ({
+      skill_id: String(s.skill_id),
+      invocations: Number(s.invocations),
+      total_cost_usd: fromMicros(micros(s.micros)),
+    })),
+    members,
+  };
+}

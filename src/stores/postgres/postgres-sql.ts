@@ -1,0 +1,285 @@
+/**
+ * SQL for records: column lists derived from the model (TYPE_FIELDS), the bulk
+ * insert, get-by-ids, keyset list and scan statements, and the mapping of rows
+ * back to records that round-trip exactly (so provenance verifies after a
+ * read). Shared by the `pg` and PGlite drivers.
+ */
+import { parseDecimal } from '../../hub/decimal';
+import { HubError } from '../../hub/errors';
+import { TYPE_FILTERS } from '../../hub/filters';
+import { type FieldKind, type HubRecord, type RecordType, TYPE_FIELDS } from '../../hub/model';
+import type { Keyset, ListFilter, ListQuery, ScanQuery } from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { isUuid } from '../../hub/uuid';
+import type { Row, Statement } from './queryable';
+import { parseTimestamptz } from './queryable';
+
+interface Column {
+  readonly name: string;
+  readonly kind: FieldKind | 'bytes';
+}
+
+/** Stored columns of a type besides tenant_id, in storage order (the record type is the table). */
+export function columnsOf(type: RecordType): readonly Column[] {
+  return COLUMNS[type];
+}
+
+const buildColumns = (type: RecordType): readonly Column[] => [
+  { name: 'record_id', kind: 'uuid' },
+  { name: 'created_at', kind: 'timestamp' },
+  { name: 'attributes', kind: 'json_object' },
+  { name: 'provenance_hash', kind: 'sha256' },
+  ...TYPE_FIELDS[type].map((f) => ({ name: f.name, kind: f.kind })),
+  ...(type === 'artifacts' ? [{ name: 'body', kind: 'bytes' as const }] : []),
+];
+
+const COLUMNS = Object.fromEntries(
+  (Object.keys(TYPE_FIELDS) as RecordType[]).map((t) => [t, buildColumns(t)]),
+) as { readonly [T in RecordType]: readonly Column[] };
+
+/** SQL array type each kind is sent as (bytes travel as hex text and are decoded in SQL). */
+const ARRAY_TYPE: Record<Column['kind'], string> = {
+  id: 'text[]',
+  uuid: 'uuid[]',
+  text: 'text[]',
+  enum: 'text[]',
+  int: 'int8[]',
+  decimal: 'numeric[]',
+  timestamp: 'timestamptz[]',
+  json: 'jsonb[]',
+  json_object: 'jsonb[]',
+  sha256: 'text[]',
+  bytes: 'text[]',
+};
+
+/**
+ * Builds a PostgreSQL array literal (`{"a","b",NULL}`) from text values. Every
+ * element is quoted, so only `"` and `\` need escaping; the literal travels as
+ * one text parameter and is cast to the column's array type in SQL.
+ */
+export function arrayLiteral(values: readonly (string | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    parts[i] =
+      v === null || v === undefined ? 'NULL' : `"${/["\\]/.test(v) ? v.replace(/["\\]/g, '\\$&') : v}"`;
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function toText(kind: Column['kind'], value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  switch (kind) {
+    case 'json':
+    case 'json_object':
+      return JSON.stringify(value);
+    case 'int':
+      return String(value);
+    case 'bytes':
+      return Buffer.from(value as Uint8Array).toString('hex');
+    default:
+      return value as string;
+  }
+}
+
+const insertSqlCache = new Map<string, string>();
+
+/**
+ * The bulk insert for one type: all rows as one array parameter per column,
+ * unnested WITH ORDINALITY, inserted with ON CONFLICT DO NOTHING, and (with
+ * the outbox on) an outbox row per inserted record, all in one statement.
+ * Returns per input position (`ord`, 1-based): whether it was created, and
+ * for the others the stored hash when this statement's snapshot sees it.
+ */
+function insertSql(type: RecordType, outbox: boolean): string {
+  const key = `${type}:${outbox}`;
+  const cached = insertSqlCache.get(key);
+  if (cached) return cached;
+  const cols = columnsOf(type);
+  const names = cols.map((c) => c.name);
+  const unnest = cols.map((c, i) => `$${i + 2}::${ARRAY_TYPE[c.kind]}`).join(', ');
+  const select = cols.map((c) => (c.kind === 'bytes' ? `decode(${c.name}, 'hex')` : c.name)).join(', ');
+  const sql = `WITH input AS (
+  SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS u(${names.join(', ')}, ord)
+), ins AS (
+  INSERT INTO hub.${type} (tenant_id, ${names.join(', ')})
+  SELECT $1, ${select} FROM input ORDER BY ord
+  ON CONFLICT (tenant_id, record_id) DO NOTHING
+  RETURNING record_id
+)${
+    outbox
+      ? `, ob AS (
+  INSERT INTO hub.outbox (tenant_id, record_type, record_id) SELECT $1, '${type}', record_id FROM ins
+)`
+      : ''
+  }
+SELECT i.ord::int8 AS ord, (n.record_id IS NOT NULL) AS created, e.provenance_hash AS existing
+FROM input i
+LEFT JOIN ins n ON n.record_id = i.record_id
+LEFT JOIN hub.${type} e ON n.record_id IS NULL AND e.tenant_id = $1 AND e.record_id = i.record_id`;
+  insertSqlCache.set(key, sql);
+  return sql;
+}
+
+/** The bulk insert statement for records of one type (see {@link insertSql}). */
+export function insertStatement(
+  tenant: TenantId,
+  type: RecordType,
+  records: readonly HubRecord[],
+  outbox: boolean,
+): Statement {
+  const cols = columnsOf(type);
+  const params: unknown[] = [tenant];
+  for (const col of cols) {
+    const values = new Array<string | null>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      values[i] = toText(col.kind, (records[i] as unknown as Record<string, unknown>)[col.name]);
+    }
+    params.push(arrayLiteral(values));
+  }
+  return { sql: insertSql(type, outbox), params };
+}
+
+/** Reads stored hashes by id (the follow-up for rows a concurrent writer inserted first). */
+export function hashesStatement(tenant: TenantId, type: RecordType, ids: readonly string[]): Statement {
+  return {
+    sql: `SELECT record_id::text AS id, provenance_hash FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
+    params: [tenant, arrayLiteral(ids)],
+  };
+}
+
+const selectList = (type: RecordType): string =>
+  columnsOf(type)
+    .map((c) => (c.kind === 'uuid' ? `${c.name}::text AS ${c.name}` : c.name))
+    .join(', ');
+
+/** Fetches records by id; the caller puts them in key order. Ids must be lowercase UUIDs. */
+export function getByIdsStatement(tenant: TenantId, type: RecordType, ids: readonly string[]): Statement {
+  return {
+    sql: `SELECT ${selectList(type)} FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
+    params: [tenant, arrayLiteral(ids)],
+  };
+}
+
+/** Column and SQL cast each list filter compares. */
+const FILTER_COLUMNS: Record<Exclude<keyof ListFilter, 'from' | 'to' | 'skillIds'>, [string, string]> = {
+  employeeId: ['employee_id', 'text'],
+  status: ['status', 'text'],
+  outcome: ['outcome', 'text'],
+  severity: ['severity', 'text'],
+  action: ['action', 'text'],
+  outputId: ['output_id', 'uuid'],
+};
+
+function checkKeyset(after: Keyset | undefined): void {
+  if (after && !isUuid(after.record_id))
+    throw new HubError('VALIDATION', 'cursor position has an invalid record_id');
+}
+
+/**
+ * Keyset page in (created_at DESC, record_id DESC) order. Each filter becomes
+ * an equality on a column that leads a tenant-scoped index together with
+ * created_at, so the page is read from an index backwards, never sorted.
+ */
+export function listStatement(tenant: TenantId, query: ListQuery): Statement {
+  const { type, filter } = query;
+  checkKeyset(query.after);
+  const params: unknown[] = [tenant];
+  const where = ['tenant_id = $1'];
+  const param = (value: unknown, cast: string): string => {
+    params.push(value);
+    return `$${params.length}::${cast}`;
+  };
+  const allowed = new Set<string>(TYPE_FILTERS[type]);
+  for (const [key, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (key === 'from') where.push(`created_at >= ${param(value, 'timestamptz')}`);
+    else if (key === 'to') where.push(`created_at < ${param(value, 'timestamptz')}`);
+    else if (!allowed.has(key)) throw new HubError('VALIDATION', `filter ${key} does not apply to ${type}`);
+    else if (key === 'skillIds') {
+      const ids = value as readonly string[];
+      where.push(
+        ids.length === 1
+          ? `skill_id = ${param(ids[0], 'text')}`
+          : `skill_id = ANY(${param(arrayLiteral(ids), 'text[]')})`,
+      );
+    } else {
+      const [column, cast] = FILTER_COLUMNS[key as keyof typeof FILTER_COLUMNS];
+      if (cast === 'uuid' && !isUuid(value)) throw new HubError('VALIDATION', `filter ${key} must be a UUID`);
+      where.push(`${column} = ${param(value, cast)}`);
+    }
+  }
+  if (query.after) {
+    where.push(
+      `(created_at, record_id) < (${param(query.after.created_at, 'timestamptz')}, ${param(query.after.record_id, 'uuid')})`,
+    );
+  }
+  return {
+    sql: `SELECT ${selectList(type)} FROM hub.${type} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, record_id DESC LIMIT ${param(query.limit, 'int')}`,
+    params,
+  };
+}
+
+/** Scan page in (created_at, record_id) ascending order. */
+export function scanStatement(tenant: TenantId, query: ScanQuery): Statement {
+  checkKeyset(query.after);
+  const after = query.after ? ' AND (created_at, record_id) > ($3::timestamptz, $4::uuid)' : '';
+  return {
+    sql: `SELECT ${selectList(query.type)} FROM hub.${query.type} WHERE tenant_id = $1${after} ORDER BY created_at, record_id LIMIT $2::int`,
+    params: query.after
+      ? [tenant, query.limit, query.after.created_at, query.after.record_id]
+      : [tenant, query.limit],
+  };
+}
+
+/** A numeric as printed by the database (`12.340000`) in canonical decimal form (`12.34`). */
+export function canonicalNumeric(value: unknown): string {
+  const parsed = parseDecimal(String(value));
+  if (!parsed.ok) throw new HubError('INTERNAL', 'database returned a malformed decimal');
+  return parsed.value;
+}
+
+function fromDb(kind: Column['kind'], value: unknown): unknown {
+  switch (kind) {
+    case 'int':
+      return Number(value);
+    case 'decimal':
+      return canonicalNumeric(value);
+    case 'timestamp':
+      return value instanceof Date ? value.toISOString() : parseTimestamptz(String(value));
+    case 'bytes':
+      return Buffer.isBuffer(value)
+        ? value
+        : Buffer.from(
+            (value as Uint8Array).buffer,
+            (value as Uint8Array).byteOffset,
+            (value as Uint8Array).byteLength,
+          );
+    default:
+      return value;
+  }
+}
+
+/**
+ * Rebuilds a record from a row: absent optional fields stay undefined (never
+ * null), ints become numbers, decimals canonical strings, timestamps canonical
+ * millisecond strings, JSON as parsed, the artifact body a Buffer.
+ */
+export function recordFromRow(tenant: TenantId, type: RecordType, row: Row): HubRecord {
+  const rec: Record<string, unknown> = {
+    record_id: row.record_id,
+    tenant_id: tenant,
+    record_type: type,
+    created_at: fromDb('timestamp', row.created_at),
+  };
+  if (row.attributes !== null && row.attributes !== undefined) rec.attributes = row.attributes;
+  for (const col of columnsOf(type)) {
+    if (col.name === 'record_id' || col.name === 'created_at' || col.name === 'attributes') continue;
+    if (col.name === 'provenance_hash') continue;
+    const value = row[col.name];
+    if (value === null || value === undefined) continue;
+    rec[col.name] = fromDb(col.kind, value);
+  }
+  rec.provenance_hash = row.provenance_hash;
+  return rec as unknown as HubRecord;
+}

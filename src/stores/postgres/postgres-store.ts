@@ -1,0 +1,385 @@
+/**
+ * The PostgreSQL {@link HubStore} (the default backend), over either driver
+ * behind {@link TenantDatabase}: a server through `pg`, or PGlite in-process.
+ *
+ * Every call is one transaction scoped to the tenant (`app.tenant_id`, read by
+ * the row-level security policies) and, on `pg`, one network round trip. The
+ * SQL also filters on tenant_id explicitly, so indexes are used; RLS is the
+ * safety net that holds even if a query forgot to.
+ *
+ * Calls that are safe to repeat (all but drainOutbox's shipping step) are
+ * retried once when the connection is lost mid-call: putBatch is idempotent,
+ * so a retry after an unacknowledged commit reports those records as
+ * duplicates, never writes them twice.
+ */
+import { HubError } from '../../hub/errors';
+import type { HubRecord, RecordType } from '../../hub/model';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  HubStore,
+  ListQuery,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  OutboxEntry,
+  OutboxSource,
+  PutOutcome,
+  ScanQuery,
+  StoreCapabilities,
+} from '../../hub/store';
+import { RECORD_TYPES } from '../../hub/model';
+import type { TenantId } from '../../hub/tenant';
+import { isUuid } from '../../hub/uuid';
+import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
+import {
+  archetypeProgressionRows,
+  archetypeProgressionStatement,
+  costPerSkillRows,
+  costPerSkillStatement,
+  managerDashboardResult,
+  managerDashboardStatements,
+} from './postgres-rollups';
+import {
+  arrayLiteral,
+  getByIdsStatement,
+  hashesStatement,
+  insertStatement,
+  listStatement,
+  recordFromRow,
+  scanStatement,
+} from './postgres-sql';
+import type { Row, Statement, TenantDatabase } from './queryable';
+
+export interface PostgresStoreOptions {
+  /** Write an outbox row per created record (see OutboxSource). */
+  readonly outbox?: boolean;
+  /** Data survives a restart (false for in-memory PGlite). */
+  readonly durable: boolean;
+  /** Largest putBatch (default 50,000). */
+  readonly maxBatchSize?: number;
+  /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
+  readonly chunkSize?: number;
+  /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
+  readonly outboxLeaseSeconds?: number;
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Creates the store over an open database; `close()` closes the database. */
+export function createPostgresStore(
+  db: TenantDatabase,
+  options: PostgresStoreOptions,
+): HubStore & OutboxSource {
+  return new PostgresStore(db, options);
+}
+
+class PostgresStore implements HubStore, OutboxSource {
+  readonly capabilities: StoreCapabilities;
+  private closed = false;
+  private readonly chunkSize: number;
+
+  constructor(
+    private readonly db: TenantDatabase,
+    private readonly options: PostgresStoreOptions,
+  ) {
+    this.capabilities = {
+      nativeRollups: true,
+      bulkIngest: true,
+      maxBatchSize: options.maxBatchSize ?? 50_000,
+      readLatency: 'oltp',
+      durable: options.durable,
+      outbox: true,
+    };
+    this.chunkSize = options.chunkSize ?? 5_000;
+  }
+
+  /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
+  private async call<T>(operation: string, retry: boolean, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'postgres store is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      if (!retry || this.closed || !isConnectionLoss(err)) throw toPostgresHubError(err, operation);
+      this.options.log?.('postgres.retry', { operation });
+      try {
+        return await fn();
+      } catch (again) {
+        throw toPostgresHubError(again, operation);
+      }
+    }
+  }
+
+  async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    if (records.length > this.capabilities.maxBatchSize) {
+      throw new HubError(
+        'VALIDATION',
+        `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
+      );
+    }
+    for (const r of records) {
+      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    }
+    return this.call('putBatch', true, () => this.put(tenant, records));
+  }
+
+  private async put(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    const outcomes = new Array<PutOutcome | undefined>(records.length);
+    // Only the first occurrence of a (type, id) goes to the database; repeats are resolved after.
+    const first = new Map<string, number>();
+    const repeats: number[] = [];
+    const byType = new Map<RecordType, number[]>();
+    records.forEach((r, i) => {
+      const key = `${r.record_type}/${r.record_id}`;
+      if (first.has(key)) return void repeats.push(i);
+      first.set(key, i);
+      const list = byType.get(r.record_type);
+      if (list) list.push(i);
+      else byType.set(r.record_type, [i]);
+    });
+    const chunks: { type: RecordType; indexes: number[] }[] = [];
+    for (const [type, indexes] of byType) {
+      for (let s = 0; s < indexes.length; s += this.chunkSize) {
+        chunks.push({ type, indexes: indexes.slice(s, s + this.chunkSize) });
+      }
+    }
+    const statements = chunks.map((c) =>
+      insertStatement(
+        tenant,
+        c.type,
+        c.indexes.map((i) => records[i] as HubRecord),
+        this.options.outbox === true,
+      ),
+    );
+    const results = await this.db.run({ tenant }, statements);
+    const unresolved = new Map<RecordType, number[]>();
+    chunks.forEach((chunk, c) => {
+      for (const row of results[c] ?? []) {
+        const index = chunk.indexes[Number(row.ord) - 1] as number;
+        const record = records[index] as HubRecord;
+        if (row.created === true) outcomes[index] = { status: 'created' };
+        else if (typeof row.existing === 'string') outcomes[index] = compare(record, row.existing);
+        else {
+          // Inserted by a concurrent writer after this statement's snapshot.
+          const list = unresolved.get(chunk.type) ?? [];
+          list.push(index);
+          unresolved.set(chunk.type, list);
+        }
+      }
+    });
+    if (unresolved.size > 0) {
+      const types = [...unresolved.keys()];
+      const rows = await this.db.run(
+        { tenant },
+        types.map((t) =>
+          hashesStatement(
+            tenant,
+            t,
+            (unresolved.get(t) ?? []).map((i) => (records[i] as HubRecord).record_id),
+          ),
+        ),
+      );
+      types.forEach((t, k) => {
+        const hashes = new Map((rows[k] ?? []).map((r) => [String(r.id), String(r.provenance_hash)]));
+        for (const i of unresolved.get(t) ?? []) {
+          const record = records[i] as HubRecord;
+          const hash = hashes.get(record.record_id);
+          if (hash === undefined)
+            throw new HubError('UNAVAILABLE', 'postgres putBatch: a concurrent change interfered; retry');
+          outcomes[i] = compare(record, hash);
+        }
+      });
+    }
+    for (const i of repeats) {
+      const r = records[i] as HubRecord;
+      const j = first.get(`${r.record_type}/${r.record_id}`) as number;
+      const o = outcomes[j] as PutOutcome;
+      const stored = o.status === 'conflict' ? o.existingHash : (records[j] as HubRecord).provenance_hash;
+      outcomes[i] = compare(r, stored);
+    }
+    return outcomes.map((o) => {
+      if (!o) throw new HubError('INTERNAL', 'postgres putBatch: missing outcome');
+      return o;
+    });
+  }
+
+  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) {
+      if (this.closed) throw new HubError('UNAVAILABLE', 'postgres store is closed');
+      return ids.map(() => null);
+    }
+    const rows = await this.call('getByIds', true, () =>
+      this.one(tenant, getByIdsStatement(tenant, type, wanted)),
+    );
+    const found = new Map(rows.map((r) => [String(r.record_id), r]));
+    return ids.map((id) => {
+      const row = typeof id === 'string' ? found.get(id.toLowerCase()) : undefined;
+      return row ? recordFromRow(tenant, type, row) : null;
+    });
+  }
+
+  async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
+    const rows = await this.call('list', true, () => this.one(tenant, listStatement(tenant, query)));
+    return rows.map((r) => recordFromRow(tenant, query.type, r));
+  }
+
+  async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
+    const rows = await this.call('scan', true, () => this.one(tenant, scanStatement(tenant, query)));
+    return rows.map((r) => recordFromRow(tenant, query.type, r));
+  }
+
+  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    const rows = await this.call('costPerSkill', true, () =>
+      this.one(tenant, costPerSkillStatement(tenant, query)),
+    );
+    return costPerSkillRows(rows);
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]> {
+    const rows = await this.call('archetypeProgression', true, () =>
+      this.one(tenant, archetypeProgressionStatement(tenant, query)),
+    );
+    return archetypeProgressionRows(rows);
+  }
+
+  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    const results = await this.call('managerDashboard', true, () =>
+      this.db.run({ tenant }, managerDashboardStatements(tenant, query)),
+    );
+    return managerDashboardResult(query, results);
+  }
+
+  async purgeTenant(tenant: TenantId): Promise<number> {
+    const del = (table: string): Statement => ({
+      sql: `WITH d AS (DELETE FROM hub.${table} WHERE tenant_id = $1 RETURNING 1) SELECT count(*) AS n FROM d`,
+      params: [tenant],
+    });
+    const results = await this.call('purgeTenant', true, () =>
+      this.db.run({ tenant }, [...RECORD_TYPES.map(del), del('outbox')]),
+    );
+    return results.slice(0, RECORD_TYPES.length).reduce((sum, rows) => sum + Number(rows[0]?.n ?? 0), 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping', false, () => this.db.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+
+  async drainOutbox(
+    limit: number,
+    ship: (entries: readonly OutboxEntry[]) => Promise<void>,
+  ): Promise<number> {
+    const lease = this.options.outboxLeaseSeconds ?? 300;
+    const claimed = await this.call('drainOutbox', true, () =>
+      this.db.run({ relay: true }, [
+        {
+          sql: `UPDATE hub.outbox SET claimed_until = clock_timestamp() + make_interval(secs => $2::int)
+WHERE id IN (
+  SELECT id FROM hub.outbox WHERE claimed_until IS NULL OR claimed_until < clock_timestamp()
+  ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED
+) RETURNING id::text AS id, tenant_id, record_type, record_id::text AS record_id, enqueued_at`,
+          params: [limit, lease],
+        },
+      ]),
+    );
+    const rows = (claimed[0] ?? []).sort((a, b) => Number(a.id) - Number(b.id));
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => String(r.id));
+    const entries = await this.call('drainOutbox', true, () => this.outboxRecords(rows));
+    try {
+      if (entries.length > 0) await ship(entries);
+    } catch (err) {
+      // Give the entries back at once rather than waiting for the lease to expire.
+      await this.db
+        .run({ relay: true }, [
+          {
+            sql: 'UPDATE hub.outbox SET claimed_until = NULL WHERE id = ANY($1::int8[])',
+            params: [arrayLiteral(ids)],
+          },
+        ])
+        .catch(() => undefined);
+      throw err;
+    }
+    await this.call('drainOutbox', true, () =>
+      this.db.run({ relay: true }, [
+        { sql: 'DELETE FROM hub.outbox WHERE id = ANY($1::int8[])', params: [arrayLiteral(ids)] },
+      ]),
+    );
+    return entries.length;
+  }
+
+  /** Loads the records behind claimed outbox rows, each tenant under its own scope. */
+  private async outboxRecords(rows: readonly Row[]): Promise<OutboxEntry[]> {
+    const byTenant = new Map<string, Row[]>();
+    for (const r of rows) {
+      const list = byTenant.get(String(r.tenant_id)) ?? [];
+      list.push(r);
+      byTenant.set(String(r.tenant_id), list);
+    }
+    const records = new Map<string, HubRecord>();
+    for (const [t, list] of byTenant) {
+      const tenant = t as TenantId;
+      const types = [...new Set(list.map((r) => r.record_type as RecordType))];
+      const results = await this.db.run(
+        { tenant },
+        types.map((type) =>
+          getByIdsStatement(
+            tenant,
+            type,
+            list.filter((r) => r.record_type === type).map((r) => String(r.record_id)),
+          ),
+        ),
+      );
+      types.forEach((type, k) => {
+        for (const row of results[k] ?? []) {
+          records.set(`${tenant}/${type}/${String(row.record_id)}`, recordFromRow(tenant, type, row));
+        }
+      });
+    }
+    // An entry whose record was purged since is dropped with the batch.
+    return rows.flatMap((r) => {
+      const record = records.get(`${String(r.tenant_id)}/${String(r.record_type)}/${String(r.record_id)}`);
+      if (!record) return [];
+      return [
+        {
+          id: String(r.id),
+          tenant: record.tenant_id,
+          record,
+          enqueued_at: String(r.enqueued_at),
+        },
+      ];
+    });
+  }
+
+  async outboxBacklog(): Promise<{ readonly pending: number; readonly oldest: string | null }> {
+    const rows = await this.call('outboxBacklog', true, () =>
+      this.db
+        .run({ relay: true }, [
+          { sql: 'SELECT count(*) AS pending, min(enqueued_at) AS oldest FROM hub.outbox', params: [] },
+        ])
+        .then((r) => r[0] ?? []),
+    );
+    const row = rows[0] ?? {};
+    const oldest = row.oldest === null || row.oldest === undefined ? null : String(row.oldest);
+    return { pending: Number(row.pending ?? 0), oldest };
+  }
+
+  private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
+    return (await this.db.run({ tenant }, [statement]))[0] ?? [];
+  }
+}
+
+function compare(record: HubRecord, storedHash: string): PutOutcome {
+  return storedHash === record.provenance_hash
+    ? { status: 'duplicate' }
+    : { status: 'conflict', existingHash: storedHash };
+}

@@ -1,0 +1,89 @@
+/**
+ * Store URIs for this folder and the options they carry.
+ *
+ * `postgres://user:pass@host:5432/db?max=10&statement_timeout=5000&app_role=hub_app`
+ * `pglite:` or `pglite:memory` (in memory), `pglite:<dir>` (files in <dir>).
+ *
+ * Options (query parameters, removed before the URI reaches the driver):
+ * - `max`: most connections this store's pool opens (default 10). Connections
+ *   open on demand and close after `idle_timeout` ms idle (default 10000), so a
+ *   store per tenant (Modes B/C) costs connections only while it is busy.
+ * - `statement_timeout`: ms before PostgreSQL cancels a statement (default 30000; 0 = none).
+ * - `connect_timeout`: ms to wait for a connection, from the pool or the server (default 5000).
+ * - `app_role`: the role queries run as (see README.md "Roles").
+ * Other query parameters (e.g. `sslmode`) go to `pg` unchanged.
+ */
+import { HubError } from '../../hub/errors';
+import { redactUri, schemeOf } from '../driver';
+import { checkRoleName } from './migrations';
+
+export interface PostgresUri {
+  /** The URI for `pg`, without this store's options. */
+  readonly connectionString: string;
+  readonly max: number;
+  readonly idleTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly appRole?: string;
+}
+
+export interface PgliteUri {
+  /** Directory of the database files; undefined for an in-memory database. */
+  readonly dataDir?: string;
+  readonly appRole?: string;
+}
+
+const intOption = (
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number => {
+  const raw = params.get(name);
+  params.delete(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new HubError('VALIDATION', `store URI option ${name} must be an integer ${min}..${max}`);
+  return n;
+};
+
+const roleOption = (params: URLSearchParams): string | undefined => {
+  const raw = params.get('app_role');
+  params.delete('app_role');
+  return raw === null ? undefined : checkRoleName(raw);
+};
+
+/** Parses a `postgres://` or `postgresql://` URI. @throws HubError VALIDATION. */
+export function parsePostgresUri(uri: string): PostgresUri {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch (err) {
+    throw new HubError('VALIDATION', `invalid PostgreSQL URI ${JSON.stringify(redactUri(uri))}`, {
+      cause: err,
+    });
+  }
+  const p = url.searchParams;
+  const parsed = {
+    max: intOption(p, 'max', 10, 1, 1000),
+    idleTimeoutMs: intOption(p, 'idle_timeout', 10_000, 0, 86_400_000),
+    statementTimeoutMs: intOption(p, 'statement_timeout', 30_000, 0, 86_400_000),
+    connectTimeoutMs: intOption(p, 'connect_timeout', 5_000, 0, 600_000),
+    appRole: roleOption(p),
+  };
+  return { connectionString: url.toString(), ...parsed };
+}
+
+/** Parses a `pglite:` URI. */
+export function parsePgliteUri(uri: string): PgliteUri {
+  if (schemeOf(uri) !== 'pglite') throw new HubError('VALIDATION', 'not a pglite: URI');
+  const rest = uri.slice('pglite:'.length);
+  const q = rest.indexOf('?');
+  const path = q >= 0 ? rest.slice(0, q) : rest;
+  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  const appRole = roleOption(params);
+  const memory = path === '' || path === 'memory' || path === '//memory' || path === 'memory://';
+  return { dataDir: memory ? undefined : path.replace(/^\/\/(?=\/)/, ''), appRole };
+}

@@ -1,0 +1,89 @@
+/**
+ * The small slice of a PostgreSQL driver the store needs (after Kysely: the
+ * store declares the subset it uses, each driver adapts to it). Two drivers
+ * implement {@link TenantDatabase}: `pg` (a pool on a server, pipelined) and
+ * PGlite (in-process, one connection). All SQL is built once, in
+ * postgres-sql.ts and postgres-rollups.ts, and runs unchanged on both.
+ */
+
+/** A row as returned by the driver, after the type parsers in {@link TYPE_PARSERS}. */
+export type Row = Record<string, unknown>;
+
+/** Anything that runs one parameterised statement: a `pg` client or a PGlite instance. */
+export interface SqlQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+}
+
+/** One parameterised statement. */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/**
+ * Whose rows a transaction may touch: one tenant (sets `app.tenant_id`), or the
+ * outbox relay (sets `app.outbox_relay = 'on'`, which opens only the outbox
+ * table across tenants; records stay behind the tenant policy).
+ */
+export type Scope = { readonly tenant: string } | { readonly relay: true };
+
+/** The database as the store sees it. */
+export interface TenantDatabase {
+  /**
+   * Runs the statements in order in ONE transaction whose first act is
+   * `set_config('app.tenant_id', tenant, true)`; resolves to each statement's
+   * rows. If one fails the transaction rolls back and the first error is
+   * thrown (as the driver raised it). On `pg` the whole transaction is one
+   * network round trip (pipelined BEGIN, set_config, statements, COMMIT).
+   */
+  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]>;
+  /**
+   * Runs `fn` inside one transaction with the scope's setting applied, for
+   * work that needs the result of one statement to build the next. Commits
+   * when `fn` resolves, rolls back when it rejects.
+   */
+  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Releases every connection; waits for statements in flight. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The statement that opens a scope, in the same transaction as the work. */
+export function scopeStatement(scope: Scope): Statement {
+  return 'tenant' in scope
+    ? {
+        sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.outbox_relay', 'off', true)",
+        params: [scope.tenant],
+      }
+    : {
+        sql: "SELECT set_config('app.tenant_id', '', true), set_config('app.outbox_relay', 'on', true)",
+        params: [],
+      };
+}
+
+/**
+ * Converts a timestamptz as PostgreSQL prints it in a UTC session
+ * (`2026-03-01 12:00:00.123+00`) into the Hub's canonical form
+ * (`2026-03-01T12:00:00.123Z`) without going through Date on the fast path.
+ */
+export function parseTimestamptz(text: string): string {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/.exec(text);
+  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  // Another session time zone (or an unexpected shape): normalise through Date.
+  const iso = text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError('unexpected timestamptz text from the database');
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Type parsers both drivers install, by type OID: timestamps as canonical
+ * strings, bigint as JS numbers (model integers are safe integers), numeric
+ * as exact strings. jsonb and bytea keep the drivers' defaults.
+ */
+export const TYPE_PARSERS: Readonly<Record<number, (text: string) => unknown>> = {
+  1184: parseTimestamptz, // timestamptz
+  20: (text) => Number(text), // int8
+  1700: (text) => text, // numeric
+};
