@@ -1,0 +1,44 @@
+import { driverFor } from '../stores';
+import { redactUri } from '../stores/driver';
+import type { Command } from './command';
+import { defaultStoreUri } from './open';
+
+/** `hub db migrate`: creates or upgrades a store's schema (idempotent, safe to run concurrently). */
+export const command: Command = {
+  path: ['db', 'migrate'],
+  summary: "create or upgrade a store's schema (idempotent)",
+  help: `Usage: hub db migrate [--store <uri>]
+
+Applies the schema migrations the store still lacks and records them in the
+store (PostgreSQL: table hub.schema_migrations). Running it again does nothing;
+two processes running it at once are serialised by an advisory lock.
+
+For PostgreSQL, connect as the role that owns (or will own) the hub schema. The
+application role the gateway runs as is named by the URI option app_role
+(default hub_app); it is created NOLOGIN if missing (the owner then needs
+CREATEROLE) and granted exactly what the gateway needs: see
+src/stores/postgres/README.md. PGlite stores migrate themselves when opened.
+
+Options:
+  --store <uri>    store URI (default: HUB_PG_URL, else pglite:<HUB_DATA_DIR>)
+
+Examples:
+  hub db migrate --store 'postgres://hub_owner@db.internal:5432/hub?app_role=hub_app'
+  hub db migrate --store pglite:./.hub-data`,
+  options: { store: { type: 'string' } },
+  async run({ values }, io) {
+    const uri = typeof values.store === 'string' && values.store !== '' ? values.store : defaultStoreUri();
+    const driver = driverFor(uri);
+    if (!driver.migrate) {
+      io.out(`${redactUri(uri)}: this store has no schema to migrate`);
+      return 0;
+    }
+    const applied = await driver.migrate(uri, { log: (line) => io.out(line) });
+    io.out(
+      applied.length === 0
+        ? `${redactUri(uri)}: schema is up to date`
+        : `${redactUri(uri)}: ${applied.length} migration(s) applied`,
+    );
+    return 0;
+  },
+};
