@@ -1,0 +1,55 @@
+import { readConfig } from '../config';
+import { mintToken, parseTtl } from '../graphql/auth';
+import { readDevSecret } from '../http/dev-secret';
+import type { Command } from './command';
+import { UsageError } from './command';
+
+export const command: Command = {
+  path: ['token'],
+  summary: 'mint a development bearer token (HS256) for a tenant',
+  help: `Usage: hub token --tenant <id> [--scopes <list>] [--ttl <duration>] [--subject <sub>]
+
+Prints a JWT signed with HUB_AUTH_JWT_SECRET, or (when none is configured) with
+the development secret that 'hub serve --dev' keeps in HUB_DATA_DIR. The tenant
+goes into the claim named by HUB_AUTH_TENANT_CLAIM (default tenant_id).
+For development and tests only: production tokens come from your identity provider.
+
+Options:
+  --tenant <id>       tenant id (required)
+  --scopes <list>     comma-separated: hub:read, hub:write, hub:admin (default hub:read)
+  --ttl <duration>    lifetime, e.g. 90s, 15m, 1h, 7d (default 1h)
+  --subject <sub>     the token's sub claim (default dev)
+
+Example:
+  hub token --tenant demo --scopes hub:read,hub:write --ttl 8h`,
+  options: {
+    tenant: { type: 'string' },
+    scopes: { type: 'string' },
+    ttl: { type: 'string' },
+    subject: { type: 'string' },
+  },
+  async run({ values }, io) {
+    if (typeof values.tenant !== 'string' || values.tenant === '')
+      throw new UsageError('--tenant is required');
+    const config = readConfig();
+    const secret = config.jwtSecret ?? readDevSecret(config.dataDir);
+    if (!secret) {
+      io.err(
+        'hub token: no signing secret: set HUB_AUTH_JWT_SECRET, or run `hub serve --dev` once to create the development secret',
+      );
+      return 1;
+    }
+    const scopes =
+      typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : ['hub:read'];
+    const token = await mintToken({
+      secret,
+      tenant: values.tenant,
+      scopes: scopes.filter((s) => s !== ''),
+      ttlSeconds: typeof values.ttl === 'string' ? parseTtl(values.ttl) : 3600,
+      tenantClaim: config.tenantClaim,
+      ...(typeof values.subject === 'string' ? { subject: values.subject } : {}),
+    });
+    io.out(token);
+    return 0;
+  },
+};
