@@ -10,13 +10,18 @@ import { command as migrateCommand } from './cli/migrate';
 import { command as seedCommand } from './cli/seed';
 import { command as verifyCommand } from './cli/verify';
 import { command as tokenCommand } from './cli/token';
-import { command as tokenCommand } from './cli/token';
 
 /**
  * Every subcommand, one file each under src/cli/. Command modules keep heavy
  * imports inside `run` so `hub --help` stays fast.
  */
-const COMMANDS: readonly Command[] = [seedCommand, migrateCommand, verifyCommand, dbMigrateCommand, tokenCommand, tokenCommand];
+const COMMANDS: readonly Command[] = [
+  seedCommand,
+  migrateCommand,
+  verifyCommand,
+  dbMigrateCommand,
+  tokenCommand,
+];
 
 const defaultIO: CliIO = {
   out: (line) => process.stdout.write(`${line}\n`),
