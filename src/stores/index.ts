@@ -7,8 +7,9 @@ import type { HubStore } from '../hub/store';
 import { type OpenStoreOptions, type StoreDriver, redactUri, schemeOf } from './driver';
 import { memoryDriver } from './memory/memory-driver';
 import { postgresDriver } from './postgres/postgres-driver';
+import { snowflakeDriver } from './snowflake/snowflake-driver';
 
-const DRIVERS: readonly StoreDriver[] = [memoryDriver, postgresDriver];
+const DRIVERS: readonly StoreDriver[] = [memoryDriver, postgresDriver, snowflakeDriver];
 
 /** The driver for a store URI. @throws HubError VALIDATION for an unknown scheme. */
 export function driverFor(uri: string): StoreDriver {

@@ -7,7 +7,7 @@
 import {
   type DuckDBConnection,
   DuckDBInstance,
-  type DuckDBMaterializedResult,
+  type DuckDBResultReader,
   type DuckDBType,
   DuckDBTypeId,
 } from '@duckdb/node-api';
@@ -188,7 +188,7 @@ const DML_COLUMN: Partial<Record<StatementKind, string>> = {
   merge: 'number of rows inserted',
 };
 
-function toWire(kind: StatementKind, result: DuckDBMaterializedResult): WireResult {
+function toWire(kind: StatementKind, result: DuckDBResultReader): WireResult {
   const dml = DML_COLUMN[kind];
   if (dml) {
     const count = result.getRows()[0]?.[0];
@@ -323,7 +323,9 @@ function epochText(units: bigint, toNanos: bigint): string {
 /** Maps a DuckDB error to the Snowflake error code a client would see for the same mistake. */
 export function mapDuckError(err: unknown): SnowflakeEmulatorError {
   if (err instanceof SnowflakeEmulatorError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors from the native addon may come from another realm (Jest).
+  const raw = err !== null && typeof err === 'object' && 'message' in err ? String(err.message) : String(err);
+  const message = raw.replace(/^Error: /, '');
   const first = message.split('\n')[0] ?? message;
   if (/^(?:Catalog|Binder) Error: .*(?:does not exist|not found)/i.test(first) && !/column/i.test(first)) {
     return new SnowflakeEmulatorError(

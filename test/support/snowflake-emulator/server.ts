@@ -208,6 +208,8 @@ export class SnowflakeEmulator {
       return { success: true, data: { queries: job ? [{ id: job.queryId, status: job.status }] : [] } };
     }
     if (req.method === 'POST' && path === '/queries/v1/abort-request') return this.abort(json());
+    const abortById = /^\/queries\/([\w-]+)\/abort-request$/.exec(path);
+    if (req.method === 'POST' && abortById) return this.abort({ queryId: abortById[1] });
     if (req.method === 'POST' && path === '/session/heartbeat') return { success: true, data: {} };
     if (req.method === 'POST' && path === '/telemetry/send') return { success: true, data: 'Log Received' };
     if (req.method === 'POST' && path === '/session/token-request')
@@ -347,8 +349,10 @@ export class SnowflakeEmulator {
   }
 
   private abort(body: Body): Body {
-    const requestId = String(body.requestId ?? '');
-    const job = this.byRequestId.get(requestId);
+    const job =
+      typeof body.queryId === 'string'
+        ? this.jobs.get(body.queryId)
+        : this.byRequestId.get(String(body.requestId ?? ''));
     if (job && job.status === 'RUNNING') {
       job.cancelled = true;
       this.stats.aborted++;

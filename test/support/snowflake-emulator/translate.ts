@@ -254,7 +254,7 @@ export function translate(sql: string, bind: (n: number) => string, arrayBinds =
     });
     out += text;
   }
-  out = databaseDdl(out);
+  out = databaseDdl(rewriteCountIf(out));
   if (!arrayBinds) return { kind, sql: out };
   const m = /^\s*INSERT\s+INTO\s+([\s\S]+?)\s+VALUES\s*\(\s*(\?(?:\s*,\s*\?)*)\s*\)\s*;?\s*$/i.exec(out);
   if (!m) throw unsupported('array binds outside INSERT INTO ... VALUES (?, ...)');
@@ -263,6 +263,48 @@ export function translate(sql: string, bind: (n: number) => string, arrayBinds =
     sql: out,
     arrayInsert: { target: m[1] as string, columns: (m[2] as string).split(',').length },
   };
+}
+
+/**
+ * COUNT_IF(c) -> COUNT(CASE WHEN c THEN 1 END): DuckDB's COUNT_IF answers NULL
+ * on an empty input where Snowflake answers 0. Works on DuckDB text (strings
+ * already rendered with '' escapes), matching parentheses outside literals.
+ */
+function rewriteCountIf(sql: string): string {
+  const re = /\bCOUNT_IF\s*\(/gi;
+  let out = '';
+  let from = 0;
+  for (let m = re.exec(sql); m; m = re.exec(sql)) {
+    if (insideQuotes(sql, m.index)) continue;
+    const open = m.index + m[0].length;
+    let depth = 1;
+    let i = open;
+    let quote: string | undefined;
+    for (; i < sql.length && depth > 0; i++) {
+      const c = sql[i];
+      if (quote) {
+        if (c === quote) quote = undefined;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === '(') depth++;
+      else if (c === ')') depth--;
+    }
+    if (depth !== 0) throw syntax('unbalanced parentheses in COUNT_IF');
+    out += `${sql.slice(from, m.index)}COUNT(CASE WHEN ${sql.slice(open, i - 1)} THEN 1 END)`;
+    from = i;
+    re.lastIndex = i;
+  }
+  return out + sql.slice(from);
+}
+
+function insideQuotes(sql: string, index: number): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < index; i++) {
+    const c = sql[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+  }
+  return quote !== undefined;
 }
 
 /** Snowflake databases become attached in-memory DuckDB catalogs. */

@@ -1,0 +1,170 @@
+/**
+ * One snowflake-sdk session with a deadline on every statement.
+ *
+ * The driver retries network failures for a long time (up to 1000 attempts,
+ * sleeping up to 16 s; not configurable through createConnection), which is
+ * right for a warehouse but wrong for a Hub request. So each statement races a
+ * deadline: past it the store cancels the statement (best effort) and reports
+ * UNAVAILABLE when the endpoint does not accept TCP connections, or TIMEOUT
+ * when it does (a slow or queued warehouse). A statement that times out may
+ * still commit later (the driver keeps retrying with the same requestId and
+ * the server de-duplicates); the writer never acknowledges it, and record_id
+ * idempotency turns the caller's retry into "duplicate".
+ */
+import net from 'node:net';
+import type * as SnowflakeSdk from 'snowflake-sdk';
+import { HubError } from '../../hub/errors';
+import type { SnowflakeConfig } from './snowflake-config';
+import { toSnowflakeHubError } from './snowflake-errors';
+
+type Sdk = typeof SnowflakeSdk;
+/** A bind value as the driver accepts it: one value, or (array binds) one row per record. */
+export type Binds = readonly (string | number | null)[] | readonly (readonly (string | null)[])[];
+
+let sdkPromise: Promise<Sdk> | undefined;
+
+/**
+ * Loads snowflake-sdk once. Two process variables must be set BEFORE the
+ * driver's modules load, because it reads them at load or connect time and has
+ * no option for them: SNOWFLAKE_DISABLE_PLATFORM_DETECTION (else every process
+ * probes cloud metadata endpoints, ~200 ms and useless here) and
+ * SF_TELEMETRY_DISABLE_CONNECTION_SHAPE (no in-band telemetry of connection
+ * shapes). They are written (never read) here, affect only the driver, and are
+ * documented in README.md.
+ */
+export function loadSnowflakeSdk(): Promise<Sdk> {
+  sdkPromise ??= (async () => {
+    process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
+    process.env.SF_TELEMETRY_DISABLE_CONNECTION_SHAPE = '1';
+    const mod = (await import('snowflake-sdk')) as Sdk & { default?: Sdk };
+    const sdk = mod.default ?? mod;
+    sdk.configure({ logLevel: 'OFF' });
+    return sdk;
+  })();
+  return sdkPromise;
+}
+
+/** The driver's connection options for a config (exported for the config tests). */
+export function connectionOptions(config: SnowflakeConfig): SnowflakeSdk.ConnectionOptions {
+  return {
+    account: config.account,
+    username: config.username,
+    ...(config.authenticator === 'SNOWFLAKE_JWT'
+      ? {
+          authenticator: 'SNOWFLAKE_JWT',
+          privateKeyPath: config.privateKeyPath,
+          ...(config.privateKeyPass ? { privateKeyPass: config.privateKeyPass } : {}),
+        }
+      : { password: config.password }),
+    ...(config.warehouse ? { warehouse: config.warehouse } : {}),
+    ...(config.role ? { role: config.role } : {}),
+    ...(config.accessUrl ? { accessUrl: config.accessUrl } : {}),
+    // Fail a broken login fast; the store's caller decides about retrying.
+    sfRetryMaxLoginRetries: 1,
+    // With fetchAsString the driver would otherwise hand SQL NULL over as the text "NULL".
+    representNullAsStringNull: false,
+    clientSessionKeepAlive: true,
+    timeout: config.timeoutMs,
+  } as SnowflakeSdk.ConnectionOptions;
+}
+
+/** A connected session; see the file comment. */
+export class SnowflakeSession {
+  private closed = false;
+
+  private constructor(
+    private readonly conn: SnowflakeSdk.Connection,
+    private readonly config: SnowflakeConfig,
+  ) {}
+
+  /** Logs in. @throws HubError UNAUTHENTICATED, UNAVAILABLE or TIMEOUT. */
+  static async connect(config: SnowflakeConfig): Promise<SnowflakeSession> {
+    const sdk = await loadSnowflakeSdk();
+    const conn = sdk.createConnection(connectionOptions(config));
+    const session = new SnowflakeSession(conn, config);
+    await session.deadline(
+      'login',
+      new Promise<void>((resolve, reject) => {
+        conn.connect((err) => (err ? reject(err) : resolve()));
+      }),
+    );
+    return session;
+  }
+
+  /**
+   * Runs one statement and returns its rows as arrays (numbers as exact
+   * strings). @throws HubError (UNAVAILABLE, TIMEOUT, ... see snowflake-errors.ts).
+   */
+  async query(sqlText: string, binds: Binds = [], what = 'statement'): Promise<unknown[][]> {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'snowflake store is closed');
+    let statement: SnowflakeSdk.RowStatement | undefined;
+    const run = new Promise<unknown[][]>((resolve, reject) => {
+      statement = this.conn.execute({
+        sqlText,
+        binds: binds as SnowflakeSdk.Binds,
+        rowMode: 'array',
+        fetchAsString: ['Number'],
+        complete: (err, _stmt, rows) => (err ? reject(err) : resolve((rows ?? []) as unknown[][])),
+      }) as SnowflakeSdk.RowStatement;
+    });
+    return this.deadline(what, run, () => statement?.cancel(() => undefined));
+  }
+
+  /** Resolves with the work, or rejects with a classified HubError past the deadline. */
+  private async deadline<T>(what: string, work: Promise<T>, onTimeout?: () => void): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        onTimeout?.();
+        void probe(this.config).then((reachable) =>
+          reject(
+            new HubError(
+              reachable ? 'TIMEOUT' : 'UNAVAILABLE',
+              reachable
+                ? `snowflake ${what} did not finish within ${this.config.timeoutMs} ms`
+                : `snowflake endpoint unreachable during ${what}`,
+            ),
+          ),
+        );
+      }, this.config.timeoutMs);
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } catch (err) {
+      throw toSnowflakeHubError(err, what);
+    } finally {
+      clearTimeout(timer);
+      // A late driver failure after the deadline must not become an unhandled rejection.
+      work.catch(() => undefined);
+    }
+  }
+
+  /** Logs out. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.conn.destroy(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** True when the endpoint accepts a TCP connection within a second. */
+function probe(config: SnowflakeConfig): Promise<boolean> {
+  const url = new URL(config.accessUrl ?? `https://${config.account}.snowflakecomputing.com`);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: url.hostname, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Records <-> Snowflake values. Writes stage every column as text (one array
+ * bind per column, all typed TEXT by the driver); reads get numbers as exact
+ * strings (`fetchAsString: ['Number']`), timestamps as epoch milliseconds and
+ * VARIANT as JSON text, so every field round-trips exactly and the record's
+ * provenance hash verifies after a read.
+ */
+import { HubError } from '../../hub/errors';
+import { parseDecimal } from '../../hub/decimal';
+import type { HubRecord, RecordType } from '../../hub/model';
+import { formatTimestamp } from '../../hub/time';
+import { type Column, columnsOf, ntzText } from './snowflake-sql';
+
+/** One staged row: every column as text or null, in {@link columnsOf} order. */
+export function toStageRow(record: HubRecord): (string | null)[] {
+  const fields = record as unknown as Record<string, unknown>;
+  return columnsOf(record.record_type).map((c) => encode(c, fields[c.field]));
+}
+
+function encode(c: Column, value: unknown): string | null {
+  if (value === undefined || (value === null && c.kind !== 'json')) return null;
+  switch (c.kind) {
+    case 'int':
+      return String(value);
+    case 'timestamp':
+      return ntzText(value as string);
+    case 'json':
+    case 'json_object':
+      // JSON null is a value (VARIANT null), distinct from an absent field (SQL NULL).
+      return JSON.stringify(value);
+    case 'body':
+      return Buffer.from(value as Uint8Array).toString('base64');
+    default:
+      return value as string;
+  }
+}
+
+/** Decodes one result row (array mode, {@link columnsOf} order) into a record. */
+export function fromRow(type: RecordType, row: readonly unknown[]): HubRecord {
+  const out: Record<string, unknown> = {};
+  columnsOf(type).forEach((c, i) => {
+    const v = row[i];
+    if (v === null || v === undefined) return;
+    out[c.field] = decode(c, v);
+  });
+  return out as unknown as HubRecord;
+}
+
+function decode(c: Column, v: unknown): unknown {
+  switch (c.kind) {
+    case 'int':
+      return Number(v);
+    case 'decimal': {
+      const d = parseDecimal(String(v));
+      if (!d.ok) throw new HubError('INTERNAL', `stored ${c.field} is not a decimal: ${d.message}`);
+      return d.value;
+    }
+    case 'timestamp':
+      return formatTimestamp(Number(v));
+    case 'json':
+    case 'json_object':
+      return JSON.parse(String(v)) as unknown;
+    case 'body':
+      return Buffer.isBuffer(v) ? Buffer.from(v) : Buffer.from(String(v), 'hex');
+    default:
+      return String(v);
+  }
+}

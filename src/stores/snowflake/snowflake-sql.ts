@@ -1,0 +1,265 @@
+/**
+ * The Snowflake SQL of the store: DDL of a tenant database and the statements
+ * for writes, point reads, lists and scans. Everything is plain Snowflake SQL
+ * kept deliberately simple (fully qualified quoted names, `?` binds, CAST,
+ * PARSE_JSON/TO_JSON, TO_BINARY, DATE_PART(EPOCH_MILLISECOND, ...)) so the
+ * wire emulator's translation to DuckDB stays a handful of rewrites.
+ *
+ * Identifiers come only from code (record types, field names) or from
+ * {@link tenantDatabase} (validated); values are always bound, never spliced,
+ * except integers this module has checked itself (LIMIT).
+ */
+import { HubError } from '../../hub/errors';
+import { type FieldKind, RECORD_TYPES, type RecordType, fieldsOf } from '../../hub/model';
+import type { Keyset, ListFilter, ListQuery, ScanQuery } from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { type SnowflakeConfig, quoteIdent, tenantDatabase } from './snowflake-config';
+
+/** One stored column: the record field it holds, its quoted identifier and how it is typed. */
+export interface Column {
+  readonly field: string;
+  readonly ident: string;
+  readonly kind: FieldKind | 'body';
+  readonly required: boolean;
+}
+
+const SQL_TYPE: Record<FieldKind | 'body', string> = {
+  id: 'VARCHAR',
+  uuid: 'VARCHAR',
+  text: 'VARCHAR',
+  enum: 'VARCHAR',
+  sha256: 'VARCHAR',
+  int: 'NUMBER(19,0)',
+  decimal: 'NUMBER(20,6)',
+  timestamp: 'TIMESTAMP_NTZ(3)',
+  json: 'VARIANT',
+  json_object: 'VARIANT',
+  body: 'BINARY',
+};
+
+const COLUMNS = new Map<RecordType, readonly Column[]>(
+  RECORD_TYPES.map((type) => {
+    const cols: Column[] = fieldsOf(type).map((f) => ({
+      field: f.name,
+      ident: quoteIdent(f.name.toUpperCase()),
+      kind: f.kind,
+      // Defaulted fields are always materialised by the Hub before storage.
+      required: f.required || f.defaultValue !== undefined || f.defaultFrom !== undefined,
+    }));
+    if (type === 'artifacts') cols.push({ field: 'body', ident: '"BODY"', kind: 'body', required: true });
+    return [type, cols];
+  }),
+);
+
+/** The stored columns of a type, in storage order (artifacts end with BODY). */
+export function columnsOf(type: RecordType): readonly Column[] {
+  return COLUMNS.get(type) as readonly Column[];
+}
+
+/** Names of one tenant's objects, all quoted. */
+export interface TenantNames {
+  readonly database: string;
+  readonly schema: string;
+  table(type: RecordType): string;
+  stage(type: RecordType): string;
+}
+
+/** Fully qualified, quoted names of a tenant's database, schema and tables. */
+export function tenantNames(config: SnowflakeConfig, tenant: TenantId): TenantNames {
+  const database = quoteIdent(tenantDatabase(config, tenant));
+  const schema = `${database}.${quoteIdent(config.schema)}`;
+  return {
+    database,
+    schema,
+    table: (type) => `${schema}.${quoteIdent(type.toUpperCase())}`,
+    stage: (type) => `${schema}.${quoteIdent(`${type.toUpperCase()}_STAGE`)}`,
+  };
+}
+
+/**
+ * DDL that provisions a tenant: database, schema, the six tables with Snowflake
+ * types (NUMBER(20,6) money, TIMESTAMP_NTZ(3) holding UTC, VARIANT JSON,
+ * BINARY artifact bodies) and a VARCHAR staging table per type used by the
+ * micro-batch writer. Idempotent (IF NOT EXISTS). PRIMARY KEY is informational
+ * on Snowflake (idempotency is the writer's NOT EXISTS), enforced on DuckDB.
+ */
+export function provisionStatements(names: TenantNames): string[] {
+  const out = [
+    `CREATE DATABASE IF NOT EXISTS ${names.database}`,
+    `CREATE SCHEMA IF NOT EXISTS ${names.schema}`,
+  ];
+  for (const type of RECORD_TYPES) {
+    const cols = columnsOf(type);
+    const defs = cols.map((c) => `${c.ident} ${SQL_TYPE[c.kind]}${c.required ? ' NOT NULL' : ''}`);
+    out.push(
+      `CREATE TABLE IF NOT EXISTS ${names.table(type)} (${defs.join(', ')}, PRIMARY KEY ("RECORD_ID"))`,
+    );
+    const stageDefs = ['"BATCH_ID" VARCHAR NOT NULL', ...cols.map((c) => `${c.ident} VARCHAR`)];
+    out.push(`CREATE TABLE IF NOT EXISTS ${names.stage(type)} (${stageDefs.join(', ')})`);
+  }
+  return out;
+}
+
+/** Statement that drops a tenant's database (offboarding). */
+export function dropTenantStatement(names: TenantNames): string {
+  return `DROP DATABASE IF EXISTS ${names.database}`;
+}
+
+/** Counts a tenant's records of every type in one statement (all tables of that one tenant). */
+export function countAllStatement(names: TenantNames): string {
+  return `SELECT ${RECORD_TYPES.map((t) => `(SELECT COUNT(*) FROM ${names.table(t)})`).join(' + ')} AS N`;
+}
+
+/** How a column is converted from its staged VARCHAR into its stored type. */
+function fromStage(c: Column): string {
+  const v = `s.${c.ident}`;
+  switch (c.kind) {
+    case 'int':
+    case 'decimal':
+    case 'timestamp':
+      return `CAST(${v} AS ${SQL_TYPE[c.kind]})`;
+    case 'json':
+    case 'json_object':
+      return `PARSE_JSON(${v})`;
+    case 'body':
+      return `TO_BINARY(${v}, 'BASE64')`;
+    default:
+      return v;
+  }
+}
+
+/** The four statements of one micro-batch for one type (see snowflake-writer.ts). */
+export interface WriteStatements {
+  /** Array-bound: BATCH_ID then every column as text. */
+  readonly stage: string;
+  /** Bind: batch id. Rows: record_id, provenance_hash of staged ids already stored. */
+  readonly existing: string;
+  /** Bind: batch id. Moves staged rows not yet stored into the table, converting types. */
+  readonly insert: string;
+  /** Bind: batch id. */
+  readonly cleanup: string;
+}
+
+/** Builds the micro-batch statements for one tenant and type. */
+export function writeStatements(names: TenantNames, type: RecordType): WriteStatements {
+  const cols = columnsOf(type);
+  const table = names.table(type);
+  const stage = names.stage(type);
+  const list = cols.map((c) => c.ident).join(', ');
+  return {
+    stage: `INSERT INTO ${stage} ("BATCH_ID", ${list}) VALUES (${['?', ...cols.map(() => '?')].join(', ')})`,
+    existing:
+      `SELECT s."RECORD_ID", t."PROVENANCE_HASH" FROM ${stage} s ` +
+      `JOIN ${table} t ON t."RECORD_ID" = s."RECORD_ID" WHERE s."BATCH_ID" = ?`,
+    insert:
+      `INSERT INTO ${table} (${list}) SELECT ${cols.map(fromStage).join(', ')} FROM ${stage} s ` +
+      `WHERE s."BATCH_ID" = ? AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t."RECORD_ID" = s."RECORD_ID")`,
+    cleanup: `DELETE FROM ${stage} WHERE "BATCH_ID" = ?`,
+  };
+}
+
+/** How a column is read: timestamps as epoch milliseconds, VARIANT as JSON text (so JSON null != SQL NULL). */
+function readExpr(c: Column): string {
+  if (c.kind === 'timestamp') return `DATE_PART(EPOCH_MILLISECOND, ${c.ident})`;
+  if (c.kind === 'json' || c.kind === 'json_object') return `TO_JSON(${c.ident})`;
+  return c.ident;
+}
+
+/** The select list of a type's columns (decoded by snowflake-rows.ts in this order). */
+export function selectList(type: RecordType): string {
+  return columnsOf(type).map(readExpr).join(', ');
+}
+
+/** A statement with its binds. */
+export interface Query {
+  readonly sql: string;
+  readonly binds: (string | number)[];
+}
+
+const TS = 'CAST(? AS TIMESTAMP_NTZ(3))';
+
+/**
+ * A canonical Hub timestamp (`...T...Z`, always UTC) as TIMESTAMP_NTZ text
+ * (`YYYY-MM-DD HH:MI:SS.FFF`): unambiguous for Snowflake's AUTO format and for
+ * DuckDB, with no zone for NTZ to ignore.
+ */
+export function ntzText(canonical: string): string {
+  return canonical.replace('T', ' ').replace(/Z$/, '');
+}
+
+function checkedLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 50_000)
+    throw new HubError('VALIDATION', `limit must be 1..50000, got ${limit}`);
+  return limit;
+}
+
+/** Point read of up to 1,000 ids. */
+export function getByIdsQuery(names: TenantNames, type: RecordType, ids: readonly string[]): Query {
+  return {
+    sql: `SELECT ${selectList(type)} FROM ${names.table(type)} WHERE "RECORD_ID" IN (${ids.map(() => '?').join(', ')})`,
+    binds: [...ids],
+  };
+}
+
+function keysetClause(after: Keyset, op: '<' | '>', binds: (string | number)[]): string {
+  binds.push(ntzText(after.created_at), ntzText(after.created_at), after.record_id);
+  return `("CREATED_AT" ${op} ${TS} OR ("CREATED_AT" = ${TS} AND "RECORD_ID" ${op} ?))`;
+}
+
+/** Filter columns by ListFilter key (the Hub has checked each applies to the type). */
+const FILTER_COLUMN: Record<string, string> = {
+  employeeId: '"EMPLOYEE_ID"',
+  status: '"STATUS"',
+  outcome: '"OUTCOME"',
+  severity: '"SEVERITY"',
+  action: '"ACTION"',
+  outputId: '"OUTPUT_ID"',
+};
+
+/** List query: created_at descending, then record_id descending. */
+export function listQuery(names: TenantNames, query: ListQuery): Query {
+  const binds: (string | number)[] = [];
+  const where: string[] = [];
+  const f: ListFilter = query.filter;
+  if (f.from !== undefined) {
+    where.push(`"CREATED_AT" >= ${TS}`);
+    binds.push(ntzText(f.from));
+  }
+  if (f.to !== undefined) {
+    where.push(`"CREATED_AT" < ${TS}`);
+    binds.push(ntzText(f.to));
+  }
+  if (f.skillIds !== undefined) {
+    if (f.skillIds.length === 0) where.push('1 = 0');
+    else {
+      where.push(`"SKILL_ID" IN (${f.skillIds.map(() => '?').join(', ')})`);
+      binds.push(...f.skillIds);
+    }
+  }
+  for (const [key, ident] of Object.entries(FILTER_COLUMN)) {
+    const value = (f as Record<string, unknown>)[key];
+    if (typeof value !== 'string') continue;
+    where.push(`${ident} = ?`);
+    binds.push(value);
+  }
+  if (query.after) where.push(keysetClause(query.after, '<', binds));
+  return {
+    sql:
+      `SELECT ${selectList(query.type)} FROM ${names.table(query.type)}` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY "CREATED_AT" DESC, "RECORD_ID" DESC LIMIT ${checkedLimit(query.limit)}`,
+    binds,
+  };
+}
+
+/** Scan query: created_at ascending, then record_id ascending. */
+export function scanQuery(names: TenantNames, query: ScanQuery): Query {
+  const binds: (string | number)[] = [];
+  const where = query.after ? ` WHERE ${keysetClause(query.after, '>', binds)}` : '';
+  return {
+    sql:
+      `SELECT ${selectList(query.type)} FROM ${names.table(query.type)}${where}` +
+      ` ORDER BY "CREATED_AT" ASC, "RECORD_ID" ASC LIMIT ${checkedLimit(query.limit)}`,
+    binds,
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * The Snowflake store: one database per tenant (CLARESIA_<TENANT>_HUB by
+ * default), six tables, writes through a micro-batch writer, reads and the
+ * three rollups in Snowflake SQL. Every statement names one tenant's database
+ * only: two tenants never meet in one statement.
+ *
+ * Provisioning: a tenant's database is created lazily (IF NOT EXISTS DDL) the
+ * first time this store writes for it; `migrate` provisions listed tenants
+ * ahead. Reads of a never-provisioned tenant answer empty without creating
+ * anything (Snowflake's "does not exist" error, 002003, means "no data").
+ */
+import { randomUUID } from 'node:crypto';
+import { HubError } from '../../hub/errors';
+import type { HubRecord, RecordType } from '../../hub/model';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  HubStore,
+  ListQuery,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  PutOutcome,
+  ScanQuery,
+  StoreCapabilities,
+} from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import type { SnowflakeConfig } from './snowflake-config';
+import { SnowflakeSession } from './snowflake-connection';
+import { isObjectMissing } from './snowflake-errors';
+import {
+  archetypeProgressionQuery,
+  archetypeProgressionRows,
+  costPerSkillQuery,
+  costPerSkillRows,
+  managerDashboardQueries,
+  managerDashboardResult,
+} from './snowflake-rollups';
+import { fromRow, toStageRow } from './snowflake-rows';
+import {
+  type Query,
+  type TenantNames,
+  countAllStatement,
+  dropTenantStatement,
+  getByIdsQuery,
+  listQuery,
+  provisionStatements,
+  scanQuery,
+  tenantNames,
+  writeStatements,
+} from './snowflake-sql';
+import { streamTaskStatements } from './snowflake-streams';
+import { MicroBatchWriter } from './snowflake-writer';
+
+/** Rows per array-bound staging statement (bounds one request's size). */
+const STAGE_CHUNK = 10_000;
+/** Ids per point-read statement. */
+const IDS_CHUNK = 1_000;
+
+/** Opens a Snowflake store (logs in once; the session is shared by all tenants). */
+export async function createSnowflakeStore(
+  config: SnowflakeConfig,
+  options: { log?: (event: string, fields?: Record<string, unknown>) => void } = {},
+): Promise<SnowflakeStore> {
+  const session = await SnowflakeSession.connect(config);
+  return new SnowflakeStore(config, session, options.log);
+}
+
+/** See the file comment. Exported for the driver, tests and the benchmark. */
+export class SnowflakeStore implements HubStore {
+  readonly capabilities: StoreCapabilities = {
+    nativeRollups: true,
+    bulkIngest: true,
+    maxBatchSize: 50_000,
+    readLatency: 'analytic',
+    durable: true,
+    outbox: false,
+  };
+  /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
+  readonly writer: MicroBatchWriter;
+  private readonly provisioned = new Map<TenantId, Promise<void>>();
+  private closed = false;
+
+  constructor(
+    readonly config: SnowflakeConfig,
+    private readonly session: SnowflakeSession,
+    private readonly log?: (event: string, fields?: Record<string, unknown>) => void,
+  ) {
+    this.writer = new MicroBatchWriter((tenant, records) => this.flush(tenant, records), {
+      maxRows: config.batchRows,
+      maxDelayMs: config.flushMs,
+    });
+  }
+
+  private open(): void {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'snowflake store is closed');
+  }
+
+  private names(tenant: TenantId): TenantNames {
+    return tenantNames(this.config, tenant);
+  }
+
+  /**
+   * Creates the tenant's database, schema and tables if missing (and streams
+   * and tasks when enabled). Memoised per tenant; a failure is retried next time.
+   * @returns the DDL statements run.
+   */
+  async provision(tenant: TenantId): Promise<string[]> {
+    const statements = provisionStatements(this.names(tenant));
+    if (this.config.streams) statements.push(...streamTaskStatements(this.config, tenant));
+    let done = this.provisioned.get(tenant);
+    if (!done) {
+      done = (async () => {
+        for (const sql of statements) await this.session.query(sql, [], 'provisioning');
+      })();
+      this.provisioned.set(tenant, done);
+      done.catch(() => this.provisioned.delete(tenant));
+    }
+    await done;
+    return statements;
+  }
+
+  async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    this.open();
+    if (records.length > this.capabilities.maxBatchSize) {
+      throw new HubError(
+        'VALIDATION',
+        `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
+      );
+    }
+    for (const r of records)
+      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    return this.writer.submit(tenant, records);
+  }
+
+  /**
+   * Writes one micro-batch of one tenant: per type, stage the rows (array
+   * bind), read which ids already exist, insert the others, clear the stage.
+   * Outcomes follow input order; a repeated id inside the batch is compared
+   * with the first occurrence (or the stored record).
+   */
+  private async flush(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    await this.provision(tenant);
+    const names = this.names(tenant);
+    const outcomes: PutOutcome[] = new Array<PutOutcome>(records.length);
+    const first = new Map<string, number>();
+    const byType = new Map<RecordType, number[]>();
+    records.forEach((r, i) => {
+      const key = `${r.record_type}\u0000${r.record_id}`;
+      if (first.has(key)) return;
+      first.set(key, i);
+      const list = byType.get(r.record_type);
+      if (list) list.push(i);
+      else byType.set(r.record_type, [i]);
+    });
+    const storedHash = new Map<string, string>();
+    for (const [type, indexes] of byType) {
+      const existing = await this.writeType(
+        names,
+        type,
+        indexes.map((i) => records[i] as HubRecord),
+      );
+      for (const i of indexes) {
+        const r = records[i] as HubRecord;
+        const hash = existing.get(r.record_id);
+        const key = `${type}\u0000${r.record_id}`;
+        if (hash === undefined) {
+          outcomes[i] = { status: 'created' };
+          storedHash.set(key, r.provenance_hash);
+        } else {
+          outcomes[i] =
+            hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
+          storedHash.set(key, hash);
+        }
+      }
+    }
+    records.forEach((r, i) => {
+      if (outcomes[i]) return;
+      const hash = storedHash.get(`${r.record_type}\u0000${r.record_id}`) as string;
+      outcomes[i] =
+        hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
+    });
+    return outcomes;
+  }
+
+  /** @returns record_id -> provenance_hash of the ids that were already stored. */
+  private async writeType(
+    names: TenantNames,
+    type: RecordType,
+    records: HubRecord[],
+  ): Promise<Map<string, string>> {
+    const sql = writeStatements(names, type);
+    const batchId = randomUUID();
+    for (let at = 0; at < records.length; at += STAGE_CHUNK) {
+      const rows = records.slice(at, at + STAGE_CHUNK).map((r) => [batchId, ...toStageRow(r)]);
+      await this.session.query(sql.stage, rows, 'staging');
+    }
+    try {
+      const existing = await this.session.query(sql.existing, [batchId], 'idempotency check');
+      await this.session.query(sql.insert, [batchId], 'insert');
+      return new Map(existing.map((row) => [String(row[0]), String(row[1])]));
+    } finally {
+      // Staged rows are keyed by batch id, so a failed cleanup leaves only inert garbage.
+      await this.session.query(sql.cleanup, [batchId], 'stage cleanup').catch((err: unknown) => {
+        this.log?.('snowflake.stage_cleanup_failed', { error: String(err) });
+      });
+    }
+  }
+
+  /** Runs a read; a tenant that was never provisioned has no objects and reads as empty. */
+  private async read(q: Query, what: string): Promise<unknown[][]> {
+    try {
+      return await this.session.query(q.sql, q.binds, what);
+    } catch (err) {
+      if (err instanceof HubError && isObjectMissing(err.cause)) return [];
+      throw err;
+    }
+  }
+
+  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+    this.open();
+    const unique = [...new Set(ids)];
+    const found = new Map<string, HubRecord>();
+    for (let at = 0; at < unique.length; at += IDS_CHUNK) {
+      const rows = await this.read(
+        getByIdsQuery(this.names(tenant), type, unique.slice(at, at + IDS_CHUNK)),
+        'read',
+      );
+      for (const row of rows) {
+        const r = fromRow(type, row);
+        found.set(r.record_id, r);
+      }
+    }
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
+    this.open();
+    const rows = await this.read(listQuery(this.names(tenant), query), 'list');
+    return rows.map((row) => fromRow(query.type, row));
+  }
+
+  async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
+    this.open();
+    const rows = await this.read(scanQuery(this.names(tenant), query), 'scan');
+    return rows.map((row) => fromRow(query.type, row));
+  }
+
+  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    this.open();
+    return costPerSkillRows(await this.read(costPerSkillQuery(this.names(tenant), query), 'costPerSkill'));
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]> {
+    this.open();
+    const q = archetypeProgressionQuery(this.names(tenant), query);
+    return archetypeProgressionRows(await this.read(q, 'archetypeProgression'));
+  }
+
+  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    this.open();
+    const q = managerDashboardQueries(this.names(tenant), query);
+    const [members, outputs, decisions, governance] = await Promise.all([
+      this.read(q.members as Query, 'managerDashboard'),
+      this.read(q.outputs as Query, 'managerDashboard'),
+      this.read(q.decisions as Query, 'managerDashboard'),
+      this.read(q.governance as Query, 'managerDashboard'),
+    ]);
+    return managerDashboardResult(query.managerId, { members, outputs, decisions, governance });
+  }
+
+  async purgeTenant(tenant: TenantId): Promise<number> {
+    this.open();
+    // Buffered writes of the tenant land first, so they are counted and purged too.
+    await this.writer.drain(tenant);
+    const names = this.names(tenant);
+    const rows = await this.read({ sql: countAllStatement(names), binds: [] }, 'purge count');
+    await this.session.query(dropTenantStatement(names), [], 'purge');
+    this.provisioned.delete(tenant);
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    this.open();
+    await this.session.query('SELECT 1', [], 'ping');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writer.drain();
+    await this.session.close();
+  }
+}
