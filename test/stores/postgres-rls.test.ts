@@ -261,6 +261,7 @@ describe('pglite row-level security', () => {
     expect(await sqlstate(db.queryUnscoped('ALTER TABLE hub.outputs DISABLE ROW LEVEL SECURITY'))).toBe(
       '42501',
     );
-    expect(await sqlstate(db.queryUnscoped('SET ROLE postgres'))).toBe('42501');
+    // (PGlite's session user is its built-in superuser, so SET ROLE is a guard
+    // against query mistakes there, not a boundary: see README.md "PGlite".)
   });
 });
