@@ -74,8 +74,12 @@ const envelope = {
 };
 
 function reference<T extends RecordType>(type: T) {
-  return (ref: { id?: unknown }, ctx: GraphQLContext) =>
-    typeof ref.id === 'string' ? ctx.loaders.byId[type].load(ref.id) : null;
+  return async (ref: { id?: unknown }, ctx: GraphQLContext) => {
+    if (typeof ref.id !== 'string') return null;
+    const record = await ctx.loaders.byId[type].load(ref.id);
+    // @apollo/subgraph tags the result with __typename; stores hand out frozen records.
+    return record === null ? null : { ...record };
+  };
 }
 
 const MAX_INLINE_BODY = LIMITS.maxArtifactBodyBytes;
