@@ -9,6 +9,8 @@ import { parseRegistryConfig } from '../../src/router/registry-config';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { describeStoreConformance } from '../conformance/suite';
 
+let routed: RoutingStore | undefined;
+
 describeStoreConformance('router (memory primary + memory analytics)', async () => {
   const config = parseRegistryConfig(
     {
@@ -21,6 +23,13 @@ describeStoreConformance('router (memory primary + memory analytics)', async () 
     },
     'test',
   );
-  const store = await RoutingStore.open({ load: async () => config });
+  const store = (routed = await RoutingStore.open({ load: async () => config }));
   return { store, settle: () => settleRouter(store) };
+});
+
+// The suite cannot see routes: check that its rollups really were answered by the analytics store.
+afterAll(() => {
+  const routes = [...(routed?.rollupRoutes.values() ?? [])];
+  expect(routes.map((r) => [r.role, r.reason])).toEqual([['analytics', 'analytics']]);
+  expect(routes[0]?.count).toBeGreaterThan(10);
 });
