@@ -138,7 +138,7 @@ describe('JWKS (ES256 and RS256) and a custom tenant claim', () => {
 
   const sign = (
     alg: 'ES256' | 'RS256',
-    key: CryptoKey | Uint8Array,
+    key: Parameters<SignJWT['sign']>[0],
     kid: string,
     claims: Record<string, unknown>,
   ) => new SignJWT(claims).setProtectedHeader({ alg, kid }).setExpirationTime('5m').sign(key);
