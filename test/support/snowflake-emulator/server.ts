@@ -368,7 +368,9 @@ export class SnowflakeEmulator {
     parameters: Record<string, unknown>,
   ): Promise<Body> {
     try {
-      if (this.delayMs > 0) await sleep(this.delayMs);
+      // The artificial delay ends early when the statement is aborted.
+      const until = Date.now() + this.delayMs;
+      while (Date.now() < until && !job.cancelled) await sleep(Math.min(10, until - Date.now()));
       if (job.cancelled) {
         job.status = 'ABORTED';
         throw new SnowflakeEmulatorError('000604', '57014', 'SQL execution canceled');
