@@ -70,6 +70,10 @@ export class PgDatabase {
     } as ConstructorParameters<typeof Pool>[0]);
     // An idle client whose backend was terminated emits 'error'; the pool
     // drops it. Without a listener Node would crash the process.
+    // A checked-out client whose connection dies emits 'error' too; its
+    // pending queries reject and run() destroys it, so the event itself only
+    // needs a listener.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.pool.on('error', (err) =>
       log?.('postgres.idle_client_error', { code: (err as { code?: string }).code }),
     );
