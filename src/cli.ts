@@ -10,6 +10,7 @@ import { command as migrateCommand } from './cli/migrate';
 import { command as seedCommand } from './cli/seed';
 import { command as verifyCommand } from './cli/verify';
 import { command as tokenCommand } from './cli/token';
+import { command as serveCommand } from './cli/serve';
 
 /**
  * Every subcommand, one file each under src/cli/. Command modules keep heavy
@@ -21,6 +22,7 @@ const COMMANDS: readonly Command[] = [
   verifyCommand,
   dbMigrateCommand,
   tokenCommand,
+  serveCommand,
 ];
 
 const defaultIO: CliIO = {

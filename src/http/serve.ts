@@ -1,0 +1,169 @@
+/**
+ * What `hub serve` runs: picks the store, builds auth, seeds the demo tenant
+ * once in development, starts the gateway, and shuts it down gracefully on
+ * SIGINT/SIGTERM. Kept apart from the CLI file so tests can start it in-process.
+ */
+import type { HubConfig } from '../config';
+import { Hub } from '../hub/hub';
+import type { RecordType } from '../hub/model';
+import type { HubStore } from '../hub/store';
+import { parseTenantId } from '../hub/tenant';
+import { loadRegistryConfig } from '../router/registry-config';
+import { RoutingStore } from '../router/routing-store';
+import { generateDataset } from '../seed/generator';
+import { driverFor, openStore } from '../stores';
+import { redactUri, schemeOf } from '../stores/driver';
+import { type AuthOptions, mintToken } from '../graphql/auth';
+import { ensureDevSecret } from './dev-secret';
+import type { Logger } from './log';
+import { GatewayMetrics } from './metrics';
+import { type Gateway, createGateway } from './server';
+
+export interface ServeOptions {
+  readonly config: HubConfig;
+  /** Explicit store URI (`--store`); otherwise HUB_CONFIG / HUB_PG_URL, else PGlite, else memory. */
+  readonly storeUri?: string;
+  readonly port: number;
+  readonly host: string;
+  /** Development mode: dev secret, demo seed, GraphiQL with a token. */
+  readonly dev: boolean;
+  /** Tenant seeded in development mode (default `demo`). */
+  readonly demoTenant?: string;
+  readonly seed: boolean;
+  readonly log: Logger;
+  /** Prints the human banner (URL, GraphiQL, token). */
+  readonly print: (line: string) => void;
+}
+
+export interface Served {
+  readonly gateway: Gateway;
+  readonly store: HubStore;
+  readonly url: string;
+  readonly devToken?: string;
+  /** Graceful stop: in-flight requests finish, then the store closes. */
+  stop(): Promise<void>;
+}
+
+/** Chooses and opens the store; returns it with a label for metrics and a human description. */
+export async function chooseStore(
+  options: Pick<ServeOptions, 'config' | 'storeUri' | 'log' | 'print'>,
+): Promise<{ store: HubStore; label: string; description: string }> {
+  const { config } = options;
+  if (options.storeUri) {
+    const uri = options.storeUri;
+    return { store: await openMigrated(uri), label: schemeOf(uri), description: redactUri(uri) };
+  }
+  if (config.configFile !== undefined || config.pgUrl !== undefined) {
+    const store = await RoutingStore.open({
+      load: () => loadRegistryConfig(config),
+      log: (event, fields) => options.log.info(event, fields),
+    });
+    const what = config.configFile
+      ? `tenants file ${config.configFile}`
+      : `PostgreSQL ${redactUri(config.pgUrl ?? '')}`;
+    return { store, label: 'router', description: `router over ${what}` };
+  }
+  const pglite = `pglite:${config.dataDir}`;
+  try {
+    driverFor(pglite);
+  } catch {
+    options.print(`note: no PGlite driver registered yet; using the in-memory store (data is lost on exit)`);
+    return { store: await openStore('memory:'), label: 'memory', description: 'memory: (not durable)' };
+  }
+  return { store: await openMigrated(pglite), label: 'pglite', description: pglite };
+}
+
+async function openMigrated(uri: string): Promise<HubStore> {
+  // Idempotent: a fresh data directory or database gets its schema on first start.
+  const driver = driverFor(uri);
+  if (driver.migrate && schemeOf(uri) === 'pglite') await driver.migrate(uri);
+  return driver.open(uri);
+}
+
+/** Seeds the demo tenant unless it already has outputs. @returns records created. */
+export async function seedDemoOnce(hub: Hub, tenantName: string): Promise<number> {
+  const tenant = parseTenantId(tenantName);
+  const existing = await hub.list(tenant, 'outputs', {}, { first: 1 });
+  if (existing.records.length > 0) return 0;
+  const days = 90;
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  const data = generateDataset({ days, start: new Date(today - days * 86_400_000).toISOString() });
+  let created = 0;
+  // Profiles first, outputs before the records that point at them.
+  for (const type of Object.keys(data) as RecordType[]) {
+    const inputs = data[type];
+    for (let i = 0; i < inputs.length; i += 1000) {
+      const results = await hub.record(tenant, type, inputs.slice(i, i + 1000));
+      created += results.filter((r) => r.status === 'created').length;
+    }
+  }
+  return created;
+}
+
+/** Starts the gateway as configured. */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const { config, log } = options;
+  let auth: AuthOptions;
+  let devSecret: string | undefined;
+  if (config.jwtSecret || config.jwksUrl) {
+    auth = { jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, tenantClaim: config.tenantClaim };
+    devSecret = config.jwtSecret;
+  } else if (options.dev) {
+    devSecret = ensureDevSecret(config.dataDir);
+    auth = { jwtSecret: devSecret, tenantClaim: config.tenantClaim };
+  } else {
+    throw new Error(
+      'no token verification configured: set HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL (or use --dev)',
+    );
+  }
+  const { store, label, description } = await chooseStore(options);
+  try {
+    const demoTenant = options.demoTenant ?? 'demo';
+    let devToken: string | undefined;
+    if (options.dev && devSecret) {
+      devToken = await mintToken({
+        secret: devSecret,
+        tenant: demoTenant,
+        scopes: ['hub:read', 'hub:write'],
+        ttlSeconds: 12 * 3600,
+        tenantClaim: config.tenantClaim,
+      });
+    }
+    const gateway = await createGateway({
+      store,
+      storeLabel: label,
+      auth,
+      cursorSecret: config.cursorSecret,
+      log,
+      metrics: new GatewayMetrics({ processMetrics: true }),
+      graphiql: { ...(devToken ? { devToken } : {}) },
+    });
+    if (options.dev && options.seed) {
+      options.print(`seeding tenant ${demoTenant} (first start only)...`);
+      const created = await seedDemoOnce(gateway.hub, demoTenant);
+      options.print(created > 0 ? `seeded ${created} records` : `tenant ${demoTenant} already has data`);
+    }
+    const url = await gateway.listen(options.port, options.host);
+    options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
+    options.print(`GraphiQL:     ${url}/graphiql`);
+    if (devToken) {
+      options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, 12h):`);
+      options.print(devToken);
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      gateway,
+      store,
+      url,
+      ...(devToken ? { devToken } : {}),
+      stop: () =>
+        (stopping ??= (async () => {
+          await gateway.close();
+          await store.close();
+        })()),
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
