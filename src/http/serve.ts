@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM. Kept apart from the CLI file so tests can start it in-process.
  */
 import type { HubConfig } from '../config';
-import { Hub } from '../hub/hub';
+import type { Hub } from '../hub/hub';
 import type { RecordType } from '../hub/model';
 import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
