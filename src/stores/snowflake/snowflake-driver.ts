@@ -6,7 +6,8 @@ import { createSnowflakeStore } from './snowflake-store';
  * `snowflake://user[:password]@account/?warehouse=W&role=R&...` (see
  * snowflake-config.ts). `open` logs in; tenant databases are provisioned
  * lazily on a tenant's first write. `migrate` provisions the tenants listed in
- * `?tenants=a,b` (idempotent, IF NOT EXISTS) and returns the DDL it ran; with
+ * `?tenants=a,b` that are not already complete (IF NOT EXISTS DDL, safe to run
+ * concurrently) and returns the DDL it ran (empty when all were current); with
  * no tenants listed it has nothing to do and says so.
  */
 export const snowflakeDriver: StoreDriver = {
@@ -26,8 +27,10 @@ export const snowflakeDriver: StoreDriver = {
     try {
       const steps: string[] = [];
       for (const tenant of config.tenants) {
-        const ran = await store.provision(tenant);
-        options?.log?.(`snowflake: provisioned tenant ${tenant} (${ran.length} statements)`);
+        const ran = await store.migrateTenant(tenant);
+        options?.log?.(
+          `snowflake: tenant ${tenant}: ${ran.length ? `provisioned (${ran.length} statements)` : 'already current'}`,
+        );
         steps.push(...ran);
       }
       return steps;

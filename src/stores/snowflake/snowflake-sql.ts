@@ -100,6 +100,14 @@ export function provisionStatements(names: TenantNames): string[] {
   return out;
 }
 
+/** Succeeds (with no rows) only when every table and stage of the tenant exists. */
+export function provisionedCheckStatement(names: TenantNames): string {
+  const probes = RECORD_TYPES.flatMap((t) => [names.table(t), names.stage(t)]).map(
+    (table) => `SELECT 1 AS X FROM ${table} WHERE 1 = 0`,
+  );
+  return probes.join(' UNION ALL ');
+}
+
 /** Statement that drops a tenant's database (offboarding). */
 export function dropTenantStatement(names: TenantNames): string {
   return `DROP DATABASE IF EXISTS ${names.database}`;

@@ -43,6 +43,7 @@ import {
   type TenantNames,
   countAllStatement,
   dropTenantStatement,
+  provisionedCheckStatement,
   getByIdsQuery,
   listQuery,
   provisionStatements,
@@ -119,6 +120,21 @@ export class SnowflakeStore implements HubStore {
     }
     await done;
     return statements;
+  }
+
+  /**
+   * For `migrate`: provisions the tenant unless all its tables already exist.
+   * @returns the DDL run (empty when the tenant was already current).
+   */
+  async migrateTenant(tenant: TenantId): Promise<string[]> {
+    const check = { sql: provisionedCheckStatement(this.names(tenant)), binds: [] };
+    try {
+      await this.session.query(check.sql, check.binds, 'provisioning check');
+      return [];
+    } catch (err) {
+      if (!(err instanceof HubError && isObjectMissing(err.cause))) throw err;
+    }
+    return this.provision(tenant);
   }
 
   async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {

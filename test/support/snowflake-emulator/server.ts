@@ -38,6 +38,8 @@ export interface SnowflakeEmulatorOptions {
   readonly chunkRows?: number;
   /** Optional request log. */
   readonly log?: (line: string) => void;
+  /** Called with the SQL text of every query-request (tests check which databases a statement names). */
+  readonly onQuery?: (sqlText: string) => void;
 }
 
 interface Session {
@@ -289,6 +291,7 @@ export class SnowflakeEmulator {
       return this.waitFor(existing);
     }
     const sqlText = String(body.sqlText ?? '');
+    this.options.onQuery?.(sqlText);
     const bindings = body.bindings as Bindings | undefined;
     const parameters = (body.parameters ?? {}) as Record<string, unknown>;
     const queryId = randomUUID();

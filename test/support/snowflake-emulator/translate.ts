@@ -119,6 +119,7 @@ function snowflakeString(value: string): string {
 const REFUSED: readonly [RegExp, string][] = [
   [/\bCREATE\s+(?:OR\s+REPLACE\s+)?STREAM\b/i, 'CREATE STREAM'],
   [/\bCREATE\s+(?:OR\s+REPLACE\s+)?TASK\b/i, 'CREATE TASK'],
+  [/\bCREATE\s+(?:OR\s+REPLACE\s+)?TABLE\b[^(]*\sLIKE\b/i, 'CREATE TABLE ... LIKE'],
   [/\bALTER\s+TASK\b/i, 'ALTER TASK'],
   [/\bEXECUTE\s+TASK\b/i, 'EXECUTE TASK'],
   [/\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?STAGE\b/i, 'CREATE STAGE'],
