@@ -191,19 +191,14 @@ export function listStatement(tenant: TenantId, query: ListQuery): Statement {
     return `$${params.length}::${cast}`;
   };
   const allowed = new Set<string>(TYPE_FILTERS[type]);
+  let skills: readonly string[] = [];
   for (const [key, value] of Object.entries(filter)) {
     if (value === undefined) continue;
     if (key === 'from') where.push(`created_at >= ${param(value, 'timestamptz')}`);
     else if (key === 'to') where.push(`created_at < ${param(value, 'timestamptz')}`);
     else if (!allowed.has(key)) throw new HubError('VALIDATION', `filter ${key} does not apply to ${type}`);
-    else if (key === 'skillIds') {
-      const ids = value as readonly string[];
-      where.push(
-        ids.length === 1
-          ? `skill_id = ${param(ids[0], 'text')}`
-          : `skill_id = ANY(${param(arrayLiteral(ids), 'text[]')})`,
-      );
-    } else {
+    else if (key === 'skillIds') skills = value as readonly string[];
+    else {
       const [column, cast] = FILTER_COLUMNS[key as keyof typeof FILTER_COLUMNS];
       if (cast === 'uuid' && !isUuid(value)) throw new HubError('VALIDATION', `filter ${key} must be a UUID`);
       where.push(`${column} = ${param(value, cast)}`);
@@ -214,10 +209,18 @@ export function listStatement(tenant: TenantId, query: ListQuery): Statement {
       `(created_at, record_id) < (${param(query.after.created_at, 'timestamptz')}, ${param(query.after.record_id, 'uuid')})`,
     );
   }
-  return {
-    sql: `SELECT ${selectList(type)} FROM hub.${type} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, record_id DESC LIMIT ${param(query.limit, 'int')}`,
-    params,
-  };
+  const order = 'ORDER BY created_at DESC, record_id DESC';
+  const limit = param(query.limit, 'int');
+  const cols = selectList(type);
+  const page = (extra: string): string =>
+    `SELECT ${cols} FROM hub.${type} WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${order} LIMIT ${limit}`;
+  if (skills.length <= 1) {
+    return { sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : ''), params };
+  }
+  // Several skills: one index range per skill, each already in page order,
+  // merged (Merge Append) and cut to the page: never a sort of every match.
+  const parts = skills.map((skill) => `(${page(`skill_id = ${param(skill, 'text')}`)})`);
+  return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ${order} LIMIT ${limit}`, params };
 }
 
 /** Scan page in (created_at, record_id) ascending order. */
