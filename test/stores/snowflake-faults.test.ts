@@ -1,0 +1,171 @@
+/**
+ * Faults between the Snowflake store and its backend: the wire emulator is
+ * made slow, stopped and restarted (same port) while the store works. The
+ * store must report TIMEOUT / UNAVAILABLE through the port's codes, recover
+ * when the backend is back, and never lose a write it acknowledged.
+ */
+import { randomBytes } from 'node:crypto';
+import { HubError, isHubError } from '../../src/hub/errors';
+import type { HubRecord } from '../../src/hub/model';
+import { type TenantId, parseTenantId } from '../../src/hub/tenant';
+import { sealBatch } from '../../src/hub/validate';
+import { snowflakeDriver } from '../../src/stores/snowflake/snowflake-driver';
+import type { SnowflakeStore } from '../../src/stores/snowflake/snowflake-store';
+import {
+  type SnowflakeEmulator,
+  emulatorStoreUri,
+  startSnowflakeEmulator,
+} from '../support/snowflake-emulator';
+
+const run = randomBytes(3).toString('hex');
+let counter = 0;
+const freshTenant = (): TenantId => parseTenantId(`sff-${run}-${++counter}`);
+
+function outputs(tenant: TenantId, n: number, from: number): HubRecord[] {
+  return sealBatch(
+    tenant,
+    'outputs',
+    Array.from({ length: n }, (_, i) => ({
+      skill_id: `skill.${(from + i) % 7}`,
+      employee_id: `emp-${(from + i) % 11}`,
+      status: 'SUCCEEDED',
+      cost_usd: `0.${String(from + i).padStart(6, '0')}`,
+      created_at: new Date(Date.UTC(2026, 2, 1) + (from + i) * 1000).toISOString(),
+    })),
+  );
+}
+
+async function failure(p: Promise<unknown>): Promise<HubError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof HubError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Waits until the store answers again (the driver may still be backing off old requests). */
+async function healthy(store: SnowflakeStore): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    try {
+      await store.ping();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error('store did not recover');
+}
+
+async function storedIds(store: SnowflakeStore, tenant: TenantId, records: HubRecord[]): Promise<number> {
+  const found = await store.getByIds(
+    tenant,
+    'outputs',
+    records.map((r) => r.record_id),
+  );
+  return found.filter((r) => r !== null).length;
+}
+
+describe('snowflake store under faults', () => {
+  let emulator: SnowflakeEmulator;
+  let store: SnowflakeStore;
+
+  beforeAll(async () => {
+    emulator = await startSnowflakeEmulator({ queryInProgressMs: 200 });
+    store = (await snowflakeDriver.open(emulatorStoreUri(emulator, { timeoutMs: 1000 }))) as SnowflakeStore;
+  });
+
+  afterAll(async () => {
+    emulator.delayMs = 0;
+    await emulator.restart();
+    await store.close();
+    await emulator.close();
+  });
+
+  test('a slow warehouse gives TIMEOUT, and the retried write lands exactly once', async () => {
+    const tenant = freshTenant();
+    const batch = outputs(tenant, 20, 0);
+    await store.putBatch(tenant, outputs(tenant, 1, 1000)); // provisioned while healthy
+    emulator.delayMs = 2500;
+    try {
+      expect((await failure(store.putBatch(tenant, batch))).code).toBe('TIMEOUT');
+      expect((await failure(store.ping())).code).toBe('TIMEOUT');
+    } finally {
+      emulator.delayMs = 0;
+    }
+    await healthy(store);
+    const retried = await store.putBatch(tenant, batch);
+    expect(retried.every((o) => o.status === 'created' || o.status === 'duplicate')).toBe(true);
+    expect(await storedIds(store, tenant, batch)).toBe(20);
+  }, 60_000);
+
+  test('a stopped backend gives UNAVAILABLE; after a restart on the same port writes succeed', async () => {
+    const tenant = freshTenant();
+    const acked = outputs(tenant, 10, 0);
+    expect((await store.putBatch(tenant, acked)).map((o) => o.status)).toEqual(Array(10).fill('created'));
+    await emulator.stop();
+    const pending = outputs(tenant, 10, 100);
+    try {
+      expect((await failure(store.putBatch(tenant, pending))).code).toBe('UNAVAILABLE');
+      expect((await failure(store.ping())).code).toBe('UNAVAILABLE');
+      expect((await failure(store.list(tenant, { type: 'outputs', filter: {}, limit: 5 }))).code).toBe(
+        'UNAVAILABLE',
+      );
+    } finally {
+      await emulator.restart();
+    }
+    await healthy(store);
+    const retried = await store.putBatch(tenant, pending);
+    expect(retried.every((o) => o.status === 'created' || o.status === 'duplicate')).toBe(true);
+    expect(await storedIds(store, tenant, [...acked, ...pending])).toBe(20);
+  }, 60_000);
+
+  test('stopped, restarted and slowed mid-run: every acknowledged write survives, each record once', async () => {
+    const tenant = freshTenant();
+    await store.putBatch(tenant, outputs(tenant, 1, 99_999));
+    const acknowledged: HubRecord[] = [];
+    const unacknowledged: HubRecord[][] = [];
+    const codes = new Set<string>();
+    const writer = (async () => {
+      for (let round = 0; round < 14; round++) {
+        const batch = outputs(tenant, 25, round * 25);
+        try {
+          const outcomes = await store.putBatch(tenant, batch);
+          expect(outcomes.every((o) => o.status === 'created')).toBe(true);
+          acknowledged.push(...batch);
+        } catch (err) {
+          if (!isHubError(err)) throw err;
+          codes.add(err.code);
+          unacknowledged.push(batch);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const faults = (async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      await emulator.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+      await emulator.restart();
+      await new Promise((r) => setTimeout(r, 500));
+      emulator.delayMs = 1500;
+      await new Promise((r) => setTimeout(r, 1500));
+      emulator.delayMs = 0;
+    })();
+    await Promise.all([writer, faults]);
+    expect(unacknowledged.length).toBeGreaterThan(0);
+    expect([...codes].every((c) => c === 'UNAVAILABLE' || c === 'TIMEOUT')).toBe(true);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    await healthy(store);
+    // Nothing acknowledged was lost...
+    expect(await storedIds(store, tenant, acknowledged)).toBe(acknowledged.length);
+    // ...and the caller's retries of what was not acknowledged land exactly once.
+    for (const batch of unacknowledged) {
+      const outcomes = await store.putBatch(tenant, batch);
+      expect(outcomes.every((o) => o.status === 'created' || o.status === 'duplicate')).toBe(true);
+    }
+    const all = await store.scan(tenant, { type: 'outputs', limit: 10_000 });
+    expect(all).toHaveLength(14 * 25 + 1);
+    expect(new Set(all.map((r) => r.record_id)).size).toBe(all.length);
+  }, 90_000);
+});
