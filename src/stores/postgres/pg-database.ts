@@ -28,7 +28,9 @@ const typeParsers = {
 
 /** Startup options for every connection (`-c name=value`, sent in the startup packet). */
 function startupOptions(uri: PostgresUri, role: string | undefined): string {
-  const opts = ['-c TimeZone=UTC', `-c statement_timeout=${uri.statementTimeoutMs}`];
+  // jit=off: the store's statements are short; JIT compilation (triggered by
+  // unnest's row estimates) costs more than whole batches take to run.
+  const opts = ['-c TimeZone=UTC', `-c statement_timeout=${uri.statementTimeoutMs}`, '-c jit=off'];
   if (role !== undefined) opts.push(`-c role=${role}`);
   return opts.join(' ');
 }

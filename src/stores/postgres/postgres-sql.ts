@@ -90,6 +90,8 @@ const insertSqlCache = new Map<string, string>();
  * the outbox on) an outbox row per inserted record, all in one statement.
  * Returns per input position (`ord`, 1-based): whether it was created, and
  * for the others the stored hash when this statement's snapshot sees it.
+ * The stored hash is a correlated lookup evaluated only for rows not inserted
+ * (a primary-key probe each), so a batch never reads the rest of the table.
  */
 function insertSql(type: RecordType, outbox: boolean): string {
   const key = `${type}:${outbox}`;
@@ -103,7 +105,7 @@ function insertSql(type: RecordType, outbox: boolean): string {
   SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS u(${names.join(', ')}, ord)
 ), ins AS (
   INSERT INTO hub.${type} (tenant_id, ${names.join(', ')})
-  SELECT $1, ${select} FROM input ORDER BY ord
+  SELECT $1, ${select} FROM input
   ON CONFLICT (tenant_id, record_id) DO NOTHING
   RETURNING record_id
 )${
@@ -113,10 +115,12 @@ function insertSql(type: RecordType, outbox: boolean): string {
 )`
       : ''
   }
-SELECT i.ord::int8 AS ord, (n.record_id IS NOT NULL) AS created, e.provenance_hash AS existing
+SELECT i.ord::int8 AS ord, (n.record_id IS NOT NULL) AS created,
+  CASE WHEN n.record_id IS NULL THEN
+    (SELECT e.provenance_hash FROM hub.${type} e WHERE e.tenant_id = $1 AND e.record_id = i.record_id)
+  END AS existing
 FROM input i
-LEFT JOIN ins n ON n.record_id = i.record_id
-LEFT JOIN hub.${type} e ON n.record_id IS NULL AND e.tenant_id = $1 AND e.record_id = i.record_id`;
+LEFT JOIN ins n ON n.record_id = i.record_id`;
   insertSqlCache.set(key, sql);
   return sql;
 }

@@ -1,0 +1,207 @@
+/**
+ * PostgreSQL store benchmark, side by side with raw `pg` in the same run:
+ *
+ * 1. Ingest: N outputs (default 1,000,000) for one tenant, after 9 other
+ *    tenants' data, through the store's bulk path (putBatch: unnest arrays,
+ *    ON CONFLICT DO NOTHING, per-record outcomes, RLS) versus raw COPY of the
+ *    same rows into an identical database (as a superuser: COPY FROM is not
+ *    allowed under RLS). Records are generated and sealed before timing:
+ *    sealing is the Hub's work, not the store's.
+ * 2. Reads on the loaded store database, interleaved store / raw: get one
+ *    record by id, and a filtered page of 50 (tenant, skill, created_at desc).
+ *    Raw `pg` runs the same SQL in the same kind of tenant-scoped transaction
+ *    (BEGIN, set_config, query, COMMIT), one statement per round trip, as a
+ *    plain pg client would.
+ *
+ *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--samples 2000]
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { HubRecord, OutputRecord } from '../src/hub/model';
+import { parseTenantId, type TenantId } from '../src/hub/tenant';
+import { sealBatch } from '../src/hub/validate';
+import { generateOutputs, skillIds } from '../src/seed/generator';
+import { openStore } from '../src/stores';
+import { columnsOf, getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
+import { createTestDatabase } from '../test/support/pg-harness';
+import { type Figure, percentile, report } from './report';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const OUTPUTS = arg('outputs', 1_000_000);
+const OTHER_TENANTS = 9;
+const OTHER_OUTPUTS = arg('other-outputs', 20_000);
+const BATCH = arg('batch', 20_000);
+const CONCURRENCY = arg('concurrency', 2);
+const SAMPLES = arg('samples', 2_000);
+const SKILLS = 12;
+
+const big = parseTenantId('bench-big');
+const log = (line: string): void => console.error(`[bench] ${line}`);
+const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+
+function seal(tenant: TenantId, count: number, seed: number): OutputRecord[][] {
+  const batches: OutputRecord[][] = [];
+  for (const inputs of generateOutputs(count, { seed, batchSize: BATCH, skills: SKILLS, days: 365 })) {
+    batches.push(sealBatch(tenant, 'outputs', inputs) as OutputRecord[]);
+  }
+  return batches;
+}
+
+/** COPY text-format field. */
+function copyField(value: unknown, kind: string): string {
+  if (value === undefined || value === null) return '\\N';
+  const text =
+    kind === 'json' || kind === 'json_object'
+      ? JSON.stringify(value)
+      : typeof value === 'number'
+        ? String(value)
+        : (value as string);
+  return text.replace(/[\\\n\r\t]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
+  );
+}
+
+const COLS = columnsOf('outputs');
+
+async function rawCopy(client: Client, batches: readonly HubRecord[][]): Promise<void> {
+  const names = ['tenant_id', ...COLS.map((c) => c.name)].join(', ');
+  const stream = client.query(copyFrom(`COPY hub.outputs (${names}) FROM STDIN`));
+  async function* lines(): AsyncGenerator<string> {
+    for (const batch of batches) {
+      const out: string[] = [];
+      for (const r of batch) {
+        const x = r as unknown as Record<string, unknown>;
+        out.push(`${r.tenant_id}\t${COLS.map((c) => copyField(x[c.name], c.kind)).join('\t')}\n`);
+      }
+      yield out.join('');
+    }
+  }
+  await pipeline(Readable.from(lines()), stream);
+}
+
+async function main(): Promise<void> {
+  log(`generating and sealing ${OUTPUTS} + ${OTHER_TENANTS} x ${OTHER_OUTPUTS} outputs`);
+  const mainBatches = seal(big, OUTPUTS, 1);
+  const others = Array.from({ length: OTHER_TENANTS }, (_, i) => {
+    const t = parseTenantId(`bench-other-${i}`);
+    return { tenant: t, batches: seal(t, OTHER_OUTPUTS, 100 + i) };
+  });
+  const storeDb = await createTestDatabase();
+  const rawDb = await createTestDatabase();
+  const figures: Figure[] = [];
+  try {
+    // --- ingest: store bulk path
+    const store = await openStore(`${storeDb.appUri}?max=${Math.max(2, CONCURRENCY)}`);
+    for (const o of others) for (const b of o.batches) await store.putBatch(o.tenant, b);
+    log('store ingest...');
+    let next = 0;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < mainBatches.length) {
+          const b = mainBatches[next++] as OutputRecord[];
+          const outcomes = await store.putBatch(big, b);
+          if (outcomes.some((o) => o.status !== 'created')) throw new Error('unexpected outcome');
+        }
+      }),
+    );
+    const storeIngestMs = ms(t0);
+
+    // --- ingest: raw COPY
+    const raw = new Client({ connectionString: rawDb.adminUri });
+    await raw.connect();
+    for (const o of others) await rawCopy(raw, o.batches);
+    log('raw COPY...');
+    const t1 = process.hrtime.bigint();
+    await rawCopy(raw, mainBatches);
+    const rawIngestMs = ms(t1);
+    await raw.end();
+    figures.push({
+      name: 'pg_ingest_records_per_s',
+      value: Math.round(OUTPUTS / (storeIngestMs / 1000)),
+      unit: 'records/s',
+      baseline: Math.round(OUTPUTS / (rawIngestMs / 1000)),
+    });
+
+    // --- reads, interleaved store / raw pg on the store's database
+    const admin = new Client({ connectionString: storeDb.adminUri });
+    await admin.connect();
+    await admin.query('VACUUM ANALYZE hub.outputs');
+    await admin.end();
+    const appClient = new Client({ connectionString: storeDb.appUri });
+    await appClient.connect();
+    const rawScoped = async (stmt: { sql: string; params: readonly unknown[] }): Promise<unknown[]> => {
+      await appClient.query('BEGIN');
+      await appClient.query("SELECT set_config('app.tenant_id', $1, true)", [big]);
+      const { rows } = await appClient.query(stmt.sql, [...stmt.params]);
+      await appClient.query('COMMIT');
+      return rows;
+    };
+    const all = mainBatches.flat();
+    const pick = (i: number): OutputRecord => all[(i * 7919) % all.length] as OutputRecord;
+    const skills = skillIds(SKILLS);
+    const samples = {
+      getStore: [] as number[],
+      getRaw: [] as number[],
+      listStore: [] as number[],
+      listRaw: [] as number[],
+    };
+    log('reads...');
+    for (let i = 0; i < SAMPLES + 200; i++) {
+      const warm = i < 200; // warm-up rounds are not recorded
+      const id = pick(i).record_id;
+      let t = process.hrtime.bigint();
+      const got = await store.getByIds(big, 'outputs', [id]);
+      if (!warm) samples.getStore.push(ms(t));
+      t = process.hrtime.bigint();
+      const rows = await rawScoped(getByIdsStatement(big, 'outputs', [id]));
+      if (!warm) samples.getRaw.push(ms(t));
+      if (!got[0] || rows.length !== 1) throw new Error('record not found');
+      const filter = { skillIds: [skills[i % SKILLS] as string] };
+      t = process.hrtime.bigint();
+      const page = await store.list(big, { type: 'outputs', filter, limit: 50 });
+      if (!warm) samples.listStore.push(ms(t));
+      t = process.hrtime.bigint();
+      const rawPage = await rawScoped(listStatement(big, { type: 'outputs', filter, limit: 50 }));
+      if (!warm) samples.listRaw.push(ms(t));
+      if (page.length !== 50 || rawPage.length !== 50) throw new Error('short page');
+    }
+    await appClient.end();
+    await store.close();
+    for (const p of [50, 95]) {
+      figures.push({
+        name: `pg_get_by_id_p${p}`,
+        value: percentile(samples.getStore, p),
+        unit: 'ms',
+        baseline: percentile(samples.getRaw, p),
+      });
+    }
+    for (const p of [50, 95]) {
+      figures.push({
+        name: `pg_list50_skill_p${p}`,
+        value: percentile(samples.listStore, p),
+        unit: 'ms',
+        baseline: percentile(samples.listRaw, p),
+      });
+    }
+    report(
+      `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
+        `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs one raw COPY stream; reads: ${SAMPLES} samples each)`,
+      figures,
+    );
+  } finally {
+    await storeDb.drop();
+    await rawDb.drop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
