@@ -130,6 +130,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const path = url.pathname;
     if (path === '/graphql') return handleGraphQL(graphql, req, res, url, requestId, rlog);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/favicon.ico') {
+      res.statusCode = 204;
+      return res.end();
+    }
     if (path === '/readyz') {
       if (shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
       try {
