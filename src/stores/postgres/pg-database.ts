@@ -9,14 +9,7 @@
 import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
 import { isConnectionLoss } from './postgres-errors';
 import type { PostgresUri } from './postgres-uri';
-import {
-  type Row,
-  type Scope,
-  type SqlQueryable,
-  type Statement,
-  TYPE_PARSERS,
-  scopeStatement,
-} from './queryable';
+import { type Row, type Scope, type Statement, TYPE_PARSERS, scopeStatement } from './queryable';
 import type { SqlSession } from './migrations';
 
 const typeParsers = {
@@ -110,23 +103,6 @@ export class PgDatabase {
     return settled
       .slice(2, 2 + statements.length)
       .map((s) => (s as PromiseFulfilledResult<{ rows: Row[] }>).value.rows);
-  }
-
-  async transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    const scopeStmt = scopeStatement(scope);
-    try {
-      const begin = client.query('BEGIN');
-      await Promise.all([begin, client.query(scopeStmt.sql, [...scopeStmt.params])]);
-      const result = await fn(client as unknown as SqlQueryable);
-      await client.query('COMMIT');
-      this.release(client, undefined);
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      this.release(client, err);
-      throw err;
-    }
   }
 
   async ping(): Promise<void> {

@@ -11,14 +11,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqlSession } from './migrations';
 import { applyMigrations } from './migrations';
-import {
-  type Row,
-  type Scope,
-  type SqlQueryable,
-  type Statement,
-  TYPE_PARSERS,
-  scopeStatement,
-} from './queryable';
+import { type Row, type Scope, type Statement, TYPE_PARSERS, scopeStatement } from './queryable';
 
 interface Shaped {
   rows: Row[];
@@ -162,22 +155,6 @@ export class PgliteDatabase {
     });
   }
 
-  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    const s = scopeStatement(scope);
-    return this.exclusive(async () => {
-      await this.worker.query('BEGIN');
-      try {
-        await this.worker.query(s.sql, s.params);
-        const result = await fn({ query: (sql, params) => this.worker.query(sql, params) });
-        await this.worker.query('COMMIT');
-        return result;
-      } catch (err) {
-        await this.worker.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
-  }
-
   async ping(): Promise<void> {
     await this.exclusive(() => this.worker.query('SELECT 1'));
   }
@@ -206,9 +183,6 @@ class SharedHandle {
   }
   run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
     return this.db.run(scope, statements);
-  }
-  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(scope, fn);
   }
   ping(): Promise<void> {
     return this.db.ping();

@@ -37,12 +37,6 @@ export interface TenantDatabase {
    * network round trip (pipelined BEGIN, set_config, statements, COMMIT).
    */
   run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]>;
-  /**
-   * Runs `fn` inside one transaction with the scope's setting applied, for
-   * work that needs the result of one statement to build the next. Commits
-   * when `fn` resolves, rolls back when it rejects.
-   */
-  transaction<T>(scope: Scope, fn: (q: SqlQueryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Releases every connection; waits for statements in flight. Idempotent. */
