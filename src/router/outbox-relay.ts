@@ -28,6 +28,11 @@ export interface RelayOptions {
   readonly label: string;
   /** Entries claimed per micro-batch (default 1000). */
   readonly batchSize?: number;
+  /**
+   * Micro-batches in flight at once (default 2): claiming and loading the next
+   * batch overlaps with shipping the previous one.
+   */
+  readonly concurrency?: number;
   /** Pause between polls when the outbox is empty (default 100 ms; writes through this process wake it sooner). */
   readonly idleMs?: number;
   /** First retry delay after a failure (default 100 ms), doubled per consecutive failure. */
@@ -72,10 +77,13 @@ export class OutboxRelay {
   private readonly maxBackoffMs: number;
   private readonly lagCacheMs: number;
   private running = false;
+  private readonly concurrency: number;
   private loopDone: Promise<void> = Promise.resolve();
-  private wake: (() => void) | null = null;
-  /** Serialises drains of this relay (other relays are kept apart by the source's claims). */
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Idle workers waiting for a kick. */
+  private readonly wakers = new Set<() => void>();
+  /** Workers backing off after a failure: only stop() wakes them early. */
+  private readonly stopWakers = new Set<() => void>();
+  private readonly draining = new Set<Promise<void>>();
   private nextAttemptAt = 0;
   private counters = { shipped: 0, dropped: 0, failures: 0, consecutiveFailures: 0 };
   private lastError: string | null = null;
@@ -95,34 +103,37 @@ export class OutboxRelay {
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.lagCacheMs = options.lagCacheMs ?? 250;
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.log = options.log ?? (() => {});
   }
 
   private readonly log: (event: string, fields?: Record<string, unknown>) => void;
 
-  /** Starts the background loop (idempotent). */
+  /** Starts the background workers (idempotent). */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop();
+    this.loopDone = Promise.all(Array.from({ length: this.concurrency }, () => this.loop())).then(() => {});
   }
 
-  /** Stops the loop and waits for the micro-batch in progress. Entries not shipped stay in the outbox. */
+  /** Stops the workers and waits for the micro-batches in progress. Entries not shipped stay in the outbox. */
   async stop(): Promise<void> {
     this.running = false;
     this.kick();
+    for (const wake of [...this.stopWakers]) wake();
     await this.loopDone;
-    await this.chain.catch(() => {});
+    await Promise.all([...this.draining]);
   }
 
-  /** Wakes the loop now (a write just enqueued entries). Also marks the cached backlog stale. */
+  /** Wakes idle workers now (a write just enqueued entries). Also marks the cached backlog stale. */
   kick(): void {
     this.lagFresh = false;
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
   }
 
+  /** One worker: drains full batches back to back, else sleeps until kicked, the idle poll or the backoff ends. */
   private async loop(): Promise<void> {
     while (this.running) {
       let shipped = 0;
@@ -130,34 +141,42 @@ export class OutboxRelay {
         try {
           shipped = await this.drainOnce();
         } catch {
-          // Already counted and logged by drainOnce; the backoff delays the next attempt.
+          // Already counted and logged by drain; the backoff delays the next attempt.
         }
       }
       if (!this.running) break;
       if (shipped < this.batchSize) {
         const delay = Math.max(this.idleMs, Math.min(this.nextAttemptAt - Date.now(), this.maxBackoffMs));
-        // A failing relay is not woken by writes: it waits out its backoff.
+        // A failing relay is not woken by writes: it waits out its backoff (stop() still ends the wait).
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          if (this.counters.consecutiveFailures === 0)
-            this.wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
+          const wake = (): void => {
+            clearTimeout(timer);
+            this.wakers.delete(wake);
+            this.stopWakers.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, delay);
+          if (this.counters.consecutiveFailures === 0 || !this.running) this.wakers.add(wake);
+          else this.stopWakers.add(wake);
         });
-        this.wake = null;
       }
     }
   }
 
   /**
    * Claims and ships one micro-batch. Resolves the number of entries removed
-   * from the outbox (shipped or dropped).
+   * from the outbox (shipped or dropped). Several may run at once (workers,
+   * catch-ups): the source's claims keep them apart.
    * @throws HubError (UNAVAILABLE etc.) when shipping failed; the entries stay for a retry.
    */
   drainOnce(): Promise<number> {
-    const run = this.chain.then(() => this.drain());
-    this.chain = run.catch(() => {});
+    const run = this.drain();
+    const tracked = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.draining.add(tracked);
+    void tracked.finally(() => this.draining.delete(tracked));
     return run;
   }
 
