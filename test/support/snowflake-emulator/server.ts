@@ -22,9 +22,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { type Bindings, Engine, type EngineConnection, type WireResult } from './engine';
 import { SnowflakeEmulatorError, splitStatements } from './translate';
+import { type Body, MULTI_STATEMENT_RESULT, errorBody, readBody, resultBody, trim } from './wire';
 
 /** Options of {@link SnowflakeEmulator.start}. */
 export interface SnowflakeEmulatorOptions {
@@ -52,8 +52,6 @@ interface Session {
   readonly conn: EngineConnection;
   queue: Promise<unknown>;
 }
-
-type Body = Record<string, unknown>;
 
 interface Job {
   readonly queryId: string;
@@ -403,25 +401,7 @@ export class SnowflakeEmulator {
           });
           ids.push(childId);
         }
-        body = this.success(session, job.queryId, {
-          statementTypeId: 0x1000,
-          rowtype: [
-            {
-              name: 'multiple statement execution',
-              type: 'text',
-              nullable: false,
-              length: 16777216,
-              byteLength: 16777216,
-              precision: null,
-              scale: null,
-              database: '',
-              schema: '',
-              table: '',
-              collation: null,
-            },
-          ],
-          rowset: [['Multiple statements executed successfully.']],
-        });
+        body = this.success(session, job.queryId, MULTI_STATEMENT_RESULT);
         (body.data as Record<string, unknown>).resultIds = ids.join(',');
       } else {
         body = this.success(
@@ -443,83 +423,14 @@ export class SnowflakeEmulator {
   }
 
   private success(session: Session, queryId: string, result: WireResult): Body {
-    const rows = result.rowset;
-    const inline = rows.slice(0, this.chunkRows);
-    const chunks: Body[] = [];
-    for (let start = this.chunkRows, n = 0; start < rows.length; start += this.chunkRows, n++) {
-      const part = rows.slice(start, start + this.chunkRows);
-      const text = part.map((r) => JSON.stringify(r)).join(',');
-      this.chunks.set(`${queryId}/${n}`, text);
-      chunks.push({
-        url: `${this.url}/chunks/${queryId}/${n}`,
-        rowCount: part.length,
-        uncompressedSize: Buffer.byteLength(text),
-        compressedSize: Buffer.byteLength(text),
-      });
-    }
+    const body = resultBody(queryId, result, {
+      chunkRows: this.chunkRows,
+      chunkUrl: (n) => `${this.url}/chunks/${queryId}/${n}`,
+      saveChunk: (n, text) => this.chunks.set(`${queryId}/${n}`, text),
+      parameters: session.parameters,
+      info: session.info,
+    });
     trim(this.chunks, 5_000);
-    return {
-      success: true,
-      code: null,
-      message: null,
-      data: {
-        queryId,
-        statementTypeId: result.statementTypeId,
-        queryResultFormat: 'json',
-        version: 1,
-        total: rows.length,
-        returned: rows.length,
-        parameters: parametersOf(session),
-        rowtype: result.rowtype,
-        rowset: inline,
-        ...(chunks.length > 0 ? { chunks } : {}),
-        finalDatabaseName: session.info.databaseName,
-        finalSchemaName: session.info.schemaName,
-        finalWarehouseName: session.info.warehouseName,
-        finalRoleName: session.info.roleName,
-      },
-    };
-  }
-}
-
-function parametersOf(session: Session): { name: string; value: unknown }[] {
-  const base: Record<string, unknown> = {
-    TIMEZONE: 'UTC',
-    TIMESTAMP_OUTPUT_FORMAT: 'YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM',
-    TIMESTAMP_NTZ_OUTPUT_FORMAT: 'YYYY-MM-DD HH24:MI:SS.FF3',
-    TIMESTAMP_LTZ_OUTPUT_FORMAT: '',
-    TIMESTAMP_TZ_OUTPUT_FORMAT: '',
-    DATE_OUTPUT_FORMAT: 'YYYY-MM-DD',
-    TIME_OUTPUT_FORMAT: 'HH24:MI:SS',
-    BINARY_OUTPUT_FORMAT: 'HEX',
-    CLIENT_STAGE_ARRAY_BINDING_THRESHOLD: 2147483647,
-    ...session.parameters,
-  };
-  return Object.entries(base).map(([name, value]) => ({ name, value }));
-}
-
-function errorBody(e: SnowflakeEmulatorError, queryId: string | undefined): Body {
-  return {
-    success: false,
-    code: e.code,
-    message: e.message,
-    data: { errorCode: e.code, sqlState: e.sqlState, queryId: queryId ?? null, internalError: false },
-  };
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of req) parts.push(chunk as Buffer);
-  const raw = Buffer.concat(parts);
-  // The driver may gzip bodies without saying so: sniff the gzip magic bytes.
-  return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
-}
-
-/** Keeps a map bounded by dropping its oldest entries. */
-function trim<K, V>(map: Map<K, V>, max: number): void {
-  while (map.size > max) {
-    const first = map.keys().next();
-    if (first.done) return;
-    map.delete(first.value);
+    return body;
   }
 }
