@@ -10,6 +10,7 @@ import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
 import { loadRegistryConfig } from '../router/registry-config';
 import { RoutingStore } from '../router/routing-store';
+import { installSighupReload } from '../router/tenant-registry';
 import { generateDataset } from '../seed/generator';
 import { driverFor, openStore } from '../stores';
 import { redactUri, schemeOf } from '../stores/driver';
@@ -58,6 +59,8 @@ export async function chooseStore(
       load: () => loadRegistryConfig(config),
       log: (event, fields) => options.log.info(event, fields),
     });
+    // SIGHUP re-reads HUB_CONFIG without dropping requests; the handler goes when the store closes.
+    installSighupReload(store.registry, (event, fields) => options.log.info(event, fields));
     const what = config.configFile
       ? `tenants file ${config.configFile}`
       : `PostgreSQL ${redactUri(config.pgUrl ?? '')}`;

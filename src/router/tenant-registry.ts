@@ -93,6 +93,7 @@ export class TenantRegistry {
   private reloading: Promise<unknown> = Promise.resolve();
   private readonly retiring = new Set<Promise<void>>();
   private closed = false;
+  private readonly closeHooks = new Set<() => void>();
   private readonly log: (event: string, fields?: Record<string, unknown>) => void;
 
   private constructor(private readonly options: TenantRegistryOptions) {
@@ -229,6 +230,12 @@ export class TenantRegistry {
     return this.current.entries.flatMap((e) => (e.feed ? [e.feed.relay] : []));
   }
 
+  /** Runs `hook` when the registry closes (e.g. to remove a signal handler); returns a function that cancels it. */
+  onClose(hook: () => void): () => void {
+    this.closeHooks.add(hook);
+    return () => void this.closeHooks.delete(hook);
+  }
+
   /** The configuration in service. */
   config(): RegistryConfig {
     return this.current.config;
@@ -262,6 +269,8 @@ export class TenantRegistry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const hook of this.closeHooks) hook();
+    this.closeHooks.clear();
     await this.reloading;
     this.retire(this.current);
     await Promise.all([...this.retiring]);
@@ -273,8 +282,9 @@ function unknownTenant(tenant: TenantId): HubError {
 }
 
 /**
- * Reloads the registry on SIGHUP. Returns the function that removes the handler.
- * Failures are logged; the previous configuration stays in service.
+ * Reloads the registry on SIGHUP until the registry closes. Returns the
+ * function that removes the handler sooner. Failures are logged; the previous
+ * configuration stays in service.
  */
 export function installSighupReload(
   registry: TenantRegistry,
@@ -288,5 +298,9 @@ export function installSighupReload(
     );
   };
   process.on('SIGHUP', handler);
-  return () => void process.off('SIGHUP', handler);
+  const cancel = registry.onClose(() => void process.off('SIGHUP', handler));
+  return () => {
+    cancel();
+    process.off('SIGHUP', handler);
+  };
 }

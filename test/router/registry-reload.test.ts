@@ -151,4 +151,13 @@ describe('tenant registry reload', () => {
       await store.close();
     }
   });
+
+  test('the SIGHUP handler goes away when the registry closes', async () => {
+    const before = process.listenerCount('SIGHUP');
+    const { registry, store } = await reloadable({ tenants: [{ id: 'acme', primary: 'memory:a' }] });
+    installSighupReload(registry);
+    expect(process.listenerCount('SIGHUP')).toBe(before + 1);
+    await store.close();
+    expect(process.listenerCount('SIGHUP')).toBe(before);
+  });
 });
