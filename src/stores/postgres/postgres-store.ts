@@ -52,6 +52,7 @@ import {
 } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 
+
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
   readonly outbox?: boolean;
@@ -61,6 +62,8 @@ export interface PostgresStoreOptions {
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
   readonly chunkSize?: number;
+  /** Artifact body bytes (sent as hex, so twice the size) per insert statement (default 64 MiB). */
+  readonly chunkBytes?: number;
   /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
   readonly outboxLeaseSeconds?: number;
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
@@ -78,6 +81,7 @@ class PostgresStore implements HubStore, OutboxSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
+  private readonly chunkBytes: number;
 
   constructor(
     private readonly db: TenantDatabase,
@@ -92,6 +96,7 @@ class PostgresStore implements HubStore, OutboxSource {
       outbox: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
+    this.chunkBytes = options.chunkBytes ?? 64 * 1024 * 1024;
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
@@ -139,9 +144,22 @@ class PostgresStore implements HubStore, OutboxSource {
     });
     const chunks: { type: RecordType; indexes: number[] }[] = [];
     for (const [type, indexes] of byType) {
-      for (let s = 0; s < indexes.length; s += this.chunkSize) {
-        chunks.push({ type, indexes: indexes.slice(s, s + this.chunkSize) });
+      // Cut at chunkSize rows, and earlier when artifact bodies (sent as hex)
+      // would make one statement's parameters larger than chunkBytes.
+      let current: number[] = [];
+      let bytes = 0;
+      for (const i of indexes) {
+        const r = records[i] as HubRecord;
+        const size = r.record_type === 'artifacts' ? 2 * r.body.byteLength : 0;
+        if (current.length > 0 && (current.length >= this.chunkSize || bytes + size > this.chunkBytes)) {
+          chunks.push({ type, indexes: current });
+          current = [];
+          bytes = 0;
+        }
+        current.push(i);
+        bytes += size;
       }
+      if (current.length > 0) chunks.push({ type, indexes: current });
     }
     const statements = chunks.map((c) =>
       insertStatement(
