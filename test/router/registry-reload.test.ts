@@ -105,6 +105,41 @@ describe('tenant registry reload', () => {
     }
   });
 
+  test('a store that cannot open fails the reload, changes nothing, and closes what it had opened', async () => {
+    const opener = recordingOpener();
+    const open: typeof opener.open = async (uri, options) => {
+      if (uri === 'memory:broken') throw new Error('connection refused');
+      return opener.open(uri, options);
+    };
+    let doc: Record<string, unknown> = { tenants: [{ id: 'acme', primary: 'memory:a' }] };
+    const registry = await TenantRegistry.open({
+      load: async () => parseRegistryConfig(doc, 'hub.yaml'),
+      openStore: open,
+    });
+    const store = new RoutingStore(registry);
+    try {
+      doc = {
+        tenants: [
+          { id: 'acme', primary: 'memory:a' },
+          { id: 'beta', primary: 'memory:fresh' },
+          { id: 'gamma', primary: 'memory:broken' },
+        ],
+      };
+      const err = await registry.reload().catch((e: unknown) => e);
+      expect(isHubError(err, 'UNAVAILABLE')).toBe(true);
+      expect((err as Error).message).toBe('cannot open store memory:broken');
+      await expect(store.scan(BETA, { type: 'outputs', limit: 1 })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect(await store.scan(ACME, { type: 'outputs', limit: 1 })).toEqual([]);
+      // The store opened for the failed reload was given back.
+      await expect(opener.real('memory:fresh').ping()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(opener.real('memory:a').ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   test('removing a tenant refuses it from then on (no default tenant)', async () => {
     const { registry, store, set } = await reloadable({
       tenants: [
