@@ -121,6 +121,18 @@ describe('snowflake store under faults', () => {
     expect(await storedIds(store, tenant, [...acked, ...pending])).toBe(20);
   }, 60_000);
 
+  test('a session the backend forgot (expiry, backend restart) is replaced by a new login', async () => {
+    const tenant = freshTenant();
+    const first = outputs(tenant, 5, 0);
+    await store.putBatch(tenant, first);
+    const loginsBefore = emulator.stats.logins;
+    emulator.forgetSessions();
+    const second = outputs(tenant, 5, 50);
+    expect((await store.putBatch(tenant, second)).map((o) => o.status)).toEqual(Array(5).fill('created'));
+    expect(emulator.stats.logins).toBe(loginsBefore + 1);
+    expect(await storedIds(store, tenant, [...first, ...second])).toBe(10);
+  }, 60_000);
+
   test('stopped, restarted and slowed mid-run: every acknowledged write survives, each record once', async () => {
     const tenant = freshTenant();
     await store.putBatch(tenant, outputs(tenant, 1, 99_999));

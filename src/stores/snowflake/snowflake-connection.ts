@@ -15,7 +15,7 @@ import net from 'node:net';
 import type * as SnowflakeSdk from 'snowflake-sdk';
 import { HubError } from '../../hub/errors';
 import type { SnowflakeConfig } from './snowflake-config';
-import { toSnowflakeHubError } from './snowflake-errors';
+import { isSessionGone, toSnowflakeHubError } from './snowflake-errors';
 
 type Sdk = typeof SnowflakeSdk;
 /** A bind value as the driver accepts it: one value, or (array binds) one row per record. */
@@ -73,7 +73,7 @@ export class SnowflakeSession {
   private closed = false;
 
   private constructor(
-    private readonly conn: SnowflakeSdk.Connection,
+    private conn: SnowflakeSdk.Connection,
     private readonly config: SnowflakeConfig,
   ) {}
 
@@ -97,6 +97,41 @@ export class SnowflakeSession {
    */
   async query(sqlText: string, binds: Binds = [], what = 'statement'): Promise<unknown[][]> {
     if (this.closed) throw new HubError('UNAVAILABLE', 'snowflake store is closed');
+    try {
+      return await this.once(sqlText, binds, what);
+    } catch (err) {
+      // The server forgot the session (expired, or the backend restarted): log in
+      // again once and repeat the statement. Safe for writes: the writer's staged
+      // rows are keyed by batch id and its insert keeps one row per record_id.
+      if (!(err instanceof HubError && isSessionGone(err.cause))) throw err;
+      await this.reconnect();
+      return this.once(sqlText, binds, what);
+    }
+  }
+
+  private reconnecting: Promise<void> | undefined;
+
+  /** Replaces the driver connection with a fresh login (shared by concurrent callers). */
+  private reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      const sdk = await loadSnowflakeSdk();
+      const conn = sdk.createConnection(connectionOptions(this.config));
+      await this.deadline(
+        'login',
+        new Promise<void>((resolve, reject) => {
+          conn.connect((err) => (err ? reject(err) : resolve()));
+        }),
+      );
+      const old = this.conn;
+      this.conn = conn;
+      old.destroy(() => undefined);
+    })().finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
+  }
+
+  private once(sqlText: string, binds: Binds, what: string): Promise<unknown[][]> {
     let statement: SnowflakeSdk.RowStatement | undefined;
     const run = new Promise<unknown[][]>((resolve, reject) => {
       statement = this.conn.execute({

@@ -26,6 +26,15 @@ export function isObjectMissing(err: unknown): boolean {
   return snowflakeCode(err) === OBJECT_MISSING;
 }
 
+/** Session token expired or unknown to the server: a new login fixes it. */
+const SESSION_GONE = new Set(['390104', '390112', '390114', '401004']);
+
+/** True when the error means the server no longer knows the session. */
+export function isSessionGone(err: unknown): boolean {
+  const code = snowflakeCode(err);
+  return code !== undefined && SESSION_GONE.has(code);
+}
+
 const BY_CODE: Record<string, ErrorCode> = {
   // Authentication and authorisation.
   '390100': 'UNAUTHENTICATED',

@@ -161,7 +161,9 @@ export function writeStatements(names: TenantNames, type: RecordType): WriteStat
       `JOIN ${table} t ON t."RECORD_ID" = s."RECORD_ID" WHERE s."BATCH_ID" = ?`,
     insert:
       `INSERT INTO ${table} (${list}) SELECT ${cols.map(fromStage).join(', ')} FROM ${stage} s ` +
-      `WHERE s."BATCH_ID" = ? AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t."RECORD_ID" = s."RECORD_ID")`,
+      `WHERE s."BATCH_ID" = ? AND NOT EXISTS (SELECT 1 FROM ${table} t WHERE t."RECORD_ID" = s."RECORD_ID") ` +
+      // One row per id even if a retried staging request landed twice.
+      `QUALIFY ROW_NUMBER() OVER (PARTITION BY s."RECORD_ID" ORDER BY s."RECORD_ID") = 1`,
     cleanup: `DELETE FROM ${stage} WHERE "BATCH_ID" = ?`,
   };
 }

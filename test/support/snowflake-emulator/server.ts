@@ -140,6 +140,12 @@ export class SnowflakeEmulator {
     this.server = server;
   }
 
+  /** Forgets every session (as after a backend restart or token expiry): clients get 390104 and must log in again. */
+  forgetSessions(): void {
+    for (const s of this.sessions.values()) s.conn.close();
+    this.sessions.clear();
+  }
+
   /** Stops and releases DuckDB. */
   async close(): Promise<void> {
     await this.stop();
