@@ -9,7 +9,15 @@
 import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
 import { isConnectionLoss } from './postgres-errors';
 import type { PostgresUri } from './postgres-uri';
-import { type Row, type Scope, type Statement, TYPE_PARSERS, scopeStatement } from './queryable';
+import {
+  type Row,
+  type RunOptions,
+  type Scope,
+  type Statement,
+  TYPE_PARSERS,
+  beginStatement,
+  scopeStatement,
+} from './queryable';
 import type { SqlSession } from './migrations';
 
 const typeParsers = {
@@ -84,11 +92,11 @@ export class PgDatabase {
     client.release(err !== undefined && isConnectionLoss(err) ? (err as Error) : undefined);
   }
 
-  async run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
+  async run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
     const client = await this.pool.connect();
     const scopeStmt = scopeStatement(scope);
     const pending = [
-      client.query('BEGIN'),
+      client.query(beginStatement(options)),
       client.query(scopeStmt.sql, [...scopeStmt.params]),
       ...statements.map((s) => client.query(s.sql, [...s.params])),
       client.query('COMMIT'),

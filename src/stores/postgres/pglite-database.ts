@@ -11,7 +11,15 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqlSession } from './migrations';
 import { applyMigrations } from './migrations';
-import { type Row, type Scope, type Statement, TYPE_PARSERS, scopeStatement } from './queryable';
+import {
+  type Row,
+  type RunOptions,
+  type Scope,
+  type Statement,
+  TYPE_PARSERS,
+  beginStatement,
+  scopeStatement,
+} from './queryable';
 
 interface Shaped {
   rows: Row[];
@@ -147,10 +155,14 @@ export class PgliteDatabase {
     return result;
   }
 
-  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
+  run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
     const all = [scopeStatement(scope), ...statements].map((s) => ({ sql: s.sql, params: [...s.params] }));
     return this.exclusive(async () => {
-      const out = await this.worker.request<{ results: Shaped[] }>({ op: 'batch', statements: all });
+      const out = await this.worker.request<{ results: Shaped[] }>({
+        op: 'batch',
+        begin: beginStatement(options),
+        statements: all,
+      });
       return out.results.slice(1).map(parsed);
     });
   }
@@ -181,8 +193,8 @@ class SharedHandle {
   get migrated(): readonly string[] {
     return this.db.migrated;
   }
-  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]> {
-    return this.db.run(scope, statements);
+  run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
+    return this.db.run(scope, statements, options);
   }
   ping(): Promise<void> {
     return this.db.ping();

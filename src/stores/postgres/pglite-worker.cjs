@@ -9,8 +9,8 @@
  * Protocol (one message in, one message out, matched by id):
  *   { id, op: 'query', sql, params }      -> { id, rows, fields: [[name, typeOid]] }
  *   { id, op: 'exec', sql }               -> { id }
- *   { id, op: 'batch', statements: [{sql, params}] }
- *       runs BEGIN, the statements, COMMIT (ROLLBACK on error) -> { id, results: [{rows, fields}] }
+ *   { id, op: 'batch', begin, statements: [{sql, params}] }
+ *       runs `begin` (default BEGIN), the statements, COMMIT (ROLLBACK on error) -> { id, results: [{rows, fields}] }
  *   { id, op: 'close' }                   -> { id }
  * Errors come back as { id, error: { message, code } }. Values of types the
  * main thread parses itself (timestamptz, int8, numeric) are sent as text.
@@ -36,7 +36,7 @@ async function handle(msg) {
       await db.exec(msg.sql);
       return {};
     case 'batch': {
-      await db.query('BEGIN');
+      await db.query(msg.begin || 'BEGIN');
       try {
         const results = [];
         for (const s of msg.statements) results.push(shape(await db.query(s.sql, s.params)));

@@ -52,7 +52,6 @@ import {
 } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 
-
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
   readonly outbox?: boolean;
@@ -266,7 +265,7 @@ class PostgresStore implements HubStore, OutboxSource {
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     const results = await this.call('managerDashboard', true, () =>
-      this.db.run({ tenant }, managerDashboardStatements(tenant, query)),
+      this.db.run({ tenant }, managerDashboardStatements(tenant, query), { snapshot: true }),
     );
     return managerDashboardResult(query, results);
   }

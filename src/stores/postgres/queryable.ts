@@ -27,6 +27,19 @@ export interface Statement {
  */
 export type Scope = { readonly tenant: string } | { readonly relay: true };
 
+export interface RunOptions {
+  /**
+   * Read-only, REPEATABLE READ: every statement sees the same snapshot (for
+   * results assembled from several statements, like the manager dashboard).
+   */
+  readonly snapshot?: boolean;
+}
+
+/** The BEGIN that opens a transaction with these options. */
+export function beginStatement(options: RunOptions = {}): string {
+  return options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY' : 'BEGIN';
+}
+
 /** The database as the store sees it. */
 export interface TenantDatabase {
   /**
@@ -36,7 +49,7 @@ export interface TenantDatabase {
    * thrown (as the driver raised it). On `pg` the whole transaction is one
    * network round trip (pipelined BEGIN, set_config, statements, COMMIT).
    */
-  run(scope: Scope, statements: readonly Statement[]): Promise<Row[][]>;
+  run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Releases every connection; waits for statements in flight. Idempotent. */
