@@ -226,6 +226,49 @@ describe('snowflake store on the wire emulator', () => {
     }
   }, 120_000);
 
+  test('rollups are exact where floating point is not: p95 of [0, 3] is 2.9, avg of 1 and 2 micro-dollars rounds up', async () => {
+    const tenant = freshTenant();
+    const hub = new Hub(store);
+    const at = (i: number): string => new Date(Date.UTC(2026, 2, 2, 10, 0, i)).toISOString();
+    // 0 + (3 - 0) * 0.95 is 2.8499999999999996 in binary floating point, which rounds to 2.8.
+    await hub.record(tenant, 'outputs', [
+      {
+        skill_id: 's1',
+        employee_id: 'e1',
+        status: 'SUCCEEDED',
+        latency_ms: 0,
+        cost_usd: '0.000001',
+        created_at: at(0),
+      },
+      {
+        skill_id: 's1',
+        employee_id: 'e1',
+        status: 'FAILED',
+        latency_ms: 3,
+        cost_usd: '0.000002',
+        created_at: at(1),
+      },
+    ]);
+    const rows = await hub.costPerSkill(tenant, {
+      from: '2026-03-01T00:00:00.000Z',
+      to: '2026-03-03T00:00:00.000Z',
+      bucket: 'DAY',
+    });
+    expect(rows).toEqual([
+      {
+        skill_id: 's1',
+        bucket_start: '2026-03-02T00:00:00.000Z',
+        invocations: 2,
+        failed: 1,
+        total_cost_usd: '0.000003',
+        avg_cost_usd: '0.000002',
+        input_tokens: 0,
+        output_tokens: 0,
+        p95_latency_ms: 2.9,
+      },
+    ]);
+  });
+
   test('migrate provisions the listed tenants once, then reports them current', async () => {
     const [a, b] = [freshTenant(), freshTenant()];
     const uri = emulatorStoreUri(emulator, { tenants: `${a},${b}` });
