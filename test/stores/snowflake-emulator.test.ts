@@ -166,6 +166,38 @@ describe('Snowflake wire emulator', () => {
     }
   });
 
+  test('asynchronous queries: 333334, status through /monitoring, results fetched by query id', async () => {
+    emulator.delayMs = 200;
+    let queryId = '';
+    try {
+      await new Promise<void>((resolve, reject) =>
+        conn.execute({
+          sqlText: 'SELECT 7 AS SEVEN',
+          asyncExec: true,
+          complete: (err, stmt) => {
+            if (err) return reject(err);
+            queryId = stmt.getQueryId();
+            resolve();
+          },
+        }),
+      );
+      expect(await conn.getQueryStatus(queryId)).toBe('RUNNING');
+    } finally {
+      emulator.delayMs = 0;
+    }
+    const stmt = await conn.getResultsFromQueryId({ queryId });
+    const rows = await new Promise<unknown[]>((resolve, reject) => {
+      const out: unknown[] = [];
+      stmt
+        .streamRows()
+        .on('data', (r: unknown) => out.push(r))
+        .on('end', () => resolve(out))
+        .on('error', reject);
+    });
+    expect(rows).toEqual([{ SEVEN: 7 }]);
+    expect(await conn.getQueryStatus(queryId)).toBe('SUCCESS');
+  });
+
   test('multi-statement needs MULTI_STATEMENT_COUNT (000008 without it) and runs every statement', async () => {
     const err = await rejection(exec(conn, 'SELECT 1; SELECT 2'));
     expect(err.code).toBe('000008');
