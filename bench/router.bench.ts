@@ -133,7 +133,8 @@ async function dualWriteLag(
   });
   const hub = new Hub(store);
   // Warm-up outside the measurement: the analytics store provisions a tenant on its first write.
-  const warm = generateOutputs(100, { seed: 12, batchSize: 100, start: '2025-06-02T00:00:00.000Z' }).next().value;
+  const warm = generateOutputs(100, { seed: 12, batchSize: 100, start: '2025-06-02T00:00:00.000Z' }).next()
+    .value;
   await hub.record(tenant, 'outputs', warm ?? []);
   await settleRouter(store, 120_000);
   arrivals.clear();
