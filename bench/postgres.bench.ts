@@ -13,7 +13,7 @@
  *    (BEGIN, set_config, query, COMMIT), one statement per round trip, as a
  *    plain pg client would.
  *
- *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--samples 2000]
+ *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000]
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +39,7 @@ const OTHER_OUTPUTS = arg('other-outputs', 20_000);
 const BATCH = arg('batch', 20_000);
 const CONCURRENCY = arg('concurrency', 2);
 const SAMPLES = arg('samples', 2_000);
+const ROUND = arg('round', 10);
 const SKILLS = 12;
 
 const big = parseTenantId('bench-big');
@@ -96,31 +97,38 @@ async function main(): Promise<void> {
   const rawDb = await createTestDatabase();
   const figures: Figure[] = [];
   try {
-    // --- ingest: store bulk path
+    // --- ingest, interleaved in rounds so both paths share the machine's
+    // load alike: each round writes ROUND batches through the store
+    // (CONCURRENCY in flight), then the same batches by raw COPY into the
+    // other database (one stream per round).
     const store = await openStore(`${storeDb.appUri}?max=${Math.max(2, CONCURRENCY)}`);
-    for (const o of others) for (const b of o.batches) await store.putBatch(o.tenant, b);
-    log('store ingest...');
-    let next = 0;
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < mainBatches.length) {
-          const b = mainBatches[next++] as OutputRecord[];
-          const outcomes = await store.putBatch(big, b);
-          if (outcomes.some((o) => o.status !== 'created')) throw new Error('unexpected outcome');
-        }
-      }),
-    );
-    const storeIngestMs = ms(t0);
-
-    // --- ingest: raw COPY
     const raw = new Client({ connectionString: rawDb.adminUri });
     await raw.connect();
-    for (const o of others) await rawCopy(raw, o.batches);
-    log('raw COPY...');
-    const t1 = process.hrtime.bigint();
-    await rawCopy(raw, mainBatches);
-    const rawIngestMs = ms(t1);
+    for (const o of others) {
+      for (const b of o.batches) await store.putBatch(o.tenant, b);
+      await rawCopy(raw, o.batches);
+    }
+    log('ingest (store and raw COPY, interleaved)...');
+    let storeIngestMs = 0;
+    let rawIngestMs = 0;
+    for (let r = 0; r < mainBatches.length; r += ROUND) {
+      const round = mainBatches.slice(r, r + ROUND);
+      let next = 0;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < round.length) {
+            const b = round[next++] as OutputRecord[];
+            const outcomes = await store.putBatch(big, b);
+            if (outcomes.some((o) => o.status !== 'created')) throw new Error('unexpected outcome');
+          }
+        }),
+      );
+      storeIngestMs += ms(t0);
+      const t1 = process.hrtime.bigint();
+      await rawCopy(raw, round);
+      rawIngestMs += ms(t1);
+    }
     await raw.end();
     figures.push({
       name: 'pg_ingest_records_per_s',
@@ -192,7 +200,7 @@ async function main(): Promise<void> {
     }
     report(
       `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
-        `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs one raw COPY stream; reads: ${SAMPLES} samples each)`,
+        `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each)`,
       figures,
     );
   } finally {
