@@ -5,12 +5,14 @@
  * replicas racing over one outbox ship every entry once.
  */
 import { Hub } from '../../src/hub/hub';
-import type { HubStore } from '../../src/hub/store';
+import type { HubStore, OutboxSource } from '../../src/hub/store';
 import type { TenantId } from '../../src/hub/tenant';
 import { parseRegistryConfig } from '../../src/router/registry-config';
 import { withRouteTrace } from '../../src/router/route-trace';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { openStore } from '../../src/stores/index';
+import { OutboxRelay } from '../../src/router/outbox-relay';
 import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
 import {
   type Outage,
@@ -120,6 +122,36 @@ describe('dual-write: PostgreSQL primary -> analytics', () => {
       expect(shipped.reduce((x, y) => x + y, 0)).toBe(1200);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('a relay that dies after shipping but before deleting causes a re-ship, never a duplicate record', async () => {
+    const T = tenant('acme-3');
+    const primary = await openStore(pg.appUri, { outbox: true });
+    const warehouse = createMemoryStore();
+    try {
+      await new Hub(primary).record(T, 'outputs', outputs(120, 400));
+      let crashes = 1;
+      const shipped: string[] = [];
+      const relay = new OutboxRelay(
+        primary as HubStore & OutboxSource,
+        async (t, records) => {
+          await warehouse.putBatch(t, records);
+          shipped.push(...records.map((r) => r.record_id));
+          // Shipped, then "crashed" before the outbox rows could be deleted.
+          if (crashes-- > 0) throw new Error('relay process died');
+          return 'shipped';
+        },
+        { label: 'pg', batchSize: 500, initialBackoffMs: 10 },
+      );
+      await expect(relay.drainOnce()).rejects.toMatchObject({ code: 'INTERNAL' });
+      expect(await relay.drainOnce()).toBe(120);
+      expect(shipped).toHaveLength(240);
+      expect((await relay.lag()).pending).toBe(0);
+      const want = (await scanAll(primary, T)).map((r) => r.record_id);
+      expect((await scanAll(warehouse, T)).map((r) => r.record_id)).toEqual(want);
+    } finally {
+      await primary.close();
     }
   });
 });
