@@ -114,4 +114,13 @@ describe('postgres putBatch', () => {
       expect(r && verifyRecord(r)).toMatchObject({ verified: true, bodyVerified: true });
     });
   });
+
+  test('an unknown record type is rejected before any SQL is built', async () => {
+    const evil = 'outputs; DROP TABLE hub.outputs; --' as unknown as 'outputs';
+    await expect(store.list(t, { type: evil, filter: {}, limit: 1 })).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    await expect(store.getByIds(t, evil, [randomUUID()])).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(await store.list(t, { type: 'outputs', filter: {}, limit: 1 })).toHaveLength(1);
+  });
 });

@@ -7,7 +7,7 @@
 import { parseDecimal } from '../../hub/decimal';
 import { HubError } from '../../hub/errors';
 import { TYPE_FILTERS } from '../../hub/filters';
-import { type FieldKind, type HubRecord, type RecordType, TYPE_FIELDS } from '../../hub/model';
+import { type FieldKind, type HubRecord, type RecordType, TYPE_FIELDS, isRecordType } from '../../hub/model';
 import type { Keyset, ListFilter, ListQuery, ScanQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
@@ -21,6 +21,8 @@ interface Column {
 
 /** Stored columns of a type besides tenant_id, in storage order (the record type is the table). */
 export function columnsOf(type: RecordType): readonly Column[] {
+  // Table names are interpolated into SQL: only the six known types pass.
+  if (!isRecordType(type)) throw new HubError('VALIDATION', 'unknown record type');
   return COLUMNS[type];
 }
 
