@@ -11,7 +11,7 @@ export interface PeerConfig {
   readonly outputs: number;
   /** Tenants (PEER_TENANTS, default 10). */
   readonly tenants: number;
-  /** How data is loaded: `copy` (COPY as the server admin) or `store` (PostgresStore.putBatch) (PEER_LOAD). */
+  /** How data is loaded: `store` (PostgresStore.putBatch, the default) or `copy` (COPY as the server admin) (PEER_LOAD). */
   readonly load: 'copy' | 'store';
   /** Seconds per timed run (PEER_DURATION_S, default 5). */
   readonly durationS: number;
@@ -53,7 +53,7 @@ const list = (raw: string | undefined): string[] | undefined =>
 
 /** Reads the settings (default: from `process.env`). */
 export function readPeerConfig(env: NodeJS.ProcessEnv = process.env): PeerConfig {
-  const load = env.PEER_LOAD ?? 'copy';
+  const load = env.PEER_LOAD ?? 'store';
   if (load !== 'copy' && load !== 'store') throw new Error(`PEER_LOAD must be copy or store, got ${load}`);
   const connections = (list(env.PEER_CONNECTIONS) ?? ['1', '32']).map(Number);
   if (connections.some((c) => !Number.isInteger(c) || c < 1))

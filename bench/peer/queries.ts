@@ -86,14 +86,16 @@ export const QUERIES: readonly PeerQuery[] = [
     pickOurs: (d) => get(d, 'outputs', 'nodes'),
     pickTheirs: (d) => get(d, 'allOutputs', 'nodes'),
     floor: (v) => {
-      const list = listStatement(v.tenant, { type: 'outputs', filter: { skillIds: [v.skill] }, limit: 50 });
+      // The page plus each output's decisions as JSON, in one statement. The
+      // outputs' ids are joined as uuid (a text-to-uuid cast of an outer
+      // column is not leakproof, so under RLS it could not use the index).
       return {
-        // The page plus each output's decisions as JSON, in one statement.
         sql: `SELECT l.*, (SELECT coalesce(json_agg(d), '[]') FROM (
-  SELECT * FROM hub.decisions d WHERE d.tenant_id = $1 AND d.output_id = l.record_id::uuid
-  ORDER BY created_at DESC, record_id DESC LIMIT 50) d) AS decisions
-FROM (${list.sql}) l`,
-        params: list.params,
+  SELECT * FROM hub.decisions d WHERE d.tenant_id = $1 AND d.output_id = l.oid
+  ORDER BY d.created_at DESC, d.record_id DESC LIMIT 50) d) AS decisions
+FROM (SELECT o.record_id AS oid, o.* FROM hub.outputs o WHERE o.tenant_id = $1 AND o.skill_id = $2
+  ORDER BY o.created_at DESC, o.record_id DESC LIMIT 50) l`,
+        params: [v.tenant, v.skill],
       };
     },
   },

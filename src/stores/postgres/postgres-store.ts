@@ -32,6 +32,7 @@ import type {
 import { RECORD_TYPES } from '../../hub/model';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
+import { ListBatcher } from './postgres-batch';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
 import {
   archetypeProgressionRows,
@@ -46,7 +47,6 @@ import {
   getByIdsStatement,
   hashesStatement,
   insertStatement,
-  listStatement,
   recordFromRow,
   scanStatement,
 } from './postgres-sql';
@@ -80,6 +80,7 @@ class PostgresStore implements HubStore, OutboxSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
+  private readonly lists = new ListBatcher((tenant, statements) => this.db.run({ tenant }, statements));
   private readonly chunkBytes: number;
 
   constructor(
@@ -237,7 +238,8 @@ class PostgresStore implements HubStore, OutboxSource {
   }
 
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
-    const rows = await this.call('list', true, () => this.one(tenant, listStatement(tenant, query)));
+    // Lists of one tenant started in the same tick share a transaction (see postgres-batch.ts).
+    const rows = await this.call('list', true, () => this.lists.list(tenant, query));
     return rows.map((r) => recordFromRow(tenant, query.type, r));
   }
 

@@ -1,0 +1,173 @@
+/**
+ * List micro-batching for the PostgreSQL store. The gateway's DataLoader asks
+ * for a page's nested lists together (every output's decisions): without
+ * batching that is one transaction, one pooled connection and one round trip
+ * per parent. Here the list calls of one tenant made in the same tick share
+ * ONE transaction and round trip; and calls that differ only in the value of a
+ * single equality filter (`outputId`, `employeeId`, ...) become ONE statement:
+ * the values are unnested and each probes its own index range through a
+ * LATERAL subquery with its own LIMIT, in list order, so each caller gets
+ * exactly the rows its own {@link listStatement} would have returned.
+ */
+import { TYPE_FILTERS } from '../../hub/filters';
+import type { RecordType } from '../../hub/model';
+import type { ListQuery } from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { arrayLiteral, columnsOf, listStatement } from './postgres-sql';
+import type { Row, Statement } from './queryable';
+
+/** Equality filters that can be batched: column and array cast of the values. */
+const BATCHABLE: Readonly<Record<string, readonly [string, string]>> = {
+  outputId: ['output_id', 'uuid'],
+  employeeId: ['employee_id', 'text'],
+  status: ['status', 'text'],
+  outcome: ['outcome', 'text'],
+  severity: ['severity', 'text'],
+  action: ['action', 'text'],
+};
+
+interface Pending {
+  readonly query: ListQuery;
+  readonly statement: Statement;
+  readonly resolve: (rows: Row[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** The one filter key of a query that can join a lateral batch, else undefined. */
+function batchKey(query: ListQuery): string | undefined {
+  if (query.after) return undefined;
+  const keys = Object.entries(query.filter).filter(([, v]) => v !== undefined);
+  if (keys.length !== 1) return undefined;
+  const [key, value] = keys[0] as [string, unknown];
+  if (!(key in BATCHABLE) || typeof value !== 'string') return undefined;
+  if (!(TYPE_FILTERS[query.type] as readonly string[]).includes(key)) return undefined;
+  return `${query.type}\u0000${key}\u0000${query.limit}`;
+}
+
+/**
+ * One statement answering several pages of `type` that differ only in the
+ * value of `key`: rows come back tagged with `batch_ord`, the 1-based
+ * position of their value.
+ */
+export function lateralListStatement(
+  tenant: TenantId,
+  type: RecordType,
+  key: string,
+  values: readonly string[],
+  limit: number,
+): Statement {
+  const [column, cast] = BATCHABLE[key] as readonly [string, string];
+  const cols = columnsOf(type)
+    .map((c) => (c.kind === 'uuid' ? `t.${c.name}::text AS ${c.name}` : `t.${c.name}`))
+    .join(', ');
+  return {
+    sql: `SELECT k.ord::int8 AS batch_ord, x.* FROM unnest($2::${cast}[]) WITH ORDINALITY AS k(v, ord)
+CROSS JOIN LATERAL (
+  SELECT ${cols} FROM hub.${type} t WHERE t.tenant_id = $1 AND t.${column} = k.v
+  ORDER BY t.created_at DESC, t.record_id DESC LIMIT $3::int
+) x`,
+    params: [tenant, arrayLiteral(values), limit],
+  };
+}
+
+/**
+ * Collects list calls per tenant until the end of the current tick, then runs
+ * each tenant's calls as one transaction through `run` (see the module comment).
+ */
+export class ListBatcher {
+  private readonly pending = new Map<TenantId, Pending[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly run: (tenant: TenantId, statements: readonly Statement[]) => Promise<Row[][]>,
+  ) {}
+
+  /** The rows of one page, as `listStatement` would return them. Rejects with the driver's error. */
+  list(tenant: TenantId, query: ListQuery): Promise<Row[]> {
+    // Built now so that a bad filter rejects this call alone.
+    const statement = listStatement(tenant, query);
+    return new Promise((resolve, reject) => {
+      const list = this.pending.get(tenant);
+      const entry = { query, statement, resolve, reject };
+      if (list) list.push(entry);
+      else this.pending.set(tenant, [entry]);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the promise jobs of this tick: every list the DataLoader started is queued by then.
+        process.nextTick(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = [...this.pending];
+    this.pending.clear();
+    for (const [tenant, entries] of all) void this.runTenant(tenant, entries);
+  }
+
+  private async runTenant(tenant: TenantId, entries: readonly Pending[]): Promise<void> {
+    if (entries.length === 1) {
+      const e = entries[0] as Pending;
+      try {
+        e.resolve((await this.run(tenant, [e.statement]))[0] ?? []);
+      } catch (err) {
+        e.reject(err);
+      }
+      return;
+    }
+    // Groups of pages that one lateral statement can answer; the rest run as they are.
+    const groups = new Map<string, Pending[]>();
+    const singles: Pending[] = [];
+    for (const e of entries) {
+      const key = batchKey(e.query);
+      if (key === undefined) singles.push(e);
+      else {
+        const g = groups.get(key);
+        if (g) g.push(e);
+        else groups.set(key, [e]);
+      }
+    }
+    const statements: Statement[] = [];
+    const finishers: ((rows: Row[]) => void)[] = [];
+    for (const group of groups.values()) {
+      if (group.length === 1) {
+        singles.push(group[0] as Pending);
+        continue;
+      }
+      const first = (group[0] as Pending).query;
+      const filterKey = Object.keys(first.filter).find(
+        (k) => first.filter[k as keyof typeof first.filter] !== undefined,
+      ) as string;
+      // Distinct values only; callers asking for the same value share its rows.
+      const values = [
+        ...new Set(group.map((e) => String(e.query.filter[filterKey as keyof typeof first.filter]))),
+      ];
+      const position = new Map(values.map((v, i) => [v, i + 1]));
+      statements.push(lateralListStatement(tenant, first.type, filterKey, values, first.limit));
+      finishers.push((rows) => {
+        const byOrd = new Map<number, Row[]>();
+        for (const row of rows) {
+          const ord = Number(row.batch_ord);
+          const list = byOrd.get(ord);
+          if (list) list.push(row);
+          else byOrd.set(ord, [row]);
+        }
+        for (const e of group) {
+          const value = String(e.query.filter[filterKey as keyof typeof first.filter]);
+          e.resolve(byOrd.get(position.get(value) as number) ?? []);
+        }
+      });
+    }
+    for (const e of singles) {
+      statements.push(e.statement);
+      finishers.push((rows) => e.resolve(rows));
+    }
+    try {
+      const results = await this.run(tenant, statements);
+      finishers.forEach((finish, i) => finish(results[i] ?? []));
+    } catch (err) {
+      for (const e of entries) e.reject(err);
+    }
+  }
+}
