@@ -22,7 +22,7 @@ import type { Hub } from '../hub/hub';
 import { LIMITS, isRecordType } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import { type Authenticator, requireScope } from '../graphql/auth';
-import { HTTP_STATUS } from '../graphql/errors';
+import { HTTP_STATUS, publicMessage } from '../graphql/errors';
 import { type Logger, errorFields } from './log';
 import type { GatewayMetrics } from './metrics';
 import { sendError, sendJson } from './respond';
@@ -139,10 +139,13 @@ export async function handleIngest(
   };
 
   let pending: { line: number; value: unknown }[] = [];
+  /** First line of the chunk being written: where a store failure stops the ingest. */
+  let writing: number | undefined;
   const flush = async (): Promise<void> => {
     let batch = pending;
     pending = [];
     if (batch.length === 0) return;
+    writing = batch[0]?.line;
     for (let attempt = 0; attempt < 2 && batch.length > 0; attempt++) {
       try {
         const results = await deps.hub.record(
@@ -158,6 +161,7 @@ export async function handleIngest(
           else report.duplicates++;
           deps.metrics.ingested.inc({ type, outcome: r.status });
         });
+        writing = undefined;
         return;
       } catch (err) {
         if (!isHubError(err, 'VALIDATION') || err.issues.length === 0 || attempt > 0) throw err;
@@ -205,7 +209,7 @@ export async function handleIngest(
     const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
     log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
     req.resume();
-    const firstUnwritten = pending[0]?.line ?? lastLine;
+    const firstUnwritten = writing ?? pending[0]?.line ?? lastLine;
     return sendJson(res, HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code], {
       ...report,
       stoppedAtLine: firstUnwritten,
@@ -214,7 +218,7 @@ export async function handleIngest(
         {
           line: firstUnwritten,
           code: hubErr.code,
-          message: hubErr.code === 'INTERNAL' ? 'internal error' : hubErr.message,
+          message: publicMessage(hubErr),
         },
       ],
     });

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   readonly log?: Logger;
   readonly metrics?: GatewayMetrics;
+  /** Lines per Hub call on /ingest (default 500). */
+  readonly ingestChunkLines?: number;
   /** GraphiQL at /graphiql (default enabled). */
   readonly graphiql?: GraphiQLOptions | false;
 }
@@ -149,7 +151,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return res.end(await metrics.registry.metrics());
     }
     if (path.startsWith('/ingest/')) {
-      return handleIngest({ hub, auth, metrics }, req, res, path.slice('/ingest/'.length), rlog);
+      return handleIngest(
+        { hub, auth, metrics, ...(options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {}) },
+        req,
+        res,
+        path.slice('/ingest/'.length),
+        rlog,
+      );
     }
     if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
       return handleGraphiQL(options.graphiql ?? {}, req, res, path);

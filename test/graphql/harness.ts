@@ -61,6 +61,8 @@ export async function startGateway(
     store,
   });
   const url = await gateway.listen(0);
+  // A test that fails before close() must not keep Jest waiting on a listening socket.
+  gateway.server.unref();
   return {
     url,
     gateway,
