@@ -1,0 +1,124 @@
+/**
+ * `hub serve` as `npm start` runs it: development mode seeds the demo tenant
+ * once, prints the URLs and a working token, keeps its secret in the data
+ * directory, picks PGlite by default, and stops gracefully.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from '../../src/config';
+import { Hub } from '../../src/hub/hub';
+import { silentLogger } from '../../src/http/log';
+import { chooseStore, seedDemoOnce, serve } from '../../src/http/serve';
+import { createMemoryStore } from '../../src/stores/memory/memory-store';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hub-serve-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = () => readConfig({ PORT: '0', HUB_DATA_DIR: dir });
+
+test('dev mode: seeds, prints URL, GraphiQL and a token that works; the secret survives a restart', async () => {
+  const lines: string[] = [];
+  const served = await serve({
+    config: config(),
+    storeUri: 'memory:',
+    port: 0,
+    host: '127.0.0.1',
+    dev: true,
+    seed: true,
+    log: silentLogger,
+    print: (l) => lines.push(l),
+  });
+  try {
+    const text = lines.join('\n');
+    expect(text).toContain(`${served.url}/graphql`);
+    expect(text).toContain(`${served.url}/graphiql`);
+    expect(text).toContain(served.devToken);
+    expect(text).toMatch(/seeded \d+ records/);
+    const res = await fetch(`${served.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${served.devToken}` },
+      body: JSON.stringify({
+        query:
+          '{ managerDashboard(managerId: "mgr-000", from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { invocations members { employeeId } } archetypeProgression(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { fromLevel toLevel transitions } }',
+      }),
+    });
+    const body = (await res.json()) as {
+      data: {
+        managerDashboard: { invocations: number; members: unknown[] };
+        archetypeProgression: { fromLevel: string; toLevel: string }[];
+      };
+    };
+    expect(body.data.managerDashboard.invocations).toBeGreaterThan(100);
+    expect(body.data.managerDashboard.members.length).toBeGreaterThan(2);
+    expect(body.data.archetypeProgression.some((r) => r.fromLevel === 'L1' && r.toLevel === 'L2')).toBe(true);
+    const page = await (await fetch(`${served.url}/graphiql`)).text();
+    expect(page).toContain(served.devToken);
+  } finally {
+    await served.stop();
+  }
+  // A second start on the same data directory signs with the same secret.
+  const again = await serve({
+    config: config(),
+    storeUri: 'memory:',
+    port: 0,
+    host: '127.0.0.1',
+    dev: true,
+    seed: false,
+    log: silentLogger,
+    print: () => undefined,
+  });
+  try {
+    const res = await fetch(
+      `${again.url}/graphql?query=${encodeURIComponent('{ outputs(first: 1) { nodes { id } } }')}`,
+      {
+        headers: { authorization: `Bearer ${served.devToken}` },
+      },
+    );
+    expect(res.status).toBe(200);
+  } finally {
+    await again.stop();
+  }
+});
+
+test('seeding happens once per tenant', async () => {
+  const store = createMemoryStore();
+  const hub = new Hub(store);
+  expect(await seedDemoOnce(hub, 'demo')).toBeGreaterThan(1000);
+  expect(await seedDemoOnce(hub, 'demo')).toBe(0);
+  await store.close();
+});
+
+test('without a secret outside dev mode it refuses to start', async () => {
+  await expect(
+    serve({
+      config: config(),
+      storeUri: 'memory:',
+      port: 0,
+      host: '127.0.0.1',
+      dev: false,
+      seed: false,
+      log: silentLogger,
+      print: () => undefined,
+    }),
+  ).rejects.toThrow(/HUB_AUTH_JWT_SECRET/);
+});
+
+test('the default store is PGlite in the data directory', async () => {
+  const printed: string[] = [];
+  const chosen = await chooseStore({
+    config: config(),
+    log: silentLogger,
+    print: (l) => printed.push(l),
+  });
+  try {
+    expect(chosen.label).toBe('pglite');
+    expect(chosen.description).toBe(`pglite:${dir}`);
+    await chosen.store.ping();
+  } finally {
+    await chosen.store.close();
+  }
+}, 60_000);
