@@ -13,7 +13,7 @@
  *    (BEGIN, set_config, query, COMMIT), one statement per round trip, as a
  *    plain pg client would.
  *
- *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000]
+ *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000] [--prepare 1]
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,6 +40,7 @@ const BATCH = arg('batch', 20_000);
 const CONCURRENCY = arg('concurrency', 2);
 const SAMPLES = arg('samples', 2_000);
 const ROUND = arg('round', 10);
+const PREPARE = arg('prepare', 1) !== 0;
 const SKILLS = 12;
 
 const big = parseTenantId('bench-big');
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     // load alike: each round writes ROUND batches through the store
     // (CONCURRENCY in flight), then the same batches by raw COPY into the
     // other database (one stream per round).
-    const store = await openStore(`${storeDb.appUri}?max=${Math.max(2, CONCURRENCY)}`);
+    const store = await openStore(`${storeDb.appUri}?max=${Math.max(2, CONCURRENCY)}&prepare=${PREPARE}`);
     const raw = new Client({ connectionString: rawDb.adminUri });
     await raw.connect();
     for (const o of others) {

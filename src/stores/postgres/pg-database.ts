@@ -6,7 +6,7 @@
  * statement timeout and (when configured) the application role, as startup
  * options, so no extra round trip is spent on session setup.
  */
-import { Client, Pool, type PoolClient, types as pgTypes } from 'pg';
+import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } from 'pg';
 import { isConnectionLoss } from './postgres-errors';
 import type { PostgresUri } from './postgres-uri';
 import {
@@ -17,6 +17,7 @@ import {
   TYPE_PARSERS,
   beginStatement,
   scopeStatement,
+  statementName,
 } from './queryable';
 import type { SqlSession } from './migrations';
 
@@ -55,6 +56,7 @@ export async function connectClient(uri: PostgresUri): Promise<Client & SqlSessi
 
 export class PgDatabase {
   private readonly pool: Pool;
+  private readonly prepare: boolean;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -62,6 +64,7 @@ export class PgDatabase {
     role: string | undefined,
     log?: (event: string, f?: Record<string, unknown>) => void,
   ) {
+    this.prepare = uri.prepare;
     this.pool = new Pool({
       connectionString: uri.connectionString,
       max: uri.max,
@@ -87,6 +90,13 @@ export class PgDatabase {
     return this.pool.totalCount;
   }
 
+  /** Query config for a statement: named (kept prepared per connection) when marked and enabled. */
+  private config(s: Statement): QueryConfig {
+    return this.prepare && s.prepare
+      ? { text: s.sql, values: [...s.params], name: statementName(s.sql) }
+      : { text: s.sql, values: [...s.params] };
+  }
+
   private release(client: PoolClient, err: unknown): void {
     // A client that lost its connection (or whose state is unknown) is destroyed, not reused.
     client.release(err !== undefined && isConnectionLoss(err) ? (err as Error) : undefined);
@@ -97,8 +107,8 @@ export class PgDatabase {
     const scopeStmt = scopeStatement(scope);
     const pending = [
       client.query(beginStatement(options)),
-      client.query(scopeStmt.sql, [...scopeStmt.params]),
-      ...statements.map((s) => client.query(s.sql, [...s.params])),
+      client.query(this.config(scopeStmt)),
+      ...statements.map((s) => client.query(this.config(s))),
       client.query('COMMIT'),
     ];
     const settled = await Promise.allSettled(pending);

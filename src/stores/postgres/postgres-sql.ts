@@ -143,6 +143,8 @@ export function insertStatement(
     }
     params.push(arrayLiteral(values));
   }
+  // Not prepared: a generic plan cannot see the arrays' length and would join
+  // the per-row outcomes with a nested loop (quadratic in the batch size).
   return { sql: insertSql(type, outbox), params };
 }
 
@@ -151,6 +153,7 @@ export function hashesStatement(tenant: TenantId, type: RecordType, ids: readonl
   return {
     sql: `SELECT record_id::text AS id, provenance_hash FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
     params: [tenant, arrayLiteral(ids)],
+    prepare: true,
   };
 }
 
@@ -164,6 +167,7 @@ export function getByIdsStatement(tenant: TenantId, type: RecordType, ids: reado
   return {
     sql: `SELECT ${selectList(type)} FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
     params: [tenant, arrayLiteral(ids)],
+    prepare: true,
   };
 }
 
@@ -221,7 +225,12 @@ export function listStatement(tenant: TenantId, query: ListQuery): Statement {
   const page = (extra: string): string =>
     `SELECT ${cols} FROM hub.${type} WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${order} LIMIT ${limit}`;
   if (skills.length <= 1) {
-    return { sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : ''), params };
+    // One of a few dozen texts per type (one per filter combination): prepared.
+    return {
+      sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : ''),
+      params,
+      prepare: true,
+    };
   }
   // Several skills: one index range per skill, each already in page order,
   // merged (Merge Append) and cut to the page: never a sort of every match.
@@ -238,6 +247,7 @@ export function scanStatement(tenant: TenantId, query: ScanQuery): Statement {
     params: query.after
       ? [tenant, query.limit, query.after.created_at, query.after.record_id]
       : [tenant, query.limit],
+    prepare: true,
   };
 }
 

@@ -11,6 +11,8 @@
  * - `statement_timeout`: ms before PostgreSQL cancels a statement (default 30000; 0 = none).
  * - `connect_timeout`: ms to wait for a connection, from the pool or the server (default 5000).
  * - `app_role`: the role queries run as (see README.md "Roles").
+ * - `prepare`: keep hot statements prepared per connection (default true; set
+ *   false behind a pooler in transaction mode that cannot carry them).
  * Other query parameters (e.g. `sslmode`) go to `pg` unchanged.
  */
 import { HubError } from '../../hub/errors';
@@ -25,6 +27,8 @@ export interface PostgresUri {
   readonly statementTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly appRole?: string;
+  /** Keep the store's hot statements prepared per connection (default true). */
+  readonly prepare: boolean;
 }
 
 export interface PgliteUri {
@@ -47,6 +51,15 @@ const intOption = (
   if (!Number.isInteger(n) || n < min || n > max)
     throw new HubError('VALIDATION', `store URI option ${name} must be an integer ${min}..${max}`);
   return n;
+};
+
+const boolOption = (params: URLSearchParams, name: string, fallback: boolean): boolean => {
+  const raw = params.get(name);
+  params.delete(name);
+  if (raw === null) return fallback;
+  if (raw !== 'true' && raw !== 'false')
+    throw new HubError('VALIDATION', `store URI option ${name} must be true or false`);
+  return raw === 'true';
 };
 
 const roleOption = (params: URLSearchParams): string | undefined => {
@@ -72,6 +85,7 @@ export function parsePostgresUri(uri: string): PostgresUri {
     statementTimeoutMs: intOption(p, 'statement_timeout', 30_000, 0, 86_400_000),
     connectTimeoutMs: intOption(p, 'connect_timeout', 5_000, 0, 600_000),
     appRole: roleOption(p),
+    prepare: boolOption(p, 'prepare', true),
   };
   return { connectionString: url.toString(), ...parsed };
 }

@@ -6,6 +6,8 @@
  * postgres-sql.ts and postgres-rollups.ts, and runs unchanged on both.
  */
 
+import { createHash } from 'node:crypto';
+
 /** A row as returned by the driver, after the type parsers in {@link TYPE_PARSERS}. */
 export type Row = Record<string, unknown>;
 
@@ -18,6 +20,24 @@ export interface SqlQueryable {
 export interface Statement {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /**
+   * Marks a statement worth keeping prepared on each connection (its text
+   * comes from a small fixed set): drivers that can, parse and plan it once
+   * per connection instead of on every call.
+   */
+  readonly prepare?: boolean;
+}
+
+const statementNames = new Map<string, string>();
+
+/** A stable name for a prepared statement: a hash of its text. */
+export function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `hub_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /**
@@ -62,6 +82,7 @@ export function scopeStatement(scope: Scope): Statement {
     ? {
         sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.outbox_relay', 'off', true)",
         params: [scope.tenant],
+        prepare: true,
       }
     : {
         sql: "SELECT set_config('app.tenant_id', '', true), set_config('app.outbox_relay', 'on', true)",
