@@ -136,7 +136,8 @@ describe('postgres store under faults', () => {
   });
 
   test('a pool never opens more than max connections, and idle ones close', async () => {
-    const store = await openStore(`${pg.appUri}?max=2&idle_timeout=200`);
+    // (prepare=false: the unprepared path is exercised here too.)
+    const store = await openStore(`${pg.appUri}?max=2&idle_timeout=200&prepare=false`);
     const count = async (): Promise<number> =>
       (
         await sqlAt<{ n: number }>(
