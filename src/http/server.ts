@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin } from '../graphql/limit
 import { fieldResolver } from '../graphql/resolvers/records';
 import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
+import { registerRouterMetrics, routerReadiness } from '../router/router-metrics';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { handleGraphQL } from './graphql-handler';
 import { handleIngest } from './ingest';
@@ -90,6 +91,7 @@ function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLConte
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger('info');
   const metrics = options.metrics ?? new GatewayMetrics();
+  registerRouterMetrics(options.store, metrics.registry);
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
   const store = instrumentStore(options.store, options.storeLabel ?? 'primary', metrics);
@@ -140,7 +142,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
       try {
         await store.ping();
-        return sendJson(res, 200, { status: 'ready' });
+        // A routing store adds per-store health and dual-write lag (analytics trouble only degrades rollups).
+        const { detail } = await routerReadiness(options.store);
+        return sendJson(res, 200, { status: 'ready', ...(detail.stores.length > 0 ? { detail } : {}) });
       } catch (err) {
         rlog.warn('readiness check failed', errorFields(err));
         return sendJson(res, 503, { status: 'unavailable' });

@@ -27,9 +27,13 @@ async function readLags(store: RoutingStore): Promise<{ relay: OutboxRelay; lag:
   );
 }
 
-/** Registers the router's gauges and counters in `registry` (no-op for other stores). */
+/**
+ * Registers the router's gauges and counters in `registry` (no-op for other
+ * stores, and when the registry already has them: the first store wins).
+ */
 export function registerRouterMetrics(store: HubStore, registry: Registry): void {
   if (!(store instanceof RoutingStore)) return;
+  if (registry.getSingleMetric('hub_router_outbox_lag_seconds')) return;
   const registers = [registry];
   new Gauge({
     name: 'hub_router_outbox_lag_seconds',

@@ -97,4 +97,24 @@ describe('gateway over the routing store', () => {
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(JSON.stringify(res.body)).not.toMatch(/skill\.(acme|beta)/);
   });
+
+  test('/metrics shows the dual-write lag and /readyz the stores and relays', async () => {
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/hub_router_outbox_lag_seconds\{primary="acme-pg"\} \d/);
+    expect(metrics).toMatch(
+      /hub_router_rollups_total\{store="warehouse",role="analytics",reason="analytics"\} [1-9]/,
+    );
+    const ready = await fetch(`${gw.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { status: string; detail: { stores: unknown[]; relays: unknown[] } };
+    expect(body.status).toBe('ready');
+    expect(body.detail.stores).toEqual(
+      expect.arrayContaining([
+        { store: 'acme-pg', role: 'primary', up: true },
+        { store: 'warehouse', role: 'analytics', up: true },
+        { store: 'beta-db', role: 'primary', up: true },
+      ]),
+    );
+    expect(body.detail.relays).toEqual([expect.objectContaining({ primary: 'acme-pg', withinTarget: true })]);
+  });
 });
