@@ -55,31 +55,63 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   } else {
     throw new HubError('VALIDATION', 'auth needs HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL');
   }
+  // Verified identities by token: a dashboard sends the same token on every
+  // request, and verifying it (WebCrypto HMAC, claim checks) was a visible
+  // share of a small query's CPU. An entry lives until the token's `exp`, at
+  // most VERIFIED_TTL_MS (so a key removed from a JWKS stops working within
+  // it); the map is bounded and simply cleared when full.
+  const verified = new Map<string, { identity: Identity; until: number }>();
   return {
     async authenticate(authorization) {
-      if (!authorization) {
-        throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
+      const hit = authorization === undefined ? undefined : verified.get(authorization);
+      if (hit !== undefined) {
+        if (Date.now() < hit.until) return hit.identity;
+        verified.delete(authorization as string);
       }
-      const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
-      if (!m) throw unauthenticated('malformed Authorization header: expected "Bearer <token>"');
-      let payload: JWTPayload;
-      try {
-        payload = await verify(m[1] as string);
-      } catch (err) {
-        throw unauthenticated(describeJoseError(err), err);
-      }
-      const tenant = payload[tenantClaim];
-      if (!isTenantId(tenant)) {
-        throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
-      }
-      return {
+      const identity = await verifyHeader(authorization);
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(authorization as string, {
+        identity: identity.identity,
+        until: Math.min(identity.expiresAt, Date.now() + VERIFIED_TTL_MS),
+      });
+      return identity.identity;
+    },
+  };
+
+  async function verifyHeader(
+    authorization: string | undefined,
+  ): Promise<{ identity: Identity; expiresAt: number }> {
+    if (!authorization) {
+      throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
+    }
+    const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
+    if (!m) throw unauthenticated('malformed Authorization header: expected "Bearer <token>"');
+    let payload: JWTPayload;
+    try {
+      payload = await verify(m[1] as string);
+    } catch (err) {
+      throw unauthenticated(describeJoseError(err), err);
+    }
+    const tenant = payload[tenantClaim];
+    if (!isTenantId(tenant)) {
+      throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
+    }
+    return {
+      identity: {
         tenant,
         scopes: parseScopes(payload.scope),
         ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
-      };
-    },
-  };
+      },
+      // Without `exp` the token never expires; the cache still rechecks it after VERIFIED_TTL_MS.
+      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
+    };
+  }
 }
+
+/** Longest time a verified token is trusted without verifying it again. */
+const VERIFIED_TTL_MS = 60_000;
+/** Most verified tokens remembered at once. */
+const MAX_VERIFIED = 10_000;
 
 function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token expired';

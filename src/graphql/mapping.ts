@@ -24,9 +24,11 @@ export interface PageInfoParent {
   readonly endCursor: string | null;
 }
 
-/** A page of one record type, cursors already computed. */
+/** A page of one record type (cursors may be computed lazily, when `edges` is read). */
 export interface ConnectionParent {
   readonly edges: readonly EdgeParent[];
+  /** The page's records, when given: `nodes` then needs no edges (nor their cursors). */
+  readonly nodes?: readonly HubRecord[];
   readonly pageInfo: PageInfoParent;
 }
 

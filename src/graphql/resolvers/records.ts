@@ -10,7 +10,7 @@ import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } f
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
 import type { Resolvers } from '../generated/resolvers';
-import { type ConnectionParent, GRAPHQL_TYPE_OF, toSnake } from '../mapping';
+import { type ConnectionParent, type EdgeParent, GRAPHQL_TYPE_OF, toSnake } from '../mapping';
 
 /**
  * The default field resolver: a field is read from its own name, else from its
@@ -24,7 +24,11 @@ export const fieldResolver: GraphQLFieldResolver<unknown, GraphQLContext> = (sou
   return name in obj ? obj[name] : obj[toSnake(name)];
 };
 
-/** One page of a list as a connection, each edge with its own cursor. */
+/**
+ * One page of a list as a connection, each edge with its own cursor. Cursors
+ * (an HMAC each) are computed only when `edges` or `pageInfo.startCursor` is
+ * read: a query selecting `nodes` pays for none of them.
+ */
 export async function connection(
   ctx: GraphQLContext,
   type: RecordType,
@@ -39,18 +43,30 @@ export async function connection(
     first: first ?? LIMITS.defaultPageSize,
     after: after ?? null,
   });
-  // The Hub validated this filter already; normalising again is cheap and gives the cursor's binding.
-  const normalized = normalizeFilter(type, f);
-  const edges = page.records.map((node) => ({
-    cursor: ctx.cursors.encode(ctx.tenant, type, normalized, node),
-    node,
-  }));
+  const records = page.records;
+  let edges: EdgeParent[] | undefined;
+  const edgesOf = (): EdgeParent[] => {
+    if (edges === undefined) {
+      // The Hub validated this filter already; normalising again is cheap and gives the cursor's binding.
+      const normalized = normalizeFilter(type, f);
+      edges = records.map((node) => ({
+        cursor: ctx.cursors.encode(ctx.tenant, type, normalized, node),
+        node,
+      }));
+    }
+    return edges;
+  };
   return {
-    edges,
+    get edges() {
+      return edgesOf();
+    },
+    nodes: records,
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
+      get startCursor() {
+        return edgesOf()[0]?.cursor ?? null;
+      },
       endCursor: page.endCursor,
     },
   };
@@ -164,10 +180,10 @@ export const recordResolvers: Resolvers = {
     ...envelope,
     __resolveReference: reference('telemetry_events') as never,
   },
-  OutputConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
-  DecisionConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
-  GovernanceEventConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
-  ArtifactConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
-  EmployeeProfileConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
-  TelemetryEventConnection: { nodes: (c) => c.edges.map((e) => e.node) as never },
+  OutputConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
+  DecisionConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
+  GovernanceEventConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
+  ArtifactConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
+  EmployeeProfileConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
+  TelemetryEventConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
 };
