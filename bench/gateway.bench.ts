@@ -1,0 +1,277 @@
+/**
+ * Gateway benchmark on PostgreSQL, beside raw `pg` in the same run:
+ *
+ * 1. Loads N outputs (default 1,000,000) for one tenant into a throwaway
+ *    database through the PostgreSQL store.
+ * 2. Starts the gateway in a child process (so load generator and server do
+ *    not share one event loop) over that database.
+ * 3. For (a) an output by id and (b) a filtered list of 50 (one skill), at 1 and
+ *    at 32 connections: a closed-loop HTTP client with keep-alive measures every
+ *    request (p50/p95/p99 at microsecond resolution) and req/s; autocannon
+ *    drives the same request for its own req/s figure (its latency histogram
+ *    has whole-millisecond resolution, too coarse for these figures).
+ * 4. Raw `pg` runs the same SQL the store runs, in the same tenant-scoped
+ *    transaction, with the same concurrency and duration: the baseline.
+ *
+ *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8]
+ */
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { mintToken } from '../src/graphql/auth';
+import type { OutputRecord } from '../src/hub/model';
+import { parseTenantId } from '../src/hub/tenant';
+import { sealBatch } from '../src/hub/validate';
+import { createGateway } from '../src/http/server';
+import { silentLogger } from '../src/http/log';
+import { generateOutputs, skillIds } from '../src/seed/generator';
+import { openStore } from '../src/stores';
+import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
+import { createTestDatabase } from '../test/support/pg-harness';
+import { type Figure, percentile, report } from './report';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const tenant = parseTenantId('bench-gw');
+const SKILLS = 12;
+const log = (line: string): void => console.error(`[bench] ${line}`);
+
+// ---- child mode: serve the gateway over the given store URI -----------------
+async function child(uri: string, secret: string): Promise<void> {
+  const store = await openStore(uri);
+  const gateway = await createGateway({ store, auth: { jwtSecret: secret }, log: silentLogger });
+  const url = await gateway.listen(0);
+  process.send?.({ url });
+  process.on('message', (m: unknown) => {
+    if (m === 'stop')
+      void gateway
+        .close(1000)
+        .then(() => store.close())
+        .then(() => process.exit(0));
+  });
+}
+
+// ---- measurement helpers ----------------------------------------------------
+interface Run {
+  readonly samples: number[];
+  readonly perSec: number;
+}
+
+/** Closed loop: `connections` workers each send the next request as soon as the previous answers. */
+async function loop(connections: number, seconds: number, once: (i: number) => Promise<void>): Promise<Run> {
+  const samples: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  let i = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < end) {
+        const s = process.hrtime.bigint();
+        await once(i++);
+        samples.push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    }),
+  );
+  const total = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { samples, perSec: samples.length / total };
+}
+
+function post(agent: Agent, url: URL, token: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: '/graphql',
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          if (res.statusCode !== 200 || text.includes('"errors"'))
+            reject(new Error(`bad answer: ${text.slice(0, 200)}`));
+          else resolve();
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function cannon(url: string, token: string, connections: number, seconds: number, bodies: string[]) {
+  let n = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] as string }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`autocannon saw ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+// ---- main -----------------------------------------------------------------
+async function main(): Promise<void> {
+  const OUTPUTS = arg('outputs', 1_000_000);
+  const SECONDS = arg('seconds', 8);
+  const db = await createTestDatabase();
+  const secret = randomUUID() + randomUUID();
+  const figures: Figure[] = [];
+  const ids: string[] = [];
+  try {
+    log(`loading ${OUTPUTS} outputs through the PostgreSQL store...`);
+    const loader = await openStore(`${db.appUri}?max=4`);
+    const t0 = Date.now();
+    for (const inputs of generateOutputs(OUTPUTS, {
+      seed: 7,
+      batchSize: 20_000,
+      skills: SKILLS,
+      days: 365,
+    })) {
+      const sealed = sealBatch(tenant, 'outputs', inputs) as OutputRecord[];
+      await loader.putBatch(tenant, sealed);
+      for (let k = 0; k < sealed.length; k += 97) ids.push((sealed[k] as OutputRecord).record_id);
+    }
+    await loader.close();
+    log(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const admin = new Pool({ connectionString: db.adminUri, max: 1 });
+    await admin.query('VACUUM ANALYZE hub.outputs');
+    await admin.end();
+
+    const server = fork(__filename, ['--child', `${db.appUri}?max=32`, secret], {
+      execArgv: ['--require', 'tsx/cjs'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      server.once('message', (m) => resolve((m as { url: string }).url));
+      server.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    });
+    const token = await mintToken({ secret, tenant, scopes: ['hub:read'] });
+    const skills = skillIds(SKILLS);
+    const byIdBody = (i: number) =>
+      JSON.stringify({
+        query: 'query($id: ID!) { output(id: $id) { id skillId employeeId status costUsd createdAt } }',
+        variables: { id: ids[(i * 7919) % ids.length] },
+      });
+    const listBody = (i: number) =>
+      JSON.stringify({
+        query:
+          'query($s: [String!]) { outputs(first: 50, filter: { skillIds: $s }) { nodes { id skillId employeeId status costUsd createdAt } pageInfo { endCursor } } }',
+        variables: { s: [skills[i % SKILLS]] },
+      });
+    const pool = new Pool({ connectionString: db.appUri, max: 32 });
+    const scoped = async (stmt: { sql: string; params: readonly unknown[] }): Promise<void> => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
+        await c.query(stmt.sql, [...stmt.params]);
+        await c.query('COMMIT');
+      } finally {
+        c.release();
+      }
+    };
+    const scenarios = [
+      {
+        name: 'by_id',
+        body: byIdBody,
+        raw: (i: number) =>
+          scoped(getByIdsStatement(tenant, 'outputs', [ids[(i * 7919) % ids.length] as string])),
+      },
+      {
+        name: 'list50',
+        body: listBody,
+        raw: (i: number) =>
+          scoped(
+            listStatement(tenant, {
+              type: 'outputs',
+              filter: { skillIds: [skills[i % SKILLS] as string] },
+              limit: 51,
+            }),
+          ),
+      },
+    ];
+    const target = new URL(url);
+    for (const connections of [1, 32]) {
+      for (const s of scenarios) {
+        log(`${s.name} at ${connections} connection(s)...`);
+        const agent = new Agent({ keepAlive: true, maxSockets: connections });
+        await loop(connections, 1, (i) => post(agent, target, token, s.body(i))); // warm-up
+        const gw = await loop(connections, SECONDS, (i) => post(agent, target, token, s.body(i)));
+        agent.destroy();
+        await loop(connections, 1, s.raw);
+        const raw = await loop(connections, SECONDS, s.raw);
+        const cannonRps = await cannon(
+          url,
+          token,
+          connections,
+          SECONDS,
+          Array.from({ length: 500 }, (_, i) => s.body(i)),
+        );
+        for (const p of [50, 95, 99]) {
+          figures.push({
+            name: `gateway_${s.name}_c${connections}_p${p}`,
+            value: Number(percentile(gw.samples, p).toFixed(3)),
+            unit: 'ms',
+            baseline: Number(percentile(raw.samples, p).toFixed(3)),
+          });
+        }
+        figures.push({
+          name: `gateway_${s.name}_c${connections}_rps`,
+          value: Math.round(gw.perSec),
+          unit: 'req/s',
+          baseline: Math.round(raw.perSec),
+        });
+        figures.push({
+          name: `gateway_${s.name}_c${connections}_autocannon_rps`,
+          value: Math.round(cannonRps),
+          unit: 'req/s',
+          baseline: Math.round(raw.perSec),
+        });
+      }
+    }
+    await pool.end();
+    server.send('stop');
+    await new Promise((r) => server.once('exit', r));
+    report(
+      `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
+        `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process`,
+      figures,
+    );
+  } finally {
+    await db.drop();
+  }
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3] as string, process.argv[4] as string).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
