@@ -8,13 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { CursorCodec } from '../hub/cursor';
 import { Hub, type HubOptions } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { type AuthOptions, type Authenticator, createAuthenticator } from '../graphql/auth';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
-import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin } from '../graphql/limits';
+import { DEFAULT_LIMITS, type QueryLimits, enforceDeadline, limitsPlugin } from '../graphql/limits';
 import { fieldResolver } from '../graphql/resolvers/records';
 import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
@@ -98,7 +99,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new Hub(store, { ...options.hubOptions, cursorSecret });
   const auth = isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    schema: enforceDeadline(buildSchema(), limits),
     fieldResolver,
     formatError,
     includeStacktraceInErrorResponses: false,
@@ -107,7 +108,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     csrfPrevention: false,
     introspection: true,
     // Route extensions add nothing unless the store is a routing store.
-    plugins: [observePlugin(metrics), limitsPlugin(limits), routeExtensionsPlugin<GraphQLContext>()],
+    // No cache hints are used: Apollo's default cache-control plugin only cost a hook on every field.
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      observePlugin(metrics),
+      limitsPlugin(limits),
+      routeExtensionsPlugin<GraphQLContext>(),
+    ],
     logger: {
       debug: () => undefined,
       info: () => undefined,

@@ -1,0 +1,42 @@
+/**
+ * enforceDeadline: once a request's deadline has passed, no field with its own
+ * resolver starts (TIMEOUT for that field); before it, every field resolves.
+ */
+import { type GraphQLObjectType, buildSchema, execute, parse } from 'graphql';
+import { enforceDeadline } from '../../src/graphql/limits';
+import { isHubError } from '../../src/hub/errors';
+
+function schemaWithSlowRoot(delayMs: number) {
+  const schema = buildSchema('type Query { slow: Item } type Item { name: String, child: Item }');
+  let childCalls = 0;
+  (schema.getQueryType() as GraphQLObjectType).getFields().slow!.resolve = async () => {
+    await new Promise((r) => setTimeout(r, delayMs));
+    return { name: 'a' };
+  };
+  (schema.getType('Item') as GraphQLObjectType).getFields().child!.resolve = () => {
+    childCalls++;
+    return { name: 'b' };
+  };
+  return { schema: enforceDeadline(schema, { timeoutMs: 10 }), calls: () => childCalls };
+}
+
+const document = parse('{ slow { name child { name } } }');
+
+test('a field whose resolver would start after the deadline answers TIMEOUT and does not run', async () => {
+  const { schema, calls } = schemaWithSlowRoot(40);
+  const res = await execute({ schema, document, contextValue: { deadline: Date.now() + 10 } });
+  expect(res.data).toEqual({ slow: { name: 'a', child: null } });
+  expect(res.errors).toHaveLength(1);
+  expect(res.errors?.[0]?.path).toEqual(['slow', 'child']);
+  const original = res.errors?.[0]?.originalError;
+  expect(isHubError(original) && original.code).toBe('TIMEOUT');
+  expect(calls()).toBe(0);
+});
+
+test('before the deadline every field resolves', async () => {
+  const { schema, calls } = schemaWithSlowRoot(1);
+  const res = await execute({ schema, document, contextValue: { deadline: Date.now() + 5000 } });
+  expect(res.errors).toBeUndefined();
+  expect(res.data).toEqual({ slow: { name: 'a', child: { name: 'b' } } });
+  expect(calls()).toBe(1);
+});
