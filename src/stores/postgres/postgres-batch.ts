@@ -67,6 +67,8 @@ CROSS JOIN LATERAL (
   ORDER BY t.created_at DESC, t.record_id DESC LIMIT $3::int
 ) x`,
     params: [tenant, arrayLiteral(values), limit],
+    // One text per type and filter key: worth keeping prepared.
+    prepare: true,
   };
 }
 
