@@ -63,6 +63,7 @@ class PgliteWorker {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (msg.error) p.reject(new PgliteError(msg.error.message, msg.error.code));
       else p.resolve(msg as never);
     });
@@ -71,6 +72,7 @@ class PgliteWorker {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
+    this.worker.unref();
     this.worker.on('error', fail);
     this.worker.on('exit', () => fail(Object.assign(new Error('PGlite worker exited'), { code: '57P01' })));
   }
@@ -79,6 +81,9 @@ class PgliteWorker {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
+      // The worker keeps the process alive only while a request is waiting on
+      // it: an idle store never holds up exit, a pending one is never cut off.
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
       this.worker.postMessage({ ...msg, id });
     });
