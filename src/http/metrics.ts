@@ -57,10 +57,30 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly operations = new Set<string>();
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * The `operation` label for a client-chosen operation name. Names come from
+   * clients, so labels are bounded: anonymous operations are `anonymous`, odd
+   * names `invalid`, and past {@link MAX_OPERATION_LABELS} distinct names every
+   * new one is `other` (a client cannot grow the metrics without bound).
+   */
+  operationLabel(name: string | null | undefined): string {
+    if (name == null || name === '') return 'anonymous';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'invalid';
+    if (this.operations.has(name)) return name;
+    if (this.operations.size >= MAX_OPERATION_LABELS) return 'other';
+    this.operations.add(name);
+    return name;
+  }
 }
+
+/** Distinct operation names kept as metric labels. */
+export const MAX_OPERATION_LABELS = 200;
 
 /**
  * Wraps a store so that every method returning a promise is timed into

@@ -71,7 +71,7 @@ function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLConte
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, operationName, contextValue }) {
-          contextValue.stats.operation = operationName ?? 'anonymous';
+          contextValue.stats.operation = metrics.operationLabel(operationName);
           contextValue.stats.operationType = operation?.operation ?? 'unknown';
         },
         async willSendResponse({ response }) {

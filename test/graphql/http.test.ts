@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { HubStore } from '../../src/hub/store';
 import { createLogger } from '../../src/http/log';
+import { GatewayMetrics, MAX_OPERATION_LABELS } from '../../src/http/metrics';
 import { type TestGateway, startGateway } from './harness';
 
 let gw: TestGateway;
@@ -164,4 +165,18 @@ test('graceful shutdown lets an in-flight request finish, then refuses new conne
   await closing;
   await expect(fetch(`${g.url}/healthz`)).rejects.toThrow();
   await inner.close();
+});
+
+test('operation labels in metrics are bounded: odd names are "invalid", names past the cap "other"', async () => {
+  const m = new GatewayMetrics();
+  expect(m.operationLabel(undefined)).toBe('anonymous');
+  expect(m.operationLabel('x'.repeat(65))).toBe('invalid');
+  const labels = Array.from({ length: MAX_OPERATION_LABELS + 50 }, (_, i) => m.operationLabel(`Op${i}`));
+  expect(new Set(labels).size).toBe(MAX_OPERATION_LABELS + 1);
+  expect(labels.at(-1)).toBe('other');
+  expect(m.operationLabel('Op0')).toBe('Op0');
+  await gw.gql(token, `query ${'Q'.repeat(80)} { outputs(first: 1) { nodes { id } } }`);
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  expect(text).toContain('operation="invalid"');
+  expect(text).not.toContain('Q'.repeat(80));
 });
