@@ -12,6 +12,7 @@
  *    Raw `pg` runs the same SQL in the same kind of tenant-scoped transaction
  *    (BEGIN, set_config, query, COMMIT), one statement per round trip, as a
  *    plain pg client would.
+ * 3. One rollup (cost per skill by week) over the big tenant, for information.
  *
  *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000] [--prepare 1]
  */
@@ -181,6 +182,21 @@ async function main(): Promise<void> {
       if (!warm) samples.listRaw.push(ms(t));
       if (page.length !== 50 || rawPage.length !== 50) throw new Error('short page');
     }
+    // A rollup over the whole big tenant (informational: cost per skill by
+    // week over a year of 1M outputs; median of 3 runs after one warm-up).
+    log('rollup...');
+    const range = {
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2027-01-10T00:00:00.000Z',
+      bucket: 'WEEK' as const,
+    };
+    const rollupRuns: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = process.hrtime.bigint();
+      const rows = await store.costPerSkill(big, range);
+      if (i > 0) rollupRuns.push(ms(t));
+      if (rows.length === 0) throw new Error('empty rollup');
+    }
     await appClient.end();
     await store.close();
     for (const p of [50, 95]) {
@@ -199,6 +215,7 @@ async function main(): Promise<void> {
         baseline: percentile(samples.listRaw, p),
       });
     }
+    figures.push({ name: 'pg_rollup_cost_per_skill_week', value: percentile(rollupRuns, 50), unit: 'ms' });
     report(
       `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
         `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each)`,
