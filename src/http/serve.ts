@@ -47,9 +47,20 @@ export interface Served {
 
 /** Chooses and opens the store; returns it with a label for metrics and a human description. */
 export async function chooseStore(
-  options: Pick<ServeOptions, 'config' | 'storeUri' | 'log' | 'print'>,
+  options: Pick<ServeOptions, 'config' | 'storeUri' | 'log' | 'print'> & { readonly dev?: boolean },
 ): Promise<{ store: HubStore; label: string; description: string }> {
   const { config } = options;
+  if (options.dev && !options.storeUri && config.configFile === undefined && config.pgUrl !== undefined) {
+    // `npm start` against a fresh database: create the schema first (idempotent).
+    // Production deployments run `hub db migrate` as the schema owner instead.
+    try {
+      await driverFor(config.pgUrl).migrate?.(config.pgUrl);
+    } catch (err) {
+      options.print(
+        `note: could not migrate ${redactUri(config.pgUrl)} (${err instanceof Error ? err.message : String(err)}); run 'hub db migrate' as the schema owner`,
+      );
+    }
+  }
   if (options.storeUri) {
     const uri = options.storeUri;
     return { store: await openMigrated(uri), label: schemeOf(uri), description: redactUri(uri) };

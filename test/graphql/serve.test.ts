@@ -11,6 +11,7 @@ import { Hub } from '../../src/hub/hub';
 import { silentLogger } from '../../src/http/log';
 import { chooseStore, seedDemoOnce, serve } from '../../src/http/serve';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { createTestDatabase } from '../support/pg-harness';
 
 let dir: string;
 beforeAll(() => {
@@ -122,3 +123,42 @@ test('the default store is PGlite in the data directory', async () => {
     await chosen.store.close();
   }
 }, 60_000);
+
+test('with HUB_PG_URL, dev mode migrates a fresh database, serves through the router and seeds it', async () => {
+  const pg = await createTestDatabase({ migrate: false });
+  try {
+    const lines: string[] = [];
+    const served = await serve({
+      // As in development: one superuser URL; the app role keeps row-level security in force.
+      config: readConfig({
+        PORT: '0',
+        HUB_DATA_DIR: dir,
+        HUB_PG_URL: `${pg.adminUri}?app_role=${pg.appRole}`,
+      }),
+      port: 0,
+      host: '127.0.0.1',
+      dev: true,
+      seed: true,
+      log: silentLogger,
+      print: (l) => lines.push(l),
+    });
+    try {
+      expect(lines.join('\n')).toMatch(/store: router over PostgreSQL postgres:\/\//);
+      expect(lines.join('\n')).not.toMatch(/note: could not migrate/);
+      const res = await fetch(`${served.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${served.devToken}` },
+        body: JSON.stringify({ query: '{ outputs(first: 2) { nodes { id provenance { verified } } } }' }),
+      });
+      const body = (await res.json()) as {
+        data: { outputs: { nodes: { provenance: { verified: boolean } }[] } };
+      };
+      expect(body.data.outputs.nodes).toHaveLength(2);
+      expect(body.data.outputs.nodes.every((n) => n.provenance.verified)).toBe(true);
+    } finally {
+      await served.stop();
+    }
+  } finally {
+    await pg.drop();
+  }
+}, 90_000);
