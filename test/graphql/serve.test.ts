@@ -3,6 +3,7 @@
  * once, prints the URLs and a working token, keeps its secret in the data
  * directory, picks PGlite by default, and stops gracefully.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,3 +163,39 @@ test('with HUB_PG_URL, dev mode migrates a fresh database, serves through the ro
     await pg.drop();
   }
 }, 90_000);
+
+test('`hub serve --dev` as a process: banner on stdout, serves, and exits 0 on SIGTERM', async () => {
+  const child = spawn(
+    process.execPath,
+    ['bin/hub.cjs', 'serve', '--dev', '--store', 'memory:', '--port', '0', '--no-seed'],
+    {
+      cwd: join(__dirname, '..', '..'),
+      env: { ...process.env, HUB_DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => (out += c));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    const deadline = Date.now() + 45_000;
+    while (!/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m.test(out) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = /Hub gateway on (http:\/\/[\d.:]+)\/graphql/.exec(out)?.[1];
+    const token = /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(out)?.[1];
+    expect(url).toBeDefined();
+    const res = await fetch(
+      `${url}/graphql?query=${encodeURIComponent('{ outputs(first: 1) { nodes { id } } }')}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    expect(await res.json()).toEqual({ data: { outputs: { nodes: [] } } });
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+  expect(out).toContain('SIGTERM: finishing in-flight requests');
+}, 60_000);
