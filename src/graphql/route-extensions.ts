@@ -12,13 +12,15 @@
  * named by label, never by URI. Nothing is added when no routed call ran (e.g.
  * the store is not a routing store).
  *
- * How: for each root field, `willResolveField` makes a fresh trace the active
- * one (AsyncLocalStorage.enterWith) just before the resolver runs, so every
+ * How: each root field's resolver is wrapped (once, when the server starts) to
+ * make its field's trace the active one (AsyncLocalStorage.enterWith) just
+ * before it runs, so every
  * store call the resolver and its sub-fields make lands in that field's trace.
  * A DataLoader batch shared by several root fields is attributed to the field
  * that scheduled it first.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import { type RouteEntry, RouteTrace, enterRouteTrace } from '../router/route-trace';
 
 /** One root field's routing, as sent in `extensions.routing`. */
@@ -53,21 +55,16 @@ export function summarizeRoutes(entries: readonly RouteEntry[]): FieldRouting {
 
 /** The plugin; register it in the ApolloServer `plugins` list. */
 export function routeExtensionsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  // The traces of each request's root fields, found by its context object.
+  const requests = new WeakMap<object, Map<string, RouteTrace>>();
   return {
-    async requestDidStart() {
+    async serverWillStart({ schema }) {
+      traceRootFields(schema, requests);
+    },
+    async requestDidStart({ contextValue }) {
       const fields = new Map<string, RouteTrace>();
+      requests.set(contextValue, fields);
       return {
-        async executionDidStart() {
-          return {
-            willResolveField({ info }) {
-              if (info.path.prev !== undefined) return;
-              const key = String(info.path.key);
-              let trace = fields.get(key);
-              if (!trace) fields.set(key, (trace = new RouteTrace()));
-              enterRouteTrace(trace);
-            },
-          };
-        },
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
           const routing: Record<string, FieldRouting> = {};
@@ -81,4 +78,35 @@ export function routeExtensionsPlugin<TContext extends BaseContext>(): ApolloSer
       };
     },
   };
+}
+
+const traced = new WeakSet<GraphQLSchema>();
+
+/**
+ * Wraps the resolver of every root field (once per schema) so that it runs
+ * with its field's trace active. This is what a `willResolveField` hook did,
+ * without one: any plugin with that hook makes Apollo instrument every field
+ * of every record, a measurable share of a list query's CPU. A root field
+ * without a resolver makes no store call and is left alone.
+ */
+function traceRootFields(schema: GraphQLSchema, requests: WeakMap<object, Map<string, RouteTrace>>): void {
+  if (traced.has(schema)) return;
+  traced.add(schema);
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    if (!root) continue;
+    for (const field of Object.values(root.getFields())) {
+      const resolve = field.resolve;
+      if (!resolve) continue;
+      field.resolve = (source, args, context: unknown, info) => {
+        const fields = typeof context === 'object' && context !== null ? requests.get(context) : undefined;
+        if (fields) {
+          const key = String(info.path.key);
+          let trace = fields.get(key);
+          if (!trace) fields.set(key, (trace = new RouteTrace()));
+          enterRouteTrace(trace);
+        }
+        return resolve(source, args, context, info);
+      };
+    }
+  }
 }
