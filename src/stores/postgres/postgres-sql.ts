@@ -90,10 +90,11 @@ const insertSqlCache = new Map<string, string>();
  * The bulk insert for one type: all rows as one array parameter per column,
  * unnested WITH ORDINALITY, inserted with ON CONFLICT DO NOTHING, and (with
  * the outbox on) an outbox row per inserted record, all in one statement.
- * Returns per input position (`ord`, 1-based): whether it was created, and
- * for the others the stored hash when this statement's snapshot sees it.
- * The stored hash is a correlated lookup evaluated only for rows not inserted
- * (a primary-key probe each), so a batch never reads the rest of the table.
+ * Returns one row per input position (`ord`, 1-based) that was NOT inserted,
+ * with the stored hash when this statement's snapshot sees it; every other
+ * position was created. (A batch of new records returns no rows at all, and
+ * the hash lookups are primary-key probes for the rest only, so a batch never
+ * reads the rest of the table.)
  */
 function insertSql(type: RecordType, outbox: boolean): string {
   const key = `${type}:${outbox}`;
@@ -117,12 +118,10 @@ function insertSql(type: RecordType, outbox: boolean): string {
 )`
       : ''
   }
-SELECT i.ord::int8 AS ord, (n.record_id IS NOT NULL) AS created,
-  CASE WHEN n.record_id IS NULL THEN
-    (SELECT e.provenance_hash FROM hub.${type} e WHERE e.tenant_id = $1 AND e.record_id = i.record_id)
-  END AS existing
+SELECT i.ord::int8 AS ord,
+  (SELECT e.provenance_hash FROM hub.${type} e WHERE e.tenant_id = $1 AND e.record_id = i.record_id) AS existing
 FROM input i
-LEFT JOIN ins n ON n.record_id = i.record_id`;
+WHERE NOT EXISTS (SELECT 1 FROM ins n WHERE n.record_id = i.record_id)`;
   insertSqlCache.set(key, sql);
   return sql;
 }

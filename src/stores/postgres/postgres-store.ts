@@ -172,11 +172,12 @@ class PostgresStore implements HubStore, OutboxSource {
     const results = await this.db.run({ tenant }, statements);
     const unresolved = new Map<RecordType, number[]>();
     chunks.forEach((chunk, c) => {
+      // The statement returns only the rows it did not insert.
+      for (const index of chunk.indexes) outcomes[index] = { status: 'created' };
       for (const row of results[c] ?? []) {
         const index = chunk.indexes[Number(row.ord) - 1] as number;
         const record = records[index] as HubRecord;
-        if (row.created === true) outcomes[index] = { status: 'created' };
-        else if (typeof row.existing === 'string') outcomes[index] = compare(record, row.existing);
+        if (typeof row.existing === 'string') outcomes[index] = compare(record, row.existing);
         else {
           // Inserted by a concurrent writer after this statement's snapshot.
           const list = unresolved.get(chunk.type) ?? [];
