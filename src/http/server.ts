@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { CursorCodec } from '../hub/cursor';
+import { isHubError } from '../hub/errors';
 import { Hub, type HubOptions } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { type AuthOptions, type Authenticator, createAuthenticator } from '../graphql/auth';
@@ -65,6 +66,22 @@ function isAuthenticator(a: Authenticator | AuthOptions): a is Authenticator {
   return typeof (a as Authenticator).authenticate === 'function';
 }
 
+/** Codes of errors the client caused: not logged as server errors. */
+const CLIENT_ERROR_CODES = new Set([
+  'VALIDATION',
+  'NOT_FOUND',
+  'CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
 /** Apollo plugin: records the operation for logs and metrics and counts errors by code. */
 function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -73,6 +90,15 @@ function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLConte
         async didResolveOperation({ operation, operationName, contextValue }) {
           contextValue.stats.operation = metrics.operationLabel(operationName);
           contextValue.stats.operationType = operation?.operation ?? 'unknown';
+        },
+        async didEncounterErrors({ errors, contextValue }) {
+          // Clients only see a code and a safe message; the cause goes to the log, under the request id.
+          for (const e of errors) {
+            const original = e.originalError ?? e;
+            const code = isHubError(original) ? original.code : e.extensions?.code;
+            if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) continue;
+            contextValue.log.error('graphql error', { path: e.path?.join('.'), ...errorFields(original) });
+          }
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;

@@ -3,6 +3,7 @@
  * that errors never leak internals.
  */
 import { HubError } from '../../src/hub/errors';
+import { createLogger } from '../../src/http/log';
 import type { HubStore } from '../../src/hub/store';
 import { measure } from '../../src/graphql/limits';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
@@ -102,13 +103,20 @@ test('store failures never leak SQL, stacks or causes', async () => {
   const crash = faulty('getByIds', () =>
     Promise.reject(new TypeError("Cannot read properties of undefined (reading 'rows')")),
   );
-  const g2 = await startGateway({ store: crash });
+  const lines: string[] = [];
+  const g2 = await startGateway({ store: crash, log: createLogger('info', (l) => lines.push(l)) });
   const r2 = await g2.gql(
     await g2.token('acme', ['hub:read']),
     '{ output(id: "00000000-0000-4000-8000-000000000001") { id } }',
   );
   expect(r2.body.errors?.[0]).toMatchObject({ message: 'internal error', extensions: { code: 'INTERNAL' } });
   expect(JSON.stringify(r2.body)).not.toMatch(/rows|TypeError/);
+  // ...but the operator's log has the cause, under the request id the client got.
+  const logged = lines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.msg === 'graphql error');
+  expect(logged).toMatchObject({ level: 'error', requestId: r2.headers.get('x-request-id'), path: 'output' });
+  expect(String(logged?.error)).toMatch(/reading 'rows'/);
   await g.close();
   await g2.close();
 });
