@@ -13,6 +13,7 @@ import type { Authenticator } from '../graphql/auth';
 import { type GraphQLContext, createContext } from '../graphql/context';
 import { HTTP_STATUS } from '../graphql/errors';
 import type { QueryLimits } from '../graphql/limits';
+import { type PersistedQueries, applyPersistedQuery } from './apq';
 import { type Logger, errorFields } from './log';
 import type { GatewayMetrics } from './metrics';
 import { BodyTooLargeError, readBody, sendError } from './respond';
@@ -25,6 +26,8 @@ export interface GraphQLHandlerDeps {
   readonly limits: QueryLimits;
   readonly maxBodyBytes: number;
   readonly metrics: GatewayMetrics;
+  /** Automatic persisted queries, per tenant. */
+  readonly persistedQueries: PersistedQueries;
 }
 
 /** Handles one `/graphql` request. Resolves once the response is written. */
@@ -89,6 +92,13 @@ export async function handleGraphQL(
     onBatch: (loader, size) => deps.metrics.loaderBatch.observe({ loader }, size),
   });
 
+  const apq = applyPersistedQuery(deps.persistedQueries, identity.tenant, req.method, url.search, body);
+  if (apq.kind === 'error') {
+    deps.metrics.errors.inc({ code: apq.code });
+    sendError(res, apq.status, apq.code, apq.message);
+    return;
+  }
+
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -102,7 +112,7 @@ export async function handleGraphQL(
   try {
     const result = await Promise.race([
       deps.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+        httpGraphQLRequest: { method: req.method, headers, search: apq.search, body: apq.body },
         context: async () => ctx,
       }),
       timedOut,

@@ -22,6 +22,7 @@ import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
 import { registerRouterMetrics, routerReadiness } from '../router/router-metrics';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
+import { PersistedQueries } from './apq';
 import { handleGraphQL } from './graphql-handler';
 import { handleIngest } from './ingest';
 import { type Logger, createLogger, errorFields } from './log';
@@ -132,6 +133,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Bearer tokens travel in a header a cross-site "simple" request cannot set,
     // so Apollo's CSRF guard (meant for cookie auth) would only block plain GETs.
     csrfPrevention: false,
+    // APQ is handled before Apollo, per tenant (src/http/apq.ts): Apollo's cache is shared by all callers.
+    persistedQueries: false,
     introspection: true,
     // Route extensions add nothing unless the store is a routing store.
     // No cache hints are used: Apollo's default cache-control plugin only cost a hook on every field.
@@ -157,6 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     limits,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     metrics,
+    persistedQueries: new PersistedQueries(),
   };
 
   let shuttingDown = false;

@@ -139,6 +139,11 @@ test('automatic persisted queries: hash first, then hash with query, then hash a
     headers: auth(),
   });
   expect(await get.json()).toEqual({ data: { outputs: { nodes: [] } } });
+  const wrong = await post({ query: '{ outputs { nodes { id } } }', extensions: ext });
+  expect(wrong.status).toBe(400);
+  expect(wrong.body.errors?.[0]?.message).toMatch(/does not match/);
+  const version = await post({ extensions: { persistedQuery: { version: 2, sha256Hash } } });
+  expect(version.status).toBe(400);
 });
 
 test('graceful shutdown lets an in-flight request finish, then refuses new connections', async () => {

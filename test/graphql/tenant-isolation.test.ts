@@ -3,6 +3,7 @@
  * counts, pages into or infers tenant B's data (ids, node lookups, relations,
  * cursors, rollups, federation `_entities`, writes with B's ids, headers).
  */
+import { createHash } from 'node:crypto';
 import { parseTenantId } from '../../src/hub/tenant';
 import { generateDataset } from '../../src/seed/generator';
 import { type TestGateway, startGateway, uuid } from './harness';
@@ -138,4 +139,20 @@ test('the tenant never comes from a header or an argument', async () => {
   );
   expect(viaArg.status).toBe(400);
   expect(viaArg.body.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+});
+
+test("persisted queries are per tenant: A's registered hash is unknown to B", async () => {
+  const query = `{ managerDashboard(managerId: "${bManager}", from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z") { invocations } }`;
+  const sha256Hash = createHash('sha256').update(query).digest('hex');
+  const extensions = { persistedQuery: { version: 1, sha256Hash } };
+  const post = (token: string, body: unknown) =>
+    fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    }).then(async (r) => (await r.json()) as { data?: unknown; errors?: { message: string }[] });
+  expect((await post(tokenB, { query, extensions })).data).toBeDefined();
+  expect((await post(tokenB, { extensions })).data).toBeDefined();
+  // A cannot learn that B ever sent this query.
+  expect((await post(tokenA, { extensions })).errors?.[0]?.message).toBe('PersistedQueryNotFound');
 });

@@ -1,0 +1,133 @@
+/**
+ * Automatic persisted queries (Apollo's protocol), kept per tenant. Apollo's
+ * built-in APQ cache is one cache for every caller: a tenant could then learn
+ * whether another tenant ever sent a given query (and so a manager id or a
+ * record id written into it) by sending only its hash. Here the cache key
+ * includes the tenant from the verified token, so a hash registered by one
+ * tenant is unknown to every other.
+ *
+ * Protocol: `extensions.persistedQuery = { version: 1, sha256Hash }` in the
+ * POST body or the GET `extensions` parameter. With the query, the hash must
+ * match and the query is remembered; without it, the remembered query is used,
+ * or the answer is `PersistedQueryNotFound` and the client resends with the query.
+ */
+import { createHash } from 'node:crypto';
+import type { TenantId } from '../hub/tenant';
+
+/** A bounded, least-recently-used map of `tenant:hash` -> query text. */
+export class PersistedQueries {
+  private readonly entries = new Map<string, string>();
+  /** Total characters of stored queries. */
+  private size = 0;
+
+  /** @param maxChars upper bound of stored query text (default 32 M characters). */
+  constructor(private readonly maxChars = 32 * 1024 * 1024) {}
+
+  get(tenant: TenantId, hash: string): string | undefined {
+    const key = `${tenant}:${hash}`;
+    const q = this.entries.get(key);
+    if (q !== undefined) {
+      // Refresh recency.
+      this.entries.delete(key);
+      this.entries.set(key, q);
+    }
+    return q;
+  }
+
+  set(tenant: TenantId, hash: string, query: string): void {
+    const key = `${tenant}:${hash}`;
+    if (this.entries.has(key) || query.length > this.maxChars) return;
+    this.entries.set(key, query);
+    this.size += query.length;
+    while (this.size > this.maxChars) {
+      const oldest = this.entries.keys().next().value as string;
+      this.size -= (this.entries.get(oldest) as string).length;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** Outcome of applying APQ to a request. */
+export type ApqResult =
+  | { readonly kind: 'pass'; readonly search: string; readonly body: unknown }
+  | {
+      readonly kind: 'error';
+      readonly status: number;
+      readonly code: 'NOT_FOUND' | 'VALIDATION';
+      readonly message: string;
+    };
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * Resolves a persisted query for the tenant and returns the request with the
+ * `query` filled in and the `persistedQuery` extension removed (Apollo's own
+ * APQ is off), or the protocol's error.
+ */
+export function applyPersistedQuery(
+  cache: PersistedQueries,
+  tenant: TenantId,
+  method: string,
+  search: string,
+  body: unknown,
+): ApqResult {
+  const params = new URLSearchParams(search);
+  let extensions: unknown;
+  let query: unknown;
+  if (method === 'GET') {
+    const raw = params.get('extensions');
+    if (raw === null) return { kind: 'pass', search, body };
+    try {
+      extensions = JSON.parse(raw);
+    } catch {
+      return { kind: 'pass', search, body }; // Apollo reports the malformed parameter
+    }
+    query = params.get('query') ?? undefined;
+  } else {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return { kind: 'pass', search, body };
+    extensions = (body as Record<string, unknown>).extensions;
+    query = (body as Record<string, unknown>).query;
+  }
+  if (typeof extensions !== 'object' || extensions === null) return { kind: 'pass', search, body };
+  const { persistedQuery, ...otherExtensions } = extensions as Record<string, unknown>;
+  if (persistedQuery === undefined) return { kind: 'pass', search, body };
+  const pq = persistedQuery as { version?: unknown; sha256Hash?: unknown } | null;
+  if (typeof pq !== 'object' || pq === null || pq.version !== 1) {
+    return { kind: 'error', status: 400, code: 'VALIDATION', message: 'Unsupported persisted query version' };
+  }
+  const hash = typeof pq.sha256Hash === 'string' ? pq.sha256Hash.toLowerCase() : '';
+  if (!HASH_RE.test(hash)) {
+    return {
+      kind: 'error',
+      status: 400,
+      code: 'VALIDATION',
+      message: 'persistedQuery.sha256Hash must be 64 hex digits',
+    };
+  }
+  let text: string;
+  if (typeof query === 'string') {
+    if (createHash('sha256').update(query).digest('hex') !== hash) {
+      return { kind: 'error', status: 400, code: 'VALIDATION', message: 'provided sha does not match query' };
+    }
+    cache.set(tenant, hash, query);
+    text = query;
+  } else {
+    const found = cache.get(tenant, hash);
+    // Apollo clients recognise this exact message and resend with the query.
+    if (found === undefined)
+      return { kind: 'error', status: 200, code: 'NOT_FOUND', message: 'PersistedQueryNotFound' };
+    text = found;
+  }
+  const rest = Object.keys(otherExtensions).length > 0 ? otherExtensions : undefined;
+  if (method === 'GET') {
+    params.set('query', text);
+    if (rest) params.set('extensions', JSON.stringify(rest));
+    else params.delete('extensions');
+    return { kind: 'pass', search: `?${params.toString()}`, body };
+  }
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>), query: text };
+  if (rest) copy.extensions = rest;
+  else delete copy.extensions;
+  return { kind: 'pass', search, body: copy };
+}
