@@ -151,10 +151,16 @@ export class Hub {
     const hasNextPage = rows.length > first;
     const records = hasNextPage ? rows.slice(0, first) : rows;
     const last = records[records.length - 1];
+    const cursors = this.cursors;
+    let endCursor: string | null | undefined;
     return {
       records,
       hasNextPage,
-      endCursor: last ? this.cursors.encode(tenant, type, filter, last) : null,
+      // Computed (an HMAC) on first read: a page whose cursor nobody asks for costs none.
+      get endCursor() {
+        if (endCursor === undefined) endCursor = last ? cursors.encode(tenant, type, filter, last) : null;
+        return endCursor;
+      },
     };
   }
 

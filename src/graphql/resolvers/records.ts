@@ -67,7 +67,9 @@ export async function connection(
       get startCursor() {
         return edgesOf()[0]?.cursor ?? null;
       },
-      endCursor: page.endCursor,
+      get endCursor() {
+        return page.endCursor;
+      },
     },
   };
 }
