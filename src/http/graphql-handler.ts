@@ -13,7 +13,7 @@ import type { Authenticator } from '../graphql/auth';
 import { type GraphQLContext, createContext } from '../graphql/context';
 import { HTTP_STATUS } from '../graphql/errors';
 import type { QueryLimits } from '../graphql/limits';
-import { type PersistedQueries, applyPersistedQuery } from './apq';
+import { type PersistedQueries, applyPersistedQuery, tagQueryWithTenant } from './apq';
 import { type Logger, errorFields } from './log';
 import type { GatewayMetrics } from './metrics';
 import { BodyTooLargeError, readBody, sendError } from './respond';
@@ -99,6 +99,8 @@ export async function handleGraphQL(
     return;
   }
 
+  const tagged = tagQueryWithTenant(identity.tenant, req.method, apq.search, apq.body);
+
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -112,7 +114,7 @@ export async function handleGraphQL(
   try {
     const result = await Promise.race([
       deps.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: apq.search, body: apq.body },
+        httpGraphQLRequest: { method: req.method, headers, search: tagged.search, body: tagged.body },
         context: async () => ctx,
       }),
       timedOut,

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseTenantId } from '../../src/hub/tenant';
+import { tagQueryWithTenant } from '../../src/http/apq';
 import { generateDataset } from '../../src/seed/generator';
 import { type TestGateway, startGateway, uuid } from './harness';
 
@@ -155,4 +156,21 @@ test("persisted queries are per tenant: A's registered hash is unknown to B", as
   expect((await post(tokenB, { extensions })).data).toBeDefined();
   // A cannot learn that B ever sent this query.
   expect((await post(tokenA, { extensions })).errors?.[0]?.message).toBe('PersistedQueryNotFound');
+});
+
+test('query texts reach the shared document cache tagged with the tenant (no cross-tenant cache hits)', () => {
+  const a = tagQueryWithTenant(parseTenantId('tenant-a'), 'POST', '', {
+    query: '{ outputs { nodes { id } } }',
+  });
+  const b = tagQueryWithTenant(B, 'POST', '', { query: '{ outputs { nodes { id } } }' });
+  expect((a.body as { query: string }).query).not.toBe((b.body as { query: string }).query);
+  const get = tagQueryWithTenant(
+    B,
+    'GET',
+    '?query=%7B%20outputs%20%7B%20nodes%20%7B%20id%20%7D%20%7D%20%7D',
+    undefined,
+  );
+  expect(new URLSearchParams(get.search).get('query')).toBe(
+    '{ outputs { nodes { id } } }\n# tenant tenant-b',
+  );
 });
