@@ -18,6 +18,11 @@ export interface RunResult {
   readonly failures: number;
 }
 
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /** A prepared HTTP request: JSON body and headers. */
 export interface PreparedRequest {
   readonly body: string;
@@ -112,12 +117,18 @@ export async function runFloor(
         const client = await pool.connect();
         try {
           const scope = scopeStatement({ tenant: s.tenant });
-          await Promise.all([
+          // Corked: the pipelined transaction leaves in one write (as our store sends it).
+          const socket = (client as unknown as { connection: { stream: NodeJS.WritableStream & Corkable } })
+            .connection.stream;
+          socket.cork();
+          const done = Promise.all([
             client.query('BEGIN'),
             client.query(scope.sql, [...scope.params]),
             client.query(s.statement.sql, [...s.statement.params]),
             client.query('COMMIT'),
           ]);
+          socket.uncork();
+          await done;
         } catch {
           failures++;
         } finally {

@@ -18,6 +18,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { DEFAULT_LIMITS, type QueryLimits, enforceDeadline, limitsPlugin } from '../graphql/limits';
 import { fieldResolver } from '../graphql/resolvers/records';
+import { jitGateway, withDefaultResolver } from '../graphql/jit-executor';
 import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
 import { registerRouterMetrics, routerReadiness } from '../router/router-metrics';
@@ -126,8 +127,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = new Hub(store, { ...options.hubOptions, cursorSecret });
   const auth = isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: enforceDeadline(buildSchema(), limits),
-    fieldResolver,
+    // Operations are compiled once and run by graphql-jit (see jit-executor.ts);
+    // the schema carries every resolver itself, the default one included.
+    gateway: jitGateway(enforceDeadline(withDefaultResolver(buildSchema(), fieldResolver), limits)),
     formatError,
     includeStacktraceInErrorResponses: false,
     // Bearer tokens travel in a header a cross-site "simple" request cannot set,
