@@ -63,7 +63,7 @@ export async function chooseStore(
   }
   if (options.storeUri) {
     const uri = options.storeUri;
-    return { store: await openMigrated(uri), label: schemeOf(uri), description: redactUri(uri) };
+    return { store: await openStore(uri), label: schemeOf(uri), description: redactUri(uri) };
   }
   if (config.configFile !== undefined || config.pgUrl !== undefined) {
     const store = await RoutingStore.open({
@@ -77,21 +77,9 @@ export async function chooseStore(
       : `PostgreSQL ${redactUri(config.pgUrl ?? '')}`;
     return { store, label: 'router', description: `router over ${what}` };
   }
+  // The embedded default: PGlite creates or upgrades its schema when it opens.
   const pglite = `pglite:${config.dataDir}`;
-  try {
-    driverFor(pglite);
-  } catch {
-    options.print(`note: no PGlite driver registered yet; using the in-memory store (data is lost on exit)`);
-    return { store: await openStore('memory:'), label: 'memory', description: 'memory: (not durable)' };
-  }
-  return { store: await openMigrated(pglite), label: 'pglite', description: pglite };
-}
-
-async function openMigrated(uri: string): Promise<HubStore> {
-  // Idempotent: a fresh data directory or database gets its schema on first start.
-  const driver = driverFor(uri);
-  if (driver.migrate && schemeOf(uri) === 'pglite') await driver.migrate(uri);
-  return driver.open(uri);
+  return { store: await openStore(pglite), label: 'pglite', description: pglite };
 }
 
 /** Seeds the demo tenant unless it already has outputs. @returns records created. */
