@@ -22,17 +22,17 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 /**
- * Gives every field without a resolver `fieldResolver` (graphql-jit reads
- * such fields by property name and has no default-resolver option), once.
- * Mutates and returns `schema`.
+ * Gives every field without a resolver one made for it by `resolverFor`
+ * (graphql-jit reads such fields by property name and has no default-resolver
+ * option), once. Mutates and returns `schema`.
  */
 export function withDefaultResolver<TContext>(
   schema: GraphQLSchema,
-  fieldResolver: GraphQLFieldResolver<unknown, TContext>,
+  resolverFor: (fieldName: string) => GraphQLFieldResolver<unknown, TContext>,
 ): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) field.resolve ??= fieldResolver;
+    for (const field of Object.values(type.getFields())) field.resolve ??= resolverFor(field.name);
   }
   return schema;
 }

@@ -17,7 +17,7 @@ import { type AuthOptions, type Authenticator, createAuthenticator } from '../gr
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { DEFAULT_LIMITS, type QueryLimits, enforceDeadline, limitsPlugin } from '../graphql/limits';
-import { fieldResolver } from '../graphql/resolvers/records';
+import { fieldResolverFor } from '../graphql/resolvers/records';
 import { jitGateway, withDefaultResolver } from '../graphql/jit-executor';
 import { routeExtensionsPlugin } from '../graphql/route-extensions';
 import { buildSchema } from '../graphql/schema';
@@ -129,7 +129,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const apollo = new ApolloServer<GraphQLContext>({
     // Operations are compiled once and run by graphql-jit (see jit-executor.ts);
     // the schema carries every resolver itself, the default one included.
-    gateway: jitGateway(enforceDeadline(withDefaultResolver(buildSchema(), fieldResolver), limits)),
+    // The deadline wraps only the schema's own resolvers: a default one reads a loaded record.
+    gateway: jitGateway(withDefaultResolver(enforceDeadline(buildSchema(), limits), fieldResolverFor)),
     formatError,
     includeStacktraceInErrorResponses: false,
     // Bearer tokens travel in a header a cross-site "simple" request cannot set,

@@ -25,6 +25,20 @@ export const fieldResolver: GraphQLFieldResolver<unknown, GraphQLContext> = (sou
 };
 
 /**
+ * {@link fieldResolver} specialised for one field name (its snake_case name
+ * computed once, `info` never read), for schemas that set a resolver on every
+ * field (the graphql-jit executor).
+ */
+export function fieldResolverFor(name: string): GraphQLFieldResolver<unknown, GraphQLContext> {
+  const snake = toSnake(name);
+  return (source) => {
+    if (typeof source !== 'object' || source === null) return undefined;
+    const obj = source as Record<string, unknown>;
+    return name in obj ? obj[name] : obj[snake];
+  };
+}
+
+/**
  * One page of a list as a connection, each edge with its own cursor. Cursors
  * (an HMAC each) are computed only when `edges` or `pageInfo.startCursor` is
  * read: a query selecting `nodes` pays for none of them.
