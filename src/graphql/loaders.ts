@@ -5,7 +5,6 @@
  * they return, so a record listed once is never fetched again in the request.
  */
 import DataLoader from 'dataloader';
-import { canonicalJson } from '../hub/jcs';
 import type { ListFilterInput } from '../hub/filters';
 import type { Hub, Page } from '../hub/hub';
 import {
@@ -78,7 +77,7 @@ export function createLoaders(
         }),
       );
     },
-    { cacheKeyFn: (k) => canonicalJson({ ...k, filter: stripNulls(k.filter) }) },
+    { cacheKeyFn: listKey },
   );
 
   const currentProfile = new DataLoader<string, EmployeeProfileRecord | null>(async (employeeIds) => {
@@ -127,6 +126,15 @@ function isLater(a: EmployeeProfileRecord, b: EmployeeProfileRecord): boolean {
   return a.record_id > b.record_id;
 }
 
-function stripNulls(filter: ListFilterInput): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+/**
+ * Cache key of a list: type, page, and the filter's non-null entries in key
+ * order (values as JSON). Same identity as canonical JSON of the whole key,
+ * at a fraction of its cost (a nested list of 50 outputs builds 51 keys).
+ */
+function listKey(k: ListKey): string {
+  let key = `${k.type}\u0000${k.first}\u0000${JSON.stringify(k.after)}`;
+  const entries = Object.entries(k.filter).filter(([, v]) => v !== null && v !== undefined);
+  if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, value] of entries) key += `\u0000${name}=${JSON.stringify(value)}`;
+  return key;
 }
