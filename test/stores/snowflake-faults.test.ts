@@ -4,7 +4,9 @@
  * store must report TIMEOUT / UNAVAILABLE through the port's codes, recover
  * when the backend is back, and never lose a write it acknowledged.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { HubError, isHubError } from '../../src/hub/errors';
 import type { HubRecord } from '../../src/hub/model';
 import { type TenantId, parseTenantId } from '../../src/hub/tenant';
@@ -180,4 +182,25 @@ describe('snowflake store under faults', () => {
     expect(all).toHaveLength(14 * 25 + 1);
     expect(new Set(all.map((r) => r.record_id)).size).toBe(all.length);
   }, 90_000);
+});
+
+describe('snowflake store shutdown under faults', () => {
+  // In a child process, because the defect is the process not exiting: the
+  // driver keeps retrying a statement the store abandoned while the backend was
+  // down, sleeping up to 16 s between attempts (~80 s in all before the fix).
+  test('closing the store while the driver still retries an abandoned write lets the process exit', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = execFile(
+        process.execPath,
+        [path.join(root, 'bin/run-ts.cjs'), 'test/support/snowflake-emulator/abandon-and-exit.ts'],
+        // Killed (and the test failed) if it lingers; it needs ~3 s.
+        { cwd: root, timeout: 25_000 },
+        (err, out) =>
+          err && typeof err.code !== 'number' ? reject(err) : resolve({ code: child.exitCode, stdout: out }),
+      );
+    });
+    expect(stdout.trim()).toBe('UNAVAILABLE');
+    expect(code).toBe(0);
+  }, 30_000);
 });

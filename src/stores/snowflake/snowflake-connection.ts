@@ -39,9 +39,54 @@ export function loadSnowflakeSdk(): Promise<Sdk> {
     const mod = (await import('snowflake-sdk')) as Sdk & { default?: Sdk };
     const sdk = mod.default ?? mod;
     sdk.configure({ logLevel: 'OFF' });
+    await unrefDriverRetrySleeps();
     return sdk;
   })();
   return sdkPromise;
+}
+
+/** The driver module holding the sleep of its HTTP retry loop (internal to snowflake-sdk 3.x). */
+interface DriverUtil {
+  sleep: (ms: number) => Promise<unknown>;
+}
+
+/**
+ * Makes the driver's HTTP retry back-off sleeps stop holding the process open.
+ *
+ * The driver retries a request that failed with a network error or a 5xx
+ * (statements up to 1000 times, abort/logout requests 7 times), sleeping up to
+ * 16 s between attempts on a plain ref'd timer. Nothing stops that loop:
+ * `connection.destroy()` logs out but does not abort requests in flight, and
+ * a statement the store abandoned at its deadline has no handle left to abort.
+ * So after close() such a loop kept the process alive for a minute or more
+ * (e.g. Jest "did not exit" after tests that stopped the backend). The store
+ * awaits every request it still cares about behind its own (ref'd) deadline
+ * timer, so an unref'd back-off only changes what happens to retries nobody
+ * waits for: they still run while the process lives (the server de-duplicates
+ * them by requestId) but no longer keep it alive. The retry sleep is the only
+ * caller of this function in the driver (snowflake-sdk 3.x, http/axios_instance).
+ * Returns false (and changes nothing) when the driver's layout differs.
+ */
+export async function unrefDriverRetrySleeps(): Promise<boolean> {
+  let util: Partial<DriverUtil> & { default?: Partial<DriverUtil> };
+  try {
+    util = (await import('snowflake-sdk/dist/lib/util.js')) as typeof util;
+  } catch {
+    return false;
+  }
+  // The module object the driver itself calls through (interop may wrap it in a namespace).
+  const target = typeof util.sleep === 'function' ? util : util.default;
+  if (!target || typeof target.sleep !== 'function') return false;
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      setTimeout(resolve, ms).unref();
+    });
+  try {
+    target.sleep = sleep;
+  } catch {
+    return false;
+  }
+  return target.sleep === sleep;
 }
 
 /** The driver's connection options for a config (exported for the config tests). */
