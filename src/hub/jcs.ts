@@ -17,10 +17,14 @@ export class CanonicalJsonError extends Error {
  * @throws CanonicalJsonError for NaN, Infinity, bigint, functions, symbols and cycles.
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, new Set());
+  return serialize(value, 0);
 }
 
-function serialize(value: unknown, seen: Set<object>): string {
+// A depth bound instead of a visited set: the same protection against cycles
+// (they exceed any bound) without a Set operation per object on the hot path.
+const MAX_DEPTH = 1000;
+
+function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -31,24 +35,27 @@ function serialize(value: unknown, seen: Set<object>): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      if (seen.has(value)) throw new CanonicalJsonError('cyclic structure');
-      seen.add(value);
-      let out: string;
+      if (depth > MAX_DEPTH)
+        throw new CanonicalJsonError('cyclic structure or nesting deeper than 1000 levels');
       if (Array.isArray(value)) {
-        out = `[${value.map((v) => (v === undefined ? 'null' : serialize(v, seen))).join(',')}]`;
-      } else {
-        const obj = value as Record<string, unknown>;
-        const keys = Object.keys(obj).sort();
-        const parts: string[] = [];
-        for (const key of keys) {
-          const v = obj[key];
-          if (v === undefined) continue;
-          parts.push(`${JSON.stringify(key)}:${serialize(v, seen)}`);
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          out += `${i === 0 ? '' : ','}${v === undefined ? 'null' : serialize(v, depth + 1)}`;
         }
-        out = `{${parts.join(',')}}`;
+        return `${out}]`;
       }
-      seen.delete(value);
-      return out;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        out += `${first ? '' : ','}${JSON.stringify(key)}:${serialize(v, depth + 1)}`;
+        first = false;
+      }
+      return `${out}}`;
     }
     default:
       throw new CanonicalJsonError(`${typeof value} is not a JSON value`);
