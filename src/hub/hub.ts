@@ -12,6 +12,7 @@ import { type Verification, verifyRecord } from './provenance';
 import type { ArchetypeProgressionRow, CostPerSkillRow, HubStore, Keyset, ManagerDashboard } from './store';
 import type { TenantId } from './tenant';
 import { type Bucket, formatTimestamp, parseTimestamp } from './time';
+import { isUuid } from './uuid';
 import { type SealOptions, sealBatch } from './validate';
 
 export interface HubOptions extends SealOptions {
@@ -120,9 +121,7 @@ export class Hub {
   async get(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
     if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
     // A malformed id cannot exist: answer null without a store call.
-    const wanted = ids.map((id) =>
-      typeof id === 'string' && /^[0-9a-fA-F-]{36}$/.test(id) ? id.toLowerCase() : null,
-    );
+    const wanted = ids.map((id) => (isUuid(id) ? id.toLowerCase() : null));
     const valid = wanted.filter((id): id is string => id !== null);
     const found = valid.length > 0 ? await this.store.getByIds(tenant, type, valid) : [];
     let j = 0;
