@@ -1,6 +1,6 @@
 import { Hub } from '../hub/hub';
-import type { RecordType } from '../hub/model';
 import { generateDataset } from '../seed/generator';
+import { windowStart, writeDataset } from '../seed/write-dataset';
 import type { Command } from './command';
 import { intOption, openCliStore, requireTenant } from './open';
 
@@ -34,9 +34,7 @@ Example:
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
     const days = intOption(values.days, 'days', 90);
-    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-    const start =
-      typeof values.start === 'string' ? values.start : new Date(today - days * 86_400_000).toISOString();
+    const start = typeof values.start === 'string' ? values.start : windowStart(days);
     const data = generateDataset({
       seed: intOption(values.seed, 'seed', 42),
       days,
@@ -45,20 +43,9 @@ Example:
     });
     const store = await openCliStore(values.store);
     try {
-      const hub = new Hub(store);
-      let created = 0;
-      let duplicates = 0;
-      for (const [type, inputs] of Object.entries(data) as [RecordType, unknown[]][]) {
-        for (let i = 0; i < inputs.length; i += 1000) {
-          const results = await hub.record(tenant, type, inputs.slice(i, i + 1000));
-          for (const r of results) {
-            if (r.status === 'error') throw r.error;
-            if (r.status === 'created') created++;
-            else duplicates++;
-          }
-        }
-        io.out(`${type}: ${inputs.length}`);
-      }
+      const { created, duplicates } = await writeDataset(new Hub(store), tenant, data, {
+        onType: (type, count) => io.out(`${type}: ${count}`),
+      });
       io.out(`seeded tenant ${tenant}: ${created} created, ${duplicates} already present`);
       return 0;
     } finally {

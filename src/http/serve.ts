@@ -5,13 +5,13 @@
  */
 import type { HubConfig } from '../config';
 import type { Hub } from '../hub/hub';
-import type { RecordType } from '../hub/model';
 import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
 import { loadRegistryConfig } from '../router/registry-config';
 import { RoutingStore } from '../router/routing-store';
 import { installSighupReload } from '../router/tenant-registry';
 import { generateDataset } from '../seed/generator';
+import { windowStart, writeDataset } from '../seed/write-dataset';
 import { driverFor, openStore } from '../stores';
 import { redactUri, schemeOf } from '../stores/driver';
 import { type AuthOptions, mintToken } from '../graphql/auth';
@@ -88,18 +88,8 @@ export async function seedDemoOnce(hub: Hub, tenantName: string): Promise<number
   const existing = await hub.list(tenant, 'outputs', {}, { first: 1 });
   if (existing.records.length > 0) return 0;
   const days = 90;
-  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
-  const data = generateDataset({ days, start: new Date(today - days * 86_400_000).toISOString() });
-  let created = 0;
-  // Profiles first, outputs before the records that point at them.
-  for (const type of Object.keys(data) as RecordType[]) {
-    const inputs = data[type];
-    for (let i = 0; i < inputs.length; i += 1000) {
-      const results = await hub.record(tenant, type, inputs.slice(i, i + 1000));
-      created += results.filter((r) => r.status === 'created').length;
-    }
-  }
-  return created;
+  const data = generateDataset({ days, start: windowStart(days) });
+  return (await writeDataset(hub, tenant, data)).created;
 }
 
 /** Starts the gateway as configured. */
