@@ -7,9 +7,10 @@ import type { HubStore } from '../hub/store';
 import { type OpenStoreOptions, type StoreDriver, redactUri, schemeOf } from './driver';
 import { memoryDriver } from './memory/memory-driver';
 import { postgresDriver } from './postgres/postgres-driver';
+import { sharepointDriver } from './sharepoint/sharepoint-driver';
 import { snowflakeDriver } from './snowflake/snowflake-driver';
 
-const DRIVERS: readonly StoreDriver[] = [memoryDriver, postgresDriver, snowflakeDriver];
+const DRIVERS: readonly StoreDriver[] = [memoryDriver, postgresDriver, snowflakeDriver, sharepointDriver];
 
 /** The driver for a store URI. @throws HubError VALIDATION for an unknown scheme. */
 export function driverFor(uri: string): StoreDriver {

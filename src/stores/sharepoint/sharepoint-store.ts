@@ -1,0 +1,358 @@
+/**
+ * The SharePoint Online store: one site per tenant
+ * (`/sites/claresia-<tenant>` by default), one list per record type, artifact
+ * bodies in the site's document library, through the real @pnp/sp v4. Every
+ * request names one tenant's site only, so two tenants never meet in one call.
+ *
+ * Provisioning: a tenant's lists and columns are created lazily on its first
+ * write in each process (idempotent), or ahead by `hub db migrate`. Reads of a
+ * never-provisioned tenant answer empty without creating anything. Lists and
+ * scans filter and order only on indexed columns (list view threshold);
+ * rollups are the reference implementations over scanned records.
+ */
+import { HubError } from '../../hub/errors';
+import type {
+  DecisionRecord,
+  EmployeeProfileRecord,
+  GovernanceEventRecord,
+  HubRecord,
+  OutputRecord,
+  RecordType,
+} from '../../hub/model';
+import { RECORD_TYPES } from '../../hub/model';
+import { archetypeProgression, costPerSkill, managerDashboard } from '../../hub/rollups/reference';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  HubStore,
+  Keyset,
+  ListFilter,
+  ListQuery,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  PutOutcome,
+  ScanQuery,
+  StoreCapabilities,
+} from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { SpClient, loadPnp } from './sharepoint-client';
+import { type SharePointConfig, tenantSiteUrl } from './sharepoint-config';
+import { httpStatus, isNotFound, toSharePointHubError } from './sharepoint-errors';
+import { FILTER_COLUMNS, filterKeysOf, odataString } from './sharepoint-schema';
+import { type ItemRow, READ_SELECT, TenantSite, listPath } from './sharepoint-site';
+import { writeRecords } from './sharepoint-writer';
+
+type Log = (event: string, fields?: Record<string, unknown>) => void;
+
+/** Ids per `HubRecordId eq ... or ...` read. */
+const IDS_CHUNK = 40;
+/** SharePoint's largest page. */
+const MAX_PAGE = 5000;
+
+/** Opens a SharePoint store (loads pnp; sites are reached on first use). */
+export async function createSharePointStore(
+  config: SharePointConfig,
+  options: { log?: Log } = {},
+): Promise<SharePointStore> {
+  await loadPnp();
+  return new SharePointStore(config, options.log);
+}
+
+/** See the file comment. Exported for the driver and tests. */
+export class SharePointStore implements HubStore {
+  readonly capabilities: StoreCapabilities;
+  private readonly sites = new Map<TenantId, Promise<TenantSite>>();
+  private readonly provisioned = new Map<TenantId, Promise<string[]>>();
+  private closed = false;
+
+  constructor(
+    readonly config: SharePointConfig,
+    private readonly log?: Log,
+  ) {
+    this.capabilities = {
+      nativeRollups: false,
+      bulkIngest: false,
+      // One putBatch is one $batch request (SharePoint plans on ~100 sub-requests per batch).
+      maxBatchSize: config.batchSize,
+      readLatency: 'oltp',
+      durable: true,
+      outbox: false,
+    };
+  }
+
+  private open(): void {
+    if (this.closed) throw new HubError('UNAVAILABLE', 'sharepoint store is closed');
+  }
+
+  private site(tenant: TenantId): Promise<TenantSite> {
+    let site = this.sites.get(tenant);
+    if (!site) {
+      site = SpClient.open(tenantSiteUrl(this.config, tenant), this.config.token, this.config, this.log).then(
+        (client) => new TenantSite(tenant, client),
+      );
+      this.sites.set(tenant, site);
+    }
+    return site;
+  }
+
+  /**
+   * Creates the tenant's lists, columns and library where missing. Memoised
+   * per tenant; a failure is retried next time.
+   * @returns the steps taken (empty when the site was already complete).
+   */
+  provision(tenant: TenantId): Promise<string[]> {
+    let done = this.provisioned.get(tenant);
+    if (!done) {
+      done = this.site(tenant)
+        .then((s) => s.provision())
+        .catch((err: unknown) => {
+          this.provisioned.delete(tenant);
+          throw toSharePointHubError(err, 'provisioning');
+        });
+      this.provisioned.set(tenant, done);
+    }
+    return done;
+  }
+
+  async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    this.open();
+    if (records.length > this.capabilities.maxBatchSize)
+      throw new HubError(
+        'VALIDATION',
+        `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
+      );
+    for (const r of records)
+      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    if (records.length === 0) return [];
+    await this.provision(tenant);
+    return writeRecords(await this.site(tenant), records, this.config, this.log);
+  }
+
+  private async toRecords(
+    site: TenantSite,
+    type: RecordType,
+    rows: readonly ItemRow[],
+  ): Promise<HubRecord[]> {
+    try {
+      return await site.records(type, rows);
+    } catch (err) {
+      throw toSharePointHubError(err, 'read');
+    }
+  }
+
+  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+    this.open();
+    const site = await this.site(tenant);
+    const unique = [...new Set(ids)];
+    const found = new Map<string, HubRecord>();
+    for (let at = 0; at < unique.length; at += IDS_CHUNK) {
+      const chunk = unique.slice(at, at + IDS_CHUNK);
+      const rows = await site.items(type, {
+        $filter: chunk.map((id) => `HubRecordId eq ${odataString(id)}`).join(' or '),
+        $select: READ_SELECT,
+        $top: String(chunk.length * 2),
+      });
+      // Text comparisons in SharePoint ignore case: keep exact matches only.
+      const exact = rows.filter((r) => chunk.includes(r.HubRecordId));
+      for (const r of await this.toRecords(site, type, exact)) found.set(r.record_id, r);
+    }
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
+    this.open();
+    return this.keysetRead(tenant, query.type, query.limit, query.after, true, query.filter);
+  }
+
+  async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
+    this.open();
+    return this.keysetRead(tenant, query.type, query.limit, query.after, false, {});
+  }
+
+  /**
+   * Pages through a type in (created_at, record_id) order with keyset
+   * conditions on the two indexed columns; rows that SharePoint's
+   * case-insensitive comparisons let through are dropped by an exact check,
+   * and reading continues until `limit` records match.
+   */
+  private async keysetRead(
+    tenant: TenantId,
+    type: RecordType,
+    limit: number,
+    after: Keyset | undefined,
+    desc: boolean,
+    filter: ListFilter,
+  ): Promise<HubRecord[]> {
+    const site = await this.site(tenant);
+    const out: HubRecord[] = [];
+    const dir = desc ? 'desc' : 'asc';
+    let position = after;
+    while (out.length < limit) {
+      const top = Math.min(MAX_PAGE, limit - out.length);
+      const clauses = filterClauses(type, filter);
+      if (position) clauses.push(keysetClause(position, desc));
+      const rows = await site.items(
+        type,
+        {
+          ...(clauses.length ? { $filter: clauses.join(' and ') } : {}),
+          $orderby: `HubCreatedAt ${dir},HubRecordId ${dir}`,
+          $select: READ_SELECT,
+          $top: String(top),
+        },
+        top,
+        desc ? 'list' : 'scan',
+      );
+      const page = rows.slice(0, top);
+      for (const r of await this.toRecords(site, type, page)) if (matches(r, filter)) out.push(r);
+      if (page.length < top) break;
+      const last = page[page.length - 1] as ItemRow;
+      position = { created_at: last.HubCreatedAt, record_id: last.HubRecordId };
+    }
+    return out.slice(0, limit);
+  }
+
+  /** Every record of a type with `from <= created_at < to` (when given), following nextLink pages. */
+  private async rangeRecords<T extends HubRecord>(
+    tenant: TenantId,
+    type: RecordType,
+    from?: string,
+    to?: string,
+  ): Promise<T[]> {
+    const site = await this.site(tenant);
+    const clauses = filterClauses(type, { from, to });
+    const rows = await site.items(
+      type,
+      {
+        ...(clauses.length ? { $filter: clauses.join(' and ') } : {}),
+        $orderby: 'HubCreatedAt asc,HubRecordId asc',
+        $select: READ_SELECT,
+        $top: String(MAX_PAGE),
+      },
+      Infinity,
+      'rollup scan',
+    );
+    return (await this.toRecords(site, type, rows)) as T[];
+  }
+
+  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    this.open();
+    return costPerSkill(
+      await this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
+      query,
+    );
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]> {
+    this.open();
+    return archetypeProgression(
+      await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'),
+      query,
+    );
+  }
+
+  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    this.open();
+    const [profiles, outputs, decisions, governanceEvents] = await Promise.all([
+      this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'),
+      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
+      this.rangeRecords<DecisionRecord>(tenant, 'decisions', query.from, query.to),
+      this.rangeRecords<GovernanceEventRecord>(tenant, 'governance_events', query.from, query.to),
+    ]);
+    // Decisions in range may be about outputs from before the range: read those by id.
+    const byId = new Map(outputs.map((o) => [o.record_id, o]));
+    const missing = [...new Set(decisions.map((d) => d.output_id))].filter((id) => !byId.has(id));
+    for (const o of await this.getByIds(tenant, 'outputs', missing))
+      if (o) byId.set(o.record_id, o as OutputRecord);
+    return managerDashboard(
+      { profiles, outputs, decisions, governanceEvents, outputById: (id) => byId.get(id) },
+      query,
+    );
+  }
+
+  async purgeTenant(tenant: TenantId): Promise<number> {
+    this.open();
+    const { client } = await this.site(tenant);
+    let n = 0;
+    try {
+      for (const type of [...RECORD_TYPES, 'library'] as const) {
+        let count: number;
+        try {
+          count = (await client.get<{ ItemCount: number }>(listPath(type), { $select: 'ItemCount' }))
+            .ItemCount;
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          throw err;
+        }
+        if (type !== 'library') n += count;
+        await client.post(listPath(type), undefined, { 'X-HTTP-Method': 'DELETE', 'IF-Match': '*' });
+      }
+    } catch (err) {
+      throw toSharePointHubError(err, 'purge');
+    } finally {
+      this.provisioned.delete(tenant);
+    }
+    return n;
+  }
+
+  async ping(): Promise<void> {
+    this.open();
+    const root = await SpClient.open(
+      this.config.origin,
+      this.config.token,
+      { ...this.config, retries: 0 },
+      this.log,
+    );
+    try {
+      await root.get('_api/web', { $select: 'Title' });
+    } catch (err) {
+      // The endpoint answered: an app with access to tenant sites only may be refused the root site.
+      const status = httpStatus(err);
+      if (status === 403 || status === 404) return;
+      throw toSharePointHubError(err, 'ping');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** `$filter` clauses (on indexed columns only) for a list filter. */
+function filterClauses(type: RecordType, filter: ListFilter): string[] {
+  const clauses: string[] = [];
+  if (filter.from !== undefined) clauses.push(`HubCreatedAt ge ${odataString(filter.from)}`);
+  if (filter.to !== undefined) clauses.push(`HubCreatedAt lt ${odataString(filter.to)}`);
+  for (const key of filterKeysOf(type)) {
+    const { column } = FILTER_COLUMNS[key];
+    const value = filter[key];
+    if (value === undefined) continue;
+    const values: readonly string[] = typeof value === 'string' ? [value] : value;
+    clauses.push(`(${values.map((v) => `${column} eq ${odataString(v)}`).join(' or ')})`);
+  }
+  return clauses;
+}
+
+/** Strictly after `k` in (created_at, record_id) order, descending or ascending. */
+function keysetClause(k: Keyset, desc: boolean): string {
+  const op = desc ? 'lt' : 'gt';
+  const c = odataString(k.created_at);
+  return `(HubCreatedAt ${op} ${c} or (HubCreatedAt eq ${c} and HubRecordId ${op} ${odataString(k.record_id)}))`;
+}
+
+/** The exact (case-sensitive) filter check; a filter on a field the type lacks matches nothing. */
+function matches(r: HubRecord, f: ListFilter): boolean {
+  const x = r as unknown as Record<string, unknown>;
+  if (f.from !== undefined && r.created_at < f.from) return false;
+  if (f.to !== undefined && r.created_at >= f.to) return false;
+  for (const [key, { field }] of Object.entries(FILTER_COLUMNS)) {
+    const want = f[key as keyof typeof FILTER_COLUMNS];
+    if (want === undefined) continue;
+    if (typeof want === 'string' ? x[field] !== want : !want.includes(x[field] as string)) return false;
+  }
+  return true;
+}
