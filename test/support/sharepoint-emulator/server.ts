@@ -60,6 +60,7 @@ export class SharePointEmulator {
   /** Every request sleeps this long first (a slow farm). */
   delayMs = 0;
   private rules: ThrottleRule[] = [];
+  private lost: ThrottleRule[] = [];
   private server: http.Server;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -87,9 +88,19 @@ export class SharePointEmulator {
     return rule;
   }
 
-  /** Removes every throttling rule. */
+  /** Removes every throttling and lost-response rule. */
   clearThrottles(): void {
     this.rules = [];
+    this.lost = [];
+  }
+
+  /**
+   * The next `times` matching requests are carried out and then the
+   * connection is dropped without an answer (a response lost on the way back:
+   * the client cannot know whether its write landed).
+   */
+  loseResponses(rule: Omit<ThrottleRule, 'scope' | 'status' | 'retryAfter'>): void {
+    this.lost.push({ ...rule, scope: 'request' });
   }
 
   /** The site at `path` (`/sites/name`), created on first use like a pre-provisioned site collection. */
@@ -191,6 +202,13 @@ export class SharePointEmulator {
       }
     } catch (err) {
       out = errorResp(err);
+    }
+    const path = decodeURIComponent(url.pathname);
+    const lose = this.lost.find((r) => r.times > 0 && (!r.match || r.match({ method, path })));
+    if (lose && out.status < 300) {
+      lose.times--;
+      req.socket.destroy();
+      return;
     }
     res.writeHead(out.status, {
       'Content-Type': 'application/json;odata=minimalmetadata;charset=utf-8',
