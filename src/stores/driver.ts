@@ -32,10 +32,15 @@ export function schemeOf(uri: string): string {
   return m ? (m[1] as string).toLowerCase() : '';
 }
 
-/** Hides credentials in a store URI for logs and error messages. */
+/** Query parameters that carry secrets (e.g. `sharepoint://...?token=`, `snowflake://...&privateKeyPass=`). */
+const SECRET_PARAMS = /([?&](?:token|access_token|password|secret|privateKeyPass)=)[^&#]*/gi;
+
+/** Hides credentials in a store URI for logs and error messages (user:password@ and secret query parameters). */
 export function redactUri(uri: string): string {
-  return uri.replace(
-    /\/\/([^/@:]*)(:[^/@]*)?@/,
-    (_m, user: string, pass?: string) => `//${user}${pass ? ':***' : ''}@`,
-  );
+  return uri
+    .replace(
+      /\/\/([^/@:]*)(:[^/@]*)?@/,
+      (_m, user: string, pass?: string) => `//${user}${pass ? ':***' : ''}@`,
+    )
+    .replace(SECRET_PARAMS, '$1***');
 }

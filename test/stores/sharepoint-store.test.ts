@@ -11,11 +11,8 @@ import { verifyRecord } from '../../src/hub/provenance';
 import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
-import {
-  parseSharePointUri,
-  redactSharePointUri,
-  tenantSiteUrl,
-} from '../../src/stores/sharepoint/sharepoint-config';
+import { redactUri } from '../../src/stores/driver';
+import { parseSharePointUri, tenantSiteUrl } from '../../src/stores/sharepoint/sharepoint-config';
 import { sharepointDriver } from '../../src/stores/sharepoint/sharepoint-driver';
 import { parseRetryAfter, retryDelayMs } from '../../src/stores/sharepoint/sharepoint-retry';
 import { LIBRARY_TITLE } from '../../src/stores/sharepoint/sharepoint-schema';
@@ -63,7 +60,7 @@ describe('sharepoint:// URI', () => {
       expect(isHubError(err, 'VALIDATION')).toBe(true);
       expect((err as Error).message).not.toContain('SECRET');
     }
-    expect(redactSharePointUri('sharepoint://h/sites/{tenant}?http=1&token=SECRET&retries=1')).toBe(
+    expect(redactUri('sharepoint://h/sites/{tenant}?http=1&token=SECRET&retries=1')).toBe(
       'sharepoint://h/sites/{tenant}?http=1&token=***&retries=1',
     );
   });

@@ -12,7 +12,7 @@
  *     batchSize    sub-requests per $batch POST (default 100)
  *     tenants=a,b  tenants `hub db migrate` provisions ahead
  *
- * The token never appears in messages or logs: use {@link redactSharePointUri}.
+ * The token never appears in messages or logs (`redactUri` in ../driver.ts masks `token=`).
  */
 import { HubError } from '../../hub/errors';
 import { type TenantId, parseTenantId } from '../../hub/tenant';
@@ -94,9 +94,4 @@ export function tenantSiteUrl(
   tenant: TenantId,
 ): string {
   return `${config.origin}${config.sitePattern.replace('{tenant}', parseTenantId(tenant))}`;
-}
-
-/** A store URI safe for logs and messages: the token (and any credentials) replaced by `***`. */
-export function redactSharePointUri(uri: string): string {
-  return uri.replace(/([?&]token=)[^&#]*/gi, '$1***').replace(/\/\/[^/@]*@/, '//***@');
 }

@@ -1,6 +1,6 @@
 import { redactUri } from '../driver';
 import type { StoreDriver } from '../driver';
-import { parseSharePointUri, redactSharePointUri } from './sharepoint-config';
+import { parseSharePointUri } from './sharepoint-config';
 import { createSharePointStore } from './sharepoint-store';
 
 /**
@@ -18,7 +18,7 @@ export const sharepointDriver: StoreDriver = {
   },
   async migrate(uri, options) {
     const config = parseSharePointUri(uri);
-    const where = redactSharePointUri(redactUri(uri));
+    const where = redactUri(uri);
     if (config.tenants.length === 0) {
       options?.log?.(
         `sharepoint ${where}: tenant sites are provisioned on first write; add ?tenants=a,b to provision ahead`,
