@@ -5,6 +5,7 @@
  * bodies and oversized JSON from the library).
  */
 import { HubError } from '../../hub/errors';
+import { canonicalJson } from '../../hub/jcs';
 import type { HubRecord, RecordType } from '../../hub/model';
 import { RECORD_TYPES } from '../../hub/model';
 import { sha256Hex } from '../../hub/provenance';
@@ -129,7 +130,8 @@ export class TenantSite {
     const { body, ...rest } = record as HubRecord & { body?: Uint8Array };
     if (record.record_type === 'artifacts' && body)
       await this.upload(bodyFileName(record.record_id, record.content_sha256), body);
-    let json = JSON.stringify(rest);
+    // Canonical (JCS) text: the same record always gives the same stored bytes.
+    let json = canonicalJson(rest);
     if (json.length > MAX_INLINE_JSON) {
       const name = jsonFileName(record);
       await this.upload(name, json);

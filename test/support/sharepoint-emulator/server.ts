@@ -133,7 +133,8 @@ export class SharePointEmulator {
 
   private createServer(): http.Server {
     const server = http.createServer((req, res) => {
-      void this.handle(req, res);
+      // A client that gave up (deadline, reset) must not crash the emulator.
+      this.handle(req, res).catch(() => res.destroy());
     });
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
