@@ -13,6 +13,8 @@ import { withRouteTrace } from '../../src/router/route-trace';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { openStore } from '../../src/stores/index';
 import { generateDataset } from '../../src/seed/generator';
+import { sealBatch } from '../../src/hub/validate';
+import { LIST_TITLES } from '../../src/stores/sharepoint/sharepoint-schema';
 import {
   type SharePointEmulator,
   emulatorStoreUri as sharePointUri,
@@ -23,9 +25,10 @@ import {
   emulatorStoreUri as snowflakeUri,
   startSnowflakeEmulator,
 } from '../support/snowflake-emulator';
-import { scanAll, tenant } from './support';
+import { outputs, scanAll, tenant } from './support';
 
 const ACME = tenant('acme');
+const BETA = tenant('beta');
 
 describe('tenant with SharePoint primary and Snowflake analytics', () => {
   let sp: SharePointEmulator;
@@ -39,8 +42,20 @@ describe('tenant with SharePoint primary and Snowflake analytics', () => {
     sf = await startSnowflakeEmulator();
     const config = parseRegistryConfig(
       {
-        stores: { sharepoint: sharePointUri(sp), warehouse: snowflakeUri(sf) },
+        // Few retries: the throttling test below reaches THROTTLED quickly.
+        stores: {
+          sharepoint: sharePointUri(sp, { retries: 2, retryCapMs: 50 }),
+          warehouse: snowflakeUri(sf),
+        },
         tenants: [
+          {
+            id: 'beta',
+            mode: 'C',
+            primary: 'sharepoint',
+            analytics: 'warehouse',
+            freshnessSeconds: 0,
+            fallback: 'fail',
+          },
           {
             id: 'acme',
             mode: 'C',
@@ -120,4 +135,28 @@ describe('tenant with SharePoint primary and Snowflake analytics', () => {
     const weekly = await hub.costPerSkill(ACME, { ...range, bucket: 'WEEK' });
     expect(weekly.reduce((n, r) => n + r.invocations, 0)).toBe(data.outputs.length);
   }, 120_000);
+
+  test('a write that SharePoint throttled for good, then retried, still reaches Snowflake exactly once', async () => {
+    const hub = new Hub(router);
+    const outs = sealBatch(BETA, 'outputs', outputs(8, 3));
+    const events = sealBatch(BETA, 'telemetry_events', [{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
+    sp.throttle({
+      scope: 'part',
+      times: Infinity,
+      match: (r) => r.method === 'POST' && r.path.includes(`getByTitle('${LIST_TITLES.outputs}')/items`),
+    });
+    // The telemetry items land; the outputs do not; the call fails and acknowledges nothing.
+    await expect(hub.writeSealed(BETA, [...outs, ...events])).rejects.toMatchObject({ code: 'THROTTLED' });
+    sp.clearThrottles();
+    const retry = await hub.writeSealed(BETA, [...outs, ...events]);
+    expect(retry.every((r) => r.status === 'created')).toBe(true);
+    await settleRouter(router, 60_000);
+    expect((await scanAll(warehouse, BETA, 'telemetry_events')).map((r) => r.record_id).sort()).toEqual(
+      events.map((r) => r.record_id).sort(),
+    );
+    expect((await scanAll(warehouse, BETA, 'outputs')).map((r) => r.record_id)).toEqual(
+      (await scanAll(primary, BETA, 'outputs')).map((r) => r.record_id),
+    );
+    expect(await scanAll(warehouse, BETA, 'outputs')).toHaveLength(8);
+  }, 60_000);
 });

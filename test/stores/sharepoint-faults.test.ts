@@ -157,9 +157,17 @@ describe('sharepoint store under faults', () => {
     expect(stored(tenant, 'telemetry_events')).toBe(2);
     expect(stored(tenant)).toBe(0);
     emulator.clearThrottles();
+    // Another process (no memory of the failed call) sees the landed records as duplicates.
+    const other = await sharepointDriver.open(emulatorStoreUri(emulator));
+    expect((await other.putBatch(tenant, events2)).map((o) => o.status)).toEqual(['duplicate', 'duplicate']);
+    await other.close();
+    // This process acknowledges them on the retry, once: they were never acknowledged before
+    // (what a transactional store would report, and what the router's in-process outbox ships).
     const retry = await store.putBatch(tenant, [...outs, ...events2]);
-    expect(retry.map((o) => o.status)).toEqual([...outs.map(() => 'created'), 'duplicate', 'duplicate']);
+    expect(retry.map((o) => o.status)).toEqual([...outs.map(() => 'created'), 'created', 'created']);
+    expect((await store.putBatch(tenant, events2)).map((o) => o.status)).toEqual(['duplicate', 'duplicate']);
     expect(stored(tenant)).toBe(5);
+    expect(stored(tenant, 'telemetry_events')).toBe(2);
 
     // Whole requests throttled for good: THROTTLED too, with the 429 as cause.
     emulator.throttle({ scope: 'request', times: Infinity, retryAfter: '0' });

@@ -42,7 +42,7 @@ import { type SharePointConfig, tenantSiteUrl } from './sharepoint-config';
 import { httpStatus, isNotFound, toSharePointHubError } from './sharepoint-errors';
 import { FILTER_COLUMNS, filterKeysOf, odataString } from './sharepoint-schema';
 import { type ItemRow, READ_SELECT, TenantSite, listPath } from './sharepoint-site';
-import { writeRecords } from './sharepoint-writer';
+import { UnackedWrites, writeRecords } from './sharepoint-writer';
 
 type Log = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -65,6 +65,8 @@ export class SharePointStore implements HubStore {
   readonly capabilities: StoreCapabilities;
   private readonly sites = new Map<TenantId, Promise<TenantSite>>();
   private readonly provisioned = new Map<TenantId, Promise<string[]>>();
+  /** Items failed calls may have landed unacknowledged (see sharepoint-writer.ts). */
+  readonly unacked = new UnackedWrites();
   private closed = false;
 
   constructor(
@@ -127,7 +129,7 @@ export class SharePointStore implements HubStore {
       if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
     if (records.length === 0) return [];
     await this.provision(tenant);
-    return writeRecords(await this.site(tenant), records, this.config, this.log);
+    return writeRecords(await this.site(tenant), records, this.config, this.unacked, this.log);
   }
 
   private async toRecords(

@@ -14,6 +14,11 @@
  *   nothing as created (what did land reads back, and a retry of the call
  *   reports it `duplicate`).
  * - Any other failed part fails the call (mapped error, nothing acknowledged).
+ * - A failed call may still have landed some items. Their write ids are kept
+ *   in {@link UnackedWrites}; when a later call of this process meets such an
+ *   item, it reports it `created` (once): it was never acknowledged before, as
+ *   a transactional store would have rolled it back. This keeps the router's
+ *   in-process outbox (which ships only `created` records) from missing it.
  */
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../../hub/errors';
@@ -30,18 +35,76 @@ const LOOKUP_CHUNK = 40;
 type Key = string;
 const keyOf = (r: HubRecord): Key => `${r.record_type}\u0000${r.record_id}`;
 
+/**
+ * Items that a failed putBatch may have written without acknowledging them:
+ * (tenant, type, record_id) -> that call's write id. Process-local and
+ * bounded (the oldest entries are forgotten first).
+ */
+export class UnackedWrites {
+  private readonly entries = new Map<string, string>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** Remembers the records of a failed call. */
+  remember(tenant: string, keys: Iterable<Key>, writeId: string): void {
+    for (const key of keys) {
+      const k = `${tenant}\u0000${key}`;
+      this.entries.delete(k);
+      this.entries.set(k, writeId);
+      if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+
+  /** True (once) when the stored item was written by a failed call for this record. */
+  take(tenant: string, key: Key, storedWriteId: string | undefined): boolean {
+    const k = `${tenant}\u0000${key}`;
+    if (storedWriteId === undefined || this.entries.get(k) !== storedWriteId) return false;
+    this.entries.delete(k);
+    return true;
+  }
+
+  /** Forgets records whose outcome was reported. */
+  forget(tenant: string, keys: Iterable<Key>): void {
+    for (const key of keys) this.entries.delete(`${tenant}\u0000${key}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
 /** See the file comment. */
 export async function writeRecords(
   site: TenantSite,
   records: readonly HubRecord[],
   policy: RetryPolicy,
+  unacked: UnackedWrites,
   log?: (event: string, fields?: Record<string, unknown>) => void,
 ): Promise<PutOutcome[]> {
   const writeId = randomUUID();
   // First occurrence of each (type, id); later repeats are compared with it.
   const unique = new Map<Key, HubRecord>();
   for (const r of records) if (!unique.has(keyOf(r))) unique.set(keyOf(r), r);
+  let outcomes: PutOutcome[];
+  try {
+    outcomes = await write(site, records, unique, writeId, policy, unacked, log);
+  } catch (err) {
+    unacked.remember(site.tenant, unique.keys(), writeId);
+    throw err;
+  }
+  unacked.forget(site.tenant, unique.keys());
+  return outcomes;
+}
 
+async function write(
+  site: TenantSite,
+  records: readonly HubRecord[],
+  unique: ReadonlyMap<Key, HubRecord>,
+  writeId: string,
+  policy: RetryPolicy,
+  unacked: UnackedWrites,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): Promise<PutOutcome[]> {
   const payloads = new Map<Key, string>();
   try {
     for (const r of unique.values()) payloads.set(keyOf(r), JSON.stringify(await site.itemFor(r, writeId)));
@@ -100,7 +163,8 @@ export async function writeRecords(
           'INTERNAL',
           `sharepoint refused ${r.record_id} as a duplicate but no item holds it`,
         );
-      if (row.HubWriteId === writeId) result.set(keyOf(r), { status: 'created' });
+      if (row.HubWriteId === writeId || unacked.take(site.tenant, keyOf(r), row.HubWriteId))
+        result.set(keyOf(r), { status: 'created' });
       else if (row.HubHash === r.provenance_hash) result.set(keyOf(r), { status: 'duplicate' });
       else result.set(keyOf(r), { status: 'conflict', existingHash: row.HubHash });
     }
