@@ -17,6 +17,7 @@ import { sharepointDriver } from '../../src/stores/sharepoint/sharepoint-driver'
 import { parseRetryAfter, retryDelayMs } from '../../src/stores/sharepoint/sharepoint-retry';
 import { LIBRARY_TITLE } from '../../src/stores/sharepoint/sharepoint-schema';
 import { generateDataset } from '../../src/seed/generator';
+import { migrateTenant, verifyTenant } from '../../src/migrate/migrate';
 import {
   type SharePointEmulator,
   emulatorStoreUri,
@@ -165,4 +166,32 @@ describe('sharepoint store on the emulator', () => {
       await store.close();
     }
   }, 60_000);
+
+  test('hub migrate: a tenant copied from memory to SharePoint verifies record by record', async () => {
+    const store = await sharepointDriver.open(emulatorStoreUri(emulator));
+    try {
+      const source = createMemoryStore();
+      const tenant = parseTenantId('migrated');
+      const data = generateDataset({
+        seed: 5,
+        days: 5,
+        outputsPerDay: 30,
+        managers: 1,
+        teamSize: 3,
+        artifacts: true,
+      });
+      for (const [type, inputs] of Object.entries(data))
+        await new Hub(source).record(tenant, type as never, inputs as never);
+      const report = await migrateTenant(source, store, tenant, { pageSize: 250 });
+      const total = Object.values(data).reduce((n, v) => n + v.length, 0);
+      expect(data.artifacts.length).toBeGreaterThan(0);
+      expect(report.verification).toEqual({ checked: total, invalid: [], mismatched: [] });
+      expect((await verifyTenant(store, tenant)).checked).toBe(total);
+      // Re-running copies nothing twice.
+      const again = await migrateTenant(source, store, tenant, { pageSize: 250 });
+      expect(again.verification.checked).toBe(total);
+    } finally {
+      await store.close();
+    }
+  });
 });
