@@ -15,6 +15,8 @@ import { redactUri } from '../../src/stores/driver';
 import { parseSharePointUri, tenantSiteUrl } from '../../src/stores/sharepoint/sharepoint-config';
 import { sharepointDriver } from '../../src/stores/sharepoint/sharepoint-driver';
 import { parseRetryAfter, retryDelayMs } from '../../src/stores/sharepoint/sharepoint-retry';
+import { toSharePointHubError } from '../../src/stores/sharepoint/sharepoint-errors';
+import { HttpRequestError } from '@pnp/queryable';
 import { LIBRARY_TITLE } from '../../src/stores/sharepoint/sharepoint-schema';
 import { generateDataset } from '../../src/seed/generator';
 import { migrateTenant, verifyTenant } from '../../src/migrate/migrate';
@@ -83,6 +85,43 @@ describe('retry delays', () => {
     expect([0, 1, 2, 3].map((a) => retryDelayMs(null, a, policy, now, () => 0))).toEqual([
       100, 200, 400, 800,
     ]);
+  });
+});
+
+describe('error mapping', () => {
+  /** pnp's own error for an answer, as its parser builds it. */
+  const http = (status: number, body = '', headers: Record<string, string> = {}) =>
+    HttpRequestError.init(new Response(body, { status, headers }));
+  const odata = (cls: string) =>
+    JSON.stringify({ 'odata.error': { code: `-1, Microsoft.SharePoint.${cls}`, message: { value: 'x' } } });
+
+  test('HTTP statuses, SharePoint exception classes and network failures map to the closed codes', async () => {
+    const cases: [unknown, string][] = [
+      [await http(401), 'UNAUTHENTICATED'],
+      [await http(403), 'FORBIDDEN'],
+      [await http(404), 'NOT_FOUND'],
+      [await http(412), 'CONFLICT'],
+      [await http(429, '', { 'Retry-After': '5' }), 'THROTTLED'],
+      [await http(503, '', { 'Retry-After': '5' }), 'THROTTLED'],
+      [await http(503), 'UNAVAILABLE'],
+      [await http(500, odata('SPException')), 'UNAVAILABLE'],
+      [await http(500, odata('SPQueryThrottledException')), 'INTERNAL'],
+      [await http(400, odata('Client.InvalidClientQueryException')), 'INTERNAL'],
+      [await http(504), 'TIMEOUT'],
+      [Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'TIMEOUT'],
+      [
+        new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }),
+        'UNAVAILABLE',
+      ],
+      [new Error('something else'), 'INTERNAL'],
+    ];
+    for (const [err, code] of cases) {
+      const mapped = toSharePointHubError(err, 'read');
+      expect([mapped.code, mapped.cause === err]).toEqual([code, true]);
+    }
+    expect(toSharePointHubError(await http(500, odata('SPQueryThrottledException')), 'list').message).toBe(
+      'sharepoint list failed (HTTP 500 SPQueryThrottledException)',
+    );
   });
 });
 
