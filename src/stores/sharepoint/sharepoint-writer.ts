@@ -145,7 +145,7 @@ async function write(
     if (round >= policy.retries)
       throw new HubError(
         'THROTTLED',
-        `sharepoint write throttled: ${throttled.length} of ${unique.size} records still refused after ${round + 1} attempts; nothing of this call is acknowledged (records that landed read back, and a retry reports them duplicate)`,
+        `sharepoint write throttled: ${throttled.length} of ${unique.size} records still refused after ${round + 1} attempts; nothing of this call is acknowledged: retry the call`,
         { cause: lastThrottle },
       );
     const delayMs = retryDelayMs(retryAfter, round, policy);
