@@ -9,7 +9,15 @@ import { type FieldIssue, HubError, validationError } from './errors';
 import { type ListFilterInput, normalizeFilter } from './filters';
 import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
 import { type Verification, verifyRecord } from './provenance';
-import type { ArchetypeProgressionRow, CostPerSkillRow, HubStore, Keyset, ManagerDashboard } from './store';
+import { listWithChildren } from './nested-list';
+import type {
+  ArchetypeProgressionRow,
+  CostPerSkillRow,
+  HubStore,
+  Keyset,
+  ListQuery,
+  ManagerDashboard,
+} from './store';
 import type { TenantId } from './tenant';
 import { type Bucket, formatTimestamp, parseTimestamp } from './time';
 import { isUuid } from './uuid';
@@ -135,18 +143,67 @@ export class Hub {
     filterInput: ListFilterInput = {},
     page: PageArgs = {},
   ): Promise<Page> {
+    const query = this.listQuery(tenant, type, filterInput, page);
+    const rows = await this.store.list(tenant, query);
+    return this.page(tenant, query, rows, query.limit - 1);
+  }
+
+  /**
+   * Lists one page (as {@link list}) and, for each of its records, the first
+   * page of its children: records of `child.type` whose `child.key` filter is
+   * the parent's id (an output's decisions). `children[i]` is exactly the page
+   * `list(tenant, child.type, { [child.key]: records[i].record_id }, { first: child.first })`
+   * would return, cursors included, read in the same store call as the parents.
+   */
+  async listWithChildren(
+    tenant: TenantId,
+    type: RecordType,
+    filterInput: ListFilterInput,
+    page: PageArgs,
+    child: { readonly type: RecordType; readonly key: 'outputId'; readonly first?: number | null },
+  ): Promise<{ page: Page; children: Page[] }> {
+    const query = this.listQuery(tenant, type, filterInput, page);
+    if (!isRecordType(child.type))
+      throw new HubError('VALIDATION', `unknown record type ${String(child.type)}`);
+    const childFirst = pageSize(child.first, 'child page');
+    const result = await listWithChildren(this.store, tenant, query, {
+      type: child.type,
+      key: child.key,
+      limit: childFirst + 1,
+    });
+    const parents = this.page(tenant, query, result.records, query.limit - 1);
+    const children = parents.records.map((parent, i) =>
+      this.page(
+        tenant,
+        {
+          type: child.type,
+          filter: normalizeFilter(child.type, { [child.key]: parent.record_id }),
+          limit: childFirst + 1,
+        },
+        result.children[i] ?? [],
+        childFirst,
+      ),
+    );
+    return { page: parents, children };
+  }
+
+  /** Validates a list request into the store's query (one extra record, to learn whether a next page exists). */
+  private listQuery(
+    tenant: TenantId,
+    type: RecordType,
+    filterInput: ListFilterInput,
+    page: PageArgs,
+  ): ListQuery {
     if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
     const filter = normalizeFilter(type, filterInput);
-    const first = page.first ?? LIMITS.defaultPageSize;
-    if (!Number.isInteger(first) || first < 1 || first > LIMITS.maxPageSize) {
-      throw validationError(
-        [{ path: 'first', message: `must be an integer from 1 to ${LIMITS.maxPageSize}` }],
-        'page',
-      );
-    }
+    const first = pageSize(page.first, 'page');
     const after: Keyset | undefined =
       page.after == null ? undefined : this.cursors.decode(tenant, type, filter, page.after);
-    const rows = await this.store.list(tenant, { type, filter, limit: first + 1, after });
+    return after ? { type, filter, limit: first + 1, after } : { type, filter, limit: first + 1 };
+  }
+
+  /** A page of at most `first` of `rows`, with a lazily computed end cursor. */
+  private page(tenant: TenantId, query: ListQuery, rows: HubRecord[], first: number): Page {
     const hasNextPage = rows.length > first;
     const records = hasNextPage ? rows.slice(0, first) : rows;
     const last = records[records.length - 1];
@@ -157,7 +214,8 @@ export class Hub {
       hasNextPage,
       // Computed (an HMAC) on first read: a page whose cursor nobody asks for costs none.
       get endCursor() {
-        if (endCursor === undefined) endCursor = last ? cursors.encode(tenant, type, filter, last) : null;
+        if (endCursor === undefined)
+          endCursor = last ? cursors.encode(tenant, query.type, query.filter, last) : null;
         return endCursor;
       },
     };
@@ -250,4 +308,16 @@ function range(fromIn: unknown, toIn: unknown, issues: FieldIssue[]): { from: st
   const to = t.ok ? formatTimestamp(t.ms) : '';
   if (f.ok && t.ok && from > to) issues.push({ path: 'from', message: 'must not be after to' });
   return { from, to };
+}
+
+/** A page size argument: default 50, else an integer 1..500. */
+function pageSize(value: number | null | undefined, what: string): number {
+  const first = value ?? LIMITS.defaultPageSize;
+  if (!Number.isInteger(first) || first < 1 || first > LIMITS.maxPageSize) {
+    throw validationError(
+      [{ path: 'first', message: `must be an integer from 1 to ${LIMITS.maxPageSize}` }],
+      what,
+    );
+  }
+  return first;
 }

@@ -117,6 +117,41 @@ export interface ListQuery {
   readonly after?: Keyset;
 }
 
+/**
+ * The children of each record of a list page: the records of `type` whose
+ * `key` filter equals the parent's `record_id` (an output's decisions or
+ * artifacts), newest first, at most `limit` per parent.
+ */
+export interface ChildListQuery {
+  readonly type: RecordType;
+  /** The child's filter holding the parent's id. */
+  readonly key: 'outputId';
+  /** Children to return per parent, 1..500 (the Hub asks for one extra, as for pages). */
+  readonly limit: number;
+}
+
+/** A page with its records' children: `children[i]` belongs to `records[i]`. */
+export interface PageWithChildren {
+  readonly records: HubRecord[];
+  readonly children: HubRecord[][];
+}
+
+/**
+ * Optional part of the port: a list page and its records' children in one
+ * call, read from one consistent snapshot (the children of exactly the
+ * records returned), so a nested GraphQL list costs one store round trip.
+ * Stores without it are served by `listWithChildren` in nested-list.ts (the
+ * page, then one `list` per parent), with the same results.
+ */
+export interface NestedListSource {
+  listWithChildren(tenant: TenantId, query: ListQuery, children: ChildListQuery): Promise<PageWithChildren>;
+}
+
+/** True when a store implements {@link NestedListSource}. */
+export function hasNestedLists(store: HubStore): store is HubStore & NestedListSource {
+  return typeof (store as Partial<NestedListSource>).listWithChildren === 'function';
+}
+
 export interface ScanQuery {
   readonly type: RecordType;
   readonly limit: number;

@@ -11,7 +11,10 @@
  */
 import { HubError, isHubError } from '../hub/errors';
 import type { HubRecord, RecordType } from '../hub/model';
+import { listWithChildren } from '../hub/nested-list';
 import type {
+  ChildListQuery,
+  PageWithChildren,
   ArchetypeProgressionQuery,
   ArchetypeProgressionRow,
   CostPerSkillQuery,
@@ -88,6 +91,15 @@ export class RoutingStore implements HubStore {
 
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
     return this.onPrimary(tenant, 'list', (s) => s.list(tenant, query));
+  }
+
+  /** The page and its children from the tenant's primary, in one call when the primary can. */
+  async listWithChildren(
+    tenant: TenantId,
+    query: ListQuery,
+    children: ChildListQuery,
+  ): Promise<PageWithChildren> {
+    return this.onPrimary(tenant, 'list', (s) => listWithChildren(s, tenant, query, children));
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {

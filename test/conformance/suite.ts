@@ -12,6 +12,7 @@ import { Hub } from '../../src/hub/hub';
 import type { HubStore } from '../../src/hub/store';
 import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { isolationCases } from './cases/isolation';
+import { nestedCases } from './cases/nested';
 import { listCases } from './cases/list';
 import { rollupCases } from './cases/rollups';
 import { writeCases } from './cases/write';
@@ -92,6 +93,7 @@ export function describeStoreConformance(
     listCases(ctx);
     isolationCases(ctx);
     rollupCases(ctx);
+    nestedCases(ctx);
   });
 }
 
