@@ -13,6 +13,7 @@ import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
 import { postgresDriver } from '../../src/stores/postgres/postgres-driver';
+import { nestedListStatements } from '../../src/stores/postgres/postgres-nested';
 import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
 import { type PgTestDatabase, createTestDatabase, sqlAt } from '../support/pg-harness';
 
@@ -123,9 +124,22 @@ describe('postgres query plans', () => {
         );
         await store.putBatch(t, records);
         if (t === big && ids.length < 20) ids.push(...records.slice(0, 20).map((r) => r.record_id));
+        if (t === big) {
+          // A decision for every other output: the nested list's child index must be used.
+          const decisions = records
+            .filter((_, k) => k % 2 === 0)
+            .map((o) => ({
+              created_at: o.created_at,
+              output_id: o.record_id,
+              skill_id: 'skill',
+              decided_by: 'reviewer',
+              outcome: 'ACCEPTED',
+            }));
+          await store.putBatch(t, sealBatch(t, 'decisions', decisions));
+        }
       }
     }
-    await sqlAt(pg.adminUri, 'ANALYZE hub.outputs');
+    await sqlAt(pg.adminUri, 'ANALYZE hub.outputs; ANALYZE hub.decisions');
   }, 120_000);
 
   afterAll(async () => {
@@ -175,6 +189,19 @@ describe('postgres query plans', () => {
       expect(nodes).toMatch(index);
     },
   );
+
+  test('a page with its children reads both from indexes (the children by output, per parent)', async () => {
+    const [page, children] = nestedListStatements(
+      big,
+      { type: 'outputs', filter: { skillIds: ['skill-7'] }, limit: 51 },
+      { type: 'decisions', key: 'outputId', limit: 51 },
+    );
+    expect((await explain('outputs', page)).join(' | ')).toMatch(/outputs_skill/);
+    const nodes = (await explain('decisions', children)).join(' | ');
+    expect(nodes).not.toMatch(/Seq Scan/);
+    expect(nodes).toMatch(/outputs_skill/);
+    expect(nodes).toMatch(/decisions_output/);
+  });
 
   test('a later page (after a cursor) still uses the index', async () => {
     const page = listStatement(big, {

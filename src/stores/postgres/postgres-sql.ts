@@ -156,10 +156,19 @@ export function hashesStatement(tenant: TenantId, type: RecordType, ids: readonl
   };
 }
 
-const selectList = (type: RecordType): string =>
-  columnsOf(type)
-    .map((c) => (c.kind === 'uuid' ? `${c.name}::text AS ${c.name}` : c.name))
-    .join(', ');
+const selectLists = new Map<RecordType, string>();
+
+/** The select list of a type's rows (uuids as text), built once per type: lists ask for it per call. */
+const selectList = (type: RecordType): string => {
+  let list = selectLists.get(type);
+  if (list === undefined) {
+    list = columnsOf(type)
+      .map((c) => (c.kind === 'uuid' ? `${c.name}::text AS ${c.name}` : c.name))
+      .join(', ');
+    selectLists.set(type, list);
+  }
+  return list;
+};
 
 /** Fetches records by id; the caller puts them in key order. Ids must be lowercase UUIDs. */
 export function getByIdsStatement(tenant: TenantId, type: RecordType, ids: readonly string[]): Statement {
@@ -189,8 +198,14 @@ function checkKeyset(after: Keyset | undefined): void {
  * Keyset page in (created_at DESC, record_id DESC) order. Each filter becomes
  * an equality on a column that leads a tenant-scoped index together with
  * created_at, so the page is read from an index backwards, never sorted.
+ * `columns` replaces the select list (it must include `created_at` and
+ * `record_id`, which order the page).
  */
-export function listStatement(tenant: TenantId, query: ListQuery): Statement {
+export function listStatement(
+  tenant: TenantId,
+  query: ListQuery,
+  columns: string = selectList(query.type),
+): Statement {
   const { type, filter } = query;
   checkKeyset(query.after);
   const params: unknown[] = [tenant];
@@ -220,7 +235,7 @@ export function listStatement(tenant: TenantId, query: ListQuery): Statement {
   }
   const order = 'ORDER BY created_at DESC, record_id DESC';
   const limit = param(query.limit, 'int');
-  const cols = selectList(type);
+  const cols = columns;
   const page = (extra: string): string =>
     `SELECT ${cols} FROM hub.${type} WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${order} LIMIT ${limit}`;
   if (skills.length <= 1) {

@@ -15,6 +15,8 @@
 import { HubError } from '../../hub/errors';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type {
+  ChildListQuery,
+  PageWithChildren,
   ArchetypeProgressionQuery,
   ArchetypeProgressionRow,
   CostPerSkillQuery,
@@ -33,6 +35,7 @@ import { RECORD_TYPES } from '../../hub/model';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
+import { childrenByParent, nestedListStatements } from './postgres-nested';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
 import {
   archetypeProgressionRows,
@@ -242,6 +245,21 @@ class PostgresStore implements HubStore, OutboxSource {
     // Lists of one tenant started in the same tick share a transaction (see postgres-batch.ts).
     const rows = await this.call('list', true, () => this.lists.list(tenant, query));
     return rows.map((r) => recordFromRow(tenant, query.type, r));
+  }
+
+  /** The page and its records' children in one snapshot and one round trip (see postgres-nested.ts). */
+  async listWithChildren(
+    tenant: TenantId,
+    query: ListQuery,
+    children: ChildListQuery,
+  ): Promise<PageWithChildren> {
+    const statements = nestedListStatements(tenant, query, children);
+    const [pageRows = [], childRows = []] = await this.call('list', true, () =>
+      this.db.run({ tenant }, statements, { snapshot: true }),
+    );
+    const records = pageRows.map((r) => recordFromRow(tenant, query.type, r));
+    const toChild = (r: Row): HubRecord => recordFromRow(tenant, children.type, r);
+    return { records, children: childrenByParent(records, childRows, children, toChild) };
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
