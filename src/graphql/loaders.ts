@@ -15,6 +15,7 @@ import {
   type RecordType,
 } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
+import type { ChildList } from './lookahead';
 
 export interface ListKey {
   readonly type: RecordType;
@@ -28,6 +29,12 @@ export interface Loaders {
   readonly byId: { readonly [T in RecordType]: DataLoader<string, HubRecord | null> };
   /** One page of a list. */
   readonly list: DataLoader<ListKey, Page, string>;
+  /**
+   * One page of a list loaded together with each record's child list (one
+   * Hub call); the child pages are primed into `list` under the keys the
+   * child fields' resolvers ask for, so they cost no further call.
+   */
+  listWithChildren(key: ListKey, child: ChildList): Promise<Page>;
   /** An employee's current profile (latest effective_at; ties by created_at, then record_id). */
   readonly currentProfile: DataLoader<string, EmployeeProfileRecord | null>;
 }
@@ -93,7 +100,30 @@ export function createLoaders(
     );
   });
 
-  return { byId, list, currentProfile };
+  const listWithChildren = async (key: ListKey, child: ChildList): Promise<Page> => {
+    onBatch?.('listWithChildren', 1);
+    const { page, children } = await hub.listWithChildren(
+      tenant,
+      key.type,
+      key.filter,
+      { first: key.first, after: key.after },
+      child,
+    );
+    list.prime(key, page);
+    prime(page.records);
+    page.records.forEach((parent, i) => {
+      const childPage = children[i];
+      if (!childPage) return;
+      list.prime(
+        { type: child.type, filter: { [child.key]: parent.record_id }, first: child.first, after: null },
+        childPage,
+      );
+      prime(childPage.records);
+    });
+    return page;
+  };
+
+  return { byId, list, listWithChildren, currentProfile };
 }
 
 async function latestProfile(

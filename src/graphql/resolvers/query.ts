@@ -22,12 +22,15 @@ export const queryResolvers: QueryResolvers = {
   },
   employee: (_p, { employeeId }, ctx) => ctx.loaders.currentProfile.load(employeeId),
 
-  outputs: (_p, a, ctx) => connection(ctx, 'outputs', a.filter, a.first, a.after),
-  decisions: (_p, a, ctx) => connection(ctx, 'decisions', a.filter, a.first, a.after),
-  governanceEvents: (_p, a, ctx) => connection(ctx, 'governance_events', a.filter, a.first, a.after),
-  artifacts: (_p, a, ctx) => connection(ctx, 'artifacts', a.filter, a.first, a.after),
-  employeeProfiles: (_p, a, ctx) => connection(ctx, 'employee_profiles', a.filter, a.first, a.after),
-  telemetryEvents: (_p, a, ctx) => connection(ctx, 'telemetry_events', a.filter, a.first, a.after),
+  outputs: (_p, a, ctx, info) => connection(ctx, 'outputs', a.filter, a.first, a.after, info),
+  decisions: (_p, a, ctx, info) => connection(ctx, 'decisions', a.filter, a.first, a.after, info),
+  governanceEvents: (_p, a, ctx, info) =>
+    connection(ctx, 'governance_events', a.filter, a.first, a.after, info),
+  artifacts: (_p, a, ctx, info) => connection(ctx, 'artifacts', a.filter, a.first, a.after, info),
+  employeeProfiles: (_p, a, ctx, info) =>
+    connection(ctx, 'employee_profiles', a.filter, a.first, a.after, info),
+  telemetryEvents: (_p, a, ctx, info) =>
+    connection(ctx, 'telemetry_events', a.filter, a.first, a.after, info),
 
   costPerSkill: (_p, a, ctx) =>
     ctx.hub.costPerSkill(ctx.tenant, { from: a.from, to: a.to, bucket: a.bucket, skillIds: a.skillIds }),

@@ -2,13 +2,14 @@
  * Resolvers of the six record types: the envelope, provenance, relations
  * (through the request's DataLoaders) and federation references.
  */
-import type { GraphQLFieldResolver } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { HubError } from '../../hub/errors';
 import type { ListFilterInput } from '../../hub/filters';
 import { normalizeFilter } from '../../hub/filters';
 import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
+import { childListOf } from '../lookahead';
 import type { Resolvers } from '../generated/resolvers';
 import { type ConnectionParent, type EdgeParent, GRAPHQL_TYPE_OF, toSnake } from '../mapping';
 
@@ -49,14 +50,13 @@ export async function connection(
   filter: ListFilterInput | null | undefined,
   first: number | null | undefined,
   after: string | null | undefined,
+  info?: GraphQLResolveInfo,
 ): Promise<ConnectionParent> {
   const f = filter ?? {};
-  const page = await ctx.loaders.list.load({
-    type,
-    filter: f,
-    first: first ?? LIMITS.defaultPageSize,
-    after: after ?? null,
-  });
+  const key = { type, filter: f, first: first ?? LIMITS.defaultPageSize, after: after ?? null };
+  // A selection that lists each record's children is loaded with them (see lookahead.ts).
+  const child = info ? childListOf(info, type) : undefined;
+  const page = await (child ? ctx.loaders.listWithChildren(key, child) : ctx.loaders.list.load(key));
   const records = page.records;
   let edges: EdgeParent[] | undefined;
   const edgesOf = (): EdgeParent[] => {

@@ -1,0 +1,122 @@
+/**
+ * Look-ahead for nested lists: when a list's selection asks, for each of its
+ * records, for a child list (an output's `decisions`), the list resolver can
+ * load the page and every child page in one Hub call (one store round trip)
+ * instead of the page and then one batched call for the children.
+ *
+ * Only the plain case is looked ahead: the child field without `@skip` or
+ * `@include`, and without `after` (a first page). Anything else is left to
+ * the child field's own resolver, which then runs as usual, so look-ahead
+ * changes how many store calls a request makes, never its answer.
+ */
+import {
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+  getArgumentValues,
+  isObjectType,
+} from 'graphql';
+import { LIMITS, type RecordType } from '../hub/model';
+import { GRAPHQL_TYPE_OF } from './mapping';
+
+/** Child list fields by parent type: GraphQL field name -> child record type (filtered by `outputId`). */
+const CHILD_FIELDS: Partial<Record<RecordType, Readonly<Record<string, RecordType>>>> = {
+  outputs: { decisions: 'decisions', artifacts: 'artifacts' },
+};
+
+/** A child list to load with its parents' page. */
+export interface ChildList {
+  readonly type: RecordType;
+  readonly key: 'outputId';
+  /** Page size of each child list, exactly as the child field's resolver will ask for it. */
+  readonly first: number;
+}
+
+// The child field nodes found under a list field, per field node: the walk
+// depends only on the document, which Apollo caches and reuses.
+const childFieldsCache = new WeakMap<FieldNode, readonly FieldNode[]>();
+
+/**
+ * The child list the selection of a `type` connection asks for under
+ * `nodes` or `edges { node }`, when it can be loaded with the page; else
+ * undefined.
+ */
+export function childListOf(info: GraphQLResolveInfo, type: RecordType): ChildList | undefined {
+  const children = CHILD_FIELDS[type];
+  const fieldNode = info.fieldNodes[0];
+  if (!children || !fieldNode || info.fieldNodes.length !== 1) return undefined;
+  let found = childFieldsCache.get(fieldNode);
+  if (found === undefined) {
+    found = findChildFields(fieldNode.selectionSet, info.fragments, children);
+    childFieldsCache.set(fieldNode, found);
+  }
+  const parentType = info.schema.getType(GRAPHQL_TYPE_OF[type]);
+  if (!isObjectType(parentType)) return undefined;
+  for (const node of found) {
+    const def = parentType.getFields()[node.name.value];
+    if (!def) continue;
+    const args = getArgumentValues(def, node, info.variableValues) as {
+      first?: number | null;
+      after?: unknown;
+    };
+    if (args.after !== undefined && args.after !== null) continue;
+    return {
+      type: children[node.name.value] as RecordType,
+      key: 'outputId',
+      first: args.first ?? LIMITS.defaultPageSize,
+    };
+  }
+  return undefined;
+}
+
+/** Child list fields selected on the records of a connection's selection set. */
+function findChildFields(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  children: Readonly<Record<string, RecordType>>,
+): FieldNode[] {
+  const out: FieldNode[] = [];
+  for (const field of fieldsOf(selectionSet, fragments)) {
+    if (field.name.value === 'nodes') {
+      out.push(...childFieldsOfRecord(field.selectionSet, fragments, children));
+    } else if (field.name.value === 'edges') {
+      for (const edgeField of fieldsOf(field.selectionSet, fragments)) {
+        if (edgeField.name.value === 'node') {
+          out.push(...childFieldsOfRecord(edgeField.selectionSet, fragments, children));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function childFieldsOfRecord(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  children: Readonly<Record<string, RecordType>>,
+): FieldNode[] {
+  return fieldsOf(selectionSet, fragments).filter(
+    (f) => f.name.value in children && (f.directives?.length ?? 0) === 0,
+  );
+}
+
+/** The fields of a selection set, fragments expanded (fragments with directives are skipped). */
+function fieldsOf(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  depth = 0,
+): FieldNode[] {
+  if (!selectionSet || depth > 8) return [];
+  const out: FieldNode[] = [];
+  for (const sel of selectionSet.selections) {
+    if (sel.kind === 'Field') out.push(sel);
+    else if ((sel.directives?.length ?? 0) > 0) continue;
+    else if (sel.kind === 'InlineFragment') out.push(...fieldsOf(sel.selectionSet, fragments, depth + 1));
+    else {
+      const fragment = fragments[sel.name.value];
+      if (fragment) out.push(...fieldsOf(fragment.selectionSet, fragments, depth + 1));
+    }
+  }
+  return out;
+}
