@@ -29,6 +29,15 @@ const typeParsers = {
 };
 
 /** Startup options for every connection (`-c name=value`, sent in the startup packet). */
+/** A transaction waiting for the next flush. */
+interface PendingRun {
+  readonly scope: Scope;
+  readonly statements: readonly Statement[];
+  readonly options: RunOptions | undefined;
+  readonly resolve: (rows: Row[][]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 function startupOptions(uri: PostgresUri, role: string | undefined): string {
   // jit=off: the store's statements are short; JIT compilation (triggered by
   // unnest's row estimates) costs more than whole batches take to run.
@@ -58,6 +67,9 @@ export class PgDatabase {
   private readonly pool: Pool;
   private readonly prepare: boolean;
   private closing: Promise<void> | undefined;
+  private readonly maxConnections: number;
+  private queue: PendingRun[] = [];
+  private flushScheduled = false;
 
   constructor(
     uri: PostgresUri,
@@ -65,6 +77,7 @@ export class PgDatabase {
     log?: (event: string, f?: Record<string, unknown>) => void,
   ) {
     this.prepare = uri.prepare;
+    this.maxConnections = uri.max;
     this.pool = new Pool({
       connectionString: uri.connectionString,
       max: uri.max,
@@ -102,31 +115,83 @@ export class PgDatabase {
     client.release(err !== undefined && isConnectionLoss(err) ? (err as Error) : undefined);
   }
 
-  async run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
-    const client = await this.pool.connect();
-    const scopeStmt = scopeStatement(scope);
+  /**
+   * Runs `statements` in one transaction scoped to `scope` (see
+   * TenantDatabase.run). Transactions asked for in the same turn of the event
+   * loop (concurrent requests) are coalesced: while there are at least as
+   * many as the pool has connections, several share one connection and go
+   * out in ONE write, each still its own transaction (BEGIN, set_config, its
+   * statements, COMMIT), so an error in one rolls back only that one. Under
+   * light load every transaction gets its own connection, as before; under
+   * heavy load the syscalls and backend wake-ups per request drop, which is
+   * where a saturated gateway spent a third of its CPU.
+   */
+  run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ scope, statements, options, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // After the I/O callbacks of this loop turn: every request parsed in it has queued by then.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const runs = this.queue;
+    this.queue = [];
+    const perConnection = Math.max(1, Math.ceil(runs.length / this.maxConnections));
+    for (let i = 0; i < runs.length; i += perConnection) {
+      void this.runOnOneConnection(runs.slice(i, i + perConnection));
+    }
+  }
+
+  /** Sends `runs` down one pooled connection in one write; settles each run on its own. */
+  private async runOnOneConnection(runs: readonly PendingRun[]): Promise<void> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      for (const r of runs) r.reject(err);
+      return;
+    }
     // pg writes every protocol message (Parse, Bind, Describe, Execute, Sync)
-    // to the socket on its own; corked, the whole pipelined transaction leaves
-    // in one write (one syscall, one packet) instead of a dozen or more.
+    // to the socket on its own; corked, the whole pipeline leaves in one write
+    // (one syscall) instead of a dozen or more per transaction.
     const socket = socketOf(client);
     socket?.cork();
-    const pending = [
-      client.query(beginStatement(options)),
-      client.query(this.config(scopeStmt)),
-      ...statements.map((s) => client.query(this.config(s))),
+    const pending = runs.map((r) => [
+      client.query(beginStatement(r.options)),
+      client.query(this.config(scopeStatement(r.scope))),
+      ...r.statements.map((s) => client.query(this.config(s))),
       client.query('COMMIT'),
-    ];
+    ]);
     socket?.uncork();
-    const settled = await Promise.allSettled(pending);
-    // The first failure is the cause; later ones are "transaction aborted" echoes.
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    this.release(client, failure?.reason);
-    if (failure) throw failure.reason;
-    const last = settled[settled.length - 1] as PromiseFulfilledResult<{ command: string }>;
-    if (last.value.command !== 'COMMIT') throw new Error('transaction did not commit');
-    return settled
-      .slice(2, 2 + statements.length)
-      .map((s) => (s as PromiseFulfilledResult<{ rows: Row[] }>).value.rows);
+    let connectionError: unknown;
+    await Promise.all(
+      runs.map(async (r, i) => {
+        const settled = await Promise.allSettled(pending[i] as Promise<unknown>[]);
+        // The first failure is the cause; later ones are "transaction aborted" echoes.
+        const failure = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+        if (failure) {
+          if (isConnectionLoss(failure.reason)) connectionError ??= failure.reason;
+          r.reject(failure.reason);
+          return;
+        }
+        const last = settled[settled.length - 1] as PromiseFulfilledResult<{ command: string }>;
+        if (last.value.command !== 'COMMIT') {
+          r.reject(new Error('transaction did not commit'));
+          return;
+        }
+        r.resolve(
+          settled
+            .slice(2, 2 + r.statements.length)
+            .map((x) => (x as PromiseFulfilledResult<{ rows: Row[] }>).value.rows),
+        );
+      }),
+    );
+    this.release(client, connectionError);
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,95 @@
+/**
+ * Coalesced transactions on the PostgreSQL server: transactions asked for in
+ * the same event-loop turn share pooled connections (several per write when
+ * there are more of them than connections). Each must stay its own
+ * transaction: its own tenant (RLS keyed on its own app.tenant_id), its own
+ * snapshot, and its own failure.
+ */
+import { parseTenantId } from '../../src/hub/tenant';
+import { openStore } from '../../src/stores';
+import type { HubStore } from '../../src/hub/store';
+import { PgDatabase } from '../../src/stores/postgres/pg-database';
+import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
+import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
+import { sealBatch } from '../../src/hub/validate';
+
+let pg: PgTestDatabase;
+let store: HubStore;
+let db: PgDatabase;
+const tenants = ['co-a', 'co-b', 'co-c'].map(parseTenantId);
+
+beforeAll(async () => {
+  pg = await createTestDatabase();
+  // Two connections: 60 concurrent transactions must share them, many per write.
+  store = await openStore(`${pg.appUri}?max=2`);
+  for (const [i, t] of tenants.entries()) {
+    const records = sealBatch(
+      t,
+      'outputs',
+      Array.from({ length: 5 + i }, (_, k) => ({
+        skill_id: 's',
+        employee_id: `e${k}`,
+        status: 'SUCCEEDED',
+      })),
+    );
+    await store.putBatch(t, records);
+  }
+  db = new PgDatabase(parsePostgresUri(`${pg.appUri}?max=2`), undefined);
+}, 60_000);
+
+afterAll(async () => {
+  await db?.close();
+  await store?.close();
+  await pg?.drop();
+});
+
+test('each of 60 concurrent transactions on 2 connections sees only its own tenant', async () => {
+  const probe = {
+    sql: "SELECT current_setting('app.tenant_id') AS tenant, count(*)::int AS n, count(*) FILTER (WHERE tenant_id <> current_setting('app.tenant_id'))::int AS foreign FROM hub.outputs",
+    params: [],
+  };
+  const runs = Array.from({ length: 60 }, (_, i) => {
+    const tenant = tenants[i % 3] as (typeof tenants)[number];
+    return db.run({ tenant }, [probe]).then((rows) => ({ tenant, row: rows[0]?.[0] }));
+  });
+  for (const { tenant, row } of await Promise.all(runs)) {
+    expect(row).toEqual({ tenant, n: 5 + tenants.indexOf(tenant), foreign: 0 });
+  }
+  // Through the store as well (lists of one tenant in one tick share a transaction).
+  const lists = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => {
+      const tenant = tenants[i % 3] as (typeof tenants)[number];
+      return store
+        .list(tenant, { type: 'outputs', filter: {}, limit: 100 })
+        .then((rows) => ({ tenant, rows }));
+    }),
+  );
+  for (const { tenant, rows } of lists) {
+    expect(rows).toHaveLength(5 + tenants.indexOf(tenant));
+    expect(rows.every((r) => r.tenant_id === tenant)).toBe(true);
+  }
+});
+
+test('a failing transaction among coalesced ones fails alone; the others commit and read', async () => {
+  const count = { sql: 'SELECT count(*)::int AS n FROM hub.outputs', params: [] };
+  const failing = { sql: 'SELECT 1 / (count(*) - count(*)) FROM hub.outputs', params: [] };
+  const runs = Array.from({ length: 30 }, (_, i) => {
+    const tenant = tenants[i % 3] as (typeof tenants)[number];
+    const statements = i % 5 === 2 ? [count, failing, count] : [count];
+    return db.run({ tenant }, statements).then(
+      (rows) => ({ i, tenant, n: (rows[0]?.[0] as { n: number } | undefined)?.n, error: undefined }),
+      (error: unknown) => ({ i, tenant, n: undefined, error }),
+    );
+  });
+  for (const r of await Promise.all(runs)) {
+    if (r.i % 5 === 2) {
+      expect(String(r.error)).toMatch(/division by zero/);
+    } else {
+      expect(r.error).toBeUndefined();
+      expect(r.n).toBe(5 + tenants.indexOf(r.tenant));
+    }
+  }
+  // The connections are still usable afterwards (no transaction left open on them).
+  const again = await Promise.all(tenants.map((tenant) => db.run({ tenant }, [count])));
+  expect(again.map((rows) => (rows[0]?.[0] as { n: number }).n)).toEqual([5, 6, 7]);
+});
