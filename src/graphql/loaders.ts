@@ -7,13 +7,7 @@
 import DataLoader from 'dataloader';
 import type { ListFilterInput } from '../hub/filters';
 import type { Hub, Page } from '../hub/hub';
-import {
-  type EmployeeProfileRecord,
-  type HubRecord,
-  LIMITS,
-  RECORD_TYPES,
-  type RecordType,
-} from '../hub/model';
+import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import type { ChildList } from './lookahead';
 
@@ -39,6 +33,40 @@ export interface Loaders {
   readonly currentProfile: DataLoader<string, EmployeeProfileRecord | null>;
 }
 
+type IdLoader = DataLoader<string, HubRecord | null>;
+type IdLoaderSet = { readonly [T in RecordType]: IdLoader };
+
+/**
+ * The id loaders of one request, each made on first use: most requests
+ * touch one or two record types, and every request pays for the loaders it makes.
+ */
+class IdLoaders implements IdLoaderSet {
+  private readonly made: Partial<Record<RecordType, IdLoader>> = {};
+  constructor(private readonly make: (type: RecordType) => IdLoader) {}
+
+  of(type: RecordType): IdLoader {
+    return (this.made[type] ??= this.make(type));
+  }
+  get outputs(): IdLoader {
+    return this.of('outputs');
+  }
+  get decisions(): IdLoader {
+    return this.of('decisions');
+  }
+  get governance_events(): IdLoader {
+    return this.of('governance_events');
+  }
+  get artifacts(): IdLoader {
+    return this.of('artifacts');
+  }
+  get employee_profiles(): IdLoader {
+    return this.of('employee_profiles');
+  }
+  get telemetry_events(): IdLoader {
+    return this.of('telemetry_events');
+  }
+}
+
 /** Largest number of ids sent to the store in one call. */
 const MAX_IDS_PER_CALL = 500;
 /** Most versions of one person read to find the current one (pages of 500). */
@@ -50,9 +78,8 @@ export function createLoaders(
   tenant: TenantId,
   onBatch?: (loader: string, size: number) => void,
 ): Loaders {
-  const byId = Object.fromEntries(
-    RECORD_TYPES.map((type) => [
-      type,
+  const byId = new IdLoaders(
+    (type) =>
       new DataLoader<string, HubRecord | null>(
         async (ids) => {
           onBatch?.(`byId.${type}`, ids.length);
@@ -61,11 +88,10 @@ export function createLoaders(
         // Ids are case-insensitive UUIDs: one cache entry per record.
         { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
       ),
-    ]),
-  ) as unknown as Loaders['byId'];
+  );
 
   const prime = (records: readonly HubRecord[]): void => {
-    for (const r of records) byId[r.record_type].prime(r.record_id, r);
+    for (const r of records) byId.of(r.record_type).prime(r.record_id, r);
   };
 
   const list = new DataLoader<ListKey, Page, string>(

@@ -23,24 +23,44 @@ export function createLogger(
   sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
   base: Record<string, unknown> = {},
 ): Logger {
-  const min = ORDER[level as LogLevel] ?? ORDER.info;
-  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (ORDER[lvl] < min) return;
+  return new JsonLogger(ORDER[level as LogLevel] ?? ORDER.info, sink, base);
+}
+
+// A class rather than closures: every request makes child loggers, and a
+// child is then one small object, not five fresh functions.
+class JsonLogger implements Logger {
+  constructor(
+    private readonly min: number,
+    private readonly sink: (line: string) => void,
+    private readonly base: Record<string, unknown>,
+  ) {}
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.write('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.write('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.write('warn', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.write('error', msg, fields);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.min, this.sink, { ...this.base, ...fields });
+  }
+
+  private write(lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (ORDER[lvl] < this.min) return;
     let line: string;
     try {
-      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields });
+      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...this.base, ...fields });
     } catch {
-      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base });
+      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...this.base });
     }
-    sink(line);
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(level, sink, { ...base, ...fields }),
-  };
+    this.sink(line);
+  }
 }
 
 /** A logger that drops everything (tests). */
