@@ -31,6 +31,11 @@ export interface PeerConfig {
   readonly keepDb: boolean;
   /** Extra node flags for our gateway process, e.g. `--cpu-prof` (PEER_OURS_NODE_FLAGS). */
   readonly oursNodeFlags: readonly string[];
+  /**
+   * Node flags for BOTH servers (PEER_NODE_FLAGS; default `--max-semi-space-size=32`,
+   * the young-generation size our README recommends for production; `none` for none).
+   */
+  readonly nodeFlags: readonly string[];
   /** Skip PostGraphile (profiling runs of ours only) (PEER_SKIP_THEIRS=1). */
   readonly skipTheirs: boolean;
 }
@@ -72,6 +77,10 @@ export function readPeerConfig(env: NodeJS.ProcessEnv = process.env): PeerConfig
     ...(env.PEER_REUSE_DB ? { reuseDb: env.PEER_REUSE_DB } : {}),
     keepDb: env.PEER_KEEP_DB === '1',
     oursNodeFlags: list(env.PEER_OURS_NODE_FLAGS?.replace(/\s+/g, ',')) ?? [],
+    nodeFlags:
+      env.PEER_NODE_FLAGS === 'none'
+        ? []
+        : (list(env.PEER_NODE_FLAGS?.replace(/\s+/g, ',')) ?? ['--max-semi-space-size=32']),
     skipTheirs: env.PEER_SKIP_THEIRS === '1',
   };
 }

@@ -204,13 +204,20 @@ async function main(): Promise<void> {
     const ours = await startOurs({
       pgUrl: `${db.appUri}?max=${cfg.pool}`,
       secret: SECRET,
-      nodeFlags: cfg.oursNodeFlags,
+      nodeFlags: [...cfg.nodeFlags, ...cfg.oursNodeFlags],
       log,
     });
     servers.push(ours);
+    log(`node flags of both servers: ${cfg.nodeFlags.join(' ') || '(none)'}`);
     const theirs = cfg.skipTheirs
       ? undefined
-      : await startTheirs({ connectionString: db.appUri, pool: cfg.pool, secret: SECRET, log });
+      : await startTheirs({
+          connectionString: db.appUri,
+          pool: cfg.pool,
+          secret: SECRET,
+          nodeFlags: cfg.nodeFlags,
+          log,
+        });
     if (theirs) servers.push(theirs);
 
     const queries = QUERIES.filter((q) => !cfg.queries || cfg.queries.includes(q.name));

@@ -97,6 +97,7 @@ export function startTheirs(options: {
   readonly connectionString: string;
   readonly pool: number;
   readonly secret: string;
+  readonly nodeFlags: readonly string[];
   readonly log: (line: string) => void;
 }): Promise<RunningServer> {
   const settings = {
@@ -108,7 +109,13 @@ export function startTheirs(options: {
   };
   return start(
     'postgraphile',
-    ['--import', './bench/peer/polyfill.mjs', 'bench/peer/postgraphile-server.mjs', JSON.stringify(settings)],
+    [
+      ...options.nodeFlags,
+      '--import',
+      './bench/peer/polyfill.mjs',
+      'bench/peer/postgraphile-server.mjs',
+      JSON.stringify(settings),
+    ],
     { ...process.env, NODE_ENV: 'production', GRAPHILE_ENV: 'production' },
     /READY (http:\/\/[^\s]+\/graphql)/,
     options.log,

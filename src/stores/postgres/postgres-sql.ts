@@ -272,13 +272,34 @@ export function canonicalNumeric(value: unknown): string {
   return parsed.value;
 }
 
+const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * {@link canonicalNumeric} for a numeric as PostgreSQL prints it (`-12.340000`,
+ * `5.000000`, `0.000000`): trailing fractional zeros dropped without a regular
+ * expression (a list page converts hundreds of these). Anything else takes
+ * the general path.
+ */
+export function canonicalDbNumeric(text: string): string {
+  const dot = text.indexOf('.');
+  if (dot < 0) return canonicalNumeric(text);
+  let end = text.length;
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (end === dot + 1) end = dot;
+  const out = end === text.length ? text : text.slice(0, end);
+  // `-0.000000` is zero: canonical zero has no sign.
+  return out === '-0' ? '0' : out;
+}
+
 function fromDb(kind: Column['kind'], value: unknown): unknown {
   switch (kind) {
     case 'int':
       return Number(value);
     case 'decimal':
-      return canonicalNumeric(value);
+      return typeof value === 'string' ? canonicalDbNumeric(value) : canonicalNumeric(value);
     case 'timestamp':
+      // The drivers' type parser already gave the canonical text (see TYPE_PARSERS).
+      if (typeof value === 'string' && CANONICAL_TIMESTAMP.test(value)) return value;
       return value instanceof Date ? value.toISOString() : parseTimestamptz(String(value));
     case 'bytes':
       return Buffer.isBuffer(value)
