@@ -22,13 +22,14 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 /**
- * Gives every field without a resolver one made for it by `resolverFor`
+ * Gives every field without a resolver the one `resolverFor` makes for it
  * (graphql-jit reads such fields by property name and has no default-resolver
- * option), once. Mutates and returns `schema`.
+ * option), once; where `resolverFor` gives none, the property read stays.
+ * Mutates and returns `schema`.
  */
 export function withDefaultResolver<TContext>(
   schema: GraphQLSchema,
-  resolverFor: (fieldName: string) => GraphQLFieldResolver<unknown, TContext>,
+  resolverFor: (fieldName: string) => GraphQLFieldResolver<unknown, TContext> | undefined,
 ): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;

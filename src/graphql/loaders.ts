@@ -29,6 +29,11 @@ export interface Loaders {
    * child fields' resolvers ask for, so they cost no further call.
    */
   listWithChildren(key: ListKey, child: ChildList): Promise<Page>;
+  /**
+   * The first page of `parent`'s children of `type` and size `first`, when a
+   * {@link listWithChildren} of this request loaded it; else undefined.
+   */
+  prefetchedChildren(parent: HubRecord, type: RecordType, first: number): Page | undefined;
   /** An employee's current profile (latest effective_at; ties by created_at, then record_id). */
   readonly currentProfile: DataLoader<string, EmployeeProfileRecord | null>;
 }
@@ -137,19 +142,24 @@ export function createLoaders(
     );
     list.prime(key, page);
     prime(page.records);
+    // Kept by parent record rather than primed into `list` under one key per
+    // parent: the child fields find their page without building a key each.
+    const pageSize = `${child.type}\u0000${child.first}`;
     page.records.forEach((parent, i) => {
       const childPage = children[i];
       if (!childPage) return;
-      list.prime(
-        { type: child.type, filter: { [child.key]: parent.record_id }, first: child.first, after: null },
-        childPage,
-      );
+      let pages = prefetched.get(parent);
+      if (!pages) prefetched.set(parent, (pages = new Map()));
+      pages.set(pageSize, childPage);
       prime(childPage.records);
     });
     return page;
   };
+  const prefetched = new WeakMap<HubRecord, Map<string, Page>>();
+  const prefetchedChildren = (parent: HubRecord, type: RecordType, first: number): Page | undefined =>
+    prefetched.get(parent)?.get(`${type}\u0000${first}`);
 
-  return { byId, list, listWithChildren, currentProfile };
+  return { byId, list, listWithChildren, prefetchedChildren, currentProfile };
 }
 
 async function latestProfile(

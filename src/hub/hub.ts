@@ -175,11 +175,8 @@ export class Hub {
     const children = parents.records.map((parent, i) =>
       this.page(
         tenant,
-        {
-          type: child.type,
-          filter: normalizeFilter(child.type, { [child.key]: parent.record_id }),
-          limit: childFirst + 1,
-        },
+        // Stores hand out canonical (lowercase) ids: this filter is already normalised.
+        { type: child.type, filter: { [child.key]: parent.record_id }, limit: childFirst + 1 },
         result.children[i] ?? [],
         childFirst,
       ),

@@ -11,7 +11,14 @@ import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
 import { childListOf } from '../lookahead';
 import type { Resolvers } from '../generated/resolvers';
-import { type ConnectionParent, type EdgeParent, GRAPHQL_TYPE_OF, toSnake } from '../mapping';
+import type { Page } from '../../hub/hub';
+import {
+  type ConnectionParent,
+  type EdgeParent,
+  GRAPHQL_TYPE_OF,
+  type PageInfoParent,
+  toSnake,
+} from '../mapping';
 
 /**
  * The default field resolver: a field is read from its own name, else from its
@@ -27,11 +34,14 @@ export const fieldResolver: GraphQLFieldResolver<unknown, GraphQLContext> = (sou
 
 /**
  * {@link fieldResolver} specialised for one field name (its snake_case name
- * computed once, `info` never read), for schemas that set a resolver on every
- * field (the graphql-jit executor).
+ * computed once, `info` never read), for the graphql-jit executor, which
+ * reads a field without a resolver by its own name. Undefined when the two
+ * names are the same (`status`, `content`): the executor's own property read
+ * then does the same, inlined into the compiled query instead of a call.
  */
-export function fieldResolverFor(name: string): GraphQLFieldResolver<unknown, GraphQLContext> {
+export function fieldResolverFor(name: string): GraphQLFieldResolver<unknown, GraphQLContext> | undefined {
   const snake = toSnake(name);
+  if (snake === name) return undefined;
   return (source) => {
     if (typeof source !== 'object' || source === null) return undefined;
     const obj = source as Record<string, unknown>;
@@ -57,35 +67,68 @@ export async function connection(
   // A selection that lists each record's children is loaded with them (see lookahead.ts).
   const child = info ? childListOf(info, type) : undefined;
   const page = await (child ? ctx.loaders.listWithChildren(key, child) : ctx.loaders.list.load(key));
-  const records = page.records;
-  let edges: EdgeParent[] | undefined;
-  const edgesOf = (): EdgeParent[] => {
-    if (edges === undefined) {
+  return new PageConnection(ctx, type, f, page);
+}
+
+/**
+ * The first page (or the page after `after`) of a record's children of
+ * `type` (filtered by `outputId`): the page loaded with its parent's list when
+ * look-ahead did (no call at all), else through the list loader.
+ */
+export function childConnection(
+  ctx: GraphQLContext,
+  parent: HubRecord,
+  type: RecordType,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<ConnectionParent> | ConnectionParent {
+  const size = first ?? LIMITS.defaultPageSize;
+  const page = after == null ? ctx.loaders.prefetchedChildren(parent, type, size) : undefined;
+  const filter = { outputId: parent.record_id };
+  return page ? new PageConnection(ctx, type, filter, page) : connection(ctx, type, filter, size, after);
+}
+
+/** A loaded page as a connection; edges (and their cursors) are built on first read. */
+class PageConnection implements ConnectionParent {
+  readonly nodes: readonly HubRecord[];
+  private built: EdgeParent[] | undefined;
+
+  constructor(
+    private readonly ctx: GraphQLContext,
+    private readonly type: RecordType,
+    private readonly filter: ListFilterInput,
+    private readonly page: Page,
+  ) {
+    this.nodes = page.records;
+  }
+
+  get edges(): EdgeParent[] {
+    if (this.built === undefined) {
       // The Hub validated this filter already; normalising again is cheap and gives the cursor's binding.
-      const normalized = normalizeFilter(type, f);
-      edges = records.map((node) => ({
+      const normalized = normalizeFilter(this.type, this.filter);
+      const { ctx, type } = this;
+      this.built = this.nodes.map((node) => ({
         cursor: ctx.cursors.encode(ctx.tenant, type, normalized, node),
         node,
       }));
     }
-    return edges;
-  };
-  return {
-    get edges() {
-      return edgesOf();
-    },
-    nodes: records,
-    pageInfo: {
+    return this.built;
+  }
+
+  get pageInfo(): PageInfoParent {
+    const page = this.page;
+    const edges = (): EdgeParent[] => this.edges;
+    return {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: false,
       get startCursor() {
-        return edgesOf()[0]?.cursor ?? null;
+        return edges()[0]?.cursor ?? null;
       },
       get endCursor() {
         return page.endCursor;
       },
-    },
-  };
+    };
+  }
 }
 
 /** Loads a record of one type by id for the caller's tenant (null when absent). */
@@ -141,10 +184,8 @@ export const recordResolvers: Resolvers = {
   Output: {
     ...envelope,
     __resolveReference: reference('outputs') as never,
-    decisions: (r, args, ctx) =>
-      connection(ctx, 'decisions', { outputId: r.record_id }, args.first, args.after),
-    artifacts: (r, args, ctx) =>
-      connection(ctx, 'artifacts', { outputId: r.record_id }, args.first, args.after),
+    decisions: (r, args, ctx) => childConnection(ctx, r, 'decisions', args.first, args.after),
+    artifacts: (r, args, ctx) => childConnection(ctx, r, 'artifacts', args.first, args.after),
   },
   Decision: {
     ...envelope,
