@@ -40,3 +40,32 @@ test('before the deadline every field resolves', async () => {
   expect(res.data).toEqual({ slow: { name: 'a', child: { name: 'b' } } });
   expect(calls()).toBe(1);
 });
+
+test('leaf fields of a loaded object are not held to the deadline (they start no work)', async () => {
+  const schema = buildSchema('type Query { item: Item } type Item { name: String, child: Item }');
+  let nameCalls = 0;
+  // The root starts in time, then the clock passes the deadline (set to 0 here).
+  (schema.getQueryType() as GraphQLObjectType).getFields().item!.resolve = (
+    _s: unknown,
+    _a: unknown,
+    ctx: { deadline: number },
+  ) => {
+    ctx.deadline = 0;
+    return { name: 'a' };
+  };
+  (schema.getType('Item') as GraphQLObjectType).getFields().name!.resolve = (s: { name: string }) => {
+    nameCalls++;
+    return s.name;
+  };
+  (schema.getType('Item') as GraphQLObjectType).getFields().child!.resolve = () => ({ name: 'b' });
+  enforceDeadline(schema, { timeoutMs: 10 });
+  const res = await execute({
+    schema,
+    document: parse('{ item { name child { name } } }'),
+    contextValue: { deadline: Date.now() + 5000 },
+  });
+  // The leaf still resolves; the object field does not start.
+  expect(res.data).toEqual({ item: { name: 'a', child: null } });
+  expect(nameCalls).toBe(1);
+  expect(res.errors?.[0]?.path).toEqual(['item', 'child']);
+});
