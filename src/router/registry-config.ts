@@ -172,6 +172,9 @@ export function parseRegistryConfig(
     if (shared && shared.mode !== 'A') problem('shared.mode', 'the shared catch-all is Mode A by definition');
   } else if (extra.pgUrl !== undefined) {
     shared = topology({ primary: extra.pgUrl }, 'HUB_PG_URL', 'A');
+    // Labels reach API clients (extensions.routing): the shared database is
+    // "postgres" there, not its host and database name.
+    if (shared) shared = { ...shared, primary: { ...shared.primary, label: 'postgres' } };
   }
 
   const tenants = new Map<TenantId, TopologySpec>();

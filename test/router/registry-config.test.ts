@@ -150,6 +150,9 @@ describe('registry config', () => {
       const c = await loadRegistryConfig({ pgUrl: 'memory:everyone' });
       expect(c.tenants.size).toBe(0);
       expect(c.shared).toMatchObject({ mode: 'A', primary: { uri: 'memory:everyone' } });
+      // API clients see the shared database as "postgres", never its host or database name.
+      const pg = await loadRegistryConfig({ pgUrl: 'postgres://app:pw@db.internal:5432/hub' });
+      expect(pg.shared?.primary.label).toBe('postgres');
     });
 
     test('clear errors for a missing file, invalid YAML and no configuration at all', async () => {
