@@ -160,7 +160,8 @@ async function main(): Promise<void> {
     await admin.end();
 
     const server = fork(__filename, ['--child', `${db.appUri}?max=32`, secret], {
-      execArgv: ['--require', 'tsx/cjs'],
+      // As the README says to run it in production.
+      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const url = await new Promise<string>((resolve, reject) => {
