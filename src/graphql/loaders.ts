@@ -150,8 +150,9 @@ export function createLoaders(
       if (!childPage) return;
       let pages = prefetched.get(parent);
       if (!pages) prefetched.set(parent, (pages = new Map()));
+      // Children are not primed into the id loaders: a request rarely looks up by id
+      // what it just listed as a child, and priming every one was a visible cost.
       pages.set(pageSize, childPage);
-      prime(childPage.records);
     });
     return page;
   };

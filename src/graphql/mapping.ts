@@ -27,8 +27,8 @@ export interface PageInfoParent {
 /** A page of one record type (cursors may be computed lazily, when `edges` is read). */
 export interface ConnectionParent {
   readonly edges: readonly EdgeParent[];
-  /** The page's records, when given: `nodes` then needs no edges (nor their cursors). */
-  readonly nodes?: readonly HubRecord[];
+  /** The page's records (read without building edges or their cursors). */
+  readonly nodes: readonly HubRecord[];
   readonly pageInfo: PageInfoParent;
 }
 

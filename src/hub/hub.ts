@@ -202,20 +202,13 @@ export class Hub {
   /** A page of at most `first` of `rows`, with a lazily computed end cursor. */
   private page(tenant: TenantId, query: ListQuery, rows: HubRecord[], first: number): Page {
     const hasNextPage = rows.length > first;
-    const records = hasNextPage ? rows.slice(0, first) : rows;
-    const last = records[records.length - 1];
-    const cursors = this.cursors;
-    let endCursor: string | null | undefined;
-    return {
-      records,
+    return new LazyCursorPage(
+      this.cursors,
+      tenant,
+      query,
+      hasNextPage ? rows.slice(0, first) : rows,
       hasNextPage,
-      // Computed (an HMAC) on first read: a page whose cursor nobody asks for costs none.
-      get endCursor() {
-        if (endCursor === undefined)
-          endCursor = last ? cursors.encode(tenant, query.type, query.filter, last) : null;
-        return endCursor;
-      },
-    };
+    );
   }
 
   async costPerSkill(tenant: TenantId, args: CostPerSkillArgs): Promise<CostPerSkillRow[]> {
@@ -317,4 +310,25 @@ function pageSize(value: number | null | undefined, what: string): number {
     );
   }
   return first;
+}
+
+/** A page whose end cursor (an HMAC) is computed on first read: a page nobody pages on costs none. */
+class LazyCursorPage implements Page {
+  private cursor: string | null | undefined;
+
+  constructor(
+    private readonly cursors: CursorCodec,
+    private readonly tenant: TenantId,
+    private readonly query: ListQuery,
+    readonly records: HubRecord[],
+    readonly hasNextPage: boolean,
+  ) {}
+
+  get endCursor(): string | null {
+    if (this.cursor === undefined) {
+      const last = this.records[this.records.length - 1];
+      this.cursor = last ? this.cursors.encode(this.tenant, this.query.type, this.query.filter, last) : null;
+    }
+    return this.cursor;
+  }
 }

@@ -60,3 +60,23 @@ test('a row keeps timestamps the type parser already made canonical, and convert
   }
   expect(parseTimestamptz('2026-03-01 12:00:00+00')).toBe('2026-03-01T12:00:00.000Z');
 });
+
+test('timestamptz text in a UTC session converts by position exactly as through Date', () => {
+  const cases: [string, string][] = [
+    ['2026-03-01 12:00:00+00', '2026-03-01T12:00:00.000Z'],
+    ['2026-03-01 12:00:00.1+00', '2026-03-01T12:00:00.100Z'],
+    ['2026-03-01 12:00:00.12+00', '2026-03-01T12:00:00.120Z'],
+    ['2026-03-01 12:00:00.123+00', '2026-03-01T12:00:00.123Z'],
+    ['2026-03-01 12:00:00.123456+00', '2026-03-01T12:00:00.123Z'],
+    ['1970-01-01 00:00:00.001+00', '1970-01-01T00:00:00.001Z'],
+  ];
+  for (const [text, canonical] of cases) expect(parseTimestamptz(text)).toBe(canonical);
+  // Many instants: the by-position path agrees with Date's ISO form (milliseconds kept, micros cut).
+  for (let i = 0; i < 2000; i++) {
+    const ms = Date.UTC(2020, 0, 1) + Math.floor(i * 7_919_113.7);
+    const iso = new Date(ms).toISOString();
+    const micros = String(i % 1000).padStart(3, '0');
+    const pgText = `${iso.slice(0, 10)} ${iso.slice(11, 23)}${micros}+00`.replace(/\.?0+\+00$/, '+00');
+    expect(parseTimestamptz(pgText)).toBe(iso);
+  }
+});

@@ -237,10 +237,4 @@ export const recordResolvers: Resolvers = {
     ...envelope,
     __resolveReference: reference('telemetry_events') as never,
   },
-  OutputConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
-  DecisionConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
-  GovernanceEventConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
-  ArtifactConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
-  EmployeeProfileConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
-  TelemetryEventConnection: { nodes: (c) => (c.nodes ?? c.edges.map((e) => e.node)) as never },
 };

@@ -96,6 +96,17 @@ export function scopeStatement(scope: Scope): Statement {
  * (`2026-03-01T12:00:00.123Z`) without going through Date on the fast path.
  */
 export function parseTimestamptz(text: string): string {
+  // Fast path by position: `YYYY-MM-DD HH:MM:SS[.f{1,6}]+00` (a list page converts hundreds).
+  const n = text.length;
+  if (n >= 22 && n <= 29 && text.charCodeAt(10) === 32 && text.endsWith('+00') && text.charCodeAt(4) === 45) {
+    const date = text.slice(0, 10);
+    const time = text.slice(11, 19);
+    if (n === 22) return `${date}T${time}.000Z`;
+    if (text.charCodeAt(19) === 46 /* . */ && n >= 24) {
+      const frac = text.slice(20, n - 3);
+      return `${date}T${time}.${frac.length >= 3 ? frac.slice(0, 3) : frac.padEnd(3, '0')}Z`;
+    }
+  }
   const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/.exec(text);
   if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
   // Another session time zone (or an unexpected shape): normalise through Date.
