@@ -1,10 +1,11 @@
 /**
- * Coalesced transactions on the PostgreSQL server: transactions asked for in
- * the same event-loop turn share pooled connections (several per write when
- * there are more of them than connections). Each must stay its own
- * transaction: its own tenant (RLS keyed on its own app.tenant_id), its own
- * snapshot, and its own failure.
+ * Coalesced transactions on the PostgreSQL server: short reads asked for in
+ * the same event-loop turn share pooled connections, several per write. Each
+ * must stay its own transaction: its own tenant (RLS keyed on its own
+ * app.tenant_id), its own snapshot, and its own failure; and a transaction
+ * that is not a short read is never queued behind others on one connection.
  */
+import { Client } from 'pg';
 import { parseTenantId } from '../../src/hub/tenant';
 import { openStore } from '../../src/stores';
 import type { HubStore } from '../../src/hub/store';
@@ -50,7 +51,7 @@ test('each of 60 concurrent transactions on 2 connections sees only its own tena
   };
   const runs = Array.from({ length: 60 }, (_, i) => {
     const tenant = tenants[i % 3] as (typeof tenants)[number];
-    return db.run({ tenant }, [probe]).then((rows) => ({ tenant, row: rows[0]?.[0] }));
+    return db.run({ tenant }, [probe], { light: true }).then((rows) => ({ tenant, row: rows[0]?.[0] }));
   });
   for (const { tenant, row } of await Promise.all(runs)) {
     expect(row).toEqual({ tenant, n: 5 + tenants.indexOf(tenant), foreign: 0 });
@@ -76,7 +77,7 @@ test('a failing transaction among coalesced ones fails alone; the others commit 
   const runs = Array.from({ length: 30 }, (_, i) => {
     const tenant = tenants[i % 3] as (typeof tenants)[number];
     const statements = i % 5 === 2 ? [count, failing, count] : [count];
-    return db.run({ tenant }, statements).then(
+    return db.run({ tenant }, statements, { light: true }).then(
       (rows) => ({ i, tenant, n: (rows[0]?.[0] as { n: number } | undefined)?.n, error: undefined }),
       (error: unknown) => ({ i, tenant, n: undefined, error }),
     );
@@ -92,4 +93,35 @@ test('a failing transaction among coalesced ones fails alone; the others commit 
   // The connections are still usable afterwards (no transaction left open on them).
   const again = await Promise.all(tenants.map((tenant) => db.run({ tenant }, [count])));
   expect(again.map((rows) => (rows[0]?.[0] as { n: number }).n)).toEqual([5, 6, 7]);
+});
+
+test('a transaction that is not a short read gets a connection of its own', async () => {
+  // A transaction blocked on a lock this test holds stands in for a slow rollup.
+  const holder = new Client({ connectionString: pg.appUri });
+  await holder.connect();
+  try {
+    await holder.query('SELECT pg_advisory_lock(4242)');
+    let slowDone = false;
+    const slow = db
+      .run({ tenant: tenants[0] as string }, [{ sql: 'SELECT pg_advisory_xact_lock(4242)', params: [] }])
+      .then(() => {
+        slowDone = true;
+      });
+    const count = { sql: 'SELECT count(*)::int AS n FROM hub.outputs', params: [] };
+    const reads = Promise.all(
+      Array.from({ length: 10 }, () => db.run({ tenant: tenants[1] as string }, [count], { light: true })),
+    );
+    // Were the reads queued behind the blocked transaction, they could not finish while it waits.
+    const outcome = await Promise.race([
+      reads.then(() => 'reads finished'),
+      new Promise<string>((r) => setTimeout(() => r('reads stuck'), 10_000).unref()),
+    ]);
+    expect(outcome).toBe('reads finished');
+    expect(slowDone).toBe(false);
+    await holder.query('SELECT pg_advisory_unlock(4242)');
+    await slow;
+    expect(slowDone).toBe(true);
+  } finally {
+    await holder.end();
+  }
 });

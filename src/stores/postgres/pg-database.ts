@@ -29,6 +29,14 @@ const typeParsers = {
 };
 
 /** Startup options for every connection (`-c name=value`, sent in the startup packet). */
+/**
+ * Connections the short reads of one flush are spread over. Two: both
+ * cores of a small server busy, one write per connection (measured on the
+ * nested-list benchmark at 32 connections against spreading over the whole
+ * pool: 753 vs 706 req/s over three alternating runs).
+ */
+const LIGHT_CONNECTIONS_PER_FLUSH = 2;
+
 /** A transaction waiting for the next flush. */
 interface PendingRun {
   readonly scope: Scope;
@@ -67,7 +75,6 @@ export class PgDatabase {
   private readonly pool: Pool;
   private readonly prepare: boolean;
   private closing: Promise<void> | undefined;
-  private readonly maxConnections: number;
   private queue: PendingRun[] = [];
   private flushScheduled = false;
 
@@ -77,7 +84,6 @@ export class PgDatabase {
     log?: (event: string, f?: Record<string, unknown>) => void,
   ) {
     this.prepare = uri.prepare;
-    this.maxConnections = uri.max;
     this.pool = new Pool({
       connectionString: uri.connectionString,
       max: uri.max,
@@ -117,14 +123,16 @@ export class PgDatabase {
 
   /**
    * Runs `statements` in one transaction scoped to `scope` (see
-   * TenantDatabase.run). Transactions asked for in the same turn of the event
-   * loop (concurrent requests) are coalesced: while there are at least as
-   * many as the pool has connections, several share one connection and go
-   * out in ONE write, each still its own transaction (BEGIN, set_config, its
-   * statements, COMMIT), so an error in one rolls back only that one. Under
-   * light load every transaction gets its own connection, as before; under
-   * heavy load the syscalls and backend wake-ups per request drop, which is
-   * where a saturated gateway spent a third of its CPU.
+   * TenantDatabase.run). Short reads (`options.light`) asked for in the same
+   * turn of the event loop (concurrent requests) are coalesced: spread over
+   * at most two connections, several go out in ONE write, each still its own
+   * transaction (BEGIN, set_config, its statements, COMMIT), so an error in
+   * one rolls back only that one. In this VM a socket write to PostgreSQL
+   * (and the backend wake-up it causes) was the largest single cost of a
+   * saturated gateway; a lookup takes PostgreSQL a fraction of a millisecond,
+   * so queuing a few on one backend costs less than a write each. Other
+   * transactions (rollups, bulk writes) get a connection to themselves, so a
+   * slow one never holds up the lookups behind it.
    */
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
     return new Promise((resolve, reject) => {
@@ -141,9 +149,14 @@ export class PgDatabase {
     this.flushScheduled = false;
     const runs = this.queue;
     this.queue = [];
-    const perConnection = Math.max(1, Math.ceil(runs.length / this.maxConnections));
-    for (let i = 0; i < runs.length; i += perConnection) {
-      void this.runOnOneConnection(runs.slice(i, i + perConnection));
+    const light: PendingRun[] = [];
+    for (const r of runs) {
+      if (r.options?.light) light.push(r);
+      else void this.runOnOneConnection([r]);
+    }
+    const perConnection = Math.max(1, Math.ceil(light.length / LIGHT_CONNECTIONS_PER_FLUSH));
+    for (let i = 0; i < light.length; i += perConnection) {
+      void this.runOnOneConnection(light.slice(i, i + perConnection));
     }
   }
 

@@ -83,7 +83,9 @@ class PostgresStore implements HubStore, OutboxSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
-  private readonly lists = new ListBatcher((tenant, statements) => this.db.run({ tenant }, statements));
+  private readonly lists = new ListBatcher((tenant, statements) =>
+    this.db.run({ tenant }, statements, { light: true }),
+  );
   private readonly chunkBytes: number;
 
   constructor(
@@ -231,9 +233,12 @@ class PostgresStore implements HubStore, OutboxSource {
       if (this.closed) throw new HubError('UNAVAILABLE', 'postgres store is closed');
       return ids.map(() => null);
     }
-    const rows = await this.call('getByIds', true, () =>
-      this.one(tenant, getByIdsStatement(tenant, type, wanted)),
-    );
+    const rows = await this.call('getByIds', true, async () => {
+      const [found = []] = await this.db.run({ tenant }, [getByIdsStatement(tenant, type, wanted)], {
+        light: true,
+      });
+      return found;
+    });
     const found = new Map(rows.map((r) => [String(r.record_id), r]));
     return ids.map((id) => {
       const row = typeof id === 'string' ? found.get(id.toLowerCase()) : undefined;
@@ -255,7 +260,7 @@ class PostgresStore implements HubStore, OutboxSource {
   ): Promise<PageWithChildren> {
     const statements = nestedListStatements(tenant, query, children);
     const [pageRows = [], childRows = []] = await this.call('list', true, () =>
-      this.db.run({ tenant }, statements, { snapshot: true }),
+      this.db.run({ tenant }, statements, { snapshot: true, light: true }),
     );
     const records = pageRows.map((r) => recordFromRow(tenant, query.type, r));
     const toChild = (r: Row): HubRecord => recordFromRow(tenant, children.type, r);

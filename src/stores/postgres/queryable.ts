@@ -53,6 +53,13 @@ export interface RunOptions {
    * results assembled from several statements, like the manager dashboard).
    */
   readonly snapshot?: boolean;
+  /**
+   * A short point read (lookup by id, a list page): may share a connection,
+   * and one write, with other short reads asked for at the same time. Left
+   * unset, a transaction gets a connection to itself (a rollup or a bulk
+   * write must not hold up the lookups queued behind it).
+   */
+  readonly light?: boolean;
 }
 
 /** The BEGIN that opens a transaction with these options. */
