@@ -4,7 +4,8 @@
  * set_config, the statements, COMMIT) goes out in one write and costs one
  * network round trip. Every connection starts with TimeZone=UTC, the
  * statement timeout and (when configured) the application role, as startup
- * options, so no extra round trip is spent on session setup.
+ * options, so no extra round trip is spent on session setup. Short reads
+ * asked for together share connections and writes (see {@link PgDatabase.run}).
  */
 import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } from 'pg';
 import { isConnectionLoss } from './postgres-errors';
@@ -28,7 +29,6 @@ const typeParsers = {
       : pgTypes.getTypeParser(oid, format ?? 'text')) as typeof pgTypes.getTypeParser,
 };
 
-/** Startup options for every connection (`-c name=value`, sent in the startup packet). */
 /**
  * Connections the short reads of one flush are spread over. Two: both
  * cores of a small server busy, one write per connection (measured on the
@@ -46,6 +46,7 @@ interface PendingRun {
   readonly reject: (err: unknown) => void;
 }
 
+/** Startup options for every connection (`-c name=value`, sent in the startup packet). */
 function startupOptions(uri: PostgresUri, role: string | undefined): string {
   // jit=off: the store's statements are short; JIT compilation (triggered by
   // unnest's row estimates) costs more than whole batches take to run.
