@@ -25,8 +25,8 @@ export interface Loaders {
   readonly list: DataLoader<ListKey, Page, string>;
   /**
    * One page of a list loaded together with each record's child list (one
-   * Hub call); the child pages are primed into `list` under the keys the
-   * child fields' resolvers ask for, so they cost no further call.
+   * Hub call); the page is primed into `list`, and the child pages are kept
+   * for {@link prefetchedChildren}, so the child fields cost no further call.
    */
   listWithChildren(key: ListKey, child: ChildList): Promise<Page>;
   /**
@@ -131,6 +131,8 @@ export function createLoaders(
     );
   });
 
+  // Child pages loaded with their parents, by parent record, then by child type and page size.
+  const prefetched = new WeakMap<HubRecord, Map<string, Page>>();
   const listWithChildren = async (key: ListKey, child: ChildList): Promise<Page> => {
     onBatch?.('listWithChildren', 1);
     const { page, children } = await hub.listWithChildren(
@@ -144,7 +146,7 @@ export function createLoaders(
     prime(page.records);
     // Kept by parent record rather than primed into `list` under one key per
     // parent: the child fields find their page without building a key each.
-    const pageSize = `${child.type}\u0000${child.first}`;
+    const childKey = `${child.type}\u0000${child.first}`;
     page.records.forEach((parent, i) => {
       const childPage = children[i];
       if (!childPage) return;
@@ -152,11 +154,10 @@ export function createLoaders(
       if (!pages) prefetched.set(parent, (pages = new Map()));
       // Children are not primed into the id loaders: a request rarely looks up by id
       // what it just listed as a child, and priming every one was a visible cost.
-      pages.set(pageSize, childPage);
+      pages.set(childKey, childPage);
     });
     return page;
   };
-  const prefetched = new WeakMap<HubRecord, Map<string, Page>>();
   const prefetchedChildren = (parent: HubRecord, type: RecordType, first: number): Page | undefined =>
     prefetched.get(parent)?.get(`${type}\u0000${first}`);
 
