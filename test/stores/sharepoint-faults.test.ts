@@ -8,9 +8,8 @@
  * by measuring time.
  */
 import { randomBytes } from 'node:crypto';
-import { HubError, isHubError } from '../../src/hub/errors';
+import { isHubError } from '../../src/hub/errors';
 import { Hub } from '../../src/hub/hub';
-import type { HubRecord } from '../../src/hub/model';
 import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { sharepointDriver } from '../../src/stores/sharepoint/sharepoint-driver';
@@ -21,34 +20,13 @@ import {
   emulatorStoreUri,
   startSharePointEmulator,
 } from '../support/sharepoint-emulator';
+import { failure, numberedOutputs } from '../support/fault-helpers';
 
 const run = randomBytes(3).toString('hex');
 let counter = 0;
 const freshTenant = (): TenantId => parseTenantId(`spf-${run}-${++counter}`);
 
-function outputs(tenant: TenantId, n: number, from = 0): HubRecord[] {
-  return sealBatch(
-    tenant,
-    'outputs',
-    Array.from({ length: n }, (_, i) => ({
-      skill_id: `skill.${(from + i) % 7}`,
-      employee_id: `emp-${(from + i) % 11}`,
-      status: 'SUCCEEDED',
-      cost_usd: `0.${String(from + i).padStart(6, '0')}`,
-      created_at: new Date(Date.UTC(2026, 2, 1) + (from + i) * 1000).toISOString(),
-    })),
-  );
-}
-
-async function failure(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof HubError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
+const outputs = numberedOutputs;
 
 type Event = { event: string; fields?: Record<string, unknown> };
 

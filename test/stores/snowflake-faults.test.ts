@@ -7,10 +7,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { HubError, isHubError } from '../../src/hub/errors';
+import { isHubError } from '../../src/hub/errors';
 import type { HubRecord } from '../../src/hub/model';
 import { type TenantId, parseTenantId } from '../../src/hub/tenant';
-import { sealBatch } from '../../src/hub/validate';
 import { snowflakeDriver } from '../../src/stores/snowflake/snowflake-driver';
 import type { SnowflakeStore } from '../../src/stores/snowflake/snowflake-store';
 import {
@@ -18,34 +17,13 @@ import {
   emulatorStoreUri,
   startSnowflakeEmulator,
 } from '../support/snowflake-emulator';
+import { failure, numberedOutputs } from '../support/fault-helpers';
 
 const run = randomBytes(3).toString('hex');
 let counter = 0;
 const freshTenant = (): TenantId => parseTenantId(`sff-${run}-${++counter}`);
 
-function outputs(tenant: TenantId, n: number, from: number): HubRecord[] {
-  return sealBatch(
-    tenant,
-    'outputs',
-    Array.from({ length: n }, (_, i) => ({
-      skill_id: `skill.${(from + i) % 7}`,
-      employee_id: `emp-${(from + i) % 11}`,
-      status: 'SUCCEEDED',
-      cost_usd: `0.${String(from + i).padStart(6, '0')}`,
-      created_at: new Date(Date.UTC(2026, 2, 1) + (from + i) * 1000).toISOString(),
-    })),
-  );
-}
-
-async function failure(p: Promise<unknown>): Promise<HubError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof HubError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
+const outputs = numberedOutputs;
 
 /** Waits until the store answers again (the driver may still be backing off old requests). */
 async function healthy(store: SnowflakeStore): Promise<void> {
