@@ -80,9 +80,14 @@ describe.each(dialects)('outbox on $name', ({ open, done }) => {
     await store.putBatch(A, a);
     await store.putBatch(B, b);
     await store.putBatch(A, a); // duplicates: no new entries
-    for (const r of [...a, ...b]) written.set(r.record_id, r);
+    // New and existing together: the all-new attempt fails and writes nothing;
+    // the per-record one writes the three new records and their entries only.
+    const c = records(A, 3);
+    const mixed = await store.putBatch(A, [a[0] as HubRecord, ...c, a[1] as HubRecord]);
+    expect(mixed.map((o) => o.status)).toEqual(['duplicate', 'created', 'created', 'created', 'duplicate']);
+    for (const r of [...a, ...b, ...c]) written.set(r.record_id, r);
     const backlog = await store.outboxBacklog();
-    expect(backlog.pending).toBe(10);
+    expect(backlog.pending).toBe(13);
     expect(backlog.oldest).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -92,7 +97,7 @@ describe.each(dialects)('outbox on $name', ({ open, done }) => {
         throw new Error('warehouse down');
       }),
     ).rejects.toThrow('warehouse down');
-    expect((await store.outboxBacklog()).pending).toBe(10);
+    expect((await store.outboxBacklog()).pending).toBe(13);
   });
 
   test('concurrent relays ship every entry exactly once, with the full record of each tenant', async () => {
@@ -103,8 +108,8 @@ describe.each(dialects)('outbox on $name', ({ open, done }) => {
     const counts = await Promise.all([store.drainOutbox(3, ship), store.drainOutbox(3, ship)]);
     expect(counts[0] + counts[1]).toBe(6);
     while ((await store.drainOutbox(3, ship)) > 0);
-    expect(shipped).toHaveLength(10);
-    expect(new Set(shipped.map((e) => e.id)).size).toBe(10);
+    expect(shipped).toHaveLength(13);
+    expect(new Set(shipped.map((e) => e.id)).size).toBe(13);
     for (const e of shipped) {
       expect(e.record).toEqual(written.get(e.record.record_id));
       expect(e.tenant).toBe(e.record.tenant_id);

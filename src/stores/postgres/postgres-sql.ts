@@ -126,6 +126,58 @@ WHERE NOT EXISTS (SELECT 1 FROM ins n WHERE n.record_id = i.record_id)`;
   return sql;
 }
 
+/**
+ * The bulk insert for records expected to be all new: the same insert (and
+ * outbox rows) without the per-position outcome query, which costs about a
+ * tenth of a batch's database time (20,000 outputs: 363 vs 402 ms). It
+ * succeeds only when every row was inserted; otherwise it fails with
+ * division_by_zero (SQLSTATE 22012, see {@link isNotAllNew}) and, the
+ * transaction aborting, writes nothing, so the caller runs
+ * {@link insertStatement} for per-record outcomes.
+ */
+function freshInsertSql(type: RecordType, outbox: boolean): string {
+  const key = `fresh:${type}:${outbox}`;
+  const cached = insertSqlCache.get(key);
+  if (cached) return cached;
+  const cols = columnsOf(type);
+  const names = cols.map((c) => c.name);
+  const unnest = cols.map((c, i) => `$${i + 2}::${ARRAY_TYPE[c.kind]}`).join(', ');
+  const select = cols.map((c) => (c.kind === 'bytes' ? `decode(${c.name}, 'hex')` : c.name)).join(', ');
+  const sql = `WITH ins AS (
+  INSERT INTO hub.${type} (tenant_id, ${names.join(', ')})
+  SELECT $1, ${select} FROM unnest(${unnest}) AS u(${names.join(', ')})
+  ON CONFLICT (tenant_id, record_id) DO NOTHING
+  RETURNING record_id
+)${
+    outbox
+      ? `, ob AS (
+  INSERT INTO hub.outbox (tenant_id, record_type, record_id) SELECT $1, '${type}', record_id FROM ins
+)`
+      : ''
+  }
+SELECT 1 / (CASE WHEN count(*) = $${cols.length + 2}::int8 THEN 1 ELSE 0 END) AS all_new FROM ins`;
+  insertSqlCache.set(key, sql);
+  return sql;
+}
+
+/** True for the error by which {@link freshInsertStatement} reports that some row already existed. */
+export function isNotAllNew(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '22012';
+}
+
+/** The column arrays of a batch: `[tenant, one array literal per column]`. */
+function insertParams(tenant: TenantId, type: RecordType, records: readonly HubRecord[]): unknown[] {
+  const params: unknown[] = [tenant];
+  for (const col of columnsOf(type)) {
+    const values = new Array<string | null>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      values[i] = toText(col.kind, (records[i] as unknown as Record<string, unknown>)[col.name]);
+    }
+    params.push(arrayLiteral(values));
+  }
+  return params;
+}
+
 /** The bulk insert statement for records of one type (see {@link insertSql}). */
 export function insertStatement(
   tenant: TenantId,
@@ -133,18 +185,22 @@ export function insertStatement(
   records: readonly HubRecord[],
   outbox: boolean,
 ): Statement {
-  const cols = columnsOf(type);
-  const params: unknown[] = [tenant];
-  for (const col of cols) {
-    const values = new Array<string | null>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      values[i] = toText(col.kind, (records[i] as unknown as Record<string, unknown>)[col.name]);
-    }
-    params.push(arrayLiteral(values));
-  }
   // Not prepared: a generic plan cannot see the arrays' length and would join
   // the per-row outcomes with a nested loop (quadratic in the batch size).
-  return { sql: insertSql(type, outbox), params };
+  return { sql: insertSql(type, outbox), params: insertParams(tenant, type, records) };
+}
+
+/** The all-new bulk insert (see {@link freshInsertSql}); not prepared, like {@link insertStatement}. */
+export function freshInsertStatement(
+  tenant: TenantId,
+  type: RecordType,
+  records: readonly HubRecord[],
+  outbox: boolean,
+): Statement {
+  return {
+    sql: freshInsertSql(type, outbox),
+    params: [...insertParams(tenant, type, records), records.length],
+  };
 }
 
 /** Reads stored hashes by id (the follow-up for rows a concurrent writer inserted first). */

@@ -48,8 +48,10 @@ import {
 import {
   arrayLiteral,
   getByIdsStatement,
+  freshInsertStatement,
   hashesStatement,
   insertStatement,
+  isNotAllNew,
   recordFromRow,
   scanStatement,
 } from './postgres-sql';
@@ -166,15 +168,24 @@ class PostgresStore implements HubStore, OutboxSource {
       }
       if (current.length > 0) chunks.push({ type, indexes: current });
     }
-    const statements = chunks.map((c) =>
-      insertStatement(
-        tenant,
-        c.type,
-        c.indexes.map((i) => records[i] as HubRecord),
-        this.options.outbox === true,
-      ),
-    );
-    const results = await this.db.run({ tenant }, statements);
+    const outbox = this.options.outbox === true;
+    const rowsOf = (c: (typeof chunks)[number]): HubRecord[] => c.indexes.map((i) => records[i] as HubRecord);
+    // First as if every record were new (the common case, and the cheaper
+    // statement); if any already exists, that transaction wrote nothing and
+    // the per-record statement below decides each outcome.
+    let results: Row[][] = [];
+    try {
+      await this.db.run(
+        { tenant },
+        chunks.map((c) => freshInsertStatement(tenant, c.type, rowsOf(c), outbox)),
+      );
+    } catch (err) {
+      if (!isNotAllNew(err)) throw err;
+      results = await this.db.run(
+        { tenant },
+        chunks.map((c) => insertStatement(tenant, c.type, rowsOf(c), outbox)),
+      );
+    }
     const unresolved = new Map<RecordType, number[]>();
     chunks.forEach((chunk, c) => {
       // The statement returns only the rows it did not insert.
