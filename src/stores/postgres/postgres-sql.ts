@@ -87,6 +87,42 @@ function toText(kind: Column['kind'], value: unknown): string | null {
 const insertSqlCache = new Map<string, string>();
 
 /**
+ * The `ins` CTE shared by both bulk inserts: rows from `source` (the column
+ * arrays unnested) inserted with ON CONFLICT DO NOTHING, returning the ids
+ * inserted, and (with the outbox on) an `ob` CTE writing one outbox row per
+ * inserted record, in the same statement.
+ */
+function insertCtes(type: RecordType, outbox: boolean, source: string): string {
+  const cols = columnsOf(type);
+  const select = cols.map((c) => (c.kind === 'bytes' ? `decode(${c.name}, 'hex')` : c.name)).join(', ');
+  const ins = `ins AS (
+  INSERT INTO hub.${type} (tenant_id, ${cols.map((c) => c.name).join(', ')})
+  SELECT $1, ${select} FROM ${source}
+  ON CONFLICT (tenant_id, record_id) DO NOTHING
+  RETURNING record_id
+)`;
+  return outbox
+    ? `${ins}, ob AS (
+  INSERT INTO hub.outbox (tenant_id, record_type, record_id) SELECT $1, '${type}', record_id FROM ins
+)`
+    : ins;
+}
+
+/** `unnest($2::type[], ...)` over a type's column arrays (parameters 2..n+1). */
+function unnestColumns(type: RecordType): string {
+  return `unnest(${columnsOf(type)
+    .map((c, i) => `$${i + 2}::${ARRAY_TYPE[c.kind]}`)
+    .join(', ')})`;
+}
+
+/** Builds (once per key) the SQL text `build` returns. */
+function cachedSql(key: string, build: () => string): string {
+  let sql = insertSqlCache.get(key);
+  if (sql === undefined) insertSqlCache.set(key, (sql = build()));
+  return sql;
+}
+
+/**
  * The bulk insert for one type: all rows as one array parameter per column,
  * unnested WITH ORDINALITY, inserted with ON CONFLICT DO NOTHING, and (with
  * the outbox on) an outbox row per inserted record, all in one statement.
@@ -97,33 +133,16 @@ const insertSqlCache = new Map<string, string>();
  * reads the rest of the table.)
  */
 function insertSql(type: RecordType, outbox: boolean): string {
-  const key = `${type}:${outbox}`;
-  const cached = insertSqlCache.get(key);
-  if (cached) return cached;
-  const cols = columnsOf(type);
-  const names = cols.map((c) => c.name);
-  const unnest = cols.map((c, i) => `$${i + 2}::${ARRAY_TYPE[c.kind]}`).join(', ');
-  const select = cols.map((c) => (c.kind === 'bytes' ? `decode(${c.name}, 'hex')` : c.name)).join(', ');
-  const sql = `WITH input AS (
-  SELECT * FROM unnest(${unnest}) WITH ORDINALITY AS u(${names.join(', ')}, ord)
-), ins AS (
-  INSERT INTO hub.${type} (tenant_id, ${names.join(', ')})
-  SELECT $1, ${select} FROM input
-  ON CONFLICT (tenant_id, record_id) DO NOTHING
-  RETURNING record_id
-)${
-    outbox
-      ? `, ob AS (
-  INSERT INTO hub.outbox (tenant_id, record_type, record_id) SELECT $1, '${type}', record_id FROM ins
-)`
-      : ''
-  }
+  return cachedSql(`${type}:${outbox}`, () => {
+    const names = columnsOf(type).map((c) => c.name);
+    return `WITH input AS (
+  SELECT * FROM ${unnestColumns(type)} WITH ORDINALITY AS u(${names.join(', ')}, ord)
+), ${insertCtes(type, outbox, 'input')}
 SELECT i.ord::int8 AS ord,
   (SELECT e.provenance_hash FROM hub.${type} e WHERE e.tenant_id = $1 AND e.record_id = i.record_id) AS existing
 FROM input i
 WHERE NOT EXISTS (SELECT 1 FROM ins n WHERE n.record_id = i.record_id)`;
-  insertSqlCache.set(key, sql);
-  return sql;
+  });
 }
 
 /**
@@ -136,28 +155,12 @@ WHERE NOT EXISTS (SELECT 1 FROM ins n WHERE n.record_id = i.record_id)`;
  * {@link insertStatement} for per-record outcomes.
  */
 function freshInsertSql(type: RecordType, outbox: boolean): string {
-  const key = `fresh:${type}:${outbox}`;
-  const cached = insertSqlCache.get(key);
-  if (cached) return cached;
-  const cols = columnsOf(type);
-  const names = cols.map((c) => c.name);
-  const unnest = cols.map((c, i) => `$${i + 2}::${ARRAY_TYPE[c.kind]}`).join(', ');
-  const select = cols.map((c) => (c.kind === 'bytes' ? `decode(${c.name}, 'hex')` : c.name)).join(', ');
-  const sql = `WITH ins AS (
-  INSERT INTO hub.${type} (tenant_id, ${names.join(', ')})
-  SELECT $1, ${select} FROM unnest(${unnest}) AS u(${names.join(', ')})
-  ON CONFLICT (tenant_id, record_id) DO NOTHING
-  RETURNING record_id
-)${
-    outbox
-      ? `, ob AS (
-  INSERT INTO hub.outbox (tenant_id, record_type, record_id) SELECT $1, '${type}', record_id FROM ins
-)`
-      : ''
-  }
+  return cachedSql(`fresh:${type}:${outbox}`, () => {
+    const cols = columnsOf(type);
+    const source = `${unnestColumns(type)} AS u(${cols.map((c) => c.name).join(', ')})`;
+    return `WITH ${insertCtes(type, outbox, source)}
 SELECT 1 / (CASE WHEN count(*) = $${cols.length + 2}::int8 THEN 1 ELSE 0 END) AS all_new FROM ins`;
-  insertSqlCache.set(key, sql);
-  return sql;
+  });
 }
 
 /** True for the error by which {@link freshInsertStatement} reports that some row already existed. */
