@@ -44,3 +44,22 @@ export function redactUri(uri: string): string {
     )
     .replace(SECRET_PARAMS, '$1***');
 }
+
+/**
+ * An integer query option of a store URI: `fallback` when absent, else an
+ * integer in `min..max`. @throws the error `invalid` makes when it is not.
+ */
+export function integerOption(
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  invalid: (message: string) => Error,
+): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(`${name} must be an integer ${min}..${max}`);
+  return n;
+}

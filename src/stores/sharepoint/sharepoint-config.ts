@@ -16,6 +16,7 @@
  */
 import { HubError } from '../../hub/errors';
 import { type TenantId, parseTenantId } from '../../hub/tenant';
+import { integerOption } from '../driver';
 
 /** Parsed store URI. */
 export interface SharePointConfig {
@@ -35,13 +36,13 @@ function invalid(message: string): HubError {
   return new HubError('VALIDATION', `invalid sharepoint store URI: ${message}`);
 }
 
-function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const raw = params.get(name);
-  if (raw === null) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw invalid(`${name} must be an integer ${min}..${max}`);
-  return n;
-}
+const intParam = (
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number => integerOption(params, name, fallback, min, max, invalid);
 
 const KNOWN = new Set(['token', 'http', 'timeoutMs', 'retries', 'retryCapMs', 'batchSize', 'tenants']);
 

@@ -15,6 +15,7 @@
  */
 import type { RecordType } from '../../hub/model';
 import type { ListFilter } from '../../hub/store';
+import { TYPE_FILTERS } from '../../hub/filters';
 
 /** Title of each type's list. */
 export const LIST_TITLES: { readonly [T in RecordType]: string } = {
@@ -67,24 +68,14 @@ export const FILTER_COLUMNS = {
 
 type FilterKey = keyof typeof FILTER_COLUMNS;
 
-/** Filterable columns per type (the same table as src/hub/filters.ts). */
-const TYPE_FILTER_KEYS: { readonly [T in RecordType]: readonly FilterKey[] } = {
-  outputs: ['skillIds', 'employeeId', 'status'],
-  decisions: ['skillIds', 'outputId', 'outcome'],
-  governance_events: ['skillIds', 'employeeId', 'severity', 'action'],
-  artifacts: ['skillIds', 'employeeId', 'outputId'],
-  employee_profiles: ['employeeId'],
-  telemetry_events: ['skillIds', 'employeeId'],
-};
-
 /** Every column of a type's list, in creation order. */
 export function columnsOf(type: RecordType): ColumnDef[] {
-  return [...COMMON, ...TYPE_FILTER_KEYS[type].map((k) => col(FILTER_COLUMNS[k].column))];
+  return [...COMMON, ...TYPE_FILTERS[type].map((k) => col(FILTER_COLUMNS[k].column))];
 }
 
 /** Filter keys a type's list has columns for. */
 export function filterKeysOf(type: RecordType): readonly FilterKey[] {
-  return TYPE_FILTER_KEYS[type];
+  return TYPE_FILTERS[type];
 }
 
 /** The `createfieldasxml` SchemaXml of a column. */
