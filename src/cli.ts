@@ -13,8 +13,10 @@ import { command as tokenCommand } from './cli/token';
 import { command as serveCommand } from './cli/serve';
 
 /**
- * Every subcommand, one file each under src/cli/. Command modules keep heavy
- * imports inside `run` so `hub --help` stays fast.
+ * Every subcommand, one file each under src/cli/. Command modules import
+ * nothing heavy at load time (their `run` imports what it needs), so
+ * `hub --help` loads no store driver, GraphQL or HTTP code; the test in
+ * test/build/lazy-cli.test.ts holds them to it.
  */
 const COMMANDS: readonly Command[] = [
   seedCommand,

@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
-import { mintToken } from '../../src/graphql/auth';
+import { mintToken } from '../../src/platform/auth';
 import { skillIds } from '../../src/seed/generator';
 import {
   type PgTestDatabase,

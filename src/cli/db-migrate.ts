@@ -1,5 +1,3 @@
-import { driverFor } from '../stores';
-import { redactUri } from '../stores/driver';
 import type { Command } from './command';
 import { defaultStoreUri } from './open';
 
@@ -28,6 +26,8 @@ Examples:
   options: { store: { type: 'string' } },
   async run({ values }, io) {
     const uri = typeof values.store === 'string' && values.store !== '' ? values.store : defaultStoreUri();
+    const { driverFor } = require('../stores') as typeof import('../stores');
+    const { redactUri } = require('../stores/driver') as typeof import('../stores/driver');
     const driver = driverFor(uri);
     if (!driver.migrate) {
       io.out(`${redactUri(uri)}: this store has no schema to migrate`);

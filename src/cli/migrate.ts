@@ -1,4 +1,3 @@
-import { migrateTenant } from '../migrate/migrate';
 import { UsageError } from './command';
 import type { Command } from './command';
 import { intOption, openCliStore, requireTenant } from './open';
@@ -32,6 +31,7 @@ Example:
     if (typeof values.from !== 'string' || typeof values.to !== 'string')
       throw new UsageError('--from and --to are required');
     if (values.from === values.to) throw new UsageError('--from and --to name the same store');
+    const { migrateTenant } = require('../migrate/migrate') as typeof import('../migrate/migrate');
     const source = await openCliStore(values.from);
     const target = await openCliStore(values.to).catch(async (err: unknown) => {
       await source.close();

@@ -5,7 +5,6 @@
 import { readConfig } from '../config';
 import type { HubStore } from '../hub/store';
 import { type TenantId, parseTenantId } from '../hub/tenant';
-import { openStore } from '../stores';
 import { UsageError } from './command';
 
 /** The store URI a command uses when `--store` is absent: HUB_PG_URL, else PGlite in the data dir. */
@@ -14,8 +13,9 @@ export function defaultStoreUri(): string {
   return config.pgUrl ?? `pglite:${config.dataDir}`;
 }
 
-/** Opens `uri` (or the default store). */
-export function openCliStore(uri: unknown): Promise<HubStore> {
+/** Opens `uri` (or the default store). The store drivers are loaded on first use, not by `hub --help`. */
+export async function openCliStore(uri: unknown): Promise<HubStore> {
+  const { openStore } = require('../stores') as typeof import('../stores');
   return openStore(typeof uri === 'string' && uri !== '' ? uri : defaultStoreUri());
 }
 

@@ -1,6 +1,3 @@
-import { Hub } from '../hub/hub';
-import { generateDataset } from '../seed/generator';
-import { windowStart, writeDataset } from '../seed/write-dataset';
 import type { Command } from './command';
 import { intOption, openCliStore, requireTenant } from './open';
 
@@ -33,6 +30,10 @@ Example:
   },
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
+    const { Hub } = require('../hub/hub') as typeof import('../hub/hub');
+    const { generateDataset } = require('../seed/generator') as typeof import('../seed/generator');
+    const { windowStart, writeDataset } =
+      require('../seed/write-dataset') as typeof import('../seed/write-dataset');
     const days = intOption(values.days, 'days', 90);
     const start = typeof values.start === 'string' ? values.start : windowStart(days);
     const data = generateDataset({

@@ -1,6 +1,4 @@
 import { readConfig } from '../config';
-import { createLogger } from '../http/log';
-import { serve } from '../http/serve';
 import type { Command } from './command';
 import { UsageError } from './command';
 
@@ -41,6 +39,8 @@ Examples:
     const config = readConfig();
     const port = values.port === undefined ? config.port : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
+    const { serve } = require('../app/serve') as typeof import('../app/serve');
+    const { createLogger } = require('../platform/log') as typeof import('../platform/log');
     const served = await serve({
       config,
       ...(typeof values.store === 'string' ? { storeUri: values.store } : {}),

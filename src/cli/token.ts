@@ -1,6 +1,4 @@
 import { readConfig } from '../config';
-import { mintToken, parseTtl } from '../graphql/auth';
-import { readDevSecret } from '../http/dev-secret';
 import type { Command } from './command';
 import { UsageError } from './command';
 
@@ -32,6 +30,8 @@ Example:
     if (typeof values.tenant !== 'string' || values.tenant === '')
       throw new UsageError('--tenant is required');
     const config = readConfig();
+    const { mintToken, parseTtl } = require('../platform/auth') as typeof import('../platform/auth');
+    const { readDevSecret } = require('../app/dev-secret') as typeof import('../app/dev-secret');
     const secret = config.jwtSecret ?? readDevSecret(config.dataDir);
     if (!secret) {
       io.err(

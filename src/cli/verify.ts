@@ -1,4 +1,3 @@
-import { verifyTenant } from '../migrate/migrate';
 import type { Command } from './command';
 import { openCliStore, requireTenant } from './open';
 
@@ -18,6 +17,7 @@ Options:
   options: { tenant: { type: 'string' }, store: { type: 'string' }, against: { type: 'string' } },
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
+    const { verifyTenant } = require('../migrate/migrate') as typeof import('../migrate/migrate');
     const store = await openCliStore(values.store);
     const other = typeof values.against === 'string' ? await openCliStore(values.against) : undefined;
     try {

@@ -3,19 +3,16 @@
  * the Hub, and DataLoaders created for this request only, so no cache entry is
  * ever shared between requests or tenants.
  */
-import type { CursorCodec } from '../hub/cursor';
 import type { Hub } from '../hub/hub';
 import type { TenantId } from '../hub/tenant';
-import type { Logger } from '../http/log';
-import type { Scope } from './auth';
+import type { Logger } from '../platform/log';
+import type { Scope } from '../platform/auth';
 import { type Loaders, createLoaders } from './loaders';
 
 export interface GraphQLContext {
   readonly tenant: TenantId;
   readonly scopes: ReadonlySet<Scope>;
   readonly hub: Hub;
-  /** Same secret as the Hub's, to give every edge of a page its own cursor. */
-  readonly cursors: CursorCodec;
   readonly loaders: Loaders;
   readonly requestId: string;
   readonly log: Logger;
@@ -35,7 +32,6 @@ export interface ContextInput {
   readonly tenant: TenantId;
   readonly scopes: ReadonlySet<Scope>;
   readonly hub: Hub;
-  readonly cursors: CursorCodec;
   readonly requestId: string;
   readonly log: Logger;
   readonly timeoutMs: number;
@@ -49,7 +45,6 @@ export function createContext(input: ContextInput): GraphQLContext {
     tenant: input.tenant,
     scopes: input.scopes,
     hub: input.hub,
-    cursors: input.cursors,
     loaders: createLoaders(input.hub, input.tenant, input.onBatch),
     requestId: input.requestId,
     log: input.log,

@@ -6,28 +6,8 @@
  */
 import { type GraphQLFormattedError, GraphQLError } from 'graphql';
 import { type ErrorCode, ERROR_CODES, type HubError, isHubError } from '../hub/errors';
+import { HTTP_STATUS, publicMessage } from '../platform/public-errors';
 import { issuePathToGraphQL } from './mapping';
-
-/** HTTP status for a request-level error of each code. */
-export const HTTP_STATUS: { readonly [C in ErrorCode]: number } = {
-  VALIDATION: 400,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  UNAVAILABLE: 503,
-  THROTTLED: 429,
-  TIMEOUT: 504,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  INTERNAL: 500,
-};
-
-/** Messages shown instead of the original for codes whose messages may carry infrastructure details. */
-const GENERIC: Partial<Record<ErrorCode, string>> = {
-  UNAVAILABLE: 'the data store is unavailable; retry later',
-  THROTTLED: 'too many requests to the data store; retry later',
-  TIMEOUT: 'the operation timed out',
-  INTERNAL: 'internal error',
-};
 
 /** Apollo Server's own codes, translated into the closed set. */
 const APOLLO_CODES: Readonly<Record<string, ErrorCode>> = {
@@ -40,11 +20,6 @@ const APOLLO_CODES: Readonly<Record<string, ErrorCode>> = {
   PERSISTED_QUERY_NOT_FOUND: 'NOT_FOUND',
   INTERNAL_SERVER_ERROR: 'INTERNAL',
 };
-
-/** The message a client may see for a HubError. */
-export function publicMessage(err: HubError): string {
-  return GENERIC[err.code] ?? err.message;
-}
 
 /** Issues of a VALIDATION error with paths in GraphQL names. */
 export function publicIssues(err: HubError): { index?: number; path: string; message: string }[] {

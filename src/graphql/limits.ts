@@ -25,7 +25,7 @@ import {
 } from 'graphql';
 import { HubError } from '../hub/errors';
 import { LIMITS } from '../hub/model';
-import { hasScope } from './auth';
+import { hasScope } from '../platform/auth';
 import type { GraphQLContext } from './context';
 import { toGraphQLError } from './errors';
 

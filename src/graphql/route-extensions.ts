@@ -12,16 +12,16 @@
  * named by label, never by URI. Nothing is added when no routed call ran (e.g.
  * the store is not a routing store).
  *
- * How: each root field's resolver is wrapped (once, when the server starts) to
- * make its field's trace the active one (AsyncLocalStorage.enterWith) just
- * before it runs, so every
- * store call the resolver and its sub-fields make lands in that field's trace.
+ * How: each root field's resolver is wrapped (once, with the schema's other
+ * rewrites) to make its field's trace the active one
+ * (AsyncLocalStorage.enterWith) just before it runs, so every store call the
+ * resolver and its sub-fields make lands in that field's trace.
  * A DataLoader batch shared by several root fields is attributed to the field
  * that scheduled it first.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import { type RouteEntry, RouteTrace, enterRouteTrace } from '../router/route-trace';
+import { type RouteEntry, RouteTrace, enterRouteTrace } from '../platform/route-trace';
 
 /** One root field's routing, as sent in `extensions.routing`. */
 export interface FieldRouting {
@@ -53,60 +53,92 @@ export function summarizeRoutes(entries: readonly RouteEntry[]): FieldRouting {
   };
 }
 
-/** The plugin; register it in the ApolloServer `plugins` list. */
-export function routeExtensionsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+/**
+ * Route extensions for one server: {@link traceRootFields} is the schema
+ * rewrite (applied with the others, in order, by executable-schema.ts) and
+ * {@link plugin} the Apollo plugin that gives each request its traces and
+ * reports them. Both share the map from a request's context to its traces.
+ */
+export class RouteExtensions {
   // The traces of each request's root fields, found by its context object.
-  const requests = new WeakMap<object, Map<string, RouteTrace>>();
-  return {
-    async serverWillStart({ schema }) {
-      traceRootFields(schema, requests);
-    },
-    async requestDidStart({ contextValue }) {
-      const fields = new Map<string, RouteTrace>();
-      requests.set(contextValue, fields);
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const routing: Record<string, FieldRouting> = {};
-          for (const [key, trace] of fields) {
-            if (trace.entries.length > 0) routing[key] = summarizeRoutes(trace.entries);
+  private readonly requests = new WeakMap<object, Map<string, RouteTrace>>();
+  private readonly traced = new WeakSet<GraphQLSchema>();
+
+  /**
+   * Starts a request: its root fields' traces will be kept in the returned map
+   * (by response key). The plugin calls this for every request.
+   */
+  begin(context: object): Map<string, RouteTrace> {
+    const fields = new Map<string, RouteTrace>();
+    this.requests.set(context, fields);
+    return fields;
+  }
+
+  /**
+   * Wraps the resolver of every root field (once per schema) so that it runs
+   * with its field's trace active. This is what a `willResolveField` hook did,
+   * without one: any plugin with that hook makes Apollo instrument every field
+   * of every record, a measurable share of a list query's CPU. A root field
+   * without a resolver makes no store call and is left alone. Mutates and
+   * returns `schema`.
+   */
+  traceRootFields(schema: GraphQLSchema): GraphQLSchema {
+    if (this.traced.has(schema)) return schema;
+    this.traced.add(schema);
+    const requests = this.requests;
+    for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+      if (!root) continue;
+      for (const field of Object.values(root.getFields())) {
+        const resolve = field.resolve;
+        if (!resolve) continue;
+        field.resolve = (source, args, context: unknown, info) => {
+          const fields = typeof context === 'object' && context !== null ? requests.get(context) : undefined;
+          if (fields) {
+            const key = String(info.path.key);
+            let trace = fields.get(key);
+            if (!trace) fields.set(key, (trace = new RouteTrace()));
+            enterRouteTrace(trace);
           }
-          if (Object.keys(routing).length === 0) return;
-          const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, routing };
-        },
-      };
-    },
-  };
+          return resolve(source, args, context, info);
+        };
+      }
+    }
+    return schema;
+  }
+
+  /** The Apollo plugin: a trace map per request, summarised into `extensions.routing`. */
+  plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+    return {
+      requestDidStart: async ({ contextValue }) => {
+        const fields = this.begin(contextValue);
+        return {
+          async willSendResponse({ response }) {
+            if (response.body.kind !== 'single') return;
+            const routing: Record<string, FieldRouting> = {};
+            for (const [key, trace] of fields) {
+              if (trace.entries.length > 0) routing[key] = summarizeRoutes(trace.entries);
+            }
+            if (Object.keys(routing).length === 0) return;
+            const result = response.body.singleResult;
+            result.extensions = { ...result.extensions, routing };
+          },
+        };
+      },
+    };
+  }
 }
 
-const traced = new WeakSet<GraphQLSchema>();
-
 /**
- * Wraps the resolver of every root field (once per schema) so that it runs
- * with its field's trace active. This is what a `willResolveField` hook did,
- * without one: any plugin with that hook makes Apollo instrument every field
- * of every record, a measurable share of a list query's CPU. A root field
- * without a resolver makes no store call and is left alone.
+ * The plugin for an Apollo server that applies no rewrites of its own: it
+ * traces the root fields of the schema Apollo starts with. (The gateway's
+ * server uses {@link RouteExtensions} directly, rewrites in one place.)
  */
-function traceRootFields(schema: GraphQLSchema, requests: WeakMap<object, Map<string, RouteTrace>>): void {
-  if (traced.has(schema)) return;
-  traced.add(schema);
-  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
-    if (!root) continue;
-    for (const field of Object.values(root.getFields())) {
-      const resolve = field.resolve;
-      if (!resolve) continue;
-      field.resolve = (source, args, context: unknown, info) => {
-        const fields = typeof context === 'object' && context !== null ? requests.get(context) : undefined;
-        if (fields) {
-          const key = String(info.path.key);
-          let trace = fields.get(key);
-          if (!trace) fields.set(key, (trace = new RouteTrace()));
-          enterRouteTrace(trace);
-        }
-        return resolve(source, args, context, info);
-      };
-    }
-  }
+export function routeExtensionsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  const routes = new RouteExtensions();
+  return {
+    ...routes.plugin<TContext>(),
+    async serverWillStart({ schema }) {
+      routes.traceRootFields(schema);
+    },
+  };
 }

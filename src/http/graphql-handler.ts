@@ -1,34 +1,35 @@
 /**
- * `/graphql` over HTTP: GET (queries only) and POST, answered by Apollo Server
- * with GraphQL-over-HTTP content negotiation (`application/graphql-response+json`
- * when accepted). The caller is authenticated before Apollo runs, so an
- * unauthenticated request never reaches a resolver.
+ * `/graphql` over HTTP: GET (queries only) and POST, answered by the GraphQL
+ * server (src/graphql) with GraphQL-over-HTTP content negotiation
+ * (`application/graphql-response+json` when accepted). The caller is
+ * authenticated before the GraphQL server runs, so an unauthenticated request
+ * never reaches a resolver.
+ *
+ * Steps, one function each: read the body, authenticate, resolve a persisted
+ * query for the tenant, tag the query with the tenant, execute, write.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ApolloServer, HeaderMap } from '@apollo/server';
-import type { CursorCodec } from '../hub/cursor';
-import type { Hub } from '../hub/hub';
 import { isHubError } from '../hub/errors';
-import type { Authenticator } from '../graphql/auth';
-import { type GraphQLContext, createContext } from '../graphql/context';
-import { HTTP_STATUS } from '../graphql/errors';
-import type { QueryLimits } from '../graphql/limits';
+import type { GraphQLHttpRequest, GraphQLOutcome, GraphQLServer } from '../graphql';
+import type { Authenticator, Identity } from '../platform/auth';
+import { type Logger, errorFields } from '../platform/log';
+import type { GatewayMetrics } from '../platform/metrics';
+import { HTTP_STATUS } from '../platform/public-errors';
 import { type PersistedQueries, applyPersistedQuery, tagQueryWithTenant } from './apq';
-import { type Logger, errorFields } from './log';
-import type { GatewayMetrics } from './metrics';
 import { BodyTooLargeError, readBody, sendError } from './respond';
 
 export interface GraphQLHandlerDeps {
-  readonly apollo: ApolloServer<GraphQLContext>;
-  readonly hub: Hub;
-  readonly cursors: CursorCodec;
+  readonly graphql: GraphQLServer;
   readonly auth: Authenticator;
-  readonly limits: QueryLimits;
   readonly maxBodyBytes: number;
   readonly metrics: GatewayMetrics;
   /** Automatic persisted queries, per tenant. */
   readonly persistedQueries: PersistedQueries;
 }
+
+/** Marks a request already answered (with an error) by a step. */
+const ANSWERED = Symbol('answered');
+type Answered = typeof ANSWERED;
 
 /** Handles one `/graphql` request. Resolves once the response is written. */
 export async function handleGraphQL(
@@ -41,105 +42,100 @@ export async function handleGraphQL(
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'POST') {
     res.setHeader('allow', 'GET, POST');
-    sendError(res, 405, 'VALIDATION', 'use GET or POST');
-    return;
+    return sendError(res, 405, 'VALIDATION', 'use GET or POST');
   }
-  let body: unknown = undefined;
-  if (req.method === 'POST') {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, deps.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendError(res, 413, 'VALIDATION', `request body exceeds ${deps.maxBodyBytes} bytes`);
-        return;
-      }
-      throw err;
-    }
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json' && type !== 'application/graphql-response+json') {
-      sendError(res, 415, 'VALIDATION', 'POST bodies must be application/json');
-      return;
-    }
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      sendError(res, 400, 'VALIDATION', 'request body is not valid JSON');
-      return;
-    }
-  }
+  const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
+  if (body === ANSWERED) return;
+  const identity = await authenticate(deps, req, res, log);
+  if (identity === ANSWERED) return;
+  const request = persistedQuery(deps, res, identity, req, url, body);
+  if (request === ANSWERED) return;
+  const outcome = await deps.graphql.execute(request, {
+    identity,
+    requestId,
+    log: log.child({ tenant: identity.tenant }),
+  });
+  await writeOutcome(res, outcome);
+}
 
-  let identity;
+/** Reads and parses a POST body (size limit, JSON content type); answers the error itself. */
+async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<unknown | Answered> {
+  let raw: Buffer;
   try {
-    identity = await deps.auth.authenticate(req.headers.authorization);
+    raw = await readBody(req, maxBodyBytes);
+  } catch (err) {
+    if (!(err instanceof BodyTooLargeError)) throw err;
+    sendError(res, 413, 'VALIDATION', `request body exceeds ${maxBodyBytes} bytes`);
+    return ANSWERED;
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'application/graphql-response+json') {
+    sendError(res, 415, 'VALIDATION', 'POST bodies must be application/json');
+    return ANSWERED;
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    sendError(res, 400, 'VALIDATION', 'request body is not valid JSON');
+    return ANSWERED;
+  }
+}
+
+/** Verifies the bearer token; answers 401 (or 500) itself when it does not verify. */
+async function authenticate(
+  deps: GraphQLHandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<Identity | Answered> {
+  try {
+    return await deps.auth.authenticate(req.headers.authorization);
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'INTERNAL') log.error('authentication failed', errorFields(err));
     deps.metrics.errors.inc({ code });
     res.setHeader('www-authenticate', 'Bearer');
     sendError(res, HTTP_STATUS[code], code, isHubError(err) ? err.message : 'internal error');
-    return;
+    return ANSWERED;
   }
+}
 
-  const ctx = createContext({
-    tenant: identity.tenant,
-    scopes: identity.scopes,
-    hub: deps.hub,
-    cursors: deps.cursors,
-    requestId,
-    log: log.child({ tenant: identity.tenant }),
-    timeoutMs: deps.limits.timeoutMs,
-    onBatch: (loader, size) => deps.metrics.loaderBatch.observe({ loader }, size),
-  });
-
-  const apq = applyPersistedQuery(deps.persistedQueries, identity.tenant, req.method, url.search, body);
+/**
+ * Resolves an automatic persisted query for the caller's tenant and tags the
+ * query text with the tenant (see apq.ts); answers the protocol's error itself.
+ */
+function persistedQuery(
+  deps: GraphQLHandlerDeps,
+  res: ServerResponse,
+  identity: Identity,
+  req: IncomingMessage,
+  url: URL,
+  body: unknown,
+): GraphQLHttpRequest | Answered {
+  const method = req.method as string;
+  const apq = applyPersistedQuery(deps.persistedQueries, identity.tenant, method, url.search, body);
   if (apq.kind === 'error') {
     deps.metrics.errors.inc({ code: apq.code });
     sendError(res, apq.status, apq.code, apq.message);
+    return ANSWERED;
+  }
+  const tagged = tagQueryWithTenant(identity.tenant, method, apq.search, apq.body);
+  return { method, headers: req.headers, search: tagged.search, body: tagged.body };
+}
+
+/** Writes the GraphQL server's answer (504 TIMEOUT when the request outlived its deadline). */
+async function writeOutcome(res: ServerResponse, outcome: GraphQLOutcome): Promise<void> {
+  if (outcome.kind === 'timeout') return sendError(res, 504, 'TIMEOUT', 'the operation timed out');
+  res.statusCode = outcome.status;
+  for (const [key, value] of outcome.headers) res.setHeader(key, value);
+  if (typeof outcome.body === 'string') {
+    res.end(outcome.body);
     return;
   }
-
-  const tagged = tagQueryWithTenant(identity.tenant, req.method, apq.search, apq.body);
-
-  const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
-  const end = deps.metrics.requestDuration.startTimer();
-  let timer: NodeJS.Timeout | undefined;
-  // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), deps.limits.timeoutMs + 1000);
-  });
-  try {
-    const result = await Promise.race([
-      deps.apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: tagged.search, body: tagged.body },
-        context: async () => ctx,
-      }),
-      timedOut,
-    ]);
-    if (result === 'timeout') {
-      end({ operation: ctx.stats.operation, type: ctx.stats.operationType, outcome: 'TIMEOUT' });
-      deps.metrics.errors.inc({ code: 'TIMEOUT' });
-      sendError(res, 504, 'TIMEOUT', 'the operation timed out');
-      return;
-    }
-    const status = result.status ?? 200;
-    end({
-      operation: ctx.stats.operation,
-      type: ctx.stats.operationType,
-      outcome: status < 400 ? 'ok' : String(status),
-    });
-    res.statusCode = status;
-    for (const [key, value] of result.headers) res.setHeader(key, value);
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-    } else {
-      for await (const chunk of result.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+  for await (const chunk of outcome.body) res.write(chunk);
+  res.end();
 }

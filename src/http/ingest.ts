@@ -21,10 +21,10 @@ import { HubError, isHubError } from '../hub/errors';
 import type { Hub } from '../hub/hub';
 import { LIMITS, isRecordType } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
-import { type Authenticator, requireScope } from '../graphql/auth';
-import { HTTP_STATUS, publicMessage } from '../graphql/errors';
-import { type Logger, errorFields } from './log';
-import type { GatewayMetrics } from './metrics';
+import { type Authenticator, requireScope } from '../platform/auth';
+import { HTTP_STATUS, publicMessage } from '../platform/public-errors';
+import { type Logger, errorFields } from '../platform/log';
+import type { GatewayMetrics } from '../platform/metrics';
 import { sendError, sendJson } from './respond';
 
 export interface IngestDeps {

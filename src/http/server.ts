@@ -2,32 +2,23 @@
  * The gateway's HTTP server (node:http): `/graphql`, `/graphiql`, `/healthz`,
  * `/readyz`, `/metrics` and `/ingest/<recordType>`, with a request id on every
  * request, structured access logs, and graceful shutdown that lets in-flight
- * requests finish.
+ * requests finish. It routes requests; the GraphQL server (src/graphql) owns
+ * everything about executing them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { CursorCodec } from '../hub/cursor';
-import { isHubError } from '../hub/errors';
 import { Hub, type HubOptions } from '../hub/hub';
 import type { HubStore } from '../hub/store';
-import { type AuthOptions, type Authenticator, createAuthenticator } from '../graphql/auth';
-import type { GraphQLContext } from '../graphql/context';
-import { formatError } from '../graphql/errors';
-import { DEFAULT_LIMITS, type QueryLimits, enforceDeadline, limitsPlugin } from '../graphql/limits';
-import { fieldResolverFor } from '../graphql/resolvers/records';
-import { jitGateway, withDefaultResolver } from '../graphql/jit-executor';
-import { routeExtensionsPlugin } from '../graphql/route-extensions';
-import { buildSchema } from '../graphql/schema';
-import { registerRouterMetrics, routerReadiness } from '../router/router-metrics';
+import { type GraphQLServer, type QueryLimits, createGraphQLServer } from '../graphql';
+import { type AuthOptions, type Authenticator, createAuthenticator } from '../platform/auth';
+import type { HealthSource } from '../platform/health';
+import { type Logger, createLogger, errorFields } from '../platform/log';
+import { GatewayMetrics, instrumentStore } from '../platform/metrics';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries } from './apq';
 import { handleGraphQL } from './graphql-handler';
 import { handleIngest } from './ingest';
-import { type Logger, createLogger, errorFields } from './log';
-import { GatewayMetrics, instrumentStore } from './metrics';
 import { sendError, sendJson } from './respond';
 
 export interface GatewayOptions {
@@ -49,6 +40,11 @@ export interface GatewayOptions {
   readonly ingestChunkLines?: number;
   /** GraphiQL at /graphiql (default enabled). */
   readonly graphiql?: GraphiQLOptions | false;
+  /**
+   * Metrics and readiness of the stores beyond the store's ping (a routing
+   * store's: src/router/router-metrics.ts); the composition root picks it.
+   */
+  readonly health?: HealthSource;
 }
 
 /** A running (or ready to run) gateway. */
@@ -58,7 +54,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   listen(port: number, host?: string): Promise<string>;
-  /** Stops accepting requests, waits for in-flight ones (at most `graceMs`), then stops Apollo. */
+  /** Stops accepting requests, waits for in-flight ones (at most `graceMs`), then stops the GraphQL server. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -68,153 +64,124 @@ function isAuthenticator(a: Authenticator | AuthOptions): a is Authenticator {
   return typeof (a as Authenticator).authenticate === 'function';
 }
 
-/** Codes of errors the client caused: not logged as server errors. */
-const CLIENT_ERROR_CODES = new Set([
-  'VALIDATION',
-  'NOT_FOUND',
-  'CONFLICT',
-  'FORBIDDEN',
-  'UNAUTHENTICATED',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-]);
-
-/** Apollo plugin: records the operation for logs and metrics and counts errors by code. */
-function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, operationName, contextValue }) {
-          contextValue.stats.operation = metrics.operationLabel(operationName);
-          contextValue.stats.operationType = operation?.operation ?? 'unknown';
-        },
-        async didEncounterErrors({ errors, contextValue }) {
-          // Clients only see a code and a safe message; the cause goes to the log, under the request id.
-          for (const e of errors) {
-            const original = e.originalError ?? e;
-            const code = isHubError(original) ? original.code : e.extensions?.code;
-            if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) continue;
-            contextValue.log.error('graphql error', { path: e.path?.join('.'), ...errorFields(original) });
-          }
-        },
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          for (const e of response.body.singleResult.errors ?? []) {
-            metrics.errors.inc({ code: String(e.extensions?.code ?? 'INTERNAL') });
-          }
-        },
-      };
-    },
-  };
-}
-
 /**
- * Builds the gateway. It owns Apollo; the store stays the caller's to close
- * after {@link Gateway.close}.
+ * Builds the gateway: the instrumented store, the Hub over it, the GraphQL
+ * server, and the HTTP server routing to them. It owns the GraphQL server;
+ * the store stays the caller's to close after {@link Gateway.close}.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger('info');
   const metrics = options.metrics ?? new GatewayMetrics();
-  registerRouterMetrics(options.store, metrics.registry);
-  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
+  options.health?.registerMetrics(metrics.registry);
   const store = instrumentStore(options.store, options.storeLabel ?? 'primary', metrics);
+  const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
   const hub = new Hub(store, { ...options.hubOptions, cursorSecret });
-  const auth = isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth);
-  const apollo = new ApolloServer<GraphQLContext>({
-    // Operations are compiled once and run by graphql-jit (see jit-executor.ts);
-    // the schema carries every resolver itself, the default one included.
-    // The deadline wraps only the schema's own resolvers: a default one reads a loaded record.
-    gateway: jitGateway(withDefaultResolver(enforceDeadline(buildSchema(), limits), fieldResolverFor)),
-    formatError,
-    includeStacktraceInErrorResponses: false,
-    // Bearer tokens travel in a header a cross-site "simple" request cannot set,
-    // so Apollo's CSRF guard (meant for cookie auth) would only block plain GETs.
-    csrfPrevention: false,
-    // APQ is handled before Apollo, per tenant (src/http/apq.ts): Apollo's cache is shared by all callers.
-    persistedQueries: false,
-    introspection: true,
-    // Route extensions add nothing unless the store is a routing store.
-    // No cache hints are used: Apollo's default cache-control plugin only cost a hook on every field.
-    plugins: [
-      ApolloServerPluginCacheControlDisabled(),
-      observePlugin(metrics),
-      limitsPlugin(limits),
-      routeExtensionsPlugin<GraphQLContext>(),
-    ],
-    logger: {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (m) => log.warn(String(m)),
-      error: (m) => log.error(String(m)),
-    },
-  });
-  await apollo.start();
-  const graphql = {
-    apollo,
+  const graphql = await createGraphQLServer({
     hub,
-    cursors: new CursorCodec(cursorSecret),
-    auth,
-    limits,
-    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    log,
+    metrics,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const deps: RouteDeps = {
+    options,
+    store,
+    hub,
+    graphql,
+    auth: isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth),
     metrics,
     persistedQueries: new PersistedQueries(),
+    inFlight: new InFlight(),
   };
+  const server = createServer(requestListener(deps, log));
+  server.keepAliveTimeout = 5000;
+  return {
+    server,
+    hub,
+    metrics,
+    listen: (port, host) => listen(server, port, host),
+    async close(graceMs = 10_000) {
+      if (await deps.inFlight.drain(server, graceMs)) await graphql.stop();
+    },
+  };
+}
 
-  let shuttingDown = false;
-  let inFlight = 0;
-  const idle: (() => void)[] = [];
+/** What the routes need. */
+interface RouteDeps {
+  readonly options: GatewayOptions;
+  /** The instrumented store (every call timed). */
+  readonly store: HubStore;
+  readonly hub: Hub;
+  readonly graphql: GraphQLServer;
+  readonly auth: Authenticator;
+  readonly metrics: GatewayMetrics;
+  readonly persistedQueries: PersistedQueries;
+  readonly inFlight: InFlight;
+}
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, rlog: Logger) {
-    const path = url.pathname;
-    if (path === '/graphql') return handleGraphQL(graphql, req, res, url, requestId, rlog);
-    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/favicon.ico') {
-      res.statusCode = 204;
-      return res.end();
-    }
-    if (path === '/readyz') {
-      if (shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
-      try {
-        await store.ping();
-        // A routing store adds per-store health and dual-write lag (analytics trouble only degrades rollups).
-        const { detail } = await routerReadiness(options.store);
-        return sendJson(res, 200, { status: 'ready', ...(detail.stores.length > 0 ? { detail } : {}) });
-      } catch (err) {
-        rlog.warn('readiness check failed', errorFields(err));
-        return sendJson(res, 503, { status: 'unavailable' });
-      }
-    }
-    if (path === '/metrics') {
-      res.setHeader('content-type', metrics.registry.contentType);
-      return res.end(await metrics.registry.metrics());
-    }
-    if (path.startsWith('/ingest/')) {
-      return handleIngest(
-        { hub, auth, metrics, ...(options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {}) },
-        req,
-        res,
-        path.slice('/ingest/'.length),
-        rlog,
-      );
-    }
-    if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
-      return handleGraphiQL(options.graphiql ?? {}, req, res, path);
-    }
-    return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
+/** Routes one request by path. */
+async function route(
+  deps: RouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+  rlog: Logger,
+): Promise<void> {
+  const { options, metrics } = deps;
+  const path = url.pathname;
+  if (path === '/graphql') {
+    const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    return handleGraphQL({ ...deps, maxBodyBytes }, req, res, url, requestId, rlog);
   }
+  if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (path === '/favicon.ico') {
+    res.statusCode = 204;
+    return void res.end();
+  }
+  if (path === '/readyz') return handleReadiness(deps, res, rlog);
+  if (path === '/metrics') {
+    res.setHeader('content-type', metrics.registry.contentType);
+    return void res.end(await metrics.registry.metrics());
+  }
+  if (path.startsWith('/ingest/')) {
+    const chunk = options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {};
+    return handleIngest({ ...deps, ...chunk }, req, res, path.slice('/ingest/'.length), rlog);
+  }
+  if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
+    return handleGraphiQL(options.graphiql ?? {}, req, res, path);
+  }
+  return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
+}
 
-  const server = createServer((req, res) => {
+/**
+ * `/readyz`: the store answers its ping, and the health source (a routing
+ * store's, given by the composition root) reports ready, with its detail.
+ */
+async function handleReadiness(deps: RouteDeps, res: ServerResponse, rlog: Logger): Promise<void> {
+  if (deps.inFlight.shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
+  try {
+    await deps.store.ping();
+    const readiness = await deps.options.health?.readiness();
+    if (readiness && !readiness.ready) return sendJson(res, 503, { status: 'unavailable' });
+    return sendJson(res, 200, {
+      status: 'ready',
+      ...(readiness?.detail ? { detail: readiness.detail } : {}),
+    });
+  } catch (err) {
+    rlog.warn('readiness check failed', errorFields(err));
+    return sendJson(res, 503, { status: 'unavailable' });
+  }
+}
+
+/** The node:http listener: request id, in-flight tracking, access log and metrics, then {@link route}. */
+function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  const { metrics, inFlight } = deps;
+  return (req, res) => {
     const started = process.hrtime.bigint();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
-    if (shuttingDown) res.setHeader('connection', 'close');
+    if (inFlight.shuttingDown) res.setHeader('connection', 'close');
     const rlog = log.child({ requestId });
     let url: URL;
     try {
@@ -222,15 +189,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       return sendError(res, 400, 'VALIDATION', 'malformed request URL');
     }
-    inFlight++;
+    inFlight.start();
     res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const routeName = url.pathname.startsWith('/ingest/')
-        ? '/ingest'
-        : url.pathname.startsWith('/graphiql')
-          ? '/graphiql'
-          : url.pathname;
-      metrics.httpRequests.inc({ route: routeName, status: String(res.statusCode) });
+      metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
       if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
         rlog.info('request', {
           method: req.method,
@@ -239,45 +201,67 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           ms: Math.round(ms * 100) / 100,
         });
       }
-      inFlight--;
-      if (inFlight === 0) for (const f of idle.splice(0)) f();
+      inFlight.end();
     });
-    route(req, res, url, requestId, rlog).catch((err: unknown) => {
+    route(deps, req, res, url, requestId, rlog).catch((err: unknown) => {
       rlog.error('unhandled error', errorFields(err));
       sendError(res, 500, 'INTERNAL', 'internal error');
     });
-  });
-  server.keepAliveTimeout = 5000;
-
-  return {
-    server,
-    hub,
-    metrics,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const addr = server.address() as AddressInfo;
-          const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve(`http://${h === '0.0.0.0' || h === '[::]' ? '127.0.0.1' : h}:${addr.port}`);
-        });
-      });
-    },
-    async close(graceMs = 10_000) {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r));
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-      await Promise.race([drained, grace]);
-      if (timer) clearTimeout(timer);
-      server.closeIdleConnections();
-      server.closeAllConnections();
-      await closed;
-      await apollo.stop();
-    },
   };
+}
+
+/** The `route` label of a path in metrics (bounded: ingest types and GraphiQL assets are folded). */
+function routeLabel(path: string): string {
+  if (path.startsWith('/ingest/')) return '/ingest';
+  if (path.startsWith('/graphiql')) return '/graphiql';
+  return path;
+}
+
+/** Requests in flight, and the graceful shutdown that waits for them. */
+class InFlight {
+  shuttingDown = false;
+  private count = 0;
+  private readonly idle: (() => void)[] = [];
+
+  start(): void {
+    this.count++;
+  }
+
+  end(): void {
+    this.count--;
+    if (this.count === 0) for (const f of this.idle.splice(0)) f();
+  }
+
+  /**
+   * Stops accepting connections, waits for in-flight requests (at most
+   * `graceMs`), then closes every connection. @returns false when already shutting down.
+   */
+  async drain(server: Server, graceMs: number): Promise<boolean> {
+    if (this.shuttingDown) return false;
+    this.shuttingDown = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const drained = this.count === 0 ? Promise.resolve() : new Promise<void>((r) => this.idle.push(r));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    await Promise.race([drained, grace]);
+    if (timer) clearTimeout(timer);
+    server.closeIdleConnections();
+    server.closeAllConnections();
+    await closed;
+    return true;
+  }
+}
+
+/** Starts listening; resolves to the base URL (a wildcard address is shown as 127.0.0.1). */
+function listen(server: Server, port: number, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve(`http://${h === '0.0.0.0' || h === '[::]' ? '127.0.0.1' : h}:${addr.port}`);
+    });
+  });
 }

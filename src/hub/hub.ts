@@ -43,6 +43,13 @@ export interface Page {
   readonly hasNextPage: boolean;
   /** Cursor after the last record of this page; null on an empty page. */
   readonly endCursor: string | null;
+  /**
+   * Cursor after `records[index]`, bound like every cursor of this list to
+   * its tenant, type and filter (a GraphQL edge's cursor). Computed when
+   * asked: an HMAC each.
+   * @throws RangeError when `index` is not a position of this page.
+   */
+  cursorAt(index: number): string;
 }
 
 export interface PageArgs {
@@ -312,7 +319,10 @@ function pageSize(value: number | null | undefined, what: string): number {
   return first;
 }
 
-/** A page whose end cursor (an HMAC) is computed on first read: a page nobody pages on costs none. */
+/**
+ * A page whose cursors (an HMAC each) are computed on first read: a page
+ * nobody pages on costs none. The one place list cursors are encoded.
+ */
 class LazyCursorPage implements Page {
   private cursor: string | null | undefined;
 
@@ -326,9 +336,15 @@ class LazyCursorPage implements Page {
 
   get endCursor(): string | null {
     if (this.cursor === undefined) {
-      const last = this.records[this.records.length - 1];
-      this.cursor = last ? this.cursors.encode(this.tenant, this.query.type, this.query.filter, last) : null;
+      this.cursor = this.records.length > 0 ? this.cursorAt(this.records.length - 1) : null;
     }
     return this.cursor;
+  }
+
+  cursorAt(index: number): string {
+    const record = this.records[index];
+    if (record === undefined)
+      throw new RangeError(`no record at ${index} of a page of ${this.records.length}`);
+    return this.cursors.encode(this.tenant, this.query.type, this.query.filter, record);
   }
 }

@@ -1,9 +1,9 @@
 /**
- * What the router shows in `/metrics` and `/readyz`. The HTTP server calls
- * {@link registerRouterMetrics} once with its prom-client registry and
- * {@link routerReadiness} from its readiness handler; both do nothing special
- * (no metrics, `{ ready: true }` after a ping) for a store that is not a
- * {@link RoutingStore}, so the server need not know what it was given.
+ * What the router shows in `/metrics` and `/readyz`, as the
+ * {@link HealthSource} the composition root (src/app/serve.ts) hands the HTTP
+ * server with a routing store ({@link routerHealth}): the server calls
+ * `registerMetrics` once with its prom-client registry and `readiness` from
+ * its readiness handler, knowing nothing of the router.
  *
  * Metrics (label `primary` is the primary store's label, never its URI):
  * - `hub_router_outbox_lag_seconds{primary}`: age of the oldest entry waiting
@@ -14,9 +14,9 @@
  *   (reason `analytics`, `no-analytics`, `fallback-lag`, `fallback-unavailable`).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { HubStore } from '../hub/store';
+import type { HealthSource } from '../platform/health';
 import type { LagReading, OutboxRelay } from './outbox-relay';
-import { RoutingStore } from './routing-store';
+import type { RoutingStore } from './routing-store';
 
 /** Target end-to-end dual-write lag; readiness detail flags relays behind it. */
 export const LAG_TARGET_MS = 2000;
@@ -27,12 +27,19 @@ async function readLags(store: RoutingStore): Promise<{ relay: OutboxRelay; lag:
   );
 }
 
+/** The router's metrics and readiness, for the gateway's `/metrics` and `/readyz`. */
+export function routerHealth(store: RoutingStore): HealthSource {
+  return {
+    registerMetrics: (registry) => registerRouterMetrics(store, registry),
+    readiness: () => routerReadiness(store),
+  };
+}
+
 /**
- * Registers the router's gauges and counters in `registry` (no-op for other
- * stores, and when the registry already has them: the first store wins).
+ * Registers the router's gauges and counters in `registry` (no-op when the
+ * registry already has them: the first store wins).
  */
-export function registerRouterMetrics(store: HubStore, registry: Registry): void {
-  if (!(store instanceof RoutingStore)) return;
+export function registerRouterMetrics(store: RoutingStore, registry: Registry): void {
   if (registry.getSingleMetric('hub_router_outbox_lag_seconds')) return;
   const registers = [registry];
   new Gauge({
@@ -109,18 +116,8 @@ export interface RouterReadiness {
   };
 }
 
-/**
- * Pings every store of the current topology and reads each relay's lag.
- * For a store that is not a RoutingStore: ready when `store.ping()` resolves.
- */
-export async function routerReadiness(store: HubStore): Promise<RouterReadiness> {
-  if (!(store instanceof RoutingStore)) {
-    const up = await store.ping().then(
-      () => true,
-      () => false,
-    );
-    return { ready: up, detail: { stores: [], relays: [] } };
-  }
+/** Pings every store of the current topology and reads each relay's lag. */
+export async function routerReadiness(store: RoutingStore): Promise<RouterReadiness> {
   return store.registry.useAll(async (routes) => {
     const roles = new Map<string, { entry: (typeof routes)[number]['primary']; role: string }>();
     for (const r of routes) {

@@ -30,7 +30,7 @@ import type {
 import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
 import type { LagReading } from './outbox-relay';
-import { type RouteReason, recordRoute } from './route-trace';
+import { type RouteReason, recordRoute } from '../platform/route-trace';
 import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
 
 /** How long an analytics store that failed a rollup is skipped before being tried again. */

@@ -4,7 +4,7 @@
  * what verification would reject.
  */
 import { SignJWT } from 'jose';
-import { createAuthenticator, mintToken } from '../../src/graphql/auth';
+import { createAuthenticator, mintToken } from '../../src/platform/auth';
 import { isHubError } from '../../src/hub/errors';
 
 const secret = 'auth-cache-test-secret-0123456789abcdef';

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { main } from '../../src/cli';
-import { mintToken } from '../../src/graphql/auth';
+import { mintToken } from '../../src/platform/auth';
 import { SECRET, type TestGateway, startGateway } from './harness';
 
 const QUERY = '{ outputs(first: 1) { nodes { id } } }';

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { mintToken } from '../../src/graphql/auth';
+import { mintToken } from '../../src/platform/auth';
 import { SECRET, type TestGateway, startGateway, uuid } from './harness';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -5,9 +5,9 @@
  */
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { HubStore } from '../../src/hub/store';
-import { mintToken } from '../../src/graphql/auth';
+import { mintToken } from '../../src/platform/auth';
 import { type Gateway, type GatewayOptions, createGateway } from '../../src/http/server';
-import { silentLogger } from '../../src/http/log';
+import { silentLogger } from '../../src/platform/log';
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
 

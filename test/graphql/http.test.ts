@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { HubStore } from '../../src/hub/store';
-import { createLogger } from '../../src/http/log';
-import { GatewayMetrics, MAX_OPERATION_LABELS } from '../../src/http/metrics';
+import { createLogger } from '../../src/platform/log';
+import { GatewayMetrics, MAX_OPERATION_LABELS } from '../../src/platform/metrics';
 import { type TestGateway, startGateway } from './harness';
 
 let gw: TestGateway;

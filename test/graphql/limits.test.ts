@@ -3,7 +3,7 @@
  * that errors never leak internals.
  */
 import { HubError } from '../../src/hub/errors';
-import { createLogger } from '../../src/http/log';
+import { createLogger } from '../../src/platform/log';
 import type { HubStore } from '../../src/hub/store';
 import { measure } from '../../src/graphql/limits';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { Hub } from '../../src/hub/hub';
-import { silentLogger } from '../../src/http/log';
-import { chooseStore, seedDemoOnce, serve } from '../../src/http/serve';
+import { silentLogger } from '../../src/platform/log';
+import { chooseStore, seedDemoOnce, serve } from '../../src/app/serve';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createTestDatabase } from '../support/pg-harness';
 

@@ -8,7 +8,7 @@ import { Hub } from '../../src/hub/hub';
 import type { HubStore, OutboxSource } from '../../src/hub/store';
 import type { TenantId } from '../../src/hub/tenant';
 import { parseRegistryConfig } from '../../src/router/registry-config';
-import { withRouteTrace } from '../../src/router/route-trace';
+import { withRouteTrace } from '../../src/platform/route-trace';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { openStore } from '../../src/stores/index';

@@ -6,7 +6,7 @@
 import { Hub } from '../../src/hub/hub';
 import type { HubStore } from '../../src/hub/store';
 import { parseRegistryConfig } from '../../src/router/registry-config';
-import { withRouteTrace } from '../../src/router/route-trace';
+import { withRouteTrace } from '../../src/platform/route-trace';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { openStore } from '../../src/stores/index';
 import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';

@@ -5,6 +5,7 @@
  * registry does not know gets FORBIDDEN, never someone else's data.
  */
 import { parseRegistryConfig } from '../../src/router/registry-config';
+import { routerHealth } from '../../src/router/router-metrics';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { type TestGateway, startGateway } from '../graphql/harness';
 
@@ -39,7 +40,7 @@ describe('gateway over the routing store', () => {
       'test',
     );
     store = await RoutingStore.open({ load: async () => config });
-    gw = await startGateway({ store });
+    gw = await startGateway({ store, health: routerHealth(store) });
   });
   afterAll(async () => {
     await gw.close();

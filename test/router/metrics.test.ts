@@ -5,6 +5,7 @@ import { parseRegistryConfig } from '../../src/router/registry-config';
 import { registerRouterMetrics, routerReadiness } from '../../src/router/router-metrics';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import { startGateway } from '../graphql/harness';
 import { type Outage, WHOLE_RANGE, outputs, recordingOpener, tenant } from './support';
 
 const ACME = tenant('acme');
@@ -66,11 +67,17 @@ describe('router metrics and readiness', () => {
     }
   });
 
-  test('other stores: no router metrics, readiness is their ping', async () => {
-    const registry = new Registry();
-    const plain = createMemoryStore();
-    registerRouterMetrics(plain, registry);
-    expect(await registry.metrics()).toBe('\n');
-    expect(await routerReadiness(plain)).toEqual({ ready: true, detail: { stores: [], relays: [] } });
+  test('other stores (a gateway given no health source): no router metrics, readiness is their ping', async () => {
+    // The router's functions only take a RoutingStore (the type says so); a gateway
+    // over one store is given no health source by the composition root.
+    const gw = await startGateway({ store: createMemoryStore() });
+    try {
+      expect(await (await fetch(`${gw.url}/metrics`)).text()).not.toMatch(/hub_router_/);
+      const ready = await fetch(`${gw.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+    } finally {
+      await gw.close();
+    }
   });
 });

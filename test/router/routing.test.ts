@@ -5,7 +5,7 @@
 import { Hub } from '../../src/hub/hub';
 import { isHubError } from '../../src/hub/errors';
 import { parseRegistryConfig } from '../../src/router/registry-config';
-import { withRouteTrace } from '../../src/router/route-trace';
+import { withRouteTrace } from '../../src/platform/route-trace';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
 import { type Outage, WHOLE_RANGE, outputs, recordingOpener, scanAll, tenant } from './support';
 

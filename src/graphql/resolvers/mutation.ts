@@ -4,7 +4,7 @@
  */
 import { HubError } from '../../hub/errors';
 import type { RecordType } from '../../hub/model';
-import { requireScope } from '../auth';
+import { requireScope } from '../../platform/auth';
 import type { GraphQLContext } from '../context';
 import type {
   MutationResolvers,

@@ -5,7 +5,6 @@
 import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { HubError } from '../../hub/errors';
 import type { ListFilterInput } from '../../hub/filters';
-import { normalizeFilter } from '../../hub/filters';
 import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
@@ -50,9 +49,10 @@ export function fieldResolverFor(name: string): GraphQLFieldResolver<unknown, Gr
 }
 
 /**
- * One page of a list as a connection, each edge with its own cursor. Cursors
- * (an HMAC each) are computed only when `edges` or `pageInfo.startCursor` is
- * read: a query selecting `nodes` pays for none of them.
+ * One page of a list as a connection, each edge with its own cursor (the
+ * Hub's page encodes them). Cursors (an HMAC each) are computed only when
+ * `edges` or `pageInfo.startCursor` is read: a query selecting `nodes` pays
+ * for none of them.
  */
 export async function connection(
   ctx: GraphQLContext,
@@ -67,7 +67,7 @@ export async function connection(
   // A selection that lists each record's children is loaded with them (see lookahead.ts).
   const child = info ? childListOf(info, type) : undefined;
   const page = await (child ? ctx.loaders.listWithChildren(key, child) : ctx.loaders.list.load(key));
-  return new PageConnection(ctx, type, f, page);
+  return new PageConnection(page);
 }
 
 /**
@@ -85,7 +85,7 @@ export function childConnection(
   const size = first ?? LIMITS.defaultPageSize;
   const page = after == null ? ctx.loaders.prefetchedChildren(parent, type, size) : undefined;
   const filter = { outputId: parent.record_id };
-  return page ? new PageConnection(ctx, type, filter, page) : connection(ctx, type, filter, size, after);
+  return page ? new PageConnection(page) : connection(ctx, type, filter, size, after);
 }
 
 /** A loaded page as a connection; edges (and their cursors) are built on first read. */
@@ -93,24 +93,14 @@ class PageConnection implements ConnectionParent {
   readonly nodes: readonly HubRecord[];
   private built: EdgeParent[] | undefined;
 
-  constructor(
-    private readonly ctx: GraphQLContext,
-    private readonly type: RecordType,
-    private readonly filter: ListFilterInput,
-    private readonly page: Page,
-  ) {
+  constructor(private readonly page: Page) {
     this.nodes = page.records;
   }
 
   get edges(): EdgeParent[] {
     if (this.built === undefined) {
-      // The Hub validated this filter already; normalising again is cheap and gives the cursor's binding.
-      const normalized = normalizeFilter(this.type, this.filter);
-      const { ctx, type } = this;
-      this.built = this.nodes.map((node) => ({
-        cursor: ctx.cursors.encode(ctx.tenant, type, normalized, node),
-        node,
-      }));
+      const page = this.page;
+      this.built = this.nodes.map((node, i) => ({ cursor: page.cursorAt(i), node }));
     }
     return this.built;
   }

@@ -1,24 +1,28 @@
 /**
- * What `hub serve` runs: picks the store, builds auth, seeds the demo tenant
- * once in development, starts the gateway, and shuts it down gracefully on
- * SIGINT/SIGTERM. Kept apart from the CLI file so tests can start it in-process.
+ * The composition root: what `hub serve` runs. It picks and opens the store
+ * (one store, or the router over a tenants file or HUB_PG_URL), builds auth,
+ * seeds the demo tenant once in development, and starts the gateway with the
+ * store's health source. The only module that wires stores, router, seed and
+ * HTTP together; kept apart from the CLI file so tests can start it in-process.
  */
 import type { HubConfig } from '../config';
 import type { Hub } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
 import { loadRegistryConfig } from '../router/registry-config';
+import { routerHealth } from '../router/router-metrics';
 import { RoutingStore } from '../router/routing-store';
 import { installSighupReload } from '../router/tenant-registry';
 import { generateDataset } from '../seed/generator';
 import { windowStart, writeDataset } from '../seed/write-dataset';
 import { driverFor, openStore } from '../stores';
 import { redactUri, schemeOf } from '../stores/driver';
-import { type AuthOptions, mintToken } from '../graphql/auth';
+import { type AuthOptions, mintToken } from '../platform/auth';
 import { ensureDevSecret } from './dev-secret';
-import type { Logger } from './log';
-import { GatewayMetrics } from './metrics';
-import { type Gateway, createGateway } from './server';
+import type { HealthSource } from '../platform/health';
+import type { Logger } from '../platform/log';
+import { GatewayMetrics } from '../platform/metrics';
+import { type Gateway, createGateway } from '../http/server';
 
 export interface ServeOptions {
   readonly config: HubConfig;
@@ -45,10 +49,21 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+/** An opened store with what the gateway shows of it. */
+export interface ChosenStore {
+  readonly store: HubStore;
+  /** Label in metrics. */
+  readonly label: string;
+  /** For the banner (no credentials). */
+  readonly description: string;
+  /** Metrics and readiness beyond the store's ping (the router's). */
+  readonly health?: HealthSource;
+}
+
 /** Chooses and opens the store; returns it with a label for metrics and a human description. */
 export async function chooseStore(
   options: Pick<ServeOptions, 'config' | 'storeUri' | 'log' | 'print'> & { readonly dev?: boolean },
-): Promise<{ store: HubStore; label: string; description: string }> {
+): Promise<ChosenStore> {
   const { config } = options;
   if (options.dev && !options.storeUri && config.configFile === undefined && config.pgUrl !== undefined) {
     // `npm start` against a fresh database: create the schema first (idempotent).
@@ -75,7 +90,7 @@ export async function chooseStore(
     const what = config.configFile
       ? `tenants file ${config.configFile}`
       : `PostgreSQL ${redactUri(config.pgUrl ?? '')}`;
-    return { store, label: 'router', description: `router over ${what}` };
+    return { store, label: 'router', description: `router over ${what}`, health: routerHealth(store) };
   }
   // The embedded default: PGlite creates or upgrades its schema when it opens.
   const pglite = `pglite:${config.dataDir}`;
@@ -92,23 +107,34 @@ export async function seedDemoOnce(hub: Hub, tenantName: string): Promise<number
   return (await writeDataset(hub, tenant, data)).created;
 }
 
+/**
+ * Token verification as configured: HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL,
+ * else (development mode only) the data directory's development secret.
+ * `signingSecret` is the secret development tokens can be minted with, if any.
+ * @throws Error when nothing is configured outside development mode.
+ */
+export function chooseAuth(
+  config: HubConfig,
+  dev: boolean,
+): { readonly auth: AuthOptions; readonly signingSecret?: string } {
+  if (config.jwtSecret || config.jwksUrl) {
+    const auth = { jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, tenantClaim: config.tenantClaim };
+    return config.jwtSecret ? { auth, signingSecret: config.jwtSecret } : { auth };
+  }
+  if (dev) {
+    const secret = ensureDevSecret(config.dataDir);
+    return { auth: { jwtSecret: secret, tenantClaim: config.tenantClaim }, signingSecret: secret };
+  }
+  throw new Error(
+    'no token verification configured: set HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL (or use --dev)',
+  );
+}
+
 /** Starts the gateway as configured. */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { config, log } = options;
-  let auth: AuthOptions;
-  let devSecret: string | undefined;
-  if (config.jwtSecret || config.jwksUrl) {
-    auth = { jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, tenantClaim: config.tenantClaim };
-    devSecret = config.jwtSecret;
-  } else if (options.dev) {
-    devSecret = ensureDevSecret(config.dataDir);
-    auth = { jwtSecret: devSecret, tenantClaim: config.tenantClaim };
-  } else {
-    throw new Error(
-      'no token verification configured: set HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL (or use --dev)',
-    );
-  }
-  const { store, label, description } = await chooseStore(options);
+  const { auth, signingSecret: devSecret } = chooseAuth(config, options.dev);
+  const { store, label, description, health } = await chooseStore(options);
   try {
     const demoTenant = options.demoTenant ?? 'demo';
     let devToken: string | undefined;
@@ -129,6 +155,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       log,
       metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
+      ...(health ? { health } : {}),
     });
     if (options.dev && options.seed) {
       options.print(`seeding tenant ${demoTenant} (first start only)...`);

@@ -1,0 +1,170 @@
+/**
+ * The GraphQL server of the gateway, the one thing `src/graphql` offers the
+ * layers above (through index.ts): {@link createGraphQLServer} owns the
+ * schema, every resolver rewrite (executable-schema.ts, in their order), the
+ * graphql-jit executor, Apollo Server and its plugins, and the per-request
+ * context and DataLoaders. The HTTP layer hands it an authenticated request
+ * and writes back what it answers; it never sees a resolver.
+ */
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import type { Hub } from '../hub/hub';
+import type { Identity } from '../platform/auth';
+import type { Logger } from '../platform/log';
+import type { GatewayMetrics } from '../platform/metrics';
+import { type GraphQLContext, type RequestStats, createContext } from './context';
+import { formatError } from './errors';
+import { buildExecutableSchema } from './executable-schema';
+import { jitGateway } from './jit-executor';
+import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin } from './limits';
+import { observePlugin } from './observe';
+import { RouteExtensions } from './route-extensions';
+
+export interface GraphQLServerOptions {
+  readonly hub: Hub;
+  /** Depth, cost and time limits; unset ones take {@link DEFAULT_LIMITS}. */
+  readonly limits?: Partial<QueryLimits>;
+  readonly log: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+/** A GraphQL-over-HTTP request, as read from the wire (APQ already resolved). */
+export interface GraphQLHttpRequest {
+  readonly method: string;
+  /** Request headers by lower-case name (node:http's `IncomingMessage.headers`). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The URL's query string with its `?` (GET carries the operation there). */
+  readonly search: string;
+  /** The parsed JSON body of a POST; undefined for GET. */
+  readonly body: unknown;
+}
+
+/** Who sends a request: the verified identity, and the request's id and logger. */
+export interface GraphQLCaller {
+  readonly identity: Identity;
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+/** What to answer: a response to write, or `timeout` when the request outlived its deadline. */
+export type GraphQLOutcome =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: Iterable<[string, string]>;
+      /** The whole body, or its chunks (incremental delivery). */
+      readonly body: string | AsyncIterable<string>;
+      readonly stats: RequestStats;
+    }
+  | { readonly kind: 'timeout'; readonly stats: RequestStats };
+
+export interface GraphQLServer {
+  readonly limits: QueryLimits;
+  /** Runs one request; resolves once its answer is known (never rejects for a GraphQL error). */
+  execute(request: GraphQLHttpRequest, caller: GraphQLCaller): Promise<GraphQLOutcome>;
+  /** Stops Apollo (after the HTTP server has drained). */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the GraphQL server. */
+export async function createGraphQLServer(options: GraphQLServerOptions): Promise<GraphQLServer> {
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const apollo = createApollo(options, limits);
+  await apollo.start();
+  return {
+    limits,
+    execute: (request, caller) => execute(apollo, options, limits, request, caller),
+    stop: () => apollo.stop(),
+  };
+}
+
+/** Apollo Server over the executable schema, run by graphql-jit. */
+function createApollo(options: GraphQLServerOptions, limits: QueryLimits): ApolloServer<GraphQLContext> {
+  const { log } = options;
+  const routes = new RouteExtensions();
+  const { schema } = buildExecutableSchema(limits, routes);
+  return new ApolloServer<GraphQLContext>({
+    // Operations are compiled once and run by graphql-jit (see jit-executor.ts).
+    gateway: jitGateway(schema),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    // Bearer tokens travel in a header a cross-site "simple" request cannot set,
+    // so Apollo's CSRF guard (meant for cookie auth) would only block plain GETs.
+    csrfPrevention: false,
+    // APQ is handled before Apollo, per tenant (src/http/apq.ts): Apollo's cache is shared by all callers.
+    persistedQueries: false,
+    introspection: true,
+    // Route extensions add nothing unless a routing store recorded routes.
+    // No cache hints are used: Apollo's default cache-control plugin only cost a hook on every field.
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      observePlugin(options.metrics),
+      limitsPlugin(limits),
+      routes.plugin<GraphQLContext>(),
+    ],
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => log.warn(String(m)),
+      error: (m) => log.error(String(m)),
+    },
+  });
+}
+
+async function execute(
+  apollo: ApolloServer<GraphQLContext>,
+  options: GraphQLServerOptions,
+  limits: QueryLimits,
+  request: GraphQLHttpRequest,
+  caller: GraphQLCaller,
+): Promise<GraphQLOutcome> {
+  const { metrics } = options;
+  const ctx = createContext({
+    tenant: caller.identity.tenant,
+    scopes: caller.identity.scopes,
+    hub: options.hub,
+    requestId: caller.requestId,
+    log: caller.log,
+    timeoutMs: limits.timeoutMs,
+    onBatch: (loader, size) => metrics.loaderBatch.observe({ loader }, size),
+  });
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(key, typeof value === 'string' ? value : value.join(', '));
+  }
+  const end = metrics.requestDuration.startTimer();
+  let timer: NodeJS.Timeout | undefined;
+  // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), limits.timeoutMs + 1000);
+  });
+  try {
+    const result = await Promise.race([
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method, headers, search: request.search, body: request.body },
+        context: async () => ctx,
+      }),
+      timedOut,
+    ]);
+    if (result === 'timeout') {
+      end({ operation: ctx.stats.operation, type: ctx.stats.operationType, outcome: 'TIMEOUT' });
+      metrics.errors.inc({ code: 'TIMEOUT' });
+      return { kind: 'timeout', stats: ctx.stats };
+    }
+    const status = result.status ?? 200;
+    end({
+      operation: ctx.stats.operation,
+      type: ctx.stats.operationType,
+      outcome: status < 400 ? 'ok' : String(status),
+    });
+    return {
+      kind: 'response',
+      status,
+      headers: result.headers,
+      body: result.body.kind === 'complete' ? result.body.string : result.body.asyncIterator,
+      stats: ctx.stats,
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
