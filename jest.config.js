@@ -17,4 +17,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@pnp|jose)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testTimeout: 60_000,
+  // Tests that run the compiled `hub` need dist/ current.
+  globalSetup: '<rootDir>/test/support/build-dist.cjs',
 };

@@ -11,7 +11,7 @@ import type { Types } from '@graphql-codegen/plugin-helpers';
 import { parse as parseYaml } from 'yaml';
 
 async function main(): Promise<number> {
-  const root = resolve(__dirname, '..', '..');
+  const root = resolve(__dirname, '..');
   const config = parseYaml(readFileSync(join(root, 'codegen.yml'), 'utf8')) as Types.Config;
   const tmp = mkdtempSync(join(tmpdir(), 'hub-codegen-'));
   try {
