@@ -40,7 +40,7 @@ export interface QueryLimits {
 
 export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxCost: 25_000, timeoutMs: 10_000 };
 
-const ROLLUPS = new Set(['costPerSkill', 'archetypeProgression', 'managerDashboard']);
+const ROLLUPS = new Set(['costPerSkill', 'archetypeProgression', 'managerDashboard', 'managers', 'skills']);
 const ROLLUP_COST = 100;
 const REPORTS_FANOUT = 50;
 

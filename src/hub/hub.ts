@@ -6,7 +6,7 @@
  */
 import { CursorCodec } from './cursor';
 import { type FieldIssue, HubError, validationError } from './errors';
-import { type ListFilterInput, normalizeFilter } from './filters';
+import { type ListFilterInput, type TeamScopeInput, normalizeFilter, normalizeTeam } from './filters';
 import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
 import { type Verification, verifyRecord } from './provenance';
 import { listWithChildren } from './nested-list';
@@ -17,6 +17,8 @@ import type {
   Keyset,
   ListQuery,
   ManagerDashboard,
+  ManagerRow,
+  SkillRow,
 } from './store';
 import type { TenantId } from './tenant';
 import { type Bucket, formatTimestamp, parseTimestamp } from './time';
@@ -64,7 +66,34 @@ export interface CostPerSkillArgs {
   readonly to: unknown;
   readonly bucket: Bucket;
   readonly skillIds?: readonly string[] | null;
+  /** Only the team's outputs; `asOf` defaults to `to`. */
+  readonly team?: TeamScopeInput | null;
 }
+
+/** Arguments of {@link Hub.managers}. */
+export interface ManagersArgs {
+  /** When the teams are taken (default: now). */
+  readonly asOf?: unknown;
+  /** 1..1000, default 100. */
+  readonly first?: number | null;
+  /** The last manager id of the previous page. */
+  readonly after?: string | null;
+}
+
+/** Arguments of {@link Hub.skills}. */
+export interface SkillsArgs {
+  readonly from: unknown;
+  readonly to: unknown;
+  /** Only the team's outputs; `asOf` defaults to `to`. */
+  readonly team?: TeamScopeInput | null;
+  /** 1..1000, default 100. */
+  readonly first?: number | null;
+  /** The last skill id of the previous page. */
+  readonly after?: string | null;
+}
+
+/** Largest page of the picker lists (`managers`, `skills`). */
+export const MAX_PICKER_PAGE = 1000;
 
 const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -230,28 +259,69 @@ export class Hub {
     ) {
       issues.push({ path: 'skillIds', message: 'must be 1 to 100 skill ids' });
     }
+    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
     if (issues.length > 0) throw validationError(issues, 'costPerSkill arguments');
     return this.store.costPerSkill(tenant, {
       from,
       to,
       bucket: args.bucket,
       ...(skillIds ? { skillIds: [...new Set(skillIds)].sort() } : {}),
+      ...(team ? { team } : {}),
     });
   }
 
   async archetypeProgression(
     tenant: TenantId,
-    args: { from: unknown; to: unknown; archetype?: string | null },
+    args: { from: unknown; to: unknown; archetype?: string | null; team?: TeamScopeInput | null },
   ): Promise<ArchetypeProgressionRow[]> {
     const issues: FieldIssue[] = [];
     const { from, to } = range(args.from, args.to, issues);
     if (args.archetype != null && !ID_RE.test(args.archetype))
       issues.push({ path: 'archetype', message: 'is not a valid id' });
+    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
     if (issues.length > 0) throw validationError(issues, 'archetypeProgression arguments');
     return this.store.archetypeProgression(tenant, {
       from,
       to,
       ...(args.archetype != null ? { archetype: args.archetype } : {}),
+      ...(team ? { team } : {}),
+    });
+  }
+
+  /**
+   * The managers named by current profiles as of `asOf` (default now), each
+   * with their team size, ordered by manager id, one page of `first`.
+   */
+  async managers(tenant: TenantId, args: ManagersArgs = {}): Promise<ManagerRow[]> {
+    const issues: FieldIssue[] = [];
+    let asOf = formatTimestamp(Date.now());
+    if (args.asOf != null) {
+      const t = parseTimestamp(args.asOf);
+      if (t.ok) asOf = formatTimestamp(t.ms);
+      else issues.push({ path: 'asOf', message: t.message });
+    }
+    const limit = pickerPage(args.first, issues);
+    if (args.after != null && !ID_RE.test(args.after))
+      issues.push({ path: 'after', message: 'must be an employee id (the last managerId of a page)' });
+    if (issues.length > 0) throw validationError(issues, 'managers arguments');
+    return this.store.managers(tenant, { asOf, limit, ...(args.after != null ? { after: args.after } : {}) });
+  }
+
+  /** Skills used by outputs in `[from, to)` (optionally the team's), ordered by skill id, one page. */
+  async skills(tenant: TenantId, args: SkillsArgs): Promise<SkillRow[]> {
+    const issues: FieldIssue[] = [];
+    const { from, to } = range(args.from, args.to, issues);
+    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
+    const limit = pickerPage(args.first, issues);
+    if (args.after != null && !ID_RE.test(args.after))
+      issues.push({ path: 'after', message: 'must be a skill id (the last skillId of a page)' });
+    if (issues.length > 0) throw validationError(issues, 'skills arguments');
+    return this.store.skills(tenant, {
+      from,
+      to,
+      limit,
+      ...(team ? { team } : {}),
+      ...(args.after != null ? { after: args.after } : {}),
     });
   }
 
@@ -305,6 +375,15 @@ function range(fromIn: unknown, toIn: unknown, issues: FieldIssue[]): { from: st
   const to = t.ok ? formatTimestamp(t.ms) : '';
   if (f.ok && t.ok && from > to) issues.push({ path: 'from', message: 'must not be after to' });
   return { from, to };
+}
+
+/** A picker page size: default 100, else an integer 1..{@link MAX_PICKER_PAGE}. */
+function pickerPage(value: number | null | undefined, issues: FieldIssue[]): number {
+  const first = value ?? 100;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PICKER_PAGE) {
+    issues.push({ path: 'first', message: `must be an integer from 1 to ${MAX_PICKER_PAGE}` });
+  }
+  return first;
 }
 
 /** A page size argument: default 50, else an integer 1..500. */

@@ -90,8 +90,21 @@ export interface Keyset {
 }
 
 /**
- * List filters. Each is applied only where the type has the field; the Hub
- * rejects filters that do not apply to a type before calling the store.
+ * A manager's team as of an instant: the employees whose current profile as
+ * of `asOf` (their latest version with `effective_at < asOf`; ties by
+ * `created_at`, then `record_id`) names `managerId` as manager. The same
+ * definition as the manager dashboard's team (there `asOf` is `to`).
+ */
+export interface TeamScope {
+  readonly managerId: string;
+  /** Canonical timestamp (exclusive: a version taking effect at `asOf` does not count yet). */
+  readonly asOf: string;
+}
+
+/**
+ * List filters. Each is applied only where the type has it (see
+ * `TYPE_FILTERS` in filters.ts); the Hub rejects filters that do not apply to
+ * a type before calling the store.
  */
 export interface ListFilter {
   /** Inclusive lower bound on `created_at` (canonical timestamp). */
@@ -100,7 +113,19 @@ export interface ListFilter {
   readonly to?: string;
   /** Any of these skill ids (non-empty when present). */
   readonly skillIds?: readonly string[];
+  /**
+   * The record's employee. On decisions, which have none: the employee of
+   * the output decided on (a decision on an output that is not stored matches
+   * no employee).
+   */
   readonly employeeId?: string;
+  /**
+   * Records of the team's members (outputs and governance events by
+   * `employee_id`; decisions by the employee of the output decided on).
+   */
+  readonly team?: TeamScope;
+  /** Profile versions whose `manager_id` is this (employee profiles). */
+  readonly managerId?: string;
   readonly status?: OutputStatus;
   readonly outcome?: DecisionOutcome;
   readonly severity?: Severity;
@@ -164,6 +189,8 @@ export interface CostPerSkillQuery {
   readonly to: string;
   readonly bucket: Bucket;
   readonly skillIds?: readonly string[];
+  /** Only outputs of the team's members. */
+  readonly team?: TeamScope;
 }
 
 export interface CostPerSkillRow {
@@ -186,6 +213,8 @@ export interface ArchetypeProgressionQuery {
   readonly from: string;
   readonly to: string;
   readonly archetype?: string;
+  /** Only transitions of the team's members. */
+  readonly team?: TeamScope;
 }
 
 export interface ArchetypeProgressionRow {
@@ -233,6 +262,44 @@ export interface ManagerDashboard {
   }[];
 }
 
+/** The managers named by current profiles, for pickers: ordered by manager id, one page. */
+export interface ManagersQuery {
+  /** The instant the teams are taken at (see {@link TeamScope}). */
+  readonly asOf: string;
+  /** Managers to return, 1..1000. */
+  readonly limit: number;
+  /** Only managers whose id sorts after this one (byte order): the next page. */
+  readonly after?: string;
+}
+
+export interface ManagerRow {
+  readonly manager_id: string;
+  /** The manager's own current profile's display name as of `asOf`; null when they have none. */
+  readonly display_name: string | null;
+  /** Employees whose current profile as of `asOf` names this manager (at least 1). */
+  readonly team_size: number;
+}
+
+/** Skills used by outputs in `[from, to)`, for pickers: ordered by skill id, one page. */
+export interface SkillsQuery {
+  readonly from: string;
+  readonly to: string;
+  /** Only outputs of the team's members. */
+  readonly team?: TeamScope;
+  /** Skills to return, 1..1000. */
+  readonly limit: number;
+  /** Only skills whose id sorts after this one (byte order). */
+  readonly after?: string;
+}
+
+export interface SkillRow {
+  readonly skill_id: string;
+  /** Outputs of the skill in range (at least 1). */
+  readonly invocations: number;
+  /** Exact sum of their cost. */
+  readonly total_cost_usd: string;
+}
+
 export interface HubStore {
   /** What this store can do. Constant for the store's lifetime. */
   readonly capabilities: StoreCapabilities;
@@ -267,6 +334,10 @@ export interface HubStore {
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]>;
   managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard>;
+  /** Managers and their team sizes; see {@link ManagersQuery}. */
+  managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]>;
+  /** Skills with their invocations and cost; see {@link SkillsQuery}. */
+  skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]>;
 
   /**
    * Deletes every record of the tenant (offboarding). Returns how many records

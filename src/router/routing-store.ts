@@ -23,8 +23,12 @@ import type {
   ListQuery,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
   PutOutcome,
   ScanQuery,
+  SkillRow,
+  SkillsQuery,
   StoreCapabilities,
 } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
@@ -119,6 +123,16 @@ export class RoutingStore implements HubStore {
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     return this.rollup(tenant, 'managerDashboard', (s) => s.managerDashboard(tenant, query));
+  }
+
+  /** Routed like the rollups: a picker shows what the dashboard's rollups will count. */
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    return this.rollup(tenant, 'managers', (s) => s.managers(tenant, query));
+  }
+
+  /** Routed like the rollups (see {@link managers}). */
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    return this.rollup(tenant, 'skills', (s) => s.skills(tenant, query));
   }
 
   /**

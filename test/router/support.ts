@@ -46,6 +46,8 @@ class OutageStore implements HubStore {
     this.gate(() => this.inner.archetypeProgression(t, q));
   managerDashboard: HubStore['managerDashboard'] = (t, q) =>
     this.gate(() => this.inner.managerDashboard(t, q));
+  managers: HubStore['managers'] = (t, q) => this.gate(() => this.inner.managers(t, q));
+  skills: HubStore['skills'] = (t, q) => this.gate(() => this.inner.skills(t, q));
   purgeTenant: HubStore['purgeTenant'] = (t) => this.gate(() => this.inner.purgeTenant(t));
   ping: HubStore['ping'] = () => this.gate(() => this.inner.ping());
   close: HubStore['close'] = () => this.inner.close();

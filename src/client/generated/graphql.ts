@@ -15,6 +15,8 @@ export type Bucket =
 
 /** Filters of the decisions list. */
 export type DecisionFilter = {
+  /** Only decisions on this employee's outputs (the employee who invoked the skill, not `decidedBy`). */
+  employeeId?: string | null | undefined;
   /** createdAt >= from. */
   from?: string | null | undefined;
   /** Only decisions with this outcome. */
@@ -23,6 +25,8 @@ export type DecisionFilter = {
   outputId?: string | number | null | undefined;
   /** Any of these skills (1 to 100). */
   skillIds?: Array<string> | null | undefined;
+  /** Only decisions on outputs of the team's members (as the manager dashboard counts them). */
+  team?: TeamScope | null | undefined;
   /** createdAt < to. */
   to?: string | null | undefined;
 };
@@ -61,6 +65,8 @@ export type OutputFilter = {
   skillIds?: Array<string> | null | undefined;
   /** Only outputs with this status. */
   status?: OutputStatus | null | undefined;
+  /** Only outputs of the team's members. */
+  team?: TeamScope | null | undefined;
   /** createdAt < to. */
   to?: string | null | undefined;
 };
@@ -73,6 +79,19 @@ export type OutputStatus =
   | 'FAILED'
   /** The invocation produced its result. */
   | 'SUCCEEDED';
+
+/**
+ * A manager's team as of an instant: the employees whose current profile as of
+ * `asOf` (their latest version with `effectiveAt < asOf`; ties by `createdAt`,
+ * then `id`) names the manager. It is the manager dashboard's team (there `asOf`
+ * is `to`), and `EmployeeProfile.reports(asOf)`.
+ */
+export type TeamScope = {
+  /** The instant the team is taken at (exclusive). Defaults to the range's end (`to`); required when there is none. */
+  asOf?: string | null | undefined;
+  /** The manager's employee id. */
+  managerId: string;
+};
 
 export type ManagerDashboardQueryVariables = Exact<{
   managerId: string;

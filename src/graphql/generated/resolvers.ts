@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { HubRecord as HubRecordModel, RecordType as RecordTypeModel, OutputRecord as OutputRecordModel, DecisionRecord as DecisionRecordModel, GovernanceEventRecord as GovernanceEventRecordModel, ArtifactRecord as ArtifactRecordModel, EmployeeProfileRecord as EmployeeProfileRecordModel, TelemetryEventRecord as TelemetryEventRecordModel } from '../../hub/model';
 import type { ProvenanceParent as ProvenanceParentModel, ConnectionParent as ConnectionParentModel, EdgeParent as EdgeParentModel, PageInfoParent as PageInfoParentModel, DashboardDecisionsParent as DashboardDecisionsParentModel, GovernanceBySeverityParent as GovernanceBySeverityParentModel, DashboardSkillParent as DashboardSkillParentModel, DashboardMemberParent as DashboardMemberParentModel, BatchParent as BatchParentModel } from '../mapping';
-import type { CostPerSkillRow as CostPerSkillRowModel, ArchetypeProgressionRow as ArchetypeProgressionRowModel, ManagerDashboard as ManagerDashboardModel } from '../../hub/store';
+import type { CostPerSkillRow as CostPerSkillRowModel, ArchetypeProgressionRow as ArchetypeProgressionRowModel, ManagerDashboard as ManagerDashboardModel, ManagerRow as ManagerRowModel, SkillRow as SkillRowModel } from '../../hub/store';
 import type { RecordResult as RecordResultModel } from '../../hub/hub';
 import type { GraphQLContext } from '../context';
 export type Maybe<T> = T | null;
@@ -268,6 +268,8 @@ export type DecisionEdge = {
 
 /** Filters of the decisions list. */
 export type DecisionFilter = {
+  /** Only decisions on this employee's outputs (the employee who invoked the skill, not `decidedBy`). */
+  employeeId?: InputMaybe<Scalars['String']['input']>;
   /** createdAt >= from. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only decisions with this outcome. */
@@ -276,6 +278,8 @@ export type DecisionFilter = {
   outputId?: InputMaybe<Scalars['ID']['input']>;
   /** Any of these skills (1 to 100). */
   skillIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only decisions on outputs of the team's members (as the manager dashboard counts them). */
+  team?: InputMaybe<TeamScope>;
   /** createdAt < to. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -380,6 +384,8 @@ export type EmployeeProfileFilter = {
   employeeId?: InputMaybe<Scalars['String']['input']>;
   /** createdAt >= from. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only versions naming this manager (any version, current or not; for the team as of an instant use `Query.managers` or `EmployeeProfile.reports`). */
+  managerId?: InputMaybe<Scalars['String']['input']>;
   /** createdAt < to. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -499,6 +505,8 @@ export type GovernanceEventFilter = {
   severity?: InputMaybe<Severity>;
   /** Any of these skills (1 to 100). */
   skillIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only events about the team's members. */
+  team?: InputMaybe<TeamScope>;
   /** createdAt < to. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -577,6 +585,17 @@ export type ManagerDashboard = {
   topSkills: Array<DashboardSkill>;
   /** Exact sum of the team outputs' cost. */
   totalCostUsd: Scalars['Decimal']['output'];
+};
+
+/** A manager named by current profiles, for pickers. */
+export type ManagerSummary = {
+  __typename?: 'ManagerSummary';
+  /** The manager's own current profile's display name (as of `asOf`); null when they have no profile. */
+  displayName?: Maybe<Scalars['String']['output']>;
+  /** The manager's employee id. */
+  managerId: Scalars['String']['output'];
+  /** Employees whose current profile as of `asOf` names this manager. */
+  teamSize: Scalars['Int']['output'];
 };
 
 /**
@@ -759,6 +778,8 @@ export type OutputFilter = {
   skillIds?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Only outputs with this status. */
   status?: InputMaybe<OutputStatus>;
+  /** Only outputs of the team's members. */
+  team?: InputMaybe<TeamScope>;
   /** createdAt < to. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -830,13 +851,13 @@ export type Provenance = {
 
 export type Query = {
   __typename?: 'Query';
-  /** Level transitions whose later version takes effect in [from, to), ordered by archetype, fromLevel, toLevel. */
+  /** Level transitions whose later version takes effect in [from, to), ordered by archetype, fromLevel, toLevel; with `team`, only the team's members (as of `to` unless `team.asOf` says otherwise). */
   archetypeProgression: Array<ArchetypeProgressionRow>;
   /** An artifact by id. */
   artifact?: Maybe<Artifact>;
   /** Artifacts, newest first. */
   artifacts: ArtifactConnection;
-  /** Outputs' cost and usage per skill and time bucket over [from, to), ordered by bucketStart then skillId. */
+  /** Outputs' cost and usage per skill and time bucket over [from, to), ordered by bucketStart then skillId; with `team`, only the team's outputs (team as of `to` unless `team.asOf` says otherwise). */
   costPerSkill: Array<CostPerSkillRow>;
   /** A decision by id. */
   decision?: Maybe<Decision>;
@@ -854,12 +875,16 @@ export type Query = {
   governanceEvents: GovernanceEventConnection;
   /** A manager's team activity over [from, to). */
   managerDashboard: ManagerDashboard;
+  /** Managers named by current profiles as of `asOf` (default now), with team sizes, ordered by managerId; `first` 1 to 1000, `after` the last managerId of the previous page. */
+  managers: Array<ManagerSummary>;
   /** Any record by id, whatever its type; null when this tenant has none. */
   node?: Maybe<HubRecord>;
   /** An output by id, or null when this tenant has none with that id. */
   output?: Maybe<Output>;
   /** Outputs, newest first. `first` is 1 to 500. */
   outputs: OutputConnection;
+  /** Skills of the outputs in [from, to) (with `team`, the team's outputs), ordered by skillId; `first` 1 to 1000, `after` the last skillId of the previous page. */
+  skills: Array<SkillSummary>;
   /** A telemetry event by id. */
   telemetryEvent?: Maybe<TelemetryEvent>;
   /** Telemetry events, newest first. */
@@ -870,6 +895,7 @@ export type Query = {
 export type QueryArchetypeProgressionArgs = {
   archetype?: InputMaybe<Scalars['String']['input']>;
   from: Scalars['DateTime']['input'];
+  team?: InputMaybe<TeamScope>;
   to: Scalars['DateTime']['input'];
 };
 
@@ -890,6 +916,7 @@ export type QueryCostPerSkillArgs = {
   bucket: Bucket;
   from: Scalars['DateTime']['input'];
   skillIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  team?: InputMaybe<TeamScope>;
   to: Scalars['DateTime']['input'];
 };
 
@@ -942,6 +969,13 @@ export type QueryManagerDashboardArgs = {
 };
 
 
+export type QueryManagersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryNodeArgs = {
   id: Scalars['ID']['input'];
 };
@@ -956,6 +990,15 @@ export type QueryOutputsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<OutputFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QuerySkillsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['DateTime']['input'];
+  team?: InputMaybe<TeamScope>;
+  to: Scalars['DateTime']['input'];
 };
 
 
@@ -1041,6 +1084,30 @@ export type Severity =
   | 'LOW'
   /** Medium severity. */
   | 'MEDIUM';
+
+/** A skill used in a range, for pickers. */
+export type SkillSummary = {
+  __typename?: 'SkillSummary';
+  /** Outputs of the skill in the range. */
+  invocations: Scalars['Int']['output'];
+  /** The skill. */
+  skillId: Scalars['String']['output'];
+  /** Exact sum of their cost. */
+  totalCostUsd: Scalars['Decimal']['output'];
+};
+
+/**
+ * A manager's team as of an instant: the employees whose current profile as of
+ * `asOf` (their latest version with `effectiveAt < asOf`; ties by `createdAt`,
+ * then `id`) names the manager. It is the manager dashboard's team (there `asOf`
+ * is `to`), and `EmployeeProfile.reports(asOf)`.
+ */
+export type TeamScope = {
+  /** The instant the team is taken at (exclusive). Defaults to the range's end (`to`); required when there is none. */
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+  /** The manager's employee id. */
+  managerId: Scalars['String']['input'];
+};
 
 /** A telemetry event (`fn_telemetry_event`). */
 export type TelemetryEvent = HubRecord & {
@@ -1288,6 +1355,7 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Level: Level;
   ManagerDashboard: ResolverTypeWrapper<ManagerDashboardModel>;
+  ManagerSummary: ResolverTypeWrapper<ManagerRowModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Output: ResolverTypeWrapper<OutputRecordModel>;
   OutputConnection: ResolverTypeWrapper<ConnectionParentModel>;
@@ -1305,6 +1373,8 @@ export type ResolversTypes = {
   RecordStatus: RecordStatus;
   RecordType: ResolverTypeWrapper<RecordTypeModel>;
   Severity: Severity;
+  SkillSummary: ResolverTypeWrapper<SkillRowModel>;
+  TeamScope: TeamScope;
   TelemetryEvent: ResolverTypeWrapper<TelemetryEventRecordModel>;
   TelemetryEventConnection: ResolverTypeWrapper<ConnectionParentModel>;
   TelemetryEventEdge: ResolverTypeWrapper<EdgeParentModel>;
@@ -1349,6 +1419,7 @@ export type ResolversParentTypes = {
   HubRecord: HubRecordModel;
   JSON: Scalars['JSON']['output'];
   ManagerDashboard: ManagerDashboardModel;
+  ManagerSummary: ManagerRowModel;
   Mutation: Record<PropertyKey, never>;
   Output: OutputRecordModel;
   OutputConnection: ConnectionParentModel;
@@ -1362,6 +1433,8 @@ export type ResolversParentTypes = {
   RecordBatchResult: BatchParentModel;
   RecordError: RecordError;
   RecordResult: RecordResultModel;
+  SkillSummary: SkillRowModel;
+  TeamScope: TeamScope;
   TelemetryEvent: TelemetryEventRecordModel;
   TelemetryEventConnection: ConnectionParentModel;
   TelemetryEventEdge: EdgeParentModel;
@@ -1566,6 +1639,12 @@ export type ManagerDashboardResolvers<ContextType = GraphQLContext, ParentType e
   totalCostUsd?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
 };
 
+export type ManagerSummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ManagerSummary'] = ResolversParentTypes['ManagerSummary']> = {
+  displayName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  managerId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  teamSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   recordArtifacts?: Resolver<ResolversTypes['RecordBatchResult'], ParentType, ContextType, RequireFields<MutationRecordArtifactsArgs, 'records'>>;
   recordDecisions?: Resolver<ResolversTypes['RecordBatchResult'], ParentType, ContextType, RequireFields<MutationRecordDecisionsArgs, 'records'>>;
@@ -1635,9 +1714,11 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   governanceEvent?: Resolver<Maybe<ResolversTypes['GovernanceEvent']>, ParentType, ContextType, RequireFields<QueryGovernanceEventArgs, 'id'>>;
   governanceEvents?: Resolver<ResolversTypes['GovernanceEventConnection'], ParentType, ContextType, RequireFields<QueryGovernanceEventsArgs, 'first'>>;
   managerDashboard?: Resolver<ResolversTypes['ManagerDashboard'], ParentType, ContextType, RequireFields<QueryManagerDashboardArgs, 'from' | 'managerId' | 'to'>>;
+  managers?: Resolver<Array<ResolversTypes['ManagerSummary']>, ParentType, ContextType, RequireFields<QueryManagersArgs, 'first'>>;
   node?: Resolver<Maybe<ResolversTypes['HubRecord']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
   output?: Resolver<Maybe<ResolversTypes['Output']>, ParentType, ContextType, RequireFields<QueryOutputArgs, 'id'>>;
   outputs?: Resolver<ResolversTypes['OutputConnection'], ParentType, ContextType, RequireFields<QueryOutputsArgs, 'first'>>;
+  skills?: Resolver<Array<ResolversTypes['SkillSummary']>, ParentType, ContextType, RequireFields<QuerySkillsArgs, 'first' | 'from' | 'to'>>;
   telemetryEvent?: Resolver<Maybe<ResolversTypes['TelemetryEvent']>, ParentType, ContextType, RequireFields<QueryTelemetryEventArgs, 'id'>>;
   telemetryEvents?: Resolver<ResolversTypes['TelemetryEventConnection'], ParentType, ContextType, RequireFields<QueryTelemetryEventsArgs, 'first'>>;
 };
@@ -1662,6 +1743,12 @@ export type RecordResultResolvers<ContextType = GraphQLContext, ParentType exten
 };
 
 export type RecordTypeResolvers = { ARTIFACTS: 'artifacts', DECISIONS: 'decisions', EMPLOYEE_PROFILES: 'employee_profiles', GOVERNANCE_EVENTS: 'governance_events', OUTPUTS: 'outputs', TELEMETRY_EVENTS: 'telemetry_events' };
+
+export type SkillSummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SkillSummary'] = ResolversParentTypes['SkillSummary']> = {
+  invocations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skillId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  totalCostUsd?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+};
 
 export type TelemetryEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TelemetryEvent'] = ResolversParentTypes['TelemetryEvent'], FederationReferenceType extends FederationReferenceTypes['TelemetryEvent'] = FederationReferenceTypes['TelemetryEvent']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TelemetryEvent']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -1717,6 +1804,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   HubRecord?: HubRecordResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   ManagerDashboard?: ManagerDashboardResolvers<ContextType>;
+  ManagerSummary?: ManagerSummaryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Output?: OutputResolvers<ContextType>;
   OutputConnection?: OutputConnectionResolvers<ContextType>;
@@ -1728,6 +1816,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   RecordError?: RecordErrorResolvers<ContextType>;
   RecordResult?: RecordResultResolvers<ContextType>;
   RecordType?: RecordTypeResolvers;
+  SkillSummary?: SkillSummaryResolvers<ContextType>;
   TelemetryEvent?: TelemetryEventResolvers<ContextType>;
   TelemetryEventConnection?: TelemetryEventConnectionResolvers<ContextType>;
   TelemetryEventEdge?: TelemetryEventEdgeResolvers<ContextType>;

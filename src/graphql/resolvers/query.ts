@@ -33,9 +33,23 @@ export const queryResolvers: QueryResolvers = {
     connection(ctx, 'telemetry_events', a.filter, a.first, a.after, info),
 
   costPerSkill: (_p, a, ctx) =>
-    ctx.hub.costPerSkill(ctx.tenant, { from: a.from, to: a.to, bucket: a.bucket, skillIds: a.skillIds }),
+    ctx.hub.costPerSkill(ctx.tenant, {
+      from: a.from,
+      to: a.to,
+      bucket: a.bucket,
+      skillIds: a.skillIds,
+      team: a.team,
+    }),
   archetypeProgression: (_p, a, ctx) =>
-    ctx.hub.archetypeProgression(ctx.tenant, { from: a.from, to: a.to, archetype: a.archetype }),
+    ctx.hub.archetypeProgression(ctx.tenant, {
+      from: a.from,
+      to: a.to,
+      archetype: a.archetype,
+      team: a.team,
+    }),
+  managers: (_p, a, ctx) => ctx.hub.managers(ctx.tenant, { asOf: a.asOf, first: a.first, after: a.after }),
+  skills: (_p, a, ctx) =>
+    ctx.hub.skills(ctx.tenant, { from: a.from, to: a.to, team: a.team, first: a.first, after: a.after }),
   managerDashboard: (_p, a, ctx) =>
     ctx.hub.managerDashboard(ctx.tenant, { managerId: a.managerId, from: a.from, to: a.to }),
 };

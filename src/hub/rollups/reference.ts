@@ -1,10 +1,11 @@
 /**
- * Reference implementations of the three rollups over plain arrays of records.
+ * Reference implementations of the rollups over plain arrays of records.
  * They define the exact semantics of hub-model.md (and docs/semantics.md) that
  * every backend's native SQL must reproduce number for number. Stores without
  * native rollups (memory, SharePoint) call these directly.
  */
 import { divRoundHalfAway, fromMicros, roundRatio, toMicros } from '../decimal';
+import { HubError } from '../errors';
 import type { DecisionRecord, EmployeeProfileRecord, GovernanceEventRecord, OutputRecord } from '../model';
 import { SEVERITIES } from '../model';
 import type {
@@ -14,6 +15,11 @@ import type {
   CostPerSkillRow,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
+  SkillRow,
+  SkillsQuery,
+  TeamScope,
 } from '../store';
 import { MS_PER_DAY, bucketStart, formatTimestamp } from '../time';
 import { percentileCont } from './math';
@@ -25,8 +31,33 @@ const inRange = (ts: string, from: string, to: string): boolean => ts >= from &&
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Cost per skill; see {@link CostPerSkillRow}. */
-export function costPerSkill(outputs: Iterable<OutputRecord>, q: CostPerSkillQuery): CostPerSkillRow[] {
+/**
+ * The employee ids of a team (see {@link TeamScope}): the first step of every
+ * team-scoped query, which then keeps the records of these employees.
+ */
+export function teamMembers(profiles: Iterable<EmployeeProfileRecord>, scope: TeamScope): Set<string> {
+  return new Set(currentTeam(profiles, scope.managerId, scope.asOf).map((p) => p.employee_id));
+}
+
+/** Checks a query with a team scope came with its resolved members. */
+function membersFor(
+  scope: TeamScope | undefined,
+  members: ReadonlySet<string> | undefined,
+): ReadonlySet<string> | undefined {
+  if (scope && !members) throw new HubError('INTERNAL', 'team-scoped rollup called without the team');
+  return scope ? members : undefined;
+}
+
+/**
+ * Cost per skill; see {@link CostPerSkillRow}. With `q.team`, `members` must
+ * be that team's employee ids ({@link teamMembers}).
+ */
+export function costPerSkill(
+  outputs: Iterable<OutputRecord>,
+  q: CostPerSkillQuery,
+  members?: ReadonlySet<string>,
+): CostPerSkillRow[] {
+  const team = membersFor(q.team, members);
   const skills = q.skillIds ? new Set(q.skillIds) : undefined;
   const groups = new Map<
     string,
@@ -44,6 +75,7 @@ export function costPerSkill(outputs: Iterable<OutputRecord>, q: CostPerSkillQue
   for (const o of outputs) {
     if (!inRange(o.created_at, q.from, q.to)) continue;
     if (skills && !skills.has(o.skill_id)) continue;
+    if (team && !team.has(o.employee_id)) continue;
     const bucket = bucketStart(ms(o.created_at), q.bucket);
     const key = `${bucket}\u0000${o.skill_id}`;
     let g = groups.get(key);
@@ -94,16 +126,19 @@ function byEmployee(profiles: Iterable<EmployeeProfileRecord>): Map<string, Empl
   return map;
 }
 
-/** Archetype progression; see {@link ArchetypeProgressionRow}. */
+/** Archetype progression; see {@link ArchetypeProgressionRow}. `q.team` keeps its members' transitions. */
 export function archetypeProgression(
   profiles: Iterable<EmployeeProfileRecord>,
   q: ArchetypeProgressionQuery,
 ): ArchetypeProgressionRow[] {
+  const all = [...profiles];
+  const team = q.team ? teamMembers(all, q.team) : undefined;
   const groups = new Map<
     string,
     { archetype: string; from: string; to: string; gaps: bigint[]; people: Set<string> }
   >();
-  for (const [employee, versions] of byEmployee(profiles)) {
+  for (const [employee, versions] of byEmployee(all)) {
+    if (team && !team.has(employee)) continue;
     for (let i = 1; i < versions.length; i++) {
       const prev = versions[i - 1] as EmployeeProfileRecord;
       const cur = versions[i] as EmployeeProfileRecord;
@@ -231,4 +266,57 @@ export function managerDashboard(input: DashboardInputs, q: ManagerDashboardQuer
       };
     }),
   };
+}
+
+/**
+ * The managers named by current profiles as of `q.asOf`, with team sizes and
+ * their own current display name, ordered by manager id, one page.
+ */
+export function managers(profiles: Iterable<EmployeeProfileRecord>, q: ManagersQuery): ManagerRow[] {
+  const current = new Map<string, EmployeeProfileRecord>();
+  for (const [employee, versions] of byEmployee(profiles)) {
+    let cur: EmployeeProfileRecord | undefined;
+    for (const v of versions) if (v.effective_at < q.asOf) cur = v;
+    if (cur) current.set(employee, cur);
+  }
+  const sizes = new Map<string, number>();
+  for (const p of current.values()) {
+    if (p.manager_id !== undefined) sizes.set(p.manager_id, (sizes.get(p.manager_id) ?? 0) + 1);
+  }
+  return [...sizes.entries()]
+    .filter(([id]) => q.after === undefined || id > q.after)
+    .sort(([a], [b]) => cmp(a, b))
+    .slice(0, q.limit)
+    .map(([manager_id, team_size]) => ({
+      manager_id,
+      display_name: current.get(manager_id)?.display_name ?? null,
+      team_size,
+    }));
+}
+
+/**
+ * Skills of the outputs in `[q.from, q.to)` with invocations and exact cost,
+ * ordered by skill id, one page. With `q.team`, `members` must be that team's
+ * employee ids ({@link teamMembers}).
+ */
+export function skills(
+  outputs: Iterable<OutputRecord>,
+  q: SkillsQuery,
+  members?: ReadonlySet<string>,
+): SkillRow[] {
+  const team = membersFor(q.team, members);
+  const bySkill = new Map<string, { n: number; micros: bigint }>();
+  for (const o of outputs) {
+    if (!inRange(o.created_at, q.from, q.to)) continue;
+    if (team && !team.has(o.employee_id)) continue;
+    if (q.after !== undefined && o.skill_id <= q.after) continue;
+    const s = bySkill.get(o.skill_id) ?? { n: 0, micros: 0n };
+    s.n++;
+    s.micros += toMicros(o.cost_usd);
+    bySkill.set(o.skill_id, s);
+  }
+  return [...bySkill.entries()]
+    .sort(([a], [b]) => cmp(a, b))
+    .slice(0, q.limit)
+    .map(([skill_id, s]) => ({ skill_id, invocations: s.n, total_cost_usd: fromMicros(s.micros) }));
 }

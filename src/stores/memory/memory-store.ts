@@ -9,6 +9,7 @@
  * no caller can change stored data through a returned object.
  */
 import { HubError } from '../../hub/errors';
+import { isFieldFilter } from '../../hub/filters';
 import type {
   DecisionRecord,
   EmployeeProfileRecord,
@@ -17,7 +18,14 @@ import type {
   OutputRecord,
   RecordType,
 } from '../../hub/model';
-import { archetypeProgression, costPerSkill, managerDashboard } from '../../hub/rollups/reference';
+import {
+  archetypeProgression,
+  costPerSkill,
+  managerDashboard,
+  managers,
+  skills,
+  teamMembers,
+} from '../../hub/rollups/reference';
 import type {
   ArchetypeProgressionQuery,
   ArchetypeProgressionRow,
@@ -28,9 +36,14 @@ import type {
   ListQuery,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
   PutOutcome,
   ScanQuery,
+  SkillRow,
+  SkillsQuery,
   StoreCapabilities,
+  TeamScope,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { SortedIndex } from './sorted-index';
@@ -148,13 +161,42 @@ class MemoryStore implements HubStore {
     const table = this.table(tenant, query.type, false);
     if (!table) return [];
     const { filter } = query;
+    const derived = this.derivedMatcher(tenant, query.type, filter);
     const out: HubRecord[] = [];
     for (const r of this.candidates(table, filter, query.after)) {
-      if (!matches(r, filter)) continue;
+      if (!matches(r, filter) || !derived(r)) continue;
       out.push(exposed(r));
       if (out.length >= query.limit) break;
     }
     return out;
+  }
+
+  /** The team's employee ids (the first step of every team-scoped read). */
+  private team(tenant: TenantId, scope: TeamScope): Set<string> {
+    return teamMembers(this.inRange<EmployeeProfileRecord>(tenant, 'employee_profiles'), scope);
+  }
+
+  /**
+   * The check of the filters that look at other records (DERIVED_FILTERS): a
+   * record's team membership, and a decision's employee through its output.
+   */
+  private derivedMatcher(tenant: TenantId, type: RecordType, f: ListFilter): (r: HubRecord) => boolean {
+    const team = f.team ? this.team(tenant, f.team) : undefined;
+    if (type === 'decisions') {
+      if (!team && f.employeeId === undefined) return () => true;
+      const outputs = this.table(tenant, 'outputs', false);
+      return (r) => {
+        const output = outputs?.byId.get((r as DecisionRecord).output_id) as OutputRecord | undefined;
+        if (!output) return false;
+        if (f.employeeId !== undefined && output.employee_id !== f.employeeId) return false;
+        return !team || team.has(output.employee_id);
+      };
+    }
+    if (!team) return () => true;
+    return (r) => {
+      const employee = (r as { employee_id?: string }).employee_id;
+      return employee !== undefined && team.has(employee);
+    };
   }
 
   /** Picks the most selective index for the filter; merges per-skill indexes when several skills are asked. */
@@ -168,7 +210,8 @@ class MemoryStore implements HubStore {
     };
     for (const [field, value] of [
       ['output_id', filter.outputId],
-      ['employee_id', filter.employeeId],
+      // A decision's employeeId is its output's (no index of decisions holds it).
+      ['employee_id', table.secondary.has('employee_id') ? filter.employeeId : undefined],
     ] as const) {
       const idx = pick(field, value);
       if (idx === null) return;
@@ -208,7 +251,8 @@ class MemoryStore implements HubStore {
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     this.open();
-    return costPerSkill(this.inRange<OutputRecord>(tenant, 'outputs', query.from, query.to), query);
+    const team = query.team ? this.team(tenant, query.team) : undefined;
+    return costPerSkill(this.inRange<OutputRecord>(tenant, 'outputs', query.from, query.to), query, team);
   }
 
   async archetypeProgression(
@@ -239,6 +283,17 @@ class MemoryStore implements HubStore {
     );
   }
 
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    this.open();
+    return managers(this.inRange<EmployeeProfileRecord>(tenant, 'employee_profiles'), query);
+  }
+
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    this.open();
+    const team = query.team ? this.team(tenant, query.team) : undefined;
+    return skills(this.inRange<OutputRecord>(tenant, 'outputs', query.from, query.to), query, team);
+  }
+
   async purgeTenant(tenant: TenantId): Promise<number> {
     this.open();
     let n = 0;
@@ -256,10 +311,13 @@ class MemoryStore implements HubStore {
   }
 }
 
+/** The filters on the record's own fields (the derived ones are checked by derivedMatcher). */
 function matches(r: HubRecord, f: ListFilter): boolean {
   const x = r as unknown as Record<string, unknown>;
   if (f.skillIds && !f.skillIds.includes(x.skill_id as string)) return false;
-  if (f.employeeId !== undefined && x.employee_id !== f.employeeId) return false;
+  if (f.employeeId !== undefined && isFieldFilter(r.record_type, 'employeeId') && x.employee_id !== f.employeeId)
+    return false;
+  if (f.managerId !== undefined && x.manager_id !== f.managerId) return false;
   if (f.status !== undefined && x.status !== f.status) return false;
   if (f.outcome !== undefined && x.outcome !== f.outcome) return false;
   if (f.severity !== undefined && x.severity !== f.severity) return false;

@@ -9,7 +9,7 @@
  * LATERAL subquery with its own LIMIT, in list order, so each caller gets
  * exactly the rows its own {@link listStatement} would have returned.
  */
-import { TYPE_FILTERS } from '../../hub/filters';
+import { isFieldFilter } from '../../hub/filters';
 import type { RecordType } from '../../hub/model';
 import type { ListQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
@@ -40,7 +40,8 @@ function batchKey(query: ListQuery): string | undefined {
   if (keys.length !== 1) return undefined;
   const [key, value] = keys[0] as [string, unknown];
   if (!(key in BATCHABLE) || typeof value !== 'string') return undefined;
-  if (!(TYPE_FILTERS[query.type] as readonly string[]).includes(key)) return undefined;
+  // Only equalities on the record's own column (a decision's employeeId is its output's).
+  if (!isFieldFilter(query.type, key)) return undefined;
   return `${query.type}\u0000${key}\u0000${query.limit}`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The three rollups in SQL, with exactly the semantics of
+ * The rollups in SQL, with exactly the semantics of
  * src/hub/rollups/reference.ts. The database does the grouping, filtering,
  * ordering, exact sums (numeric, returned in micro-units) and picks the two
  * order statistics a continuous percentile needs; the final exact rational
@@ -16,12 +16,33 @@ import type {
   CostPerSkillRow,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
+  SkillRow,
+  SkillsQuery,
+  TeamScope,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import type { Bucket } from '../../hub/time';
 import { MS_PER_DAY } from '../../hub/time';
 import { arrayLiteral } from './postgres-sql';
 import type { Row, Statement } from './queryable';
+import { teamIdsSql } from './postgres-team';
+
+/**
+ * ` AND employee_id IN (<the team's ids>)` with the scope's parameters
+ * appended to `params` (tenant is `$1`); empty without a scope.
+ */
+function teamClause(team: TeamScope | undefined, params: unknown[], column = 'employee_id'): string {
+  if (!team) return '';
+  params.push(team.managerId, team.asOf);
+  const ids = teamIdsSql({
+    tenant: '$1',
+    managerId: `$${params.length - 1}::text`,
+    asOf: `$${params.length}::timestamptz`,
+  });
+  return ` AND ${column} IN (${ids})`;
+}
 
 /**
  * The SQL expression giving a record's bucket start. Days and weeks are fixed
@@ -75,6 +96,7 @@ export function costPerSkillStatement(tenant: TenantId, q: CostPerSkillQuery): S
     params.push(arrayLiteral(q.skillIds));
     skills = ' AND skill_id = ANY($4::text[])';
   }
+  skills += teamClause(q.team, params);
   return {
     sql: `WITH g AS (
   SELECT skill_id, ${BUCKET_START[q.bucket]} AS bucket_start,
@@ -120,13 +142,16 @@ export function archetypeProgressionStatement(tenant: TenantId, q: ArchetypeProg
     params.push(q.archetype);
     archetype = ' AND archetype = $4::text';
   }
+  // The team is a set of people: their whole version history is read (a
+  // transition's earlier version may predate the team).
+  const team = teamClause(q.team, params);
   // Versions ordered per person by effective_at, then created_at, then
   // record_id (compareVersions); the gap is exact milliseconds (numeric epoch).
   return {
     sql: `WITH v AS (
   SELECT employee_id, archetype, level, effective_at,
     lag(level) OVER w AS prev_level, lag(effective_at) OVER w AS prev_effective_at
-  FROM hub.employee_profiles WHERE tenant_id = $1
+  FROM hub.employee_profiles WHERE tenant_id = $1${team}
   WINDOW w AS (PARTITION BY employee_id ORDER BY effective_at, created_at, record_id)
 ), t AS (
   SELECT archetype, prev_level AS from_level, level AS to_level, employee_id,
@@ -266,4 +291,60 @@ export function managerDashboardResult(
     })),
     members,
   };
+}
+
+/** The managers of current profiles as of `asOf`, with team sizes and their own display name. */
+export function managersStatement(tenant: TenantId, q: ManagersQuery): Statement {
+  const params: unknown[] = [tenant, q.asOf, q.limit];
+  let after = '';
+  if (q.after !== undefined) {
+    params.push(q.after);
+    after = ' AND m.manager_id > $4::text';
+  }
+  return {
+    sql: `WITH cur AS (
+  SELECT DISTINCT ON (employee_id) employee_id, display_name, manager_id
+  FROM hub.employee_profiles
+  WHERE tenant_id = $1 AND effective_at < $2::timestamptz
+  ORDER BY employee_id, effective_at DESC, created_at DESC, record_id DESC
+)
+SELECT m.manager_id, count(*) AS team_size,
+  (SELECT c.display_name FROM cur c WHERE c.employee_id = m.manager_id) AS display_name
+FROM cur m WHERE m.manager_id IS NOT NULL${after}
+GROUP BY m.manager_id ORDER BY m.manager_id LIMIT $3::int`,
+    params,
+  };
+}
+
+export function managersRows(rows: readonly Row[]): ManagerRow[] {
+  return rows.map((r) => ({
+    manager_id: String(r.manager_id),
+    display_name: r.display_name === null || r.display_name === undefined ? null : String(r.display_name),
+    team_size: Number(r.team_size),
+  }));
+}
+
+/** Skills of outputs in range (optionally the team's), with invocations and exact cost. */
+export function skillsStatement(tenant: TenantId, q: SkillsQuery): Statement {
+  const params: unknown[] = [tenant, q.from, q.to, q.limit];
+  let where = teamClause(q.team, params);
+  if (q.after !== undefined) {
+    params.push(q.after);
+    where += ` AND skill_id > $${params.length}::text`;
+  }
+  return {
+    sql: `SELECT skill_id, count(*) AS invocations, (sum(cost_usd) * 1000000)::text AS micros
+FROM hub.outputs
+WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz${where}
+GROUP BY skill_id ORDER BY skill_id LIMIT $4::int`,
+    params,
+  };
+}
+
+export function skillsRows(rows: readonly Row[]): SkillRow[] {
+  return rows.map((r) => ({
+    skill_id: String(r.skill_id),
+    invocations: Number(r.invocations),
+    total_cost_usd: fromMicros(micros(r.micros)),
+  }));
 }

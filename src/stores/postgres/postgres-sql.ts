@@ -6,13 +6,14 @@
  */
 import { parseDecimal } from '../../hub/decimal';
 import { HubError } from '../../hub/errors';
-import { TYPE_FILTERS } from '../../hub/filters';
+import { TYPE_FILTERS, isFieldFilter } from '../../hub/filters';
 import { type FieldKind, type HubRecord, type RecordType, TYPE_FIELDS, isRecordType } from '../../hub/model';
-import type { Keyset, ListFilter, ListQuery, ScanQuery } from '../../hub/store';
+import type { Keyset, ListFilter, ListQuery, ScanQuery, TeamScope } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import type { Row, Statement } from './queryable';
 import { parseTimestamptz } from './queryable';
+import { teamIdsSql } from './postgres-team';
 
 interface Column {
   readonly name: string;
@@ -239,14 +240,29 @@ export function getByIdsStatement(tenant: TenantId, type: RecordType, ids: reado
 }
 
 /** Column and SQL cast each list filter compares. */
-const FILTER_COLUMNS: Record<Exclude<keyof ListFilter, 'from' | 'to' | 'skillIds'>, [string, string]> = {
+const FILTER_COLUMNS: Record<
+  Exclude<keyof ListFilter, 'from' | 'to' | 'skillIds' | 'team'>,
+  [string, string]
+> = {
   employeeId: ['employee_id', 'text'],
+  managerId: ['manager_id', 'text'],
   status: ['status', 'text'],
   outcome: ['outcome', 'text'],
   severity: ['severity', 'text'],
   action: ['action', 'text'],
   outputId: ['output_id', 'uuid'],
 };
+
+/**
+ * A condition keeping records whose employee satisfies `test` (`IN (...)`,
+ * `= $n`): the record's own employee_id, or, for decisions, that of the
+ * output decided on (a semi-join on the outputs' primary key).
+ */
+function byEmployee(type: RecordType, test: string): string {
+  return isFieldFilter(type, 'employeeId')
+    ? `employee_id ${test}`
+    : `output_id IN (SELECT o.record_id FROM hub.outputs o WHERE o.tenant_id = $1 AND o.employee_id ${test})`;
+}
 
 function checkKeyset(after: Keyset | undefined): void {
   if (after && !isUuid(after.record_id))
@@ -281,7 +297,18 @@ export function listStatement(
     else if (key === 'to') where.push(`created_at < ${param(value, 'timestamptz')}`);
     else if (!allowed.has(key)) throw new HubError('VALIDATION', `filter ${key} does not apply to ${type}`);
     else if (key === 'skillIds') skills = value as readonly string[];
-    else {
+    else if (key === 'team') {
+      const team = value as TeamScope;
+      const ids = teamIdsSql({
+        tenant: '$1',
+        managerId: param(team.managerId, 'text'),
+        asOf: param(team.asOf, 'timestamptz'),
+      });
+      where.push(byEmployee(type, `IN (${ids})`));
+    } else if (!isFieldFilter(type, key)) {
+      // A decision's employee: the employee of the output decided on.
+      where.push(byEmployee(type, `= ${param(value, 'text')}`));
+    } else {
       const [column, cast] = FILTER_COLUMNS[key as keyof typeof FILTER_COLUMNS];
       if (cast === 'uuid' && !isUuid(value)) throw new HubError('VALIDATION', `filter ${key} must be a UUID`);
       where.push(`${column} = ${param(value, cast)}`);

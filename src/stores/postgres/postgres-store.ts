@@ -25,10 +25,14 @@ import type {
   ListQuery,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
   OutboxEntry,
   OutboxSource,
   PutOutcome,
   ScanQuery,
+  SkillRow,
+  SkillsQuery,
   StoreCapabilities,
 } from '../../hub/store';
 import { RECORD_TYPES } from '../../hub/model';
@@ -44,6 +48,10 @@ import {
   costPerSkillStatement,
   managerDashboardResult,
   managerDashboardStatements,
+  managersRows,
+  managersStatement,
+  skillsRows,
+  skillsStatement,
 } from './postgres-rollups';
 import {
   arrayLiteral,
@@ -305,6 +313,16 @@ class PostgresStore implements HubStore, OutboxSource {
       this.db.run({ tenant }, managerDashboardStatements(tenant, query), { snapshot: true }),
     );
     return managerDashboardResult(query, results);
+  }
+
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    const rows = await this.call('managers', true, () => this.one(tenant, managersStatement(tenant, query)));
+    return managersRows(rows);
+  }
+
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    const rows = await this.call('skills', true, () => this.one(tenant, skillsStatement(tenant, query)));
+    return skillsRows(rows);
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {

@@ -15,7 +15,7 @@
  */
 import type { RecordType } from '../../hub/model';
 import type { ListFilter } from '../../hub/store';
-import { TYPE_FILTERS } from '../../hub/filters';
+import { TYPE_FILTERS, isFieldFilter } from '../../hub/filters';
 
 /** Title of each type's list. */
 export const LIST_TITLES: { readonly [T in RecordType]: string } = {
@@ -55,7 +55,12 @@ const COMMON: readonly ColumnDef[] = [
   { name: 'HubJson', type: 'Note', indexed: false, unique: false },
 ];
 
-/** Filter key -> column and record field. Every one is indexed (list view threshold). */
+/**
+ * Filter key -> column and record field. Every one is indexed (list view
+ * threshold). Filters without a column here (`managerId`, and the derived
+ * `team` and a decision's `employeeId`) are applied by the store in process,
+ * so lists provisioned before they existed need no new column.
+ */
 export const FILTER_COLUMNS = {
   skillIds: { column: 'HubSkillId', field: 'skill_id' },
   employeeId: { column: 'HubEmployeeId', field: 'employee_id' },
@@ -64,18 +69,30 @@ export const FILTER_COLUMNS = {
   severity: { column: 'HubSeverity', field: 'severity' },
   action: { column: 'HubAction', field: 'action' },
   outputId: { column: 'HubOutputId', field: 'output_id' },
-} as const satisfies Record<Exclude<keyof ListFilter, 'from' | 'to'>, { column: string; field: string }>;
+} as const satisfies Record<
+  Exclude<keyof ListFilter, 'from' | 'to' | 'team' | 'managerId'>,
+  { column: string; field: string }
+>;
 
 type FilterKey = keyof typeof FILTER_COLUMNS;
 
+const COLUMN_KEYS = Object.fromEntries(
+  (Object.keys(TYPE_FILTERS) as RecordType[]).map((type) => [
+    type,
+    TYPE_FILTERS[type].filter(
+      (k): k is FilterKey => k in FILTER_COLUMNS && isFieldFilter(type, k),
+    ),
+  ]),
+) as unknown as { readonly [T in RecordType]: readonly FilterKey[] };
+
 /** Every column of a type's list, in creation order. */
 export function columnsOf(type: RecordType): ColumnDef[] {
-  return [...COMMON, ...TYPE_FILTERS[type].map((k) => col(FILTER_COLUMNS[k].column))];
+  return [...COMMON, ...COLUMN_KEYS[type].map((k) => col(FILTER_COLUMNS[k].column))];
 }
 
-/** Filter keys a type's list has columns for. */
+/** Filter keys a type's list has columns for (equalities on the record's own fields). */
 export function filterKeysOf(type: RecordType): readonly FilterKey[] {
-  return TYPE_FILTERS[type];
+  return COLUMN_KEYS[type];
 }
 
 /** The `createfieldasxml` SchemaXml of a column. */

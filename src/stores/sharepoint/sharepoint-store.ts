@@ -11,6 +11,7 @@
  * rollups are the reference implementations over scanned records.
  */
 import { HubError } from '../../hub/errors';
+import { isFieldFilter } from '../../hub/filters';
 import type {
   DecisionRecord,
   EmployeeProfileRecord,
@@ -20,7 +21,14 @@ import type {
   RecordType,
 } from '../../hub/model';
 import { RECORD_TYPES } from '../../hub/model';
-import { archetypeProgression, costPerSkill, managerDashboard } from '../../hub/rollups/reference';
+import {
+  archetypeProgression,
+  costPerSkill,
+  managerDashboard,
+  managers,
+  skills,
+  teamMembers,
+} from '../../hub/rollups/reference';
 import type {
   ArchetypeProgressionQuery,
   ArchetypeProgressionRow,
@@ -32,9 +40,14 @@ import type {
   ListQuery,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
   PutOutcome,
   ScanQuery,
+  SkillRow,
+  SkillsQuery,
   StoreCapabilities,
+  TeamScope,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { SpClient, loadPnp } from './sharepoint-client';
@@ -50,6 +63,11 @@ type Log = (event: string, fields?: Record<string, unknown>) => void;
 const IDS_CHUNK = 40;
 /** SharePoint's largest page. */
 const MAX_PAGE = 5000;
+/** Largest team whose members go into a list's `$filter` (`HubEmployeeId eq ... or ...`); larger ones are checked in process. */
+const TEAM_IN_FILTER = 25;
+
+/** Which records of a page pass the filters resolved through other records (team, a decision's employee). */
+type DerivedCheck = (records: readonly HubRecord[]) => Promise<boolean[]>;
 
 /** Opens a SharePoint store (loads pnp; sites are reached on first use). */
 export async function createSharePointStore(
@@ -165,7 +183,48 @@ export class SharePointStore implements HubStore {
 
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
     this.open();
-    return this.keysetRead(tenant, query.type, query.limit, query.after, true, query.filter);
+    const { filter, type } = query;
+    const team = filter.team ? await this.team(tenant, filter.team) : undefined;
+    if (team && team.size === 0) return [];
+    let clauses: string[] = [];
+    let check: DerivedCheck | undefined;
+    // Records without an employee of their own (decisions) take their output's.
+    const viaOutput = !isFieldFilter(type, 'employeeId');
+    if (viaOutput && (team || filter.employeeId !== undefined)) {
+      check = (records) => this.decisionsOfEmployees(tenant, records, filter.employeeId, team);
+    } else if (team) {
+      const ids = [...team];
+      if (ids.length <= TEAM_IN_FILTER)
+        clauses = [`(${ids.map((id) => `HubEmployeeId eq ${odataString(id)}`).join(' or ')})`];
+      check = async (records) =>
+        records.map((r) => team.has((r as { employee_id?: string }).employee_id ?? '\u0000'));
+    }
+    return this.keysetRead(tenant, type, query.limit, query.after, true, filter, clauses, check);
+  }
+
+  /** The team's employee ids, from the tenant's profiles (the first step of every team-scoped read). */
+  private async team(tenant: TenantId, scope: TeamScope): Promise<Set<string>> {
+    return teamMembers(await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'), scope);
+  }
+
+  /** For each decision: is its output (read by id) of `employeeId` and of the team, when given? */
+  private async decisionsOfEmployees(
+    tenant: TenantId,
+    records: readonly HubRecord[],
+    employeeId: string | undefined,
+    team: ReadonlySet<string> | undefined,
+  ): Promise<boolean[]> {
+    const ids = [...new Set(records.map((r) => (r as DecisionRecord).output_id))];
+    const outputs = await this.getByIds(tenant, 'outputs', ids);
+    const employeeOf = new Map(
+      outputs.flatMap((o) => (o ? [[o.record_id, (o as OutputRecord).employee_id] as const] : [])),
+    );
+    return records.map((r) => {
+      const employee = employeeOf.get((r as DecisionRecord).output_id);
+      if (employee === undefined) return false;
+      if (employeeId !== undefined && employee !== employeeId) return false;
+      return !team || team.has(employee);
+    });
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
@@ -186,6 +245,8 @@ export class SharePointStore implements HubStore {
     after: Keyset | undefined,
     desc: boolean,
     filter: ListFilter,
+    extraClauses: readonly string[] = [],
+    derived?: DerivedCheck,
   ): Promise<HubRecord[]> {
     const site = await this.site(tenant);
     const out: HubRecord[] = [];
@@ -193,7 +254,7 @@ export class SharePointStore implements HubStore {
     let position = after;
     while (out.length < limit) {
       const top = Math.min(MAX_PAGE, limit - out.length);
-      const clauses = filterClauses(type, filter);
+      const clauses = [...filterClauses(type, filter), ...extraClauses];
       if (position) clauses.push(keysetClause(position, desc));
       const rows = await site.items(
         type,
@@ -207,7 +268,11 @@ export class SharePointStore implements HubStore {
         desc ? 'list' : 'scan',
       );
       const page = rows.slice(0, top);
-      for (const r of await this.toRecords(site, type, page)) if (matches(r, filter)) out.push(r);
+      const records = (await this.toRecords(site, type, page)).filter((r) => matches(r, filter));
+      const pass = derived ? await derived(records) : undefined;
+      records.forEach((r, i) => {
+        if (!pass || pass[i]) out.push(r);
+      });
       if (page.length < top) break;
       const last = page[page.length - 1] as ItemRow;
       position = { created_at: last.HubCreatedAt, record_id: last.HubRecordId };
@@ -240,10 +305,25 @@ export class SharePointStore implements HubStore {
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     this.open();
-    return costPerSkill(
-      await this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
-      query,
-    );
+    const [outputs, team] = await Promise.all([
+      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
+      query.team ? this.team(tenant, query.team) : undefined,
+    ]);
+    return costPerSkill(outputs, query, team);
+  }
+
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    this.open();
+    return managers(await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'), query);
+  }
+
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    this.open();
+    const [outputs, team] = await Promise.all([
+      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
+      query.team ? this.team(tenant, query.team) : undefined,
+    ]);
+    return skills(outputs, query, team);
   }
 
   async archetypeProgression(
@@ -346,13 +426,18 @@ function keysetClause(k: Keyset, desc: boolean): string {
   return `(HubCreatedAt ${op} ${c} or (HubCreatedAt eq ${c} and HubRecordId ${op} ${odataString(k.record_id)}))`;
 }
 
-/** The exact (case-sensitive) filter check; a filter on a field the type lacks matches nothing. */
+/**
+ * The exact (case-sensitive) check of the filters on the record's own fields
+ * (the derived ones are checked by the list's DerivedCheck).
+ */
 function matches(r: HubRecord, f: ListFilter): boolean {
   const x = r as unknown as Record<string, unknown>;
   if (f.from !== undefined && r.created_at < f.from) return false;
   if (f.to !== undefined && r.created_at >= f.to) return false;
-  for (const [key, { field }] of Object.entries(FILTER_COLUMNS)) {
-    const want = f[key as keyof typeof FILTER_COLUMNS];
+  if (f.managerId !== undefined && x.manager_id !== f.managerId) return false;
+  for (const key of filterKeysOf(r.record_type)) {
+    const { field } = FILTER_COLUMNS[key];
+    const want = f[key];
     if (want === undefined) continue;
     if (typeof want === 'string' ? x[field] !== want : !want.includes(x[field] as string)) return false;
   }

@@ -1,5 +1,5 @@
 /**
- * The three rollups in Snowflake SQL, with exactly the semantics of
+ * The rollups in Snowflake SQL, with exactly the semantics of
  * src/hub/rollups/reference.ts:
  * - sums of money are NUMBER sums (exact), read back as decimal strings;
  * - continuous percentiles are computed without floating point: SQL numbers
@@ -23,9 +23,13 @@ import type {
   CostPerSkillRow,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
+  SkillRow,
+  SkillsQuery,
 } from '../../hub/store';
 import { MS_PER_DAY, formatTimestamp } from '../../hub/time';
-import { type Query, type TenantNames, ntzText } from './snowflake-sql';
+import { type Query, type TenantNames, ntzText, teamIdsSql } from './snowflake-sql';
 
 const TS = 'CAST(? AS TIMESTAMP_NTZ(3))';
 const BUCKET_PART = { DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH' } as const;
@@ -65,7 +69,7 @@ function percentilePick(p: number, countExpr: string, rankExpr: string, valueExp
 
 /** Cost per skill and bucket. Columns: skill, bucket ms, n, failed, total, in, out, latency count, lo, hi. */
 export function costPerSkillQuery(names: TenantNames, q: CostPerSkillQuery): Query {
-  const binds: string[] = [ntzText(q.from), ntzText(q.to)];
+  const binds: (string | number)[] = [ntzText(q.from), ntzText(q.to)];
   let skills = '';
   if (q.skillIds) {
     skills = q.skillIds.length
@@ -73,6 +77,7 @@ export function costPerSkillQuery(names: TenantNames, q: CostPerSkillQuery): Que
       : ' AND 1 = 0';
     binds.push(...q.skillIds);
   }
+  if (q.team) skills += ` AND "EMPLOYEE_ID" IN (${teamIdsSql(names, q.team, binds)})`;
   const part = BUCKET_PART[q.bucket];
   if (!part) throw new HubError('VALIDATION', `unknown bucket ${String(q.bucket)}`);
   const sql =
@@ -127,7 +132,10 @@ export function costPerSkillRows(rows: readonly unknown[][]): CostPerSkillRow[] 
 
 /** Archetype progression. Columns: archetype, from, to, transitions, employees, lo, hi (gaps in ms). */
 export function archetypeProgressionQuery(names: TenantNames, q: ArchetypeProgressionQuery): Query {
-  const binds: string[] = [ntzText(q.from), ntzText(q.to)];
+  const binds: (string | number)[] = [];
+  // The team's members with their whole version history (V comes first in the text: its binds too).
+  const team = q.team ? ` WHERE "EMPLOYEE_ID" IN (${teamIdsSql(names, q.team, binds)})` : '';
+  binds.push(ntzText(q.from), ntzText(q.to));
   let archetype = '';
   if (q.archetype !== undefined) {
     archetype = ' AND A = ?';
@@ -137,7 +145,7 @@ export function archetypeProgressionQuery(names: TenantNames, q: ArchetypeProgre
   const sql =
     `WITH V AS (SELECT "EMPLOYEE_ID" AS E, "ARCHETYPE" AS A, "LEVEL" AS L, "EFFECTIVE_AT" AS EFF, ` +
     `LAG("LEVEL") OVER (${order}) AS PL, LAG("EFFECTIVE_AT") OVER (${order}) AS PEFF ` +
-    `FROM ${names.table('employee_profiles')}), ` +
+    `FROM ${names.table('employee_profiles')}${team}), ` +
     `T AS (SELECT A, PL AS FL, L AS TL, E, DATE_PART(EPOCH_MILLISECOND, EFF) - DATE_PART(EPOCH_MILLISECOND, PEFF) AS GAP ` +
     `FROM V WHERE PL IS NOT NULL AND PL <> L AND EFF >= ${TS} AND EFF < ${TS}${archetype}), ` +
     `G AS (SELECT A, FL, TL, COUNT(*) AS N, COUNT(DISTINCT E) AS PEOPLE FROM T GROUP BY A, FL, TL), ` +
@@ -279,4 +287,59 @@ export function managerDashboardResult(managerId: string, r: DashboardResults): 
       })
       .sort((a, b) => cmp(a.employee_id, b.employee_id)),
   };
+}
+
+/** Managers of current profiles as of `asOf`. Columns: manager id, team size, the manager's own display name. */
+export function managersQuery(names: TenantNames, q: ManagersQuery): Query {
+  const binds: (string | number)[] = [ntzText(q.asOf)];
+  let after = '';
+  if (q.after !== undefined) {
+    after = ' AND M > ?';
+    binds.push(q.after);
+  }
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > 1000)
+    throw new HubError('VALIDATION', `limit must be 1..1000, got ${q.limit}`);
+  const sql =
+    `WITH CUR AS (SELECT "EMPLOYEE_ID" AS E, "DISPLAY_NAME" AS DN, "MANAGER_ID" AS M ` +
+    `FROM ${names.table('employee_profiles')} WHERE "EFFECTIVE_AT" < ${TS} ` +
+    `QUALIFY ROW_NUMBER() OVER (PARTITION BY "EMPLOYEE_ID" ORDER BY "EFFECTIVE_AT" DESC, "CREATED_AT" DESC, "RECORD_ID" DESC) = 1), ` +
+    `G AS (SELECT M, COUNT(*) AS N FROM CUR WHERE M IS NOT NULL${after} GROUP BY M) ` +
+    `SELECT G.M, G.N, CUR.DN FROM G LEFT JOIN CUR ON CUR.E = G.M ORDER BY G.M LIMIT ${q.limit}`;
+  return { sql, binds };
+}
+
+/** Assembles manager rows (ordered by id in byte order, whatever the collation). */
+export function managersRows(rows: readonly unknown[][]): ManagerRow[] {
+  return rows
+    .map((r) => ({
+      manager_id: String(r[0]),
+      team_size: int(r[1]),
+      display_name: r[2] === null || r[2] === undefined ? null : String(r[2]),
+    }))
+    .sort((a, b) => cmp(a.manager_id, b.manager_id));
+}
+
+/** Skills of outputs in range (optionally the team's). Columns: skill, invocations, total cost. */
+export function skillsQuery(names: TenantNames, q: SkillsQuery): Query {
+  const binds: (string | number)[] = [ntzText(q.from), ntzText(q.to)];
+  let where = '';
+  if (q.team) where += ` AND "EMPLOYEE_ID" IN (${teamIdsSql(names, q.team, binds)})`;
+  if (q.after !== undefined) {
+    where += ' AND "SKILL_ID" > ?';
+    binds.push(q.after);
+  }
+  if (!Number.isSafeInteger(q.limit) || q.limit < 1 || q.limit > 1000)
+    throw new HubError('VALIDATION', `limit must be 1..1000, got ${q.limit}`);
+  const sql =
+    `SELECT "SKILL_ID", COUNT(*), SUM("COST_USD") FROM ${names.table('outputs')} ` +
+    `WHERE "CREATED_AT" >= ${TS} AND "CREATED_AT" < ${TS}${where} ` +
+    `GROUP BY "SKILL_ID" ORDER BY "SKILL_ID" LIMIT ${q.limit}`;
+  return { sql, binds };
+}
+
+/** Assembles skill rows. */
+export function skillsRows(rows: readonly unknown[][]): SkillRow[] {
+  return rows
+    .map((r) => ({ skill_id: String(r[0]), invocations: int(r[1]), total_cost_usd: fromMicros(micros(r[2])) }))
+    .sort((a, b) => cmp(a.skill_id, b.skill_id));
 }

@@ -11,7 +11,8 @@
  */
 import { HubError } from '../../hub/errors';
 import { type FieldKind, RECORD_TYPES, type RecordType, fieldsOf } from '../../hub/model';
-import type { Keyset, ListFilter, ListQuery, ScanQuery } from '../../hub/store';
+import { isFieldFilter } from '../../hub/filters';
+import type { Keyset, ListFilter, ListQuery, ScanQuery, TeamScope } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { type SnowflakeConfig, quoteIdent, tenantDatabase } from './snowflake-config';
 
@@ -216,9 +217,37 @@ function keysetClause(after: Keyset, op: '<' | '>', binds: (string | number)[]):
   return `("CREATED_AT" ${op} ${TS} OR ("CREATED_AT" = ${TS} AND "RECORD_ID" ${op} ?))`;
 }
 
+/**
+ * The team's employee ids as a subquery (the first step of every team-scoped
+ * read): employees whose current profile as of `asOf` (latest version with
+ * EFFECTIVE_AT < asOf; ties by CREATED_AT, then RECORD_ID) names the manager.
+ * Appends its binds (asOf, manager) to `binds`.
+ */
+export function teamIdsSql(names: TenantNames, team: TeamScope, binds: (string | number)[]): string {
+  binds.push(ntzText(team.asOf), team.managerId);
+  return (
+    `SELECT TEAM_CUR.E FROM (SELECT "EMPLOYEE_ID" AS E, "MANAGER_ID" AS M FROM ${names.table('employee_profiles')} ` +
+    `WHERE "EFFECTIVE_AT" < ${TS} ` +
+    `QUALIFY ROW_NUMBER() OVER (PARTITION BY "EMPLOYEE_ID" ORDER BY "EFFECTIVE_AT" DESC, "CREATED_AT" DESC, "RECORD_ID" DESC) = 1) TEAM_CUR ` +
+    `WHERE TEAM_CUR.M = ?`
+  );
+}
+
+/**
+ * A condition keeping records whose employee passes `test` (`IN (...)`,
+ * `= ?`): the record's own EMPLOYEE_ID, or for decisions that of the output
+ * decided on.
+ */
+function byEmployee(names: TenantNames, type: ListQuery['type'], test: string): string {
+  return isFieldFilter(type, 'employeeId')
+    ? `"EMPLOYEE_ID" ${test}`
+    : `"OUTPUT_ID" IN (SELECT TEAM_O."RECORD_ID" FROM ${names.table('outputs')} TEAM_O WHERE TEAM_O."EMPLOYEE_ID" ${test})`;
+}
+
 /** Filter columns by ListFilter key (the Hub has checked each applies to the type). */
 const FILTER_COLUMN: Record<string, string> = {
   employeeId: '"EMPLOYEE_ID"',
+  managerId: '"MANAGER_ID"',
   status: '"STATUS"',
   outcome: '"OUTCOME"',
   severity: '"SEVERITY"',
@@ -249,8 +278,19 @@ export function listQuery(names: TenantNames, query: ListQuery): Query {
   for (const [key, ident] of Object.entries(FILTER_COLUMN)) {
     const value = (f as Record<string, unknown>)[key];
     if (typeof value !== 'string') continue;
-    where.push(`${ident} = ?`);
-    binds.push(value);
+    if (isFieldFilter(query.type, key)) {
+      where.push(`${ident} = ?`);
+      binds.push(value);
+    } else {
+      // A decision's employee: the employee of the output decided on.
+      const test = byEmployee(names, query.type, '= ?');
+      binds.push(value);
+      where.push(test);
+    }
+  }
+  if (f.team !== undefined) {
+    const ids = teamIdsSql(names, f.team, binds);
+    where.push(byEmployee(names, query.type, `IN (${ids})`));
   }
   if (query.after) where.push(keysetClause(query.after, '<', binds));
   return {

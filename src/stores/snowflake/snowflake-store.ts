@@ -21,8 +21,12 @@ import type {
   ListQuery,
   ManagerDashboard,
   ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
   PutOutcome,
   ScanQuery,
+  SkillRow,
+  SkillsQuery,
   StoreCapabilities,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
@@ -36,6 +40,10 @@ import {
   costPerSkillRows,
   managerDashboardQueries,
   managerDashboardResult,
+  managersQuery,
+  managersRows,
+  skillsQuery,
+  skillsRows,
 } from './snowflake-rollups';
 import { fromRow, toStageRow } from './snowflake-rows';
 import {
@@ -287,6 +295,16 @@ export class SnowflakeStore implements HubStore {
       this.read(q.governance as Query, 'managerDashboard'),
     ]);
     return managerDashboardResult(query.managerId, { members, outputs, decisions, governance });
+  }
+
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    this.open();
+    return managersRows(await this.read(managersQuery(this.names(tenant), query), 'managers'));
+  }
+
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    this.open();
+    return skillsRows(await this.read(skillsQuery(this.names(tenant), query), 'skills'));
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
