@@ -15,6 +15,7 @@ import { isolationCases } from './cases/isolation';
 import { nestedCases } from './cases/nested';
 import { listCases } from './cases/list';
 import { rollupCases } from './cases/rollups';
+import { teamCases } from './cases/team';
 import { writeCases } from './cases/write';
 
 export interface StoreUnderTest {
@@ -93,6 +94,7 @@ export function describeStoreConformance(
     listCases(ctx);
     isolationCases(ctx);
     rollupCases(ctx);
+    teamCases(ctx);
     nestedCases(ctx);
   });
 }

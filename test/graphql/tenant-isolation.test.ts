@@ -111,6 +111,54 @@ test("A's rollups never count B's data", async () => {
   expect((b.body.data?.managerDashboard as { members: unknown[] }).members.length).toBe(3);
 });
 
+test("A's dashboard queries (team filters, team rollups, pickers, team cursors) never see B's data", async () => {
+  const range = 'from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z"';
+  const team = `team: { managerId: "${bManager}" }`;
+  const q = `{
+    outputs(filter: { ${range}, ${team} }) { nodes { id } }
+    decisions(filter: { ${range}, ${team} }) { nodes { id } }
+    byEmployee: decisions(filter: { employeeId: "emp-000-000" }) { nodes { id } }
+    governanceEvents(filter: { ${range}, ${team} }) { nodes { id } }
+    employeeProfiles(filter: { managerId: "${bManager}" }) { nodes { id } }
+    costPerSkill(${range}, bucket: MONTH, ${team}) { skillId }
+    archetypeProgression(${range}, ${team}) { transitions }
+    managers(asOf: "2100-01-01T00:00:00Z") { managerId teamSize }
+    skills(${range}, ${team}) { skillId }
+  }`;
+  const a = await gw.gql(tokenA, q);
+  expect(a.body.errors).toBeUndefined();
+  expect(a.body.data).toEqual({
+    outputs: { nodes: [] },
+    decisions: { nodes: [] },
+    byEmployee: { nodes: [] },
+    governanceEvents: { nodes: [] },
+    employeeProfiles: { nodes: [] },
+    costPerSkill: [],
+    archetypeProgression: [],
+    managers: [],
+    skills: [],
+  });
+  // The same query as B finds B's team everywhere (so A's empty answers are not vacuous).
+  const b = await gw.gql(tokenB, q);
+  const data = b.body.data as Record<string, { nodes?: unknown[] } | unknown[]>;
+  for (const key of ['outputs', 'decisions', 'byEmployee', 'employeeProfiles'])
+    expect((data[key] as { nodes: unknown[] }).nodes.length).toBeGreaterThan(0);
+  expect(data.managers).toEqual([{ managerId: bManager, teamSize: 3 }]);
+  expect((data.skills as unknown[]).length).toBeGreaterThan(0);
+  // B's cursor of a team list is refused for A like garbage.
+  const list =
+    'query($c: String) { outputs(first: 2, after: $c, filter: { ' +
+    `${range}, ${team}` +
+    ' }) { pageInfo { endCursor } } }';
+  const cursor = ((await gw.gql(tokenB, list)).body.data?.outputs as { pageInfo: { endCursor: string } })
+    .pageInfo.endCursor;
+  const withB = await gw.gql(tokenA, list, { c: cursor });
+  const garbage = await gw.gql(tokenA, list, { c: 'AAAA' + cursor.slice(4) });
+  expect(withB.body.errors?.[0]?.extensions?.code).toBe('VALIDATION');
+  expect(withB.body).toEqual(garbage.body);
+  expect((await gw.gql(tokenB, list, { c: cursor })).body.errors).toBeUndefined();
+});
+
 test("writing with B's record ids is an ordinary create for A (no conflict to infer from)", async () => {
   const res = await gw.gql(
     tokenA,

@@ -191,7 +191,27 @@ export function rollupCases(ctx: SuiteContext): void {
             expect(await ctx.hub().managerDashboard(t, { managerId, ...range })).toEqual(
               await reference.managerDashboard(t, { managerId, ...range }),
             );
+            // The dashboard's team-scoped queries.
+            const team = { managerId };
+            expect(await ctx.hub().costPerSkill(t, { ...range, bucket: 'WEEK', team })).toEqual(
+              await reference.costPerSkill(t, { ...range, bucket: 'WEEK', team }),
+            );
+            const wide = { from: '2025-01-01T00:00:00Z', to: range.to, team };
+            expect(await ctx.hub().archetypeProgression(t, wide)).toEqual(
+              await reference.archetypeProgression(t, wide),
+            );
+            expect(await ctx.hub().skills(t, { ...range, team })).toEqual(
+              await reference.skills(t, { ...range, team }),
+            );
+            const page = { ...range, team };
+            expect((await ctx.hub().list(t, 'decisions', page, { first: 100 })).records).toEqual(
+              (await reference.list(t, 'decisions', page, { first: 100 })).records,
+            );
           }
+          expect(await ctx.hub().managers(t, { asOf: range.to })).toEqual(
+            await reference.managers(t, { asOf: range.to }),
+          );
+          expect(await ctx.hub().skills(t, range)).toEqual(await reference.skills(t, range));
         }
       },
       300_000,
