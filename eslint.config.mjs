@@ -54,7 +54,7 @@ const layerRules = Object.entries(MAY_IMPORT).map(([layer, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.hub-data/', '**/generated/**'] },
+  { ignores: ['**/node_modules/', '**/dist/', 'coverage/', '.hub-data/', '**/generated/**', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,19 +1,26 @@
 /**
- * The typed client runs every dashboard operation against a real gateway; the
- * assignments below are checked by `tsc` against the generated types, so a
- * schema change that breaks a dashboard fails the typecheck.
+ * The typed client package (@hub-gateway/client, built from
+ * packages/hub-client) runs every dashboard operation against a real
+ * gateway; the assignments below are checked by `tsc` against the generated
+ * types, so a schema change that breaks a dashboard fails the typecheck.
+ * (test/graphql/client-package.test.ts installs it from its tarball.)
  */
-import { HubClientError, createHubClient } from '../../src/client/client';
 import {
   ArchetypeProgressionDocument,
   type ArchetypeProgressionQuery,
   CostPerSkillDocument,
   EmployeeWithReportsDocument,
+  HubClientError,
   ManagerDashboardDocument,
   type ManagerDashboardQuery,
-  RecentDecisionsDocument,
+  ManagersDocument,
+  SkillsDocument,
+  TeamDecisionsDocument,
+  TeamGovernanceEventsDocument,
   TeamOutputsDocument,
-} from '../../src/client/generated/graphql';
+  createHubClient,
+  routingOf,
+} from '@hub-gateway/client';
 import { parseTenantId } from '../../src/hub/tenant';
 import { generateDataset } from '../../src/seed/generator';
 import { type TestGateway, startGateway } from './harness';
@@ -67,8 +74,40 @@ test('runs the dashboard operations with typed results', async () => {
     expect(page2.outputs.edges[0]?.node.id).not.toBe(page1.outputs.edges[0]?.node.id);
   }
 
-  const decisions = await client.request(RecentDecisionsDocument, { first: 10 });
+  const decisions = await client.request(TeamDecisionsDocument, { first: 10 });
   expect(decisions.decisions.nodes.every((d) => d.output !== null)).toBe(true);
+
+  // The dashboard's pickers and team-scoped queries.
+  const managers = await client.request(ManagersDocument, { asOf: to });
+  expect(managers.managers.map((m) => [m.managerId, m.teamSize])).toEqual([
+    ['mgr-000', 4],
+    ['mgr-001', 4],
+  ]);
+  const managersNow = await client.request(ManagersDocument); // every variable is optional
+  expect(managersNow.managers.length).toBe(2);
+  const team = { managerId: 'mgr-000' };
+  const skills = await client.request(SkillsDocument, { from, to, team });
+  const teamCost = await client.request(CostPerSkillDocument, { from, to, bucket: 'MONTH', team });
+  const sum = (xs: { invocations: number }[]): number => xs.reduce((n, x) => n + x.invocations, 0);
+  expect(sum(skills.skills)).toBe(dash.managerDashboard.invocations);
+  expect(sum(teamCost.costPerSkill)).toBe(dash.managerDashboard.invocations);
+  const teamDecisions = await client.request(TeamDecisionsDocument, {
+    filter: { from, to, team },
+    first: 500,
+  });
+  expect(teamDecisions.decisions.nodes.length).toBe(dash.managerDashboard.decisions.total);
+  const governance = await client.request(TeamGovernanceEventsDocument, {
+    filter: { from, to, team },
+    first: 500,
+  });
+  const bySeverity = dash.managerDashboard.governanceBySeverity;
+  expect(governance.governanceEvents.nodes.length).toBe(
+    bySeverity.INFO + bySeverity.LOW + bySeverity.MEDIUM + bySeverity.HIGH + bySeverity.CRITICAL,
+  );
+  // execute() also returns the response's extensions (routing appears behind the router).
+  const executed = await client.execute(SkillsDocument, { from, to });
+  expect(executed.data.skills.length).toBeGreaterThan(0);
+  expect(typeof routingOf(executed)).toBe('object');
 
   const person = await client.request(EmployeeWithReportsDocument, { employeeId: 'mgr-000' });
   expect(person.employee?.reports.map((r) => r.employeeId)).toEqual(
@@ -89,4 +128,10 @@ test('errors reject with the server code', async () => {
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(HubClientError);
   expect((err as HubClientError).code).toBe('VALIDATION');
+  expect((err as HubClientError).extensions.code).toBe('VALIDATION');
+  const unreachable = createHubClient({ url: 'http://127.0.0.1:1/graphql', token: 'x' });
+  await expect(unreachable.request(ManagersDocument)).rejects.toMatchObject({
+    code: 'UNAVAILABLE',
+    status: 0,
+  });
 });
