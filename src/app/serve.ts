@@ -156,6 +156,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
       ...(health ? { health } : {}),
+      dashboard: { ...(devToken ? { devToken, tenant: demoTenant } : {}) },
     });
     if (options.dev && options.seed) {
       options.print(`seeding tenant ${demoTenant} (first start only)...`);
@@ -165,6 +166,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const url = await gateway.listen(options.port, options.host);
     options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
     options.print(`GraphiQL:     ${url}/graphiql`);
+    options.print(`Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`);
     if (devToken) {
       options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, 12h):`);
       options.print(devToken);

@@ -83,6 +83,10 @@ const BOOT = `(function () {
   var cfg = JSON.parse(document.getElementById('hub-config').textContent);
   var fetcher = GraphiQL.createFetcher({ url: cfg.endpoint });
   var props = { fetcher: fetcher, defaultQuery: cfg.query, shouldPersistHeaders: false };
+  // Links from the dashboard open a panel's query: /graphiql?query=...&variables=...
+  var params = new URLSearchParams(window.location.search);
+  if (params.get('query')) props.query = params.get('query');
+  if (params.get('variables')) props.variables = params.get('variables');
   if (cfg.headers) {
     props.headers = cfg.headers;
     props.defaultHeaders = cfg.headers;

@@ -1,5 +1,5 @@
 /**
- * The gateway's HTTP server (node:http): `/graphql`, `/graphiql`, `/healthz`,
+ * The gateway's HTTP server (node:http): `/graphql`, `/graphiql`, `/dashboard/`, `/healthz`,
  * `/readyz`, `/metrics` and `/ingest/<recordType>`, with a request id on every
  * request, structured access logs, and graceful shutdown that lets in-flight
  * requests finish. It routes requests; the GraphQL server (src/graphql) owns
@@ -15,6 +15,7 @@ import { type AuthOptions, type Authenticator, createAuthenticator } from '../pl
 import type { HealthSource } from '../platform/health';
 import { type Logger, createLogger, errorFields } from '../platform/log';
 import { GatewayMetrics, instrumentStore } from '../platform/metrics';
+import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries } from './apq';
 import { handleGraphQL } from './graphql-handler';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   readonly ingestChunkLines?: number;
   /** GraphiQL at /graphiql (default enabled). */
   readonly graphiql?: GraphiQLOptions | false;
+  /** The manager dashboard at /dashboard/ (default enabled). */
+  readonly dashboard?: DashboardOptions | false;
   /**
    * Metrics and readiness of the stores beyond the store's ping (a routing
    * store's: src/router/router-metrics.ts); the composition root picks it.
@@ -150,6 +153,9 @@ async function route(
   if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
     return handleGraphiQL(options.graphiql ?? {}, req, res, path);
   }
+  if (options.dashboard !== false && (path === '/dashboard' || path.startsWith('/dashboard/'))) {
+    return handleDashboard(options.dashboard ?? {}, req, res, path);
+  }
   return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
 }
 
@@ -210,10 +216,11 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
   };
 }
 
-/** The `route` label of a path in metrics (bounded: ingest types and GraphiQL assets are folded). */
+/** The `route` label of a path in metrics (bounded: ingest types, GraphiQL and dashboard assets are folded). */
 function routeLabel(path: string): string {
   if (path.startsWith('/ingest/')) return '/ingest';
   if (path.startsWith('/graphiql')) return '/graphiql';
+  if (path.startsWith('/dashboard')) return '/dashboard';
   return path;
 }
 

@@ -18,11 +18,11 @@ export const percent = (rate: number | null): string => (rate === null ? '—' :
 /** `YYYY-MM-DD` of an instant (UTC). */
 export const day = (iso: string): string => iso.slice(0, 10);
 
-/** The range the dashboard opens with: the 90 days up to and including today (UTC). */
+/** The range the dashboard opens with: today and the 90 days before it (UTC), where the demo data lies. */
 export function defaultRange(now = Date.now()): { from: string; to: string } {
   const end = Math.floor(now / DAY) * DAY + DAY;
   return {
-    from: new Date(end - 90 * DAY).toISOString().slice(0, 10),
+    from: new Date(end - 91 * DAY).toISOString().slice(0, 10),
     to: new Date(end - DAY).toISOString().slice(0, 10),
   };
 }
