@@ -166,7 +166,9 @@ export async function serve(options: ServeOptions): Promise<Served> {
     const url = await gateway.listen(options.port, options.host);
     options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
     options.print(`GraphiQL:     ${url}/graphiql`);
-    options.print(`Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`);
+    options.print(
+      `Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`,
+    );
     if (devToken) {
       options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, 12h):`);
       options.print(devToken);

@@ -101,7 +101,8 @@ export async function handleDashboard(
   const name = path.startsWith('/dashboard/assets/') ? path.slice('/dashboard/assets/'.length) : '';
   const type = TYPES[extname(name)];
   const file = dist && ASSET_RE.test(name) && type ? join(dist, 'assets', name) : null;
-  if (!file || !existsSync(file)) return sendError(res, 404, 'NOT_FOUND', `no dashboard asset ${name || path}`);
+  if (!file || !existsSync(file))
+    return sendError(res, 404, 'NOT_FOUND', `no dashboard asset ${name || path}`);
   res.setHeader('content-type', type as string);
   // Vite puts a content hash in every asset name.
   res.setHeader('cache-control', 'public, max-age=31536000, immutable');

@@ -82,7 +82,10 @@ export function normalizeTeam(
       return undefined;
     }
   } else if (at === undefined) {
-    issues.push({ path: `${path}.asOf`, message: 'is required when there is no range end (to) to default to' });
+    issues.push({
+      path: `${path}.asOf`,
+      message: 'is required when there is no range end (to) to default to',
+    });
     ok = false;
   }
   return ok && at !== undefined ? { managerId: managerId as string, asOf: at } : undefined;

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The manager dashboard in headless Chromium, served by the gateway at
  * /dashboard/ over a router (memory primary + memory analytics, so responses

@@ -5,7 +5,7 @@
  * a peer). Documents stay usable by any client that understands
  * TypedDocumentNode strings (urql, graphql-request, ...).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the upstream declaration, kept identical
+/* eslint-disable @typescript-eslint/no-explicit-any -- the upstream declaration, kept identical */
 export interface DocumentTypeDecoration<
   TResult = { [key: string]: any },
   TVariables = { [key: string]: any },
@@ -13,3 +13,4 @@ export interface DocumentTypeDecoration<
   /** Carries the result and variables types; never set at run time. */
   __apiType?: (variables: TVariables) => TResult;
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */

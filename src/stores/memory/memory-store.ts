@@ -315,7 +315,11 @@ class MemoryStore implements HubStore {
 function matches(r: HubRecord, f: ListFilter): boolean {
   const x = r as unknown as Record<string, unknown>;
   if (f.skillIds && !f.skillIds.includes(x.skill_id as string)) return false;
-  if (f.employeeId !== undefined && isFieldFilter(r.record_type, 'employeeId') && x.employee_id !== f.employeeId)
+  if (
+    f.employeeId !== undefined &&
+    isFieldFilter(r.record_type, 'employeeId') &&
+    x.employee_id !== f.employeeId
+  )
     return false;
   if (f.managerId !== undefined && x.manager_id !== f.managerId) return false;
   if (f.status !== undefined && x.status !== f.status) return false;

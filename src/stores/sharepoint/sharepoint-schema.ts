@@ -79,9 +79,7 @@ type FilterKey = keyof typeof FILTER_COLUMNS;
 const COLUMN_KEYS = Object.fromEntries(
   (Object.keys(TYPE_FILTERS) as RecordType[]).map((type) => [
     type,
-    TYPE_FILTERS[type].filter(
-      (k): k is FilterKey => k in FILTER_COLUMNS && isFieldFilter(type, k),
-    ),
+    TYPE_FILTERS[type].filter((k): k is FilterKey => k in FILTER_COLUMNS && isFieldFilter(type, k)),
   ]),
 ) as unknown as { readonly [T in RecordType]: readonly FilterKey[] };
 

@@ -340,6 +340,10 @@ export function skillsQuery(names: TenantNames, q: SkillsQuery): Query {
 /** Assembles skill rows. */
 export function skillsRows(rows: readonly unknown[][]): SkillRow[] {
   return rows
-    .map((r) => ({ skill_id: String(r[0]), invocations: int(r[1]), total_cost_usd: fromMicros(micros(r[2])) }))
+    .map((r) => ({
+      skill_id: String(r[0]),
+      invocations: int(r[1]),
+      total_cost_usd: fromMicros(micros(r[2])),
+    }))
     .sort((a, b) => cmp(a.skill_id, b.skill_id));
 }

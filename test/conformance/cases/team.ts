@@ -62,17 +62,15 @@ export function teamCases(ctx: SuiteContext): void {
           }
         }
         // Noise in the other tenant only: more outputs of m1's team and a new report of m1.
-        await ctx
-          .hub()
-          .record(noisy, 'outputs', [
-            {
-              created_at: '2026-03-10T00:00:00Z',
-              skill_id: 'Z',
-              employee_id: 'e1',
-              status: 'FAILED',
-              cost_usd: '9',
-            },
-          ]);
+        await ctx.hub().record(noisy, 'outputs', [
+          {
+            created_at: '2026-03-10T00:00:00Z',
+            skill_id: 'Z',
+            employee_id: 'e1',
+            status: 'FAILED',
+            cost_usd: '9',
+          },
+        ]);
         await ctx.hub().record(noisy, 'employee_profiles', [
           {
             employee_id: 'x1',
