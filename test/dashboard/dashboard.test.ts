@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The manager dashboard in headless Chromium, served by the gateway at
  * /dashboard/ over a router (memory primary + memory analytics, so responses
