@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 /**
  * The manager dashboard in headless Chromium, served by the gateway at
  * /dashboard/ over a router (memory primary + memory analytics, so responses
@@ -41,6 +39,19 @@ const from = `${fromDay}T00:00:00.000Z`;
 const to = new Date(today.getTime() + DAY).toISOString();
 
 type Json = Record<string, unknown>;
+
+// The few page-side globals the functions run in the browser use (this program
+// is compiled without the DOM library, which would change Node's types).
+interface PageElement {
+  getAttribute(name: string): string | null;
+  readonly value?: string;
+}
+declare const document: {
+  querySelectorAll(selector: string): ArrayLike<PageElement> & { length: number };
+  querySelector(selector: string): PageElement | null;
+  readonly activeElement: PageElement | null;
+};
+declare const location: { readonly search: string };
 
 maybe('the manager dashboard in headless Chromium', () => {
   let gw: TestGateway;
@@ -115,7 +126,7 @@ maybe('the manager dashboard in headless Chromium', () => {
       () =>
         document.querySelectorAll('[data-panel]').length === 6 &&
         document.querySelectorAll('[data-panel][data-state="loading"]').length === 0 &&
-        [...document.querySelectorAll('.chart')].every((c) => c.getAttribute('data-drawn') === 'true'),
+        Array.from(document.querySelectorAll('.chart')).every((c) => c.getAttribute('data-drawn') === 'true'),
       undefined,
       { timeout: 30_000 },
     );
@@ -268,7 +279,7 @@ maybe('the manager dashboard in headless Chromium', () => {
       teamSize: number;
     }[];
     const options = await page.$$eval('select[name="manager"] option', (os) =>
-      os.map((o) => (o as HTMLOptionElement).value),
+      os.map((o) => o.getAttribute('value')),
     );
     expect(options).toEqual(managers.map((m) => m.managerId));
     expect(await page.inputValue('select[name="manager"]')).toBe('mgr-000');
@@ -300,9 +311,7 @@ maybe('the manager dashboard in headless Chromium', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('manager');
     await page.keyboard.press('ArrowDown');
-    await page.waitForFunction(
-      () => (document.querySelector('select[name="manager"]') as HTMLSelectElement).value === 'mgr-001',
-    );
+    await page.waitForFunction(`document.querySelector('select[name="manager"]').value === 'mgr-001'`);
     await page.waitForFunction(() => new URLSearchParams(location.search).get('manager') === 'mgr-001');
     await settled(page);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-keyboard-second-manager.png'), fullPage: true });
