@@ -27,21 +27,21 @@ import type { Bucket } from '../../hub/time';
 import { MS_PER_DAY } from '../../hub/time';
 import { arrayLiteral } from './postgres-sql';
 import type { Row, Statement } from './queryable';
-import { teamIdsSql } from './postgres-team';
+import { inTeamSql } from './postgres-team';
 
 /**
- * ` AND employee_id IN (<the team's ids>)` with the scope's parameters
+ * ` AND employee_id = ANY(<the team's ids>)` with the scope's parameters
  * appended to `params` (tenant is `$1`); empty without a scope.
  */
 function teamClause(team: TeamScope | undefined, params: unknown[], column = 'employee_id'): string {
   if (!team) return '';
   params.push(team.managerId, team.asOf);
-  const ids = teamIdsSql({
+  const test = inTeamSql({
     tenant: '$1',
     managerId: `$${params.length - 1}::text`,
     asOf: `$${params.length}::timestamptz`,
   });
-  return ` AND ${column} IN (${ids})`;
+  return ` AND ${column} ${test}`;
 }
 
 /**
@@ -186,7 +186,7 @@ export function archetypeProgressionRows(rows: readonly Row[]): ArchetypeProgres
  * (ties by created_at, then record_id), kept when it names the manager.
  * Parameters: $1 tenant, $2 manager, $3 from, $4 to.
  */
-const TEAM = `team AS (
+const TEAM = `team AS MATERIALIZED (
   SELECT employee_id, display_name, archetype, level FROM (
     SELECT DISTINCT ON (employee_id) employee_id, display_name, archetype, level, manager_id
     FROM hub.employee_profiles

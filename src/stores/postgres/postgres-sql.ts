@@ -13,7 +13,7 @@ import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import type { Row, Statement } from './queryable';
 import { parseTimestamptz } from './queryable';
-import { teamIdsSql } from './postgres-team';
+import { inTeamSql } from './postgres-team';
 
 interface Column {
   readonly name: string;
@@ -254,7 +254,7 @@ const FILTER_COLUMNS: Record<
 };
 
 /**
- * A condition keeping records whose employee satisfies `test` (`IN (...)`,
+ * A condition keeping records whose employee satisfies `test` (`= ANY(...)`,
  * `= $n`): the record's own employee_id, or, for decisions, that of the
  * output decided on (a semi-join on the outputs' primary key).
  */
@@ -299,12 +299,12 @@ export function listStatement(
     else if (key === 'skillIds') skills = value as readonly string[];
     else if (key === 'team') {
       const team = value as TeamScope;
-      const ids = teamIdsSql({
+      const test = inTeamSql({
         tenant: '$1',
         managerId: param(team.managerId, 'text'),
         asOf: param(team.asOf, 'timestamptz'),
       });
-      where.push(byEmployee(type, `IN (${ids})`));
+      where.push(byEmployee(type, test));
     } else if (!isFieldFilter(type, key)) {
       // A decision's employee: the employee of the output decided on.
       where.push(byEmployee(type, `= ${param(value, 'text')}`));
