@@ -40,7 +40,7 @@ test.each([
   ],
   [
     `{ decisions(filter: { team: { managerId: "m", asOf: "yesterday" } }) { nodes { id } } }`,
-    'filter.team.asOf',
+    '"yesterday" is not an RFC 3339 timestamp',
   ],
   [`{ costPerSkill(${range}, bucket: DAY, team: { managerId: "" }) { skillId } }`, 'team.managerId'],
   [`{ managers(first: 0) { managerId } }`, 'first'],
