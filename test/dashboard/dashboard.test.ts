@@ -156,7 +156,8 @@ maybe('the manager dashboard in headless Chromium', () => {
       })),
     );
 
-  async function expectPanelsMatch(page: Page, managerId: string): Promise<void> {
+  /** Checks every panel against GraphQL; returns how many progression rows the team has. */
+  async function expectPanelsMatch(page: Page, managerId: string): Promise<number> {
     const team = { managerId };
     const [dash, cost, prog] = await Promise.all([
       gql(ManagerDashboardDocument, { managerId, from, to }),
@@ -227,8 +228,11 @@ maybe('the manager dashboard in headless Chromium', () => {
       employees: number;
       medianDays: number;
     }[];
+    // The panel lists L1 -> L2 first, then the rest in the API's order.
+    const l1l2 = (r: { fromLevel: string; toLevel: string }): boolean =>
+      r.fromLevel === 'L1' && r.toLevel === 'L2';
     expect((await tableRows(page, 'progression')).map((r) => [r.key, r.values])).toEqual(
-      progRows.map((r) => [
+      [...progRows.filter(l1l2), ...progRows.filter((r) => !l1l2(r))].map((r) => [
         `${r.archetype}|${r.fromLevel}|${r.toLevel}`,
         {
           transitions: String(r.transitions),
@@ -267,6 +271,7 @@ maybe('the manager dashboard in headless Chromium', () => {
     expect(marks.length).toBe(3);
     // Each panel's request was answered at its own moment: the page shows the earliest of its own.
     expect(await freshness.getAttribute('data-watermark')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    return progRows.length;
   }
 
   test('every panel shows what GraphQL returns for the demo tenant, offline, with no console error', async () => {
@@ -286,6 +291,15 @@ maybe('the manager dashboard in headless Chromium', () => {
     expect(await page.inputValue('input[name="from"]')).toBe(fromDay);
     expect(await page.inputValue('input[name="to"]')).toBe(toDay);
     await expectPanelsMatch(page, 'mgr-000');
+    // mgr-002's team changed level in the range (mgr-000's did not): its progression panel has rows.
+    await page.selectOption('select[name="manager"]', 'mgr-002');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('manager') === 'mgr-002');
+    await settled(page);
+    expect(await expectPanelsMatch(page, 'mgr-002')).toBeGreaterThan(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-mgr-002.png'), fullPage: true });
+    await page.selectOption('select[name="manager"]', 'mgr-000');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('manager') === 'mgr-000');
+    await settled(page);
     // Each panel links to GraphiQL with the query behind it and its variables.
     const href = await page.locator('[data-panel="cost"] a.graphiql').getAttribute('href');
     const link = new URL(href ?? '', gw.url);
@@ -297,8 +311,8 @@ maybe('the manager dashboard in headless Chromium', () => {
       bucket: 'WEEK',
       team: { managerId: 'mgr-000' },
     });
-    // Four GraphQL requests (managers, dashboard, cost, progression), all to the gateway.
-    expect(graphql.length).toBe(4);
+    // Four GraphQL requests per manager shown (managers once; dashboard, cost, progression each time).
+    expect(graphql.length).toBe(1 + 3 * 3);
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

@@ -204,7 +204,7 @@ function Dashboard({ config, token }: { config: PageConfig; token: string }) {
         </Panel>
         <Panel
           id="progression"
-          title="L1 → L2 progression"
+          title="Level progression (L1 → L2 first)"
           loaded={prog}
           query={ArchetypeProgressionDocument.toString()}
           variables={progVars}

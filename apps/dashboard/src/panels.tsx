@@ -142,24 +142,46 @@ export function TopSkills({ skills }: { skills: Dashboard['topSkills'] }) {
 }
 
 export function Progression({ rows }: { rows: ArchetypeProgressionQuery['archetypeProgression'] }) {
-  const l1l2 = rows.filter((r) => r.fromLevel === 'L1' && r.toLevel === 'L2');
+  const isL1L2 = (r: { fromLevel: string; toLevel: string }): boolean =>
+    r.fromLevel === 'L1' && r.toLevel === 'L2';
+  // L1 -> L2 first (the headline), then the other transitions in the API's order.
+  const ordered = useMemo(() => [...rows.filter(isL1L2), ...rows.filter((r) => !isL1L2(r))], [rows]);
   const option = useMemo(
     () => ({
       tooltip: {},
-      grid: { left: 80, right: 24, top: 8, bottom: 24 },
-      xAxis: { type: 'value', name: 'people' },
-      yAxis: { type: 'category', data: l1l2.map((r) => r.archetype) },
-      series: [{ type: 'bar', name: 'L1 → L2', data: l1l2.map((r) => r.employees) }],
+      grid: { left: 150, right: 24, top: 8, bottom: 24 },
+      xAxis: { type: 'value', name: 'people', minInterval: 1 },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: ordered.map((r) => `${r.archetype} ${r.fromLevel}→${r.toLevel}`),
+      },
+      series: [
+        {
+          type: 'bar',
+          name: 'People',
+          data: ordered.map((r) => ({
+            value: r.employees,
+            itemStyle: { color: isL1L2(r) ? '#2f9e44' : '#9aa5b1' },
+          })),
+        },
+      ],
     }),
-    [l1l2],
+    [ordered],
   );
+  const l1l2 = rows.filter(isL1L2);
   return (
     <>
-      {l1l2.length > 0 ? (
-        <Chart option={option} label="Team members promoted from L1 to L2, by archetype" height={180} />
-      ) : (
-        <p className="status">No L1 → L2 promotion in the team in this range.</p>
+      {l1l2.length === 0 && (
+        <p className="status" data-l1l2="none">
+          No L1 → L2 promotion in the team in this range; other level changes below.
+        </p>
       )}
+      <Chart
+        option={option}
+        label="Team members by level transition (L1 to L2 first)"
+        height={Math.max(120, 32 * ordered.length + 40)}
+      />
       <table data-table="progression">
         <thead>
           <tr>
@@ -171,7 +193,7 @@ export function Progression({ rows }: { rows: ArchetypeProgressionQuery['archety
           </tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
+          {ordered.map((r) => (
             <tr
               key={`${r.archetype}|${r.fromLevel}|${r.toLevel}`}
               data-key={`${r.archetype}|${r.fromLevel}|${r.toLevel}`}
