@@ -19,9 +19,9 @@ import {
   ManagersDocument,
   createHubClient,
 } from '@hub-gateway/client';
-import { mintToken } from '../src/graphql/auth';
+import { mintToken } from '../src/platform/auth';
 import { dashboardDist } from '../src/http/dashboard';
-import { silentLogger } from '../src/http/log';
+import { silentLogger } from '../src/platform/log';
 import { createGateway } from '../src/http/server';
 import { parseTenantId } from '../src/hub/tenant';
 import { generateDataset } from '../src/seed/generator';

@@ -16,7 +16,7 @@ import {
   ManagerDashboardDocument,
   ManagersDocument,
 } from '@hub-gateway/client';
-import { mintToken } from '../../src/graphql/auth';
+import { mintToken } from '../../src/platform/auth';
 import { parseTenantId } from '../../src/hub/tenant';
 import { parseRegistryConfig } from '../../src/router/registry-config';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
