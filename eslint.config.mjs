@@ -23,7 +23,6 @@ export const MAY_IMPORT = {
   graphql: ['hub', 'platform'],
   http: ['hub', 'platform', 'graphql'],
   app: ['hub', 'platform', 'stores', 'router', 'seed', 'migrate', 'graphql', 'http', 'config'],
-  client: [],
 };
 const TOP_LEVEL = [...Object.keys(MAY_IMPORT), 'cli', 'config'];
 

@@ -20,9 +20,14 @@ if (process.argv.includes('--remove')) {
   fs.rmSync(target, { force: true });
 } else {
   const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+  // The workspaces (the client package, the dashboard) are not part of the
+  // gateway's package: neither their folders nor their links are shipped.
+  const workspaces = new Set(lock.packages[''].workspaces ?? []);
   for (const [key, entry] of Object.entries(lock.packages)) {
-    if (entry.dev === true) delete lock.packages[key];
+    if (entry.dev === true || workspaces.has(key) || (entry.link === true && workspaces.has(entry.resolved)))
+      delete lock.packages[key];
   }
   delete lock.packages[''].devDependencies;
+  delete lock.packages[''].workspaces;
   fs.writeFileSync(target, `${JSON.stringify(lock, null, 2)}\n`);
 }

@@ -42,13 +42,19 @@ const CSP = [
 /** Built asset names only: no path separators, so no request reaches outside dist/assets. */
 const ASSET_RE = /^[A-Za-z0-9._-]+$/;
 
-/** The built app's folder, or null when the workspace package is missing. */
+/**
+ * The built app's folder: the workspace package's dist/ in a repository
+ * checkout, else apps/dashboard/dist beside this module's tree (the packed
+ * gateway ships it there), or null when neither exists.
+ */
 export function dashboardDist(options: DashboardOptions = {}): string | null {
   if (options.distDir) return options.distDir;
   try {
     return join(dirname(require.resolve('@hub-gateway/dashboard/package.json')), 'dist');
   } catch {
-    return null;
+    // src/http or dist/http: the package root is two levels up.
+    const shipped = join(__dirname, '..', '..', 'apps', 'dashboard', 'dist');
+    return existsSync(shipped) ? shipped : null;
   }
 }
 

@@ -159,6 +159,17 @@ describe('hub serve', () => {
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
   });
 
+  test('the dashboard is shipped and served: its page and every asset it names', async () => {
+    const res = await fetch(`${url}/dashboard/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/dashboard\/assets\/[^"]+)"/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const asset of assets) expect((await fetch(`${url}${asset}`)).status).toBe(200);
+  });
+
   test('SIGTERM stops it with exit code 0', async () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

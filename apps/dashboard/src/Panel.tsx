@@ -24,6 +24,7 @@ export function Panel<T>(p: PanelProps<T>) {
       aria-labelledby={`${p.id}-title`}
       data-panel={p.id}
       data-state={state}
+      data-variables={p.loaded.state === 'ok' ? p.loaded.variables : undefined}
       aria-busy={state === 'loading'}
     >
       <header>

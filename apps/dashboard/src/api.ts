@@ -15,7 +15,13 @@ import { useEffect, useState } from 'react';
 export type Loaded<T> =
   | { readonly state: 'loading' }
   | { readonly state: 'error'; readonly message: string; readonly code: string }
-  | { readonly state: 'ok'; readonly data: T; readonly routing: Readonly<Record<string, FieldRouting>> };
+  | {
+      readonly state: 'ok';
+      readonly data: T;
+      readonly routing: Readonly<Record<string, FieldRouting>>;
+      /** The variables (as JSON) the data answers: a panel shows which request it is drawn from. */
+      readonly variables: string;
+    };
 
 /** Creates the client for the page's endpoint and token. */
 export function makeClient(endpoint: string, token: string): HubClient {
@@ -45,7 +51,7 @@ export function useQuery<TResult, TVariables>(
     run(document, variables, { signal: controller.signal }).then(
       (r) => {
         if (!controller.signal.aborted)
-          setResult({ state: 'ok', data: r.data as TResult, routing: routingOf(r) });
+          setResult({ state: 'ok', data: r.data as TResult, routing: routingOf(r), variables: key });
       },
       (err: unknown) => {
         if (controller.signal.aborted) return;
