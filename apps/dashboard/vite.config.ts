@@ -4,7 +4,12 @@ import { defineConfig } from 'vite';
 // asset local (src/http/dashboard.ts). No dev server is needed to use it.
 export default defineConfig({
   base: '/dashboard/',
-  oxc: { jsx: { runtime: 'automatic' } },
+  // Always React's production build, whatever NODE_ENV the build inherits (npm lifecycle
+  // scripts may run with NODE_ENV=development: that gave a 903 kB bundle with StrictMode's
+  // double effects instead of 699 kB).
+  mode: 'production',
+  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+  oxc: { jsx: { runtime: 'automatic', development: false } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
