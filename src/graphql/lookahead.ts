@@ -5,7 +5,7 @@
  * instead of the page and then one batched call for the children.
  *
  * Only the plain case is looked ahead: the child field without `@skip` or
- * `@include`, and without `after` (a first page). Anything else is left to
+ * `@include`, without `after` (a first page), and with a valid page size. Anything else is left to
  * the child field's own resolver, which then runs as usual, so look-ahead
  * changes how many store calls a request makes, never its answer.
  */
@@ -17,6 +17,7 @@ import {
   getArgumentValues,
   isObjectType,
 } from 'graphql';
+import { isPageSize } from '../hub/hub';
 import { LIMITS, type RecordType } from '../hub/model';
 import { GRAPHQL_TYPE_OF } from './mapping';
 
@@ -61,6 +62,9 @@ export function childListOf(info: GraphQLResolveInfo, type: RecordType): ChildLi
       after?: unknown;
     };
     if (args.after !== undefined && args.after !== null) continue;
+    // An invalid page size is left to the child field, which fails it at each
+    // parent (and not at all under an empty page), exactly as without look-ahead.
+    if (!isPageSize(args.first)) continue;
     return {
       type: children[node.name.value] as RecordType,
       key: 'outputId',

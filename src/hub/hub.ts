@@ -386,10 +386,21 @@ function pickerPage(value: number | null | undefined, issues: FieldIssue[]): num
   return first;
 }
 
+/**
+ * Whether `value` is a page size {@link Hub.list} accepts (absent means the
+ * default): an integer from 1 to {@link LIMITS.maxPageSize}. Callers that
+ * plan ahead (look-ahead of nested lists) use it to leave an invalid one to
+ * the call that reports it.
+ */
+export function isPageSize(value: number | null | undefined): boolean {
+  const first = value ?? LIMITS.defaultPageSize;
+  return Number.isInteger(first) && first >= 1 && first <= LIMITS.maxPageSize;
+}
+
 /** A page size argument: default 50, else an integer 1..500. */
 function pageSize(value: number | null | undefined, what: string): number {
   const first = value ?? LIMITS.defaultPageSize;
-  if (!Number.isInteger(first) || first < 1 || first > LIMITS.maxPageSize) {
+  if (!isPageSize(first)) {
     throw validationError(
       [{ path: 'first', message: `must be an integer from 1 to ${LIMITS.maxPageSize}` }],
       what,
