@@ -125,3 +125,65 @@ test('a list with a bad filter fails alone; the others in its tick succeed', asy
   expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(HubError);
   expect((results[1] as PromiseRejectedResult).reason.code).toBe('VALIDATION');
 });
+
+test('a list the database fails rejects only its own caller, in a lateral group or alone', async () => {
+  const [o1, o2] = outputs.get(a) ?? [];
+  const profile = (employeeId: string) =>
+    store.list(a, { type: 'employee_profiles', filter: { employeeId }, limit: 50 });
+  const expected = [
+    await decisionsOf(a, o1!.record_id),
+    await profile('emp-000-001'),
+    await decisionsOf(a, o2!.record_id),
+    await profile('emp-000-002'),
+  ];
+  expect(expected[1]!.length).toBeGreaterThan(0);
+  // A NUL byte passes the store's own checks but PostgreSQL refuses it in text (22021):
+  // a failure only the database finds, batched with lists that are fine.
+  const results = await Promise.allSettled([
+    decisionsOf(a, o1!.record_id),
+    profile('emp-000-001'),
+    profile('emp\u0000bad'),
+    decisionsOf(a, o2!.record_id),
+    profile('emp-000-002'),
+    store.list(a, { type: 'outputs', filter: { employeeId: 'emp\u0000bad', status: 'SUCCEEDED' }, limit: 5 }),
+  ]);
+  expect(results.map((r) => r.status)).toEqual([
+    'fulfilled',
+    'fulfilled',
+    'rejected',
+    'fulfilled',
+    'fulfilled',
+    'rejected',
+  ]);
+  const values = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  expect(values).toEqual(expected);
+  for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(HubError);
+});
+
+test('a lost connection fails every list of the batch at once (nobody is re-run alone)', async () => {
+  // Not a list's own fault: splitting would only repeat it per caller.
+  let attempts = 0;
+  const dead = createPostgresStore(
+    {
+      run: () => {
+        attempts += 1;
+        return Promise.reject(new Error('Connection terminated unexpectedly'));
+      },
+      ping: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    } as never,
+    { durable: true },
+  );
+  const [o1, o2] = outputs.get(a) ?? [];
+  const results = await Promise.allSettled([
+    dead.list(a, { type: 'decisions', filter: { outputId: o1!.record_id }, limit: 3 }),
+    dead.list(a, { type: 'decisions', filter: { outputId: o2!.record_id }, limit: 3 }),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  expect(results.map((r) => (r as PromiseRejectedResult).reason.code)).toEqual([
+    'UNAVAILABLE',
+    'UNAVAILABLE',
+  ]);
+  // The batch, then the store's one retry after a lost connection (batched again): no split.
+  expect(attempts).toBe(2);
+});

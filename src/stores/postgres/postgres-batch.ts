@@ -7,13 +7,16 @@
  * single equality filter (`outputId`, `employeeId`, ...) become ONE statement:
  * the values are unnested and each probes its own index range through a
  * LATERAL subquery with its own LIMIT, in list order, so each caller gets
- * exactly the rows its own {@link listStatement} would have returned.
+ * exactly the rows its own {@link listStatement} would have returned. A
+ * statement the database refuses fails only the callers it answers (see
+ * {@link ListBatcher}).
  */
 import { isFieldFilter } from '../../hub/filters';
 import type { RecordType } from '../../hub/model';
 import type { ListQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { arrayLiteral, columnsOf, listStatement } from './postgres-sql';
+import { isConnectionLoss } from './postgres-errors';
 import type { Row, Statement } from './queryable';
 
 /** Equality filters that can be batched: column and array cast of the values. */
@@ -110,67 +113,85 @@ export class ListBatcher {
   }
 
   private async runTenant(tenant: TenantId, entries: readonly Pending[]): Promise<void> {
-    if (entries.length === 1) {
-      const e = entries[0] as Pending;
-      try {
-        e.resolve((await this.run(tenant, [e.statement]))[0] ?? []);
-      } catch (err) {
-        e.reject(err);
-      }
-      return;
-    }
     // Groups of pages that one lateral statement can answer; the rest run as they are.
     const groups = new Map<string, Pending[]>();
-    const singles: Pending[] = [];
+    const units: Unit[] = [];
     for (const e of entries) {
-      const key = batchKey(e.query);
-      if (key === undefined) singles.push(e);
+      const key = entries.length === 1 ? undefined : batchKey(e.query);
+      if (key === undefined) units.push(single(e));
       else {
         const g = groups.get(key);
         if (g) g.push(e);
         else groups.set(key, [e]);
       }
     }
-    const statements: Statement[] = [];
-    const finishers: ((rows: Row[]) => void)[] = [];
     for (const group of groups.values()) {
-      if (group.length === 1) {
-        singles.push(group[0] as Pending);
-        continue;
-      }
-      const first = (group[0] as Pending).query;
-      const filterKey = Object.keys(first.filter).find(
-        (k) => first.filter[k as keyof typeof first.filter] !== undefined,
-      ) as string;
-      // Distinct values only; callers asking for the same value share its rows.
-      const values = [
-        ...new Set(group.map((e) => String(e.query.filter[filterKey as keyof typeof first.filter]))),
-      ];
-      const position = new Map(values.map((v, i) => [v, i + 1]));
-      statements.push(lateralListStatement(tenant, first.type, filterKey, values, first.limit));
-      finishers.push((rows) => {
-        const byOrd = new Map<number, Row[]>();
-        for (const row of rows) {
-          const ord = Number(row.batch_ord);
-          const list = byOrd.get(ord);
-          if (list) list.push(row);
-          else byOrd.set(ord, [row]);
-        }
-        for (const e of group) {
-          const value = String(e.query.filter[filterKey as keyof typeof first.filter]);
-          e.resolve(byOrd.get(position.get(value) as number) ?? []);
-        }
-      });
+      units.push(group.length === 1 ? single(group[0] as Pending) : lateral(tenant, group));
     }
-    for (const e of singles) {
-      statements.push(e.statement);
-      finishers.push((rows) => e.resolve(rows));
-    }
+    await this.runUnits(tenant, units);
+  }
+
+  /**
+   * Runs `units` as one transaction. When it fails for a reason of its own
+   * (a statement the database refused, not a lost connection), the failure may
+   * be one caller's: each unit is run again on its own, and a lateral group
+   * that fails alone is split into its callers' own statements, so a failure
+   * reaches only the callers whose statement fails (at most two more round
+   * trips per caller, and only on failure).
+   */
+  private async runUnits(tenant: TenantId, units: readonly Unit[]): Promise<void> {
     try {
-      const results = await this.run(tenant, statements);
-      finishers.forEach((finish, i) => finish(results[i] ?? []));
+      const results = await this.run(
+        tenant,
+        units.map((u) => u.statement),
+      );
+      units.forEach((u, i) => u.finish(results[i] ?? []));
     } catch (err) {
-      for (const e of entries) e.reject(err);
+      const only = units.length === 1 ? units[0] : undefined;
+      if (isConnectionLoss(err) || (only !== undefined && only.members.length === 1)) {
+        for (const u of units) for (const e of u.members) e.reject(err);
+        return;
+      }
+      const alone = only ? only.members.map(single) : units;
+      await Promise.all(alone.map((u) => this.runUnits(tenant, [u])));
     }
   }
+}
+
+/** One statement of a batch and the callers it answers. */
+interface Unit {
+  readonly statement: Statement;
+  readonly members: readonly Pending[];
+  readonly finish: (rows: Row[]) => void;
+}
+
+/** A caller's own statement. */
+function single(e: Pending): Unit {
+  return { statement: e.statement, members: [e], finish: (rows) => e.resolve(rows) };
+}
+
+/** One lateral statement answering every caller of `group` (same type, filter key and limit). */
+function lateral(tenant: TenantId, group: readonly Pending[]): Unit {
+  const first = (group[0] as Pending).query;
+  const filterKey = Object.keys(first.filter).find(
+    (k) => first.filter[k as keyof typeof first.filter] !== undefined,
+  ) as string;
+  const valueOf = (e: Pending): string => String(e.query.filter[filterKey as keyof typeof first.filter]);
+  // Distinct values only; callers asking for the same value share its rows.
+  const values = [...new Set(group.map(valueOf))];
+  const position = new Map(values.map((v, i) => [v, i + 1]));
+  return {
+    statement: lateralListStatement(tenant, first.type, filterKey, values, first.limit),
+    members: group,
+    finish: (rows) => {
+      const byOrd = new Map<number, Row[]>();
+      for (const row of rows) {
+        const ord = Number(row.batch_ord);
+        const list = byOrd.get(ord);
+        if (list) list.push(row);
+        else byOrd.set(ord, [row]);
+      }
+      for (const e of group) e.resolve(byOrd.get(position.get(valueOf(e)) as number) ?? []);
+    },
+  };
 }
