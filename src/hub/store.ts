@@ -24,23 +24,24 @@ import type { TenantId } from './tenant';
 import type { Bucket } from './time';
 
 /** What a store can do; the router and the conformance suite read these, never the store's name. */
+//
+// Every flag here has a reader: the Hub and the router split batches by
+// `maxBatchSize`; the router picks a store's own outbox or its local one by
+// `outbox`; nested lists go to the store in one call by `nestedLists`. An
+// optional part of the port is declared by its flag and checked only through
+// it (`hasOutbox`, `hasNestedLists`); the conformance suite checks that a
+// store declaring a flag implements the methods behind it.
 export interface StoreCapabilities {
-  /** Rollups are computed by the backend itself (SQL) rather than by scanning records. */
-  readonly nativeRollups: boolean;
-  /** `putBatch` has a bulk path (COPY, array binds) worth feeding large batches. */
-  readonly bulkIngest: boolean;
   /** Largest batch `putBatch` accepts in one call; callers split bigger ones. */
   readonly maxBatchSize: number;
-  /** `oltp`: point reads in milliseconds; `analytic`: reads work but are slow (seconds). */
-  readonly readLatency: 'oltp' | 'analytic';
-  /** Data survives a restart of the process. */
-  readonly durable: boolean;
   /**
-   * The store can record an outbox entry for every created record in the same
-   * transaction as the record itself (see {@link OutboxSource}); the router's
-   * dual-write relay needs this from a primary store.
+   * The store implements {@link OutboxSource}: it can record an outbox entry for
+   * every created record in the same transaction as the record itself; the
+   * router's dual-write relay needs this from a primary store.
    */
   readonly outbox: boolean;
+  /** The store implements {@link NestedListSource} (a page and its children in one call). */
+  readonly nestedLists: boolean;
 }
 
 /** One record waiting to be shipped to a tenant's analytics store. */
@@ -72,7 +73,7 @@ export interface OutboxSource {
 
 /** True when a store implements {@link OutboxSource}. */
 export function hasOutbox(store: HubStore): store is HubStore & OutboxSource {
-  return store.capabilities.outbox && typeof (store as Partial<OutboxSource>).drainOutbox === 'function';
+  return store.capabilities.outbox;
 }
 
 /** Outcome of writing one record. */
@@ -174,7 +175,7 @@ export interface NestedListSource {
 
 /** True when a store implements {@link NestedListSource}. */
 export function hasNestedLists(store: HubStore): store is HubStore & NestedListSource {
-  return typeof (store as Partial<NestedListSource>).listWithChildren === 'function';
+  return store.capabilities.nestedLists;
 }
 
 export interface ScanQuery {

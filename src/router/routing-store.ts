@@ -321,15 +321,12 @@ function sleep(ms: number): Promise<void> {
 /** Capabilities every tenant can count on: the weakest over the routes' primaries (and rollup stores). */
 export function deriveCapabilities(routes: readonly Route[]): StoreCapabilities {
   const primaries = routes.map((r) => r.primary.store.capabilities);
-  const rollupStores = routes.map((r) => (r.analytics ?? r.primary).store.capabilities);
   return {
-    nativeRollups: rollupStores.length > 0 && rollupStores.every((c) => c.nativeRollups),
-    bulkIngest: primaries.length > 0 && primaries.every((c) => c.bulkIngest),
     maxBatchSize: Math.min(...primaries.map((c) => c.maxBatchSize)),
-    readLatency: primaries.every((c) => c.readLatency === 'oltp') ? 'oltp' : 'analytic',
-    durable: primaries.length > 0 && primaries.every((c) => c.durable),
     // The router keeps outboxes internally; it offers none to whoever wraps it.
     outbox: false,
+    // It forwards nested lists to each tenant's primary (or emulates them there).
+    nestedLists: true,
   };
 }
 

@@ -90,6 +90,17 @@ export function describeStoreConformance(
       options,
     };
 
+    ctx.test('declares only the optional parts of the port it implements', async () => {
+      const store = ctx.store() as HubStore & Record<string, unknown>;
+      const { capabilities } = store;
+      expect(Number.isInteger(capabilities.maxBatchSize) && capabilities.maxBatchSize > 0).toBe(true);
+      if (capabilities.outbox) {
+        expect(typeof store['drainOutbox']).toBe('function');
+        expect(typeof store['outboxBacklog']).toBe('function');
+      }
+      if (capabilities.nestedLists) expect(typeof store['listWithChildren']).toBe('function');
+    });
+
     writeCases(ctx);
     listCases(ctx);
     isolationCases(ctx);

@@ -30,7 +30,8 @@ class OutageStore implements HubStore {
     readonly inner: HubStore,
     private readonly outage: Outage,
   ) {
-    this.capabilities = inner.capabilities;
+    // Only the required port is forwarded, so the optional parts are not declared.
+    this.capabilities = { ...inner.capabilities, outbox: false, nestedLists: false };
   }
   private async gate<T>(fn: () => Promise<T>): Promise<T> {
     if (this.outage.down)

@@ -36,7 +36,7 @@ beforeAll(async () => {
     ping: () => db.ping(),
     close: () => db.close(),
   };
-  store = createPostgresStore(counted as never, { durable: true });
+  store = createPostgresStore(counted as never, {});
   for (const [tenant, seed] of [
     [a, 1],
     [b, 2],

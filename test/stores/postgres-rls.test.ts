@@ -222,7 +222,7 @@ describe('pglite row-level security', () => {
 
   beforeAll(async () => {
     db = await PgliteDatabase.open(undefined, 'hub_app');
-    store = createPostgresStore(db, { durable: false });
+    store = createPostgresStore(db, {});
     await seed(store, A);
     await seed(store, B);
   }, 60_000);

@@ -30,7 +30,6 @@ describe('postgres putBatch', () => {
     pg = await createTestDatabase();
     // Tiny chunks so small batches exercise the multi-statement path.
     store = createPostgresStore(new PgDatabase(parsePostgresUri(pg.appUri), undefined), {
-      durable: true,
       chunkSize: 3,
       chunkBytes: 2_000,
     });

@@ -101,12 +101,9 @@ class MemoryStore implements HubStore {
 
   constructor(options: MemoryStoreOptions) {
     this.capabilities = {
-      nativeRollups: false,
-      bulkIngest: true,
       maxBatchSize: options.maxBatchSize ?? 50_000,
-      readLatency: 'oltp',
-      durable: false,
       outbox: false,
+      nestedLists: false,
     };
   }
 

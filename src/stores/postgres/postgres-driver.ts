@@ -69,7 +69,7 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
         "postgres store: the hub schema is missing; run 'hub db migrate' first",
       );
     }
-    return createPostgresStore(db, { durable: true, outbox: options.outbox, log: options.log });
+    return createPostgresStore(db, { outbox: options.outbox, log: options.log });
   } catch (err) {
     await db.close().catch(() => undefined);
     throw toPostgresHubError(err, 'open');
@@ -83,11 +83,7 @@ async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubSt
     const check = await checkRole(db);
     if (check.privileged)
       throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
-    return createPostgresStore(db, {
-      durable: parsed.dataDir !== undefined,
-      outbox: options.outbox,
-      log: options.log,
-    });
+    return createPostgresStore(db, { outbox: options.outbox, log: options.log });
   } catch (err) {
     throw toPostgresHubError(err, 'open');
   }

@@ -68,8 +68,6 @@ import type { Row, Statement, TenantDatabase } from './queryable';
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
   readonly outbox?: boolean;
-  /** Data survives a restart (false for in-memory PGlite). */
-  readonly durable: boolean;
   /** Largest putBatch (default 50,000). */
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
@@ -103,12 +101,9 @@ class PostgresStore implements HubStore, OutboxSource {
     private readonly options: PostgresStoreOptions,
   ) {
     this.capabilities = {
-      nativeRollups: true,
-      bulkIngest: true,
       maxBatchSize: options.maxBatchSize ?? 50_000,
-      readLatency: 'oltp',
-      durable: options.durable,
       outbox: true,
+      nestedLists: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024 * 1024;

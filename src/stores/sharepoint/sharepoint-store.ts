@@ -92,13 +92,10 @@ export class SharePointStore implements HubStore {
     private readonly log?: Log,
   ) {
     this.capabilities = {
-      nativeRollups: false,
-      bulkIngest: false,
       // One putBatch is one $batch request (SharePoint plans on ~100 sub-requests per batch).
       maxBatchSize: config.batchSize,
-      readLatency: 'oltp',
-      durable: true,
       outbox: false,
+      nestedLists: false,
     };
   }
 

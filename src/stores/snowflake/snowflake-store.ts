@@ -79,12 +79,9 @@ export async function createSnowflakeStore(
 /** See the file comment. Exported for the driver, tests and the benchmark. */
 export class SnowflakeStore implements HubStore {
   readonly capabilities: StoreCapabilities = {
-    nativeRollups: true,
-    bulkIngest: true,
     maxBatchSize: 50_000,
-    readLatency: 'analytic',
-    durable: true,
     outbox: false,
+    nestedLists: false,
   };
   /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
   readonly writer: MicroBatchWriter;
