@@ -23,6 +23,26 @@ export interface HubConfig {
   readonly testPgUrl: string;
   /** Log level (`HUB_LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: string;
+  /**
+   * Bounds of `/ingest` in bytes, each unset for the default (see
+   * src/http/ingest.ts): `HUB_INGEST_MAX_LINE_BYTES`, `HUB_INGEST_MAX_REQUEST_BYTES`
+   * (in flight per request), `HUB_INGEST_MAX_INFLIGHT_BYTES` (per process).
+   */
+  readonly ingest: {
+    readonly maxLineBytes?: number;
+    readonly maxRequestBytes?: number;
+    readonly maxInflightBytes?: number;
+  };
+}
+
+/** A positive byte count from the environment, or undefined when unset. */
+function bytesSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number of bytes, got ${raw}`);
+  return value;
 }
 
 /** Reads the configuration from an environment (default: `process.env`). */
@@ -42,5 +62,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     cursorSecret: opt(env.HUB_CURSOR_SECRET),
     testPgUrl: opt(env.HUB_TEST_PG_URL) ?? 'postgres://postgres@127.0.0.1:5432/test',
     logLevel: opt(env.HUB_LOG_LEVEL) ?? 'info',
+    ingest: {
+      maxLineBytes: bytesSetting(env, 'HUB_INGEST_MAX_LINE_BYTES'),
+      maxRequestBytes: bytesSetting(env, 'HUB_INGEST_MAX_REQUEST_BYTES'),
+      maxInflightBytes: bytesSetting(env, 'HUB_INGEST_MAX_INFLIGHT_BYTES'),
+    },
   };
 }

@@ -153,6 +153,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       auth,
       cursorSecret: config.cursorSecret,
       log,
+      ingest: withoutUnset(config.ingest),
       metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
       ...(health ? { health } : {}),
@@ -189,4 +190,11 @@ export async function serve(options: ServeOptions): Promise<Served> {
     await store.close();
     throw err;
   }
+}
+
+/** The settings that are set (exact optional properties take no `undefined`). */
+function withoutUnset<T extends object>(settings: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -5,16 +5,24 @@
  * `Hub.record` accepts.
  *
  * Semantics (never a silent half-applied line):
- * - The body is streamed and cut into chunks of lines; each chunk is validated
- *   whole by the Hub. Lines that are not JSON or fail validation are rejected
- *   with their line number and every problem; the valid lines of the chunk are
- *   then written. A line is therefore either written exactly as sent or
- *   reported, never partly applied.
+ * - The body is streamed and cut into batches of lines; each batch is
+ *   validated whole by the Hub. Lines that are not JSON, are over a bound, or
+ *   fail validation are rejected with their line number and every problem;
+ *   the valid lines of the batch are then written. A line is therefore either
+ *   written exactly as sent or reported, never partly applied.
  * - Written lines report `created` or `duplicate` (same id, same content);
  *   a same-id-different-content line is rejected with CONFLICT.
  * - If the store fails mid-stream the answer is 503 with the counts so far and
- *   `stoppedAtLine`; lines before it are durable. Re-sending the whole file is
- *   safe: records with client-chosen ids come back as duplicates.
+ *   `stoppedAtLine`; lines before it are durable. If the sender goes away
+ *   mid-stream, the batches already written stay and the batch being read is
+ *   dropped. Re-sending the whole file is safe: records with client-chosen ids
+ *   come back as duplicates.
+ *
+ * Memory is bounded whatever the input (see {@link IngestLimits}): one line
+ * is held at a time, an artifact body is decoded and hashed as it streams
+ * (ndjson-reader.ts), a batch is written as soon as one more line could take
+ * the request over its bytes in flight, and a request reserves its bytes from
+ * the gateway's budget before reading (waiting, unread, while it is spent).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HubError, isHubError } from '../hub/errors';
@@ -25,7 +33,59 @@ import { type Authenticator, requireScope } from '../platform/auth';
 import { HTTP_STATUS, publicMessage } from '../platform/public-errors';
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
+import { ByteBudget } from './byte-budget';
+import { type LineItem, NdjsonReader } from './ndjson-reader';
 import { sendError, sendJson } from './respond';
+
+/**
+ * Bounds of `/ingest` (see {@link ingestLimits} for the defaults). Bytes "in
+ * flight" are what a request holds between reading and writing: the JSON
+ * text of lines read but not yet written, plus their decoded artifact bodies.
+ */
+export interface IngestLimits {
+  /** Longest line as sent, body included (`HUB_INGEST_MAX_LINE_BYTES`). */
+  readonly maxLineBytes: number;
+  /** JSON text of one line held for parsing: every field but an artifact's body. */
+  readonly maxTextBytes: number;
+  /** Largest artifact body (decoded): the Hub's limit. */
+  readonly maxBodyBytes: number;
+  /** Bytes in flight per request (`HUB_INGEST_MAX_REQUEST_BYTES`); at least one line's worth. */
+  readonly maxRequestBytes: number;
+  /** Bytes in flight of every ingest of this gateway together (`HUB_INGEST_MAX_INFLIGHT_BYTES`). */
+  readonly budget: ByteBudget;
+}
+
+/** Settings of {@link ingestLimits}; unset ones take the defaults. */
+export interface IngestLimitOptions {
+  readonly maxLineBytes?: number;
+  readonly maxRequestBytes?: number;
+  readonly maxInflightBytes?: number;
+  /** The Hub's artifact body limit (default `LIMITS.maxArtifactBodyBytes`). */
+  readonly maxBodyBytes?: number;
+  /** A budget shared with other gateways of the process (then `maxInflightBytes` is its capacity). */
+  readonly budget?: ByteBudget;
+}
+
+/** JSON text of one line outside an artifact body: four times a record's canonical limit (escapes, spaces). */
+const MAX_TEXT_BYTES = 4 * LIMITS.maxRecordBytes;
+const MiB = 1024 * 1024;
+
+/**
+ * The ingest bounds: a line up to the base64 of the largest body plus a
+ * record (14 MB for 10 MiB bodies), 32 MiB in flight per request and 256 MiB
+ * per gateway by default; the per-request bound is raised to one whole line
+ * and the per-gateway bound to one request when set lower.
+ */
+export function ingestLimits(options: IngestLimitOptions = {}): IngestLimits {
+  const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxArtifactBodyBytes;
+  const maxLineBytes =
+    options.maxLineBytes ?? Math.ceil((maxBodyBytes * 4) / 3) + LIMITS.maxRecordBytes + 1024;
+  const maxTextBytes = Math.min(MAX_TEXT_BYTES, maxLineBytes);
+  const maxRequestBytes = Math.max(options.maxRequestBytes ?? 32 * MiB, maxTextBytes + maxBodyBytes);
+  const inflight = Math.max(options.maxInflightBytes ?? 256 * MiB, maxRequestBytes);
+  const budget = options.budget ?? new ByteBudget(inflight);
+  return { maxLineBytes, maxTextBytes, maxBodyBytes, maxRequestBytes, budget };
+}
 
 export interface IngestDeps {
   readonly hub: Hub;
@@ -33,6 +93,8 @@ export interface IngestDeps {
   readonly metrics: GatewayMetrics;
   /** Lines per Hub call (default 500). */
   readonly chunkLines?: number;
+  /** Bounds (default: {@link ingestLimits}(), made once per process). */
+  readonly limits?: IngestLimits;
 }
 
 /** One rejected line. */
@@ -57,41 +119,7 @@ export interface IngestReport {
 }
 
 const MAX_REPORTED = 1000;
-/** Longest line accepted: the largest artifact body in base64 plus a record. */
-const MAX_LINE_BYTES = Math.ceil((LIMITS.maxArtifactBodyBytes * 4) / 3) + LIMITS.maxRecordBytes + 1024;
-
-/** Splits a byte stream into lines, numbering them; an over-long line is yielded as `null` text. */
-async function* lines(req: AsyncIterable<Buffer>): AsyncGenerator<{ n: number; text: string | null }> {
-  let parts: Buffer[] = [];
-  let size = 0;
-  let tooLong = false;
-  let n = 0;
-  for await (const chunk of req) {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      const piece = chunk.subarray(start, nl < 0 ? chunk.length : nl);
-      if (!tooLong) {
-        size += piece.length;
-        if (size > MAX_LINE_BYTES) {
-          tooLong = true;
-          parts = [];
-        } else parts.push(piece);
-      }
-      if (nl < 0) break;
-      n++;
-      yield { n, text: tooLong ? null : Buffer.concat(parts).toString('utf8') };
-      parts = [];
-      size = 0;
-      tooLong = false;
-      start = nl + 1;
-    }
-  }
-  if (size > 0 || tooLong) {
-    n++;
-    yield { n, text: tooLong ? null : Buffer.concat(parts).toString('utf8') };
-  }
-}
+let processLimits: IngestLimits | undefined;
 
 /** Handles one ingest request. */
 export async function handleIngest(
@@ -139,11 +167,14 @@ export async function handleIngest(
   };
 
   let pending: { line: number; value: unknown }[] = [];
+  /** Bytes the pending lines hold (their text and decoded bodies). */
+  let pendingBytes = 0;
   /** First line of the chunk being written: where a store failure stops the ingest. */
   let writing: number | undefined;
   const flush = async (): Promise<void> => {
     let batch = pending;
     pending = [];
+    pendingBytes = 0;
     if (batch.length === 0) return;
     writing = batch[0]?.line;
     for (let attempt = 0; attempt < 2 && batch.length > 0; attempt++) {
@@ -184,26 +215,36 @@ export async function handleIngest(
     }
   };
 
+  const limits = deps.limits ?? (processLimits ??= ingestLimits());
+  const reader = new NdjsonReader({
+    maxLineBytes: limits.maxLineBytes,
+    maxTextBytes: limits.maxTextBytes,
+    lineLimitName: 'HUB_INGEST_MAX_LINE_BYTES',
+    ...(type === 'artifacts' ? { spill: { field: 'body', maxBytes: limits.maxBodyBytes } } : {}),
+  });
+  // A body whose declared length fits the request's bound is reserved whole and
+  // never flushed early; any other reserves the bound and writes its batch
+  // before the next line could take the request over it.
+  const declared = Number(req.headers['content-length']);
+  const fitsWhole = Number.isSafeInteger(declared) && declared >= 0 && declared <= limits.maxRequestBytes;
+  const roomForLine = limits.maxRequestBytes - reader.maxHeldPerLine;
   let lastLine = 0;
+  const take = async (item: LineItem): Promise<void> => {
+    lastLine = item.line;
+    report.lines = item.line;
+    if (item.kind === 'blank') return;
+    if (item.kind === 'invalid') return reject(item.line, 'VALIDATION', item.message);
+    pending.push({ line: item.line, value: item.value });
+    pendingBytes += item.bytes;
+    if (pending.length >= chunkLines || (!fitsWhole && pendingBytes > roomForLine)) await flush();
+  };
+  // Nothing is read until the bytes are reserved: a waiting sender is held back by TCP.
+  const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
   try {
-    for await (const { n, text } of lines(req)) {
-      lastLine = n;
-      report.lines = n;
-      if (text === null) {
-        reject(n, 'VALIDATION', `line longer than ${MAX_LINE_BYTES} bytes`);
-        continue;
-      }
-      if (text.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        reject(n, 'VALIDATION', 'not valid JSON');
-        continue;
-      }
-      pending.push({ line: n, value });
-      if (pending.length >= chunkLines) await flush();
+    for await (const chunk of req) {
+      for (const item of reader.push(chunk as Buffer)) await take(item);
     }
+    for (const item of reader.end()) await take(item);
     await flush();
   } catch (err) {
     const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
@@ -222,6 +263,8 @@ export async function handleIngest(
         },
       ],
     });
+  } finally {
+    release();
   }
   sendJson(res, 200, report);
 }

@@ -19,7 +19,7 @@ import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries } from './apq';
 import { handleGraphQL } from './graphql-handler';
-import { handleIngest } from './ingest';
+import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
 
 export interface GatewayOptions {
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   readonly metrics?: GatewayMetrics;
   /** Lines per Hub call on /ingest (default 500). */
   readonly ingestChunkLines?: number;
+  /** Bounds of /ingest (lines, bytes in flight per request and per gateway); see ingest.ts. */
+  readonly ingest?: IngestLimitOptions;
   /** GraphiQL at /graphiql (default enabled). */
   readonly graphiql?: GraphiQLOptions | false;
   /** The manager dashboard at /dashboard/ (default enabled). */
@@ -94,6 +96,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     persistedQueries: new PersistedQueries(),
     inFlight: new InFlight(),
+    ingestLimits: ingestLimits({
+      ...options.ingest,
+      ...(options.hubOptions?.maxArtifactBodyBytes !== undefined
+        ? { maxBodyBytes: options.hubOptions.maxArtifactBodyBytes }
+        : {}),
+    }),
   };
   const server = createServer(requestListener(deps, log));
   server.keepAliveTimeout = 5000;
@@ -119,6 +127,8 @@ interface RouteDeps {
   readonly metrics: GatewayMetrics;
   readonly persistedQueries: PersistedQueries;
   readonly inFlight: InFlight;
+  /** The gateway's ingest bounds, its bytes-in-flight budget included. */
+  readonly ingestLimits: IngestLimits;
 }
 
 /** Routes one request by path. */
@@ -148,7 +158,8 @@ async function route(
   }
   if (path.startsWith('/ingest/')) {
     const chunk = options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {};
-    return handleIngest({ ...deps, ...chunk }, req, res, path.slice('/ingest/'.length), rlog);
+    const ingest = { ...deps, ...chunk, limits: deps.ingestLimits };
+    return handleIngest(ingest, req, res, path.slice('/ingest/'.length), rlog);
   }
   if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
     return handleGraphiQL(options.graphiql ?? {}, req, res, path);

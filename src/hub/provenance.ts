@@ -40,6 +40,25 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// Digests computed while the bytes streamed in (NDJSON ingest hashes a body
+// piece by piece as it decodes it): validation reads them instead of hashing
+// 10 MiB again in one synchronous step. Weak: gone with the bytes.
+const knownDigests = new WeakMap<Uint8Array, string>();
+
+/**
+ * Records `hex` as the SHA-256 of `bytes`, computed incrementally by the
+ * caller (who must not change the bytes afterwards), so {@link bodySha256}
+ * does not recompute it.
+ */
+export function rememberSha256(bytes: Uint8Array, hex: string): void {
+  knownDigests.set(bytes, hex);
+}
+
+/** Lowercase hex SHA-256 of `bytes`: the remembered digest when there is one, else computed. */
+export function bodySha256(bytes: Uint8Array): string {
+  return knownDigests.get(bytes) ?? sha256Hex(bytes);
+}
+
 /** The outcome of re-checking a record read from a store. */
 export interface Verification {
   /** True when the stored hash equals the recomputed one and, for artifacts, the body matches. */

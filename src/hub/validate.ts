@@ -7,7 +7,7 @@ import { parseDecimal } from './decimal';
 import { type FieldIssue, validationError } from './errors';
 import { CanonicalJsonError, canonicalJson } from './jcs';
 import { type FieldSpec, type HubRecord, LIMITS, type RecordType, TYPE_FIELDS, isRecordType } from './model';
-import { computeProvenanceHash, sha256Hex } from './provenance';
+import { bodySha256, computeProvenanceHash } from './provenance';
 import type { TenantId } from './tenant';
 import { formatTimestamp, parseTimestamp } from './time';
 import { isUuid, uuidv7 } from './uuid';
@@ -297,10 +297,11 @@ function checkArtifactBody(
   if (rec.size_bytes !== undefined && rec.size_bytes !== bytes.byteLength) {
     report('size_bytes', `is ${String(rec.size_bytes)} but the body has ${bytes.byteLength} bytes`);
   }
-  if (rec.content_sha256 !== undefined && rec.content_sha256 !== sha256Hex(bytes)) {
+  if (rec.content_sha256 !== undefined && rec.content_sha256 !== bodySha256(bytes)) {
     report('content_sha256', 'does not match the SHA-256 of the body');
   }
-  rec.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A Buffer is kept as is (no second view of the same bytes, and its remembered digest stays with it).
+  rec.body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function safeCanonical(value: unknown): string {
