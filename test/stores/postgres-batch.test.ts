@@ -172,7 +172,7 @@ test('a lost connection fails every list of the batch at once (nobody is re-run 
       ping: () => Promise.resolve(),
       close: () => Promise.resolve(),
     } as never,
-    { durable: true },
+    {},
   );
   const [o1, o2] = outputs.get(a) ?? [];
   const results = await Promise.allSettled([
