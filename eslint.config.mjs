@@ -20,9 +20,23 @@ export const MAY_IMPORT = {
   router: ['hub', 'platform', 'stores', 'config'],
   seed: ['hub'],
   migrate: ['hub'],
+  control: ['hub', 'platform', 'stores', 'router', 'migrate', 'config'],
+  move: ['hub', 'platform', 'stores', 'router', 'control', 'migrate', 'config'],
   graphql: ['hub', 'platform'],
   http: ['hub', 'platform', 'graphql'],
-  app: ['hub', 'platform', 'stores', 'router', 'seed', 'migrate', 'graphql', 'http', 'config'],
+  app: [
+    'hub',
+    'platform',
+    'stores',
+    'router',
+    'seed',
+    'migrate',
+    'control',
+    'move',
+    'graphql',
+    'http',
+    'config',
+  ],
 };
 const TOP_LEVEL = [...Object.keys(MAY_IMPORT), 'cli', 'config'];
 

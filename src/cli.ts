@@ -11,6 +11,16 @@ import { command as seedCommand } from './cli/seed';
 import { command as verifyCommand } from './cli/verify';
 import { command as tokenCommand } from './cli/token';
 import { command as serveCommand } from './cli/serve';
+import { listCommand, setCommand, showCommand } from './cli/tenants';
+import {
+  cancelCommand,
+  completeCommand,
+  createCommand,
+  reverseCommand,
+  statusCommand,
+  switchCommand,
+  verifyCommand as moveVerifyCommand,
+} from './cli/move';
 
 /**
  * Every subcommand, one file each under src/cli/. Command modules import
@@ -25,6 +35,16 @@ const COMMANDS: readonly Command[] = [
   dbMigrateCommand,
   tokenCommand,
   serveCommand,
+  listCommand,
+  showCommand,
+  setCommand,
+  createCommand,
+  statusCommand,
+  moveVerifyCommand,
+  switchCommand,
+  reverseCommand,
+  completeCommand,
+  cancelCommand,
 ];
 
 const defaultIO: CliIO = {

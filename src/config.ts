@@ -21,6 +21,12 @@ export interface HubConfig {
   readonly cursorSecret?: string;
   /** PostgreSQL server used by the tests (`HUB_TEST_PG_URL`). */
   readonly testPgUrl: string;
+  /**
+   * Control plane database (`HUB_CONTROL_URL`): tenant states, primaries set
+   * by `hub tenants set` and moves, shared by every replica. Unset: the
+   * gateway uses HUB_PG_URL's database when it can, else none.
+   */
+  readonly controlUrl?: string;
   /** Log level (`HUB_LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: string;
   /**
@@ -67,5 +73,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       maxRequestBytes: bytesSetting(env, 'HUB_INGEST_MAX_REQUEST_BYTES'),
       maxInflightBytes: bytesSetting(env, 'HUB_INGEST_MAX_INFLIGHT_BYTES'),
     },
+    controlUrl: opt(env.HUB_CONTROL_URL),
   };
 }

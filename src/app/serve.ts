@@ -5,7 +5,13 @@
  * store's health source. The only module that wires stores, router, seed and
  * HTTP together; kept apart from the CLI file so tests can start it in-process.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { HubConfig } from '../config';
+import type { ControlPlane } from '../control/control-plane';
+import { controlUri, openControlPlane } from '../control/open';
+import { controlledLoad } from '../control/registry';
+import { ControlWatcher } from '../control/watch';
 import type { Hub } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
@@ -80,21 +86,73 @@ export async function chooseStore(
     const uri = options.storeUri;
     return { store: await openStore(uri), label: schemeOf(uri), description: redactUri(uri) };
   }
-  if (config.configFile !== undefined || config.pgUrl !== undefined) {
-    const store = await RoutingStore.open({
-      load: () => loadRegistryConfig(config),
-      log: (event, fields) => options.log.info(event, fields),
-    });
+  const control = await openGatewayControl(config, options);
+  if (config.configFile !== undefined || config.pgUrl !== undefined || control) {
+    const log = (event: string, fields?: Record<string, unknown>): void => options.log.info(event, fields);
+    const loader = control ? controlledLoad(config, control) : undefined;
+    let store: RoutingStore;
+    try {
+      store = await RoutingStore.open({ load: loader?.load ?? (() => loadRegistryConfig(config)), log });
+    } catch (err) {
+      await control?.close();
+      throw err;
+    }
     // SIGHUP re-reads HUB_CONFIG without dropping requests; the handler goes when the store closes.
-    installSighupReload(store.registry, (event, fields) => options.log.info(event, fields));
+    installSighupReload(store.registry, log);
+    if (control && loader) {
+      // Control plane changes (tenant states, moves) reach this replica within a second.
+      const watcher = new ControlWatcher(control, store.registry, loader.version, {
+        replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        log,
+      });
+      await watcher.start();
+      store.registry.onClose(() => void watcher.stop().finally(() => control.close()));
+    }
     const what = config.configFile
       ? `tenants file ${config.configFile}`
-      : `PostgreSQL ${redactUri(config.pgUrl ?? '')}`;
-    return { store, label: 'router', description: `router over ${what}`, health: routerHealth(store) };
+      : config.pgUrl !== undefined
+        ? `PostgreSQL ${redactUri(config.pgUrl)}`
+        : `pglite:${config.dataDir}`;
+    const plane = control ? ` with control plane ${control.label}` : '';
+    return {
+      store,
+      label: 'router',
+      description: `router over ${what}${plane}`,
+      health: routerHealth(store),
+    };
   }
   // The embedded default: PGlite creates or upgrades its schema when it opens.
   const pglite = `pglite:${config.dataDir}`;
   return { store: await openStore(pglite), label: 'pglite', description: pglite };
+}
+
+/**
+ * The control plane the gateway follows (see src/control/open.ts): required
+ * when HUB_CONTROL_URL is set; taken from HUB_PG_URL when it can be opened
+ * there; for the embedded default, the data directory's control file once it
+ * lists a tenant (a `hub tenants set` or `hub move` wrote it).
+ */
+async function openGatewayControl(
+  config: HubConfig,
+  options: Pick<ServeOptions, 'print'>,
+): Promise<ControlPlane | undefined> {
+  const { uri, explicit } = controlUri(config);
+  if (!explicit && config.configFile !== undefined && config.pgUrl === undefined) return undefined;
+  let plane: ControlPlane;
+  try {
+    plane = await openControlPlane(uri);
+  } catch (err) {
+    if (explicit) throw err;
+    options.print(
+      `note: no control plane (${err instanceof Error ? err.message : String(err)}); tenant states and moves are not followed`,
+    );
+    return undefined;
+  }
+  if (!explicit && schemeOf(uri) === 'file' && (await plane.snapshot()).tenants.length === 0) {
+    await plane.close();
+    return undefined;
+  }
+  return plane;
 }
 
 /** Seeds the demo tenant unless it already has outputs. @returns records created. */

@@ -13,6 +13,7 @@ import type { Identity } from '../platform/auth';
 import type { Logger } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { type GraphQLContext, type RequestStats, createContext } from './context';
+import { readOnlyPlugin } from './read-only';
 import { formatError } from './errors';
 import { buildExecutableSchema } from './executable-schema';
 import { jitGateway } from './jit-executor';
@@ -101,6 +102,7 @@ function createApollo(options: GraphQLServerOptions, limits: QueryLimits): Apoll
       observePlugin(options.metrics),
       limitsPlugin(limits),
       routes.plugin<GraphQLContext>(),
+      readOnlyPlugin(),
     ],
     logger: {
       debug: () => undefined,

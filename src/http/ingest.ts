@@ -30,7 +30,7 @@ import type { Hub } from '../hub/hub';
 import { LIMITS, isRecordType } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import { type Authenticator, requireScope } from '../platform/auth';
-import { HTTP_STATUS, publicMessage } from '../platform/public-errors';
+import { HTTP_STATUS, publicMessage, retryAfterSeconds } from '../platform/public-errors';
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { ByteBudget } from './byte-budget';
@@ -251,6 +251,8 @@ export async function handleIngest(
     log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
     req.resume();
     const firstUnwritten = writing ?? pending[0]?.line ?? lastLine;
+    const retryAfter = retryAfterSeconds(hubErr);
+    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
     return sendJson(res, HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code], {
       ...report,
       stoppedAtLine: firstUnwritten,

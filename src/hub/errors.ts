@@ -16,6 +16,11 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'INTERNAL',
+  /**
+   * The tenant takes no writes right now (read-only, or its writes are fenced
+   * during a move's switch); reads are served. Retry after a while.
+   */
+  'READ_ONLY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -38,15 +43,18 @@ export class HubError extends Error {
   override readonly name = 'HubError';
   readonly code: ErrorCode;
   readonly issues: readonly FieldIssue[];
+  /** For READ_ONLY (and other "not now" codes): how long the caller should wait before retrying. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; issues?: readonly FieldIssue[] } = {},
+    options: { cause?: unknown; issues?: readonly FieldIssue[]; retryAfterSeconds?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.issues = options.issues ?? [];
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

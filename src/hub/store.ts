@@ -76,6 +76,51 @@ export function hasOutbox(store: HubStore): store is HubStore & OutboxSource {
   return store.capabilities.outbox;
 }
 
+/**
+ * Optional part of the port: the pending outbox entries of one tenant (a
+ * tenant move drains its lag to zero before switching; other tenants' entries
+ * on the same outbox must not hold it up).
+ */
+export interface TenantOutboxSource {
+  tenantOutboxBacklog(
+    tenant: TenantId,
+  ): Promise<{ readonly pending: number; readonly oldest: string | null }>;
+}
+
+/** True when a store implements {@link TenantOutboxSource}. */
+export function hasTenantOutbox(store: HubStore): store is HubStore & TenantOutboxSource {
+  return typeof (store as Partial<TenantOutboxSource>).tenantOutboxBacklog === 'function';
+}
+
+/**
+ * Optional part of the port: how many records of one type a tenant has
+ * (progress totals and ETAs of copies and verifications). May be an estimate
+ * only where documented by the store; never used for correctness.
+ */
+export interface RecordCounter {
+  countRecords(tenant: TenantId, type: RecordType): Promise<number>;
+}
+
+/** True when a store implements {@link RecordCounter}. */
+export function hasRecordCounts(store: HubStore): store is HubStore & RecordCounter {
+  return typeof (store as Partial<RecordCounter>).countRecords === 'function';
+}
+
+/**
+ * Optional part of the port, for stores whose `putBatch` buffers writes for a
+ * while (micro-batching): the same contract as `putBatch`, but the batch is
+ * written at once instead of waiting for the buffer's timer. Bulk copiers
+ * that already send large batches use it.
+ */
+export interface ImmediateWriter {
+  putBatchNow(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]>;
+}
+
+/** True when a store implements {@link ImmediateWriter}. */
+export function hasImmediateWrites(store: HubStore): store is HubStore & ImmediateWriter {
+  return typeof (store as Partial<ImmediateWriter>).putBatchNow === 'function';
+}
+
 /** Outcome of writing one record. */
 export type PutOutcome =
   | { readonly status: 'created' }

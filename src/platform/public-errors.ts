@@ -18,7 +18,18 @@ export const HTTP_STATUS: { readonly [C in ErrorCode]: number } = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   INTERNAL: 500,
+  READ_ONLY: 503,
 };
+
+/**
+ * Seconds a client should wait before retrying, for codes that mean "not now"
+ * (sent as `Retry-After`): a read-only tenant is usually so for minutes, a
+ * fenced one (a move's switch) for well under a second.
+ */
+export function retryAfterSeconds(err: HubError): number | undefined {
+  if (err.code !== 'READ_ONLY') return undefined;
+  return err.retryAfterSeconds ?? 5;
+}
 
 /** Messages shown instead of the original for codes whose messages may carry infrastructure details. */
 const GENERIC: Partial<Record<ErrorCode, string>> = {

@@ -41,12 +41,26 @@ export interface StoreRef {
   readonly label: string;
 }
 
+/**
+ * Whether a tenant takes writes: `open`; `read-only` (refused with READ_ONLY
+ * until an operator or a move lifts it); `fenced` (refused for a moment while
+ * a move switches the tenant's primary).
+ */
+export type WriteState = 'open' | 'read-only' | 'fenced';
+
 /** Where one tenant (or the Mode A catch-all) is served. */
 export interface TopologySpec {
   readonly mode: DeploymentMode;
   readonly primary: StoreRef;
   readonly analytics?: StoreRef;
   readonly options: TopologyOptions;
+  /** Writes accepted or refused (default `open`); set by the control plane. */
+  readonly writes?: WriteState;
+  /**
+   * During a move: a second store that receives every write acknowledged by
+   * the primary, through the primary's outbox and relay (like analytics).
+   */
+  readonly replica?: StoreRef;
 }
 
 /** A validated registry configuration. */

@@ -69,6 +69,7 @@ export class RoutingStore implements HubStore {
 
   async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
     return this.registry.use(tenant, async (route) => {
+      if (route.writes !== 'open') throw readOnly(tenant, route.writes);
       const { store, feed } = route.primary;
       const outcomes: PutOutcome[] = [];
       const max = Math.max(1, store.capabilities.maxBatchSize);
@@ -77,7 +78,7 @@ export class RoutingStore implements HubStore {
         const part = await store.putBatch(tenant, chunk);
         outcomes.push(...part);
         // A store-kept outbox has the entries already (same transaction); an in-process one gets them now.
-        if (feed?.local && route.analytics)
+        if (feed?.local && (route.analytics || route.replica))
           feed.local.enqueue(
             tenant,
             chunk.filter((_r, j) => part[j]?.status === 'created'),
@@ -144,6 +145,7 @@ export class RoutingStore implements HubStore {
    */
   async purgeTenant(tenant: TenantId): Promise<number> {
     return this.registry.use(tenant, async (route) => {
+      if (route.writes !== 'open') throw readOnly(tenant, route.writes);
       const n = await route.primary.store.purgeTenant(tenant);
       trace('purgeTenant', tenant, route, 'primary');
       const analytics = route.analytics;
@@ -308,6 +310,17 @@ export class RoutingStore implements HubStore {
  */
 function isStale(lag: LagReading, route: Route): boolean {
   return lag.pending > 0 && lag.lagMs >= route.options.freshnessSeconds * 1000;
+}
+
+/** The refusal of a write to a tenant that does not take writes now. */
+function readOnly(tenant: TenantId, state: 'read-only' | 'fenced'): HubError {
+  return state === 'fenced'
+    ? new HubError('READ_ONLY', `tenant ${tenant} is switching stores; retry in a moment`, {
+        retryAfterSeconds: 1,
+      })
+    : new HubError('READ_ONLY', `tenant ${tenant} is read-only; reads are served, writes are refused`, {
+        retryAfterSeconds: 30,
+      });
 }
 
 function trace(op: string, tenant: TenantId, route: Route, reason: RouteReason): void {

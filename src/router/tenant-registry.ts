@@ -19,7 +19,13 @@ import type { HubRecord } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import { openStore } from '../stores/index';
 import { OutboxRelay, type RelayOptions } from './outbox-relay';
-import type { DeploymentMode, RegistryConfig, TopologyOptions, TopologySpec } from './registry-config';
+import type {
+  DeploymentMode,
+  RegistryConfig,
+  TopologyOptions,
+  TopologySpec,
+  WriteState,
+} from './registry-config';
 import { type PooledStore, type StoreOpener, StorePool } from './store-pool';
 
 /** Where calls of one tenant go. Shared by every tenant of the Mode A catch-all. */
@@ -27,6 +33,10 @@ export interface Route {
   readonly mode: DeploymentMode;
   readonly primary: PooledStore;
   readonly analytics?: PooledStore;
+  /** A move's target receiving the tenant's acknowledged writes (see TopologySpec.replica). */
+  readonly replica?: PooledStore;
+  /** Whether writes are taken (default open). */
+  readonly writes: WriteState;
   readonly options: TopologyOptions;
   /** True for the Mode A catch-all route. */
   readonly shared: boolean;
@@ -116,8 +126,8 @@ export class TenantRegistry {
 
   private async build(config: RegistryConfig): Promise<Snapshot> {
     const specs: TopologySpec[] = [...config.tenants.values(), ...(config.shared ? [config.shared] : [])];
-    // A primary keeps an outbox only when some tenant on it has an analytics store to feed.
-    const feeding = new Set(specs.filter((s) => s.analytics).map((s) => s.primary.uri));
+    // A primary keeps an outbox only when some tenant on it has an analytics store or a move replica to feed.
+    const feeding = new Set(specs.filter((s) => s.analytics || s.replica).map((s) => s.primary.uri));
     const acquired = new Map<string, Promise<PooledStore>>();
     const acquire = (uri: string, label: string, outbox: boolean): Promise<PooledStore> => {
       const key = `${outbox} ${uri}`;
@@ -130,7 +140,16 @@ export class TenantRegistry {
       const analytics = spec.analytics
         ? await acquire(spec.analytics.uri, spec.analytics.label, false)
         : undefined;
-      return { mode: spec.mode, primary, ...(analytics ? { analytics } : {}), options: spec.options, shared };
+      const replica = spec.replica ? await acquire(spec.replica.uri, spec.replica.label, false) : undefined;
+      return {
+        mode: spec.mode,
+        primary,
+        ...(analytics ? { analytics } : {}),
+        ...(replica ? { replica } : {}),
+        writes: spec.writes ?? 'open',
+        options: spec.options,
+        shared,
+      };
     };
     try {
       const tenants = new Map<TenantId, Route>();
@@ -241,18 +260,24 @@ export class TenantRegistry {
     return this.current.config;
   }
 
-  /** Ships one tenant's outbox records to its current analytics store (the relays' ship function). */
+  /**
+   * Ships one tenant's outbox records to its current analytics store and to
+   * its move replica, if any (the relays' ship function). Entries stay in the
+   * outbox until both have them.
+   */
   private async ship(tenant: TenantId, records: readonly HubRecord[]): Promise<'shipped' | 'dropped'> {
     try {
       return await this.use(tenant, async (route) => {
-        const target = route.analytics;
-        if (!target) return 'dropped';
-        const max = Math.max(1, target.store.capabilities.maxBatchSize);
-        for (let i = 0; i < records.length; i += max) {
-          const outcomes = await target.store.putBatch(tenant, records.slice(i, i + max));
-          // A conflict means analytics holds different content under the id: retrying cannot fix it.
-          const conflicts = outcomes.filter((o) => o.status === 'conflict').length;
-          if (conflicts > 0) this.log('relay.conflict', { tenant, store: target.label, conflicts });
+        const targets = [route.analytics, route.replica].filter((t): t is PooledStore => t !== undefined);
+        if (targets.length === 0) return 'dropped';
+        for (const target of targets) {
+          const max = Math.max(1, target.store.capabilities.maxBatchSize);
+          for (let i = 0; i < records.length; i += max) {
+            const outcomes = await target.store.putBatch(tenant, records.slice(i, i + max));
+            // A conflict means the target holds different content under the id: retrying cannot fix it.
+            const conflicts = outcomes.filter((o) => o.status === 'conflict').length;
+            if (conflicts > 0) this.log('relay.conflict', { tenant, store: target.label, conflicts });
+          }
         }
         return 'shipped';
       });
@@ -263,6 +288,15 @@ export class TenantRegistry {
       }
       throw err;
     }
+  }
+
+  /**
+   * Resolves once every call that started on a snapshot older than the
+   * current one has finished (a replica acknowledges a write fence only then).
+   */
+  async settled(): Promise<void> {
+    await this.reloading;
+    await Promise.all([...this.retiring]);
   }
 
   /** Stops relays and closes every store once in-flight calls finish. Idempotent. */

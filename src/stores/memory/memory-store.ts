@@ -224,6 +224,12 @@ class MemoryStore implements HubStore {
     yield* table.byTime.descending(range);
   }
 
+  /** Exact count of a tenant's records of one type. */
+  async countRecords(tenant: TenantId, type: RecordType): Promise<number> {
+    this.open();
+    return this.table(tenant, type, false)?.byId.size ?? 0;
+  }
+
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
     this.open();
     const table = this.table(tenant, query.type, false);

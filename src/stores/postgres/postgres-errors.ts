@@ -78,6 +78,7 @@ export function toPostgresHubError(err: unknown, operation: string): HubError {
     VALIDATION: 'invalid input',
     NOT_FOUND: 'not found',
     UNAUTHENTICATED: 'not authenticated',
+    READ_ONLY: 'the tenant is read-only',
   };
   return new HubError(code, `postgres ${operation}: ${what[code]}${detail}`, { cause: err });
 }

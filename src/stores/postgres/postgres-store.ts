@@ -427,6 +427,36 @@ WHERE id IN (
     });
   }
 
+  /** Pending outbox entries of one tenant (a move drains them before its switch). */
+  async tenantOutboxBacklog(
+    tenant: TenantId,
+  ): Promise<{ readonly pending: number; readonly oldest: string | null }> {
+    const rows = await this.call('outboxBacklog', true, () =>
+      this.db
+        .run({ relay: true }, [
+          {
+            sql: 'SELECT count(*) AS pending, min(enqueued_at) AS oldest FROM hub.outbox WHERE tenant_id = $1',
+            params: [tenant],
+          },
+        ])
+        .then((r) => r[0] ?? []),
+    );
+    const row = rows[0] ?? {};
+    const oldest = row.oldest === null || row.oldest === undefined ? null : String(row.oldest);
+    return { pending: Number(row.pending ?? 0), oldest };
+  }
+
+  /** Exact count of a tenant's records of one type (progress totals). */
+  async countRecords(tenant: TenantId, type: RecordType): Promise<number> {
+    const rows = await this.call('countRecords', true, () =>
+      this.one(tenant, {
+        sql: `SELECT count(*) AS n FROM hub.${type} WHERE tenant_id = $1`,
+        params: [tenant],
+      }),
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async outboxBacklog(): Promise<{ readonly pending: number; readonly oldest: string | null }> {
     const rows = await this.call('outboxBacklog', true, () =>
       this.db

@@ -155,6 +155,20 @@ export class SnowflakeStore implements HubStore {
     return this.writer.submit(tenant, records);
   }
 
+  /** putBatch without the micro-batch timer: the flush starts at once (bulk copies send big batches). */
+  async putBatchNow(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    this.open();
+    if (records.length > this.capabilities.maxBatchSize) {
+      throw new HubError(
+        'VALIDATION',
+        `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
+      );
+    }
+    for (const r of records)
+      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    return this.writer.submitNow(tenant, records);
+  }
+
   /**
    * Writes one micro-batch of one tenant: per type, stage the rows (array
    * bind), read which ids already exist, insert the others, clear the stage.

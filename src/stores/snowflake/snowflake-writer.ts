@@ -59,6 +59,17 @@ export class MicroBatchWriter {
     });
   }
 
+  /** Like {@link submit}, but starts the tenant's flush at once instead of waiting for the timer. */
+  submitNow(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    return new Promise<PutOutcome[]>((resolve, reject) => {
+      const buf = this.buffer(tenant);
+      buf.entries.push({ records, resolve, reject });
+      buf.rows += records.length;
+      this.kick(tenant, buf);
+    });
+  }
+
   /** Flushes everything buffered now and waits for all flushes (used by close and purge). */
   async drain(tenant?: TenantId): Promise<void> {
     const tenants = tenant ? [tenant] : [...this.buffers.keys()];
