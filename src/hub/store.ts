@@ -42,6 +42,12 @@ export interface StoreCapabilities {
   readonly outbox: boolean;
   /** The store implements {@link NestedListSource} (a page and its children in one call). */
   readonly nestedLists: boolean;
+  /** The store implements {@link RecordCounter} (absent: false). */
+  readonly recordCounts?: boolean;
+  /** The store implements {@link ImmediateWriter} (absent: false). */
+  readonly immediateWrites?: boolean;
+  /** The store implements {@link TenantOutboxSource} (absent: false). */
+  readonly tenantOutbox?: boolean;
 }
 
 /** One record waiting to be shipped to a tenant's analytics store. */
@@ -77,7 +83,8 @@ export function hasOutbox(store: HubStore): store is HubStore & OutboxSource {
 }
 
 /**
- * Optional part of the port: the pending outbox entries of one tenant (a
+ * Optional part of the port, present when `capabilities.tenantOutbox` is
+ * true: the pending outbox entries of one tenant (a
  * tenant move drains its lag to zero before switching; other tenants' entries
  * on the same outbox must not hold it up).
  */
@@ -89,11 +96,12 @@ export interface TenantOutboxSource {
 
 /** True when a store implements {@link TenantOutboxSource}. */
 export function hasTenantOutbox(store: HubStore): store is HubStore & TenantOutboxSource {
-  return typeof (store as Partial<TenantOutboxSource>).tenantOutboxBacklog === 'function';
+  return store.capabilities.tenantOutbox === true;
 }
 
 /**
- * Optional part of the port: how many records of one type a tenant has
+ * Optional part of the port, present when `capabilities.recordCounts` is
+ * true: how many records of one type a tenant has
  * (progress totals and ETAs of copies and verifications). May be an estimate
  * only where documented by the store; never used for correctness.
  */
@@ -103,12 +111,12 @@ export interface RecordCounter {
 
 /** True when a store implements {@link RecordCounter}. */
 export function hasRecordCounts(store: HubStore): store is HubStore & RecordCounter {
-  return typeof (store as Partial<RecordCounter>).countRecords === 'function';
+  return store.capabilities.recordCounts === true;
 }
 
 /**
- * Optional part of the port, for stores whose `putBatch` buffers writes for a
- * while (micro-batching): the same contract as `putBatch`, but the batch is
+ * Optional part of the port, present when `capabilities.immediateWrites` is
+ * true, for stores whose `putBatch` buffers writes for a while (micro-batching): the same contract as `putBatch`, but the batch is
  * written at once instead of waiting for the buffer's timer. Bulk copiers
  * that already send large batches use it.
  */
@@ -118,7 +126,7 @@ export interface ImmediateWriter {
 
 /** True when a store implements {@link ImmediateWriter}. */
 export function hasImmediateWrites(store: HubStore): store is HubStore & ImmediateWriter {
-  return typeof (store as Partial<ImmediateWriter>).putBatchNow === 'function';
+  return store.capabilities.immediateWrites === true;
 }
 
 /** Outcome of writing one record. */

@@ -58,13 +58,12 @@ export interface CopyReport {
 }
 
 /**
- * Batch size suited to a target: large batches for stores with a bulk path
- * (COPY, array binds, micro-batched warehouses), modest ones otherwise
- * (SharePoint's `$batch` carries at most 100 parts per request anyway), never
- * above the store's own maximum.
+ * Batch size suited to a target: large batches (each store turns them into
+ * its bulk path: multi-row inserts, array binds, `$batch` requests of 100
+ * parts sent concurrently), never above the store's own maximum.
  */
 export function batchSizeFor(target: HubStore): number {
-  const wanted = target.capabilities.bulkIngest ? 5000 : 500;
+  const wanted = 5000;
   return Math.max(1, Math.min(wanted, target.capabilities.maxBatchSize));
 }
 

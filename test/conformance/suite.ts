@@ -99,6 +99,9 @@ export function describeStoreConformance(
         expect(typeof store['outboxBacklog']).toBe('function');
       }
       if (capabilities.nestedLists) expect(typeof store['listWithChildren']).toBe('function');
+      if (capabilities.recordCounts) expect(typeof store['countRecords']).toBe('function');
+      if (capabilities.immediateWrites) expect(typeof store['putBatchNow']).toBe('function');
+      if (capabilities.tenantOutbox) expect(typeof store['tenantOutboxBacklog']).toBe('function');
     });
 
     writeCases(ctx);

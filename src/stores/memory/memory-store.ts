@@ -104,6 +104,7 @@ class MemoryStore implements HubStore {
       maxBatchSize: options.maxBatchSize ?? 50_000,
       outbox: false,
       nestedLists: false,
+      recordCounts: true,
     };
   }
 

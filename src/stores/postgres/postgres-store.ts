@@ -104,6 +104,8 @@ class PostgresStore implements HubStore, OutboxSource {
       maxBatchSize: options.maxBatchSize ?? 50_000,
       outbox: true,
       nestedLists: true,
+      recordCounts: true,
+      tenantOutbox: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024 * 1024;

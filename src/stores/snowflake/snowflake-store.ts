@@ -82,6 +82,7 @@ export class SnowflakeStore implements HubStore {
     maxBatchSize: 50_000,
     outbox: false,
     nestedLists: false,
+    immediateWrites: true,
   };
   /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
   readonly writer: MicroBatchWriter;
