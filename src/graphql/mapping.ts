@@ -34,7 +34,7 @@ export interface ConnectionParent {
 
 /** Outcome of one batch mutation. */
 export interface BatchParent {
-  readonly results: readonly RecordResult[];
+  readonly results: RecordResult[];
 }
 
 export type DashboardDecisionsParent = ManagerDashboard['decisions'];
@@ -43,14 +43,14 @@ export type DashboardSkillParent = ManagerDashboard['top_skills'][number];
 export type DashboardMemberParent = ManagerDashboard['members'][number];
 
 /** GraphQL type name of each record type. */
-export const GRAPHQL_TYPE_OF: { readonly [T in RecordType]: string } = {
+export const GRAPHQL_TYPE_OF = {
   outputs: 'Output',
   decisions: 'Decision',
   governance_events: 'GovernanceEvent',
   artifacts: 'Artifact',
   employee_profiles: 'EmployeeProfile',
   telemetry_events: 'TelemetryEvent',
-};
+} as const satisfies { readonly [T in RecordType]: string };
 
 const snakeCache = new Map<string, string>();
 

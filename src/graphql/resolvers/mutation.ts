@@ -46,7 +46,7 @@ export const batchResolvers: RecordBatchResultResolvers = {
   created: (b) => b.results.filter((r) => r.status === 'created').length,
   duplicates: (b) => b.results.filter((r) => r.status === 'duplicate').length,
   errors: (b) => b.results.filter((r) => r.status === 'error').length,
-  results: (b) => b.results as never,
+  results: (b) => b.results,
 };
 
 /** One record's outcome. */

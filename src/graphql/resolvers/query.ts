@@ -9,12 +9,12 @@ import { byId, connection } from './records';
 
 /** Resolvers of `Query`. */
 export const queryResolvers: QueryResolvers = {
-  output: (_p, { id }, ctx) => byId(ctx, 'outputs', id) as never,
-  decision: (_p, { id }, ctx) => byId(ctx, 'decisions', id) as never,
-  governanceEvent: (_p, { id }, ctx) => byId(ctx, 'governance_events', id) as never,
-  artifact: (_p, { id }, ctx) => byId(ctx, 'artifacts', id) as never,
-  employeeProfile: (_p, { id }, ctx) => byId(ctx, 'employee_profiles', id) as never,
-  telemetryEvent: (_p, { id }, ctx) => byId(ctx, 'telemetry_events', id) as never,
+  output: (_p, { id }, ctx) => byId(ctx, 'outputs', id),
+  decision: (_p, { id }, ctx) => byId(ctx, 'decisions', id),
+  governanceEvent: (_p, { id }, ctx) => byId(ctx, 'governance_events', id),
+  artifact: (_p, { id }, ctx) => byId(ctx, 'artifacts', id),
+  employeeProfile: (_p, { id }, ctx) => byId(ctx, 'employee_profiles', id),
+  telemetryEvent: (_p, { id }, ctx) => byId(ctx, 'telemetry_events', id),
   node: async (_p, { id }, ctx) => {
     // Ids are unique per type only: look in every type (one batched call per type).
     const found = await Promise.all(RECORD_TYPES.map((t) => byId(ctx, t, id)));

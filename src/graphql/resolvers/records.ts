@@ -5,7 +5,13 @@
 import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { HubError } from '../../hub/errors';
 import type { ListFilterInput } from '../../hub/filters';
-import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../../hub/model';
+import {
+  type EmployeeProfileRecord,
+  type HubRecord,
+  LIMITS,
+  type RecordOf,
+  type RecordType,
+} from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
 import { childListOf } from '../lookahead';
@@ -126,8 +132,9 @@ export function byId<T extends RecordType>(
   ctx: GraphQLContext,
   type: T,
   id: string,
-): Promise<HubRecord | null> {
-  return ctx.loaders.byId[type].load(id);
+): Promise<RecordOf[T] | null> {
+  // The loader of `type` asks the Hub for records of that type only.
+  return ctx.loaders.byId[type].load(id) as Promise<RecordOf[T] | null>;
 }
 
 const verified = new WeakMap<HubRecord, boolean>();
@@ -141,7 +148,7 @@ const envelope = {
 function reference<T extends RecordType>(type: T) {
   return async (ref: { id?: unknown }, ctx: GraphQLContext) => {
     if (typeof ref.id !== 'string') return null;
-    const record = await ctx.loaders.byId[type].load(ref.id);
+    const record = await byId(ctx, type, ref.id);
     // @apollo/subgraph tags the result with __typename; stores hand out frozen records.
     return record === null ? null : { ...record };
   };
@@ -160,7 +167,7 @@ export const recordResolvers: Resolvers = {
     TELEMETRY_EVENTS: 'telemetry_events',
   },
   HubRecord: {
-    __resolveType: (r) => GRAPHQL_TYPE_OF[r.record_type] as never,
+    __resolveType: (r) => GRAPHQL_TYPE_OF[r.record_type],
   },
   Provenance: {
     hash: (r) => r.provenance_hash,
@@ -173,23 +180,23 @@ export const recordResolvers: Resolvers = {
   },
   Output: {
     ...envelope,
-    __resolveReference: reference('outputs') as never,
+    __resolveReference: reference('outputs'),
     decisions: (r, args, ctx) => childConnection(ctx, r, 'decisions', args.first, args.after),
     artifacts: (r, args, ctx) => childConnection(ctx, r, 'artifacts', args.first, args.after),
   },
   Decision: {
     ...envelope,
-    __resolveReference: reference('decisions') as never,
-    output: (r, _args, ctx) => byId(ctx, 'outputs', r.output_id) as never,
+    __resolveReference: reference('decisions'),
+    output: (r, _args, ctx) => byId(ctx, 'outputs', r.output_id),
   },
   GovernanceEvent: {
     ...envelope,
-    __resolveReference: reference('governance_events') as never,
+    __resolveReference: reference('governance_events'),
   },
   Artifact: {
     ...envelope,
-    __resolveReference: reference('artifacts') as never,
-    output: (r, _args, ctx) => (r.output_id ? (byId(ctx, 'outputs', r.output_id) as never) : null),
+    __resolveReference: reference('artifacts'),
+    output: (r, _args, ctx) => (r.output_id ? byId(ctx, 'outputs', r.output_id) : null),
     bodyBase64: (r, args) => {
       const max = args.maxBytes ?? 1_048_576;
       if (!Number.isInteger(max) || max < 0 || max > MAX_INLINE_BODY) {
@@ -203,7 +210,7 @@ export const recordResolvers: Resolvers = {
   },
   EmployeeProfile: {
     ...envelope,
-    __resolveReference: reference('employee_profiles') as never,
+    __resolveReference: reference('employee_profiles'),
     manager: (r, _args, ctx) => (r.manager_id ? ctx.loaders.currentProfile.load(r.manager_id) : null),
     reports: async (r, args, ctx) => {
       const asOf = args.asOf ?? new Date().toISOString();
@@ -225,6 +232,6 @@ export const recordResolvers: Resolvers = {
   },
   TelemetryEvent: {
     ...envelope,
-    __resolveReference: reference('telemetry_events') as never,
+    __resolveReference: reference('telemetry_events'),
   },
 };
