@@ -298,53 +298,57 @@ export class Mover {
     // What the tenant returns to if this step fails: writes open on its current primary.
     const entry = { ...current, state: 'moving' as const, fenced: false };
     const online = move.mode === 'online' && entry.replica === toUri;
-    const started = Date.now();
-    // 1. Refuse writes (a fence, or read-only for the sync) and record the step first.
-    const stepped: MoveRecord = { ...move, step: online ? 'fencing' : 'syncing' };
-    const fenced = online ? { ...entry, fenced: true } : { ...entry, state: 'read-only' as const };
-    const version = await plane.commit({ tenant: fenced, move: stepped, expectMovePhase: move.phase });
-    try {
-      await this.waitApplied(version);
-      await this.deps.checkpoint?.('fenced');
-      // 2. Bring the destination up to date.
-      if (online) await this.drain(tenant, fromUri);
-      else
-        await this.withStores([fromUri, toUri], ([from, to]) =>
-          syncMissing(from as HubStore, to as HubStore, tenant, {
+    // Stores are opened before the fence: connecting is not part of the time writes are refused.
+    return this.withStores([fromUri, toUri], async ([fromStore, toStore]) => {
+      const from = fromStore as HubStore;
+      const to = toStore as HubStore;
+      const started = Date.now();
+      // 1. Refuse writes (a fence, or read-only for the sync) and record the step first.
+      const stepped: MoveRecord = { ...move, step: online ? 'fencing' : 'syncing' };
+      const fenced = online ? { ...entry, fenced: true } : { ...entry, state: 'read-only' as const };
+      const version = await plane.commit({ tenant: fenced, move: stepped, expectMovePhase: move.phase });
+      try {
+        await this.waitApplied(version);
+        await this.deps.checkpoint?.('fenced');
+        // 2. Bring the destination up to date.
+        if (online) await this.drain(tenant, from);
+        else
+          await syncMissing(from, to, tenant, {
             ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
-          }),
-        );
-      await this.deps.checkpoint?.(online ? 'drained' : 'synced');
-    } catch (err) {
-      // Lift the fence: the tenant keeps its primary and takes writes again; the move stays where it was.
-      await plane
-        .commit({ tenant: entry, move: { ...move, error: (err as Error).message } })
-        .catch(() => undefined);
-      throw err;
-    }
-    // 3. Flip the primary, keep replicating the other way (online), lift the fence: one change.
-    const reverseReplica = online && (await this.keepsOutbox(toUri)) ? fromUri : undefined;
-    const next: MoveRecord = {
-      ...move,
-      phase: side === 'target' ? 'switched' : 'replicating',
-      primaryIs: side,
-      step: undefined,
-      error: undefined,
-    };
-    await plane.commit({
-      tenant: {
-        id: tenant,
-        primary: toUri,
-        ...(entry.analytics ? { analytics: entry.analytics } : {}),
-        state: 'moving',
-        fenced: false,
-        ...(reverseReplica ? { replica: reverseReplica } : {}),
-      },
-      move: next,
+          });
+        await this.deps.checkpoint?.(online ? 'drained' : 'synced');
+      } catch (err) {
+        // Lift the fence: the tenant keeps its primary and takes writes again; the move stays where it was.
+        await plane
+          .commit({ tenant: entry, move: { ...move, error: (err as Error).message } })
+          .catch(() => undefined);
+        throw err;
+      }
+      // 3. Flip the primary, keep replicating the other way (online), lift the fence: one change.
+      // Reverse replication needs a durable outbox on the new primary.
+      const reverseReplica = online && to.capabilities.outbox ? fromUri : undefined;
+      const next: MoveRecord = {
+        ...move,
+        phase: side === 'target' ? 'switched' : 'replicating',
+        primaryIs: side,
+        step: undefined,
+        error: undefined,
+      };
+      await plane.commit({
+        tenant: {
+          id: tenant,
+          primary: toUri,
+          ...(entry.analytics ? { analytics: entry.analytics } : {}),
+          state: 'moving',
+          fenced: false,
+          ...(reverseReplica ? { replica: reverseReplica } : {}),
+        },
+        move: next,
+      });
+      const fenceMs = Date.now() - started;
+      this.log('move.switched', { tenant, primary: side, fenceMs });
+      return { move: next, fenceMs };
     });
-    const fenceMs = Date.now() - started;
-    this.log('move.switched', { tenant, primary: side, fenceMs });
-    return { move: next, fenceMs };
   }
 
   /** Ends the move after a switch: the target stays primary, replication stops. The source's copy is left in place. */
@@ -403,11 +407,6 @@ export class Mover {
     });
   }
 
-  /** Whether a store keeps a durable outbox (reverse replication needs one). */
-  private async keepsOutbox(uri: string): Promise<boolean> {
-    return this.withStores([uri], async ([s]) => (s as HubStore).capabilities.outbox);
-  }
-
   /** Waits until every live replica runs `version` (none live: nothing to wait for). */
   private async waitApplied(version: number): Promise<void> {
     const deadline = Date.now() + (this.deps.applyTimeoutMs ?? 10_000);
@@ -420,30 +419,26 @@ export class Mover {
           'TIMEOUT',
           `gateway replicas ${behind.map((r) => r.id).join(', ')} did not apply control plane version ${version}`,
         );
-      await sleep(20);
+      await sleep(10);
     }
   }
 
-  /** Waits until the tenant's outbox on `primaryUri` is empty (replicas' relays ship it), draining it here when no replica is live. */
-  private async drain(tenant: TenantId, primaryUri: string): Promise<void> {
-    await this.withStores([primaryUri], async ([s]) => {
-      const store = s as HubStore;
-      if (!hasTenantOutbox(store)) {
-        if (hasOutbox(store))
-          throw new HubError('INTERNAL', 'the primary cannot report its outbox per tenant');
-        return;
-      }
-      const deadline = Date.now() + (this.deps.drainTimeoutMs ?? 30_000);
-      for (;;) {
-        const { pending } = await store.tenantOutboxBacklog(tenant);
-        if (pending === 0) return;
-        const live = await this.deps.plane.replicas(this.deps.liveSeconds ?? 3);
-        if (live.length === 0 && this.deps.drainOutbox) await this.deps.drainOutbox(tenant);
-        if (Date.now() > deadline)
-          throw new HubError('TIMEOUT', `the outbox of tenant ${tenant} still holds ${pending} entries`);
-        await sleep(10);
-      }
-    });
+  /** Waits until the tenant's outbox on `store` is empty (replicas' relays ship it), draining it here when no replica is live. */
+  private async drain(tenant: TenantId, store: HubStore): Promise<void> {
+    if (!hasTenantOutbox(store)) {
+      if (hasOutbox(store)) throw new HubError('INTERNAL', 'the primary cannot report its outbox per tenant');
+      return;
+    }
+    const deadline = Date.now() + (this.deps.drainTimeoutMs ?? 30_000);
+    for (;;) {
+      const { pending } = await store.tenantOutboxBacklog(tenant);
+      if (pending === 0) return;
+      const live = await this.deps.plane.replicas(this.deps.liveSeconds ?? 3);
+      if (live.length === 0 && this.deps.drainOutbox) await this.deps.drainOutbox(tenant);
+      if (Date.now() > deadline)
+        throw new HubError('TIMEOUT', `the outbox of tenant ${tenant} still holds ${pending} entries`);
+      await sleep(5);
+    }
   }
 }
 
