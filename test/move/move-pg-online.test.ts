@@ -38,7 +38,8 @@ beforeAll(async () => {
   controlUrl = ownerUrl(src);
   plane = await PgControlPlane.open(controlUrl);
   const config = { pgUrl: src.appUri, dataDir: '/nonexistent' };
-  for (let i = 0; i < 2; i++) replicas.push(await startReplica(config, await PgControlPlane.open(controlUrl)));
+  for (let i = 0; i < 2; i++)
+    replicas.push(await startReplica(config, await PgControlPlane.open(controlUrl)));
 });
 
 afterAll(async () => {
@@ -67,7 +68,11 @@ async function count(uri: string, tenant: TenantId): Promise<number> {
     let n = 0;
     let after;
     for (;;) {
-      const page = await store.scan(tenant, { type: 'telemetry_events', limit: 1000, ...(after ? { after } : {}) });
+      const page = await store.scan(tenant, {
+        type: 'telemetry_events',
+        limit: 1000,
+        ...(after ? { after } : {}),
+      });
       n += page.length;
       const last = page[page.length - 1];
       if (!last || page.length < 1000) return n;
