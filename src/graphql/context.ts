@@ -26,6 +26,8 @@ export interface GraphQLContext {
 export interface RequestStats {
   operation: string;
   operationType: string;
+  /** The operation's cost (cost.ts), once the preflight has measured it. */
+  cost?: number;
 }
 
 export interface ContextInput {

@@ -8,6 +8,13 @@
  * dashboard query no longer walks its selection set field by field: on the
  * peer benchmark the per-field executor was the largest share of a list
  * query's CPU.
+ *
+ * Compiling costs about 0.1 ms of CPU per field graphql-jit generates code
+ * for (a selection on an abstract type once per possible type), all in one
+ * synchronous step. Operations above `jitMaxFields` such fields (shape.ts)
+ * run on graphql-js's executor instead, which starts at once and yields
+ * between fields that wait on I/O, so no compilation holds the event loop for
+ * long; the dashboard's operations are 10 to 40 fields.
  */
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import {
@@ -16,10 +23,12 @@ import {
   GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLSchema,
+  execute,
   isObjectType,
   printSchema,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { documentShape } from './shape';
 
 /**
  * Gives every field without a resolver the one `resolverFor` makes for it
@@ -41,28 +50,60 @@ export function withDefaultResolver<TContext>(
 /** Most compiled operations kept per document (one per operation name asked for). */
 const MAX_OPERATIONS_PER_DOCUMENT = 8;
 
+/** Marks an operation too large to compile: graphql-js executes it. */
+const INTERPRET = 'interpret';
+
+/** Whether graphql-jit compiles `operationName` of `document` (at most `maxFields` generated fields). */
+export function compilesWithJit(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  maxFields: number,
+): boolean {
+  const shape = documentShape(schema, document).operations;
+  const op = operationName === undefined ? [...shape.values()][0] : shape.get(operationName);
+  return (op?.jitFields ?? 0) <= maxFields;
+}
+
 /**
  * An Apollo "gateway" serving `schema` whose executor runs compiled
- * operations. The schema must already carry every resolver (see
- * {@link withDefaultResolver}).
+ * operations (graphql-js's executor for those above `jitMaxFields`). The
+ * schema must already carry every resolver (see {@link withDefaultResolver}).
  */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
-  const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | ExecutionResult>>();
+export function jitGateway(schema: GraphQLSchema, options: { jitMaxFields: number }): GatewayInterface {
+  const compiled = new WeakMap<
+    DocumentNode,
+    Map<string, CompiledQuery | ExecutionResult | typeof INTERPRET>
+  >();
   const executor: GatewayExecutor = async (request) => {
     const name = request.operationName ?? '';
+    const variables = request.request.variables ?? {};
     let byName = compiled.get(request.document);
     if (!byName) compiled.set(request.document, (byName = new Map()));
     let query = byName.get(name);
     if (!query) {
-      query = compileQuery(schema, request.document, name === '' ? undefined : name, {
-        // Errors from resolvers keep their original error (HubError codes are read from it).
-        disablingCapturingStackErrors: true,
-      });
+      const operationName = name === '' ? undefined : name;
+      query = compilesWithJit(schema, request.document, operationName, options.jitMaxFields)
+        ? compileQuery(schema, request.document, operationName, {
+            // Errors from resolvers keep their original error (HubError codes are read from it).
+            disablingCapturingStackErrors: true,
+          })
+        : INTERPRET;
       if (byName.size >= MAX_OPERATIONS_PER_DOCUMENT) byName.clear();
       byName.set(name, query);
     }
+    if (query === INTERPRET) {
+      const result = await execute({
+        schema,
+        document: request.document,
+        contextValue: request.context,
+        variableValues: variables,
+        operationName: request.operationName,
+      });
+      return result.errors ? asGraphQLErrors(result, !('data' in result)) : result;
+    }
     if (!isCompiledQuery(query)) return asGraphQLErrors(query, false);
-    const result = await query.query(undefined, request.context, request.request.variables ?? {});
+    const result = await query.query(undefined, request.context, variables);
     // No `data` at all: the variables did not coerce (a bad input, as graphql-js reports it).
     return result.errors ? asGraphQLErrors(result, !('data' in result)) : result;
   };

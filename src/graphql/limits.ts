@@ -1,137 +1,92 @@
 /**
- * Request limits enforced before execution (depth, cost, scopes by operation
- * type) and during it (deadline). Violations are request-level errors with a
- * code from the closed set and the matching HTTP status.
- *
- * Cost model: every field with a selection set costs one unit per object it may
- * produce; a field with a `first` argument multiplies everything below it by
- * that page size (default 50), and `reports` by 50 (a team's size is unknown
- * before execution). Rollups cost 100 each. So `outputs(first: 500) { nodes {
- * decisions(first: 50) { nodes { id } } } }` costs about 1 + 500 + 500 + 25,000.
+ * Request limits enforced before execution (scopes by operation type, and the
+ * preflight: tokens, aliases, root fields, directives, depth, representations
+ * and cost; see preflight.ts, shape.ts and cost.ts) and during it (deadline).
+ * Violations are request-level errors with a code from the closed set and
+ * the matching HTTP status. The computed cost goes back to the client in
+ * `extensions.cost` (`{ requested, limit }`) of every response it was
+ * computed for, refusals over the cost limit included.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import {
   type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
+  type GraphQLError,
   type GraphQLSchema,
-  Kind,
   type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValueNode,
   getNamedType,
   isLeafType,
   isObjectType,
 } from 'graphql';
-import { HubError } from '../hub/errors';
-import { LIMITS } from '../hub/model';
+import { HubError, isHubError } from '../hub/errors';
 import { hasScope } from '../platform/auth';
 import type { GraphQLContext } from './context';
+import { operationCost } from './cost';
 import { toGraphQLError } from './errors';
+import type { Preflight } from './preflight';
+import { buildSchema } from './schema';
+import { documentShape } from './shape';
 
 export interface QueryLimits {
-  /** Deepest field nesting allowed (introspection excluded). Default 12. */
+  /** Deepest field nesting allowed (introspection excluded). Default 12 (`HUB_MAX_DEPTH`). */
   readonly maxDepth: number;
-  /** Highest estimated cost allowed. Default 25,000. */
+  /** Highest cost allowed (cost.ts). Default 25,000 (`HUB_MAX_COST`). */
   readonly maxCost: number;
-  /** Wall-clock budget of one request in ms. Default 10,000. */
+  /** Wall-clock budget of one request in ms. Default 10,000 (`HUB_QUERY_TIMEOUT_MS`). */
   readonly timeoutMs: number;
+  /** Most aliased or repeated fields. Default 100 (`HUB_MAX_ALIASES`). */
+  readonly maxAliases: number;
+  /** Most fields at the root of an operation. Default 20 (`HUB_MAX_ROOT_FIELDS`). */
+  readonly maxRootFields: number;
+  /** Most directives applied. Default 50 (`HUB_MAX_DIRECTIVES`). */
+  readonly maxDirectives: number;
+  /** Most lexical tokens in a query text. Default 2,000 (`HUB_MAX_TOKENS`). */
+  readonly maxTokens: number;
+  /** Most `_entities` representations in one request. Default 1,000 (`HUB_MAX_REPRESENTATIONS`). */
+  readonly maxRepresentations: number;
+  /**
+   * Largest operation compiled by graphql-jit, in fields it would generate
+   * code for (shape.ts `jitFields`); larger ones run on graphql-js's
+   * executor, so compiling one never holds the event loop long. Default 300
+   * (`HUB_JIT_MAX_FIELDS`).
+   */
+  readonly jitMaxFields: number;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxDepth: 12, maxCost: 25_000, timeoutMs: 10_000 };
+export const DEFAULT_LIMITS: QueryLimits = {
+  maxDepth: 12,
+  maxCost: 25_000,
+  timeoutMs: 10_000,
+  maxAliases: 100,
+  maxRootFields: 20,
+  maxDirectives: 50,
+  maxTokens: 2_000,
+  maxRepresentations: 1_000,
+  jitMaxFields: 300,
+};
 
-const ROLLUPS = new Set(['costPerSkill', 'archetypeProgression', 'managerDashboard', 'managers', 'skills']);
-const ROLLUP_COST = 100;
-const REPORTS_FANOUT = 50;
+let defaultSchema: GraphQLSchema | undefined;
 
-interface Walk {
-  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
-  readonly variables: Readonly<Record<string, unknown>>;
-}
-
-function argValue(node: ValueNode, walk: Walk): unknown {
-  if (node.kind === Kind.VARIABLE) return walk.variables[node.name.value];
-  if (node.kind === Kind.INT) return Number(node.value);
-  return undefined;
-}
-
-function pageSize(field: FieldNode, walk: Walk): number | undefined {
-  const arg = field.arguments?.find((a) => a.name.value === 'first');
-  if (!arg) return undefined;
-  const v = argValue(arg.value, walk);
-  return typeof v === 'number' && Number.isFinite(v) ? Math.max(0, v) : LIMITS.defaultPageSize;
-}
-
-/** Depth of a selection set, fragments expanded, introspection fields skipped. */
-export function depthOf(set: SelectionSetNode, walk: Walk, seen = new Set<string>()): number {
-  let max = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith('__')) continue;
-      const below = sel.selectionSet ? depthOf(sel.selectionSet, walk, seen) : 0;
-      max = Math.max(max, 1 + below);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(sel.selectionSet, walk, seen));
-    } else {
-      const frag = walk.fragments.get(sel.name.value);
-      // A fragment cycle is a validation error anyway; never recurse into one.
-      if (!frag || seen.has(frag.name.value)) continue;
-      max = Math.max(max, depthOf(frag.selectionSet, walk, new Set([...seen, frag.name.value])));
-    }
-  }
-  return max;
-}
-
-/** Estimated cost of a selection set evaluated `multiplier` times. */
-export function costOf(
-  set: SelectionSetNode,
-  walk: Walk,
-  multiplier: number,
-  seen = new Set<string>(),
-): number {
-  let total = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      const name = sel.name.value;
-      if (name.startsWith('__') || !sel.selectionSet) continue;
-      if (ROLLUPS.has(name)) {
-        total += multiplier * ROLLUP_COST + costOf(sel.selectionSet, walk, multiplier, seen);
-        continue;
-      }
-      const first = pageSize(sel, walk);
-      const fanout = first ?? (name === 'reports' ? REPORTS_FANOUT : 1);
-      total += multiplier + costOf(sel.selectionSet, walk, multiplier * Math.max(1, fanout), seen);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      total += costOf(sel.selectionSet, walk, multiplier, seen);
-    } else {
-      const frag = walk.fragments.get(sel.name.value);
-      if (!frag || seen.has(frag.name.value)) continue;
-      total += costOf(frag.selectionSet, walk, multiplier, new Set([...seen, frag.name.value]));
-    }
-  }
-  return total;
-}
-
-/** Depth and cost of an operation in a document. */
+/**
+ * Depth and cost of an operation in a document (see cost.ts), with `schema`
+ * (default: the gateway's schema).
+ */
 export function measure(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> = {},
+  schema: GraphQLSchema = (defaultSchema ??= buildSchema()),
 ): { depth: number; cost: number } {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  }
-  const walk = { fragments, variables };
-  return { depth: depthOf(operation.selectionSet, walk), cost: costOf(operation.selectionSet, walk, 1) };
+  const shape = documentShape(schema, document).operations.get(operation.name?.value ?? '');
+  return { depth: shape?.depth ?? 0, cost: operationCost(schema, document, operation, variables).cost };
 }
 
 /**
- * The Apollo plugin enforcing scopes, depth and cost (the deadline is
- * {@link enforceDeadline}'s). Scopes: queries need hub:read, mutations
- * hub:write; subscriptions do not exist.
+ * The Apollo plugin enforcing scopes and the cost half of the preflight, and
+ * answering `extensions.cost`. Scopes: queries need hub:read, mutations
+ * hub:write; subscriptions do not exist. The static half runs before Apollo
+ * sees the request ({@link staticRefusal}).
  */
-export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+export function limitsPlugin(limits: QueryLimits, preflight: Preflight): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
@@ -141,26 +96,41 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin<GraphQLCon
           if (!hasScope(contextValue, needed)) {
             throw toGraphQLError(new HubError('FORBIDDEN', `this operation needs the ${needed} scope`), true);
           }
-          const { depth, cost } = measure(document, operation, request.variables ?? {});
-          if (depth > limits.maxDepth) {
-            throw toGraphQLError(
-              new HubError('VALIDATION', `query depth ${depth} exceeds the limit of ${limits.maxDepth}`),
-              true,
-            );
-          }
-          if (cost > limits.maxCost) {
-            throw toGraphQLError(
-              new HubError(
-                'VALIDATION',
-                `query cost ${cost} exceeds the limit of ${limits.maxCost}: ask for smaller pages (first) or fewer nested lists`,
-              ),
-              true,
-            );
-          }
+          const checked = preflight.checkCost(document, operation, request.variables ?? {});
+          contextValue.stats.cost = checked.cost;
+          if (checked.refusal) throw toGraphQLError(checked.refusal, true);
+        },
+        async willSendResponse({ response, contextValue }) {
+          const requested = contextValue.stats.cost;
+          if (requested !== undefined) addCost(response.body, { requested, limit: limits.maxCost });
         },
       };
     },
   };
+}
+
+/**
+ * The static half of the preflight on a request's query text, before Apollo
+ * parses and validates it (graphql-js validation compares same-named fields
+ * pairwise: hundreds of repeats took it seconds). Apollo has no hook there
+ * that may refuse a request (an error thrown from `didResolveSource` becomes
+ * a 500), so the server calls this first and answers the refusal itself.
+ * @returns the error to answer with (400 VALIDATION), or undefined.
+ */
+export function staticRefusal(preflight: Preflight, query: string | undefined): GraphQLError | undefined {
+  if (query === undefined) return undefined;
+  try {
+    preflight.checkSource(query);
+    return undefined;
+  } catch (err) {
+    if (!isHubError(err)) throw err;
+    return toGraphQLError(err, true);
+  }
+}
+
+function addCost(body: GraphQLResponse['body'], cost: { requested: number; limit: number }): void {
+  const result = body.kind === 'single' ? body.singleResult : body.initialResult;
+  result.extensions = { ...result.extensions, cost };
 }
 
 /**

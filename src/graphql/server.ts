@@ -17,7 +17,8 @@ import { readOnlyPlugin } from './read-only';
 import { formatError } from './errors';
 import { buildExecutableSchema } from './executable-schema';
 import { jitGateway } from './jit-executor';
-import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin } from './limits';
+import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin, staticRefusal } from './limits';
+import { Preflight } from './preflight';
 import { observePlugin } from './observe';
 import { RouteExtensions } from './route-extensions';
 
@@ -70,23 +71,27 @@ export interface GraphQLServer {
 /** Builds and starts the GraphQL server. */
 export async function createGraphQLServer(options: GraphQLServerOptions): Promise<GraphQLServer> {
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const apollo = createApollo(options, limits);
+  const { apollo, preflight } = createApollo(options, limits);
   await apollo.start();
   return {
     limits,
-    execute: (request, caller) => execute(apollo, options, limits, request, caller),
+    execute: (request, caller) => execute(apollo, preflight, options, limits, request, caller),
     stop: () => apollo.stop(),
   };
 }
 
 /** Apollo Server over the executable schema, run by graphql-jit. */
-function createApollo(options: GraphQLServerOptions, limits: QueryLimits): ApolloServer<GraphQLContext> {
+function createApollo(
+  options: GraphQLServerOptions,
+  limits: QueryLimits,
+): { apollo: ApolloServer<GraphQLContext>; preflight: Preflight } {
   const { log } = options;
   const routes = new RouteExtensions();
   const { schema } = buildExecutableSchema(limits, routes);
-  return new ApolloServer<GraphQLContext>({
+  const preflight = new Preflight(schema, limits);
+  const apollo = new ApolloServer<GraphQLContext>({
     // Operations are compiled once and run by graphql-jit (see jit-executor.ts).
-    gateway: jitGateway(schema),
+    gateway: jitGateway(schema, limits),
     formatError,
     includeStacktraceInErrorResponses: false,
     // Bearer tokens travel in a header a cross-site "simple" request cannot set,
@@ -94,13 +99,15 @@ function createApollo(options: GraphQLServerOptions, limits: QueryLimits): Apoll
     csrfPrevention: false,
     // APQ is handled before Apollo, per tenant (src/http/apq.ts): Apollo's cache is shared by all callers.
     persistedQueries: false,
+    // The preflight refuses longer texts first (limits.ts); this bounds Apollo's own parse too.
+    parseOptions: { maxTokens: limits.maxTokens },
     introspection: true,
     // Route extensions add nothing unless a routing store recorded routes.
     // No cache hints are used: Apollo's default cache-control plugin only cost a hook on every field.
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       observePlugin(options.metrics),
-      limitsPlugin(limits),
+      limitsPlugin(limits, preflight),
       routes.plugin<GraphQLContext>(),
       readOnlyPlugin(),
     ],
@@ -111,10 +118,19 @@ function createApollo(options: GraphQLServerOptions, limits: QueryLimits): Apoll
       error: (m) => log.error(String(m)),
     },
   });
+  return { apollo, preflight };
+}
+
+/** The query text of a request (POST body or GET query string), when it has one. */
+function queryText(request: GraphQLHttpRequest): string | undefined {
+  if (request.method === 'GET') return new URLSearchParams(request.search).get('query') ?? undefined;
+  const query = (request.body as { query?: unknown } | null | undefined)?.query;
+  return typeof query === 'string' ? query : undefined;
 }
 
 async function execute(
   apollo: ApolloServer<GraphQLContext>,
+  preflight: Preflight,
   options: GraphQLServerOptions,
   limits: QueryLimits,
   request: GraphQLHttpRequest,
@@ -134,6 +150,10 @@ async function execute(
   for (const [key, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(key, typeof value === 'string' ? value : value.join(', '));
   }
+  // Static limits before Apollo parses and validates (limits.ts): a refusal is
+  // answered through Apollo's request-error path, with its status and format.
+  const refusal = staticRefusal(preflight, queryText(request));
+  if (refusal) metrics.errors.inc({ code: 'VALIDATION' });
   const end = metrics.requestDuration.startTimer();
   let timer: NodeJS.Timeout | undefined;
   // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
@@ -144,7 +164,10 @@ async function execute(
     const result = await Promise.race([
       apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: request.method, headers, search: request.search, body: request.body },
-        context: async () => ctx,
+        context: async () => {
+          if (refusal) throw refusal;
+          return ctx;
+        },
       }),
       timedOut,
     ]);

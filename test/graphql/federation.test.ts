@@ -60,6 +60,8 @@ test('composes with a second subgraph and resolves an entity reference', async (
         null,
       ],
     },
+    // Per representation: the entity 1 + provenance 1; plus the field.
+    extensions: { cost: { requested: 5, limit: 25_000 } },
   });
 });
 

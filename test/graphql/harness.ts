@@ -47,6 +47,7 @@ export interface TestGateway {
 export interface GqlBody {
   data?: Record<string, unknown> | null;
   errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
 }
 
 /** Starts a gateway on 127.0.0.1:0. */

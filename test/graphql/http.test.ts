@@ -28,7 +28,10 @@ test('GET runs a query and answers application/graphql-response+json when accept
   });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
-  expect(await res.json()).toEqual({ data: { outputs: { nodes: [] } } });
+  expect(await res.json()).toEqual({
+    data: { outputs: { nodes: [] } },
+    extensions: { cost: { requested: 2, limit: 25_000 } },
+  });
   const legacy = await fetch(`${gw.url}/graphql?query=${q}`, {
     headers: { ...auth(), accept: 'application/json' },
   });
@@ -138,7 +141,10 @@ test('automatic persisted queries: hash first, then hash with query, then hash a
   const get = await fetch(`${gw.url}/graphql?extensions=${encodeURIComponent(JSON.stringify(ext))}`, {
     headers: auth(),
   });
-  expect(await get.json()).toEqual({ data: { outputs: { nodes: [] } } });
+  expect(await get.json()).toEqual({
+    data: { outputs: { nodes: [] } },
+    extensions: { cost: expect.any(Object) },
+  });
   const wrong = await post({ query: '{ outputs { nodes { id } } }', extensions: ext });
   expect(wrong.status).toBe(400);
   expect(wrong.body.errors?.[0]?.message).toMatch(/does not match/);

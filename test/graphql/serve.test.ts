@@ -192,7 +192,10 @@ test('`hub serve --dev` as a process: banner on stdout, serves, and exits 0 on S
         headers: { authorization: `Bearer ${token}` },
       },
     );
-    expect(await res.json()).toEqual({ data: { outputs: { nodes: [] } } });
+    expect(await res.json()).toEqual({
+      data: { outputs: { nodes: [] } },
+      extensions: { cost: expect.any(Object) },
+    });
   } finally {
     child.kill('SIGTERM');
   }

@@ -1,0 +1,306 @@
+/**
+ * The cost of an operation as it will really run: measured on the document
+ * after variable coercion (given values and defaults), in time linear in the
+ * document's size plus the representations it carries.
+ *
+ * Cost model (units are "objects built", plus bytes for fields carrying them):
+ * - every field with a selection costs 1 per parent object it runs on; a field
+ *   returning a list of objects costs 1 more per element;
+ * - a page size (`first`, `last` or `limit`, after coercion; the argument's
+ *   default when absent) multiplies everything below the field; lists without
+ *   one count {@link DEFAULT_LIST_SIZE} elements, except `edges` and `nodes`
+ *   (sized by their connection), `results` (sized by the batch) and `topSkills` (5);
+ * - `node(id)` costs 1 per record type (it looks the id up in each);
+ * - fields resolved by a rollup (`costPerSkill`, `archetypeProgression`,
+ *   `managerDashboard`, `managers`, `skills`, and `EmployeeProfile.reports`,
+ *   which runs the dashboard rollup per profile) cost {@link ROLLUP_COST} each;
+ * - `_entities` costs, per representation, 1 plus its selection on the
+ *   representation's `__typename`;
+ * - a mutation's root field costs 1 plus 1 per record written, which also
+ *   sizes its `results`;
+ * - leaves cost 0, except those carrying bytes: `bodyBase64(maxBytes)` costs 1
+ *   per KiB of base64 it may return ({@link BODY_BYTES_PER_UNIT}), and JSON
+ *   leaves 1 per {@link JSON_BYTES_PER_UNIT} of the most their record may hold
+ *   (`attributes` 64 KiB: 4; `content`, `properties` 256 KiB: 16);
+ * - fields under `@skip(if: true)` or `@include(if: false)` cost nothing;
+ *   introspection is bounded by the schema and costs nothing.
+ * A field's cost is multiplied by the number of parent objects it runs on, so
+ * bytes under a list count once per element.
+ *
+ * Each (selection set, type) pair is costed once per request and memoised
+ * (a fragment spread at every level of a doubling chain is costed once), so
+ * the walk is linear; figures saturate at {@link FIGURE_CAP}.
+ */
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  GraphQLIncludeDirective,
+  type GraphQLSchema,
+  GraphQLSkipDirective,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+  type ValueNode,
+  getArgumentValues,
+  getDirectiveValues,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isAbstractType,
+  isCompositeType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  typeFromAST,
+} from 'graphql';
+import { LIMITS, RECORD_TYPES } from '../hub/model';
+import { add, mul } from './shape';
+
+/** Cost of one rollup call. */
+export const ROLLUP_COST = 100;
+/** Elements assumed for a list whose size no argument gives. */
+export const DEFAULT_LIST_SIZE = LIMITS.defaultPageSize;
+/** Bytes of an artifact body (as base64) per cost unit. */
+export const BODY_BYTES_PER_UNIT = 1024;
+/** Bytes of a JSON leaf's bound per cost unit. */
+export const JSON_BYTES_PER_UNIT = 16 * 1024;
+/** Default `maxBytes` of `Artifact.bodyBase64` (schema.graphql). */
+const DEFAULT_MAX_BODY = 1_048_576;
+
+/** Fields resolved by running a rollup. */
+export const ROLLUP_FIELDS: ReadonlySet<string> = new Set([
+  'costPerSkill',
+  'archetypeProgression',
+  'managerDashboard',
+  'managers',
+  'skills',
+  'reports',
+]);
+
+/** Lists whose size is known without an argument. */
+const LIST_SIZES: Readonly<Record<string, number>> = { edges: 1, nodes: 1, results: 1, topSkills: 5 };
+/** Lists sized by the field above them (their elements are already counted there). */
+const SIZED_ABOVE = new Set(['edges', 'nodes', 'results']);
+const PAGE_ARGUMENTS = ['first', 'last', 'limit'] as const;
+
+/** The computed cost of one operation. */
+export interface OperationCost {
+  /** The cost, in units (see the module comment). */
+  readonly cost: number;
+  /** Representations passed to `_entities`, summed over every `_entities` field (0 when none). */
+  readonly representations: number;
+  /** Selection sets costed: linear in the document's size (observable for tests). */
+  readonly visits: number;
+}
+
+/**
+ * Costs `operation` of `document` with the caller's raw `variables` (coerced
+ * here as execution will coerce them; when they do not coerce, execution
+ * refuses the request anyway and the defaults are used). The document must
+ * have passed validation.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> = {},
+): OperationCost {
+  // Only variables that can set a figure are coerced: scalars and enums (page
+  // sizes, maxBytes, @skip/@include). Lists of input objects (records,
+  // representations) count by their raw length, so a huge one is never coerced twice.
+  const definitions = operation.variableDefinitions ?? [];
+  const leaves = definitions.filter((d) => {
+    const type = typeFromAST(schema, d.type);
+    return type !== undefined && isLeafType(getNamedType(type)) && getNamedType(type).name !== '_Any';
+  });
+  const values: Record<string, unknown> = {};
+  // The others pass as given (the arguments read from them are only their lengths).
+  for (const d of definitions) {
+    const name = d.variable.name.value;
+    if (!leaves.includes(d) && name in variables) values[name] = variables[name];
+  }
+  Object.assign(values, getVariableValues(schema, leaves, variables, { maxErrors: 1 }).coerced);
+  const walker = new CostWalker(schema, document, values, variables);
+  const root = schema.getRootType(operation.operation) ?? undefined;
+  const cost = walker.cost(operation.selectionSet, root);
+  return { cost, representations: walker.representations, visits: walker.visits };
+}
+
+class CostWalker {
+  visits = 0;
+  representations = 0;
+  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+  private readonly memo = new Map<SelectionSetNode, Map<string, number | 'pending'>>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    document: DocumentNode,
+    private readonly variables: Record<string, unknown>,
+    private readonly rawVariables: Readonly<Record<string, unknown>>,
+  ) {
+    for (const def of document.definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(def.name.value, def);
+    }
+  }
+
+  /** Cost of `set` run once on an object of `type` (abstract: the dearest possible type). */
+  cost(set: SelectionSetNode, type: GraphQLCompositeType | undefined): number {
+    if (type && isAbstractType(type)) {
+      let most = 0;
+      for (const possible of this.schema.getPossibleTypes(type))
+        most = Math.max(most, this.cost(set, possible));
+      return most;
+    }
+    const key = type?.name ?? '';
+    let byType = this.memo.get(set);
+    if (!byType) this.memo.set(set, (byType = new Map()));
+    const known = byType.get(key);
+    if (known === 'pending') return 0; // a fragment cycle: never valid
+    if (known !== undefined) return known;
+    byType.set(key, 'pending');
+    this.visits++;
+    let total = 0;
+    for (const sel of set.selections) {
+      if (!this.runs(sel)) continue;
+      if (sel.kind === Kind.FIELD) {
+        total = add(total, this.field(sel, type));
+        continue;
+      }
+      const inner =
+        sel.kind === Kind.INLINE_FRAGMENT
+          ? { set: sel.selectionSet, on: sel.typeCondition?.name.value }
+          : this.spread(sel.name.value);
+      if (inner && this.applies(type, inner.on)) total = add(total, this.cost(inner.set, type));
+    }
+    byType.set(key, total);
+    return total;
+  }
+
+  private field(node: FieldNode, parent: GraphQLCompositeType | undefined): number {
+    const name = node.name.value;
+    if (name.startsWith('__')) return 0;
+    const def = parent && 'getFields' in parent ? parent.getFields()[name] : undefined;
+    if (!def) return node.selectionSet ? add(1, this.cost(node.selectionSet, undefined)) : 0;
+    const args = this.args(def, node);
+    const named = getNamedType(def.type);
+    if (!node.selectionSet || !isCompositeType(named)) return leafCost(name, named.name, args);
+    if (name === '_entities') return this.entities(node.selectionSet, this.listArgument(node));
+    let own = name === 'node' ? RECORD_TYPES.length : 1;
+    let size = 1;
+    if (parent === this.schema.getMutationType()) {
+      size = this.listArgument(node)?.length ?? 1;
+      own = add(own, size);
+    } else {
+      const page = pageSize(args);
+      const isList = isListType(getNullableType(def.type));
+      size = page ?? (isList ? (LIST_SIZES[name] ?? DEFAULT_LIST_SIZE) : 1);
+      if (isList && !SIZED_ABOVE.has(name)) own = add(own, size);
+    }
+    if (ROLLUP_FIELDS.has(name)) own = add(own, ROLLUP_COST);
+    return add(own, mul(size, this.cost(node.selectionSet, named)));
+  }
+
+  /**
+   * The first list argument of a field, as given: a literal's items, or a
+   * variable's raw value (uncoerced: execution coerces it, once).
+   */
+  private listArgument(node: FieldNode): readonly unknown[] | undefined {
+    for (const arg of node.arguments ?? []) {
+      const value = arg.value;
+      if (value.kind === Kind.LIST) return value.values.map(literalTypename);
+      if (value.kind === Kind.VARIABLE) {
+        const raw = this.rawVariables[value.name.value];
+        if (Array.isArray(raw)) return raw;
+      }
+    }
+    return undefined;
+  }
+
+  /** `_entities`: per representation, 1 plus the selection on its `__typename`. */
+  private entities(set: SelectionSetNode, representations: readonly unknown[] | undefined): number {
+    const list = representations ?? [];
+    this.representations = add(this.representations, list.length);
+    const byType = new Map<string, number>();
+    for (const rep of list) {
+      const typename = (rep as { __typename?: unknown } | null)?.__typename;
+      const key = typeof typename === 'string' ? typename : '';
+      byType.set(key, (byType.get(key) ?? 0) + 1);
+    }
+    let total = 1;
+    for (const [typename, count] of byType) {
+      const type = typename === '' ? undefined : this.schema.getType(typename);
+      const each = type && isObjectType(type) ? this.cost(set, type) : 0;
+      total = add(total, mul(count, add(1, each)));
+    }
+    return total;
+  }
+
+  private args(def: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
+    if (!node.arguments?.length && !def.args.some((a) => a.defaultValue !== undefined)) return {};
+    try {
+      return getArgumentValues(def, node, this.variables);
+    } catch {
+      // An invalid argument fails execution before any resolver runs; cost it at its defaults.
+      return {};
+    }
+  }
+
+  /** False for a selection skipped by `@skip(if: true)` or `@include(if: false)`. */
+  private runs(sel: SelectionNode): boolean {
+    if (!sel.directives?.length) return true;
+    try {
+      if (getDirectiveValues(GraphQLSkipDirective, sel, this.variables)?.if === true) return false;
+      return getDirectiveValues(GraphQLIncludeDirective, sel, this.variables)?.if !== false;
+    } catch {
+      return true;
+    }
+  }
+
+  private spread(name: string): { set: SelectionSetNode; on: string } | undefined {
+    const frag = this.fragments.get(name);
+    return frag ? { set: frag.selectionSet, on: frag.typeCondition.name.value } : undefined;
+  }
+
+  /** Whether a fragment on `condition` applies to objects of `type`. */
+  private applies(type: GraphQLCompositeType | undefined, condition: string | undefined): boolean {
+    if (condition === undefined || !type) return true;
+    const named = this.schema.getType(condition);
+    if (!named || named === type) return true;
+    return isAbstractType(named) && isObjectType(type) && this.schema.isSubType(named, type);
+  }
+}
+
+/** The page size an argument asks for (undefined when the field takes none). */
+function pageSize(args: Record<string, unknown>): number | undefined {
+  for (const name of PAGE_ARGUMENTS) {
+    if (!(name in args)) continue;
+    const v = args[name];
+    return typeof v === 'number' && Number.isFinite(v) ? Math.max(0, Math.ceil(v)) : DEFAULT_LIST_SIZE;
+  }
+  return undefined;
+}
+
+/** A literal list item reduced to what the cost reads: its `__typename`. */
+function literalTypename(value: ValueNode): { __typename?: string } {
+  if (value.kind !== Kind.OBJECT) return {};
+  const field = value.fields.find((f) => f.name.value === '__typename');
+  return field?.value.kind === Kind.STRING ? { __typename: field.value.value } : {};
+}
+
+/** Cost of a leaf: 0, or by the bytes it may carry. */
+function leafCost(field: string, typeName: string, args: Record<string, unknown>): number {
+  if (field === 'bodyBase64') {
+    const asked = typeof args.maxBytes === 'number' ? args.maxBytes : DEFAULT_MAX_BODY;
+    const max = Math.min(Math.max(0, asked), LIMITS.maxArtifactBodyBytes);
+    return Math.ceil((Math.ceil(max / 3) * 4) / BODY_BYTES_PER_UNIT);
+  }
+  if (typeName === 'JSON') {
+    const bound = field === 'attributes' ? LIMITS.maxAttributesBytes : LIMITS.maxRecordBytes;
+    return Math.ceil(bound / JSON_BYTES_PER_UNIT);
+  }
+  return 0;
+}

@@ -1,0 +1,149 @@
+/**
+ * The preflight: every limit on what one request may ask, checked before any
+ * resolver runs, each refused with a VALIDATION error naming the limit and
+ * the figure ("query has 8000 aliases; the limit is 100").
+ *
+ * Two steps, both linear in the request's size:
+ * 1. {@link Preflight.checkSource}, on the query text before graphql-js
+ *    validates it (validation compares same-named fields pairwise, so a
+ *    document with hundreds of repeats takes it seconds): tokens (graphql-js
+ *    `maxTokens`), aliases and repeated fields, root fields, directives and
+ *    depth (see shape.ts). Accepted texts (up to 8 KiB) are remembered, 2,048
+ *    at most, least recently used first out.
+ * 2. {@link Preflight.checkCost}, on the validated operation with the
+ *    caller's variables coerced: `_entities` representations and the cost
+ *    (see cost.ts).
+ */
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  parse,
+} from 'graphql';
+import { HubError } from '../hub/errors';
+import { type OperationCost, operationCost } from './cost';
+import { FIGURE_CAP, documentShape } from './shape';
+
+/** The limits the preflight enforces (a part of QueryLimits). */
+export interface PreflightLimits {
+  readonly maxCost: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxRootFields: number;
+  readonly maxDirectives: number;
+  readonly maxTokens: number;
+  readonly maxRepresentations: number;
+}
+
+/** Accepted query texts remembered so their shape is not measured again. */
+const ACCEPTED_CAPACITY = 2048;
+/** Longer texts are measured every time rather than kept as keys. */
+const ACCEPTED_MAX_LENGTH = 8192;
+
+/** Checks requests against `limits`; one per server. */
+export class Preflight {
+  private readonly accepted = new Map<string, true>();
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    readonly limits: PreflightLimits,
+  ) {}
+
+  /**
+   * Checks a query text's static limits. Syntax errors other than too many
+   * tokens are left to the parser that follows (the same text is parsed
+   * again, with the same token limit, by the server).
+   * @throws HubError VALIDATION naming the first limit exceeded.
+   */
+  checkSource(source: string): void {
+    if (this.accepted.has(source)) {
+      // Most recently used last: the oldest entry is evicted first.
+      this.accepted.delete(source);
+      this.accepted.set(source, true);
+      return;
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(source, { maxTokens: this.limits.maxTokens, noLocation: true });
+    } catch (err) {
+      if (err instanceof GraphQLError && /contains more tha[nt] \d+ tokens/.test(err.message)) {
+        throw refusal(
+          `query has more than ${this.limits.maxTokens} tokens; the limit is ${this.limits.maxTokens}`,
+        );
+      }
+      return;
+    }
+    this.checkDocument(document);
+    if (source.length > ACCEPTED_MAX_LENGTH) return;
+    if (this.accepted.size >= ACCEPTED_CAPACITY) {
+      const oldest = this.accepted.keys().next().value;
+      if (oldest !== undefined) this.accepted.delete(oldest);
+    }
+    this.accepted.set(source, true);
+  }
+
+  /**
+   * Checks a parsed document's static limits (every operation in it).
+   * @throws HubError VALIDATION naming the first limit exceeded.
+   */
+  checkDocument(document: DocumentNode): void {
+    const shape = documentShape(this.schema, document);
+    const { limits } = this;
+    let aliases = shape.writtenAliases;
+    let directives = shape.writtenDirectives;
+    for (const op of shape.operations.values()) {
+      aliases = Math.max(aliases, op.aliases);
+      directives = Math.max(directives, op.directives);
+    }
+    over(aliases, limits.maxAliases, 'aliases or repeated fields');
+    over(directives, limits.maxDirectives, 'directives');
+    for (const op of shape.operations.values()) {
+      over(op.rootFields, limits.maxRootFields, 'root fields');
+      if (op.depth > limits.maxDepth) {
+        throw refusal(`query depth ${figure(op.depth)} exceeds the limit of ${limits.maxDepth}`);
+      }
+    }
+  }
+
+  /**
+   * Costs a validated operation with the caller's variables; `refusal` is set
+   * when the representations or the cost exceed their limits (the cost is
+   * still reported to the caller).
+   */
+  checkCost(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Readonly<Record<string, unknown>>,
+  ): OperationCost & { readonly refusal?: HubError } {
+    const measured = operationCost(this.schema, document, operation, variables);
+    const { maxRepresentations, maxCost } = this.limits;
+    if (measured.representations > maxRepresentations) {
+      return {
+        ...measured,
+        refusal: overMessage(measured.representations, maxRepresentations, 'representations'),
+      };
+    }
+    if (measured.cost > maxCost) {
+      const message = `query cost ${figure(measured.cost)} exceeds the limit of ${maxCost}: ask for smaller pages (first), fewer nested lists or smaller bodies (maxBytes)`;
+      return { ...measured, refusal: refusal(message) };
+    }
+    return measured;
+  }
+}
+
+function over(value: number, limit: number, what: string): void {
+  if (value > limit) throw overMessage(value, limit, what);
+}
+
+function overMessage(value: number, limit: number, what: string): HubError {
+  return refusal(`query has ${figure(value)} ${what}; the limit is ${limit}`);
+}
+
+function figure(n: number): string {
+  return n >= FIGURE_CAP ? `more than ${FIGURE_CAP - 1}` : String(n);
+}
+
+function refusal(message: string): HubError {
+  return new HubError('VALIDATION', message);
+}
