@@ -150,6 +150,7 @@ describe('hub serve', () => {
     });
     expect(await res.json()).toEqual({
       data: { outputs: { nodes: [], pageInfo: { hasNextPage: false } } },
+      extensions: { cost: { requested: 2, limit: 25_000 } },
     });
   });
 
