@@ -40,6 +40,13 @@ import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
 import { childrenByParent, nestedListStatements } from './postgres-nested';
+import {
+  insertChunks,
+  outcomesOfInsert,
+  planChunks,
+  resolveConcurrent,
+  resolveRepeats,
+} from './postgres-put';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
 import {
   archetypeProgressionRows,
@@ -53,16 +60,7 @@ import {
   skillsRows,
   skillsStatement,
 } from './postgres-rollups';
-import {
-  arrayLiteral,
-  getByIdsStatement,
-  freshInsertStatement,
-  hashesStatement,
-  insertStatement,
-  isNotAllNew,
-  recordFromRow,
-  scanStatement,
-} from './postgres-sql';
+import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 
 export interface PostgresStoreOptions {
@@ -140,103 +138,20 @@ class PostgresStore implements HubStore, OutboxSource {
     return this.call('putBatch', true, () => this.put(tenant, records));
   }
 
+  /** One batch, in the named steps of postgres-put.ts. */
   private async put(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+    const plan = planChunks(records, { rows: this.chunkSize, bytes: this.chunkBytes });
     const outcomes = new Array<PutOutcome | undefined>(records.length);
-    // Only the first occurrence of a (type, id) goes to the database; repeats are resolved after.
-    const first = new Map<string, number>();
-    const repeats: number[] = [];
-    const byType = new Map<RecordType, number[]>();
-    records.forEach((r, i) => {
-      const key = `${r.record_type}/${r.record_id}`;
-      if (first.has(key)) return void repeats.push(i);
-      first.set(key, i);
-      const list = byType.get(r.record_type);
-      if (list) list.push(i);
-      else byType.set(r.record_type, [i]);
-    });
-    const chunks: { type: RecordType; indexes: number[] }[] = [];
-    for (const [type, indexes] of byType) {
-      // Cut at chunkSize rows, and earlier when artifact bodies (sent as hex)
-      // would make one statement's parameters larger than chunkBytes.
-      let current: number[] = [];
-      let bytes = 0;
-      for (const i of indexes) {
-        const r = records[i] as HubRecord;
-        const size = r.record_type === 'artifacts' ? 2 * r.body.byteLength : 0;
-        if (current.length > 0 && (current.length >= this.chunkSize || bytes + size > this.chunkBytes)) {
-          chunks.push({ type, indexes: current });
-          current = [];
-          bytes = 0;
-        }
-        current.push(i);
-        bytes += size;
-      }
-      if (current.length > 0) chunks.push({ type, indexes: current });
-    }
-    const outbox = this.options.outbox === true;
-    const rowsOf = (c: (typeof chunks)[number]): HubRecord[] => c.indexes.map((i) => records[i] as HubRecord);
-    // First as if every record were new (the common case, and the cheaper
-    // statement); if any already exists, that transaction wrote nothing and
-    // the per-record statement below decides each outcome.
-    let results: Row[][] = [];
-    try {
-      await this.db.run(
-        { tenant },
-        chunks.map((c) => freshInsertStatement(tenant, c.type, rowsOf(c), outbox)),
-      );
-    } catch (err) {
-      if (!isNotAllNew(err)) throw err;
-      results = await this.db.run(
-        { tenant },
-        chunks.map((c) => insertStatement(tenant, c.type, rowsOf(c), outbox)),
-      );
-    }
-    const unresolved = new Map<RecordType, number[]>();
-    chunks.forEach((chunk, c) => {
-      // The statement returns only the rows it did not insert.
-      for (const index of chunk.indexes) outcomes[index] = { status: 'created' };
-      for (const row of results[c] ?? []) {
-        const index = chunk.indexes[Number(row.ord) - 1] as number;
-        const record = records[index] as HubRecord;
-        if (typeof row.existing === 'string') outcomes[index] = compare(record, row.existing);
-        else {
-          // Inserted by a concurrent writer after this statement's snapshot.
-          const list = unresolved.get(chunk.type) ?? [];
-          list.push(index);
-          unresolved.set(chunk.type, list);
-        }
-      }
-    });
-    if (unresolved.size > 0) {
-      const types = [...unresolved.keys()];
-      const rows = await this.db.run(
-        { tenant },
-        types.map((t) =>
-          hashesStatement(
-            tenant,
-            t,
-            (unresolved.get(t) ?? []).map((i) => (records[i] as HubRecord).record_id),
-          ),
-        ),
-      );
-      types.forEach((t, k) => {
-        const hashes = new Map((rows[k] ?? []).map((r) => [String(r.id), String(r.provenance_hash)]));
-        for (const i of unresolved.get(t) ?? []) {
-          const record = records[i] as HubRecord;
-          const hash = hashes.get(record.record_id);
-          if (hash === undefined)
-            throw new HubError('UNAVAILABLE', 'postgres putBatch: a concurrent change interfered; retry');
-          outcomes[i] = compare(record, hash);
-        }
-      });
-    }
-    for (const i of repeats) {
-      const r = records[i] as HubRecord;
-      const j = first.get(`${r.record_type}/${r.record_id}`) as number;
-      const o = outcomes[j] as PutOutcome;
-      const stored = o.status === 'conflict' ? o.existingHash : (records[j] as HubRecord).provenance_hash;
-      outcomes[i] = compare(r, stored);
-    }
+    const notInserted = await insertChunks(
+      this.db,
+      tenant,
+      records,
+      plan.chunks,
+      this.options.outbox === true,
+    );
+    const unresolved = outcomesOfInsert(records, plan.chunks, notInserted, outcomes);
+    await resolveConcurrent(this.db, tenant, records, unresolved, outcomes);
+    resolveRepeats(records, plan, outcomes);
     return outcomes.map((o) => {
       if (!o) throw new HubError('INTERNAL', 'postgres putBatch: missing outcome');
       return o;
@@ -475,10 +390,4 @@ WHERE id IN (
   private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
     return (await this.db.run({ tenant }, [statement]))[0] ?? [];
   }
-}
-
-function compare(record: HubRecord, storedHash: string): PutOutcome {
-  return storedHash === record.provenance_hash
-    ? { status: 'duplicate' }
-    : { status: 'conflict', existingHash: storedHash };
 }
