@@ -46,7 +46,7 @@ export interface MoveDeps {
   readonly applyTimeoutMs?: number;
   /** Longest wait for the outbox to drain inside the fence (default 30 s). */
   readonly drainTimeoutMs?: number;
-  /** Called at named points (tests kill the process there): `copy-batch`, `fenced`, `drained`, `synced`. */
+  /** Called at named points (tests kill the process there): `copy-batch`, `copied`, `fenced`, `drained`, `synced`. */
   readonly checkpoint?: (point: string) => void | Promise<void>;
 }
 
@@ -177,12 +177,13 @@ export class Mover {
         commit: async (type, cp) => {
           checkpoints = { ...checkpoints, [type]: cp };
           await this.deps.plane.saveCheckpoints(move.tenant, checkpoints);
-          await this.deps.checkpoint?.('copy-batch');
+          if (!cp.done) await this.deps.checkpoint?.('copy-batch');
         },
       });
     });
     const next: MoveRecord = { ...move, phase: 'replicating', checkpoints };
     await this.deps.plane.commit({ move: next, expectMovePhase: 'copying' });
+    await this.deps.checkpoint?.('copied');
     this.log('move.copied', { tenant: move.tenant });
     return next;
   }
