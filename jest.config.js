@@ -14,7 +14,8 @@ module.exports = {
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@pnp|jose)/)'],
+  // @opentelemetry's exporter loads node:http with import(), which Jest's CommonJS sandbox refuses.
+  transformIgnorePatterns: ['/node_modules/(?!(@pnp|jose|@opentelemetry)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testTimeout: 60_000,
   // Tests that run the compiled `hub` need dist/ current.

@@ -30,6 +30,21 @@ export interface HubConfig {
   /** Log level (`HUB_LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: string;
   /**
+   * OpenTelemetry traces: the standard `OTEL_*` variables (see
+   * docs/observability.md). Off unless an OTLP endpoint is set.
+   */
+  readonly tracing: {
+    readonly endpoint?: string;
+    readonly tracesEndpoint?: string;
+    readonly headers?: string;
+    readonly serviceName?: string;
+    readonly resourceAttributes?: string;
+    readonly sampler?: string;
+    readonly samplerArg?: string;
+    readonly disabled: boolean;
+    readonly protocol?: string;
+  };
+  /**
    * Bounds of `/ingest` in bytes, each unset for the default (see
    * src/http/ingest.ts): `HUB_INGEST_MAX_LINE_BYTES`, `HUB_INGEST_MAX_REQUEST_BYTES`
    * (in flight per request), `HUB_INGEST_MAX_INFLIGHT_BYTES` (per process).
@@ -74,5 +89,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       maxInflightBytes: bytesSetting(env, 'HUB_INGEST_MAX_INFLIGHT_BYTES'),
     },
     controlUrl: opt(env.HUB_CONTROL_URL),
+    tracing: {
+      endpoint: opt(env.OTEL_EXPORTER_OTLP_ENDPOINT),
+      tracesEndpoint: opt(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+      headers: opt(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) ?? opt(env.OTEL_EXPORTER_OTLP_HEADERS),
+      serviceName: opt(env.OTEL_SERVICE_NAME),
+      resourceAttributes: opt(env.OTEL_RESOURCE_ATTRIBUTES),
+      sampler: opt(env.OTEL_TRACES_SAMPLER),
+      samplerArg: opt(env.OTEL_TRACES_SAMPLER_ARG),
+      disabled: (opt(env.OTEL_SDK_DISABLED) ?? '').toLowerCase() === 'true',
+      protocol: opt(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? opt(env.OTEL_EXPORTER_OTLP_PROTOCOL),
+    },
   };
 }

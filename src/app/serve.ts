@@ -28,6 +28,7 @@ import { ensureDevSecret } from './dev-secret';
 import type { HealthSource } from '../platform/health';
 import type { Logger } from '../platform/log';
 import { GatewayMetrics } from '../platform/metrics';
+import { createTracer, installTracer } from '../platform/tracing';
 import { type Gateway, createGateway } from '../http/server';
 
 export interface ServeOptions {
@@ -192,6 +193,9 @@ export function chooseAuth(
 export async function serve(options: ServeOptions): Promise<Served> {
   const { config, log } = options;
   const { auth, signingSecret: devSecret } = chooseAuth(config, options.dev);
+  // Before any store opens, so every layer's spans go to it (the no-op tracer when off).
+  const tracing = createTracer(config.tracing);
+  installTracer(tracing);
   const { store, label, description, health } = await chooseStore(options);
   try {
     const demoTenant = options.demoTenant ?? 'demo';
@@ -224,6 +228,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
     }
     const url = await gateway.listen(options.port, options.host);
     options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
+    if (tracing.enabled)
+      options.print(
+        `Traces:       OTLP/HTTP to ${redactUri(config.tracing.tracesEndpoint ?? config.tracing.endpoint ?? '')}`,
+      );
     options.print(`GraphiQL:     ${url}/graphiql`);
     options.print(
       `Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`,
@@ -242,10 +250,12 @@ export async function serve(options: ServeOptions): Promise<Served> {
         (stopping ??= (async () => {
           await gateway.close();
           await store.close();
+          await tracing.shutdown().catch(() => undefined);
         })()),
     };
   } catch (err) {
     await store.close();
+    await tracing.shutdown().catch(() => undefined);
     throw err;
   }
 }

@@ -7,7 +7,9 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { isHubError } from '../hub/errors';
 import { errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
+import { type Span, tracer } from '../platform/tracing';
 import type { GraphQLContext } from './context';
+import type { FieldRouting } from './route-extensions';
 
 /** Codes of errors the client caused: not logged as server errors. */
 const CLIENT_ERROR_CODES = new Set([
@@ -33,6 +35,15 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
         async didResolveOperation({ operation, operationName, contextValue }) {
           contextValue.stats.operation = metrics.operationLabel(operationName);
           contextValue.stats.operationType = operation?.operation ?? 'unknown';
+          // The active span is the request's `graphql.operation` (graphql/server.ts).
+          const span = tracer().activeSpan();
+          if (span.recording) {
+            span.setName(`${contextValue.stats.operationType} ${contextValue.stats.operation}`);
+            span.setAttributes({
+              'graphql.operation.type': contextValue.stats.operationType,
+              'graphql.operation.name': contextValue.stats.operation,
+            });
+          }
         },
         async didEncounterErrors({ errors, contextValue }) {
           // Clients only see a code and a safe message; the cause goes to the log, under the request id.
@@ -52,4 +63,59 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
       };
     },
   };
+}
+
+/**
+ * Puts the response's outcome on the operation's span. Last in the plugin
+ * list: the other plugins' `willSendResponse` (cost, routing) have run.
+ */
+export function tracePlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      if (!tracer().enabled) return;
+      return {
+        async willSendResponse({ response }) {
+          const span = tracer().activeSpan();
+          if (!span.recording || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          traceResult(
+            span,
+            (result.errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL')),
+            result.extensions,
+          );
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Puts what the response tells about the operation on its span: the error
+ * codes (never messages), the cost units when the response reports them
+ * (`extensions.cost`), and which stores answered (`extensions.routing`).
+ */
+function traceResult(
+  span: Span,
+  codes: readonly string[],
+  extensions: Record<string, unknown> | undefined,
+): void {
+  if (codes.length > 0) {
+    span.setAttribute('graphql.error_codes', [...new Set(codes)]);
+    span.fail(codes[0] as string);
+  }
+  const cost = extensions?.cost;
+  if (typeof cost === 'number') span.setAttribute('hub.cost', cost);
+  else if (typeof cost === 'object' && cost !== null) {
+    for (const [key, value] of Object.entries(cost)) {
+      if (typeof value === 'number') span.setAttribute(`hub.cost.${key}`, value);
+    }
+  }
+  const routing = extensions?.routing;
+  if (typeof routing === 'object' && routing !== null) {
+    const routes: string[] = [];
+    for (const [field, r] of Object.entries(routing as Record<string, FieldRouting>)) {
+      for (const s of r.stores) routes.push(`${field}: ${s.store} (${s.role}, ${s.reason})`);
+    }
+    span.setAttribute('hub.routes', routes);
+  }
 }

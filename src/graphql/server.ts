@@ -12,6 +12,7 @@ import type { Hub } from '../hub/hub';
 import type { Identity } from '../platform/auth';
 import type { Logger } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
+import { tracer } from '../platform/tracing';
 import { type GraphQLContext, type RequestStats, createContext } from './context';
 import { readOnlyPlugin } from './read-only';
 import { formatError } from './errors';
@@ -19,7 +20,7 @@ import { buildExecutableSchema } from './executable-schema';
 import { jitGateway } from './jit-executor';
 import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin, staticRefusal } from './limits';
 import { Preflight } from './preflight';
-import { observePlugin } from './observe';
+import { observePlugin, tracePlugin } from './observe';
 import { RouteExtensions } from './route-extensions';
 
 export interface GraphQLServerOptions {
@@ -110,6 +111,8 @@ function createApollo(
       limitsPlugin(limits, preflight),
       routes.plugin<GraphQLContext>(),
       readOnlyPlugin(),
+      // Last: reads what the plugins above put in the response.
+      tracePlugin(),
     ],
     logger: {
       debug: () => undefined,
@@ -128,7 +131,26 @@ function queryText(request: GraphQLHttpRequest): string | undefined {
   return typeof query === 'string' ? query : undefined;
 }
 
-async function execute(
+/** Runs one request in a span `graphql.operation`, renamed `<type> <name>` once parsed (observe.ts). */
+function execute(
+  apollo: ApolloServer<GraphQLContext>,
+  preflight: Preflight,
+  options: GraphQLServerOptions,
+  limits: QueryLimits,
+  request: GraphQLHttpRequest,
+  caller: GraphQLCaller,
+): Promise<GraphQLOutcome> {
+  const t = tracer();
+  if (!t.enabled) return executeRequest(apollo, preflight, options, limits, request, caller);
+  return t.inSpan('graphql.operation', 'internal', async (span) => {
+    if (span.recording) span.setAttribute('hub.tenant', caller.identity.tenant);
+    const outcome = await executeRequest(apollo, preflight, options, limits, request, caller);
+    if (outcome.kind === 'timeout') span.fail('TIMEOUT');
+    return outcome;
+  });
+}
+
+async function executeRequest(
   apollo: ApolloServer<GraphQLContext>,
   preflight: Preflight,
   options: GraphQLServerOptions,

@@ -15,6 +15,7 @@ import type { Authenticator, Identity } from '../platform/auth';
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { HTTP_STATUS } from '../platform/public-errors';
+import { tracer } from '../platform/tracing';
 import { type PersistedQueries, applyPersistedQuery, tagQueryWithTenant } from './apq';
 import { BodyTooLargeError, readBody, sendError } from './respond';
 
@@ -48,6 +49,7 @@ export async function handleGraphQL(
   if (body === ANSWERED) return;
   const identity = await authenticate(deps, req, res, log);
   if (identity === ANSWERED) return;
+  tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
   const request = persistedQuery(deps, res, identity, req, url, body);
   if (request === ANSWERED) return;
   const outcome = await deps.graphql.execute(request, {

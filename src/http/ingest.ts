@@ -35,6 +35,7 @@ import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { ByteBudget } from './byte-budget';
 import { type LineItem, NdjsonReader } from './ndjson-reader';
+import { tracer } from '../platform/tracing';
 import { sendError, sendJson } from './respond';
 
 /**
@@ -138,6 +139,7 @@ export async function handleIngest(
     const identity = await deps.auth.authenticate(req.headers.authorization);
     requireScope(identity, 'hub:write');
     tenant = identity.tenant;
+    tracer().activeSpan().setAttribute('hub.tenant', tenant);
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer');

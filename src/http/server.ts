@@ -15,6 +15,8 @@ import { type AuthOptions, type Authenticator, createAuthenticator } from '../pl
 import type { HealthSource } from '../platform/health';
 import { type Logger, createLogger, errorFields } from '../platform/log';
 import { GatewayMetrics, instrumentStore } from '../platform/metrics';
+import { NOOP_SPAN, tracer } from '../platform/tracing';
+import { traceHub, traceStore } from '../platform/tracing-ports';
 import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries } from './apq';
@@ -78,11 +80,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger('info');
   const metrics = options.metrics ?? new GatewayMetrics();
   options.health?.registerMetrics(metrics.registry);
-  const store = instrumentStore(options.store, options.storeLabel ?? 'primary', metrics);
+  const storeLabel = options.storeLabel ?? 'primary';
+  // Spans inside the timing, so a store call's span and its metric measure the same call.
+  const store = instrumentStore(traceStore(options.store, storeLabel), storeLabel, metrics);
   const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
   const hub = new Hub(store, { ...options.hubOptions, cursorSecret });
   const graphql = await createGraphQLServer({
-    hub,
+    hub: traceHub(hub),
     log,
     metrics,
     ...(options.limits ? { limits: options.limits } : {}),
@@ -207,23 +211,46 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
       return sendError(res, 400, 'VALIDATION', 'malformed request URL');
     }
     inFlight.start();
+    const t = tracer();
+    // The request's span continues the caller's trace (W3C traceparent); tracing off: the no-op span.
+    const span = t.enabled
+      ? t.startServerSpan(`${req.method ?? 'GET'} ${routeLabel(url.pathname)}`, req.headers)
+      : NOOP_SPAN;
+    if (span.recording) {
+      span.setAttributes({
+        'http.request.method': req.method,
+        'http.route': routeLabel(url.pathname),
+        'url.path': url.pathname,
+        'hub.request_id': requestId,
+      });
+    }
     res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (span.recording) {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.fail(String(res.statusCode));
+      }
+      span.end();
       metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
       if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
-        rlog.info('request', {
+        const fields = {
           method: req.method,
           path: url.pathname,
           status: res.statusCode,
           ms: Math.round(ms * 100) / 100,
-        });
+        };
+        // Inside the request's span, so the access log line carries its trace id.
+        if (span.recording) t.withSpan(span, () => rlog.info('request', fields));
+        else rlog.info('request', fields);
       }
       inFlight.end();
     });
-    route(deps, req, res, url, requestId, rlog).catch((err: unknown) => {
-      rlog.error('unhandled error', errorFields(err));
-      sendError(res, 500, 'INTERNAL', 'internal error');
-    });
+    void t.withSpan(span, () =>
+      route(deps, req, res, url, requestId, rlog).catch((err: unknown) => {
+        rlog.error('unhandled error', errorFields(err));
+        sendError(res, 500, 'INTERNAL', 'internal error');
+      }),
+    );
   };
 }
 

@@ -11,6 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TenantId } from '../hub/tenant';
+import { tracer } from './tracing';
 
 /** Why a call went where it went. */
 export type RouteReason =
@@ -82,7 +83,19 @@ export function currentRouteTrace(): RouteTrace | undefined {
   return storage.getStore();
 }
 
-/** Records an entry into the active trace (no-op without one). */
+/** Records an entry into the active trace (no-op without one), and as an event on the active span. */
 export function recordRoute(entry: RouteEntry): void {
   storage.getStore()?.add(entry);
+  // The decision is also an event on the active span (the routed store call's).
+  const span = tracer().activeSpan();
+  if (span.recording) {
+    span.addEvent('hub.route', {
+      'hub.op': entry.op,
+      'hub.role': entry.role,
+      'hub.store': entry.store,
+      'hub.reason': entry.reason,
+      'hub.watermark': entry.watermark,
+      'hub.lag_ms': entry.lagMs,
+    });
+  }
 }

@@ -15,6 +15,7 @@ import type { HubRecord } from '../hub/model';
 import type { OutboxEntry, OutboxSource } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
+import { tracer } from '../platform/tracing';
 
 /**
  * Ships one tenant's records to its analytics store. Resolves `shipped`, or
@@ -183,12 +184,23 @@ export class OutboxRelay {
   private async drain(): Promise<number> {
     let dropped = 0;
     try {
-      const n = await this.source.drainOutbox(this.batchSize, async (entries) => {
-        dropped = 0;
-        for (const [tenant, records] of groupByTenant(entries)) {
-          if ((await this.ship(tenant, records)) === 'dropped') dropped += records.length;
-        }
-      });
+      const n = await this.source.drainOutbox(this.batchSize, (entries) =>
+        // A batch is a trace of its own (the relay runs outside any request): the analytics writes are its children.
+        tracer().inSpan('outbox.batch', 'internal', async (span) => {
+          dropped = 0;
+          const byTenant = groupByTenant(entries);
+          if (span.recording)
+            span.setAttributes({
+              'hub.relay': this.label,
+              'hub.entries': entries.length,
+              'hub.tenants': byTenant.size,
+            });
+          for (const [tenant, records] of byTenant) {
+            if ((await this.ship(tenant, records)) === 'dropped') dropped += records.length;
+          }
+          if (dropped > 0) span.setAttribute('hub.dropped', dropped);
+        }),
+      );
       this.counters.shipped += n - dropped;
       this.counters.dropped += dropped;
       this.counters.consecutiveFailures = 0;

@@ -11,6 +11,7 @@
 import { HubError } from '../hub/errors';
 import { type HubStore, type OutboxSource, hasOutbox } from '../hub/store';
 import type { OpenStoreOptions } from '../stores/driver';
+import { traceStore } from '../platform/tracing-ports';
 import { LocalOutbox } from './local-outbox';
 import type { OutboxRelay } from './outbox-relay';
 
@@ -79,10 +80,14 @@ export class StorePool {
   private async openEntry(key: string, uri: string, label: string, outbox: boolean): Promise<PooledStore> {
     let store: HubStore;
     try {
-      store = await this.open(uri, {
-        outbox,
-        log: (event, fields) => this.log(event, { store: label, ...fields }),
-      });
+      // Each store's calls get spans named by its label (the gateway's own span covers the router's call).
+      store = traceStore(
+        await this.open(uri, {
+          outbox,
+          log: (event, fields) => this.log(event, { store: label, ...fields }),
+        }),
+        label,
+      );
     } catch (err) {
       if (err instanceof HubError) throw err;
       throw new HubError('UNAVAILABLE', `cannot open store ${label}`, { cause: err });

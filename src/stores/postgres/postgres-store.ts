@@ -62,6 +62,7 @@ import {
 } from './postgres-rollups';
 import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
+import { traceDatabase } from './postgres-tracing';
 
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
@@ -82,7 +83,7 @@ export function createPostgresStore(
   db: TenantDatabase,
   options: PostgresStoreOptions,
 ): HubStore & OutboxSource {
-  return new PostgresStore(db, options);
+  return new PostgresStore(traceDatabase(db), options);
 }
 
 class PostgresStore implements HubStore, OutboxSource {

@@ -1,0 +1,244 @@
+/**
+ * The OpenTelemetry implementation of the {@link Tracer} interface: spans made
+ * by the SDK's tracer, exported in batches over OTLP/HTTP (JSON) to the
+ * configured collector, W3C trace context read from callers' headers. Loaded
+ * only by `createTracer` in tracing.ts when an endpoint is configured.
+ *
+ * The active span travels in this module's own AsyncLocalStorage (no global
+ * OpenTelemetry registration, so two tracers in one process, as in tests,
+ * never share state). A span that the sampler dropped is still made active:
+ * it marks its whole subtree as not sampled, and spans started below it are
+ * the shared no-op span, so an unsampled request costs one sampling decision.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type Attributes as OtelAttributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span as OtelSpanApi,
+  SpanKind as OtelSpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  type AttributeValue,
+  type Attributes,
+  type HeaderCarrier,
+  NOOP_SPAN,
+  type Span,
+  type SpanKind,
+  type Tracer,
+  type TracingSettings,
+  errorCode,
+} from './tracing';
+
+const KINDS: Record<SpanKind, OtelSpanKind> = {
+  internal: OtelSpanKind.INTERNAL,
+  server: OtelSpanKind.SERVER,
+  client: OtelSpanKind.CLIENT,
+};
+
+/** A span made by the SDK (recording, or dropped by the sampler). */
+class OtelSpan implements Span {
+  readonly recording: boolean;
+  constructor(readonly span: OtelSpanApi) {
+    this.recording = span.isRecording();
+  }
+  setName(name: string): void {
+    this.span.updateName(name);
+  }
+  setAttribute(key: string, value: AttributeValue): void {
+    this.span.setAttribute(key, value as string);
+  }
+  setAttributes(attributes: Attributes): void {
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value !== undefined) this.span.setAttribute(key, value as string);
+    }
+  }
+  addEvent(name: string, attributes?: Attributes): void {
+    this.span.addEvent(name, attributes ? clean(attributes) : undefined);
+  }
+  fail(code: string): void {
+    this.span.setAttribute('error.type', code);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+  }
+  end(): void {
+    this.span.end();
+  }
+}
+
+function clean(attributes: Attributes): OtelAttributes {
+  const out: OtelAttributes = {};
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) out[key] = value as string;
+  }
+  return out;
+}
+
+const headerGetter: TextMapGetter<HeaderCarrier> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key.toLowerCase()];
+    return typeof value === 'string' ? value : value?.[0];
+  },
+};
+
+class OtelTracer implements Tracer {
+  readonly enabled = true;
+  private readonly storage = new AsyncLocalStorage<Span>();
+  private readonly propagator = new W3CTraceContextPropagator();
+  private readonly tracer;
+
+  constructor(private readonly provider: BasicTracerProvider) {
+    this.tracer = provider.getTracer('hub-gateway');
+  }
+
+  private parentContext(): Context | undefined {
+    const active = this.storage.getStore();
+    if (active === undefined) return ROOT_CONTEXT;
+    // Inside an unsampled trace every span is the no-op one.
+    if (!(active instanceof OtelSpan) || !active.recording) return undefined;
+    return trace.setSpan(ROOT_CONTEXT, active.span);
+  }
+
+  startSpan(name: string, kind: SpanKind): Span {
+    const parent = this.parentContext();
+    if (parent === undefined) return NOOP_SPAN;
+    return new OtelSpan(this.tracer.startSpan(name, { kind: KINDS[kind] }, parent));
+  }
+
+  startServerSpan(name: string, headers: HeaderCarrier): Span {
+    const parent = this.propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+    return new OtelSpan(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent));
+  }
+
+  withSpan<T>(span: Span, fn: () => T): T {
+    return this.storage.run(span, fn);
+  }
+
+  async inSpan<T>(name: string, kind: SpanKind, fn: (span: Span) => Promise<T>): Promise<T> {
+    const span = this.startSpan(name, kind);
+    // A dropped root is still made active, so its subtree is not sampled either.
+    if (!span.recording) return span === NOOP_SPAN ? fn(span) : this.withSpan(span, () => fn(span));
+    try {
+      return await this.storage.run(span, () => fn(span));
+    } catch (err) {
+      span.fail(errorCode(err));
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  activeSpan(): Span {
+    return this.storage.getStore() ?? NOOP_SPAN;
+  }
+
+  activeIds(): { traceId: string; spanId: string } | undefined {
+    const active = this.storage.getStore();
+    if (!(active instanceof OtelSpan) || !active.recording) return undefined;
+    const ctx = active.span.spanContext();
+    return { traceId: ctx.traceId, spanId: ctx.spanId };
+  }
+
+  flush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.provider.shutdown();
+  }
+}
+
+/** The sampler named by OTEL_TRACES_SAMPLER / _ARG (the specification's names). */
+export function samplerFor(name: string | undefined, arg: string | undefined): Sampler {
+  const ratio = (): number => {
+    if (arg === undefined || arg === '') return 1;
+    const r = Number(arg);
+    if (!Number.isFinite(r) || r < 0 || r > 1)
+      throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got ${arg}`);
+    return r;
+  };
+  switch (name ?? 'parentbased_always_on') {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio());
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio()) });
+    default:
+      throw new Error(
+        `OTEL_TRACES_SAMPLER must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio, got ${name}`,
+      );
+  }
+}
+
+/** `k=v,k2=v2` (values URL-encoded), as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES are written. */
+export function parseKeyValues(text: string | undefined, variable: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!text) return out;
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new Error(`${variable} must be key=value pairs separated by commas`);
+    try {
+      out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      throw new Error(`${variable} has a value that is not URL-encoded correctly`);
+    }
+  }
+  return out;
+}
+
+/** The OTLP traces URL: the traces endpoint as given, or the base endpoint with `/v1/traces`. */
+export function tracesUrl(settings: TracingSettings): string {
+  if (settings.tracesEndpoint) return settings.tracesEndpoint;
+  return `${(settings.endpoint ?? '').replace(/\/+$/, '')}/v1/traces`;
+}
+
+/** Builds the OpenTelemetry tracer for `settings` (which must have an endpoint). */
+export function createOtelTracer(settings: TracingSettings): Tracer {
+  const protocol = settings.protocol ?? 'http/json';
+  if (protocol !== 'http/json')
+    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: only http/json is supported, got ${protocol}`);
+  const url = tracesUrl(settings);
+  try {
+    new URL(url);
+  } catch {
+    throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT is not a URL: ${url}`);
+  }
+  const exporter = new OTLPTraceExporter({
+    url,
+    headers: parseKeyValues(settings.headers, 'OTEL_EXPORTER_OTLP_HEADERS'),
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({
+      ...parseKeyValues(settings.resourceAttributes, 'OTEL_RESOURCE_ATTRIBUTES'),
+      'service.name': settings.serviceName ?? 'hub-gateway',
+    }),
+    sampler: samplerFor(settings.sampler, settings.samplerArg),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  return new OtelTracer(provider);
+}
