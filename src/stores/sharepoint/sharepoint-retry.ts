@@ -11,6 +11,7 @@
  * record_id in an EnforceUniqueValues column, so a repeated add is refused by
  * SharePoint instead of writing twice (see sharepoint-writer.ts).
  */
+import { NOOP_SPAN, type Span, tracer } from '../../platform/tracing';
 
 /** Retry settings (from the store URI). */
 export interface RetryPolicy {
@@ -55,11 +56,49 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 const RETRY_STATUS = new Set([429, 503, 504]);
 
-/** A fetch that retries as described in the file comment. `log` hears each retry. */
+/** A fetch that retries as described in the file comment, in a span of its own when traced. `log` hears each retry. */
 export async function sendWithRetry(
   url: string,
   init: RequestInit,
   policy: RetryPolicy,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): Promise<Response> {
+  const t = tracer();
+  if (!t.enabled || !t.activeSpan().recording) return send(url, init, policy, NOOP_SPAN, log);
+  const method = (init.method ?? 'GET').toUpperCase();
+  // A span per request, retries and throttled answers as its events; the URL's
+  // path only as an API shape (no query, no item ids, no quoted values).
+  return t.inSpan(`sharepoint ${method}`, 'client', async (span) => {
+    const u = new URL(url);
+    span.setAttributes({
+      'http.request.method': method,
+      'server.address': u.hostname,
+      'sharepoint.api': apiShape(u.pathname),
+    });
+    const response = await send(url, init, policy, span, log);
+    span.setAttribute('http.response.status_code', response.status);
+    if (response.status === 429 || response.status >= 500) span.fail(String(response.status));
+    return response;
+  });
+}
+
+/**
+ * A SharePoint REST path with what could name data replaced: quoted values
+ * (other than the store's own `hub_*` list titles) by `'?'`, numbers in
+ * parentheses (item ids) by `(n)`. E.g. `/sites/x/_api/web/lists/getbytitle('hub_outputs')/items(n)`.
+ */
+export function apiShape(path: string): string {
+  return path
+    .replace(/%27/gi, "'")
+    .replace(/'([^']*)'/g, (_m, inner: string) => (/^hub_[a-z_]+$/.test(inner) ? `'${inner}'` : "'?'"))
+    .replace(/\(\d+\)/g, '(n)');
+}
+
+async function send(
+  url: string,
+  init: RequestInit,
+  policy: RetryPolicy,
+  span: Span,
   log?: (event: string, fields?: Record<string, unknown>) => void,
 ): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
@@ -71,6 +110,7 @@ export async function sendWithRetry(
       if (name === 'TimeoutError' || name === 'AbortError' || attempt >= policy.retries) throw err;
       const delayMs = retryDelayMs(null, attempt, policy);
       log?.('sharepoint.retry', { reason: 'network', attempt: attempt + 1, delayMs });
+      span.addEvent('sharepoint.retry', { reason: 'network', attempt: attempt + 1, delay_ms: delayMs });
       await sleep(delayMs);
       continue;
     }
@@ -78,6 +118,12 @@ export async function sendWithRetry(
     const retryAfter = response.headers.get('Retry-After');
     const delayMs = retryDelayMs(retryAfter, attempt, policy);
     log?.('sharepoint.retry', { status: response.status, retryAfter, attempt: attempt + 1, delayMs });
+    span.addEvent(response.status === 429 ? 'sharepoint.throttled' : 'sharepoint.retry', {
+      'http.response.status_code': response.status,
+      attempt: attempt + 1,
+      delay_ms: delayMs,
+      retry_after: retryAfter ?? undefined,
+    });
     await response.body?.cancel();
     await sleep(delayMs);
   }

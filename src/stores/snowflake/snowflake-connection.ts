@@ -14,6 +14,7 @@
 import net from 'node:net';
 import type * as SnowflakeSdk from 'snowflake-sdk';
 import { HubError } from '../../hub/errors';
+import { NOOP_SPAN, type Span, tracer } from '../../platform/tracing';
 import type { SnowflakeConfig } from './snowflake-config';
 import { isSessionGone, toSnowflakeHubError } from './snowflake-errors';
 
@@ -142,6 +143,23 @@ export class SnowflakeSession {
    */
   async query(sqlText: string, binds: Binds = [], what = 'statement'): Promise<unknown[][]> {
     if (this.closed) throw new HubError('UNAVAILABLE', 'snowflake store is closed');
+    const t = tracer();
+    if (!t.enabled || !t.activeSpan().recording) return this.queryOnce(sqlText, binds, what, NOOP_SPAN);
+    // A span per statement: its text (binds never), and a reconnect as an event.
+    return t.inSpan(`${operationOf(sqlText)} snowflake`, 'client', async (span) => {
+      span.setAttributes({
+        'db.system': 'snowflake',
+        'db.operation': operationOf(sqlText),
+        'db.statement': sqlText,
+        'hub.statement': what,
+      });
+      const rows = await this.queryOnce(sqlText, binds, what, span);
+      span.setAttribute('db.response.returned_rows', rows.length);
+      return rows;
+    });
+  }
+
+  private async queryOnce(sqlText: string, binds: Binds, what: string, span: Span): Promise<unknown[][]> {
     try {
       return await this.once(sqlText, binds, what);
     } catch (err) {
@@ -149,6 +167,7 @@ export class SnowflakeSession {
       // again once and repeat the statement. Safe for writes: the writer's staged
       // rows are keyed by batch id and its insert keeps one row per record_id.
       if (!(err instanceof HubError && isSessionGone(err.cause))) throw err;
+      span.addEvent('snowflake.reconnect');
       await this.reconnect();
       return this.once(sqlText, binds, what);
     }
@@ -247,4 +266,10 @@ function probe(config: SnowflakeConfig): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** The statement's first keyword (SELECT, MERGE, COPY, ...), upper-cased. */
+function operationOf(sql: string): string {
+  const m = /^\s*([A-Za-z]+)/.exec(sql);
+  return m ? (m[1] as string).toUpperCase() : 'SQL';
 }
