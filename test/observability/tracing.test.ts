@@ -117,6 +117,8 @@ describe('a nested list request on PostgreSQL', () => {
       'graphql.operation.name': 'NestedOutputs',
       'hub.tenant': 'acme',
     });
+    // The cost the gateway computed (extensions.cost) is on the operation.
+    expect(typeof op.attributes['hub.cost.requested']).toBe('number');
     const hubCall = only(op.children, 'hub call');
     expect(hubCall.name).toBe('hub.listWithChildren');
     expect(hubCall.attributes).toMatchObject({ 'hub.tenant': 'acme', 'hub.record_type': 'outputs' });
