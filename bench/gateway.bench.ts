@@ -29,7 +29,7 @@ import { silentLogger } from '../src/platform/log';
 import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
-import { createTestDatabase } from '../test/support/pg-harness';
+import { createTestDatabase, tenantScope } from '../test/support/pg-harness';
 import { type Figure, percentile, report } from './report';
 
 const args = process.argv.slice(2);
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
-        await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
+        await c.query(tenantScope(tenant).sql, tenantScope(tenant).params);
         await c.query(stmt.sql, [...stmt.params]);
         await c.query('COMMIT');
       } finally {

@@ -26,7 +26,7 @@ import { sealBatch } from '../src/hub/validate';
 import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { columnsOf, getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
-import { createTestDatabase } from '../test/support/pg-harness';
+import { createTestDatabase, tenantScope } from '../test/support/pg-harness';
 import { type Figure, percentile, report } from './report';
 
 const args = process.argv.slice(2);
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     await appClient.connect();
     const rawScoped = async (stmt: { sql: string; params: readonly unknown[] }): Promise<unknown[]> => {
       await appClient.query('BEGIN');
-      await appClient.query("SELECT set_config('app.tenant_id', $1, true)", [big]);
+      await appClient.query(tenantScope(big).sql, tenantScope(big).params);
       const { rows } = await appClient.query(stmt.sql, [...stmt.params]);
       await appClient.query('COMMIT');
       return rows;

@@ -7,6 +7,10 @@
  */
 import { Pool } from 'pg';
 import { scopeStatement, type Statement } from '../../src/stores/postgres/queryable';
+import { TicketSigner, configuredTicketKey } from '../../src/stores/postgres/tenant-tickets';
+
+/** Tickets as the store signs them (the same key: HUB_PG_TICKET_KEY, else the development key). */
+const credentials = { signer: new TicketSigner(configuredTicketKey()), relayRole: 'hub_app_relay' };
 
 /** What one timed run measured. */
 export interface RunResult {
@@ -116,7 +120,7 @@ export async function runFloor(
         const t0 = performance.now();
         const client = await pool.connect();
         try {
-          const scope = scopeStatement({ tenant: s.tenant });
+          const scope = scopeStatement({ tenant: s.tenant }, credentials);
           // Corked: the pipelined transaction leaves in one write (as our store sends it).
           const socket = (client as unknown as { connection: { stream: NodeJS.WritableStream & Corkable } })
             .connection.stream;

@@ -11,6 +11,12 @@ export interface OpenStoreOptions {
   readonly outbox?: boolean;
   /** Structured logger for the store's warnings (retries, reconnects). */
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Key (64 hex digits) for stores whose database verifies tenant tickets
+   * (PostgreSQL); default: that driver's own configuration
+   * (HUB_PG_TICKET_KEY). Others ignore it.
+   */
+  readonly ticketKey?: string;
 }
 
 export interface StoreDriver {

@@ -1,9 +1,12 @@
 /**
  * Mode A tenant isolation, proved with raw SQL as the application role (not
- * through the store): row-level security is on and forced on every table,
- * nothing is visible without `app.tenant_id`, another tenant's rows are
- * invisible and cannot be written, and the role cannot switch RLS off. The
- * same checks run on PGlite, whose session runs as the application role too.
+ * through the store), as SQL injection or a leaked credential would use it:
+ * row-level security is on and forced on every table; choosing a tenant with
+ * `app.tenant_id` needs a ticket the gateway signed for that tenant (forged,
+ * tampered, expired, other-key and wrong-purpose tickets read nothing); the
+ * role cannot UPDATE or DELETE records, read or forge outbox entries, purge
+ * another tenant, read the ticket key or switch RLS off. The same checks run
+ * on PGlite, whose session runs as the application role too.
  */
 import { Client } from 'pg';
 import { isHubError } from '../../src/hub/errors';
@@ -14,6 +17,12 @@ import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
 import { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
+import {
+  DEV_TICKET_KEY,
+  TICKET_TTL_SECONDS,
+  configuredTicketKey,
+  signTicket,
+} from '../../src/stores/postgres/tenant-tickets';
 import { fullRecords } from '../conformance/fixtures';
 import {
   type PgTestDatabase,
@@ -50,6 +59,33 @@ async function asRole<T>(uri: string, fn: (c: Client) => Promise<T>): Promise<T>
     await c.end();
   }
 }
+
+/** The key `hub db migrate` installed in the test database (HUB_PG_TICKET_KEY, else the development key). */
+const KEY = configuredTicketKey();
+const OTHER_KEY = Buffer.alloc(32, 7);
+const inFuture = (): number => Math.floor(Date.now() / 1000) + TICKET_TTL_SECONDS;
+const ticket = (tenant: string, purpose: 't' | 'p' | 'r' = 't', key = KEY, exp = inFuture()): string =>
+  signTicket(key, purpose, tenant, exp);
+
+/** Opens a transaction as `c` with app.tenant_id = `tenant` and app.tenant_ticket = `t` (if any). */
+async function scoped(c: Client, tenant: string, t?: string): Promise<void> {
+  await c.query('BEGIN');
+  await c.query("SELECT set_config('app.tenant_id', $1, true), set_config('app.tenant_ticket', $2, true)", [
+    tenant,
+    t ?? '',
+  ]);
+}
+
+/** Rows of every record table visible in the current transaction. */
+async function visible(c: Client): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of RECORD_TYPES) {
+    out[t] = (await c.query(`SELECT count(*)::int AS n FROM hub.${t}`)).rows[0].n as number;
+  }
+  return out;
+}
+const NONE = Object.fromEntries(RECORD_TYPES.map((t) => [t, 0]));
+const ONE_EACH = Object.fromEntries(RECORD_TYPES.map((t) => [t, 1]));
 
 const sqlstate = async (p: Promise<unknown>): Promise<string | undefined> =>
   p.then(
@@ -106,55 +142,237 @@ describe('postgres row-level security (Mode A)', () => {
 
   test('without app.tenant_id the application role sees no row of any table', async () => {
     await asRole(pg.appUri, async (c) => {
-      for (const t of TABLES) {
-        const { rows } = await c.query(`SELECT count(*)::int AS n FROM hub.${t}`);
-        expect({ t, n: rows[0].n }).toEqual({ t, n: 0 });
-      }
+      expect(await visible(c)).toEqual(NONE);
     });
   });
 
-  test("with app.tenant_id = A, only A's rows are visible; B's ids resolve to nothing", async () => {
+  test("with a ticket for A, only A's rows are visible; B's ids resolve to nothing", async () => {
     await asRole(pg.appUri, async (c) => {
-      await c.query('BEGIN');
-      await c.query("SELECT set_config('app.tenant_id', $1, true)", [A]);
+      await scoped(c, A, ticket(A));
       for (const t of RECORD_TYPES) {
         const { rows } = await c.query(`SELECT DISTINCT tenant_id FROM hub.${t}`);
         expect(rows).toEqual([{ tenant_id: A }]);
       }
-      // Even naming tenant B explicitly finds nothing.
       const { rows } = await c.query("SELECT count(*)::int AS n FROM hub.outputs WHERE tenant_id = 'rls-b'");
       expect(rows[0].n).toBe(0);
       await c.query('COMMIT');
     });
   });
 
-  test("tenant A cannot insert, update or delete B's rows", async () => {
+  test("set_config('app.tenant_id', B) without B's ticket reads nothing (the old attack: 414 rows)", async () => {
     await asRole(pg.appUri, async (c) => {
-      await c.query('BEGIN');
-      await c.query("SELECT set_config('app.tenant_id', $1, true)", [A]);
-      await c.query('SAVEPOINT s');
-      // Inserting a row labelled B violates the policy's WITH CHECK.
-      expect(
-        await sqlstate(
-          c.query(
-            `INSERT INTO hub.telemetry_events (tenant_id, record_id, created_at, provenance_hash, name)
-             VALUES ('rls-b', gen_random_uuid(), now(), 'x', 'n')`,
-          ),
-        ),
-      ).toBe('42501');
-      await c.query('ROLLBACK TO SAVEPOINT s');
-      // Records are immutable: no UPDATE privilege at all.
-      expect(await sqlstate(c.query("UPDATE hub.outputs SET model = 'x' WHERE tenant_id = 'rls-b'"))).toBe(
-        '42501',
-      );
-      await c.query('ROLLBACK TO SAVEPOINT s');
-      const del = await c.query("DELETE FROM hub.outputs WHERE tenant_id = 'rls-b'");
-      expect(del.rowCount).toBe(0);
+      // No ticket at all.
+      await scoped(c, B);
+      expect(await visible(c)).toEqual(NONE);
+      await c.query('COMMIT');
+      // A's valid ticket, but app.tenant_id switched to B: neither A nor B.
+      await scoped(c, B, ticket(A));
+      expect(await visible(c)).toEqual(NONE);
+      await c.query('COMMIT');
+      // Switching app.tenant_id mid-transaction after a valid scope: the same.
+      await scoped(c, A, ticket(A));
+      expect(await visible(c)).toEqual(ONE_EACH);
+      await c.query("SELECT set_config('app.tenant_id', $1, true)", [B]);
+      expect(await visible(c)).toEqual(NONE);
       await c.query('COMMIT');
     });
-    // B's records are all still there.
-    const bOutputs = await store.list(B, { type: 'outputs', filter: {}, limit: 10 });
-    expect(bOutputs).toHaveLength(1);
+  });
+
+  test('forged, tampered, expired, other-key and wrong-purpose tickets read nothing', async () => {
+    const good = ticket(B);
+    const parts = good.split('.');
+    const forged: Record<string, string> = {
+      'signed with another key': ticket(B, 't', OTHER_KEY),
+      'signed with another key under the real key id': [
+        ...ticket(B, 't', OTHER_KEY).split('.').slice(0, 1),
+        parts[1],
+        ...ticket(B, 't', OTHER_KEY).split('.').slice(2),
+      ].join('.'),
+      'tenant swapped in A ticket': ticket(A).replace(`.t.${A}.`, `.t.${B}.`),
+      'expiry extended': good.replace(`.${parts[2]}.`, `.${Number(parts[2]) + 3600}.`),
+      expired: ticket(B, 't', KEY, Math.floor(Date.now() / 1000) - 1),
+      'purge ticket used as tenant ticket': ticket(B, 'p'),
+      'relay ticket for B': ticket(B, 'r'),
+      'no mac': parts.slice(0, 5).join('.'),
+      garbage: 'v1.x.y.z',
+      'very long': `${good}${'0'.repeat(10_000)}`,
+    };
+    await asRole(pg.appUri, async (c) => {
+      for (const [name, t] of Object.entries(forged)) {
+        await scoped(c, B, t);
+        expect({ name, rows: await visible(c) }).toEqual({ name, rows: NONE });
+        await c.query('COMMIT');
+      }
+      // The genuine ticket does open B (so the cases above failed for their flaw alone).
+      await scoped(c, B, good);
+      expect(await visible(c)).toEqual(ONE_EACH);
+      await c.query('COMMIT');
+    });
+  });
+
+  test("a forged ticket cannot write B's rows, nor can A's scope", async () => {
+    const insert = (tenant: string) =>
+      `INSERT INTO hub.telemetry_events (tenant_id, record_id, created_at, provenance_hash, name)
+       VALUES ('${tenant}', gen_random_uuid(), now(), 'x', 'n')`;
+    await asRole(pg.appUri, async (c) => {
+      for (const t of [undefined, ticket(B, 't', OTHER_KEY), ticket(A)]) {
+        await scoped(c, B, t);
+        expect(await sqlstate(c.query(insert(B)))).toBe('42501');
+        await c.query('ROLLBACK');
+      }
+      await scoped(c, A, ticket(A));
+      expect(await sqlstate(c.query(insert(B)))).toBe('42501');
+      await c.query('ROLLBACK');
+    });
+  });
+
+  test('records are immutable: no UPDATE or DELETE, even of its own tenant with a valid ticket', async () => {
+    await asRole(pg.appUri, async (c) => {
+      for (const t of RECORD_TYPES) {
+        for (const stmt of [`DELETE FROM hub.${t}`, `UPDATE hub.${t} SET attributes = NULL`]) {
+          await scoped(c, A, ticket(A));
+          expect({ stmt, code: await sqlstate(c.query(stmt)) }).toEqual({ stmt, code: '42501' });
+          await c.query('ROLLBACK');
+        }
+      }
+      await scoped(c, B);
+      expect(await sqlstate(c.query("DELETE FROM hub.outputs WHERE tenant_id = 'rls-b'"))).toBe('42501');
+      await c.query('ROLLBACK');
+    });
+    expect(await store.list(B, { type: 'outputs', filter: {}, limit: 10 })).toHaveLength(1);
+  });
+
+  test('the outbox: the application role can neither read nor forge entries of other tenants', async () => {
+    const insertOutbox = (tenant: string) =>
+      `INSERT INTO hub.outbox (tenant_id, record_type, record_id) VALUES ('${tenant}', 'outputs', gen_random_uuid())`;
+    await asRole(pg.appUri, async (c) => {
+      // The old switch opens nothing any more; the role cannot read the outbox at all.
+      for (const setup of [
+        "SELECT set_config('app.outbox_relay', 'on', true)",
+        "SELECT set_config('app.outbox_relay', 'on', true), set_config('app.tenant_ticket', $1, true)",
+      ]) {
+        for (const stmt of ['SELECT * FROM hub.outbox', 'DELETE FROM hub.outbox']) {
+          await c.query('BEGIN');
+          await c.query(setup, setup.includes('$1') ? [ticket('*', 'r', OTHER_KEY)] : []);
+          expect({ stmt, code: await sqlstate(c.query(stmt)) }).toEqual({ stmt, code: '42501' });
+          await c.query('ROLLBACK');
+        }
+      }
+      // Its own tenant's entries go in; another tenant's are refused, with or without a scope.
+      await scoped(c, A, ticket(A));
+      await c.query(insertOutbox(A));
+      expect(await sqlstate(c.query(insertOutbox(B)))).toBe('42501');
+      await c.query('ROLLBACK');
+      await scoped(c, B, ticket(A));
+      expect(await sqlstate(c.query(insertOutbox(B)))).toBe('42501');
+      await c.query('ROLLBACK');
+      // Becoming the relay role (it may: the relay runs in the gateway) without a relay ticket
+      // sees no entry, and the relay role cannot insert any, nor read records.
+      for (const t of [undefined, ticket('*', 'r', OTHER_KEY), ticket('*', 't')]) {
+        await c.query('BEGIN');
+        await c.query(`SET LOCAL ROLE ${pg.relayRole}`);
+        if (t) await c.query("SELECT set_config('app.tenant_ticket', $1, true)", [t]);
+        expect((await c.query('SELECT count(*)::int AS n FROM hub.outbox')).rows[0].n).toBe(0);
+        expect(await sqlstate(c.query(insertOutbox(B)))).toBe('42501');
+        await c.query('ROLLBACK');
+      }
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL ROLE ${pg.relayRole}`);
+      await c.query("SELECT set_config('app.tenant_ticket', $1, true)", [ticket('*', 'r')]);
+      expect(await sqlstate(c.query('SELECT count(*) FROM hub.outputs'))).toBe('42501');
+      await c.query('ROLLBACK');
+    });
+  });
+
+  test("purge: only with a purge ticket for the scope's own tenant", async () => {
+    await asRole(pg.appUri, async (c) => {
+      const attempts: [string, string, string | undefined, string][] = [
+        ['forged purge ticket', B, ticket(B, 't'), ticket(B, 'p', OTHER_KEY)],
+        ["B's tenant ticket as purge ticket", B, ticket(B), ticket(B)],
+        ['purge ticket for B from A scope', A, ticket(A), ticket(B, 'p')],
+        ['purge ticket for B without a tenant ticket', B, undefined, ticket(B, 'p')],
+        ['expired purge ticket', B, ticket(B), ticket(B, 'p', KEY, Math.floor(Date.now() / 1000) - 1)],
+      ];
+      for (const [name, tenant, scope, purge] of attempts) {
+        await scoped(c, tenant, scope);
+        const code = await sqlstate(c.query('SELECT hub.purge_tenant($1)', [purge]));
+        expect({ name, code }).toEqual({ name, code: '42501' });
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(await store.list(B, { type: 'outputs', filter: {}, limit: 10 })).toHaveLength(1);
+    // The store purges through the same function (a third tenant, so the others keep their rows).
+    const C = parseTenantId('rls-c');
+    await seed(store, C);
+    expect(await store.purgeTenant(C)).toBe(RECORD_TYPES.length);
+    expect(await store.list(C, { type: 'outputs', filter: {}, limit: 10 })).toEqual([]);
+    expect(await store.list(B, { type: 'outputs', filter: {}, limit: 10 })).toHaveLength(1);
+  });
+
+  test('the ticket key is out of reach of the application role', async () => {
+    await asRole(pg.appUri, async (c) => {
+      for (const stmt of [
+        'SELECT * FROM hub_private.ticket_keys',
+        "SELECT hub_private.install_ticket_key('\\x00'::bytea, false, true)",
+        "SELECT hub_private.verify_ticket('x', 't')",
+        'SELECT hub_private.retire_previous_ticket_key()',
+      ]) {
+        expect({ stmt, code: await sqlstate(c.query(stmt)) }).toEqual({ stmt, code: '42501' });
+      }
+      const { rows } = await c.query(
+        `SELECT p.proname, p.prosecdef AS definer, p.provolatile AS volatility
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = 'hub' AND p.proname IN ('verified_tenant', 'relay_verified') ORDER BY 1`,
+      );
+      // SECURITY DEFINER (reads the key as the owner) and STABLE (once per statement, below).
+      expect(rows).toEqual([
+        { proname: 'relay_verified', definer: true, volatility: 's' },
+        { proname: 'verified_tenant', definer: true, volatility: 's' },
+      ]);
+    });
+  });
+
+  test('the ticket is verified once per statement, not per row', async () => {
+    await sqlAt(pg.adminUri, `ALTER DATABASE ${pg.database} SET track_functions = 'all'`);
+    const C = parseTenantId('rls-many');
+    const many = sealBatch(
+      C,
+      'outputs',
+      Array.from({ length: 200 }, (_, i) => ({
+        ...fullRecords().outputs,
+        record_id: undefined,
+        created_at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      })),
+    );
+    await store.putBatch(C, many);
+    await asRole(pg.appUri, async (c) => {
+      await scoped(c, C, ticket(C));
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM hub.outputs');
+      expect(rows[0].n).toBe(200);
+      const [calls] = (
+        await c.query(
+          "SELECT pg_stat_get_xact_function_calls('hub.verified_tenant()'::regprocedure)::int AS n",
+        )
+      ).rows;
+      expect(calls.n).toBe(1);
+      const plan = (await c.query('EXPLAIN SELECT * FROM hub.outputs WHERE tenant_id = $1', [C])).rows
+        .map((r: Record<string, string>) => r['QUERY PLAN'])
+        .join('\n');
+      expect(plan).toMatch(/InitPlan/);
+      expect(plan).not.toMatch(/Seq Scan/);
+      await c.query('COMMIT');
+    });
+  });
+
+  test('a store whose ticket key the database does not accept fails to open, saying so', async () => {
+    const err = await openStore(pg.appUri, { ticketKey: OTHER_KEY.toString('hex') }).then(
+      (s) => s.close().then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(isHubError(err, 'UNAVAILABLE')).toBe(true);
+    expect(String((err as Error).message)).toMatch(
+      /does not accept this gateway's ticket key.*hub db ticket-key/,
+    );
   });
 
   test('the application role cannot turn RLS off', async () => {
@@ -182,18 +400,6 @@ describe('postgres row-level security (Mode A)', () => {
       'SELECT count(*)::int AS n FROM hub.outputs',
     );
     expect(rows[0]?.n).toBe(0);
-  });
-
-  test('the outbox relay setting opens the outbox across tenants but never records', async () => {
-    await asRole(pg.appUri, async (c) => {
-      await c.query('BEGIN');
-      await c.query("SELECT set_config('app.outbox_relay', 'on', true)");
-      const outbox = await c.query('SELECT DISTINCT tenant_id FROM hub.outbox ORDER BY 1');
-      expect(outbox.rows).toEqual([{ tenant_id: A }, { tenant_id: B }]);
-      const records = await c.query('SELECT count(*)::int AS n FROM hub.outputs');
-      expect(records.rows[0].n).toBe(0);
-      await c.query('COMMIT');
-    });
   });
 
   test('a store refuses to run as a role RLS does not bind', async () => {
@@ -236,10 +442,30 @@ describe('pglite row-level security', () => {
       'SELECT current_user AS role, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su',
     );
     expect(who).toEqual({ role: 'hub_app', su: false });
-    for (const t of TABLES) {
+    for (const t of RECORD_TYPES) {
       const [row] = await db.queryUnscoped(`SELECT count(*)::int AS n FROM hub.${t}`);
       expect({ t, n: row?.n }).toEqual({ t, n: 0 });
     }
+    expect(await sqlstate(db.queryUnscoped('SELECT * FROM hub.outbox'))).toBe('42501');
+  });
+
+  test('app.tenant_id without a ticket reads nothing; a forged ticket neither; no DELETE', async () => {
+    for (const t of [
+      '',
+      signTicket(DEV_TICKET_KEY, 't', B, inFuture()),
+      signTicket(OTHER_KEY, 't', B, inFuture()),
+    ]) {
+      const [row] = await db.queryUnscoped(
+        `SELECT set_config('app.tenant_id', '${B}', false), set_config('app.tenant_ticket', '${t}', false)`,
+      );
+      expect(row).toBeDefined();
+      const [n] = await db.queryUnscoped('SELECT count(*)::int AS n FROM hub.outputs');
+      expect({ t, n: n?.n }).toEqual({ t, n: 0 });
+    }
+    await db.queryUnscoped("SELECT set_config('app.tenant_id', '', false)");
+    const del = db.run({ tenant: A }, [{ sql: 'DELETE FROM hub.outputs', params: [] }]);
+    expect(await sqlstate(del)).toBe('42501');
+    expect(await store.list(A, { type: 'outputs', filter: {}, limit: 10 })).toHaveLength(1);
   });
 
   test("a tenant scope sees only its rows and cannot write another tenant's", async () => {

@@ -12,10 +12,11 @@ import type { HubStore, ListFilter } from '../../src/hub/store';
 import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
+import { MIGRATIONS } from '../../src/stores/postgres/migrations';
 import { postgresDriver } from '../../src/stores/postgres/postgres-driver';
 import { nestedListStatements } from '../../src/stores/postgres/postgres-nested';
 import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
-import { type PgTestDatabase, createTestDatabase, sqlAt } from '../support/pg-harness';
+import { type PgTestDatabase, createTestDatabase, sqlAt, tenantScope } from '../support/pg-harness';
 
 const SQL_TYPE: Record<string, string> = {
   id: 'text',
@@ -46,10 +47,13 @@ describe('postgres schema', () => {
       postgresDriver.migrate?.(pg.ownerUri),
       postgresDriver.migrate?.(pg.ownerUri),
     ]);
-    expect([...(first ?? []), ...(second ?? [])]).toHaveLength(1);
+    expect([...(first ?? []), ...(second ?? [])]).toHaveLength(MIGRATIONS.length);
     expect(await postgresDriver.migrate?.(pg.ownerUri)).toEqual([]);
-    const rows = await sqlAt<{ version: number }>(pg.adminUri, 'SELECT version FROM hub.schema_migrations');
-    expect(rows).toEqual([{ version: 1 }]);
+    const rows = await sqlAt<{ version: number }>(
+      pg.adminUri,
+      'SELECT version FROM hub.schema_migrations ORDER BY 1',
+    );
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
   });
 
   test('every model field has a column of the matching type, nullable exactly when optional', async () => {
@@ -155,7 +159,8 @@ describe('postgres query plans', () => {
     await c.connect();
     try {
       await c.query('BEGIN');
-      await c.query("SELECT set_config('app.tenant_id', $1, true)", [big]);
+      const scope = tenantScope(big);
+      await c.query(scope.sql, scope.params);
       const { rows } = await c.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, [...statement.params]);
       await c.query('COMMIT');
       const plan = (rows[0] as { 'QUERY PLAN': { Plan: Record<string, unknown> }[] })['QUERY PLAN'][0]?.Plan;

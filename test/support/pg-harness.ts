@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { readConfig } from '../../src/config';
 import { postgresDriver } from '../../src/stores/postgres/postgres-driver';
+import { TicketSigner, configuredTicketKey } from '../../src/stores/postgres/tenant-tickets';
 
 /** A throwaway database with its owner and application roles. */
 export interface PgTestDatabase {
@@ -22,6 +23,8 @@ export interface PgTestDatabase {
   readonly ownerRole: string;
   /** Application role: LOGIN, not owner, not superuser, not BYPASSRLS. */
   readonly appRole: string;
+  /** The outbox relay's role (`<appRole>_relay`, NOLOGIN; the application role is a member, to SET ROLE). */
+  readonly relayRole: string;
   /** Connects as the owner (`?app_role=` names the app role for migrations). */
   readonly ownerUri: string;
   /** Connects as the application role: what a gateway store uses. */
@@ -79,9 +82,15 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const database = `hub_test_${id}`;
   const ownerRole = `hub_test_${id}_owner`;
   const appRole = `hub_test_${id}_app`;
+  const relayRole = `${appRole}_relay`;
   try {
     await admin.query(`CREATE ROLE ${ownerRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`);
-    await admin.query(`CREATE ROLE ${appRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`);
+    await admin.query(
+      `CREATE ROLE ${appRole} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`,
+    );
+    // The owner has no CREATEROLE here, so the harness creates the relay role and its membership.
+    await admin.query(`CREATE ROLE ${relayRole} NOLOGIN NOSUPERUSER NOBYPASSRLS`);
+    await admin.query(`GRANT ${relayRole} TO ${appRole}`);
     await admin.query(`CREATE DATABASE ${database} OWNER ${ownerRole}`);
   } finally {
     await admin.end();
@@ -92,10 +101,11 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     database,
     ownerRole,
     appRole,
+    relayRole,
     ownerUri,
     appUri: withDatabase(server, database, appRole),
     adminUri: withDatabase(server, database),
-    drop: once(() => dropTestDatabase(database, [appRole, ownerRole])),
+    drop: once(() => dropTestDatabase(database, [relayRole, appRole, ownerRole])),
   };
   if (options.migrate !== false) {
     try {
@@ -137,4 +147,18 @@ export async function sqlAt<R = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+const signer = new TicketSigner(configuredTicketKey());
+
+/**
+ * The statement that scopes a raw connection's transaction to `tenant` as the
+ * store does: `app.tenant_id` and a ticket signed with the key migrations
+ * installed (HUB_PG_TICKET_KEY, else the development key).
+ */
+export function tenantScope(tenant: string): { sql: string; params: string[] } {
+  return {
+    sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.tenant_ticket', $2, true)",
+    params: [tenant, signer.ticket('t', tenant)],
+  };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { HubError } from '../../hub/errors';
 import { RECORD_TYPES } from '../../hub/model';
 import type { SqlQueryable } from './queryable';
+import { DEV_TICKET_KEY, ticketKeyId } from './tenant-tickets';
 
 /** A connection that can also run a multi-statement script (`pg` simple query, PGlite `exec`). */
 export interface SqlSession extends SqlQueryable {
@@ -31,6 +32,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'initial schema: six record tables, outbox, row-level security',
     sql: () => readFileSync(join(__dirname, 'schema.sql'), 'utf8'),
   },
+  {
+    version: 2,
+    name: 'tenant tickets: policies need a verified tenant, no DELETE for the application role, relay policy',
+    sql: () => readFileSync(join(__dirname, 'tenant-tickets.sql'), 'utf8'),
+  },
 ];
 
 /** Arbitrary constant identifying the Hub's migration lock among advisory locks. */
@@ -42,9 +48,29 @@ export const DEFAULT_APP_ROLE = 'hub_app';
 const ROLE_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Checks a role name is a plain lowercase identifier (it is interpolated, quoted, into DDL). */
-export function checkRoleName(role: string): string {
-  if (!ROLE_RE.test(role)) throw new HubError('VALIDATION', 'app_role must match ^[a-z_][a-z0-9_]{0,62}$');
+export function checkRoleName(role: string, option = 'app_role'): string {
+  if (!ROLE_RE.test(role)) throw new HubError('VALIDATION', `${option} must match ^[a-z_][a-z0-9_]{0,62}$`);
   return role;
+}
+
+/** The outbox relay's role for an application role: `<app role>_relay` unless named (URI option `relay_role`). */
+export function relayRoleFor(appRole: string, relayRole?: string): string {
+  return checkRoleName(relayRole ?? `${appRole}_relay`, 'relay_role');
+}
+
+export interface MigrationOptions {
+  /** Receives one line per step applied. */
+  readonly log?: (line: string) => void;
+  /** The relay's role (default `<app role>_relay`). */
+  readonly relayRole?: string;
+  /**
+   * The gateway's ticket key (HUB_PG_TICKET_KEY): installed as the current key
+   * when the database does not accept it yet. Without one, a database with no
+   * key at all gets the public development key (logged).
+   */
+  readonly ticketKey?: Buffer;
+  /** Replace every installed key by `ticketKey` (PGlite at open: one process, one key). */
+  readonly replaceTicketKeys?: boolean;
 }
 
 /**
@@ -55,9 +81,12 @@ export function checkRoleName(role: string): string {
 export async function applyMigrations(
   session: SqlSession,
   appRole: string,
-  log: (line: string) => void = () => {},
+  options: MigrationOptions = {},
 ): Promise<string[]> {
+  const log = options.log ?? (() => {});
   const role = `"${checkRoleName(appRole)}"`;
+  const relayName = relayRoleFor(appRole, options.relayRole);
+  const relay = `"${relayName}"`;
   const applied: string[] = [];
   await session.exec('BEGIN');
   try {
@@ -83,24 +112,90 @@ export async function applyMigrations(
       applied.push(line);
       log(line);
     }
-    // Another database on the same cluster may create the role concurrently
-    // (advisory locks are per database): tolerate duplicate_object.
-    await session.exec(
-      `DO $$ BEGIN
-         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${appRole}') THEN
-           CREATE ROLE ${role} NOLOGIN;
-         END IF;
-       EXCEPTION WHEN duplicate_object THEN NULL;
-       END $$;
-       GRANT USAGE ON SCHEMA hub TO ${role};
-       GRANT SELECT, INSERT, DELETE ON ${RECORD_TYPES.map((t) => `hub.${t}`).join(', ')} TO ${role};
-       GRANT SELECT, INSERT, UPDATE, DELETE ON hub.outbox TO ${role};
-       GRANT USAGE ON SEQUENCE hub.outbox_id_seq TO ${role};`,
-    );
+    await session.exec(grantsScript(appRole, role, relayName, relay));
+    await installKey(session, options, log);
     await session.exec('COMMIT');
   } catch (err) {
     await session.exec('ROLLBACK').catch(() => undefined);
     throw err;
   }
   return applied;
+}
+
+/** Creates the roles if missing and sets exactly their grants (every run; idempotent). */
+function grantsScript(appRole: string, role: string, relayName: string, relay: string): string {
+  const records = RECORD_TYPES.map((t) => `hub.${t}`).join(', ');
+  // Another database on the same cluster may create a role concurrently
+  // (advisory locks are per database): tolerate duplicate_object. Membership
+  // of the relay role lets the gateway's relay SET ROLE to it, without
+  // inheriting its privileges: on PostgreSQL 16+ per grant (INHERIT FALSE),
+  // before that by making the application role NOINHERIT.
+  return `DO $$ BEGIN
+     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${appRole}') THEN
+       CREATE ROLE ${role} NOLOGIN NOINHERIT;
+     END IF;
+   EXCEPTION WHEN duplicate_object THEN NULL;
+   END $$;
+   DO $$ BEGIN
+     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${relayName}') THEN
+       CREATE ROLE ${relay} NOLOGIN;
+     END IF;
+   EXCEPTION WHEN duplicate_object THEN NULL;
+   END $$;
+   DO $$ BEGIN
+     IF NOT pg_has_role('${appRole}', '${relayName}', 'MEMBER') THEN
+       IF current_setting('server_version_num')::int >= 160000 THEN
+         EXECUTE 'GRANT ${relay} TO ${role} WITH INHERIT FALSE';
+       ELSE
+         EXECUTE 'GRANT ${relay} TO ${role}';
+       END IF;
+     END IF;
+     IF current_setting('server_version_num')::int < 160000
+        AND (SELECT rolinherit FROM pg_roles WHERE rolname = '${appRole}') THEN
+       BEGIN
+         EXECUTE 'ALTER ROLE ${role} NOINHERIT';
+       EXCEPTION WHEN insufficient_privilege THEN
+         RAISE WARNING 'role ${appRole} inherits the outbox privileges of ${relayName}: make it NOINHERIT (ALTER ROLE ${appRole} NOINHERIT)';
+       END;
+     END IF;
+   END $$;
+   GRANT USAGE ON SCHEMA hub TO ${role}, ${relay};
+   REVOKE ALL ON ${records}, hub.outbox FROM ${role}, ${relay};
+   GRANT SELECT, INSERT ON ${records} TO ${role};
+   GRANT INSERT ON hub.outbox TO ${role};
+   GRANT USAGE ON SEQUENCE hub.outbox_id_seq TO ${role};
+   GRANT SELECT, DELETE, UPDATE (claimed_until) ON hub.outbox TO ${relay};
+   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified(), hub.ticket_key_accepted(text),
+     hub.purge_tenant(text) TO ${role};
+   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified() TO ${relay};`;
+}
+
+/** Installs the gateway's ticket key, or the development key into a database that has none. */
+async function installKey(
+  session: SqlSession,
+  options: MigrationOptions,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const key = options.ticketKey;
+  if (key !== undefined && !options.replaceTicketKeys) {
+    const { rows } = await session.query('SELECT hub.ticket_key_accepted($1) AS ok', [ticketKeyId(key)]);
+    if (rows[0]?.ok === true) return [];
+  }
+  if (key === undefined) {
+    const { rows } = await session.query('SELECT count(*)::int AS n FROM hub_private.ticket_keys');
+    if (Number(rows[0]?.n) > 0) return [];
+  }
+  const chosen = key ?? DEV_TICKET_KEY;
+  const development = chosen.equals(DEV_TICKET_KEY);
+  await session.query("SELECT hub_private.install_ticket_key(decode($1, 'hex'), $2, $3)", [
+    chosen.toString('hex'),
+    development,
+    options.replaceTicketKeys === true,
+  ]);
+  if (options.replaceTicketKeys) return [];
+  const line = development
+    ? `installed the PUBLIC development ticket key ${ticketKeyId(chosen)}: run 'hub db ticket-key' and set HUB_PG_TICKET_KEY before production`
+    : `installed ticket key ${ticketKeyId(chosen)} (HUB_PG_TICKET_KEY) as the current key`;
+  log(line);
+  return [line];
 }

@@ -20,7 +20,8 @@ import {
   scopeStatement,
   statementName,
 } from './queryable';
-import type { SqlSession } from './migrations';
+import { type SqlSession, relayRoleFor } from './migrations';
+import { type ScopeCredentials, TicketSigner, configuredTicketKey } from './tenant-tickets';
 
 const typeParsers = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -78,13 +79,25 @@ export class PgDatabase {
   private closing: Promise<void> | undefined;
   private queue: PendingRun[] = [];
   private flushScheduled = false;
+  /**
+   * Signs the tenant tickets and names the relay role. The default signs with
+   * HUB_PG_TICKET_KEY (else the development key) and takes the relay role
+   * from the URI or `<role>_relay`; the driver replaces it once it knows the
+   * session's role.
+   */
+  credentials: ScopeCredentials;
 
   constructor(
     uri: PostgresUri,
     role: string | undefined,
     log?: (event: string, f?: Record<string, unknown>) => void,
+    credentials?: ScopeCredentials,
   ) {
     this.prepare = uri.prepare;
+    this.credentials = credentials ?? {
+      signer: new TicketSigner(configuredTicketKey()),
+      relayRole: relayRoleFor(role ?? loginOf(uri), uri.relayRole),
+    };
     this.pool = new Pool({
       connectionString: uri.connectionString,
       max: uri.max,
@@ -177,7 +190,7 @@ export class PgDatabase {
     socket?.cork();
     const pending = runs.map((r) => [
       client.query(beginStatement(r.options)),
-      client.query(this.config(scopeStatement(r.scope))),
+      client.query(this.config(scopeStatement(r.scope, this.credentials))),
       ...r.statements.map((s) => client.query(this.config(s))),
       client.query('COMMIT'),
     ]);
@@ -212,6 +225,10 @@ export class PgDatabase {
     await this.pool.query('SELECT 1');
   }
 
+  purgeTicket(tenant: string): string {
+    return this.credentials.signer.ticket('p', tenant);
+  }
+
   /** Runs one statement outside any tenant scope (catalog checks at open). */
   async queryUnscoped(sql: string): Promise<Row[]> {
     return (await this.pool.query(sql)).rows as Row[];
@@ -230,4 +247,10 @@ function socketOf(client: PoolClient): { cork(): void; uncork(): void } | undefi
   return stream && typeof stream.cork === 'function' && typeof stream.uncork === 'function'
     ? (stream as { cork(): void; uncork(): void })
     : undefined;
+}
+
+/** The login role named in the URI (`hub_app` when it names none). */
+function loginOf(uri: PostgresUri): string {
+  const user = decodeURIComponent(new URL(uri.connectionString).username);
+  return /^[a-z_][a-z0-9_]{0,62}$/.test(user) ? user : 'hub_app';
 }

@@ -10,7 +10,8 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqlSession } from './migrations';
-import { applyMigrations } from './migrations';
+import { applyMigrations, relayRoleFor } from './migrations';
+import { type ScopeCredentials, TicketSigner, generateTicketKey, parseTicketKey } from './tenant-tickets';
 import {
   type Row,
   type RunOptions,
@@ -100,6 +101,13 @@ class PgliteWorker {
   }
 }
 
+export interface PgliteOpenOptions {
+  /** Ticket key (64 hex digits); default: a random key for this open. */
+  readonly ticketKey?: string;
+  /** The outbox relay's role (default `<app role>_relay`). */
+  readonly relayRole?: string;
+}
+
 /** One PGlite per data directory per process: two instances on one directory would corrupt it. */
 const shared = new Map<string, { db: Promise<PgliteDatabase>; refs: number }>();
 
@@ -111,9 +119,21 @@ export class PgliteDatabase {
     private readonly worker: PgliteWorker,
     /** Lines of the migrations applied at open. */
     readonly migrated: readonly string[],
+    private readonly credentials: ScopeCredentials,
   ) {}
 
-  private static async start(dataDir: string | undefined, appRole: string): Promise<PgliteDatabase> {
+  private static async start(
+    dataDir: string | undefined,
+    appRole: string,
+    options: PgliteOpenOptions,
+  ): Promise<PgliteDatabase> {
+    // One process opens a directory at a time, so the key need not outlive
+    // it: without HUB_PG_TICKET_KEY each open installs a fresh random key.
+    const key =
+      options.ticketKey !== undefined && options.ticketKey !== ''
+        ? parseTicketKey(options.ticketKey)
+        : generateTicketKey();
+    const relayRole = relayRoleFor(appRole, options.relayRole);
     const worker = new PgliteWorker(dataDir);
     try {
       const session: SqlSession = {
@@ -123,9 +143,13 @@ export class PgliteDatabase {
         },
       };
       await session.exec("SET TimeZone = 'UTC'");
-      const lines = await applyMigrations(session, appRole);
+      const lines = await applyMigrations(session, appRole, {
+        relayRole,
+        ticketKey: key,
+        replaceTicketKeys: true,
+      });
       await session.exec(`SET ROLE "${appRole}"`);
-      return new PgliteDatabase(worker, lines);
+      return new PgliteDatabase(worker, lines, { signer: new TicketSigner(key), relayRole });
     } catch (err) {
       await worker.close();
       throw err;
@@ -136,12 +160,16 @@ export class PgliteDatabase {
    * Opens (or shares) the PGlite for `dataDir` (undefined: a new in-memory
    * database), migrated, with the session running as `appRole`.
    */
-  static async open(dataDir: string | undefined, appRole: string): Promise<PgliteDatabase> {
-    if (dataDir === undefined) return PgliteDatabase.start(undefined, appRole);
+  static async open(
+    dataDir: string | undefined,
+    appRole: string,
+    options: PgliteOpenOptions = {},
+  ): Promise<PgliteDatabase> {
+    if (dataDir === undefined) return PgliteDatabase.start(undefined, appRole, options);
     const key = resolve(dataDir);
     let entry = shared.get(key);
     if (!entry) {
-      entry = { db: PgliteDatabase.start(key, appRole), refs: 0 };
+      entry = { db: PgliteDatabase.start(key, appRole, options), refs: 0 };
       shared.set(key, entry);
       entry.db.catch(() => shared.delete(key));
     }
@@ -161,7 +189,10 @@ export class PgliteDatabase {
   }
 
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
-    const all = [scopeStatement(scope), ...statements].map((s) => ({ sql: s.sql, params: [...s.params] }));
+    const all = [scopeStatement(scope, this.credentials), ...statements].map((s) => ({
+      sql: s.sql,
+      params: [...s.params],
+    }));
     return this.exclusive(async () => {
       const out = await this.worker.request<{ results: Shaped[] }>({
         op: 'batch',
@@ -174,6 +205,10 @@ export class PgliteDatabase {
 
   async ping(): Promise<void> {
     await this.exclusive(() => this.worker.query('SELECT 1'));
+  }
+
+  purgeTicket(tenant: string): string {
+    return this.credentials.signer.ticket('p', tenant);
   }
 
   queryUnscoped(sql: string): Promise<Row[]> {
@@ -203,6 +238,9 @@ class SharedHandle {
   }
   ping(): Promise<void> {
     return this.db.ping();
+  }
+  purgeTicket(tenant: string): string {
+    return this.db.purgeTicket(tenant);
   }
   queryUnscoped(sql: string): Promise<Row[]> {
     return this.db.queryUnscoped(sql);

@@ -15,24 +15,28 @@
 import { HubError } from '../../hub/errors';
 import type { HubStore } from '../../hub/store';
 import { type OpenStoreOptions, type StoreDriver, schemeOf } from '../driver';
-import { DEFAULT_APP_ROLE, applyMigrations } from './migrations';
+import { DEFAULT_APP_ROLE, applyMigrations, relayRoleFor } from './migrations';
 import { PgDatabase, connectClient } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
 import { toPostgresHubError } from './postgres-errors';
 import { createPostgresStore } from './postgres-store';
 import { parsePgliteUri, parsePostgresUri } from './postgres-uri';
+import { TicketSigner, configuredTicketKey, environmentTicketKey } from './tenant-tickets';
 
 /** What the session's role may do that RLS would not stop, and whether the schema exists. */
 const ROLE_CHECK = `SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
   EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = 'hub' AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owner,
-  to_regclass('hub.outputs') IS NOT NULL AS migrated
+  to_regclass('hub.outputs') IS NOT NULL AS migrated,
+  to_regprocedure('hub.ticket_key_accepted(text)') IS NOT NULL AS tickets
 FROM pg_roles r WHERE r.rolname = current_user`;
 
 interface RoleCheck {
   role: string;
   privileged: boolean;
   migrated: boolean;
+  /** The schema has tenant tickets (migration 0002). */
+  tickets: boolean;
 }
 
 async function checkRole(db: {
@@ -43,11 +47,13 @@ async function checkRole(db: {
     role: String(row.role),
     privileged: row.superuser === true || row.bypassrls === true || row.owner === true,
     migrated: row.migrated === true,
+    tickets: row.tickets === true,
   };
 }
 
 async function openServer(uri: string, options: OpenStoreOptions): Promise<HubStore> {
   const parsed = parsePostgresUri(uri);
+  const signer = new TicketSigner(configuredTicketKey(options.ticketKey));
   let db = new PgDatabase(parsed, parsed.appRole, options.log);
   try {
     let check = await checkRole(db);
@@ -56,6 +62,7 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
       db = new PgDatabase(parsed, DEFAULT_APP_ROLE, options.log);
       check = await checkRole(db);
     }
+    db.credentials = { signer, relayRole: relayRoleFor(check.role, parsed.relayRole) };
     if (check.privileged) {
       throw new HubError(
         'FORBIDDEN',
@@ -69,6 +76,28 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
         "postgres store: the hub schema is missing; run 'hub db migrate' first",
       );
     }
+    if (!check.tickets) {
+      throw new HubError(
+        'UNAVAILABLE',
+        "postgres store: the hub schema predates tenant tickets (migration 0002); run 'hub db migrate'",
+      );
+    }
+    const [accepted] = await db.queryUnscoped(`SELECT hub.ticket_key_accepted('${signer.kid}') AS ok`);
+    if (accepted?.ok !== true) {
+      throw new HubError(
+        'UNAVAILABLE',
+        `postgres store: the database does not accept this gateway's ticket key (id ${signer.kid}); ` +
+          "install it as the schema owner with 'hub db ticket-key --store <owner URI>' " +
+          '(or hub db migrate with the same HUB_PG_TICKET_KEY)',
+      );
+    }
+    if (signer.development) {
+      options.log?.('postgres.development_ticket_key', {
+        message:
+          'HUB_PG_TICKET_KEY is not set: tenant tickets are signed with the PUBLIC development key, ' +
+          "so the database does not hold tenants apart from a leaked application-role credential; run 'hub db ticket-key'",
+      });
+    }
     return createPostgresStore(db, { outbox: options.outbox, log: options.log });
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -79,7 +108,10 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
 async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubStore> {
   const parsed = parsePgliteUri(uri);
   try {
-    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE);
+    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE, {
+      ...(options.ticketKey !== undefined ? { ticketKey: options.ticketKey } : {}),
+      ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
+    });
     const check = await checkRole(db);
     if (check.privileged)
       throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
@@ -93,7 +125,9 @@ async function migrate(uri: string, options: { log?: (line: string) => void } = 
   if (schemeOf(uri) === 'pglite') {
     // PGlite migrates itself at open; opening and closing is the migration.
     const parsed = parsePgliteUri(uri);
-    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE);
+    const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE, {
+      ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
+    });
     const lines = [...db.migrated];
     await db.close();
     for (const line of lines) options.log?.(line);
@@ -103,7 +137,13 @@ async function migrate(uri: string, options: { log?: (line: string) => void } = 
   let client: Awaited<ReturnType<typeof connectClient>> | undefined;
   try {
     client = await connectClient(parsed);
-    return await applyMigrations(client, parsed.appRole ?? DEFAULT_APP_ROLE, options.log);
+    const key = environmentTicketKey();
+    return await applyMigrations(client, parsed.appRole ?? DEFAULT_APP_ROLE, {
+      ...(options.log ? { log: options.log } : {}),
+      ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
+      // Without HUB_PG_TICKET_KEY: the development key, only into a database that has no key.
+      ...(key !== undefined ? { ticketKey: key } : {}),
+    });
   } catch (err) {
     throw toPostgresHubError(err, 'migrate');
   } finally {

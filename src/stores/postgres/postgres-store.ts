@@ -35,7 +35,6 @@ import type {
   SkillsQuery,
   StoreCapabilities,
 } from '../../hub/store';
-import { RECORD_TYPES } from '../../hub/model';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
@@ -239,14 +238,14 @@ class PostgresStore implements HubStore, OutboxSource {
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
-    const del = (table: string): Statement => ({
-      sql: `WITH d AS (DELETE FROM hub.${table} WHERE tenant_id = $1 RETURNING 1) SELECT count(*) AS n FROM d`,
-      params: [tenant],
+    // The application role may not DELETE: the owner's narrow function does,
+    // given a purge ticket signed for this tenant and this call. The tenant's
+    // outbox entries are dropped by the relay (their records are gone).
+    const rows = await this.call('purgeTenant', true, async () => {
+      const statement = { sql: 'SELECT hub.purge_tenant($1) AS n', params: [this.db.purgeTicket(tenant)] };
+      return (await this.db.run({ tenant }, [statement]))[0] ?? [];
     });
-    const results = await this.call('purgeTenant', true, () =>
-      this.db.run({ tenant }, [...RECORD_TYPES.map(del), del('outbox')]),
-    );
-    return results.slice(0, RECORD_TYPES.length).reduce((sum, rows) => sum + Number(rows[0]?.n ?? 0), 0);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async ping(): Promise<void> {

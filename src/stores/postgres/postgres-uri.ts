@@ -11,6 +11,7 @@
  * - `statement_timeout`: ms before PostgreSQL cancels a statement (default 30000; 0 = none).
  * - `connect_timeout`: ms to wait for a connection, from the pool or the server (default 5000).
  * - `app_role`: the role queries run as (see README.md "Roles").
+ * - `relay_role`: the role the outbox relay switches to (default `<app role>_relay`).
  * - `prepare`: keep hot statements prepared per connection (default true; set
  *   false behind a pooler in transaction mode that cannot carry them).
  * Other query parameters (e.g. `sslmode`) go to `pg` unchanged.
@@ -27,6 +28,8 @@ export interface PostgresUri {
   readonly statementTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly appRole?: string;
+  /** The outbox relay's role (default `<app role>_relay`). */
+  readonly relayRole?: string;
   /** Keep the store's hot statements prepared per connection (default true). */
   readonly prepare: boolean;
 }
@@ -35,6 +38,7 @@ export interface PgliteUri {
   /** Directory of the database files; undefined for an in-memory database. */
   readonly dataDir?: string;
   readonly appRole?: string;
+  readonly relayRole?: string;
 }
 
 const intOption = (
@@ -62,10 +66,10 @@ const boolOption = (params: URLSearchParams, name: string, fallback: boolean): b
   return raw === 'true';
 };
 
-const roleOption = (params: URLSearchParams): string | undefined => {
-  const raw = params.get('app_role');
-  params.delete('app_role');
-  return raw === null ? undefined : checkRoleName(raw);
+const roleOption = (params: URLSearchParams, name = 'app_role'): string | undefined => {
+  const raw = params.get(name);
+  params.delete(name);
+  return raw === null ? undefined : checkRoleName(raw, name);
 };
 
 /** Parses a `postgres://` or `postgresql://` URI. @throws HubError VALIDATION. */
@@ -85,6 +89,7 @@ export function parsePostgresUri(uri: string): PostgresUri {
     statementTimeoutMs: intOption(p, 'statement_timeout', 30_000, 0, 86_400_000),
     connectTimeoutMs: intOption(p, 'connect_timeout', 5_000, 0, 600_000),
     appRole: roleOption(p),
+    relayRole: roleOption(p, 'relay_role'),
     prepare: boolOption(p, 'prepare', true),
   };
   return { connectionString: url.toString(), ...parsed };
@@ -98,6 +103,7 @@ export function parsePgliteUri(uri: string): PgliteUri {
   const path = q >= 0 ? rest.slice(0, q) : rest;
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
   const appRole = roleOption(params);
+  const relayRole = roleOption(params, 'relay_role');
   const memory = path === '' || path === 'memory' || path === '//memory' || path === 'memory://';
-  return { dataDir: memory ? undefined : path.replace(/^\/\/(?=\/)/, ''), appRole };
+  return { dataDir: memory ? undefined : path.replace(/^\/\/(?=\/)/, ''), appRole, relayRole };
 }

@@ -7,6 +7,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { RELAY_SUBJECT, type ScopeCredentials } from './tenant-tickets';
 
 /** A row as returned by the driver, after the type parsers in {@link TYPE_PARSERS}. */
 export type Row = Record<string, unknown>;
@@ -41,9 +42,10 @@ export function statementName(sql: string): string {
 }
 
 /**
- * Whose rows a transaction may touch: one tenant (sets `app.tenant_id`), or the
- * outbox relay (sets `app.outbox_relay = 'on'`, which opens only the outbox
- * table across tenants; records stay behind the tenant policy).
+ * Whose rows a transaction may touch: one tenant (sets `app.tenant_id` and a
+ * ticket for it), or the outbox relay (runs as the relay role with a relay
+ * ticket, which opens only the outbox table across tenants; records stay
+ * behind the tenant policy).
  */
 export type Scope = { readonly tenant: string } | { readonly relay: true };
 
@@ -71,7 +73,7 @@ export function beginStatement(options: RunOptions = {}): string {
 export interface TenantDatabase {
   /**
    * Runs the statements in order in ONE transaction whose first act is
-   * `set_config('app.tenant_id', tenant, true)`; resolves to each statement's
+   * {@link scopeStatement} (`app.tenant_id` and its ticket); resolves to each statement's
    * rows. If one fails the transaction rolls back and the first error is
    * thrown (as the driver raised it). On `pg` the whole transaction is one
    * network round trip (pipelined BEGIN, set_config, statements, COMMIT).
@@ -79,21 +81,29 @@ export interface TenantDatabase {
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** A ticket authorising `hub.purge_tenant` for `tenant`, for one call. */
+  purgeTicket(tenant: string): string;
   /** Releases every connection; waits for statements in flight. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The statement that opens a scope, in the same transaction as the work. */
-export function scopeStatement(scope: Scope): Statement {
+/**
+ * The statement that opens a scope, in the same transaction as the work (so
+ * in the same round trip): a tenant scope sets `app.tenant_id` and a ticket
+ * signed for that tenant (`app.tenant_ticket`), which the row-level security
+ * policies verify; a relay scope switches to the relay role for the
+ * transaction and presents a relay ticket.
+ */
+export function scopeStatement(scope: Scope, credentials: ScopeCredentials): Statement {
   return 'tenant' in scope
     ? {
-        sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.outbox_relay', 'off', true)",
-        params: [scope.tenant],
+        sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.tenant_ticket', $2, true)",
+        params: [scope.tenant, credentials.signer.ticket('t', scope.tenant)],
         prepare: true,
       }
     : {
-        sql: "SELECT set_config('app.tenant_id', '', true), set_config('app.outbox_relay', 'on', true)",
-        params: [],
+        sql: "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), set_config('app.tenant_ticket', $2, true)",
+        params: [credentials.relayRole, credentials.signer.ticket('r', RELAY_SUBJECT)],
       };
 }
 
