@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli';
 import { createTestDatabase } from '../support/pg-harness';
+import { MIGRATIONS } from '../../src/stores/postgres/migrations';
 
 async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -27,7 +28,9 @@ describe('hub db migrate', () => {
     try {
       const first = await run(['db', 'migrate', '--store', pg.ownerUri]);
       expect(first.code).toBe(0);
-      expect(first.out.join('\n')).toMatch(/applied 0001 .*\n.*1 migration\(s\) applied/);
+      expect(first.out.join('\n')).toMatch(/applied 0001 .*\n(.*\n)*applied 0002 /);
+      expect(first.out.join('\n')).toMatch(/installed the PUBLIC development ticket key/);
+      expect(first.out.join('\n')).toMatch(new RegExp(`${MIGRATIONS.length} migration\\(s\\) applied`));
       const second = await run(['db', 'migrate', '--store', pg.ownerUri]);
       expect(second).toMatchObject({ code: 0, err: [] });
       expect(second.out.join('\n')).toMatch(/schema is up to date/);
@@ -40,7 +43,7 @@ describe('hub db migrate', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hub-migrate-'));
     try {
       expect((await run(['db', 'migrate', '--store', `pglite:${dir}`])).out.join('\n')).toMatch(
-        /1 migration/,
+        new RegExp(`${MIGRATIONS.length} migration`),
       );
       expect((await run(['db', 'migrate', '--store', `pglite:${dir}`])).out.join('\n')).toMatch(/up to date/);
     } finally {
