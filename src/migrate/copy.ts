@@ -96,8 +96,17 @@ export async function copyTenant(
     start: already,
     ...(options.now ? { now: options.now } : {}),
   });
-  const write = (records: readonly HubRecord[]): Promise<PutOutcome[]> =>
+  const writeOne = (records: readonly HubRecord[]): Promise<PutOutcome[]> =>
     hasImmediateWrites(target) ? target.putBatchNow(tenant, records) : target.putBatch(tenant, records);
+  // A page read with a caller's page size may exceed what the target takes in one call.
+  const maxWrite = Math.max(1, target.capabilities.maxBatchSize);
+  const write = async (records: readonly HubRecord[]): Promise<PutOutcome[]> => {
+    if (records.length <= maxWrite) return writeOne(records);
+    const outcomes: PutOutcome[] = [];
+    for (let i = 0; i < records.length; i += maxWrite)
+      outcomes.push(...(await writeOne(records.slice(i, i + maxWrite))));
+    return outcomes;
+  };
 
   for (const type of RECORD_TYPES) {
     let cp = checkpoints[type];
