@@ -204,7 +204,7 @@ describe('sharepoint store on the emulator', () => {
     } finally {
       await store.close();
     }
-    // ~14,000 records through the emulator's $batch: ~25 s alone, over 60 s on a busy machine.
+    // Over 6,000 outputs and their records through the emulator's $batch: over 60 s on a busy machine.
   }, 240_000);
 
   test('hub migrate: a tenant copied from memory to SharePoint verifies record by record', async () => {
