@@ -10,15 +10,17 @@ import { type ListFilterInput, type TeamScopeInput, normalizeFilter, normalizeTe
 import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
 import { type Verification, verifyRecord } from './provenance';
 import { listWithChildren } from './nested-list';
-import type {
-  ArchetypeProgressionRow,
-  CostPerSkillRow,
-  HubStore,
-  Keyset,
-  ListQuery,
-  ManagerDashboard,
-  ManagerRow,
-  SkillRow,
+import {
+  type ArchetypeProgressionRow,
+  type CostPerSkillRow,
+  type HubStore,
+  type Keyset,
+  type ListQuery,
+  type ManagerDashboard,
+  type ManagerRow,
+  type ReadProjection,
+  type SkillRow,
+  skipsBody,
 } from './store';
 import type { TenantId } from './tenant';
 import { type Bucket, formatTimestamp, parseTimestamp } from './time';
@@ -161,25 +163,39 @@ export class Hub {
     return results;
   }
 
-  /** Reads records by id, one entry per id in order, null where absent (or another tenant's). */
-  async get(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+  /**
+   * Reads records by id, one entry per id in order, null where absent (or
+   * another tenant's); `projection` leaves heavy fields unread (see ReadProjection).
+   */
+  async get(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
     if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
     // A malformed id cannot exist: answer null without a store call.
     const wanted = ids.map((id) => (isUuid(id) ? id.toLowerCase() : null));
     const valid = wanted.filter((id): id is string => id !== null);
-    const found = valid.length > 0 ? await this.store.getByIds(tenant, type, valid) : [];
+    const found =
+      valid.length === 0
+        ? []
+        : skipsBody(projection)
+          ? await this.store.getByIds(tenant, type, valid, projection)
+          : await this.store.getByIds(tenant, type, valid);
     let j = 0;
     return wanted.map((id) => (id === null ? null : (found[j++] ?? null)));
   }
 
-  /** One page of a list, newest first. */
+  /** One page of a list, newest first; `projection` leaves heavy fields unread. */
   async list(
     tenant: TenantId,
     type: RecordType,
     filterInput: ListFilterInput = {},
     page: PageArgs = {},
+    projection?: ReadProjection,
   ): Promise<Page> {
-    const query = this.listQuery(tenant, type, filterInput, page);
+    const query = this.listQuery(tenant, type, filterInput, page, projection);
     const rows = await this.store.list(tenant, query);
     return this.page(tenant, query, rows, query.limit - 1);
   }
@@ -196,9 +212,16 @@ export class Hub {
     type: RecordType,
     filterInput: ListFilterInput,
     page: PageArgs,
-    child: { readonly type: RecordType; readonly key: 'outputId'; readonly first?: number | null },
+    child: {
+      readonly type: RecordType;
+      readonly key: 'outputId';
+      readonly first?: number | null;
+      /** Heavy fields of the children to leave unread. */
+      readonly projection?: ReadProjection;
+    },
+    projection?: ReadProjection,
   ): Promise<{ page: Page; children: Page[] }> {
-    const query = this.listQuery(tenant, type, filterInput, page);
+    const query = this.listQuery(tenant, type, filterInput, page, projection);
     if (!isRecordType(child.type))
       throw new HubError('VALIDATION', `unknown record type ${String(child.type)}`);
     const childFirst = pageSize(child.first, 'child page');
@@ -206,6 +229,7 @@ export class Hub {
       type: child.type,
       key: child.key,
       limit: childFirst + 1,
+      ...(skipsBody(child.projection) ? { projection: { body: false } } : {}),
     });
     const parents = this.page(tenant, query, result.records, query.limit - 1);
     const children = parents.records.map((parent, i) =>
@@ -226,13 +250,21 @@ export class Hub {
     type: RecordType,
     filterInput: ListFilterInput,
     page: PageArgs,
+    projection?: ReadProjection,
   ): ListQuery {
     if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
     const filter = normalizeFilter(type, filterInput);
     const first = pageSize(page.first, 'page');
     const after: Keyset | undefined =
       page.after == null ? undefined : this.cursors.decode(tenant, type, filter, page.after);
-    return after ? { type, filter, limit: first + 1, after } : { type, filter, limit: first + 1 };
+    return {
+      type,
+      filter,
+      limit: first + 1,
+      ...(after ? { after } : {}),
+      // Only a projection that leaves something out reaches the store: the default stays the plain query.
+      ...(skipsBody(projection) ? { projection: { body: false } } : {}),
+    };
   }
 
   /** A page of at most `first` of `rows`, with a lazily computed end cursor. */

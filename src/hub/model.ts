@@ -87,7 +87,10 @@ export interface ArtifactRecord extends RecordEnvelope {
   skill_id?: string;
   output_id?: string;
   employee_id?: string;
-  /** The file's bytes. Not part of the provenance content: `content_sha256` covers it. */
+  /**
+   * The file's bytes. Not part of the provenance content: `content_sha256`
+   * covers it. {@link BODY_NOT_READ} when a read left it out (a projection).
+   */
   body: Uint8Array;
 }
 
@@ -113,6 +116,18 @@ export interface TelemetryEventRecord extends RecordEnvelope {
   input_tokens?: number;
   output_tokens?: number;
   properties?: JsonObject;
+}
+
+/**
+ * The `body` of an artifact read without it (`ReadProjection` with `body:
+ * false`): empty and frozen, told apart from an empty body by identity
+ * ({@link bodyWasRead}). Never written: validation copies bodies it is given.
+ */
+export const BODY_NOT_READ: Uint8Array = Object.freeze(new Uint8Array(0));
+
+/** False when the artifact was read without its body (see {@link BODY_NOT_READ}). */
+export function bodyWasRead(record: ArtifactRecord): boolean {
+  return record.body !== BODY_NOT_READ;
 }
 
 /** A stored record: validated, defaulted and sealed with its provenance hash. */

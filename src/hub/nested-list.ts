@@ -36,6 +36,7 @@ export async function listWithChildren(
         type: children.type,
         filter: { [children.key]: parent.record_id },
         limit: children.limit,
+        ...(children.projection ? { projection: children.projection } : {}),
       }),
     ),
   );

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './jcs';
-import type { HubRecord } from './model';
+import { type HubRecord, bodyWasRead } from './model';
 
 export const PROVENANCE_ALGORITHM = 'hub-sha256-jcs-v1';
 
@@ -70,12 +70,15 @@ export interface Verification {
 
 /**
  * Recomputes a record's hash (and an artifact's body hash) and compares it with
- * the stored values. Never throws for a well-formed record.
+ * the stored values. Never throws for a well-formed record; an artifact read
+ * without its body (a projection) is never `verified`: read it whole to check.
  */
 export function verifyRecord(record: HubRecord): Verification {
   const expectedHash = computeProvenanceHash(record as unknown as Record<string, unknown>);
   const hashOk = expectedHash === record.provenance_hash;
   if (record.record_type !== 'artifacts') return { verified: hashOk, expectedHash };
+  // A body left unread by a projection cannot be checked: never reported verified.
+  if (!bodyWasRead(record)) return { verified: false, expectedHash, bodyVerified: false };
   const bodyVerified =
     record.body.byteLength === record.size_bytes && sha256Hex(record.body) === record.content_sha256;
   return { verified: hashOk && bodyVerified, expectedHash, bodyVerified };

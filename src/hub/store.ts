@@ -187,6 +187,24 @@ export interface ListFilter {
   readonly outputId?: string;
 }
 
+/**
+ * Which heavy fields a read returns (absent: every field). With `body: false`
+ * an artifact comes back with every field but its body, which the store does
+ * not read at all (no column selected, no file downloaded, no copy made): the
+ * record's `body` is then {@link BODY_NOT_READ}. Its `provenance_hash`,
+ * `size_bytes` and `content_sha256` are returned as stored, so the record's
+ * hash still verifies; only the body check needs the body. Fields of other
+ * types are always returned.
+ */
+export interface ReadProjection {
+  readonly body?: boolean;
+}
+
+/** True when a projection leaves the artifact body out. */
+export function skipsBody(projection: ReadProjection | undefined): boolean {
+  return projection?.body === false;
+}
+
 export interface ListQuery {
   readonly type: RecordType;
   readonly filter: ListFilter;
@@ -194,6 +212,8 @@ export interface ListQuery {
   readonly limit: number;
   /** Return records strictly after this position in list order. */
   readonly after?: Keyset;
+  /** Heavy fields to leave out (default: none). */
+  readonly projection?: ReadProjection;
 }
 
 /**
@@ -207,6 +227,8 @@ export interface ChildListQuery {
   readonly key: 'outputId';
   /** Children to return per parent, 1..500 (the Hub asks for one extra, as for pages). */
   readonly limit: number;
+  /** Heavy fields of the children to leave out (default: none). */
+  readonly projection?: ReadProjection;
 }
 
 /** A page with its records' children: `children[i]` belongs to `records[i]`. */
@@ -370,8 +392,14 @@ export interface HubStore {
   /**
    * Reads records of one type by id. Returns one entry per id, in the order of
    * `ids` (duplicates allowed), `null` where the tenant has no such record.
+   * `projection` leaves heavy fields out (see {@link ReadProjection}).
    */
-  getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]>;
+  getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]>;
 
   /** Lists records in `created_at` descending, then `record_id` descending order. */
   list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]>;

@@ -27,6 +27,7 @@ import type {
   ManagersQuery,
   PutOutcome,
   ScanQuery,
+  ReadProjection,
   SkillRow,
   SkillsQuery,
   StoreCapabilities,
@@ -90,8 +91,15 @@ export class RoutingStore implements HubStore {
     });
   }
 
-  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
-    return this.onPrimary(tenant, 'getByIds', (s) => s.getByIds(tenant, type, ids));
+  async getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
+    return this.onPrimary(tenant, 'getByIds', (s) =>
+      projection ? s.getByIds(tenant, type, ids, projection) : s.getByIds(tenant, type, ids),
+    );
   }
 
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {

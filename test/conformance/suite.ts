@@ -14,6 +14,7 @@ import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { isolationCases } from './cases/isolation';
 import { nestedCases } from './cases/nested';
 import { listCases } from './cases/list';
+import { projectionCases } from './cases/projection';
 import { rollupCases } from './cases/rollups';
 import { teamCases } from './cases/team';
 import { writeCases } from './cases/write';
@@ -110,6 +111,7 @@ export function describeStoreConformance(
     rollupCases(ctx);
     teamCases(ctx);
     nestedCases(ctx);
+    projectionCases(ctx);
   });
 }
 

@@ -39,7 +39,7 @@ class OutageStore implements HubStore {
     return fn();
   }
   putBatch: HubStore['putBatch'] = (t, r) => this.gate(() => this.inner.putBatch(t, r));
-  getByIds: HubStore['getByIds'] = (t, ty, ids) => this.gate(() => this.inner.getByIds(t, ty, ids));
+  getByIds: HubStore['getByIds'] = (t, ty, ids, p) => this.gate(() => this.inner.getByIds(t, ty, ids, p));
   list: HubStore['list'] = (t, q) => this.gate(() => this.inner.list(t, q));
   scan: HubStore['scan'] = (t, q) => this.gate(() => this.inner.scan(t, q));
   costPerSkill: HubStore['costPerSkill'] = (t, q) => this.gate(() => this.inner.costPerSkill(t, q));

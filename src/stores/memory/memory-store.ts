@@ -10,13 +10,14 @@
  */
 import { HubError } from '../../hub/errors';
 import { isFieldFilter } from '../../hub/filters';
-import type {
-  DecisionRecord,
-  EmployeeProfileRecord,
-  GovernanceEventRecord,
-  HubRecord,
-  OutputRecord,
-  RecordType,
+import {
+  BODY_NOT_READ,
+  type DecisionRecord,
+  type EmployeeProfileRecord,
+  type GovernanceEventRecord,
+  type HubRecord,
+  type OutputRecord,
+  type RecordType,
 } from '../../hub/model';
 import {
   archetypeProgression,
@@ -26,24 +27,26 @@ import {
   skills,
   teamMembers,
 } from '../../hub/rollups/reference';
-import type {
-  ArchetypeProgressionQuery,
-  ArchetypeProgressionRow,
-  CostPerSkillQuery,
-  CostPerSkillRow,
-  HubStore,
-  ListFilter,
-  ListQuery,
-  ManagerDashboard,
-  ManagerDashboardQuery,
-  ManagerRow,
-  ManagersQuery,
-  PutOutcome,
-  ScanQuery,
-  SkillRow,
-  SkillsQuery,
-  StoreCapabilities,
-  TeamScope,
+import {
+  type ArchetypeProgressionQuery,
+  type ArchetypeProgressionRow,
+  type CostPerSkillQuery,
+  type CostPerSkillRow,
+  type HubStore,
+  type ListFilter,
+  type ListQuery,
+  type ManagerDashboard,
+  type ManagerDashboardQuery,
+  type ManagerRow,
+  type ManagersQuery,
+  type PutOutcome,
+  type ReadProjection,
+  type ScanQuery,
+  type SkillRow,
+  type SkillsQuery,
+  type StoreCapabilities,
+  type TeamScope,
+  skipsBody,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { SortedIndex } from './sorted-index';
@@ -145,12 +148,18 @@ class MemoryStore implements HubStore {
     });
   }
 
-  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+  async getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
     this.open();
     const table = this.table(tenant, type, false);
+    const withBody = !skipsBody(projection);
     return ids.map((id) => {
       const r = table?.byId.get(id);
-      return r ? exposed(r) : null;
+      return r ? exposed(r, withBody) : null;
     });
   }
 
@@ -160,10 +169,11 @@ class MemoryStore implements HubStore {
     if (!table) return [];
     const { filter } = query;
     const derived = this.derivedMatcher(tenant, query.type, filter);
+    const withBody = !skipsBody(query.projection);
     const out: HubRecord[] = [];
     for (const r of this.candidates(table, filter, query.after)) {
       if (!matches(r, filter) || !derived(r)) continue;
-      out.push(exposed(r));
+      out.push(exposed(r, withBody));
       if (out.length >= query.limit) break;
     }
     return out;
@@ -237,7 +247,7 @@ class MemoryStore implements HubStore {
     if (!table) return [];
     const out: HubRecord[] = [];
     for (const r of table.byTime.ascending({ after: query.after })) {
-      out.push(exposed(r));
+      out.push(exposed(r, true));
       if (out.length >= query.limit) break;
     }
     return out;
@@ -376,7 +386,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Artifact bodies are Buffers (not freezable): hand out a copy. */
-function exposed(r: HubRecord): HubRecord {
-  return r.record_type === 'artifacts' ? { ...r, body: Buffer.from(r.body) } : r;
+/**
+ * Artifact bodies are Buffers (not freezable): hand out a copy, or, when the
+ * read leaves the body out, no copy at all.
+ */
+function exposed(r: HubRecord, withBody: boolean): HubRecord {
+  if (r.record_type !== 'artifacts') return r;
+  return { ...r, body: withBody ? Buffer.from(r.body) : BODY_NOT_READ };
 }

@@ -13,9 +13,9 @@
  */
 import { isFieldFilter } from '../../hub/filters';
 import type { RecordType } from '../../hub/model';
-import type { ListQuery } from '../../hub/store';
+import { type ListQuery, type ReadProjection, skipsBody } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { arrayLiteral, columnsOf, listStatement } from './postgres-sql';
+import { arrayLiteral, listStatement, readColumnsOf, selectListOf } from './postgres-sql';
 import { isConnectionLoss } from './postgres-errors';
 import type { Row, Statement } from './queryable';
 
@@ -45,7 +45,8 @@ function batchKey(query: ListQuery): string | undefined {
   if (!(key in BATCHABLE) || typeof value !== 'string') return undefined;
   // Only equalities on the record's own column (a decision's employeeId is its output's).
   if (!isFieldFilter(query.type, key)) return undefined;
-  return `${query.type}\u0000${key}\u0000${query.limit}`;
+  const body = skipsBody(query.projection) ? 'nobody' : 'body';
+  return `${query.type}\u0000${key}\u0000${query.limit}\u0000${body}`;
 }
 
 /**
@@ -59,11 +60,10 @@ export function lateralListStatement(
   key: string,
   values: readonly string[],
   limit: number,
+  projection?: ReadProjection,
 ): Statement {
   const [column, cast] = BATCHABLE[key] as readonly [string, string];
-  const cols = columnsOf(type)
-    .map((c) => (c.kind === 'uuid' ? `t.${c.name}::text AS ${c.name}` : `t.${c.name}`))
-    .join(', ');
+  const cols = selectListOf(readColumnsOf(type, projection), 't');
   return {
     sql: `SELECT k.ord::int8 AS batch_ord, x.* FROM unnest($2::${cast}[]) WITH ORDINALITY AS k(v, ord)
 CROSS JOIN LATERAL (
@@ -181,7 +181,7 @@ function lateral(tenant: TenantId, group: readonly Pending[]): Unit {
   const values = [...new Set(group.map(valueOf))];
   const position = new Map(values.map((v, i) => [v, i + 1]));
   return {
-    statement: lateralListStatement(tenant, first.type, filterKey, values, first.limit),
+    statement: lateralListStatement(tenant, first.type, filterKey, values, first.limit, first.projection),
     members: group,
     finish: (rows) => {
       const byOrd = new Map<number, Row[]>();

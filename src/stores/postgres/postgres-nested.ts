@@ -10,7 +10,7 @@
 import type { HubRecord } from '../../hub/model';
 import type { ChildListQuery, ListQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { columnsOf, listStatement } from './postgres-sql';
+import { listStatement, readColumnsOf, selectListOf } from './postgres-sql';
 import type { Row, Statement } from './queryable';
 
 /** Child filter keys and the column holding the parent's id. */
@@ -25,9 +25,7 @@ export function nestedListStatements(
   const page = listStatement(tenant, query);
   const parentIds = listStatement(tenant, query, 'record_id, created_at');
   const column = CHILD_COLUMNS[children.key];
-  const cols = columnsOf(children.type)
-    .map((c) => (c.kind === 'uuid' ? `t.${c.name}::text AS ${c.name}` : `t.${c.name}`))
-    .join(', ');
+  const cols = selectListOf(readColumnsOf(children.type, children.projection), 't');
   const limit = `$${parentIds.params.length + 1}::int`;
   return [
     page,

@@ -7,8 +7,23 @@
 import { parseDecimal } from '../../hub/decimal';
 import { HubError } from '../../hub/errors';
 import { TYPE_FILTERS, isFieldFilter } from '../../hub/filters';
-import { type FieldKind, type HubRecord, type RecordType, TYPE_FIELDS, isRecordType } from '../../hub/model';
-import type { Keyset, ListFilter, ListQuery, ScanQuery, TeamScope } from '../../hub/store';
+import {
+  BODY_NOT_READ,
+  type FieldKind,
+  type HubRecord,
+  type RecordType,
+  TYPE_FIELDS,
+  isRecordType,
+} from '../../hub/model';
+import {
+  type Keyset,
+  type ListFilter,
+  type ListQuery,
+  type ReadProjection,
+  type ScanQuery,
+  type TeamScope,
+  skipsBody,
+} from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import type { Row, Statement } from './queryable';
@@ -216,24 +231,46 @@ export function hashesStatement(tenant: TenantId, type: RecordType, ids: readonl
   };
 }
 
-const selectLists = new Map<RecordType, string>();
+/**
+ * The columns a read selects: every stored column, or all but `body` when
+ * the projection leaves the body out (the column is then never read, so its
+ * TOASTed bytes are neither fetched nor sent).
+ */
+export function readColumnsOf(type: RecordType, projection?: ReadProjection): readonly Column[] {
+  const cols = columnsOf(type);
+  return skipsBody(projection) ? cols.filter((c) => c.kind !== 'bytes') : cols;
+}
 
-/** The select list of a type's rows (uuids as text), built once per type: lists ask for it per call. */
-const selectList = (type: RecordType): string => {
-  let list = selectLists.get(type);
+/** A select list of `columns` (uuids as text), each prefixed by `alias.` when given. */
+export function selectListOf(columns: readonly Column[], alias?: string): string {
+  const at = alias ? `${alias}.` : '';
+  return columns
+    .map((c) => (c.kind === 'uuid' ? `${at}${c.name}::text AS ${c.name}` : `${at}${c.name}`))
+    .join(', ');
+}
+
+const selectLists = new Map<string, string>();
+
+/** The select list of a type's rows, built once per type and projection: lists ask for it per call. */
+const selectList = (type: RecordType, projection?: ReadProjection): string => {
+  const key = skipsBody(projection) ? `${type}-nobody` : type;
+  let list = selectLists.get(key);
   if (list === undefined) {
-    list = columnsOf(type)
-      .map((c) => (c.kind === 'uuid' ? `${c.name}::text AS ${c.name}` : c.name))
-      .join(', ');
-    selectLists.set(type, list);
+    list = selectListOf(readColumnsOf(type, projection));
+    selectLists.set(key, list);
   }
   return list;
 };
 
 /** Fetches records by id; the caller puts them in key order. Ids must be lowercase UUIDs. */
-export function getByIdsStatement(tenant: TenantId, type: RecordType, ids: readonly string[]): Statement {
+export function getByIdsStatement(
+  tenant: TenantId,
+  type: RecordType,
+  ids: readonly string[],
+  projection?: ReadProjection,
+): Statement {
   return {
-    sql: `SELECT ${selectList(type)} FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
+    sql: `SELECT ${selectList(type, projection)} FROM hub.${type} WHERE tenant_id = $1 AND record_id = ANY($2::uuid[])`,
     params: [tenant, arrayLiteral(ids)],
     prepare: true,
   };
@@ -279,7 +316,7 @@ function checkKeyset(after: Keyset | undefined): void {
 export function listStatement(
   tenant: TenantId,
   query: ListQuery,
-  columns: string = selectList(query.type),
+  columns: string = selectList(query.type, query.projection),
 ): Statement {
   const { type, filter } = query;
   checkKeyset(query.after);
@@ -403,7 +440,8 @@ function fromDb(kind: Column['kind'], value: unknown): unknown {
 /**
  * Rebuilds a record from a row: absent optional fields stay undefined (never
  * null), ints become numbers, decimals canonical strings, timestamps canonical
- * millisecond strings, JSON as parsed, the artifact body a Buffer.
+ * millisecond strings, JSON as parsed, the artifact body a Buffer (BODY_NOT_READ
+ * when the row has no body column: a read that left it out).
  */
 export function recordFromRow(tenant: TenantId, type: RecordType, row: Row): HubRecord {
   const rec: Record<string, unknown> = {
@@ -421,5 +459,7 @@ export function recordFromRow(tenant: TenantId, type: RecordType, row: Row): Hub
     rec[col.name] = fromDb(col.kind, value);
   }
   rec.provenance_hash = row.provenance_hash;
+  // A row read without its body column (a projection): the record says so.
+  if (type === 'artifacts' && rec.body === undefined) rec.body = BODY_NOT_READ;
   return rec as unknown as HubRecord;
 }

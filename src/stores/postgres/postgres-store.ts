@@ -30,6 +30,7 @@ import type {
   OutboxEntry,
   OutboxSource,
   PutOutcome,
+  ReadProjection,
   ScanQuery,
   SkillRow,
   SkillsQuery,
@@ -158,16 +159,25 @@ class PostgresStore implements HubStore, OutboxSource {
     });
   }
 
-  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+  async getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     if (wanted.length === 0) {
       if (this.closed) throw new HubError('UNAVAILABLE', 'postgres store is closed');
       return ids.map(() => null);
     }
     const rows = await this.call('getByIds', true, async () => {
-      const [found = []] = await this.db.run({ tenant }, [getByIdsStatement(tenant, type, wanted)], {
-        light: true,
-      });
+      const [found = []] = await this.db.run(
+        { tenant },
+        [getByIdsStatement(tenant, type, wanted, projection)],
+        {
+          light: true,
+        },
+      );
       return found;
     });
     const found = new Map(rows.map((r) => [String(r.record_id), r]));

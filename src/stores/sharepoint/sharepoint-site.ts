@@ -6,8 +6,7 @@
  */
 import { HubError } from '../../hub/errors';
 import { canonicalJson } from '../../hub/jcs';
-import type { HubRecord, RecordType } from '../../hub/model';
-import { RECORD_TYPES } from '../../hub/model';
+import { BODY_NOT_READ, type HubRecord, RECORD_TYPES, type RecordType } from '../../hub/model';
 import { sha256Hex } from '../../hub/provenance';
 import type { TenantId } from '../../hub/tenant';
 import type { ItemsPage, SpClient } from './sharepoint-client';
@@ -154,8 +153,11 @@ export class TenantSite {
     return item;
   }
 
-  /** Turns an item back into the record (files fetched and checked). */
-  async recordOf(type: RecordType, row: ItemRow): Promise<HubRecord> {
+  /**
+   * Turns an item back into the record (files fetched and checked); without
+   * `withBody` an artifact's body file is not downloaded (BODY_NOT_READ).
+   */
+  async recordOf(type: RecordType, row: ItemRow, withBody = true): Promise<HubRecord> {
     let parsed = JSON.parse(row.HubJson) as Record<string, unknown>;
     if (typeof parsed.$file === 'string')
       parsed = JSON.parse((await this.readFile(parsed.$file)).toString('utf8')) as Record<string, unknown>;
@@ -170,7 +172,8 @@ export class TenantSite {
         'INTERNAL',
         `sharepoint item ${row.ID} of ${LIST_TITLES[type]} does not hold the expected record`,
       );
-    if (record.record_type === 'artifacts') {
+    if (record.record_type === 'artifacts' && !withBody) record.body = BODY_NOT_READ;
+    else if (record.record_type === 'artifacts') {
       const body = await this.readFile(bodyFileName(record.record_id, record.content_sha256));
       if (sha256Hex(body) !== record.content_sha256)
         throw new HubError(
@@ -208,9 +211,10 @@ export class TenantSite {
     return out;
   }
 
-  /** Records for rows, artifact bodies fetched a few at a time. */
-  async records(type: RecordType, rows: readonly ItemRow[]): Promise<HubRecord[]> {
-    if (type !== 'artifacts') return Promise.all(rows.map((r) => this.recordOf(type, r)));
+  /** Records for rows, artifact bodies (unless `withBody` is false) fetched a few at a time. */
+  async records(type: RecordType, rows: readonly ItemRow[], withBody = true): Promise<HubRecord[]> {
+    if (type !== 'artifacts' || !withBody)
+      return Promise.all(rows.map((r) => this.recordOf(type, r, withBody)));
     const out: HubRecord[] = [];
     for (let at = 0; at < rows.length; at += 8)
       out.push(...(await Promise.all(rows.slice(at, at + 8).map((r) => this.recordOf(type, r)))));

@@ -29,25 +29,27 @@ import {
   skills,
   teamMembers,
 } from '../../hub/rollups/reference';
-import type {
-  ArchetypeProgressionQuery,
-  ArchetypeProgressionRow,
-  CostPerSkillQuery,
-  CostPerSkillRow,
-  HubStore,
-  Keyset,
-  ListFilter,
-  ListQuery,
-  ManagerDashboard,
-  ManagerDashboardQuery,
-  ManagerRow,
-  ManagersQuery,
-  PutOutcome,
-  ScanQuery,
-  SkillRow,
-  SkillsQuery,
-  StoreCapabilities,
-  TeamScope,
+import {
+  type ArchetypeProgressionQuery,
+  type ArchetypeProgressionRow,
+  type CostPerSkillQuery,
+  type CostPerSkillRow,
+  type HubStore,
+  type Keyset,
+  type ListFilter,
+  type ListQuery,
+  type ManagerDashboard,
+  type ManagerDashboardQuery,
+  type ManagerRow,
+  type ManagersQuery,
+  type PutOutcome,
+  type ReadProjection,
+  type ScanQuery,
+  type SkillRow,
+  type SkillsQuery,
+  type StoreCapabilities,
+  type TeamScope,
+  skipsBody,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { SpClient, loadPnp } from './sharepoint-client';
@@ -151,15 +153,21 @@ export class SharePointStore implements HubStore {
     site: TenantSite,
     type: RecordType,
     rows: readonly ItemRow[],
+    projection?: ReadProjection,
   ): Promise<HubRecord[]> {
     try {
-      return await site.records(type, rows);
+      return await site.records(type, rows, !skipsBody(projection));
     } catch (err) {
       throw toSharePointHubError(err, 'read');
     }
   }
 
-  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+  async getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
     this.open();
     const site = await this.site(tenant);
     const unique = [...new Set(ids)];
@@ -173,7 +181,7 @@ export class SharePointStore implements HubStore {
       });
       // Text comparisons in SharePoint ignore case: keep exact matches only.
       const exact = rows.filter((r) => chunk.includes(r.HubRecordId));
-      for (const r of await this.toRecords(site, type, exact)) found.set(r.record_id, r);
+      for (const r of await this.toRecords(site, type, exact, projection)) found.set(r.record_id, r);
     }
     return ids.map((id) => found.get(id) ?? null);
   }
@@ -196,7 +204,8 @@ export class SharePointStore implements HubStore {
       check = async (records) =>
         records.map((r) => team.has((r as { employee_id?: string }).employee_id ?? '\u0000'));
     }
-    return this.keysetRead(tenant, type, query.limit, query.after, true, filter, clauses, check);
+    const projection = query.projection;
+    return this.keysetRead(tenant, type, query.limit, query.after, true, filter, clauses, check, projection);
   }
 
   /** The team's employee ids, from the tenant's profiles (the first step of every team-scoped read). */
@@ -244,6 +253,7 @@ export class SharePointStore implements HubStore {
     filter: ListFilter,
     extraClauses: readonly string[] = [],
     derived?: DerivedCheck,
+    projection?: ReadProjection,
   ): Promise<HubRecord[]> {
     const site = await this.site(tenant);
     const out: HubRecord[] = [];
@@ -265,7 +275,7 @@ export class SharePointStore implements HubStore {
         desc ? 'list' : 'scan',
       );
       const page = rows.slice(0, top);
-      const records = (await this.toRecords(site, type, page)).filter((r) => matches(r, filter));
+      const records = (await this.toRecords(site, type, page, projection)).filter((r) => matches(r, filter));
       const pass = derived ? await derived(records) : undefined;
       records.forEach((r, i) => {
         if (!pass || pass[i]) out.push(r);

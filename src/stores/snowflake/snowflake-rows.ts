@@ -7,9 +7,10 @@
  */
 import { HubError } from '../../hub/errors';
 import { parseDecimal } from '../../hub/decimal';
-import type { HubRecord, RecordType } from '../../hub/model';
+import { BODY_NOT_READ, type HubRecord, type RecordType } from '../../hub/model';
+import type { ReadProjection } from '../../hub/store';
 import { formatTimestamp } from '../../hub/time';
-import { type Column, columnsOf, ntzText } from './snowflake-sql';
+import { type Column, columnsOf, ntzText, readColumnsOf } from './snowflake-sql';
 
 /** One staged row: every column as text or null, in {@link columnsOf} order. */
 export function toStageRow(record: HubRecord): (string | null)[] {
@@ -35,14 +36,19 @@ function encode(c: Column, value: unknown): string | null {
   }
 }
 
-/** Decodes one result row (array mode, {@link columnsOf} order) into a record. */
-export function fromRow(type: RecordType, row: readonly unknown[]): HubRecord {
+/**
+ * Decodes one result row (array mode, {@link readColumnsOf} order for the
+ * same projection) into a record; an artifact read without BODY gets
+ * BODY_NOT_READ.
+ */
+export function fromRow(type: RecordType, row: readonly unknown[], projection?: ReadProjection): HubRecord {
   const out: Record<string, unknown> = {};
-  columnsOf(type).forEach((c, i) => {
+  readColumnsOf(type, projection).forEach((c, i) => {
     const v = row[i];
     if (v === null || v === undefined) return;
     out[c.field] = decode(c, v);
   });
+  if (type === 'artifacts' && out.body === undefined) out.body = BODY_NOT_READ;
   return out as unknown as HubRecord;
 }
 

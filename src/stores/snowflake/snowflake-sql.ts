@@ -12,7 +12,15 @@
 import { HubError } from '../../hub/errors';
 import { type FieldKind, RECORD_TYPES, type RecordType, fieldsOf } from '../../hub/model';
 import { isFieldFilter } from '../../hub/filters';
-import type { Keyset, ListFilter, ListQuery, ScanQuery, TeamScope } from '../../hub/store';
+import {
+  type Keyset,
+  type ListFilter,
+  type ListQuery,
+  type ReadProjection,
+  type ScanQuery,
+  type TeamScope,
+  skipsBody,
+} from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { type SnowflakeConfig, quoteIdent, tenantDatabase } from './snowflake-config';
 
@@ -176,9 +184,15 @@ function readExpr(c: Column): string {
   return c.ident;
 }
 
-/** The select list of a type's columns (decoded by snowflake-rows.ts in this order). */
-export function selectList(type: RecordType): string {
-  return columnsOf(type).map(readExpr).join(', ');
+/** The columns a read selects: all of them, or all but BODY when the projection leaves the body out. */
+export function readColumnsOf(type: RecordType, projection?: ReadProjection): readonly Column[] {
+  const cols = columnsOf(type);
+  return skipsBody(projection) ? cols.filter((c) => c.kind !== 'body') : cols;
+}
+
+/** The select list of a read (decoded by snowflake-rows.ts in {@link readColumnsOf} order). */
+export function selectList(type: RecordType, projection?: ReadProjection): string {
+  return readColumnsOf(type, projection).map(readExpr).join(', ');
 }
 
 /** A statement with its binds. */
@@ -205,9 +219,14 @@ function checkedLimit(limit: number): number {
 }
 
 /** Point read of up to 1,000 ids. */
-export function getByIdsQuery(names: TenantNames, type: RecordType, ids: readonly string[]): Query {
+export function getByIdsQuery(
+  names: TenantNames,
+  type: RecordType,
+  ids: readonly string[],
+  projection?: ReadProjection,
+): Query {
   return {
-    sql: `SELECT ${selectList(type)} FROM ${names.table(type)} WHERE "RECORD_ID" IN (${ids.map(() => '?').join(', ')})`,
+    sql: `SELECT ${selectList(type, projection)} FROM ${names.table(type)} WHERE "RECORD_ID" IN (${ids.map(() => '?').join(', ')})`,
     binds: [...ids],
   };
 }
@@ -295,7 +314,7 @@ export function listQuery(names: TenantNames, query: ListQuery): Query {
   if (query.after) where.push(keysetClause(query.after, '<', binds));
   return {
     sql:
-      `SELECT ${selectList(query.type)} FROM ${names.table(query.type)}` +
+      `SELECT ${selectList(query.type, query.projection)} FROM ${names.table(query.type)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY "CREATED_AT" DESC, "RECORD_ID" DESC LIMIT ${checkedLimit(query.limit)}`,
     binds,

@@ -28,6 +28,7 @@ import type {
   SkillRow,
   SkillsQuery,
   StoreCapabilities,
+  ReadProjection,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import type { SnowflakeConfig } from './snowflake-config';
@@ -254,17 +255,22 @@ export class SnowflakeStore implements HubStore {
     }
   }
 
-  async getByIds(tenant: TenantId, type: RecordType, ids: readonly string[]): Promise<(HubRecord | null)[]> {
+  async getByIds(
+    tenant: TenantId,
+    type: RecordType,
+    ids: readonly string[],
+    projection?: ReadProjection,
+  ): Promise<(HubRecord | null)[]> {
     this.open();
     const unique = [...new Set(ids)];
     const found = new Map<string, HubRecord>();
     for (let at = 0; at < unique.length; at += IDS_CHUNK) {
       const rows = await this.read(
-        getByIdsQuery(this.names(tenant), type, unique.slice(at, at + IDS_CHUNK)),
+        getByIdsQuery(this.names(tenant), type, unique.slice(at, at + IDS_CHUNK), projection),
         'read',
       );
       for (const row of rows) {
-        const r = fromRow(type, row);
+        const r = fromRow(type, row, projection);
         found.set(r.record_id, r);
       }
     }
@@ -274,7 +280,7 @@ export class SnowflakeStore implements HubStore {
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
     this.open();
     const rows = await this.read(listQuery(this.names(tenant), query), 'list');
-    return rows.map((row) => fromRow(query.type, row));
+    return rows.map((row) => fromRow(query.type, row, query.projection));
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
