@@ -7,7 +7,14 @@
 import DataLoader from 'dataloader';
 import type { ListFilterInput } from '../hub/filters';
 import type { Hub, Page } from '../hub/hub';
-import { type EmployeeProfileRecord, type HubRecord, LIMITS, type RecordType } from '../hub/model';
+import {
+  type EmployeeProfileRecord,
+  type HubRecord,
+  LIMITS,
+  type RecordType,
+  bodyWasRead,
+} from '../hub/model';
+import { type ReadProjection, skipsBody } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
 import type { ChildList } from './lookahead';
 
@@ -16,6 +23,8 @@ export interface ListKey {
   readonly filter: ListFilterInput;
   readonly first: number;
   readonly after: string | null;
+  /** Heavy fields the selection does not read (a separate list from the full one). */
+  readonly projection?: ReadProjection;
 }
 
 export interface Loaders {
@@ -33,7 +42,12 @@ export interface Loaders {
    * The first page of `parent`'s children of `type` and size `first`, when a
    * {@link listWithChildren} of this request loaded it; else undefined.
    */
-  prefetchedChildren(parent: HubRecord, type: RecordType, first: number): Page | undefined;
+  prefetchedChildren(
+    parent: HubRecord,
+    type: RecordType,
+    first: number,
+    projection?: ReadProjection,
+  ): Page | undefined;
   /** An employee's current profile (latest effective_at; ties by created_at, then record_id). */
   readonly currentProfile: DataLoader<string, EmployeeProfileRecord | null>;
 }
@@ -96,7 +110,11 @@ export function createLoaders(
   );
 
   const prime = (records: readonly HubRecord[]): void => {
-    for (const r of records) byId.of(r.record_type).prime(r.record_id, r);
+    for (const r of records) {
+      // A record read without its body is not what a lookup by id answers.
+      if (r.record_type === 'artifacts' && !bodyWasRead(r)) continue;
+      byId.of(r.record_type).prime(r.record_id, r);
+    }
   };
 
   const list = new DataLoader<ListKey, Page, string>(
@@ -106,7 +124,13 @@ export function createLoaders(
       return Promise.all(
         keys.map(async (k) => {
           try {
-            const page = await hub.list(tenant, k.type, k.filter, { first: k.first, after: k.after });
+            const page = await hub.list(
+              tenant,
+              k.type,
+              k.filter,
+              { first: k.first, after: k.after },
+              k.projection,
+            );
             prime(page.records);
             return page;
           } catch (err) {
@@ -141,12 +165,13 @@ export function createLoaders(
       key.filter,
       { first: key.first, after: key.after },
       child,
+      key.projection,
     );
     list.prime(key, page);
     prime(page.records);
     // Kept by parent record rather than primed into `list` under one key per
     // parent: the child fields find their page without building a key each.
-    const childKey = `${child.type}\u0000${child.first}`;
+    const childKey = prefetchKey(child.type, child.first, child.projection);
     page.records.forEach((parent, i) => {
       const childPage = children[i];
       if (!childPage) return;
@@ -158,8 +183,12 @@ export function createLoaders(
     });
     return page;
   };
-  const prefetchedChildren = (parent: HubRecord, type: RecordType, first: number): Page | undefined =>
-    prefetched.get(parent)?.get(`${type}\u0000${first}`);
+  const prefetchedChildren = (
+    parent: HubRecord,
+    type: RecordType,
+    first: number,
+    projection?: ReadProjection,
+  ): Page | undefined => prefetched.get(parent)?.get(prefetchKey(type, first, projection));
 
   return { byId, list, listWithChildren, prefetchedChildren, currentProfile };
 }
@@ -201,8 +230,14 @@ function isLater(a: EmployeeProfileRecord, b: EmployeeProfileRecord): boolean {
  */
 function listKey(k: ListKey): string {
   let key = `${k.type}\u0000${k.first}\u0000${JSON.stringify(k.after)}`;
+  if (skipsBody(k.projection)) key += '\u0000-body';
   const entries = Object.entries(k.filter).filter(([, v]) => v !== null && v !== undefined);
   if (entries.length > 1) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, value] of entries) key += `\u0000${name}=${JSON.stringify(value)}`;
   return key;
+}
+
+/** Key of a prefetched child page: type, page size, and whether bodies were left out. */
+function prefetchKey(type: RecordType, first: number, projection: ReadProjection | undefined): string {
+  return `${type}\u0000${first}${skipsBody(projection) ? '\u0000-body' : ''}`;
 }

@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import { isPageSize } from '../hub/hub';
 import { LIMITS, type RecordType } from '../hub/model';
+import type { ReadProjection } from '../hub/store';
 import { GRAPHQL_TYPE_OF } from './mapping';
 
 /** Child list fields by parent type: GraphQL field name -> child record type (filtered by `outputId`). */
@@ -32,6 +33,8 @@ export interface ChildList {
   readonly key: 'outputId';
   /** Page size of each child list, exactly as the child field's resolver will ask for it. */
   readonly first: number;
+  /** Heavy fields the child field's selection does not read (see {@link projectionOf}). */
+  readonly projection?: ReadProjection;
 }
 
 // The child field nodes found under a list field, per field node: the walk
@@ -65,10 +68,13 @@ export function childListOf(info: GraphQLResolveInfo, type: RecordType): ChildLi
     // An invalid page size is left to the child field, which fails it at each
     // parent (and not at all under an empty page), exactly as without look-ahead.
     if (!isPageSize(args.first)) continue;
+    const childType = children[node.name.value] as RecordType;
+    const projection = projectionOfField(node, info.fragments, childType);
     return {
-      type: children[node.name.value] as RecordType,
+      type: childType,
       key: 'outputId',
       first: args.first ?? LIMITS.defaultPageSize,
+      ...(projection ? { projection } : {}),
     };
   }
   return undefined;
@@ -123,4 +129,93 @@ function fieldsOf(
     }
   }
   return out;
+}
+
+// Whether a connection field's records read an artifact body, per field node
+// (like the child fields, it depends only on the document).
+const bodyCache = new WeakMap<FieldNode, boolean>();
+
+/**
+ * The projection a `type` connection's selection allows: `{ body: false }`
+ * for artifacts when nothing under `nodes` or `edges { node }` reads the body
+ * (`bodyBase64`, or `provenance { verified }`, which hashes it); else
+ * undefined (read everything). The walk is conservative: fields under
+ * `@skip`/`@include` and under fragments of any type condition count as
+ * selected. When a projected record still meets a field that needs its body
+ * (merged field nodes, a record shared through a loader), that field reads
+ * the record whole (see the Artifact resolvers), so a projection changes
+ * what is read, never an answer.
+ */
+export function projectionOf(info: GraphQLResolveInfo, type: RecordType): ReadProjection | undefined {
+  const fieldNode = info.fieldNodes[0];
+  if (!fieldNode || info.fieldNodes.length !== 1) return undefined;
+  return projectionOfField(fieldNode, info.fragments, type);
+}
+
+function projectionOfField(
+  field: FieldNode,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  type: RecordType,
+): ReadProjection | undefined {
+  if (type !== 'artifacts') return undefined;
+  let reads = bodyCache.get(field);
+  if (reads === undefined) {
+    const walk = new SelectionWalk(fragments);
+    const recordReadsBody = (f: FieldNode): boolean =>
+      f.name.value === 'bodyBase64' ||
+      (f.name.value === 'provenance' &&
+        walk.any(f.selectionSet, 'verified', (p) => p.name.value === 'verified'));
+    reads = walk.any(field.selectionSet, 'connection', (f) =>
+      f.name.value === 'nodes'
+        ? walk.any(f.selectionSet, 'record', recordReadsBody)
+        : f.name.value === 'edges' &&
+          walk.any(
+            f.selectionSet,
+            'edge',
+            (e) => e.name.value === 'node' && walk.any(e.selectionSet, 'record', recordReadsBody),
+          ),
+    );
+    bodyCache.set(field, reads);
+  }
+  return reads ? undefined : { body: false };
+}
+
+/**
+ * Asks whether any field of a selection set passes a test, every fragment
+ * expanded whatever its directives or type condition (conservative), each
+ * named fragment walked once per test: a document whose fragments spread
+ * each other many times costs its size, not the number of paths.
+ */
+class SelectionWalk {
+  private readonly memo = new Map<string, boolean>();
+
+  constructor(private readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>) {}
+
+  /** `name` identifies `test` for the memo (one name per distinct test). */
+  any(
+    selectionSet: SelectionSetNode | undefined,
+    name: string,
+    test: (field: FieldNode) => boolean,
+  ): boolean {
+    if (!selectionSet) return false;
+    for (const sel of selectionSet.selections) {
+      if (sel.kind === 'Field') {
+        if (test(sel)) return true;
+      } else if (sel.kind === 'InlineFragment') {
+        if (this.any(sel.selectionSet, name, test)) return true;
+      } else {
+        const key = `${sel.name.value}\u0000${name}`;
+        let hit = this.memo.get(key);
+        if (hit === undefined) {
+          // Marked first: a cycle (invalid, but not ours to fail) ends here.
+          this.memo.set(key, false);
+          const fragment = this.fragments[sel.name.value];
+          hit = fragment ? this.any(fragment.selectionSet, name, test) : false;
+          this.memo.set(key, hit);
+        }
+        if (hit) return true;
+      }
+    }
+    return false;
+  }
 }

@@ -6,15 +6,17 @@ import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { HubError } from '../../hub/errors';
 import type { ListFilterInput } from '../../hub/filters';
 import {
+  type ArtifactRecord,
   type EmployeeProfileRecord,
   type HubRecord,
   LIMITS,
   type RecordOf,
   type RecordType,
+  bodyWasRead,
 } from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import type { GraphQLContext } from '../context';
-import { childListOf } from '../lookahead';
+import { childListOf, projectionOf } from '../lookahead';
 import type { Resolvers } from '../generated/resolvers';
 import type { Page } from '../../hub/hub';
 import {
@@ -69,7 +71,15 @@ export async function connection(
   info?: GraphQLResolveInfo,
 ): Promise<ConnectionParent> {
   const f = filter ?? {};
-  const key = { type, filter: f, first: first ?? LIMITS.defaultPageSize, after: after ?? null };
+  // A selection that reads no artifact body lists without reading bodies (see lookahead.ts).
+  const projection = info ? projectionOf(info, type) : undefined;
+  const key = {
+    type,
+    filter: f,
+    first: first ?? LIMITS.defaultPageSize,
+    after: after ?? null,
+    ...(projection ? { projection } : {}),
+  };
   // A selection that lists each record's children is loaded with them (see lookahead.ts).
   const child = info ? childListOf(info, type) : undefined;
   const page = await (child ? ctx.loaders.listWithChildren(key, child) : ctx.loaders.list.load(key));
@@ -87,11 +97,13 @@ export function childConnection(
   type: RecordType,
   first: number | null | undefined,
   after: string | null | undefined,
+  info?: GraphQLResolveInfo,
 ): Promise<ConnectionParent> | ConnectionParent {
   const size = first ?? LIMITS.defaultPageSize;
-  const page = after == null ? ctx.loaders.prefetchedChildren(parent, type, size) : undefined;
+  const projection = info ? projectionOf(info, type) : undefined;
+  const page = after == null ? ctx.loaders.prefetchedChildren(parent, type, size, projection) : undefined;
   const filter = { outputId: parent.record_id };
-  return page ? new PageConnection(page) : connection(ctx, type, filter, size, after);
+  return page ? new PageConnection(page) : connection(ctx, type, filter, size, after, info);
 }
 
 /** A loaded page as a connection; edges (and their cursors) are built on first read. */
@@ -156,6 +168,45 @@ function reference<T extends RecordType>(type: T) {
 
 const MAX_INLINE_BODY = LIMITS.maxArtifactBodyBytes;
 
+/**
+ * Most body bytes one request returns inline (`bodyBase64`): one largest
+ * body and then some. Each inlined body is held as bytes, as base64 text and
+ * in the JSON answer until the answer is sent, so this bounds what one
+ * request can make the gateway hold (about 3.4 x this), whatever its aliases.
+ */
+export const MAX_INLINE_BODY_BYTES_PER_REQUEST = 16 * 1024 * 1024;
+
+const inlinedBytes = new WeakMap<GraphQLContext, number>();
+
+/** Counts a body against the request's inline budget; over it, a VALIDATION error naming the limit. */
+function chargeInlineBody(ctx: GraphQLContext, r: ArtifactRecord): void {
+  const used = inlinedBytes.get(ctx) ?? 0;
+  const next = used + r.size_bytes;
+  if (next > MAX_INLINE_BODY_BYTES_PER_REQUEST) {
+    throw new HubError(
+      'VALIDATION',
+      `bodyBase64: artifact ${r.record_id} (${r.size_bytes} bytes) would take this request's inline bodies to ${next} bytes; ` +
+        `the limit is ${MAX_INLINE_BODY_BYTES_PER_REQUEST} per request: ask for fewer bodies per request`,
+      {
+        issues: [
+          { path: 'bodyBase64', message: `over ${MAX_INLINE_BODY_BYTES_PER_REQUEST} bytes per request` },
+        ],
+      },
+    );
+  }
+  inlinedBytes.set(ctx, next);
+}
+
+/**
+ * The artifact with its body: itself when its body was read, else the whole
+ * record through the id loader (which never holds records read without a
+ * body); null if it is gone.
+ */
+async function withBody(ctx: GraphQLContext, r: ArtifactRecord): Promise<ArtifactRecord | null> {
+  if (bodyWasRead(r)) return r;
+  return byId(ctx, 'artifacts', r.record_id);
+}
+
 /** Resolvers of the record types, the HubRecord interface, Provenance and connections. */
 export const recordResolvers: Resolvers = {
   RecordType: {
@@ -172,9 +223,14 @@ export const recordResolvers: Resolvers = {
   Provenance: {
     hash: (r) => r.provenance_hash,
     algorithm: () => PROVENANCE_ALGORITHM,
-    verified: (r, _args, ctx) => {
+    verified: async (r, _args, ctx) => {
       let v = verified.get(r);
-      if (v === undefined) verified.set(r, (v = ctx.hub.verify(r).verified));
+      if (v === undefined) {
+        // A record listed without its body is verified from the whole record.
+        const whole = r.record_type === 'artifacts' ? await withBody(ctx, r) : r;
+        v = whole !== null && ctx.hub.verify(whole).verified;
+        verified.set(r, v);
+      }
       return v;
     },
   },
@@ -182,7 +238,7 @@ export const recordResolvers: Resolvers = {
     ...envelope,
     __resolveReference: reference('outputs'),
     decisions: (r, args, ctx) => childConnection(ctx, r, 'decisions', args.first, args.after),
-    artifacts: (r, args, ctx) => childConnection(ctx, r, 'artifacts', args.first, args.after),
+    artifacts: (r, args, ctx, info) => childConnection(ctx, r, 'artifacts', args.first, args.after, info),
   },
   Decision: {
     ...envelope,
@@ -197,15 +253,20 @@ export const recordResolvers: Resolvers = {
     ...envelope,
     __resolveReference: reference('artifacts'),
     output: (r, _args, ctx) => (r.output_id ? byId(ctx, 'outputs', r.output_id) : null),
-    bodyBase64: (r, args) => {
+    bodyBase64: async (r, args, ctx) => {
       const max = args.maxBytes ?? 1_048_576;
       if (!Number.isInteger(max) || max < 0 || max > MAX_INLINE_BODY) {
         throw new HubError('VALIDATION', `maxBytes must be 0 to ${MAX_INLINE_BODY}`, {
           issues: [{ path: 'maxBytes', message: `must be 0 to ${MAX_INLINE_BODY}` }],
         });
       }
-      if (r.body.byteLength > max) return null;
-      return Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength).toString('base64');
+      // The stored size decides, so a body over `maxBytes` is never read at all.
+      if (r.size_bytes > max) return null;
+      chargeInlineBody(ctx, r);
+      const whole = await withBody(ctx, r);
+      if (whole === null) return null;
+      const body = whole.body;
+      return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
     },
   },
   EmployeeProfile: {
