@@ -71,7 +71,7 @@ export interface PostgresStoreOptions {
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
   readonly chunkSize?: number;
-  /** Artifact body bytes (sent as hex, so twice the size) per insert statement (default 64 MiB). */
+  /** Artifact body bytes (sent as hex, so twice the size) per insert statement (default 24 MiB: one largest body). */
   readonly chunkBytes?: number;
   /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
   readonly outboxLeaseSeconds?: number;
@@ -107,7 +107,9 @@ class PostgresStore implements HubStore, OutboxSource {
       tenantOutbox: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
-    this.chunkBytes = options.chunkBytes ?? 64 * 1024 * 1024;
+    // One largest artifact (10 MiB, 20 MB as hex) per statement: every step of building and
+    // sending a statement's text is synchronous, so its size bounds how long one holds the event loop.
+    this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
