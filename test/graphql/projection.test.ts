@@ -136,7 +136,8 @@ test("another tenant's projected list is empty", async () => {
 });
 
 test('inline bodies are bounded per request, refused with the limit named', async () => {
-  const g = await startGateway({ store: createMemoryStore() });
+  // Raised static cost limit: this checks the bound on what a request actually returns.
+  const g = await startGateway({ store: createMemoryStore(), limits: { maxCost: 10_000_000 } });
   const t = await g.token('acme', ['hub:read']);
   const big = Math.floor(MAX_INLINE_BODY_BYTES_PER_REQUEST / 2) + 1;
   const body = Buffer.alloc(big, 7);
