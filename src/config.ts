@@ -15,6 +15,18 @@ export interface HubConfig {
   readonly jwksUrl?: string;
   /** Claim holding the tenant id (`HUB_AUTH_TENANT_CLAIM`, default `tenant_id`). */
   readonly tenantClaim: string;
+  /** Required token issuer (`HUB_AUTH_ISSUER`); unset: `iss` is not checked. */
+  readonly authIssuer?: string;
+  /** Required token audience (`HUB_AUTH_AUDIENCE`); unset: `aud` is not checked. */
+  readonly authAudience?: string;
+  /** Longest accepted token lifetime in seconds (`HUB_AUTH_MAX_TTL`, e.g. `24h`; default 24h). */
+  readonly authMaxTtlSeconds?: number;
+  /** Port of a separate listener serving only `/metrics` (`HUB_METRICS_PORT`). */
+  readonly metricsPort?: number;
+  /** Static bearer credential for `/metrics` on the main port (`HUB_METRICS_TOKEN`). */
+  readonly metricsToken?: string;
+  /** Redis shared by replicas for rate limits and persisted queries (`HUB_REDIS_URL`). */
+  readonly redisUrl?: string;
   /** Embedded data directory (`HUB_DATA_DIR`, default `./.hub-data`). */
   readonly dataDir: string;
   /** Key for list cursors shared by replicas (`HUB_CURSOR_SECRET`). */
@@ -72,6 +84,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
   const opt = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  const metricsPort = opt(env.HUB_METRICS_PORT);
+  if (metricsPort !== undefined && !/^\d{1,5}$/.test(metricsPort))
+    throw new Error(`HUB_METRICS_PORT must be 0-65535, got ${metricsPort}`);
+  const maxTtl = opt(env.HUB_AUTH_MAX_TTL);
   return {
     port,
     configFile: opt(env.HUB_CONFIG),
@@ -79,6 +95,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     jwtSecret: opt(env.HUB_AUTH_JWT_SECRET),
     jwksUrl: opt(env.HUB_AUTH_JWKS_URL),
     tenantClaim: opt(env.HUB_AUTH_TENANT_CLAIM) ?? 'tenant_id',
+    authIssuer: opt(env.HUB_AUTH_ISSUER),
+    authAudience: opt(env.HUB_AUTH_AUDIENCE),
+    authMaxTtlSeconds: maxTtl === undefined ? undefined : durationSeconds(maxTtl, 'HUB_AUTH_MAX_TTL'),
+    metricsPort: metricsPort === undefined ? undefined : Number(metricsPort),
+    metricsToken: opt(env.HUB_METRICS_TOKEN),
+    redisUrl: opt(env.HUB_REDIS_URL),
     dataDir: opt(env.HUB_DATA_DIR) ?? './.hub-data',
     cursorSecret: opt(env.HUB_CURSOR_SECRET),
     testPgUrl: opt(env.HUB_TEST_PG_URL) ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -101,4 +123,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       protocol: opt(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? opt(env.OTEL_EXPORTER_OTLP_PROTOCOL),
     },
   };
+}
+
+/** Parses `90s`, `15m`, `24h`, `7d` or plain seconds. @throws Error naming the variable. */
+function durationSeconds(text: string, name: string): number {
+  const m = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  const n = m
+    ? Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd']
+    : 0;
+  if (!m || n <= 0) throw new Error(`${name} must be a positive duration like 3600, 90m, 24h, got ${text}`);
+  return n;
 }

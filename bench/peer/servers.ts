@@ -4,6 +4,8 @@
  * (postgraphile-server.mjs with the Promise.withResolvers polyfill).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -67,7 +69,11 @@ function start(
   });
 }
 
-/** Our gateway: `hub serve` over HUB_PG_URL (the app role) with a fixed HS256 secret. */
+/**
+ * Our gateway: `hub serve` over HUB_PG_URL (the app role) with a fixed HS256 secret.
+ * The tenants file gives the one tenant the whole gateway (no fair-share caps):
+ * PostGraphile has none, and bench:abuse measures the shares.
+ */
 export function startOurs(options: {
   readonly pgUrl: string;
   readonly secret: string;
@@ -84,7 +90,7 @@ export function startOurs(options: {
       HUB_CURSOR_SECRET: 'peer-bench-cursor-secret',
       // No access line per request: PostGraphile writes none either.
       HUB_LOG_LEVEL: 'warn',
-      HUB_CONFIG: '',
+      HUB_CONFIG: wholeGatewayConfig(options.pgUrl),
       NODE_ENV: 'production',
     },
     /Hub gateway on (http:\/\/[^\s]+\/graphql)/,
@@ -120,4 +126,12 @@ export function startTheirs(options: {
     /READY (http:\/\/[^\s]+\/graphql)/,
     options.log,
   );
+}
+
+/** A tenants file serving every tenant from `pgUrl` with limits high enough never to apply. */
+function wholeGatewayConfig(pgUrl: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'peer-bench-')), 'tenants.json');
+  const limits = { maxInFlight: 100_000, maxStoreCalls: 100_000, costPerSecond: 1e12, burst: 1e12 };
+  writeFileSync(file, JSON.stringify({ shared: { primary: pgUrl, limits } }));
+  return file;
 }

@@ -18,6 +18,11 @@ import { parseTenantId } from '../hub/tenant';
 import { loadRegistryConfig } from '../router/registry-config';
 import { routerHealth } from '../router/router-metrics';
 import { RoutingStore } from '../router/routing-store';
+import { registryPolicy } from '../router/tenant-policy';
+import { type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
+import { type SharedRedis, connectSharedRedis } from '../platform/redis';
+import { RedisBudget } from '../platform/redis-budget';
+import { RedisPersistedQueries } from '../http/apq-redis';
 import { installSighupReload } from '../router/tenant-registry';
 import { generateDataset } from '../seed/generator';
 import { windowStart, writeDataset } from '../seed/write-dataset';
@@ -65,6 +70,8 @@ export interface ChosenStore {
   readonly description: string;
   /** Metrics and readiness beyond the store's ping (the router's). */
   readonly health?: HealthSource;
+  /** Per-tenant limits and registered operations (the router's tenants file). */
+  readonly policy?: TenantPolicy;
 }
 
 /** Chooses and opens the store; returns it with a label for metrics and a human description. */
@@ -120,6 +127,7 @@ export async function chooseStore(
       label: 'router',
       description: `router over ${what}${plane}`,
       health: routerHealth(store),
+      policy: registryPolicy(store.registry),
     };
   }
   // The embedded default: PGlite creates or upgrades its schema when it opens.
@@ -176,13 +184,19 @@ export function chooseAuth(
   config: HubConfig,
   dev: boolean,
 ): { readonly auth: AuthOptions; readonly signingSecret?: string } {
+  const claims = {
+    tenantClaim: config.tenantClaim,
+    ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
+    ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
+    ...(config.authMaxTtlSeconds !== undefined ? { maxTtlSeconds: config.authMaxTtlSeconds } : {}),
+  };
   if (config.jwtSecret || config.jwksUrl) {
-    const auth = { jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, tenantClaim: config.tenantClaim };
+    const auth = { jwtSecret: config.jwtSecret, jwksUrl: config.jwksUrl, ...claims };
     return config.jwtSecret ? { auth, signingSecret: config.jwtSecret } : { auth };
   }
   if (dev) {
     const secret = ensureDevSecret(config.dataDir);
-    return { auth: { jwtSecret: secret, tenantClaim: config.tenantClaim }, signingSecret: secret };
+    return { auth: { jwtSecret: secret, ...claims }, signingSecret: secret };
   }
   throw new Error(
     'no token verification configured: set HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL (or use --dev)',
@@ -196,8 +210,18 @@ export async function serve(options: ServeOptions): Promise<Served> {
   // Before any store opens, so every layer's spans go to it (the no-op tracer when off).
   const tracing = createTracer(config.tracing);
   installTracer(tracing);
-  const { store, label, description, health } = await chooseStore(options);
+  const { store, label, description, health, policy } = await chooseStore(options);
+  // With HUB_REDIS_URL, cost buckets and persisted queries are shared by the replicas.
+  let redis: SharedRedis | undefined;
   try {
+    if (config.redisUrl !== undefined) redis = connectSharedRedis(config.redisUrl, { log });
+    const effective = policy ?? uniformPolicy();
+    const shared = redis
+      ? {
+          budget: new RedisBudget(redis),
+          persistedQueries: new RedisPersistedQueries(redis, (t) => effective.limits(t).persistedQueryChars),
+        }
+      : {};
     const demoTenant = options.demoTenant ?? 'demo';
     let devToken: string | undefined;
     if (options.dev && devSecret) {
@@ -205,8 +229,11 @@ export async function serve(options: ServeOptions): Promise<Served> {
         secret: devSecret,
         tenant: demoTenant,
         scopes: ['hub:read', 'hub:write'],
-        ttlSeconds: 12 * 3600,
+        // 12 hours, or the configured maximum lifetime when that is shorter.
+        ttlSeconds: Math.min(12 * 3600, config.authMaxTtlSeconds ?? 12 * 3600),
         tenantClaim: config.tenantClaim,
+        ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
+        ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
       });
     }
     const gateway = await createGateway({
@@ -219,6 +246,12 @@ export async function serve(options: ServeOptions): Promise<Served> {
       metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
       ...(health ? { health } : {}),
+      ...(policy ? { tenantPolicy: policy } : {}),
+      ...shared,
+      metricsAccess: {
+        separateListener: config.metricsPort !== undefined,
+        ...(config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
+      },
       dashboard: { ...(devToken ? { devToken, tenant: demoTenant } : {}) },
     });
     if (options.dev && options.seed) {
@@ -232,12 +265,17 @@ export async function serve(options: ServeOptions): Promise<Served> {
       options.print(
         `Traces:       OTLP/HTTP to ${redactUri(config.tracing.tracesEndpoint ?? config.tracing.endpoint ?? '')}`,
       );
+    if (config.metricsPort !== undefined) {
+      const metricsUrl = await gateway.listenMetrics(config.metricsPort, options.host);
+      options.print(`Metrics:      ${metricsUrl}/metrics (own listener, HUB_METRICS_PORT)`);
+    }
     options.print(`GraphiQL:     ${url}/graphiql`);
     options.print(
       `Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`,
     );
     if (devToken) {
-      options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, 12h):`);
+      const hours = Math.min(12 * 3600, config.authMaxTtlSeconds ?? 12 * 3600) / 3600;
+      options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, ${hours}h):`);
       options.print(devToken);
     }
     let stopping: Promise<void> | undefined;
@@ -249,11 +287,13 @@ export async function serve(options: ServeOptions): Promise<Served> {
       stop: () =>
         (stopping ??= (async () => {
           await gateway.close();
+          await redis?.close();
           await store.close();
           await tracing.shutdown().catch(() => undefined);
         })()),
     };
   } catch (err) {
+    await redis?.close();
     await store.close();
     await tracing.shutdown().catch(() => undefined);
     throw err;

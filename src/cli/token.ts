@@ -14,8 +14,10 @@ For development and tests only: production tokens come from your identity provid
 
 Options:
   --tenant <id>       tenant id (required)
-  --scopes <list>     comma-separated: hub:read, hub:write, hub:admin (default hub:read)
-  --ttl <duration>    lifetime, e.g. 90s, 15m, 1h, 7d (default 1h)
+  --scopes <list>     comma-separated: hub:read, hub:write, hub:admin, hub:metrics (default hub:read)
+  --ttl <duration>    lifetime, e.g. 90s, 15m, 1h (default 1h; at most HUB_AUTH_MAX_TTL, default 24h)
+
+The token carries exp (always), and iss/aud when HUB_AUTH_ISSUER/HUB_AUTH_AUDIENCE are set.
   --subject <sub>     the token's sub claim (default dev)
 
 Example:
@@ -41,12 +43,24 @@ Example:
     }
     const scopes =
       typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : ['hub:read'];
+    const ttlSeconds = typeof values.ttl === 'string' ? parseTtl(values.ttl) : 3600;
+    const { DEFAULT_MAX_TTL_SECONDS } = require('../platform/auth') as typeof import('../platform/auth');
+    const maxTtl = config.authMaxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
+    if (ttlSeconds > maxTtl) {
+      // The gateway would refuse such a token: say so now rather than at the first request.
+      io.err(
+        `hub token: --ttl of ${ttlSeconds}s exceeds the maximum lifetime of ${maxTtl}s (HUB_AUTH_MAX_TTL)`,
+      );
+      return 1;
+    }
     const token = await mintToken({
       secret,
       tenant: values.tenant,
       scopes: scopes.filter((s) => s !== ''),
-      ttlSeconds: typeof values.ttl === 'string' ? parseTtl(values.ttl) : 3600,
+      ttlSeconds,
       tenantClaim: config.tenantClaim,
+      ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
+      ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
       ...(typeof values.subject === 'string' ? { subject: values.subject } : {}),
     });
     io.out(token);

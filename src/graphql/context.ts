@@ -26,7 +26,7 @@ export interface GraphQLContext {
 export interface RequestStats {
   operation: string;
   operationType: string;
-  /** The operation's cost (cost.ts), once the preflight has measured it. */
+  /** The operation's cost (cost.ts), once the preflight has measured it; charged to the tenant's cost budget. */
   cost?: number;
 }
 

@@ -33,7 +33,7 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, operationName, contextValue }) {
-          contextValue.stats.operation = metrics.operationLabel(operationName);
+          contextValue.stats.operation = metrics.operationLabel(operationName, contextValue.tenant);
           contextValue.stats.operationType = operation?.operation ?? 'unknown';
           // The active span is the request's `graphql.operation` (graphql/server.ts).
           const span = tracer().activeSpan();

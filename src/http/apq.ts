@@ -4,7 +4,8 @@
  * whether another tenant ever sent a given query (and so a manager id or a
  * record id written into it) by sending only its hash. Here the cache key
  * includes the tenant from the verified token, so a hash registered by one
- * tenant is unknown to every other.
+ * tenant is unknown to every other, and each tenant has its own bounded
+ * partition, so no tenant can evict another's queries.
  *
  * Protocol: `extensions.persistedQuery = { version: 1, sha256Hash }` in the
  * POST body or the GET `extensions` parameter. With the query, the hash must
@@ -14,36 +15,95 @@
 import { createHash } from 'node:crypto';
 import type { TenantId } from '../hub/tenant';
 
-/** A bounded, least-recently-used map of `tenant:hash` -> query text. */
-export class PersistedQueries {
-  private readonly entries = new Map<string, string>();
+/** Where persisted queries are kept: this process ({@link PersistedQueries}) or shared through Redis. */
+export interface PersistedQueryCache {
+  get(tenant: TenantId, hash: string): Promise<string | undefined>;
+  set(tenant: TenantId, hash: string, query: string): Promise<void>;
+}
+
+/** One tenant's least-recently-used entries. */
+interface Partition {
+  readonly entries: Map<string, string>;
+  size: number;
+}
+
+/**
+ * Persisted queries in this process, partitioned per tenant: each tenant has
+ * its own least-recently-used partition bounded by its quota
+ * (`persistedQueryChars`), so registering queries only ever evicts the same
+ * tenant's. A process-wide bound (`maxChars`) caps the total; when it is
+ * reached the largest partition gives up its oldest entries, so a tenant
+ * within its fair share of the total is never evicted by another.
+ */
+export class PersistedQueries implements PersistedQueryCache {
+  private readonly partitions = new Map<TenantId, Partition>();
   /** Total characters of stored queries. */
   private size = 0;
 
-  /** @param maxChars upper bound of stored query text (default 32 M characters). */
-  constructor(private readonly maxChars = 32 * 1024 * 1024) {}
+  /**
+   * @param quota characters a tenant may keep (default 4 M).
+   * @param maxChars upper bound of all stored query text (default 64 M characters).
+   */
+  constructor(
+    private readonly quota: (tenant: TenantId) => number = () => 4 * 1024 * 1024,
+    private readonly maxChars = 64 * 1024 * 1024,
+  ) {}
 
-  get(tenant: TenantId, hash: string): string | undefined {
-    const key = `${tenant}:${hash}`;
-    const q = this.entries.get(key);
-    if (q !== undefined) {
+  get(tenant: TenantId, hash: string): Promise<string | undefined> {
+    return Promise.resolve(this.getNow(tenant, hash));
+  }
+
+  /** Synchronous {@link get}. */
+  getNow(tenant: TenantId, hash: string): string | undefined {
+    const p = this.partitions.get(tenant);
+    const q = p?.entries.get(hash);
+    if (p && q !== undefined) {
       // Refresh recency.
-      this.entries.delete(key);
-      this.entries.set(key, q);
+      p.entries.delete(hash);
+      p.entries.set(hash, q);
     }
     return q;
   }
 
-  set(tenant: TenantId, hash: string, query: string): void {
-    const key = `${tenant}:${hash}`;
-    if (this.entries.has(key) || query.length > this.maxChars) return;
-    this.entries.set(key, query);
-    this.size += query.length;
-    while (this.size > this.maxChars) {
-      const oldest = this.entries.keys().next().value as string;
-      this.size -= (this.entries.get(oldest) as string).length;
-      this.entries.delete(oldest);
+  set(tenant: TenantId, hash: string, query: string): Promise<void> {
+    this.setNow(tenant, hash, query);
+    return Promise.resolve();
+  }
+
+  /** Synchronous {@link set}. */
+  setNow(tenant: TenantId, hash: string, query: string): void {
+    const quota = Math.min(this.quota(tenant), this.maxChars);
+    if (query.length > quota) return;
+    let p = this.partitions.get(tenant);
+    if (!p) {
+      p = { entries: new Map(), size: 0 };
+      this.partitions.set(tenant, p);
     }
+    if (p.entries.has(hash)) return;
+    p.entries.set(hash, query);
+    p.size += query.length;
+    this.size += query.length;
+    while (p.size > quota) this.evictOldest(tenant, p);
+    while (this.size > this.maxChars) {
+      let largest: [TenantId, Partition] | undefined;
+      for (const entry of this.partitions) if (!largest || entry[1].size > largest[1].size) largest = entry;
+      if (!largest) break;
+      this.evictOldest(largest[0], largest[1]);
+    }
+  }
+
+  /** Characters kept for a tenant (tests, diagnostics). */
+  charsOf(tenant: TenantId): number {
+    return this.partitions.get(tenant)?.size ?? 0;
+  }
+
+  private evictOldest(tenant: TenantId, p: Partition): void {
+    const oldest = p.entries.keys().next().value as string;
+    const length = (p.entries.get(oldest) as string).length;
+    p.entries.delete(oldest);
+    p.size -= length;
+    this.size -= length;
+    if (p.entries.size === 0) this.partitions.delete(tenant);
   }
 }
 
@@ -64,13 +124,13 @@ const HASH_RE = /^[0-9a-f]{64}$/;
  * `query` filled in and the `persistedQuery` extension removed (Apollo's own
  * APQ is off), or the protocol's error.
  */
-export function applyPersistedQuery(
-  cache: PersistedQueries,
+export async function applyPersistedQuery(
+  cache: PersistedQueryCache,
   tenant: TenantId,
   method: string,
   search: string,
   body: unknown,
-): ApqResult {
+): Promise<ApqResult> {
   const params = new URLSearchParams(search);
   let extensions: unknown;
   let query: unknown;
@@ -110,10 +170,10 @@ export function applyPersistedQuery(
     if (createHash('sha256').update(query).digest('hex') !== hash) {
       return { kind: 'error', status: 400, code: 'VALIDATION', message: 'provided sha does not match query' };
     }
-    cache.set(tenant, hash, query);
+    await cache.set(tenant, hash, query);
     text = query;
   } else {
-    const found = cache.get(tenant, hash);
+    const found = await cache.get(tenant, hash);
     // Apollo clients recognise this exact message and resend with the query.
     if (found === undefined)
       return { kind: 'error', status: 200, code: 'NOT_FOUND', message: 'PersistedQueryNotFound' };

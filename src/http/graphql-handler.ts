@@ -5,8 +5,10 @@
  * authenticated before the GraphQL server runs, so an unauthenticated request
  * never reaches a resolver.
  *
- * Steps, one function each: read the body, authenticate, resolve a persisted
- * query for the tenant, tag the query with the tenant, execute, write.
+ * Steps, one function each: authenticate, read the body, resolve a persisted
+ * query for the tenant, tag the query with the tenant, execute, write. The
+ * token is checked before a byte of the body is read: a caller without a valid
+ * token cannot make the gateway buffer or parse anything.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHubError } from '../hub/errors';
@@ -16,8 +18,9 @@ import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { HTTP_STATUS } from '../platform/public-errors';
 import { tracer } from '../platform/tracing';
-import { type PersistedQueries, applyPersistedQuery, tagQueryWithTenant } from './apq';
-import { BodyTooLargeError, readBody, sendError } from './respond';
+import type { AdmissionControl } from './admission';
+import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
+import { BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
 
 export interface GraphQLHandlerDeps {
   readonly graphql: GraphQLServer;
@@ -25,7 +28,9 @@ export interface GraphQLHandlerDeps {
   readonly maxBodyBytes: number;
   readonly metrics: GatewayMetrics;
   /** Automatic persisted queries, per tenant. */
-  readonly persistedQueries: PersistedQueries;
+  readonly persistedQueries: PersistedQueryCache;
+  /** Per-tenant requests in flight and cost budgets (429 THROTTLED). */
+  readonly admission: AdmissionControl;
 }
 
 /** Marks a request already answered (with an error) by a step. */
@@ -45,19 +50,28 @@ export async function handleGraphQL(
     res.setHeader('allow', 'GET, POST');
     return sendError(res, 405, 'VALIDATION', 'use GET or POST');
   }
-  const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
-  if (body === ANSWERED) return;
   const identity = await authenticate(deps, req, res, log);
   if (identity === ANSWERED) return;
   tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
-  const request = persistedQuery(deps, res, identity, req, url, body);
-  if (request === ANSWERED) return;
-  const outcome = await deps.graphql.execute(request, {
-    identity,
-    requestId,
-    log: log.child({ tenant: identity.tenant }),
-  });
-  await writeOutcome(res, outcome);
+  // Admitted (or refused with 429) before the body is read, like the token.
+  const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);
+  if (ticket === undefined) return;
+  let cost: number | undefined;
+  try {
+    const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
+    if (body === ANSWERED) return;
+    const request = await persistedQuery(deps, res, identity, req, url, body);
+    if (request === ANSWERED) return;
+    const outcome = await deps.graphql.execute(request, {
+      identity,
+      requestId,
+      log: log.child({ tenant: identity.tenant }),
+    });
+    cost = outcome.stats.cost;
+    await writeOutcome(res, outcome);
+  } finally {
+    ticket.done(cost);
+  }
 }
 
 /** Reads and parses a POST body (size limit, JSON content type); answers the error itself. */
@@ -101,6 +115,7 @@ async function authenticate(
     if (code === 'INTERNAL') log.error('authentication failed', errorFields(err));
     deps.metrics.errors.inc({ code });
     res.setHeader('www-authenticate', 'Bearer');
+    refuseUnreadBody(req, res);
     sendError(res, HTTP_STATUS[code], code, isHubError(err) ? err.message : 'internal error');
     return ANSWERED;
   }
@@ -110,16 +125,16 @@ async function authenticate(
  * Resolves an automatic persisted query for the caller's tenant and tags the
  * query text with the tenant (see apq.ts); answers the protocol's error itself.
  */
-function persistedQuery(
+async function persistedQuery(
   deps: GraphQLHandlerDeps,
   res: ServerResponse,
   identity: Identity,
   req: IncomingMessage,
   url: URL,
   body: unknown,
-): GraphQLHttpRequest | Answered {
+): Promise<GraphQLHttpRequest | Answered> {
   const method = req.method as string;
-  const apq = applyPersistedQuery(deps.persistedQueries, identity.tenant, method, url.search, body);
+  const apq = await applyPersistedQuery(deps.persistedQueries, identity.tenant, method, url.search, body);
   if (apq.kind === 'error') {
     deps.metrics.errors.inc({ code: apq.code });
     sendError(res, apq.status, apq.code, apq.message);

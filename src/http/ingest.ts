@@ -27,7 +27,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HubError, isHubError } from '../hub/errors';
 import type { Hub } from '../hub/hub';
-import { LIMITS, isRecordType } from '../hub/model';
+import { LIMITS, type RecordType, isRecordType } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import { type Authenticator, requireScope } from '../platform/auth';
 import { HTTP_STATUS, publicMessage, retryAfterSeconds } from '../platform/public-errors';
@@ -36,7 +36,9 @@ import type { GatewayMetrics } from '../platform/metrics';
 import { ByteBudget } from './byte-budget';
 import { type LineItem, NdjsonReader } from './ndjson-reader';
 import { tracer } from '../platform/tracing';
-import { sendError, sendJson } from './respond';
+import { DEFAULT_REQUEST_COST } from '../platform/tenant-limits';
+import type { AdmissionControl } from './admission';
+import { refuseUnreadBody, sendError, sendJson } from './respond';
 
 /**
  * Bounds of `/ingest` (see {@link ingestLimits} for the defaults). Bytes "in
@@ -92,6 +94,8 @@ export interface IngestDeps {
   readonly hub: Hub;
   readonly auth: Authenticator;
   readonly metrics: GatewayMetrics;
+  /** Per-tenant requests in flight and cost budgets (429 THROTTLED before the body is read). */
+  readonly admission: AdmissionControl;
   /** Lines per Hub call (default 500). */
   readonly chunkLines?: number;
   /** Bounds (default: {@link ingestLimits}(), made once per process). */
@@ -143,14 +147,33 @@ export async function handleIngest(
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer');
-    req.resume();
+    refuseUnreadBody(req, res);
     return sendError(res, HTTP_STATUS[code], code, isHubError(err) ? err.message : 'internal error');
   }
   if (!isRecordType(typeName)) {
-    req.resume();
+    refuseUnreadBody(req, res);
     return sendError(res, 404, 'NOT_FOUND', `unknown record type ${JSON.stringify(typeName.slice(0, 64))}`);
   }
-  const type = typeName;
+  const ticket = await deps.admission.admit(tenant, req, res, deps.metrics);
+  if (ticket === undefined) return;
+  let lines = 0;
+  try {
+    lines = await ingest(deps, req, res, tenant, typeName, log);
+  } finally {
+    // An ingest costs a request plus one unit per line.
+    ticket.done(DEFAULT_REQUEST_COST + lines);
+  }
+}
+
+/** Streams the lines into the Hub and answers. @returns the lines read. */
+async function ingest(
+  deps: IngestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  tenant: TenantId,
+  type: RecordType,
+  log: Logger,
+): Promise<number> {
   const chunkLines = deps.chunkLines ?? 500;
   const report = {
     type,
@@ -255,7 +278,7 @@ export async function handleIngest(
     const firstUnwritten = writing ?? pending[0]?.line ?? lastLine;
     const retryAfter = retryAfterSeconds(hubErr);
     if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-    return sendJson(res, HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code], {
+    sendJson(res, HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code], {
       ...report,
       stoppedAtLine: firstUnwritten,
       errors: [
@@ -267,8 +290,10 @@ export async function handleIngest(
         },
       ],
     });
+    return report.lines;
   } finally {
     release();
   }
   sendJson(res, 200, report);
+  return report.lines;
 }

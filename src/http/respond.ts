@@ -59,3 +59,13 @@ export function sendError(
   }
   sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
 }
+
+/**
+ * Before answering a request whose body will not be read (bad token,
+ * throttled): the connection closes after the answer, so the unread body is
+ * never read, parsed or waited for, and a body that never ends holds nothing.
+ */
+export function refuseUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete || res.headersSent) return;
+  res.setHeader('connection', 'close');
+}

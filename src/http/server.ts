@@ -5,21 +5,25 @@
  * requests finish. It routes requests; the GraphQL server (src/graphql) owns
  * everything about executing them.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hub, type HubOptions } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { type GraphQLServer, type QueryLimits, createGraphQLServer } from '../graphql';
-import { type AuthOptions, type Authenticator, createAuthenticator } from '../platform/auth';
+import { type AuthOptions, type Authenticator, createAuthenticator, hasScope } from '../platform/auth';
 import type { HealthSource } from '../platform/health';
 import { type Logger, createLogger, errorFields } from '../platform/log';
+import { fairStore } from '../platform/fair-store';
 import { GatewayMetrics, instrumentStore } from '../platform/metrics';
 import { NOOP_SPAN, tracer } from '../platform/tracing';
 import { traceHub, traceStore } from '../platform/tracing-ports';
+import { type TenantLimits, type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
+import { type CostBudget, LocalBudget } from '../platform/token-bucket';
+import { AdmissionControl } from './admission';
 import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
-import { PersistedQueries } from './apq';
+import { PersistedQueries, type PersistedQueryCache } from './apq';
 import { handleGraphQL } from './graphql-handler';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
@@ -39,6 +43,18 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   readonly log?: Logger;
   readonly metrics?: GatewayMetrics;
+  /**
+   * Each tenant's fair-share limits and registered operations (the router's,
+   * from the tenants file; src/router/tenant-policy.ts). Default: the same
+   * limits for everyone ({@link tenantLimits} over the defaults).
+   */
+  readonly tenantPolicy?: TenantPolicy;
+  /** Limits of every tenant when no {@link tenantPolicy} is given. */
+  readonly tenantLimits?: Partial<TenantLimits>;
+  /** Where cost buckets live (default: this process; Redis with HUB_REDIS_URL). Closed with the gateway. */
+  readonly budget?: CostBudget;
+  /** Where persisted queries are kept (default: this process, per tenant; Redis with HUB_REDIS_URL). */
+  readonly persistedQueries?: PersistedQueryCache;
   /** Lines per Hub call on /ingest (default 500). */
   readonly ingestChunkLines?: number;
   /** Bounds of /ingest (lines, bytes in flight per request and per gateway); see ingest.ts. */
@@ -47,6 +63,15 @@ export interface GatewayOptions {
   readonly graphiql?: GraphiQLOptions | false;
   /** The manager dashboard at /dashboard/ (default enabled). */
   readonly dashboard?: DashboardOptions | false;
+  /**
+   * Who may read `/metrics` and the detail of `/readyz` (figures of every
+   * tenant: an operator's view). `separateListener`: only on the listener
+   * started by {@link Gateway.listenMetrics} (`HUB_METRICS_PORT`), never on
+   * the main port. Otherwise on the main port with `Authorization: Bearer`
+   * and either `token` (`HUB_METRICS_TOKEN`) or a verified token holding the
+   * `hub:metrics` scope. Default: the credential rule, with no static token.
+   */
+  readonly metricsAccess?: { readonly separateListener?: boolean; readonly token?: string };
   /**
    * Metrics and readiness of the stores beyond the store's ping (a routing
    * store's: src/router/router-metrics.ts); the composition root picks it.
@@ -61,6 +86,12 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   listen(port: number, host?: string): Promise<string>;
+  /**
+   * Starts the metrics listener: `/metrics`, `/readyz` (with detail) and
+   * `/healthz` only, without a credential (bind it where only the operator's
+   * scraper reaches). Resolves to its base URL.
+   */
+  listenMetrics(port: number, host?: string): Promise<string>;
   /** Stops accepting requests, waits for in-flight ones (at most `graceMs`), then stops the GraphQL server. */
   close(graceMs?: number): Promise<void>;
 }
@@ -80,11 +111,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger('info');
   const metrics = options.metrics ?? new GatewayMetrics();
   options.health?.registerMetrics(metrics.registry);
+  const policy = options.tenantPolicy ?? uniformPolicy(options.tenantLimits);
+  metrics.useRegisteredOperations((tenant) => policy.operations(tenant));
   const storeLabel = options.storeLabel ?? 'primary';
   // Spans inside the timing, so a store call's span and its metric measure the same call.
   const store = instrumentStore(traceStore(options.store, storeLabel), storeLabel, metrics);
   const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
-  const hub = new Hub(store, { ...options.hubOptions, cursorSecret });
+  // The Hub calls the store through each tenant's fair share of it.
+  const hub = new Hub(fairStore(store, policy).store, { ...options.hubOptions, cursorSecret });
+  const budget = options.budget ?? new LocalBudget();
   const graphql = await createGraphQLServer({
     hub: traceHub(hub),
     log,
@@ -98,7 +133,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     graphql,
     auth: isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth),
     metrics,
-    persistedQueries: new PersistedQueries(),
+    persistedQueries:
+      options.persistedQueries ?? new PersistedQueries((tenant) => policy.limits(tenant).persistedQueryChars),
     inFlight: new InFlight(),
     ingestLimits: ingestLimits({
       ...options.ingest,
@@ -106,16 +142,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? { maxBodyBytes: options.hubOptions.maxArtifactBodyBytes }
         : {}),
     }),
+    admission: new AdmissionControl(policy, budget),
   };
   const server = createServer(requestListener(deps, log));
   server.keepAliveTimeout = 5000;
+  let metricsServer: Server | undefined;
   return {
     server,
     hub,
     metrics,
     listen: (port, host) => listen(server, port, host),
+    listenMetrics(port, host) {
+      metricsServer ??= createServer((req, res) => {
+        metricsListener(deps, req, res, log).catch((err: unknown) => {
+          log.error('metrics listener error', errorFields(err));
+          sendError(res, 500, 'INTERNAL', 'internal error');
+        });
+      });
+      return listen(metricsServer, port, host);
+    },
     async close(graceMs = 10_000) {
-      if (await deps.inFlight.drain(server, graceMs)) await graphql.stop();
+      const stopMetrics = metricsServer?.listening
+        ? new Promise<void>((r) => {
+            metricsServer?.close(() => r());
+            metricsServer?.closeAllConnections();
+          })
+        : undefined;
+      if (await deps.inFlight.drain(server, graceMs)) {
+        await graphql.stop();
+        await budget.close();
+      }
+      await stopMetrics;
     },
   };
 }
@@ -129,10 +186,11 @@ interface RouteDeps {
   readonly graphql: GraphQLServer;
   readonly auth: Authenticator;
   readonly metrics: GatewayMetrics;
-  readonly persistedQueries: PersistedQueries;
+  readonly persistedQueries: PersistedQueryCache;
   readonly inFlight: InFlight;
   /** The gateway's ingest bounds, its bytes-in-flight budget included. */
   readonly ingestLimits: IngestLimits;
+  readonly admission: AdmissionControl;
 }
 
 /** Routes one request by path. */
@@ -155,10 +213,19 @@ async function route(
     res.statusCode = 204;
     return void res.end();
   }
-  if (path === '/readyz') return handleReadiness(deps, res, rlog);
+  if (path === '/readyz') return handleReadiness(deps, res, rlog, await operatorAccess(deps, req));
   if (path === '/metrics') {
-    res.setHeader('content-type', metrics.registry.contentType);
-    return void res.end(await metrics.registry.metrics());
+    if (options.metricsAccess?.separateListener) return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
+    if (!(await operatorAccess(deps, req))) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendError(
+        res,
+        401,
+        'UNAUTHENTICATED',
+        '/metrics needs a bearer credential: HUB_METRICS_TOKEN or a token with the hub:metrics scope',
+      );
+    }
+    return sendMetrics(metrics, res);
   }
   if (path.startsWith('/ingest/')) {
     const chunk = options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {};
@@ -174,11 +241,57 @@ async function route(
   return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
 }
 
+async function sendMetrics(metrics: GatewayMetrics, res: ServerResponse): Promise<void> {
+  res.setHeader('content-type', metrics.registry.contentType);
+  res.end(await metrics.registry.metrics());
+}
+
+/** The metrics listener's routes: `/metrics`, `/readyz` with detail, `/healthz`. */
+async function metricsListener(
+  deps: RouteDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/metrics') return sendMetrics(deps.metrics, res);
+  if (path === '/readyz') return handleReadiness(deps, res, log, true);
+  if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  return sendError(res, 404, 'NOT_FOUND', `no route ${path}`);
+}
+
+/**
+ * True when the request carries the operator's credential on the main port:
+ * the static metrics token, or a verified token with `hub:metrics`. Never
+ * when metrics live on their own listener.
+ */
+async function operatorAccess(deps: RouteDeps, req: IncomingMessage): Promise<boolean> {
+  const access = deps.options.metricsAccess;
+  const header = req.headers.authorization;
+  if (access?.separateListener || header === undefined) return false;
+  if (access?.token !== undefined) {
+    const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+    if (timingSafeEqual(digest(header), digest(`Bearer ${access.token}`))) return true;
+  }
+  try {
+    return hasScope(await deps.auth.authenticate(header), 'hub:metrics');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `/readyz`: the store answers its ping, and the health source (a routing
- * store's, given by the composition root) reports ready, with its detail.
+ * store's, given by the composition root) reports ready. Its detail (store
+ * labels, relays: every tenant's) is shown only to the operator
+ * (`operator`: the metrics credential or listener); anyone else sees the status.
  */
-async function handleReadiness(deps: RouteDeps, res: ServerResponse, rlog: Logger): Promise<void> {
+async function handleReadiness(
+  deps: RouteDeps,
+  res: ServerResponse,
+  rlog: Logger,
+  operator: boolean,
+): Promise<void> {
   if (deps.inFlight.shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
   try {
     await deps.store.ping();
@@ -186,7 +299,7 @@ async function handleReadiness(deps: RouteDeps, res: ServerResponse, rlog: Logge
     if (readiness && !readiness.ready) return sendJson(res, 503, { status: 'unavailable' });
     return sendJson(res, 200, {
       status: 'ready',
-      ...(readiness?.detail ? { detail: readiness.detail } : {}),
+      ...(operator && readiness?.detail ? { detail: readiness.detail } : {}),
     });
   } catch (err) {
     rlog.warn('readiness check failed', errorFields(err));

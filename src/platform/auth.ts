@@ -8,7 +8,11 @@ import { type JWTPayload, SignJWT, createRemoteJWKSet, errors as joseErrors, jwt
 import { HubError } from '../hub/errors';
 import { type TenantId, isTenantId } from '../hub/tenant';
 
-export const SCOPES = ['hub:read', 'hub:write', 'hub:admin'] as const;
+/**
+ * Known scopes. `hub:metrics` reads `/metrics` (an operator's credential: the
+ * figures cover every tenant), so a tenant's `hub:admin` does not imply it.
+ */
+export const SCOPES = ['hub:read', 'hub:write', 'hub:admin', 'hub:metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling: established only from a verified token. */
@@ -26,7 +30,20 @@ export interface AuthOptions {
   readonly jwksUrl?: string;
   /** Claim that holds the tenant id (default `tenant_id`). */
   readonly tenantClaim?: string;
+  /** Required `iss` when set (`HUB_AUTH_ISSUER`). */
+  readonly issuer?: string;
+  /** Required `aud` (one of the token's audiences) when set (`HUB_AUTH_AUDIENCE`). */
+  readonly audience?: string;
+  /** Longest accepted token lifetime in seconds (`HUB_AUTH_MAX_TTL`, default {@link DEFAULT_MAX_TTL_SECONDS}). */
+  readonly maxTtlSeconds?: number;
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default {@link CLOCK_SKEW_SECONDS}). */
+  readonly clockSkewSeconds?: number;
 }
+
+/** Default longest token lifetime: one day. */
+export const DEFAULT_MAX_TTL_SECONDS = 86_400;
+/** Default tolerated clock skew between the token issuer and the gateway. */
+export const CLOCK_SKEW_SECONDS = 60;
 
 /** Verifies `Authorization` headers. */
 export interface Authenticator {
@@ -45,13 +62,23 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthOptions): Authenticator {
   const tenantClaim = options.tenantClaim ?? 'tenant_id';
+  const maxTtl = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
+  const skew = options.clockSkewSeconds ?? CLOCK_SKEW_SECONDS;
+  // jose checks the signature, `exp` and `nbf` (with the skew), `iss` and `aud`;
+  // the lifetime rules it has no option for are checked in claimProblem.
+  const claims = {
+    clockTolerance: skew,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  };
   let verify: (token: string) => Promise<JWTPayload>;
   if (options.jwtSecret) {
     const key = new TextEncoder().encode(options.jwtSecret);
-    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'] })).payload;
+    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'], ...claims })).payload;
   } else if (options.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
-    verify = async (token) => (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'] })).payload;
+    verify = async (token) =>
+      (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], ...claims })).payload;
   } else {
     throw new HubError('VALIDATION', 'auth needs HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL');
   }
@@ -92,6 +119,8 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     } catch (err) {
       throw unauthenticated(describeJoseError(err), err);
     }
+    const problem = claimProblem(payload, Math.floor(Date.now() / 1000), maxTtl, skew);
+    if (problem !== undefined) throw unauthenticated(problem);
     const tenant = payload[tenantClaim];
     if (!isTenantId(tenant)) {
       throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
@@ -102,8 +131,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         scopes: parseScopes(payload.scope),
         ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
       },
-      // Without `exp` the token never expires; the cache still rechecks it after VERIFIED_TTL_MS.
-      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
+      expiresAt: (payload.exp as number) * 1000,
     };
   }
 }
@@ -113,11 +141,42 @@ const VERIFIED_TTL_MS = 60_000;
 /** Most verified tokens remembered at once. */
 const MAX_VERIFIED = 10_000;
 
+/**
+ * The lifetime rules of a verified token: `exp` present and at most `maxTtl`
+ * seconds after `iat` (and after now, so a token without `iat` cannot live
+ * longer either), `iat` not in the future beyond the skew.
+ * @returns the problem, or undefined when the token is acceptable.
+ */
+export function claimProblem(
+  payload: JWTPayload,
+  now: number,
+  maxTtl: number,
+  skew: number,
+): string | undefined {
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp))
+    return `token has no exp claim: tokens must expire (within ${maxTtl}s, HUB_AUTH_MAX_TTL)`;
+  if (payload.iat !== undefined) {
+    if (typeof payload.iat !== 'number') return 'token claim invalid: iat';
+    if (payload.iat > now + skew) return 'token iat is in the future';
+    if (payload.exp - payload.iat > maxTtl)
+      return `token lifetime (exp - iat) of ${payload.exp - payload.iat}s exceeds the maximum of ${maxTtl}s (HUB_AUTH_MAX_TTL)`;
+  }
+  if (payload.exp - now > maxTtl + skew)
+    return `token expires ${payload.exp - now}s from now, beyond the maximum lifetime of ${maxTtl}s (HUB_AUTH_MAX_TTL)`;
+  return undefined;
+}
+
 function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature does not verify';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not accepted';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `token claim invalid: ${err.claim}`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'token is not valid yet (nbf is in the future)';
+    if (err.claim === 'iss')
+      return 'token issuer (iss) is not the one this gateway accepts (HUB_AUTH_ISSUER)';
+    if (err.claim === 'aud') return 'token audience (aud) does not include this gateway (HUB_AUTH_AUDIENCE)';
+    return `token claim invalid: ${err.claim}`;
+  }
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'token signed by an unknown key';
   if (err instanceof joseErrors.JWKSTimeout) return 'could not fetch the signing keys in time';
   return 'token is invalid';
@@ -133,9 +192,9 @@ export function parseScopes(claim: unknown): ReadonlySet<Scope> {
   return new Set(words.filter((w): w is Scope => (SCOPES as readonly unknown[]).includes(w)));
 }
 
-/** True when the identity holds `needed` (hub:admin holds every scope). */
+/** True when the identity holds `needed` (hub:admin holds every scope but hub:metrics). */
 export function hasScope(identity: Pick<Identity, 'scopes'>, needed: Scope): boolean {
-  return identity.scopes.has(needed) || identity.scopes.has('hub:admin');
+  return identity.scopes.has(needed) || (needed !== 'hub:metrics' && identity.scopes.has('hub:admin'));
 }
 
 /** @throws HubError FORBIDDEN naming the missing scope. */
@@ -152,6 +211,10 @@ export interface MintOptions {
   readonly ttlSeconds?: number;
   readonly tenantClaim?: string;
   readonly subject?: string;
+  /** `iss` claim (set it to HUB_AUTH_ISSUER when the gateway checks one). */
+  readonly issuer?: string;
+  /** `aud` claim (set it to HUB_AUTH_AUDIENCE when the gateway checks one). */
+  readonly audience?: string;
 }
 
 /**
@@ -167,6 +230,8 @@ export async function mintToken(options: MintOptions): Promise<string> {
   return new SignJWT({
     [options.tenantClaim ?? 'tenant_id']: options.tenant,
     scope: options.scopes.join(' '),
+    ...(options.issuer !== undefined ? { iss: options.issuer } : {}),
+    ...(options.audience !== undefined ? { aud: options.audience } : {}),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.subject ?? 'dev')

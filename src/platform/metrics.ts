@@ -5,6 +5,8 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isHubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
+import type { TenantId } from '../hub/tenant';
+import { CLIENT_OPERATIONS, type RegisteredOperations } from './operations';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -57,30 +59,31 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  private readonly operations = new Set<string>();
+  private readonly clientOperations = new Set(CLIENT_OPERATIONS);
+  private registered: RegisteredOperations = () => undefined;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Sets where tenants' registered operation names come from (the tenants file, through the composition root). */
+  useRegisteredOperations(registered: RegisteredOperations): void {
+    this.registered = registered;
+  }
+
   /**
-   * The `operation` label for a client-chosen operation name. Names come from
-   * clients, so labels are bounded: anonymous operations are `anonymous`, odd
-   * names `invalid`, and past {@link MAX_OPERATION_LABELS} distinct names every
-   * new one is `other` (a client cannot grow the metrics without bound).
+   * The `operation` label for a client-chosen operation name: the name itself
+   * only when it is a registered operation of that tenant (src/platform/operations.ts);
+   * `anonymous` without a name, `other` for every other name. Label values are
+   * therefore bounded by configuration, whatever clients send, and carry no
+   * tenant id.
    */
-  operationLabel(name: string | null | undefined): string {
+  operationLabel(name: string | null | undefined, tenant: TenantId): string {
     if (name == null || name === '') return 'anonymous';
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'invalid';
-    if (this.operations.has(name)) return name;
-    if (this.operations.size >= MAX_OPERATION_LABELS) return 'other';
-    this.operations.add(name);
-    return name;
+    if (this.clientOperations.has(name)) return name;
+    return this.registered(tenant)?.has(name) === true ? name : 'other';
   }
 }
-
-/** Distinct operation names kept as metric labels. */
-export const MAX_OPERATION_LABELS = 200;
 
 /**
  * Wraps a store so that every method returning a promise is timed into

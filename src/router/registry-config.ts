@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import type { HubConfig } from '../config';
 import { type FieldIssue, HubError, validationError } from '../hub/errors';
 import { type TenantId, isTenantId } from '../hub/tenant';
+import { type TenantLimits, readTenantLimits } from '../platform/tenant-limits';
 import { redactUri, schemeOf } from '../stores/driver';
 import { driverFor } from '../stores/index';
 
@@ -61,6 +62,10 @@ export interface TopologySpec {
    * the primary, through the primary's outbox and relay (like analytics).
    */
   readonly replica?: StoreRef;
+  /** Fair-share limits given for this tenant (or in `defaults.limits`); unset ones take the gateway's defaults. */
+  readonly limits?: Partial<TenantLimits>;
+  /** Operation names registered for this tenant: they may appear as metric label values. */
+  readonly operations?: readonly string[];
 }
 
 /** A validated registry configuration. */
@@ -96,7 +101,18 @@ export function storeLabel(uri: string): string {
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOPOLOGY_KEYS = ['primary', 'analytics', 'mode', 'freshnessSeconds', 'fallback', 'waitForFreshnessMs'];
+const TOPOLOGY_KEYS = [
+  'primary',
+  'analytics',
+  'mode',
+  'freshnessSeconds',
+  'fallback',
+  'waitForFreshnessMs',
+  'limits',
+  'operations',
+];
+/** Most operation names one tenant may register (each may become a metric label value). */
+const MAX_OPERATIONS = 100;
 
 /**
  * Validates a parsed configuration document.
@@ -132,17 +148,21 @@ export function parseRegistryConfig(
   }
 
   const defaults = { ...DEFAULT_OPTIONS };
+  let defaultLimits: Partial<TenantLimits> = {};
+  const issue = (i: FieldIssue): void => problem(i.path, i.message);
   if (doc.defaults !== undefined) {
     if (!isObject(doc.defaults)) problem('defaults', 'must be a mapping');
     else {
       for (const key of Object.keys(doc.defaults)) {
-        if (!['freshnessSeconds', 'fallback', 'waitForFreshnessMs'].includes(key))
+        if (!['freshnessSeconds', 'fallback', 'waitForFreshnessMs', 'limits'].includes(key))
           problem(
             `defaults.${key}`,
-            'unknown option (expected freshnessSeconds, fallback, waitForFreshnessMs)',
+            'unknown option (expected freshnessSeconds, fallback, waitForFreshnessMs, limits)',
           );
       }
       Object.assign(defaults, readOptions(doc.defaults, 'defaults', DEFAULT_OPTIONS, problem));
+      if (doc.defaults.limits !== undefined)
+        defaultLimits = readTenantLimits(doc.defaults.limits, 'defaults.limits', issue);
     }
   }
 
@@ -177,7 +197,31 @@ export function parseRegistryConfig(
     if (primary && analytics && primary.uri === analytics.uri)
       problem(`${path}.analytics`, 'must differ from primary (omit it to serve rollups from the primary)');
     const options = readOptions(raw, path, defaults, problem);
-    return primary ? { mode, primary, ...(analytics ? { analytics } : {}), options } : undefined;
+    const limits = {
+      ...defaultLimits,
+      ...(raw.limits === undefined ? {} : readTenantLimits(raw.limits, `${path}.limits`, issue)),
+    };
+    const operations =
+      raw.operations === undefined ? undefined : readOperations(raw.operations, `${path}.operations`);
+    return primary
+      ? {
+          mode,
+          primary,
+          ...(analytics ? { analytics } : {}),
+          options,
+          ...(Object.keys(limits).length > 0 ? { limits } : {}),
+          ...(operations ? { operations } : {}),
+        }
+      : undefined;
+  };
+
+  const readOperations = (raw: unknown, path: string): string[] | undefined => {
+    if (!Array.isArray(raw) || raw.length > MAX_OPERATIONS)
+      return void problem(path, `must be a list of at most ${MAX_OPERATIONS} operation names`);
+    const bad = raw.findIndex((n) => typeof n !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
+    if (bad >= 0)
+      return void problem(`${path}[${bad}]`, 'must be a GraphQL operation name (at most 64 characters)');
+    return raw as string[];
   };
 
   let shared: TopologySpec | undefined;

@@ -199,6 +199,15 @@ export class TenantRegistry {
   }
 
   /**
+   * The tenant's entry of the current configuration (its own, or the Mode A
+   * catch-all's), for its limits and registered operations; undefined when
+   * this gateway does not serve it. Follows reloads.
+   */
+  specOf(tenant: TenantId): TopologySpec | undefined {
+    return this.current.config.tenants.get(tenant) ?? this.current.config.shared;
+  }
+
+  /**
    * The route of a tenant in the current snapshot.
    * @throws HubError FORBIDDEN when this gateway does not serve the tenant.
    */

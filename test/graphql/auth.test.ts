@@ -49,10 +49,12 @@ describe('HS256', () => {
     await expect401(`Bearer ${forged}`, /signature/);
     const noTenant = await new SignJWT({ scope: 'hub:read' })
       .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
       .sign(new TextEncoder().encode(SECRET));
     await expect401(`Bearer ${noTenant}`, /tenant_id/);
     const badTenant = await new SignJWT({ tenant_id: 'ACME; drop', scope: 'hub:read' })
       .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
       .sign(new TextEncoder().encode(SECRET));
     await expect401(`Bearer ${badTenant}`, /tenant/);
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"tenant_id":"acme","scope":"hub:admin"}').toString('base64url')}.`;

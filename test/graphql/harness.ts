@@ -41,6 +41,8 @@ export interface TestGateway {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<{ status: number; headers: Headers; body: GqlBody }>;
+  /** `/metrics` read with an operator token (scope hub:metrics). */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,12 @@ export async function startGateway(
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, headers: res.headers, body: (await res.json()) as GqlBody };
+    },
+    async metrics() {
+      const operator = await mintToken({ secret: SECRET, tenant: 'ops', scopes: ['hub:metrics'] });
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${operator}` } });
+      if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+      return res.text();
     },
     async close() {
       await gateway.close(1000);

@@ -7,7 +7,8 @@
 import { parseRegistryConfig } from '../../src/router/registry-config';
 import { routerHealth } from '../../src/router/router-metrics';
 import { RoutingStore, settleRouter } from '../../src/router/routing-store';
-import { type TestGateway, startGateway } from '../graphql/harness';
+import { mintToken } from '../../src/platform/auth';
+import { SECRET, type TestGateway, startGateway } from '../graphql/harness';
 
 const IDS = ['0190a1b2-0000-7000-8000-000000000001', '0190a1b2-0000-7000-8000-000000000002'];
 const QUERY = `{
@@ -100,12 +101,16 @@ describe('gateway over the routing store', () => {
   });
 
   test('/metrics shows the dual-write lag and /readyz the stores and relays', async () => {
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    const metrics = await gw.metrics();
     expect(metrics).toMatch(/hub_router_outbox_lag_seconds\{primary="acme-pg"\} \d/);
     expect(metrics).toMatch(
       /hub_router_rollups_total\{store="warehouse",role="analytics",reason="analytics"\} [1-9]/,
     );
-    const ready = await fetch(`${gw.url}/readyz`);
+    // Without the operator's credential: the status only (the detail names every tenant's stores).
+    const plain = await fetch(`${gw.url}/readyz`);
+    expect(await plain.json()).toEqual({ status: 'ready' });
+    const operator = await mintToken({ secret: SECRET, tenant: 'ops', scopes: ['hub:metrics'] });
+    const ready = await fetch(`${gw.url}/readyz`, { headers: { authorization: `Bearer ${operator}` } });
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; detail: { stores: unknown[]; relays: unknown[] } };
     expect(body.status).toBe('ready');

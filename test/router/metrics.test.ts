@@ -72,7 +72,7 @@ describe('router metrics and readiness', () => {
     // over one store is given no health source by the composition root.
     const gw = await startGateway({ store: createMemoryStore() });
     try {
-      expect(await (await fetch(`${gw.url}/metrics`)).text()).not.toMatch(/hub_router_/);
+      expect(await gw.metrics()).not.toMatch(/hub_router_/);
       const ready = await fetch(`${gw.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });
