@@ -142,7 +142,8 @@ const VERIFIED_TTL_MS = 60_000;
 const MAX_VERIFIED = 10_000;
 
 /**
- * The lifetime rules of a verified token: `exp` present and at most `maxTtl`
+ * The lifetime rules of a verified token: `exp` present, passed exactly (no
+ * skew), and at most `maxTtl`
  * seconds after `iat` (and after now, so a token without `iat` cannot live
  * longer either), `iat` not in the future beyond the skew.
  * @returns the problem, or undefined when the token is acceptable.
@@ -155,6 +156,8 @@ export function claimProblem(
 ): string | undefined {
   if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp))
     return `token has no exp claim: tokens must expire (within ${maxTtl}s, HUB_AUTH_MAX_TTL)`;
+  // The skew applies to claims in the future (iat, nbf); expiry is exact.
+  if (payload.exp <= now) return 'token expired';
   if (payload.iat !== undefined) {
     if (typeof payload.iat !== 'number') return 'token claim invalid: iat';
     if (payload.iat > now + skew) return 'token iat is in the future';

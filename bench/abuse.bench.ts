@@ -1,0 +1,414 @@
+/**
+ * bench:abuse: one tenant attacks, another keeps using its dashboard.
+ *
+ * The gateway runs in a child process over a throwaway PostgreSQL database
+ * (Mode A: both tenants in one database, the default pool of 10 connections)
+ * with the default fair-share limits, like a production gateway. The child
+ * measures its own event loop (`monitorEventLoopDelay`, the longest stall) and
+ * its peak RSS (`process.resourceUsage().maxRSS`).
+ *
+ * 1. Tenant B alone: one client loads the manager dashboard over and over
+ *    (the dashboard's four queries: Managers, then ManagerDashboard,
+ *    CostPerSkill and ArchetypeProgression together), for `--seconds`.
+ * 2. The same while tenant A sends the worst requests of issue 11 at full
+ *    speed (`--attackers` concurrent loops, for the same time): a fragment
+ *    bomb, page sizes from variable defaults, many `_entities`, many aliases
+ *    of `node` with fresh text, `bodyBase64` of big artifacts under many
+ *    aliases, a big NDJSON ingest, random operation names.
+ *
+ * Prints B's p50/p95/p99 under attack beside B alone, the longest event-loop
+ * stall and the peak RSS of the gateway, what A's requests got (status
+ * counts), and the load average. Sizes are bounded by default; bigger with
+ * --entities, --aliases, --artifact-mib, --ingest-lines.
+ *
+ *   node bin/run-ts.cjs bench/abuse.bench.ts [--seconds 15] [--attackers 16]
+ */
+import { fork } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Agent, request } from 'node:http';
+import { mintToken } from '../src/platform/auth';
+import { Hub } from '../src/hub/hub';
+import { parseTenantId } from '../src/hub/tenant';
+import { createGateway } from '../src/http/server';
+import { silentLogger } from '../src/platform/log';
+import { generateDataset } from '../src/seed/generator';
+import { windowStart, writeDataset } from '../src/seed/write-dataset';
+import { openStore } from '../src/stores';
+import { createTestDatabase } from '../test/support/pg-harness';
+import { type Figure, percentile, report } from './report';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const log = (line: string): void => console.error(`[bench] ${line}`);
+const A = parseTenantId('bench-attacker');
+const B = parseTenantId('bench-dashboard');
+
+// ---- child: the gateway, measuring its own event loop and memory -----------
+async function child(uri: string, secret: string): Promise<void> {
+  const store = await openStore(uri);
+  const gateway = await createGateway({ store, auth: { jwtSecret: secret }, log: silentLogger });
+  const url = await gateway.listen(0);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  process.send?.({ url });
+  process.on('message', (m: unknown) => {
+    if (m === 'reset') {
+      loop.reset();
+      process.send?.({ reset: true });
+    } else if (m === 'report') {
+      process.send?.({
+        stallMs: loop.max / 1e6,
+        loopP99Ms: loop.percentile(99) / 1e6,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+        rssBytes: process.memoryUsage().rss,
+      });
+    } else if (m === 'stop') {
+      void gateway
+        .close(2000)
+        .then(() => store.close())
+        .then(() => process.exit(0));
+    }
+  });
+}
+
+// ---- HTTP -------------------------------------------------------------------
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One request; resolves with the status (0: the request failed or timed out) and the time it took. */
+function send(
+  url: string,
+  path: string,
+  token: string,
+  body: string | Buffer,
+  contentType = 'application/json',
+): Promise<{ status: number; ms: number; text: string }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const target = new URL(path, url);
+    const req = request(
+      target,
+      {
+        method: 'POST',
+        agent,
+        timeout: 60_000,
+        headers: {
+          'content-type': contentType,
+          authorization: `Bearer ${token}`,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          // Keep at most 64 KiB of an answer: a huge one only needs its status.
+          if (size < 65_536) chunks.push(c);
+          size += c.length;
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', () => resolve({ status: 0, ms: 0, text: '' }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () =>
+      resolve({ status: 0, ms: Number(process.hrtime.bigint() - started) / 1e6, text: '' }),
+    );
+    req.end(body);
+  });
+}
+
+const gql = (query: string, variables: Record<string, unknown> = {}, operationName?: string): string =>
+  JSON.stringify({ query, variables, ...(operationName ? { operationName } : {}) });
+
+// ---- tenant B: the dashboard ------------------------------------------------
+
+/** The dashboard's documents, read from the client package (what the page sends). */
+async function dashboardDocuments(): Promise<Record<string, string>> {
+  const client = (await import('@hub-gateway/client')) as unknown as Record<string, { toString(): string }>;
+  const pick = (name: string): string => {
+    const doc = client[`${name}Document`];
+    if (!doc) throw new Error(`@hub-gateway/client has no ${name}Document`);
+    return doc.toString();
+  };
+  return {
+    Managers: pick('Managers'),
+    ManagerDashboard: pick('ManagerDashboard'),
+    CostPerSkill: pick('CostPerSkill'),
+    ArchetypeProgression: pick('ArchetypeProgression'),
+  };
+}
+
+interface Phase {
+  readonly latencies: number[];
+  readonly failures: Map<number, number>;
+}
+
+/** Loads the dashboard over and over until `until`; every request's latency is one sample. */
+async function dashboardLoop(
+  url: string,
+  token: string,
+  docs: Record<string, string>,
+  range: { from: string; to: string },
+  until: number,
+): Promise<Phase> {
+  const phase: Phase = { latencies: [], failures: new Map() };
+  const one = async (body: string): Promise<string> => {
+    const r = await send(url, '/graphql', token, body);
+    if (r.status !== 200 || r.text.includes('"errors"')) {
+      phase.failures.set(r.status, (phase.failures.get(r.status) ?? 0) + 1);
+      if (phase.failures.size === 1 && (phase.failures.get(r.status) ?? 0) === 1)
+        log(`B got ${r.status}: ${r.text.slice(0, 300)}`);
+    } else phase.latencies.push(r.ms);
+    return r.text;
+  };
+  while (Date.now() < until) {
+    const managers = JSON.parse(
+      (await one(gql(docs.Managers as string, { asOf: range.to, first: 1000 }))) || '{}',
+    ) as { data?: { managers?: { managerId: string }[] } };
+    const managerId = managers.data?.managers?.[0]?.managerId ?? 'mgr-001';
+    const team = { managerId };
+    await Promise.all([
+      one(gql(docs.ManagerDashboard as string, { managerId, from: range.from, to: range.to })),
+      one(gql(docs.CostPerSkill as string, { from: range.from, to: range.to, bucket: 'WEEK', team })),
+      one(gql(docs.ArchetypeProgression as string, { from: range.from, to: range.to, team })),
+    ]);
+  }
+  return phase;
+}
+
+// ---- tenant A: the attacks --------------------------------------------------
+interface Attack {
+  readonly name: string;
+  readonly path: string;
+  readonly contentType?: string;
+  body(i: number): string | Buffer;
+}
+
+function attacks(ids: readonly string[]): Attack[] {
+  const ENTITIES = arg('entities', 20_000);
+  const ALIASES = arg('aliases', 2_000);
+  const INGEST_LINES = arg('ingest-lines', 8);
+  const ARTIFACT_MIB = arg('artifact-mib', 1);
+  const fragments = (levels: number): string => {
+    let text = 'fragment F0 on Query { outputs(first: 1) { nodes { id } } }\n';
+    for (let i = 1; i <= levels; i++) text += `fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }\n`;
+    return `query Bomb { ...F${levels} }\n${text}`;
+  };
+  const bomb = gql(fragments(20));
+  const representations = Array.from({ length: ENTITIES }, (_, i) => ({
+    __typename: 'Output',
+    id: ids[i % ids.length],
+  }));
+  const entities = gql(
+    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id costUsd } } }',
+    {
+      r: representations,
+    },
+  );
+  const body = randomBytes(ARTIFACT_MIB * 1024 * 1024);
+  const line = JSON.stringify({
+    name: 'big.bin',
+    media_type: 'application/octet-stream',
+    size_bytes: body.byteLength,
+    content_sha256: createHash('sha256').update(body).digest('hex'),
+    body: body.toString('base64'),
+  });
+  const ingest = Buffer.from(Array.from({ length: INGEST_LINES }, () => line).join('\n'));
+  const bodies = Array.from(
+    { length: 80 },
+    (_, i) => `b${i}: artifacts(first: 50) { nodes { bodyBase64(maxBytes: 10485760) } }`,
+  );
+  return [
+    { name: 'fragment bomb (20 levels)', path: '/graphql', body: () => bomb },
+    {
+      name: 'page size from a variable default',
+      path: '/graphql',
+      body: () =>
+        gql(
+          'query($n: Int = 500) { outputs(first: $n) { nodes { id decisions(first: $n) { nodes { id rationale } } } } }',
+        ),
+    },
+    { name: `_entities x ${ENTITIES}`, path: '/graphql', body: () => entities },
+    {
+      name: `${ALIASES} aliases of node (fresh text)`,
+      path: '/graphql',
+      body: (i) =>
+        gql(
+          `{ ${Array.from({ length: ALIASES }, (_, k) => `a${k}_${i}: node(id: "${ids[(i + k) % ids.length]}") { id }`).join(' ')} }`,
+        ),
+    },
+    {
+      name: '80 aliases of bodyBase64 (10 MiB each)',
+      path: '/graphql',
+      body: () => gql(`{ ${bodies.join(' ')} }`),
+    },
+    {
+      name: `ingest ${INGEST_LINES} x ${ARTIFACT_MIB} MiB artifacts`,
+      path: '/ingest/artifacts',
+      contentType: 'application/x-ndjson',
+      body: () => ingest,
+    },
+    {
+      name: 'random operation names',
+      path: '/graphql',
+      body: () => gql(`query R_${randomUUID().replace(/-/g, '')} { outputs(first: 1) { nodes { id } } }`),
+    },
+  ];
+}
+
+async function attackLoop(
+  url: string,
+  token: string,
+  list: readonly Attack[],
+  workers: number,
+  until: number,
+): Promise<Map<string, Map<number, number>>> {
+  const outcomes = new Map<string, Map<number, number>>(list.map((a) => [a.name, new Map()]));
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (Date.now() < until) {
+        const i = n++;
+        const attack = list[i % list.length] as Attack;
+        const r = await send(url, attack.path, token, attack.body(i), attack.contentType);
+        const counts = outcomes.get(attack.name) as Map<number, number>;
+        counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+        // A refused request costs the attacker nothing: it comes straight back (full speed).
+      }
+    }),
+  );
+  return outcomes;
+}
+
+// ---- main -------------------------------------------------------------------
+function ask<T>(server: ReturnType<typeof fork>, message: string): Promise<T> {
+  return new Promise((resolve) => {
+    server.once('message', (m) => resolve(m as T));
+    server.send(message);
+  });
+}
+
+async function main(): Promise<void> {
+  const SECONDS = arg('seconds', 15);
+  const ATTACKERS = arg('attackers', 16);
+  const load0 = loadavg();
+  const db = await createTestDatabase();
+  const secret = randomUUID() + randomUUID();
+  try {
+    const days = 90;
+    const start = windowStart(days);
+    log('seeding both tenants (90 days of the demo generator each)...');
+    const seedStore = await openStore(`${db.appUri}?max=4`);
+    const seedHub = new Hub(seedStore, { cursorSecret: secret });
+    await writeDataset(seedHub, B, generateDataset({ days, start }));
+    const dataA = generateDataset({ days, start, seed: 99 });
+    await writeDataset(seedHub, A, dataA);
+    const ids = dataA.outputs.map((o) => o.record_id as string);
+    await seedStore.close();
+
+    const server = fork(__filename, ['--child', `${db.appUri}`, secret], {
+      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      server.once('message', (m) => resolve((m as { url: string }).url));
+      server.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    });
+    const tokenA = await mintToken({ secret, tenant: A, scopes: ['hub:read', 'hub:write'] });
+    const tokenB = await mintToken({ secret, tenant: B, scopes: ['hub:read'] });
+    const docs = await dashboardDocuments();
+    const to = new Date(Date.parse(start) + days * 86_400_000).toISOString();
+    const range = { from: start, to };
+
+    log('warm-up (B, 3 s)...');
+    await dashboardLoop(url, tokenB, docs, range, Date.now() + 3000);
+    await ask(server, 'reset');
+    log(`B alone, ${SECONDS} s...`);
+    const alone = await dashboardLoop(url, tokenB, docs, range, Date.now() + SECONDS * 1000);
+    const aloneStats = await ask<{ stallMs: number; peakRssBytes: number }>(server, 'report');
+
+    await ask(server, 'reset');
+    log(`B under attack by A (${ATTACKERS} loops at full speed), ${SECONDS} s...`);
+    const list = attacks(ids);
+    const until = Date.now() + SECONDS * 1000;
+    const [attacked, outcomes] = await Promise.all([
+      dashboardLoop(url, tokenB, docs, range, until),
+      attackLoop(url, tokenA, list, ATTACKERS, until),
+    ]);
+    const attackStats = await ask<{ stallMs: number; loopP99Ms: number; peakRssBytes: number }>(
+      server,
+      'report',
+    );
+    const load1 = loadavg();
+    server.send('stop');
+    await new Promise((r) => server.once('exit', r));
+
+    console.log('\nWhat tenant A got (HTTP status: count; 0 = no answer within 60 s):\n');
+    for (const [name, counts] of outcomes) {
+      const text = [...counts].map(([s, c]) => `${s}: ${c}`).join(', ');
+      console.log(`  ${name.padEnd(42)} ${text}`);
+    }
+    const fail = (p: Phase) => [...p.failures].map(([s, c]) => `${s}: ${c}`).join(', ') || 'none';
+    console.log(
+      `\nB requests: alone ${alone.latencies.length} (failed ${fail(alone)}), under attack ${attacked.latencies.length} (failed ${fail(attacked)})`,
+    );
+    console.log(
+      `load average (1/5/15 min): before ${load0.map((x) => x.toFixed(1)).join(' ')}, after ${load1.map((x) => x.toFixed(1)).join(' ')} (2 cores shared with other work)`,
+    );
+    const p = (xs: number[], q: number): number => Math.round(percentile([...xs], q) * 100) / 100;
+    const figures: Figure[] = [
+      {
+        name: 'abuse_b_p50_under_attack',
+        value: p(attacked.latencies, 50),
+        unit: 'ms',
+        baseline: p(alone.latencies, 50),
+      },
+      {
+        name: 'abuse_b_p95_under_attack',
+        value: p(attacked.latencies, 95),
+        unit: 'ms',
+        baseline: p(alone.latencies, 95),
+      },
+      {
+        name: 'abuse_b_p99_under_attack',
+        value: p(attacked.latencies, 99),
+        unit: 'ms',
+        baseline: p(alone.latencies, 99),
+      },
+      {
+        name: 'abuse_event_loop_max_stall',
+        value: Math.round(attackStats.stallMs * 10) / 10,
+        unit: 'ms',
+        baseline: Math.round(aloneStats.stallMs * 10) / 10,
+      },
+      { name: 'abuse_gateway_peak_rss', value: Math.round(attackStats.peakRssBytes / 1048576), unit: 'MiB' },
+      { name: 'abuse_load_average_1m', value: Math.round((load1[0] as number) * 10) / 10, unit: 'load' },
+    ];
+    report(
+      `bench:abuse, ${SECONDS} s per phase, ${ATTACKERS} attack loops (PostgreSQL, default limits; baseline = B alone / loop alone)`,
+      figures,
+    );
+  } finally {
+    await db.drop();
+  }
+}
+
+if (process.argv[2] === '--child') {
+  void child(process.argv[3] as string, process.argv[4] as string);
+} else {
+  main().catch((err: unknown) => {
+    console.error(`bench:abuse failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  });
+}
