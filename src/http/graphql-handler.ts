@@ -67,7 +67,11 @@ export async function handleGraphQL(
       requestId,
       log: log.child({ tenant: identity.tenant }),
     });
-    cost = outcome.stats.cost;
+    // A refused operation is charged too (it was measured), but never more than the largest one allowed.
+    cost =
+      outcome.stats.cost === undefined
+        ? undefined
+        : Math.min(outcome.stats.cost, deps.graphql.limits.maxCost);
     await writeOutcome(res, outcome);
   } finally {
     ticket.done(cost);
