@@ -38,10 +38,16 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
           // The active span is the request's `graphql.operation` (graphql/server.ts).
           const span = tracer().activeSpan();
           if (span.recording) {
-            span.setName(`${contextValue.stats.operationType} ${contextValue.stats.operation}`);
+            // A span is one request's record, not a label set: it keeps the operation's own
+            // name (the metric label is bounded to registered operations, see operationLabel).
+            const name =
+              operationName != null && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(operationName)
+                ? operationName
+                : contextValue.stats.operation;
+            span.setName(`${contextValue.stats.operationType} ${name}`);
             span.setAttributes({
               'graphql.operation.type': contextValue.stats.operationType,
-              'graphql.operation.name': contextValue.stats.operation,
+              'graphql.operation.name': name,
             });
           }
         },
