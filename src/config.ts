@@ -66,6 +66,43 @@ export interface HubConfig {
     readonly maxRequestBytes?: number;
     readonly maxInflightBytes?: number;
   };
+  /**
+   * Query limits set by the environment (docs/limits.md: `HUB_MAX_COST`,
+   * `HUB_MAX_DEPTH`, `HUB_MAX_ALIASES`, `HUB_MAX_ROOT_FIELDS`,
+   * `HUB_MAX_DIRECTIVES`, `HUB_MAX_TOKENS`, `HUB_MAX_REPRESENTATIONS`,
+   * `HUB_JIT_MAX_FIELDS`, `HUB_QUERY_TIMEOUT_MS`); only the set ones appear.
+   */
+  readonly queryLimits: Readonly<Partial<Record<QueryLimitName, number>>>;
+}
+
+/** The query limits the environment can set, by variable (names as in src/graphql/limits.ts). */
+const QUERY_LIMIT_VARS = {
+  HUB_MAX_COST: 'maxCost',
+  HUB_MAX_DEPTH: 'maxDepth',
+  HUB_MAX_ALIASES: 'maxAliases',
+  HUB_MAX_ROOT_FIELDS: 'maxRootFields',
+  HUB_MAX_DIRECTIVES: 'maxDirectives',
+  HUB_MAX_TOKENS: 'maxTokens',
+  HUB_MAX_REPRESENTATIONS: 'maxRepresentations',
+  HUB_JIT_MAX_FIELDS: 'jitMaxFields',
+  HUB_QUERY_TIMEOUT_MS: 'timeoutMs',
+} as const;
+
+type QueryLimitName = (typeof QUERY_LIMIT_VARS)[keyof typeof QUERY_LIMIT_VARS];
+
+function queryLimitSettings(env: NodeJS.ProcessEnv): Partial<Record<QueryLimitName, number>> {
+  const limits: Partial<Record<QueryLimitName, number>> = {};
+  for (const [name, key] of Object.entries(QUERY_LIMIT_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    // 0 means something for HUB_JIT_MAX_FIELDS only (never compile); the others need at least 1.
+    const min = key === 'jitMaxFields' ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min)
+      throw new Error(`${name} must be a whole number >= ${min}, got ${raw}`);
+    limits[key] = value;
+  }
+  return limits;
 }
 
 /** A positive byte count from the environment, or undefined when unset. */
@@ -122,6 +159,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       disabled: (opt(env.OTEL_SDK_DISABLED) ?? '').toLowerCase() === 'true',
       protocol: opt(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? opt(env.OTEL_EXPORTER_OTLP_PROTOCOL),
     },
+    queryLimits: queryLimitSettings(env),
   };
 }
 

@@ -241,6 +241,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       storeLabel: label,
       auth,
       cursorSecret: config.cursorSecret,
+      limits: config.queryLimits,
       log,
       ingest: withoutUnset(config.ingest),
       metrics: new GatewayMetrics({ processMetrics: true }),

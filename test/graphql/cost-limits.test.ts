@@ -5,6 +5,7 @@
  * Also: `extensions.cost` on every executed response, and operations too
  * large for graphql-jit answered the same by graphql-js.
  */
+import { readConfig } from '../../src/config';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { type TestGateway, countingStore, startGateway } from './harness';
 
@@ -178,5 +179,26 @@ test('operations above jitMaxFields run on graphql-js with the same answers', as
     expect(big.body.errors?.[0]).toMatchObject({ path: ['outputs'], extensions: { code: 'VALIDATION' } });
   } finally {
     await closeInterpreted();
+  }
+});
+
+test('the environment sets the limits; a bad value is refused naming the variable', async () => {
+  const { queryLimits } = readConfig({ HUB_MAX_COST: '100', HUB_MAX_ALIASES: '2', HUB_JIT_MAX_FIELDS: '0' });
+  expect(queryLimits).toEqual({ maxCost: 100, maxAliases: 2, jitMaxFields: 0 });
+  expect(readConfig({}).queryLimits).toEqual({});
+  expect(() => readConfig({ HUB_MAX_TOKENS: '10k' })).toThrow(
+    'HUB_MAX_TOKENS must be a whole number >= 1, got 10k',
+  );
+  expect(() => readConfig({ HUB_MAX_COST: '0' })).toThrow(/HUB_MAX_COST/);
+  const g = await startGateway({ limits: queryLimits });
+  try {
+    const t = await g.token('acme', ['hub:read']);
+    const res = await g.gql(t, '{ outputs(first: 100) { nodes { id } } }');
+    expect(res.body.errors?.[0]?.message).toMatch(/^query cost 101 exceeds the limit of 100/);
+    expect(res.body.extensions).toEqual({ cost: { requested: 101, limit: 100 } });
+    const aliases = await g.gql(t, '{ a: __typename b: __typename c: __typename }');
+    expect(aliases.body.errors?.[0]?.message).toBe('query has 3 aliases or repeated fields; the limit is 2');
+  } finally {
+    await g.close();
   }
 });
