@@ -145,7 +145,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: new AdmissionControl(policy, budget),
   };
   const server = createServer(requestListener(deps, log));
-  server.keepAliveTimeout = 5000;
+  // Longer than the idle timeout of the proxies and clients in front of it
+  // (load balancers commonly keep idle connections 60 s): the side that closes
+  // an idle connection must be the client, or a request it sends on the
+  // connection as the server closes it fails with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   let metricsServer: Server | undefined;
   return {
     server,
