@@ -3,8 +3,8 @@
  * Apollo Server through its gateway interface (the one extension point that
  * replaces execution; parsing, validation, plugins, APQ, error formatting and
  * HTTP stay Apollo's). Each operation is compiled once to a JavaScript
- * function specialised for its selection set (cached by Apollo's parsed
- * document, which Apollo itself caches by query text), so a repeated
+ * function specialised for its selection set (cached per tenant by query
+ * hash, within a quota: see {@link jitGateway}), so a repeated
  * dashboard query no longer walks its selection set field by field: on the
  * peer benchmark the per-field executor was the largest share of a list
  * query's CPU.
@@ -29,6 +29,7 @@ import {
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { documentShape } from './shape';
+import { TenantCache, type TenantCacheQuota } from './tenant-cache';
 
 /**
  * Gives every field without a resolver the one `resolverFor` makes for it
@@ -47,9 +48,6 @@ export function withDefaultResolver<TContext>(
   return schema;
 }
 
-/** Most compiled operations kept per document (one per operation name asked for). */
-const MAX_OPERATIONS_PER_DOCUMENT = 8;
-
 /** Marks an operation too large to compile: graphql-js executes it. */
 const INTERPRET = 'interpret';
 
@@ -60,37 +58,69 @@ export function compilesWithJit(
   operationName: string | undefined,
   maxFields: number,
 ): boolean {
+  return jitFieldsOf(schema, document, operationName) <= maxFields;
+}
+
+/** Fields graphql-jit generates code for in `operationName` of `document`. */
+function jitFieldsOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+): number {
   const shape = documentShape(schema, document).operations;
   const op = operationName === undefined ? [...shape.values()][0] : shape.get(operationName);
-  return (op?.jitFields ?? 0) <= maxFields;
+  return op?.jitFields ?? 0;
 }
+
+/**
+ * Default quotas of the compiled-operation cache, per tenant: 256 operations
+ * and 20,000 compiled fields (about 2 s of compilation to rebuild, and the
+ * code it made), for at most 512 tenants at once.
+ */
+export const COMPILED_CACHE_QUOTA: TenantCacheQuota = { entries: 256, weight: 20_000, tenants: 512 };
+
+/** Options of {@link jitGateway}. */
+export interface JitGatewayOptions {
+  /** Operations above this many generated fields run on graphql-js's executor. */
+  readonly jitMaxFields: number;
+  /** Quotas of the per-tenant compiled-operation cache (default {@link COMPILED_CACHE_QUOTA}). */
+  readonly compiledCache?: Partial<TenantCacheQuota>;
+  /** Called for each operation compiled (or found too large to compile), with the tenant. */
+  readonly onCompile?: (tenant: string) => void;
+}
+
+type Prepared = CompiledQuery | ExecutionResult | typeof INTERPRET;
 
 /**
  * An Apollo "gateway" serving `schema` whose executor runs compiled
  * operations (graphql-js's executor for those above `jitMaxFields`). The
  * schema must already carry every resolver (see {@link withDefaultResolver}).
+ *
+ * Compiled operations are kept per tenant (the context's `tenant`), by query
+ * hash and operation name, each tenant within its own quota (see
+ * tenant-cache.ts): a tenant sending many distinct operations evicts only
+ * its own, and no tenant's can make the gateway hold unbounded code.
  */
-export function jitGateway(schema: GraphQLSchema, options: { jitMaxFields: number }): GatewayInterface {
-  const compiled = new WeakMap<
-    DocumentNode,
-    Map<string, CompiledQuery | ExecutionResult | typeof INTERPRET>
-  >();
+export function jitGateway(schema: GraphQLSchema, options: JitGatewayOptions): GatewayInterface {
+  const compiled = new TenantCache<Prepared>({ ...COMPILED_CACHE_QUOTA, ...options.compiledCache });
   const executor: GatewayExecutor = async (request) => {
     const name = request.operationName ?? '';
     const variables = request.request.variables ?? {};
-    let byName = compiled.get(request.document);
-    if (!byName) compiled.set(request.document, (byName = new Map()));
-    let query = byName.get(name);
+    const tenant = String((request.context as { tenant?: unknown }).tenant ?? '');
+    const key = `${request.queryHash}\u0000${name}`;
+    let query = compiled.get(tenant, key);
     if (!query) {
       const operationName = name === '' ? undefined : name;
-      query = compilesWithJit(schema, request.document, operationName, options.jitMaxFields)
-        ? compileQuery(schema, request.document, operationName, {
-            // Errors from resolvers keep their original error (HubError codes are read from it).
-            disablingCapturingStackErrors: true,
-          })
-        : INTERPRET;
-      if (byName.size >= MAX_OPERATIONS_PER_DOCUMENT) byName.clear();
-      byName.set(name, query);
+      const fields = jitFieldsOf(schema, request.document, operationName);
+      query =
+        fields <= options.jitMaxFields
+          ? compileQuery(schema, request.document, operationName, {
+              // Errors from resolvers keep their original error (HubError codes are read from it).
+              disablingCapturingStackErrors: true,
+            })
+          : INTERPRET;
+      options.onCompile?.(tenant);
+      compiled.set(tenant, key, query, query === INTERPRET ? 1 : fields);
     }
     if (query === INTERPRET) {
       const result = await execute({
