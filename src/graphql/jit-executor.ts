@@ -9,7 +9,7 @@
  * peer benchmark the per-field executor was the largest share of a list
  * query's CPU.
  *
- * Compiling costs about 0.1 ms of CPU per field graphql-jit generates code
+ * Compiling costs 0.1 to 0.3 ms of CPU per field graphql-jit generates code
  * for (a selection on an abstract type once per possible type), all in one
  * synchronous step. Operations above `jitMaxFields` such fields (shape.ts)
  * run on graphql-js's executor instead, which starts at once and yields

@@ -46,7 +46,7 @@ export interface QueryLimits {
   /**
    * Largest operation compiled by graphql-jit, in fields it would generate
    * code for (shape.ts `jitFields`); larger ones run on graphql-js's
-   * executor, so compiling one never holds the event loop long. Default 300
+   * executor, so compiling one never holds the event loop long. Default 150
    * (`HUB_JIT_MAX_FIELDS`).
    */
   readonly jitMaxFields: number;
@@ -61,7 +61,7 @@ export const DEFAULT_LIMITS: QueryLimits = {
   maxDirectives: 50,
   maxTokens: 2_000,
   maxRepresentations: 1_000,
-  jitMaxFields: 300,
+  jitMaxFields: 150,
 };
 
 let defaultSchema: GraphQLSchema | undefined;

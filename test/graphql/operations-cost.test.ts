@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { operationCost } from '../../src/graphql/cost';
+import { compilesWithJit } from '../../src/graphql/jit-executor';
 import { DEFAULT_LIMITS } from '../../src/graphql/limits';
 import { Preflight } from '../../src/graphql/preflight';
 import { buildSchema } from '../../src/graphql/schema';
@@ -47,12 +48,14 @@ test('the client package has the dashboard operations', () => {
 });
 
 test.each(operations.map((o) => [o.name, o] as const))(
-  '%s costs under a third of the default limit with its largest pages, and passes every static limit',
+  '%s costs under a third of the default limit with its largest pages, passes every static limit, and is compiled',
   (_name, { op, doc, text }) => {
     const { cost } = operationCost(schema, doc, op, largestPages(op));
     expect(cost).toBeGreaterThan(0);
     expect(cost).toBeLessThan(DEFAULT_LIMITS.maxCost / 3);
     expect(() => new Preflight(schema, DEFAULT_LIMITS).checkSource(text)).not.toThrow();
+    // ... and stays compiled by graphql-jit (its speed is the dashboard's).
+    expect(compilesWithJit(schema, doc, op.name?.value, DEFAULT_LIMITS.jitMaxFields)).toBe(true);
   },
 );
 
