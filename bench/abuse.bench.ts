@@ -19,7 +19,8 @@
  * Prints B's p50/p95/p99 under attack beside B alone, the longest event-loop
  * stall and the peak RSS of the gateway, what A's requests got (status
  * counts), and the load average. Sizes are bounded by default; bigger with
- * --entities, --aliases, --artifact-mib, --ingest-lines.
+ * --entities, --aliases, --artifact-mib, --ingest-lines; `--only <text>` keeps
+ * the attacks whose name contains it.
  *
  *   node bin/run-ts.cjs bench/abuse.bench.ts [--seconds 15] [--attackers 16]
  */
@@ -340,7 +341,8 @@ async function main(): Promise<void> {
 
     await ask(server, 'reset');
     log(`B under attack by A (${ATTACKERS} loops at full speed), ${SECONDS} s...`);
-    const list = attacks(ids);
+    const only = args.indexOf('--only');
+    const list = attacks(ids).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
     const until = Date.now() + SECONDS * 1000;
     const [attacked, outcomes] = await Promise.all([
       dashboardLoop(url, tokenB, docs, range, until),

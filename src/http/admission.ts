@@ -14,6 +14,7 @@ import type { TenantId } from '../hub/tenant';
 import type { GatewayMetrics } from '../platform/metrics';
 import { DEFAULT_REQUEST_COST, type TenantLimits, type TenantPolicy } from '../platform/tenant-limits';
 import type { CostBudget } from '../platform/token-bucket';
+import { FairQueue } from './fair-queue';
 import { refuseUnreadBody, sendError } from './respond';
 
 /** An admitted request: call {@link Ticket.done} exactly once when it has been answered. */
@@ -30,9 +31,11 @@ const UPFRONT = 1;
 export class AdmissionControl {
   private readonly inFlight = new Map<TenantId, number>();
 
+  /** @param turns fair turns between active tenants (src/http/fair-queue.ts). */
   constructor(
     private readonly policy: TenantPolicy,
     private readonly budget: CostBudget,
+    private readonly turns: FairQueue = new FairQueue(),
   ) {}
 
   /**
@@ -78,12 +81,16 @@ export class AdmissionControl {
       );
       return undefined;
     }
+    // Its turn among the active tenants: it waits here, unread, while its tenant is over its share.
+    const wait = this.turns.enter(tenant);
+    if (wait) await wait;
     let ended = false;
     return {
       limits,
       done: (cost = DEFAULT_REQUEST_COST) => {
         if (ended) return;
         ended = true;
+        this.turns.leave(tenant);
         this.leave(tenant);
         this.budget.charge(tenant, limits, Math.max(0, cost - UPFRONT));
       },

@@ -21,6 +21,7 @@ import { traceHub, traceStore } from '../platform/tracing-ports';
 import { type TenantLimits, type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
 import { type CostBudget, LocalBudget } from '../platform/token-bucket';
 import { AdmissionControl } from './admission';
+import { FairQueue } from './fair-queue';
 import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries, type PersistedQueryCache } from './apq';
@@ -51,6 +52,11 @@ export interface GatewayOptions {
   readonly tenantPolicy?: TenantPolicy;
   /** Limits of every tenant when no {@link tenantPolicy} is given. */
   readonly tenantLimits?: Partial<TenantLimits>;
+  /**
+   * Requests divided among the tenants active at once (default 8): each runs
+   * at most its share, the rest wait their turn (src/http/fair-queue.ts).
+   */
+  readonly sharedConcurrency?: number;
   /** Where cost buckets live (default: this process; Redis with HUB_REDIS_URL). Closed with the gateway. */
   readonly budget?: CostBudget;
   /** Where persisted queries are kept (default: this process, per tenant; Redis with HUB_REDIS_URL). */
@@ -142,7 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? { maxBodyBytes: options.hubOptions.maxArtifactBodyBytes }
         : {}),
     }),
-    admission: new AdmissionControl(policy, budget),
+    admission: new AdmissionControl(policy, budget, new FairQueue(options.sharedConcurrency)),
   };
   const server = createServer(requestListener(deps, log));
   // Longer than the idle timeout of the proxies and clients in front of it

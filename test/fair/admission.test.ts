@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { HubError } from '../../src/hub/errors';
 import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
+import { ACTIVE_WINDOW_MS, FairQueue } from '../../src/http/fair-queue';
 import { fairStore, MAX_WAITING_PER_SLOT } from '../../src/platform/fair-store';
 import { DEFAULT_TENANT_LIMITS, uniformPolicy } from '../../src/platform/tenant-limits';
 import { LocalBudget } from '../../src/platform/token-bucket';
@@ -233,5 +234,43 @@ describe('limits from the tenants file', () => {
       expect.stringMatching(/^tenants\[0\]\.limits\.nope: unknown limit/) as unknown,
       expect.stringMatching(/^tenants\[1\]\.operations\[1\]: must be a GraphQL operation name/) as unknown,
     ]);
+  });
+});
+
+describe('fair turns between active tenants', () => {
+  test('alone a tenant is not held back; with another active, each runs its share and turns rotate', () => {
+    let now = 0;
+    const q = new FairQueue(4, () => now);
+    const started: string[] = [];
+    const enter = (t: typeof acme, label: string) => {
+      const wait = q.enter(t);
+      if (wait) void wait.then(() => started.push(label));
+      else started.push(label);
+    };
+    for (let i = 0; i < 6; i++) enter(acme, `a${i}`);
+    expect(q.state(acme)).toEqual({ running: 6, waiting: 0 });
+    // Beta arrives: two tenants active, a share of 2 each; beta runs at once, acme's next waits.
+    enter(beta, 'b0');
+    enter(acme, 'a6');
+    enter(beta, 'b1');
+    enter(beta, 'b2');
+    expect(q.state(beta)).toEqual({ running: 2, waiting: 1 });
+    expect(q.state(acme)).toEqual({ running: 6, waiting: 1 });
+    // Acme's requests end: it stays over its share until it is down to 1 running.
+    for (let i = 0; i < 4; i++) q.leave(acme);
+    expect(q.state(acme)).toEqual({ running: 2, waiting: 1 });
+    q.leave(acme);
+    return Promise.resolve().then(() => {
+      expect(q.state(acme)).toEqual({ running: 2, waiting: 0 });
+      expect(started.slice(-1)).toEqual(['a6']);
+      // Beta's turn comes when one of its own ends.
+      q.leave(beta);
+      expect(q.state(beta)).toEqual({ running: 2, waiting: 0 });
+      // Once beta has been idle for the window, acme is alone again: no cap.
+      q.leave(beta);
+      q.leave(beta);
+      now += ACTIVE_WINDOW_MS;
+      for (let i = 0; i < 5; i++) expect(q.enter(acme)).toBeUndefined();
+    });
   });
 });
