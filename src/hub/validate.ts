@@ -89,7 +89,8 @@ export function sealRecord(
   return record as HubRecord;
 }
 
-type Report = (path: string, message: string) => void;
+/** Receives one problem: the field's path and what is wrong with it. */
+export type Report = (path: string, message: string) => void;
 
 function sealOne(
   tenant: TenantId,
@@ -180,7 +181,12 @@ function sealOne(
   return rec as unknown as HubRecord;
 }
 
-function checkField(spec: FieldSpec, value: unknown, report: Report): unknown {
+/**
+ * Checks one field value against its spec; reports a problem through `report`
+ * (and returns undefined), else returns the value in canonical form (ids and
+ * hashes lowercased, timestamps and decimals normalised).
+ */
+export function checkField(spec: FieldSpec, value: unknown, report: Report): unknown {
   const path = spec.name;
   switch (spec.kind) {
     case 'id':

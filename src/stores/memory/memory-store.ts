@@ -9,6 +9,7 @@
  * no caller can change stored data through a returned object.
  */
 import { HubError } from '../../hub/errors';
+import { checkSealedBatch } from '../../hub/sealed';
 import { isFieldFilter } from '../../hub/filters';
 import {
   BODY_NOT_READ,
@@ -134,8 +135,9 @@ class MemoryStore implements HubStore {
         `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
       );
     }
+    // The whole batch is checked before anything is written.
+    checkSealedBatch(tenant, records);
     return records.map((record): PutOutcome => {
-      if (record.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
       const table = this.table(tenant, record.record_type, true) as TypeTable;
       const existing = table.byId.get(record.record_id);
       if (existing) {

@@ -13,6 +13,7 @@
  * duplicates, never writes them twice.
  */
 import { HubError } from '../../hub/errors';
+import { checkSealedBatch } from '../../hub/sealed';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type {
   ChildListQuery,
@@ -135,9 +136,7 @@ class PostgresStore implements HubStore, OutboxSource {
         `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
       );
     }
-    for (const r of records) {
-      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
-    }
+    checkSealedBatch(tenant, records);
     return this.call('putBatch', true, () => this.put(tenant, records));
   }
 

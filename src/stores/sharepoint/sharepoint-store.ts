@@ -11,6 +11,7 @@
  * rollups are the reference implementations over scanned records.
  */
 import { HubError } from '../../hub/errors';
+import { checkSealedBatch } from '../../hub/sealed';
 import { isFieldFilter } from '../../hub/filters';
 import type {
   DecisionRecord,
@@ -142,8 +143,7 @@ export class SharePointStore implements HubStore {
         'VALIDATION',
         `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
       );
-    for (const r of records)
-      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    checkSealedBatch(tenant, records);
     if (records.length === 0) return [];
     await this.provision(tenant);
     return writeRecords(await this.site(tenant), records, this.config, this.unacked, this.log);

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../../hub/errors';
+import { checkSealedBatch } from '../../hub/sealed';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type {
   ArchetypeProgressionQuery,
@@ -152,8 +153,8 @@ export class SnowflakeStore implements HubStore {
         `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
       );
     }
-    for (const r of records)
-      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    // Checked before it joins the tenant's buffer: a bad record never reaches a flush.
+    checkSealedBatch(tenant, records);
     return this.writer.submit(tenant, records);
   }
 

@@ -3,7 +3,7 @@
  * validation, concurrency, large batches, scans and purge.
  */
 import { randomUUID } from 'node:crypto';
-import { isHubError } from '../../../src/hub/errors';
+import { type HubError, isHubError } from '../../../src/hub/errors';
 import { type HubRecord, RECORD_TYPES } from '../../../src/hub/model';
 import { verifyRecord } from '../../../src/hub/provenance';
 import { type RecordInput, sealBatch } from '../../../src/hub/validate';
@@ -127,6 +127,59 @@ export function writeCases(ctx: SuiteContext): void {
         );
         expect(await ctx.hub().get(tenant, 'outputs', [good.record_id])).toEqual([null]);
         expect((await ctx.hub().list(tenant, 'outputs')).records).toEqual([]);
+      },
+    );
+
+    ctx.test(
+      'putBatch with one invalid sealed record in the middle writes nothing and names the record and field',
+      async () => {
+        const tenant = ctx.tenant();
+        const other = ctx.tenant();
+        const outputs = sealBatch(
+          tenant,
+          'outputs',
+          Array.from({ length: 5 }, (_, i) => ({ skill_id: 's', employee_id: `e${i}`, status: 'SUCCEEDED' })),
+        );
+        const decisions = sealBatch(tenant, 'decisions', [
+          { output_id: outputs[0]?.record_id, skill_id: 's', decided_by: 'boss', outcome: 'ACCEPTED' },
+        ]);
+        const foreign = sealBatch(other, 'outputs', [{ skill_id: 's', employee_id: 'x', status: 'FAILED' }]);
+        const bad: [string, HubRecord, string][] = [
+          ['status', { ...outputs[2], status: 'DONE' } as unknown as HubRecord, 'status'],
+          ['missing field', { ...outputs[2], employee_id: undefined } as unknown as HubRecord, 'employee_id'],
+          ['tenant', { ...(foreign[0] as HubRecord) }, 'tenant_id'],
+        ];
+        for (const [what, record, field] of bad) {
+          const batch = [outputs[0], decisions[0], record, outputs[3], outputs[4]] as HubRecord[];
+          const err = await ctx
+            .store()
+            .putBatch(tenant, batch)
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+          expect({ what, code: isHubError(err) ? err.code : err }).toEqual({ what, code: 'VALIDATION' });
+          const issues = (err as HubError).issues.map((i) => `${i.index}:${i.path}`);
+          expect({ what, issues }).toEqual({ what, issues: [`2:${field}`] });
+          expect((err as Error).message).toContain(record.record_id);
+          await ctx.settle();
+          expect(
+            await ctx.store().getByIds(
+              tenant,
+              'outputs',
+              outputs.map((o) => o.record_id),
+            ),
+          ).toEqual([null, null, null, null, null]);
+          expect(
+            await ctx.store().getByIds(tenant, 'decisions', [decisions[0]?.record_id as string]),
+          ).toEqual([null]);
+          expect(await ctx.store().getByIds(other, 'outputs', [foreign[0]?.record_id as string])).toEqual([
+            null,
+          ]);
+        }
+        // The same batch without the bad record is written whole.
+        const good = await ctx.store().putBatch(tenant, [...outputs, ...decisions]);
+        expect(good.map((o) => o.status)).toEqual(Array(6).fill('created'));
       },
     );
 

@@ -1,0 +1,54 @@
+/**
+ * The check every store runs on a batch before writing any of it: each
+ * record is a sealed record of the store's caller's tenant, of a known type,
+ * with every field present where required, of its kind and in canonical form.
+ * It does not recompute provenance hashes (that is the Hub's job at sealing,
+ * and too dear to repeat per write); it stops a record that was changed or
+ * built by hand after sealing from reaching a store half-valid.
+ */
+import { type FieldIssue, validationError } from './errors';
+import { type HubRecord, fieldsOf, isRecordType } from './model';
+import type { TenantId } from './tenant';
+import { checkField } from './validate';
+
+/**
+ * Throws VALIDATION listing every problem of `records` as `[index] field:
+ * message (type id)` when any record is not a well-formed sealed record of
+ * `tenant`; returns normally otherwise. Callers write nothing when it throws.
+ */
+export function checkSealedBatch(tenant: TenantId, records: readonly HubRecord[]): void {
+  const issues: FieldIssue[] = [];
+  records.forEach((record, index) => {
+    const src = record as unknown as Record<string, unknown>;
+    const name = `${String(src.record_type)} ${String(src.record_id)}`;
+    const report = (path: string, message: string): void => {
+      issues.push({ index, path, message: `${message} (${name})` });
+    };
+    if (typeof record !== 'object' || record === null) return report('', 'must be a sealed record');
+    if (!isRecordType(src.record_type)) return report('record_type', 'is not a record type');
+    if (src.tenant_id !== tenant) report('tenant_id', `is not the tenant written to (${tenant})`);
+    for (const spec of fieldsOf(src.record_type)) {
+      const value = src[spec.name];
+      if (value === undefined || value === null) {
+        // Sealing materialises defaults: a sealed record has every field that has one.
+        if (spec.required || spec.defaultValue !== undefined || spec.defaultFrom !== undefined) {
+          report(spec.name, 'is required');
+        }
+        continue;
+      }
+      let bad = false;
+      const canonical = checkField(spec, value, (path, message) => {
+        bad = true;
+        report(path, message);
+      });
+      if (!bad && typeof value === 'string' && canonical !== value)
+        report(spec.name, 'is not in canonical form');
+    }
+    if (src.record_type === 'artifacts') {
+      const body = src.body;
+      if (!(body instanceof Uint8Array)) report('body', 'must be bytes');
+      else if (body.byteLength !== src.size_bytes) report('size_bytes', 'does not match the body');
+    }
+  });
+  if (issues.length > 0) throw validationError(issues, 'batch');
+}
