@@ -96,6 +96,8 @@ export function issuePathToGraphQL(path: string): string {
   const dot = path.search(/[.[]/);
   const head = dot < 0 ? path : path.slice(0, dot);
   const rest = dot < 0 ? '' : path.slice(dot);
-  const mapped = OUTPUT_RENAMES[head] ?? (head.startsWith('filter') ? head : toCamel(head));
+  // Storage names never start with `_`: such a path (`__typename`) is already a GraphQL name.
+  const mapped =
+    OUTPUT_RENAMES[head] ?? (head.startsWith('filter') || head.startsWith('_') ? head : toCamel(head));
   return mapped + rest;
 }

@@ -6,6 +6,7 @@
  */
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
+import { createLogger } from '../../src/platform/log';
 import { type TestGateway, startGateway, uuid } from './harness';
 
 let gw: TestGateway;
@@ -86,4 +87,32 @@ test('_entities needs a token like any query', async () => {
     `{ _entities(representations: [{ __typename: "Output", id: "${uuid(1)}" }]) { __typename } }`,
   );
   expect(res.status).toBe(401);
+});
+
+test('a bad representation is the caller mistake: VALIDATION naming it, nothing logged as an error', async () => {
+  const lines: string[] = [];
+  const logged = await startGateway({ log: createLogger('info', (line) => lines.push(line)) });
+  try {
+    const t = await logged.token('acme');
+    const query = `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`;
+    for (const [what, representation, path] of [
+      ['no __typename', { id: uuid(1) }, '__typename'],
+      ['unknown type', { __typename: 'Nope', id: uuid(1) }, '__typename'],
+      ['abstract type', { __typename: 'HubRecord', id: uuid(1) }, '__typename'],
+      ['not an entity', { __typename: 'PageInfo', id: uuid(1) }, '__typename'],
+      ['no id', { __typename: 'Output' }, 'id'],
+    ] as const) {
+      const res = await logged.gql(t, query, { r: [{ __typename: 'Output', id: uuid(1) }, representation] });
+      const error = res.body.errors?.[0];
+      expect({ what, code: error?.extensions?.code }).toEqual({ what, code: 'VALIDATION' });
+      expect({ what, issues: error?.extensions?.issues }).toEqual({
+        what,
+        issues: [expect.objectContaining({ index: 1, path })],
+      });
+    }
+    const errors = lines.map((l) => JSON.parse(l) as { level: string; stack?: string });
+    expect(errors.filter((l) => l.level === 'error' || l.stack !== undefined)).toEqual([]);
+  } finally {
+    await logged.close();
+  }
 });
