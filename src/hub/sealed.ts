@@ -36,6 +36,14 @@ export function checkSealedBatch(tenant: TenantId, records: readonly HubRecord[]
         }
         continue;
       }
+      if (spec.kind === 'json' || spec.kind === 'json_object') {
+        // Walked value by value at sealing (and covered by the hash); here only its shape,
+        // so a batch is not walked twice (and objects cloned in another realm still pass).
+        if (spec.kind === 'json_object' && (typeof value !== 'object' || Array.isArray(value))) {
+          report(spec.name, 'must be a JSON object');
+        }
+        continue;
+      }
       let bad = false;
       const canonical = checkField(spec, value, (path, message) => {
         bad = true;
