@@ -18,6 +18,7 @@ import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { HTTP_STATUS } from '../platform/public-errors';
 import { tracer } from '../platform/tracing';
+import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
 import { BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
@@ -53,6 +54,7 @@ export async function handleGraphQL(
   const identity = await authenticate(deps, req, res, log);
   if (identity === ANSWERED) return;
   tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
+  noteTenant(res, identity.tenant);
   // Admitted (or refused with 429) before the body is read, like the token.
   const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);
   if (ticket === undefined) return;

@@ -39,6 +39,7 @@ import { tracer } from '../platform/tracing';
 import { DEFAULT_REQUEST_COST } from '../platform/tenant-limits';
 import type { AdmissionControl } from './admission';
 import { refuseUnreadBody, sendError, sendJson } from './respond';
+import { noteTenant } from './access-log';
 
 /**
  * Bounds of `/ingest` (see {@link ingestLimits} for the defaults). Bytes "in
@@ -141,6 +142,7 @@ export async function handleIngest(
   let tenant: TenantId;
   try {
     const identity = await deps.auth.authenticate(req.headers.authorization);
+    noteTenant(res, identity.tenant);
     requireScope(identity, 'hub:write');
     tenant = identity.tenant;
     tracer().activeSpan().setAttribute('hub.tenant', tenant);

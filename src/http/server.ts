@@ -28,6 +28,7 @@ import { PersistedQueries, type PersistedQueryCache } from './apq';
 import { handleGraphQL } from './graphql-handler';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
+import { accessFields } from './access-log';
 
 export interface GatewayOptions {
   /** The store behind the Hub (a single store or a routing store: both are HubStores). */
@@ -357,6 +358,7 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
       metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
       if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
         const fields = {
+          ...accessFields(res),
           method: req.method,
           path: url.pathname,
           status: res.statusCode,

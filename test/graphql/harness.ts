@@ -7,7 +7,7 @@ import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { HubStore } from '../../src/hub/store';
 import { mintToken } from '../../src/platform/auth';
 import { type Gateway, type GatewayOptions, createGateway } from '../../src/http/server';
-import { silentLogger } from '../../src/platform/log';
+import { type Logger, createLogger, silentLogger } from '../../src/platform/log';
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -101,4 +101,43 @@ export async function startGateway(
 /** Deterministic UUIDs for tests: `uuid(7)` -> `00000000-0000-4000-8000-000000000007`. */
 export function uuid(n: number): string {
   return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** A logger for a test gateway that keeps its lines and lets a test wait for one. */
+export interface LogCapture {
+  readonly logger: Logger;
+  /** Every line so far, parsed. */
+  readonly lines: Record<string, unknown>[];
+  /**
+   * The first line (already written or still to come) that `match` accepts:
+   * waits on the line being written, never on time (access lines are written
+   * when the response closes, which may be after the client has read it).
+   */
+  line(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
+
+/** Creates a {@link LogCapture} at `level` (default info). */
+export function captureLog(level = 'info'): LogCapture {
+  const lines: Record<string, unknown>[] = [];
+  const waiting: {
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
+  const logger = createLogger(level, (text) => {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    lines.push(parsed);
+    for (const w of waiting.filter((x) => x.match(parsed))) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.resolve(parsed);
+    }
+  });
+  return {
+    logger,
+    lines,
+    line: (match) => {
+      const found = lines.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => waiting.push({ match, resolve }));
+    },
+  };
 }

@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import type { HubStore } from '../../src/hub/store';
-import { createLogger } from '../../src/platform/log';
-import { type TestGateway, startGateway } from './harness';
+import { type TestGateway, captureLog, startGateway } from './harness';
 
 let gw: TestGateway;
 let token: string;
-const logLines: string[] = [];
+const log = captureLog();
 beforeAll(async () => {
-  gw = await startGateway({ log: createLogger('info', (l) => logLines.push(l)), maxBodyBytes: 64 * 1024 });
+  gw = await startGateway({ log: log.logger, maxBodyBytes: 64 * 1024 });
   token = await gw.token('acme');
 });
 afterAll(async () => gw.close());
@@ -108,12 +107,37 @@ test('request ids: echoed when sane, generated otherwise, and present in JSON lo
     'x-request-id': 'bad id with spaces',
   });
   expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-  await new Promise((r) => setTimeout(r, 20));
-  const line = logLines
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .find((l) => l.requestId === 'req-123');
-  expect(line).toMatchObject({ level: 'info', msg: 'request', path: '/graphql', status: 200 });
-  expect(logLines.join('\n')).not.toContain(token);
+  // The access line is written when the response closes: wait for it, not for time.
+  const line = await log.line((l) => l.requestId === 'req-123' && l.msg === 'request');
+  expect(line).toMatchObject({
+    level: 'info',
+    msg: 'request',
+    path: '/graphql',
+    status: 200,
+    tenant: 'acme',
+  });
+  expect(JSON.stringify(log.lines)).not.toContain(token);
+});
+
+test('access lines carry the tenant of an authenticated request, and none when unauthenticated', async () => {
+  // Another tenant: the other tests here read acme's (empty) outputs.
+  const writer = await gw.token('ingester');
+  const ingest = await fetch(`${gw.url}/ingest/outputs`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${writer}`,
+      'content-type': 'application/x-ndjson',
+      'x-request-id': 'req-ingest',
+    },
+    body: '{"skill_id":"s","employee_id":"e","status":"SUCCEEDED"}\n',
+  });
+  expect(ingest.status).toBe(200);
+  const ingestLine = await log.line((l) => l.requestId === 'req-ingest' && l.msg === 'request');
+  expect(ingestLine).toMatchObject({ path: '/ingest/outputs', tenant: 'ingester' });
+  await gw.gql(null, '{ outputs { nodes { id } } }', undefined, { 'x-request-id': 'req-anon' });
+  const anon = await log.line((l) => l.requestId === 'req-anon' && l.msg === 'request');
+  expect(anon).toMatchObject({ status: 401 });
+  expect(anon.tenant).toBeUndefined();
 });
 
 test('automatic persisted queries: hash first, then hash with query, then hash alone', async () => {
