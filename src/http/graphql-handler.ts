@@ -153,12 +153,27 @@ async function persistedQuery(
 /** Writes the GraphQL server's answer (504 TIMEOUT when the request outlived its deadline). */
 async function writeOutcome(res: ServerResponse, outcome: GraphQLOutcome): Promise<void> {
   if (outcome.kind === 'timeout') return sendError(res, 504, 'TIMEOUT', 'the operation timed out');
-  res.statusCode = outcome.status;
-  for (const [key, value] of outcome.headers) res.setHeader(key, value);
+  const headers = [...outcome.headers];
+  res.statusCode = statusFor(outcome.status, headers);
+  for (const [key, value] of headers) res.setHeader(key, value);
   if (typeof outcome.body === 'string') {
     res.end(outcome.body);
     return;
   }
   for await (const chunk of outcome.body) res.write(chunk);
   res.end();
+}
+
+/**
+ * The status of a GraphQL answer per its media type (GraphQL over HTTP): under
+ * `application/json` a request error (parse, validation, variables, a limit
+ * refused before execution) SHOULD be 200, the errors being in the body, which
+ * is what Apollo Router and Gateway then read; under
+ * `application/graphql-response+json` it keeps its 4xx. Other statuses (auth,
+ * throttling, timeouts) are not request errors and pass unchanged.
+ */
+function statusFor(status: number, headers: readonly (readonly [string, string])[]): number {
+  if (status !== 400) return status;
+  const type = headers.find(([key]) => key.toLowerCase() === 'content-type')?.[1] ?? '';
+  return type.split(';')[0]?.trim().toLowerCase() === 'application/json' ? 200 : status;
 }
