@@ -22,7 +22,7 @@ test('every MUST and SHOULD of the GraphQL-over-HTTP audit passes', async () => 
   const audits = serverAudits({
     url: () => `${gw.url}/graphql`,
     // The audit's requests, each with a bearer token: the gateway answers nobody without one.
-    fetchFn: (input: RequestInfo | URL, init?: RequestInit) => {
+    fetchFn: (input: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${token}`);
       return fetch(input, { ...init, headers });
@@ -37,7 +37,7 @@ test('every MUST and SHOULD of the GraphQL-over-HTTP audit passes', async () => 
   expect(failed).toEqual([]);
 }, 120_000);
 
-test.each([
+test.each<[string, { query: string; variables?: Record<string, unknown> }]>([
   ['a parse error', { query: '{' }],
   ['a validation error', { query: '{ nope }' }],
   [
@@ -51,7 +51,7 @@ test.each([
       ['application/json', 200],
       ['application/graphql-response+json', 400],
     ] as const) {
-      const res = await gw.gql(token, body.query, body.variables as Record<string, unknown> | undefined, {
+      const res = await gw.gql(token, body.query, body.variables, {
         accept,
       });
       expect({ accept, status: res.status, code: res.body.errors?.[0]?.extensions?.code }).toEqual({
