@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileControlPlane } from '../../src/control/file-control';
-import { Hub } from '../../src/hub/hub';
+import type { Hub } from '../../src/hub/hub';
 import type { RecordType } from '../../src/hub/model';
 import type { HubStore } from '../../src/hub/store';
 import { isClean } from '../../src/migrate/compare';
