@@ -6,6 +6,7 @@ import type { CliIO, Command } from './cli/command';
 import { UsageError, parseCommandArgs } from './cli/command';
 import { isHubError } from './hub/errors';
 import { command as dbMigrateCommand } from './cli/db-migrate';
+import { command as dbTicketKeyCommand } from './cli/db-ticket-key';
 import { command as migrateCommand } from './cli/migrate';
 import { command as seedCommand } from './cli/seed';
 import { command as verifyCommand } from './cli/verify';
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   migrateCommand,
   verifyCommand,
   dbMigrateCommand,
+  dbTicketKeyCommand,
   tokenCommand,
   serveCommand,
   listCommand,

@@ -40,6 +40,11 @@ export interface ServeOptions {
   readonly config: HubConfig;
   /** Explicit store URI (`--store`); otherwise HUB_CONFIG / HUB_PG_URL, else PGlite, else memory. */
   readonly storeUri?: string;
+  /**
+   * Create the explicit store's folder when missing (`--create`; embedded
+   * stores). The default data directory (HUB_DATA_DIR) is always created.
+   */
+  readonly createStore?: boolean;
   readonly port: number;
   readonly host: string;
   /** Development mode: dev secret, demo seed, GraphiQL with a token. */
@@ -76,7 +81,9 @@ export interface ChosenStore {
 
 /** Chooses and opens the store; returns it with a label for metrics and a human description. */
 export async function chooseStore(
-  options: Pick<ServeOptions, 'config' | 'storeUri' | 'log' | 'print'> & { readonly dev?: boolean },
+  options: Pick<ServeOptions, 'config' | 'storeUri' | 'createStore' | 'log' | 'print'> & {
+    readonly dev?: boolean;
+  },
 ): Promise<ChosenStore> {
   const { config } = options;
   if (options.dev && !options.storeUri && config.configFile === undefined && config.pgUrl !== undefined) {
@@ -92,7 +99,8 @@ export async function chooseStore(
   }
   if (options.storeUri) {
     const uri = options.storeUri;
-    return { store: await openStore(uri), label: schemeOf(uri), description: redactUri(uri) };
+    const store = await openStore(uri, { create: options.createStore === true });
+    return { store, label: schemeOf(uri), description: redactUri(uri) };
   }
   const control = await openGatewayControl(config, options);
   if (config.configFile !== undefined || config.pgUrl !== undefined || control) {

@@ -1,11 +1,11 @@
 import type { Command } from './command';
-import { defaultStoreUri } from './open';
+import { CREATE_HELP, CREATE_OPTION, defaultStoreUri } from './open';
 
 /** `hub db migrate`: creates or upgrades a store's schema (idempotent, safe to run concurrently). */
 export const command: Command = {
   path: ['db', 'migrate'],
   summary: "create or upgrade a store's schema (idempotent)",
-  help: `Usage: hub db migrate [--store <uri>]
+  help: `Usage: hub db migrate [--store <uri>] [--create]
 
 Applies the schema migrations the store still lacks and records them in the
 store (PostgreSQL: table hub.schema_migrations). Running it again does nothing;
@@ -19,11 +19,12 @@ src/stores/postgres/README.md. PGlite stores migrate themselves when opened.
 
 Options:
   --store <uri>    store URI (default: HUB_PG_URL, else pglite:<HUB_DATA_DIR>)
+${CREATE_HELP}
 
 Examples:
   hub db migrate --store 'postgres://hub_owner@db.internal:5432/hub?app_role=hub_app'
   hub db migrate --store pglite:./.hub-data`,
-  options: { store: { type: 'string' } },
+  options: { store: { type: 'string' }, ...CREATE_OPTION },
   async run({ values }, io) {
     const uri = typeof values.store === 'string' && values.store !== '' ? values.store : defaultStoreUri();
     const { driverFor } = require('../stores') as typeof import('../stores');
@@ -33,7 +34,10 @@ Examples:
       io.out(`${redactUri(uri)}: this store has no schema to migrate`);
       return 0;
     }
-    const applied = await driver.migrate(uri, { log: (line) => io.out(line) });
+    const applied = await driver.migrate(uri, {
+      log: (line) => io.out(line),
+      create: values.create === true,
+    });
     io.out(
       applied.length === 0
         ? `${redactUri(uri)}: schema is up to date`

@@ -1,11 +1,11 @@
 import { UsageError } from './command';
 import type { Command } from './command';
-import { intOption, openCliStore, requireTenant } from './open';
+import { CREATE_HELP, CREATE_OPTION, intOption, openCliStore, requireTenant } from './open';
 
 export const command: Command = {
   path: ['migrate'],
   summary: 'copy a tenant between backends with provenance preserved, then verify',
-  help: `Usage: hub migrate --tenant <id> --from <uri> --to <uri> [--page-size <n>]
+  help: `Usage: hub migrate --tenant <id> --from <uri> --to <uri> [--page-size <n>] [--create]
 
 Copies every record of the tenant from one store to another in scan order. Each
 record's hash is re-verified before it is written and the target keeps it
@@ -17,6 +17,7 @@ Options:
   --from <uri>       source store (required)
   --to <uri>         target store (required)
   --page-size <n>    records per read and write (default 1000)
+${CREATE_HELP.replace('the store', 'the target')}
 
 Example:
   hub migrate --tenant acme --from pglite:./.hub-data --to postgres://hub@db/hub`,
@@ -25,6 +26,7 @@ Example:
     from: { type: 'string' },
     to: { type: 'string' },
     'page-size': { type: 'string' },
+    ...CREATE_OPTION,
   },
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
@@ -33,10 +35,12 @@ Example:
     if (values.from === values.to) throw new UsageError('--from and --to name the same store');
     const { migrateTenant } = require('../migrate/migrate') as typeof import('../migrate/migrate');
     const source = await openCliStore(values.from);
-    const target = await openCliStore(values.to).catch(async (err: unknown) => {
-      await source.close();
-      throw err;
-    });
+    const target = await openCliStore(values.to, { create: values.create === true }).catch(
+      async (err: unknown) => {
+        await source.close();
+        throw err;
+      },
+    );
     try {
       const report = await migrateTenant(source, target, tenant, {
         pageSize: intOption(values['page-size'], 'page-size', 1000),

@@ -13,11 +13,25 @@ export function defaultStoreUri(): string {
   return config.pgUrl ?? `pglite:${config.dataDir}`;
 }
 
-/** Opens `uri` (or the default store). The store drivers are loaded on first use, not by `hub --help`. */
-export async function openCliStore(uri: unknown): Promise<HubStore> {
+/**
+ * Opens `uri` (or the default store). The store drivers are loaded on first
+ * use, not by `hub --help`. An embedded store's folder must exist unless
+ * `create` (the command's `--create`): a mistyped path fails instead of
+ * starting an empty database.
+ */
+export async function openCliStore(uri: unknown, options: { create?: boolean } = {}): Promise<HubStore> {
   const { openStore } = require('../stores') as typeof import('../stores');
-  return openStore(typeof uri === 'string' && uri !== '' ? uri : defaultStoreUri());
+  return openStore(typeof uri === 'string' && uri !== '' ? uri : defaultStoreUri(), {
+    create: options.create === true,
+  });
 }
+
+/** The `--create` option, for commands that may start a new embedded store. */
+export const CREATE_OPTION = { create: { type: 'boolean' } } as const;
+
+/** Help line for `--create`. */
+export const CREATE_HELP =
+  '  --create         create the store if its folder does not exist (embedded PGlite; otherwise an error)';
 
 /** Parses `--tenant`; a missing one is a usage error. */
 export function requireTenant(value: unknown): TenantId {

@@ -1,10 +1,10 @@
 import type { Command } from './command';
-import { intOption, openCliStore, requireTenant } from './open';
+import { CREATE_HELP, CREATE_OPTION, intOption, openCliStore, requireTenant } from './open';
 
 export const command: Command = {
   path: ['seed'],
   summary: 'write a deterministic demo dataset for a tenant',
-  help: `Usage: hub seed --tenant <id> [--store <uri>] [--seed <n>] [--days <n>] [--per-day <n>] [--start <date>]
+  help: `Usage: hub seed --tenant <id> [--store <uri>] [--seed <n>] [--days <n>] [--per-day <n>] [--start <date>] [--create]
 
 Writes generated records (profiles with promotions, outputs, decisions, governance
 events, artifacts, telemetry) for one tenant. The same options always produce the
@@ -17,6 +17,7 @@ Options:
   --days <n>       days of activity (default 90)
   --per-day <n>    average outputs per day (default 30)
   --start <date>   first day, RFC 3339 (default: <days> days before today, UTC midnight)
+${CREATE_HELP}
 
 Example:
   hub seed --tenant demo --store memory: --days 30`,
@@ -27,6 +28,7 @@ Example:
     days: { type: 'string' },
     'per-day': { type: 'string' },
     start: { type: 'string' },
+    ...CREATE_OPTION,
   },
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
@@ -42,7 +44,7 @@ Example:
       outputsPerDay: intOption(values['per-day'], 'per-day', 30),
       start,
     });
-    const store = await openCliStore(values.store);
+    const store = await openCliStore(values.store, { create: values.create === true });
     try {
       const { created, duplicates } = await writeDataset(new Hub(store), tenant, data, {
         onType: (type, count) => io.out(`${type}: ${count}`),

@@ -5,7 +5,7 @@ import { UsageError } from './command';
 export const command: Command = {
   path: ['serve'],
   summary: 'run the GraphQL gateway (GraphiQL, health, metrics, ingest)',
-  help: `Usage: hub serve [--port <n>] [--host <addr>] [--store <uri>] [--dev] [--no-seed] [--tenant <id>]
+  help: `Usage: hub serve [--port <n>] [--host <addr>] [--store <uri>] [--dev] [--no-seed] [--tenant <id>] [--create]
 
 Serves /graphql, /graphiql, /healthz, /readyz, /metrics and /ingest/<recordType>.
 Store: --store, else the router over HUB_CONFIG / HUB_PG_URL, else PGlite in
@@ -23,6 +23,8 @@ Options:
   --dev            development mode (see above)
   --no-seed        do not seed the demo tenant in development mode
   --tenant <id>    demo tenant (default demo)
+  --create         create the --store folder if it does not exist (PGlite; the
+                   default HUB_DATA_DIR is always created)
 
 Examples:
   npm start
@@ -34,6 +36,7 @@ Examples:
     dev: { type: 'boolean' },
     'no-seed': { type: 'boolean' },
     tenant: { type: 'string' },
+    create: { type: 'boolean' },
   },
   async run({ values }, io) {
     const config = readConfig();
@@ -44,6 +47,7 @@ Examples:
     const served = await serve({
       config,
       ...(typeof values.store === 'string' ? { storeUri: values.store } : {}),
+      createStore: values.create === true,
       port,
       host: typeof values.host === 'string' ? values.host : '127.0.0.1',
       dev: values.dev === true,

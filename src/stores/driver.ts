@@ -17,6 +17,12 @@ export interface OpenStoreOptions {
    * (HUB_PG_TICKET_KEY). Others ignore it.
    */
   readonly ticketKey?: string;
+  /**
+   * Create the store's storage when it does not exist (embedded stores: the
+   * data folder). Default true; the CLI passes false unless `--create`, so a
+   * mistyped path fails instead of starting an empty database.
+   */
+  readonly create?: boolean;
 }
 
 export interface StoreDriver {
@@ -29,7 +35,26 @@ export interface StoreDriver {
    * idempotent and safe to run concurrently. Resolves to the steps applied
    * (empty when already current).
    */
-  migrate?(uri: string, options?: { log?: (line: string) => void }): Promise<string[]>;
+  migrate?(uri: string, options?: { log?: (line: string) => void; create?: boolean }): Promise<string[]>;
+  /**
+   * Manages the keys the database verifies tenant tickets with (`hub db
+   * ticket-key`), connected as the schema owner: `install` a new random key
+   * (`generate`, returned once in `installed.key`) or the process's configured
+   * one (`configured`) as the current key, the current one staying accepted
+   * as the previous; `retirePrevious` stops accepting the previous key.
+   * Resolves to what was installed and the key ids now accepted.
+   */
+  ticketKeys?(
+    uri: string,
+    request: { readonly install?: 'generate' | 'configured'; readonly retirePrevious?: boolean },
+  ): Promise<TicketKeysReport>;
+}
+
+/** What `StoreDriver.ticketKeys` did, and the keys accepted after it. */
+export interface TicketKeysReport {
+  /** The key installed: its id, and the key itself (hex) when it was generated. */
+  readonly installed?: { readonly kid: string; readonly key?: string };
+  readonly keys: readonly { readonly kid: string; readonly state: string; readonly development: boolean }[];
 }
 
 /** Returns the scheme of a store URI (`postgres://x` -> `postgres`, `memory:` -> `memory`). */

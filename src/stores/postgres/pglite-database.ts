@@ -7,7 +7,11 @@
  * superuser, then the session switches for good to the application role with
  * `SET ROLE`, so the same row-level security applies as on a server.
  */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { HubError } from '../../hub/errors';
+import { type DirectoryLock, lockDirectory } from './pglite-lock';
 import { Worker } from 'node:worker_threads';
 import type { SqlSession } from './migrations';
 import { applyMigrations, relayRoleFor } from './migrations';
@@ -106,6 +110,11 @@ export interface PgliteOpenOptions {
   readonly ticketKey?: string;
   /** The outbox relay's role (default `<app role>_relay`). */
   readonly relayRole?: string;
+  /**
+   * Create the data directory when it does not exist (default true). False:
+   * a missing directory is an error (NOT_FOUND) rather than a new, empty database.
+   */
+  readonly create?: boolean;
 }
 
 /** One PGlite per data directory per process: two instances on one directory would corrupt it. */
@@ -120,6 +129,7 @@ export class PgliteDatabase {
     /** Lines of the migrations applied at open. */
     readonly migrated: readonly string[],
     private readonly credentials: ScopeCredentials,
+    private readonly dirLock: DirectoryLock | undefined,
   ) {}
 
   private static async start(
@@ -134,6 +144,20 @@ export class PgliteDatabase {
         ? parseTicketKey(options.ticketKey)
         : generateTicketKey();
     const relayRole = relayRoleFor(appRole, options.relayRole);
+    let dirLock: DirectoryLock | undefined;
+    if (dataDir !== undefined) {
+      if (!existsSync(dataDir)) {
+        if (options.create === false) {
+          throw new HubError(
+            'NOT_FOUND',
+            `pglite store: folder ${dataDir} does not exist; not creating a new database there ` +
+              '(check the path, or ask for a new one: --create on the command line)',
+          );
+        }
+        await mkdir(dataDir, { recursive: true });
+      }
+      dirLock = await lockDirectory(dataDir);
+    }
     const worker = new PgliteWorker(dataDir);
     try {
       const session: SqlSession = {
@@ -149,9 +173,10 @@ export class PgliteDatabase {
         replaceTicketKeys: true,
       });
       await session.exec(`SET ROLE "${appRole}"`);
-      return new PgliteDatabase(worker, lines, { signer: new TicketSigner(key), relayRole });
+      return new PgliteDatabase(worker, lines, { signer: new TicketSigner(key), relayRole }, dirLock);
     } catch (err) {
       await worker.close();
+      await dirLock?.release();
       throw err;
     }
   }
@@ -220,6 +245,7 @@ export class PgliteDatabase {
     this.closed = true;
     await this.lock;
     await this.worker.close();
+    await this.dirLock?.release();
   }
 }
 

@@ -14,14 +14,20 @@
  */
 import { HubError } from '../../hub/errors';
 import type { HubStore } from '../../hub/store';
-import { type OpenStoreOptions, type StoreDriver, schemeOf } from '../driver';
+import { type OpenStoreOptions, type StoreDriver, type TicketKeysReport, schemeOf } from '../driver';
 import { DEFAULT_APP_ROLE, applyMigrations, relayRoleFor } from './migrations';
 import { PgDatabase, connectClient } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
 import { toPostgresHubError } from './postgres-errors';
 import { createPostgresStore } from './postgres-store';
 import { parsePgliteUri, parsePostgresUri } from './postgres-uri';
-import { TicketSigner, configuredTicketKey, environmentTicketKey } from './tenant-tickets';
+import {
+  TicketSigner,
+  configuredTicketKey,
+  environmentTicketKey,
+  generateTicketKey,
+  ticketKeyId,
+} from './tenant-tickets';
 
 /** What the session's role may do that RLS would not stop, and whether the schema exists. */
 const ROLE_CHECK = `SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
@@ -111,22 +117,34 @@ async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubSt
     const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE, {
       ...(options.ticketKey !== undefined ? { ticketKey: options.ticketKey } : {}),
       ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
+      ...(options.create !== undefined ? { create: options.create } : {}),
     });
-    const check = await checkRole(db);
-    if (check.privileged)
+    const check = await checkRole(db).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
+    if (check.privileged) {
+      await db.close();
       throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
+    }
     return createPostgresStore(db, { outbox: options.outbox, log: options.log });
   } catch (err) {
     throw toPostgresHubError(err, 'open');
   }
 }
 
-async function migrate(uri: string, options: { log?: (line: string) => void } = {}): Promise<string[]> {
+async function migrate(
+  uri: string,
+  options: { log?: (line: string) => void; create?: boolean } = {},
+): Promise<string[]> {
   if (schemeOf(uri) === 'pglite') {
     // PGlite migrates itself at open; opening and closing is the migration.
     const parsed = parsePgliteUri(uri);
     const db = await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE, {
       ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
+      ...(options.create !== undefined ? { create: options.create } : {}),
+    }).catch((err: unknown) => {
+      throw toPostgresHubError(err, 'migrate');
     });
     const lines = [...db.migrated];
     await db.close();
@@ -151,6 +169,64 @@ async function migrate(uri: string, options: { log?: (line: string) => void } = 
   }
 }
 
+async function ticketKeys(
+  uri: string,
+  request: { readonly install?: 'generate' | 'configured'; readonly retirePrevious?: boolean },
+): Promise<TicketKeysReport> {
+  if (schemeOf(uri) === 'pglite') {
+    throw new HubError(
+      'VALIDATION',
+      'pglite store: each open installs a fresh ticket key (one process per folder); there is no key to manage',
+    );
+  }
+  const parsed = parsePostgresUri(uri);
+  let key: Buffer | undefined;
+  if (request.install === 'generate') key = generateTicketKey();
+  if (request.install === 'configured') {
+    key = environmentTicketKey();
+    if (key === undefined) throw new HubError('VALIDATION', 'HUB_PG_TICKET_KEY is not set');
+  }
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  try {
+    client = await connectClient(parsed);
+    const [schema] = (await client.query("SELECT to_regclass('hub_private.ticket_keys') IS NOT NULL AS ok"))
+      .rows;
+    if (schema?.ok !== true) {
+      throw new HubError(
+        'UNAVAILABLE',
+        "postgres ticket keys: hub_private.ticket_keys is missing; run 'hub db migrate' first (as the schema owner)",
+      );
+    }
+    await client.query('BEGIN');
+    if (key) {
+      await client.query("SELECT hub_private.install_ticket_key(decode($1, 'hex'), false, false)", [
+        key.toString('hex'),
+      ]);
+    }
+    if (request.retirePrevious) await client.query('SELECT hub_private.retire_previous_ticket_key()');
+    const { rows } = await client.query(
+      'SELECT kid, state, development FROM hub_private.ticket_keys ORDER BY state, installed_at',
+    );
+    await client.query('COMMIT');
+    const keys = rows.map((r) => ({
+      kid: String(r.kid),
+      state: String(r.state),
+      development: r.development === true,
+    }));
+    if (!key) return { keys };
+    const installed = {
+      kid: ticketKeyId(key),
+      ...(request.install === 'generate' ? { key: key.toString('hex') } : {}),
+    };
+    return { installed, keys };
+  } catch (err) {
+    await client?.query('ROLLBACK').catch(() => undefined);
+    throw toPostgresHubError(err, 'ticket keys');
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}
+
 /** `postgres://`, `postgresql://` and `pglite:` stores. */
 export const postgresDriver: StoreDriver = {
   schemes: ['postgres', 'postgresql', 'pglite'],
@@ -158,4 +234,5 @@ export const postgresDriver: StoreDriver = {
     return schemeOf(uri) === 'pglite' ? openPglite(uri, options) : openServer(uri, options);
   },
   migrate,
+  ticketKeys,
 };
