@@ -13,6 +13,14 @@
  *    (BEGIN, set_config, query, COMMIT), one statement per round trip, as a
  *    plain pg client would.
  * 3. One rollup (cost per skill by week) over the big tenant, for information.
+ * 4. Tenant tickets, side by side in this process on the same data: the
+ *    store's get by id and list of 50 with the tenant policy as it was before
+ *    tickets (`tenant_id = app.tenant_id` only) and as it is (also
+ *    `app.tenant_id = hub.verified_tenant()`), switching the policy on
+ *    hub.outputs with ALTER POLICY between interleaved rounds. (Both halves
+ *    send the ticket in the set_config statement; the difference measured is
+ *    the verification.) The figures' value is the ticket policy, the
+ *    baseline the old one.
  *
  *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000] [--prepare 1]
  */
@@ -42,6 +50,8 @@ const CONCURRENCY = arg('concurrency', 2);
 const SAMPLES = arg('samples', 2_000);
 const ROUND = arg('round', 10);
 const PREPARE = arg('prepare', 1) !== 0;
+const POLICY_ROUNDS = arg('policy-rounds', 10);
+const POLICY_SAMPLES = arg('policy-samples', 200);
 const SKILLS = 12;
 
 const big = parseTenantId('bench-big');
@@ -198,6 +208,42 @@ async function main(): Promise<void> {
       if (rows.length === 0) throw new Error('empty rollup');
     }
     await appClient.end();
+
+    log('tenant tickets: old policy vs ticket policy, interleaved...');
+    const policyAdmin = new Client({ connectionString: storeDb.adminUri });
+    await policyAdmin.connect();
+    const scopeOf = "(SELECT current_setting('app.tenant_id', true))";
+    const policies = {
+      old: `tenant_id = ${scopeOf}`,
+      ticket: `tenant_id = ${scopeOf} AND ${scopeOf} = (SELECT hub.verified_tenant())`,
+    };
+    const setPolicy = (side: keyof typeof policies) =>
+      policyAdmin.query(
+        `ALTER POLICY tenant_isolation ON hub.outputs USING (${policies[side]}) WITH CHECK (${policies[side]})`,
+      );
+    const bySide = {
+      old: { get: [] as number[], list: [] as number[] },
+      ticket: { get: [] as number[], list: [] as number[] },
+    };
+    for (let round = 0; round < POLICY_ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? (['old', 'ticket'] as const) : (['ticket', 'old'] as const)) {
+        await setPolicy(side);
+        for (let i = 0; i < POLICY_SAMPLES + 20; i++) {
+          const warm = i < 20; // after the ALTER, statements are planned again
+          const k = round * POLICY_SAMPLES + i;
+          let t = process.hrtime.bigint();
+          const got = await store.getByIds(big, 'outputs', [pick(k).record_id]);
+          if (!warm) bySide[side].get.push(ms(t));
+          const filter = { skillIds: [skills[k % SKILLS] as string] };
+          t = process.hrtime.bigint();
+          const page = await store.list(big, { type: 'outputs', filter, limit: 50 });
+          if (!warm) bySide[side].list.push(ms(t));
+          if (!got[0] || page.length !== 50) throw new Error('policy run: missing rows');
+        }
+      }
+    }
+    await setPolicy('ticket');
+    await policyAdmin.end();
     await store.close();
     for (const p of [50, 95]) {
       figures.push({
@@ -216,6 +262,19 @@ async function main(): Promise<void> {
       });
     }
     figures.push({ name: 'pg_rollup_cost_per_skill_week', value: percentile(rollupRuns, 50), unit: 'ms' });
+    for (const [what, key] of [
+      ['get_by_id', 'get'],
+      ['list50_skill', 'list'],
+    ] as const) {
+      for (const p of [50, 95]) {
+        figures.push({
+          name: `pg_${what}_p${p}_ticket_vs_old_policy`,
+          value: percentile(bySide.ticket[key], p),
+          unit: 'ms',
+          baseline: percentile(bySide.old[key], p),
+        });
+      }
+    }
     report(
       `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
         `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each)`,
