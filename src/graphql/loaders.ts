@@ -216,7 +216,7 @@ async function latestProfile(
   return best;
 }
 
-/** The hub-model's "current" order: effective_at, then created_at, then record_id. */
+/** The "current" profile order (docs/semantics.md): effective_at, then created_at, then record_id. */
 function isLater(a: EmployeeProfileRecord, b: EmployeeProfileRecord): boolean {
   if (a.effective_at !== b.effective_at) return a.effective_at > b.effective_at;
   if (a.created_at !== b.created_at) return a.created_at > b.created_at;

@@ -261,7 +261,7 @@ export function fieldsOf(type: RecordType): readonly FieldSpec[] {
   return [...ENVELOPE_FIELDS, ...TYPE_FIELDS[type]];
 }
 
-/** Limits from hub-model.md. */
+/** Limits of records and pages (docs/semantics.md states them). */
 export const LIMITS = {
   /** Canonical JSON of a record, artifact body excluded. */
   maxRecordBytes: 256 * 1024,

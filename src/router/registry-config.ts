@@ -16,7 +16,7 @@ import { type TenantLimits, readTenantLimits } from '../platform/tenant-limits';
 import { redactUri, schemeOf } from '../stores/driver';
 import { driverFor } from '../stores/index';
 
-/** Deployment mode of a tenant (architecture.md): shared PG with RLS, dedicated PG, customer-managed. */
+/** Deployment mode of a tenant: shared PG with RLS, dedicated PG, customer-managed. */
 export type DeploymentMode = 'A' | 'B' | 'C';
 
 /** What a rollup does when the analytics store is too stale or down. */

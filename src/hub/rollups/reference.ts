@@ -1,6 +1,6 @@
 /**
  * Reference implementations of the rollups over plain arrays of records.
- * They define the exact semantics of hub-model.md (and docs/semantics.md) that
+ * They define the exact semantics of docs/semantics.md that
  * every backend's native SQL must reproduce number for number. Stores without
  * native rollups (memory, SharePoint) call these directly.
  */
