@@ -1,0 +1,283 @@
+/**
+ * bench:move — tenant moves between stores, each beside its floor:
+ *
+ * 1. PostgreSQL -> PostgreSQL: the copy engine (scan, re-verify every hash,
+ *    write) vs the raw floor in the same run: `COPY (SELECT ...) TO STDOUT`
+ *    piped into `COPY ... FROM STDIN` between the same two servers' databases.
+ * 2. PostgreSQL -> Snowflake emulator: the copy engine (batches written at
+ *    once, not waiting for the writer's 2 s micro-batch timer) vs DuckDB's own
+ *    insert rate for the same statements (stage, existing ids, insert, clear).
+ * 3. PostgreSQL -> SharePoint emulator limited to an allowed rate (a token
+ *    bucket: beyond it, 429 with Retry-After): records/s as a share of it.
+ * 4. Switch write fence under ~500 writes/s (four paced writers) through two gateway replicas
+ *    following the PostgreSQL control plane: p50/p99 of the time writes are
+ *    refused, over several switch/reverse rounds.
+ *
+ * Sizes: MOVE_BENCH_RECORDS (default 5000 outputs), MOVE_BENCH_SP_RECORDS
+ * (default 300), MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
+ * MOVE_BENCH_ROUNDS (switches, default 6). The machine is shared and loaded:
+ * figures are indicative; ratios (same run, same load) are the point.
+ */
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { loadavg } from 'node:os';
+import { PgControlPlane } from '../src/control/pg-control';
+import type { HubRecord } from '../src/hub/model';
+import type { HubStore } from '../src/hub/store';
+import { parseTenantId } from '../src/hub/tenant';
+import { sealBatch } from '../src/hub/validate';
+import { copyTenant } from '../src/migrate/copy';
+import { Mover } from '../src/move/move';
+import { openStore } from '../src/stores';
+import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
+import { tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
+import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
+import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
+import {
+  emulatorStoreUri as sharePointUri,
+  startSharePointEmulator,
+} from '../test/support/sharepoint-emulator';
+import type { Bindings, EngineConnection } from '../test/support/snowflake-emulator/engine';
+import { emulatorStoreUri as snowflakeUri, startSnowflakeEmulator } from '../test/support/snowflake-emulator';
+import { type Replica, startReplica } from '../test/move/support';
+
+const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
+const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 300);
+const SP_RATE = Number(process.env.MOVE_BENCH_SP_RATE ?? 400);
+const ROUNDS = Number(process.env.MOVE_BENCH_ROUNDS ?? 6);
+const tenant = parseTenantId('bench');
+
+function outputs(n: number, t = tenant): HubRecord[] {
+  const inputs = Array.from({ length: n }, (_, i) => ({
+    skill_id: `skill-${i % 40}`,
+    employee_id: `emp-${i % 1000}`,
+    status: i % 20 === 0 ? 'FAILED' : 'SUCCEEDED',
+    input_tokens: i % 4000,
+    output_tokens: i % 1500,
+    cost_usd: `0.${String((i * 37) % 1_000_000).padStart(6, '0')}`,
+    latency_ms: (i * 13) % 30_000,
+    created_at: new Date(Date.UTC(2026, 0, 1) + ((i * 7919) % (90 * 86_400_000))).toISOString(),
+    attributes: { run: 'bench', i },
+  }));
+  return sealBatch(t, 'outputs', inputs);
+}
+
+async function seed(store: HubStore, records: readonly HubRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 5000) await store.putBatch(tenant, records.slice(i, i + 5000));
+}
+
+/** The raw floor: COPY out of one database piped into COPY into another (superuser: no row-level security). */
+async function rawCopy(from: PgTestDatabase, to: PgTestDatabase): Promise<number> {
+  const a = new Client({ connectionString: from.adminUri });
+  const b = new Client({ connectionString: to.adminUri });
+  await a.connect();
+  await b.connect();
+  try {
+    const t0 = performance.now();
+    const out = a.query(copyTo(`COPY (SELECT * FROM hub.outputs WHERE tenant_id = '${tenant}') TO STDOUT`));
+    const into = b.query(copyFrom('COPY hub.outputs FROM STDIN'));
+    await pipeline(out, into);
+    return performance.now() - t0;
+  } finally {
+    await a.end();
+    await b.end();
+  }
+}
+
+/** One DuckDB statement run directly, binds shaped as the Snowflake driver sends them. */
+async function direct(conn: EngineConnection, sql: string, binds: unknown[]): Promise<void> {
+  const bindings: Bindings = {};
+  if (binds.length > 0 && Array.isArray(binds[0])) {
+    const rows = binds as (string | null)[][];
+    (rows[0] ?? []).forEach((_v, c) => {
+      bindings[String(c + 1)] = { type: 'TEXT', value: rows.map((r) => r[c] ?? null) };
+    });
+  } else binds.forEach((v, i) => (bindings[String(i + 1)] = { type: 'TEXT', value: String(v) }));
+  await conn.execute(sql, bindings);
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()[0]?.toFixed(1);
+  console.log(`bench:move: ${RECORDS} outputs (load average ${load} on a shared machine)`);
+  const [src, floorDb, dst] = await Promise.all([
+    createTestDatabase(),
+    createTestDatabase(),
+    createTestDatabase(),
+  ]);
+  const sf = await startSnowflakeEmulator();
+  const sp = await startSharePointEmulator();
+  const rows: [string, number, number, string][] = [];
+  const bench: string[] = [];
+  const replicas: Replica[] = [];
+  try {
+    const records = outputs(RECORDS);
+    const source = await openStore(src.appUri);
+    await seed(source, records);
+
+    // 1. PostgreSQL -> PostgreSQL vs raw COPY.
+    console.log('seeded; raw COPY floor...');
+    const floorMs = await rawCopy(src, floorDb);
+    console.log('copy engine PostgreSQL -> PostgreSQL...');
+    const target = await openStore(dst.appUri);
+    let t0 = performance.now();
+    await copyTenant(source, target, tenant);
+    const pgMs = performance.now() - t0;
+    const pgRate = (RECORDS / pgMs) * 1000;
+    const floorRate = (RECORDS / floorMs) * 1000;
+    rows.push(['PostgreSQL -> PostgreSQL', pgRate, floorRate, 'raw COPY TO piped into COPY FROM']);
+    bench.push(line('move_pg_pg', pgRate, 'records/s', floorRate));
+    await target.close();
+
+    // 2. PostgreSQL -> Snowflake emulator vs DuckDB's own insert rate.
+    console.log('PostgreSQL -> Snowflake emulator...');
+    const warehouse = (await openStore(
+      snowflakeUri(sf, { flushMs: 2000, timeoutMs: 600_000 }),
+    )) as SnowflakeStore;
+    t0 = performance.now();
+    await copyTenant(source, warehouse, tenant);
+    const sfMs = performance.now() - t0;
+    const duck = await sf.engine.connect();
+    const directTenant = parseTenantId('bench-direct');
+    await warehouse.provision(directTenant);
+    const sql = writeStatements(tenantNames(warehouse.config, directTenant), 'outputs');
+    const viaDuck = outputs(RECORDS, directTenant);
+    t0 = performance.now();
+    for (let at = 0; at < viaDuck.length; at += 5000) {
+      const id = `b${at}`;
+      await direct(
+        duck,
+        sql.stage,
+        viaDuck.slice(at, at + 5000).map((r) => [id, ...toStageRow(r)]),
+      );
+      await direct(duck, sql.existing, [id]);
+      await direct(duck, sql.insert, [id]);
+      await direct(duck, sql.cleanup, [id]);
+    }
+    const duckMs = performance.now() - t0;
+    const sfRate = (RECORDS / sfMs) * 1000;
+    const duckRate = (RECORDS / duckMs) * 1000;
+    rows.push(['PostgreSQL -> Snowflake emulator', sfRate, duckRate, 'DuckDB direct, same statements']);
+    bench.push(line('move_pg_snowflake', sfRate, 'records/s', duckRate));
+    await warehouse.close();
+
+    // 3. PostgreSQL -> SharePoint emulator at an allowed rate.
+    console.log('PostgreSQL -> SharePoint emulator...');
+    const spTenant = parseTenantId('bench-sp');
+    const spRecords = outputs(SP_RECORDS, spTenant);
+    for (let i = 0; i < spRecords.length; i += 5000)
+      await source.putBatch(spTenant, spRecords.slice(i, i + 5000));
+    let tokens = SP_RATE;
+    let last = performance.now();
+    sp.throttle({
+      scope: 'part',
+      times: Infinity,
+      retryAfter: '1',
+      match: () => {
+        const now = performance.now();
+        tokens = Math.min(SP_RATE, tokens + ((now - last) / 1000) * SP_RATE);
+        last = now;
+        if (tokens >= 1) {
+          tokens -= 1;
+          return false;
+        }
+        return true;
+      },
+    });
+    const list = await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }));
+    t0 = performance.now();
+    await copyTenant(source, list, spTenant);
+    const spMs = performance.now() - t0;
+    const spRate = (SP_RECORDS / spMs) * 1000;
+    rows.push([
+      `PostgreSQL -> SharePoint (allowed ${SP_RATE}/s)`,
+      spRate,
+      SP_RATE,
+      `${sp.stats.throttled} throttled`,
+    ]);
+    bench.push(line('move_pg_sharepoint', spRate, 'records/s', SP_RATE));
+    await list.close();
+    sp.clearThrottles();
+
+    // 4. Switch fence under ~500 writes/s through two replicas.
+    console.log('switch fences under writes...');
+    const controlUrl = new URL(src.ownerUri);
+    controlUrl.search = '';
+    const plane = await PgControlPlane.open(controlUrl.toString());
+    for (let i = 0; i < 2; i++)
+      replicas.push(
+        await startReplica(
+          { pgUrl: src.appUri, dataDir: '/nonexistent' },
+          await PgControlPlane.open(controlUrl.toString()),
+        ),
+      );
+    const fenceTenant = parseTenantId('bench-fence');
+    const mover = new Mover({ plane, openStore, configuredPrimary: async () => src.appUri });
+    let stop = false;
+    let written = 0;
+    let refused = 0;
+    // Four writers paced at 125 writes/s each (about 500/s in all), each waiting for its write.
+    const writer = Promise.all(
+      [0, 1, 2, 3].map(async (w) => {
+        const start = performance.now();
+        let n = 0;
+        while (!stop) {
+          const due = start + (n * 1000) / 125;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          const r = replicas[(n + w) % 2] as Replica;
+          n++;
+          await r.hub.record(fenceTenant, 'telemetry_events', [{ name: `w-${w}-${n}` }]).then(
+            () => void written++,
+            () => void refused++,
+          );
+        }
+      }),
+    );
+    await mover.create(fenceTenant, dst.appUri, 'online');
+    const fences: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const { fenceMs } = i % 2 === 0 ? await mover.switch(fenceTenant) : await mover.reverse(fenceTenant);
+      fences.push(fenceMs);
+    }
+    stop = true;
+    await writer;
+    await plane.close();
+    const p50 = pct(fences, 50);
+    const p99 = pct(fences, 99);
+    rows.push([`switch write fence p50 (ms), ${written} writes, ${refused} refused`, p50, 0, '']);
+    rows.push([`switch write fence p99 (ms), ${ROUNDS} switches`, p99, 500, 'target < 500 ms']);
+    bench.push(`BENCH move_switch_fence_p50 value=${p50} unit=ms`);
+    bench.push(
+      `BENCH move_switch_fence_p99 value=${p99} unit=ms baseline=500 ratio=${(p99 / 500).toFixed(3)}`,
+    );
+    await source.close();
+  } finally {
+    for (const r of replicas) await r.close();
+    await sf.close();
+    await sp.close();
+    await Promise.all([src.drop(), floorDb.drop(), dst.drop()]);
+  }
+  console.log('');
+  console.log('| figure | move | floor | floor is |');
+  console.log('| --- | ---: | ---: | --- |');
+  for (const [name, v, b, what] of rows)
+    console.log(`| ${name} | ${v.toFixed(0)} | ${b.toFixed(0)} | ${what} |`);
+  console.log(`(load average ${loadavg()[0]?.toFixed(1)} at the end; shared 2-core machine)`);
+  for (const b of bench) console.log(b);
+}
+
+function line(name: string, value: number, unit: string, baseline: number): string {
+  return `BENCH ${name} value=${value.toFixed(0)} unit=${unit} baseline=${baseline.toFixed(0)} ratio=${(value / baseline).toFixed(3)}`;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
