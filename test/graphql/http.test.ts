@@ -176,14 +176,20 @@ test('automatic persisted queries: hash first, then hash with query, then hash a
 });
 
 test('graceful shutdown lets an in-flight request finish, then refuses new connections', async () => {
-  // A real memory store whose list waits a little: a decorator, not a mock.
+  // A real memory store whose list waits until released: a decorator, not a mock.
+  // The test closes the gateway once the request is inside the store (an event, not a sleep).
   const inner = createMemoryStore();
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
   const slow: HubStore = new Proxy(inner, {
     get(target, prop, receiver) {
       const v: unknown = Reflect.get(target, prop, receiver);
       if (prop !== 'list' || typeof v !== 'function') return v;
       return async (...args: unknown[]) => {
-        await new Promise((r) => setTimeout(r, 300));
+        entered();
+        await released;
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -191,8 +197,9 @@ test('graceful shutdown lets an in-flight request finish, then refuses new conne
   const g = await startGateway({ store: slow });
   const t = await g.token('acme');
   const pending = g.gql(t, '{ outputs { nodes { id } } }');
-  await new Promise((r) => setTimeout(r, 50));
-  const closing = g.gateway.close(5000);
+  await inside;
+  const closing = g.gateway.close(60_000);
+  release();
   const res = await pending;
   expect(res.status).toBe(200);
   expect(res.body.data).toEqual({ outputs: { nodes: [] } });
