@@ -20,12 +20,12 @@ import type { HubRecord } from '../src/hub/model';
 import { sealBatch } from '../src/hub/validate';
 import { snowflakeDriver } from '../src/stores/snowflake/snowflake-driver';
 import {
-  archetypeProgressionQuery,
-  costPerSkillQuery,
-  managerDashboardQueries,
+  archetypeProgressionStatement,
+  costPerSkillStatement,
+  managerDashboardStatements,
 } from '../src/stores/snowflake/snowflake-rollups';
 import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
-import { type Query, tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
+import { type Statement, tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
 import type { Bindings, EngineConnection } from '../test/support/snowflake-emulator/engine';
 import { emulatorStoreUri, startSnowflakeEmulator } from '../test/support/snowflake-emulator';
@@ -49,17 +49,20 @@ function outputsFor(tenant: string, n: number): HubRecord[] {
   return sealBatch(t, 'outputs', inputs);
 }
 
-/** Runs one store statement on DuckDB directly, with binds shaped as the driver sends them. */
-async function direct(conn: EngineConnection, q: Query | { sql: string; binds: unknown[] }): Promise<number> {
-  const isArray = q.binds.length > 0 && Array.isArray(q.binds[0]);
+/** Runs one store statement on DuckDB directly, with params shaped as the driver sends them. */
+async function direct(
+  conn: EngineConnection,
+  q: Statement | { sql: string; params: unknown[] },
+): Promise<number> {
+  const isArray = q.params.length > 0 && Array.isArray(q.params[0]);
   const bindings: Bindings = {};
   if (isArray) {
-    const rows = q.binds as (string | null)[][];
+    const rows = q.params as (string | null)[][];
     (rows[0] ?? []).forEach((_v, c) => {
       bindings[String(c + 1)] = { type: 'TEXT', value: rows.map((r) => r[c] ?? null) };
     });
   } else {
-    q.binds.forEach((v, i) => {
+    q.params.forEach((v, i) => {
       bindings[String(i + 1)] = { type: typeof v === 'number' ? 'FIXED' : 'TEXT', value: String(v) };
     });
   }
@@ -106,11 +109,11 @@ async function main(): Promise<void> {
       const batchId = `b${at}`;
       await direct(duck, {
         sql: sql.stage,
-        binds: viaDuck.slice(at, at + 10_000).map((r) => [batchId, ...toStageRow(r)]),
+        params: viaDuck.slice(at, at + 10_000).map((r) => [batchId, ...toStageRow(r)]),
       });
-      await direct(duck, { sql: sql.existing, binds: [batchId] });
-      await direct(duck, { sql: sql.insert, binds: [batchId] });
-      await direct(duck, { sql: sql.cleanup, binds: [batchId] });
+      await direct(duck, { sql: sql.existing, params: [batchId] });
+      await direct(duck, { sql: sql.insert, params: [batchId] });
+      await direct(duck, { sql: sql.cleanup, params: [batchId] });
     }
     const duckMs = performance.now() - t1;
     const storeRate = (WRITE_RECORDS / storeMs) * 1000;
@@ -156,24 +159,24 @@ async function main(): Promise<void> {
       [
         'costPerSkill DAY (ms)',
         () => store.costPerSkill(tenant, cps),
-        () => direct(duck, costPerSkillQuery(names, cps)),
+        () => direct(duck, costPerSkillStatement(names, cps)),
       ],
       [
         'costPerSkill MONTH (ms)',
         () => store.costPerSkill(tenant, { ...cps, bucket: 'MONTH' }),
-        () => direct(duck, costPerSkillQuery(names, { ...cps, bucket: 'MONTH' })),
+        () => direct(duck, costPerSkillStatement(names, { ...cps, bucket: 'MONTH' })),
       ],
       [
         'archetypeProgression (ms)',
         () => store.archetypeProgression(tenant, prog),
-        () => direct(duck, archetypeProgressionQuery(names, prog)),
+        () => direct(duck, archetypeProgressionStatement(names, prog)),
       ],
       [
         'managerDashboard (ms)',
         () => store.managerDashboard(tenant, dash),
         async () => {
           // The store sends its four statements concurrently; the session runs them one after another.
-          for (const q of Object.values(managerDashboardQueries(names, dash))) await direct(duck, q);
+          for (const q of Object.values(managerDashboardStatements(names, dash))) await direct(duck, q);
         },
       ],
     ];

@@ -207,6 +207,11 @@ export function skipsBody(projection: ReadProjection | undefined): boolean {
 
 export interface ListQuery {
   readonly type: RecordType;
+  /**
+   * Validated and normalised by the Hub (`normalizeFilter` in filters.ts, the
+   * one layer that checks filters): only filters that apply to `type`, with
+   * canonical values. Stores translate it and do not check it again.
+   */
   readonly filter: ListFilter;
   /** Records to return, 1..500 (the Hub asks for one extra to learn whether a next page exists). */
   readonly limit: number;

@@ -29,7 +29,7 @@ import type {
   SkillsQuery,
 } from '../../hub/store';
 import { MS_PER_DAY, formatTimestamp } from '../../hub/time';
-import { type Query, type TenantNames, ntzText, teamIdsSql } from './snowflake-sql';
+import { type Statement, type TenantNames, ntzText, teamIdsSql } from './snowflake-sql';
 
 const TS = 'CAST(? AS TIMESTAMP_NTZ(3))';
 const BUCKET_PART = { DAY: 'DAY', WEEK: 'WEEK', MONTH: 'MONTH' } as const;
@@ -68,7 +68,7 @@ function percentilePick(p: number, countExpr: string, rankExpr: string, valueExp
 }
 
 /** Cost per skill and bucket. Columns: skill, bucket ms, n, failed, total, in, out, latency count, lo, hi. */
-export function costPerSkillQuery(names: TenantNames, q: CostPerSkillQuery): Query {
+export function costPerSkillStatement(names: TenantNames, q: CostPerSkillQuery): Statement {
   const binds: (string | number)[] = [ntzText(q.from), ntzText(q.to)];
   let skills = '';
   if (q.skillIds) {
@@ -92,10 +92,10 @@ export function costPerSkillQuery(names: TenantNames, q: CostPerSkillQuery): Que
     `${percentilePick(95, 'G.NLAT', 'R.RN', 'R.LAT')} ` +
     `FROM G LEFT JOIN R ON R.SKILL = G.SKILL AND R.BUCKET = G.BUCKET ` +
     `GROUP BY G.SKILL, G.BUCKET, G.N, G.FAILED, G.TOTAL, G.TIN, G.TOUT, G.NLAT ORDER BY G.BUCKET, G.SKILL`;
-  return { sql, binds };
+  return { sql, params: binds };
 }
 
-/** Assembles cost-per-skill rows from {@link costPerSkillQuery}'s result. */
+/** Assembles cost-per-skill rows from {@link costPerSkillStatement}'s result. */
 export function costPerSkillRows(rows: readonly unknown[][]): CostPerSkillRow[] {
   return rows
     .map((r) => {
@@ -131,7 +131,7 @@ export function costPerSkillRows(rows: readonly unknown[][]): CostPerSkillRow[] 
 }
 
 /** Archetype progression. Columns: archetype, from, to, transitions, employees, lo, hi (gaps in ms). */
-export function archetypeProgressionQuery(names: TenantNames, q: ArchetypeProgressionQuery): Query {
+export function archetypeProgressionStatement(names: TenantNames, q: ArchetypeProgressionQuery): Statement {
   const binds: (string | number)[] = [];
   // The team's members with their whole version history (V comes first in the text: its binds too).
   const team = q.team ? ` WHERE "EMPLOYEE_ID" IN (${teamIdsSql(names, q.team, binds)})` : '';
@@ -153,7 +153,7 @@ export function archetypeProgressionQuery(names: TenantNames, q: ArchetypeProgre
     `SELECT G.A, G.FL, G.TL, G.N, G.PEOPLE, ${percentilePick(50, 'G.N', 'R.RN', 'R.GAP')} ` +
     `FROM G JOIN R ON R.A = G.A AND R.FL = G.FL AND R.TL = G.TL ` +
     `GROUP BY G.A, G.FL, G.TL, G.N, G.PEOPLE ORDER BY G.A, G.FL, G.TL`;
-  return { sql, binds };
+  return { sql, params: binds };
 }
 
 /** Assembles archetype-progression rows. */
@@ -187,7 +187,10 @@ export function archetypeProgressionRows(rows: readonly unknown[][]): ArchetypeP
  * several places: :1 = to, :2 = manager id, :3 = from. TEAM = employees whose
  * latest profile with effective_at < to (ties: created_at, record_id) names the manager.
  */
-export function managerDashboardQueries(names: TenantNames, q: ManagerDashboardQuery): Record<string, Query> {
+export function managerDashboardStatements(
+  names: TenantNames,
+  q: ManagerDashboardQuery,
+): Record<string, Statement> {
   const binds = [ntzText(q.to), q.managerId, ntzText(q.from)];
   const team =
     `WITH CUR AS (SELECT "EMPLOYEE_ID" AS E, "DISPLAY_NAME" AS DN, "ARCHETYPE" AS A, "LEVEL" AS L, "MANAGER_ID" AS M ` +
@@ -197,26 +200,26 @@ export function managerDashboardQueries(names: TenantNames, q: ManagerDashboardQ
   const range = (col: string): string =>
     `${col} >= CAST(:3 AS TIMESTAMP_NTZ(3)) AND ${col} < CAST(:1 AS TIMESTAMP_NTZ(3))`;
   return {
-    members: { sql: `${team}SELECT E, DN, A, L FROM TEAM ORDER BY E`, binds },
+    members: { sql: `${team}SELECT E, DN, A, L FROM TEAM ORDER BY E`, params: binds },
     outputs: {
       sql:
         `${team}SELECT O."EMPLOYEE_ID", O."SKILL_ID", COUNT(*), COUNT(CASE WHEN O."STATUS" <> 'SUCCEEDED' THEN 1 END), SUM(O."COST_USD") ` +
         `FROM ${names.table('outputs')} O JOIN TEAM ON TEAM.E = O."EMPLOYEE_ID" WHERE ${range('O."CREATED_AT"')} ` +
         `GROUP BY O."EMPLOYEE_ID", O."SKILL_ID"`,
-      binds,
+      params: binds,
     },
     decisions: {
       sql:
         `${team}SELECT COUNT(*), COUNT(CASE WHEN D."OUTCOME" = 'ACCEPTED' THEN 1 END), COUNT(CASE WHEN D."OUTCOME" = 'ESCALATED' THEN 1 END) ` +
         `FROM ${names.table('decisions')} D JOIN ${names.table('outputs')} O ON O."RECORD_ID" = D."OUTPUT_ID" ` +
         `JOIN TEAM ON TEAM.E = O."EMPLOYEE_ID" WHERE ${range('D."CREATED_AT"')}`,
-      binds,
+      params: binds,
     },
     governance: {
       sql:
         `${team}SELECT G."SEVERITY", COUNT(*) FROM ${names.table('governance_events')} G ` +
         `JOIN TEAM ON TEAM.E = G."EMPLOYEE_ID" WHERE ${range('G."CREATED_AT"')} GROUP BY G."SEVERITY"`,
-      binds,
+      params: binds,
     },
   };
 }
@@ -290,7 +293,7 @@ export function managerDashboardResult(managerId: string, r: DashboardResults): 
 }
 
 /** Managers of current profiles as of `asOf`. Columns: manager id, team size, the manager's own display name. */
-export function managersQuery(names: TenantNames, q: ManagersQuery): Query {
+export function managersStatement(names: TenantNames, q: ManagersQuery): Statement {
   const binds: (string | number)[] = [ntzText(q.asOf)];
   let after = '';
   if (q.after !== undefined) {
@@ -305,7 +308,7 @@ export function managersQuery(names: TenantNames, q: ManagersQuery): Query {
     `QUALIFY ROW_NUMBER() OVER (PARTITION BY "EMPLOYEE_ID" ORDER BY "EFFECTIVE_AT" DESC, "CREATED_AT" DESC, "RECORD_ID" DESC) = 1), ` +
     `G AS (SELECT M, COUNT(*) AS N FROM CUR WHERE M IS NOT NULL${after} GROUP BY M) ` +
     `SELECT G.M, G.N, CUR.DN FROM G LEFT JOIN CUR ON CUR.E = G.M ORDER BY G.M LIMIT ${q.limit}`;
-  return { sql, binds };
+  return { sql, params: binds };
 }
 
 /** Assembles manager rows (ordered by id in byte order, whatever the collation). */
@@ -320,7 +323,7 @@ export function managersRows(rows: readonly unknown[][]): ManagerRow[] {
 }
 
 /** Skills of outputs in range (optionally the team's). Columns: skill, invocations, total cost. */
-export function skillsQuery(names: TenantNames, q: SkillsQuery): Query {
+export function skillsStatement(names: TenantNames, q: SkillsQuery): Statement {
   const binds: (string | number)[] = [ntzText(q.from), ntzText(q.to)];
   let where = '';
   if (q.team) where += ` AND "EMPLOYEE_ID" IN (${teamIdsSql(names, q.team, binds)})`;
@@ -334,7 +337,7 @@ export function skillsQuery(names: TenantNames, q: SkillsQuery): Query {
     `SELECT "SKILL_ID", COUNT(*), SUM("COST_USD") FROM ${names.table('outputs')} ` +
     `WHERE "CREATED_AT" >= ${TS} AND "CREATED_AT" < ${TS}${where} ` +
     `GROUP BY "SKILL_ID" ORDER BY "SKILL_ID" LIMIT ${q.limit}`;
-  return { sql, binds };
+  return { sql, params: binds };
 }
 
 /** Assembles skill rows. */

@@ -195,10 +195,13 @@ export function selectList(type: RecordType, projection?: ReadProjection): strin
   return readColumnsOf(type, projection).map(readExpr).join(', ');
 }
 
-/** A statement with its binds. */
-export interface Query {
+/**
+ * One parameterised statement: the same name and shape as the PostgreSQL
+ * store's (`sql` and positional `params`, bound as `?` or `:n` here).
+ */
+export interface Statement {
   readonly sql: string;
-  readonly binds: (string | number)[];
+  readonly params: (string | number)[];
 }
 
 const TS = 'CAST(? AS TIMESTAMP_NTZ(3))';
@@ -219,15 +222,15 @@ function checkedLimit(limit: number): number {
 }
 
 /** Point read of up to 1,000 ids. */
-export function getByIdsQuery(
+export function getByIdsStatement(
   names: TenantNames,
   type: RecordType,
   ids: readonly string[],
   projection?: ReadProjection,
-): Query {
+): Statement {
   return {
     sql: `SELECT ${selectList(type, projection)} FROM ${names.table(type)} WHERE "RECORD_ID" IN (${ids.map(() => '?').join(', ')})`,
-    binds: [...ids],
+    params: [...ids],
   };
 }
 
@@ -264,7 +267,7 @@ function byEmployee(names: TenantNames, type: ListQuery['type'], test: string): 
 }
 
 /** Filter columns by ListFilter key (the Hub has checked each applies to the type). */
-const FILTER_COLUMN: Record<string, string> = {
+const FILTER_COLUMNS: Record<string, string> = {
   employeeId: '"EMPLOYEE_ID"',
   managerId: '"MANAGER_ID"',
   status: '"STATUS"',
@@ -274,8 +277,8 @@ const FILTER_COLUMN: Record<string, string> = {
   outputId: '"OUTPUT_ID"',
 };
 
-/** List query: created_at descending, then record_id descending. */
-export function listQuery(names: TenantNames, query: ListQuery): Query {
+/** List statement: created_at descending, then record_id descending. */
+export function listStatement(names: TenantNames, query: ListQuery): Statement {
   const binds: (string | number)[] = [];
   const where: string[] = [];
   const f: ListFilter = query.filter;
@@ -294,7 +297,7 @@ export function listQuery(names: TenantNames, query: ListQuery): Query {
       binds.push(...f.skillIds);
     }
   }
-  for (const [key, ident] of Object.entries(FILTER_COLUMN)) {
+  for (const [key, ident] of Object.entries(FILTER_COLUMNS)) {
     const value = (f as Record<string, unknown>)[key];
     if (typeof value !== 'string') continue;
     if (isFieldFilter(query.type, key)) {
@@ -317,18 +320,18 @@ export function listQuery(names: TenantNames, query: ListQuery): Query {
       `SELECT ${selectList(query.type, query.projection)} FROM ${names.table(query.type)}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY "CREATED_AT" DESC, "RECORD_ID" DESC LIMIT ${checkedLimit(query.limit)}`,
-    binds,
+    params: binds,
   };
 }
 
-/** Scan query: created_at ascending, then record_id ascending. */
-export function scanQuery(names: TenantNames, query: ScanQuery): Query {
+/** Scan statement: created_at ascending, then record_id ascending. */
+export function scanStatement(names: TenantNames, query: ScanQuery): Statement {
   const binds: (string | number)[] = [];
   const where = query.after ? ` WHERE ${keysetClause(query.after, '>', binds)}` : '';
   return {
     sql:
       `SELECT ${selectList(query.type)} FROM ${names.table(query.type)}${where}` +
       ` ORDER BY "CREATED_AT" ASC, "RECORD_ID" ASC LIMIT ${checkedLimit(query.limit)}`,
-    binds,
+    params: binds,
   };
 }

@@ -36,28 +36,28 @@ import type { SnowflakeConfig } from './snowflake-config';
 import { SnowflakeSession } from './snowflake-connection';
 import { isObjectMissing } from './snowflake-errors';
 import {
-  archetypeProgressionQuery,
+  archetypeProgressionStatement,
   archetypeProgressionRows,
-  costPerSkillQuery,
+  costPerSkillStatement,
   costPerSkillRows,
-  managerDashboardQueries,
+  managerDashboardStatements,
   managerDashboardResult,
-  managersQuery,
+  managersStatement,
   managersRows,
-  skillsQuery,
+  skillsStatement,
   skillsRows,
 } from './snowflake-rollups';
 import { fromRow, toStageRow } from './snowflake-rows';
 import {
-  type Query,
+  type Statement,
   type TenantNames,
   countAllStatement,
   dropTenantStatement,
   provisionedCheckStatement,
-  getByIdsQuery,
-  listQuery,
+  getByIdsStatement,
+  listStatement,
   provisionStatements,
-  scanQuery,
+  scanStatement,
   tenantNames,
   writeStatements,
 } from './snowflake-sql';
@@ -135,9 +135,9 @@ export class SnowflakeStore implements HubStore {
    * @returns the DDL run (empty when the tenant was already current).
    */
   async migrateTenant(tenant: TenantId): Promise<string[]> {
-    const check = { sql: provisionedCheckStatement(this.names(tenant)), binds: [] };
+    const check = { sql: provisionedCheckStatement(this.names(tenant)), params: [] };
     try {
-      await this.session.query(check.sql, check.binds, 'provisioning check');
+      await this.session.query(check.sql, check.params, 'provisioning check');
       return [];
     } catch (err) {
       if (!(err instanceof HubError && isObjectMissing(err.cause))) throw err;
@@ -247,9 +247,9 @@ export class SnowflakeStore implements HubStore {
   }
 
   /** Runs a read; a tenant that was never provisioned has no objects and reads as empty. */
-  private async read(q: Query, what: string): Promise<unknown[][]> {
+  private async read(q: Statement, what: string): Promise<unknown[][]> {
     try {
-      return await this.session.query(q.sql, q.binds, what);
+      return await this.session.query(q.sql, q.params, what);
     } catch (err) {
       if (err instanceof HubError && isObjectMissing(err.cause)) return [];
       throw err;
@@ -267,7 +267,7 @@ export class SnowflakeStore implements HubStore {
     const found = new Map<string, HubRecord>();
     for (let at = 0; at < unique.length; at += IDS_CHUNK) {
       const rows = await this.read(
-        getByIdsQuery(this.names(tenant), type, unique.slice(at, at + IDS_CHUNK), projection),
+        getByIdsStatement(this.names(tenant), type, unique.slice(at, at + IDS_CHUNK), projection),
         'read',
       );
       for (const row of rows) {
@@ -280,19 +280,21 @@ export class SnowflakeStore implements HubStore {
 
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
     this.open();
-    const rows = await this.read(listQuery(this.names(tenant), query), 'list');
+    const rows = await this.read(listStatement(this.names(tenant), query), 'list');
     return rows.map((row) => fromRow(query.type, row, query.projection));
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
     this.open();
-    const rows = await this.read(scanQuery(this.names(tenant), query), 'scan');
+    const rows = await this.read(scanStatement(this.names(tenant), query), 'scan');
     return rows.map((row) => fromRow(query.type, row));
   }
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     this.open();
-    return costPerSkillRows(await this.read(costPerSkillQuery(this.names(tenant), query), 'costPerSkill'));
+    return costPerSkillRows(
+      await this.read(costPerSkillStatement(this.names(tenant), query), 'costPerSkill'),
+    );
   }
 
   async archetypeProgression(
@@ -300,30 +302,30 @@ export class SnowflakeStore implements HubStore {
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]> {
     this.open();
-    const q = archetypeProgressionQuery(this.names(tenant), query);
+    const q = archetypeProgressionStatement(this.names(tenant), query);
     return archetypeProgressionRows(await this.read(q, 'archetypeProgression'));
   }
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     this.open();
-    const q = managerDashboardQueries(this.names(tenant), query);
+    const q = managerDashboardStatements(this.names(tenant), query);
     const [members, outputs, decisions, governance] = await Promise.all([
-      this.read(q.members as Query, 'managerDashboard'),
-      this.read(q.outputs as Query, 'managerDashboard'),
-      this.read(q.decisions as Query, 'managerDashboard'),
-      this.read(q.governance as Query, 'managerDashboard'),
+      this.read(q.members as Statement, 'managerDashboard'),
+      this.read(q.outputs as Statement, 'managerDashboard'),
+      this.read(q.decisions as Statement, 'managerDashboard'),
+      this.read(q.governance as Statement, 'managerDashboard'),
     ]);
     return managerDashboardResult(query.managerId, { members, outputs, decisions, governance });
   }
 
   async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
     this.open();
-    return managersRows(await this.read(managersQuery(this.names(tenant), query), 'managers'));
+    return managersRows(await this.read(managersStatement(this.names(tenant), query), 'managers'));
   }
 
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
     this.open();
-    return skillsRows(await this.read(skillsQuery(this.names(tenant), query), 'skills'));
+    return skillsRows(await this.read(skillsStatement(this.names(tenant), query), 'skills'));
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
@@ -331,7 +333,7 @@ export class SnowflakeStore implements HubStore {
     // Buffered writes of the tenant land first, so they are counted and purged too.
     await this.writer.drain(tenant);
     const names = this.names(tenant);
-    const rows = await this.read({ sql: countAllStatement(names), binds: [] }, 'purge count');
+    const rows = await this.read({ sql: countAllStatement(names), params: [] }, 'purge count');
     await this.session.query(dropTenantStatement(names), [], 'purge');
     this.provisioned.delete(tenant);
     return Number(rows[0]?.[0] ?? 0);
