@@ -5,7 +5,7 @@ import { CREATE_HELP, CREATE_OPTION, defaultStoreUri } from './open';
 export const command: Command = {
   path: ['db', 'migrate'],
   summary: "create or upgrade a store's schema (idempotent)",
-  help: `Usage: hub db migrate [--store <uri>] [--create]
+  help: `Usage: hub db migrate [--store <uri>] [--create] [--no-backfill]
 
 Applies the schema migrations the store still lacks and records them in the
 store (PostgreSQL: table hub.schema_migrations). Running it again does nothing;
@@ -17,14 +17,21 @@ application role the gateway runs as is named by the URI option app_role
 CREATEROLE) and granted exactly what the gateway needs: see
 src/stores/postgres/README.md. PGlite stores migrate themselves when opened.
 
+Then it backfills the rollup pre-aggregates of tenants whose records were
+written before pre-aggregation existed, one week per transaction, printing
+progress; stopped, it resumes where it was. Until a tenant is backfilled its
+rollups are computed from raw records (exact, slower); the gateway's
+background consumer also backfills, a day per tick.
+
 Options:
   --store <uri>    store URI (default: HUB_PG_URL, else pglite:<HUB_DATA_DIR>)
 ${CREATE_HELP}
+  --no-backfill    apply the migrations only (leave the backfill to the gateway)
 
 Examples:
   hub db migrate --store 'postgres://hub_owner@db.internal:5432/hub?app_role=hub_app'
   hub db migrate --store pglite:./.hub-data`,
-  options: { store: { type: 'string' }, ...CREATE_OPTION },
+  options: { store: { type: 'string' }, ...CREATE_OPTION, 'no-backfill': { type: 'boolean' } },
   async run({ values }, io) {
     const uri = typeof values.store === 'string' && values.store !== '' ? values.store : defaultStoreUri();
     const { driverFor } = require('../stores') as typeof import('../stores');
@@ -37,6 +44,7 @@ Examples:
     const applied = await driver.migrate(uri, {
       log: (line) => io.out(line),
       create: values.create === true,
+      backfill: values['no-backfill'] !== true,
     });
     io.out(
       applied.length === 0

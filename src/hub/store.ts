@@ -48,6 +48,12 @@ export interface StoreCapabilities {
   readonly immediateWrites?: boolean;
   /** The store implements {@link TenantOutboxSource} (absent: false). */
   readonly tenantOutbox?: boolean;
+  /**
+   * The store implements {@link MaintenanceSource} (background upkeep of derived
+   * data, such as pre-aggregated rollups, that callers may also step); absent
+   * means false.
+   */
+  readonly maintenance?: boolean;
 }
 
 /** One record waiting to be shipped to a tenant's analytics store. */
@@ -437,4 +443,21 @@ export interface HubStore {
 
   /** Releases connections. Idempotent; later calls on the store fail with UNAVAILABLE. */
   close(): Promise<void>;
+}
+
+/**
+ * Optional part of the port, present when `capabilities.maintenance` is true:
+ * a store that maintains derived data (such as pre-aggregated rollup cells)
+ * from its writes in the background exposes one bounded step of that work,
+ * for tools and tests that want it done now. Answers never depend on it
+ * having run.
+ */
+export interface MaintenanceSource {
+  /** Does up to `limit` units of pending work (1..100,000); resolves to the units done. */
+  maintain(limit: number): Promise<number>;
+}
+
+/** True when a store implements {@link MaintenanceSource}. */
+export function hasMaintenance(store: HubStore): store is HubStore & MaintenanceSource {
+  return store.capabilities.maintenance === true;
 }

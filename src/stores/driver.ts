@@ -35,7 +35,15 @@ export interface StoreDriver {
    * idempotent and safe to run concurrently. Resolves to the steps applied
    * (empty when already current).
    */
-  migrate?(uri: string, options?: { log?: (line: string) => void; create?: boolean }): Promise<string[]>;
+  migrate?(
+    uri: string,
+    options?: {
+      log?: (line: string) => void;
+      create?: boolean;
+      /** Also bring derived data (pre-aggregates) of existing records up to date (default true). */
+      backfill?: boolean;
+    },
+  ): Promise<string[]>;
   /**
    * Manages the keys the database verifies tenant tickets with (`hub db
    * ticket-key`), connected as the schema owner: `install` a new random key

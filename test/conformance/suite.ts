@@ -15,6 +15,7 @@ import { isolationCases } from './cases/isolation';
 import { nestedCases } from './cases/nested';
 import { listCases } from './cases/list';
 import { projectionCases } from './cases/projection';
+import { liveCases } from './cases/live';
 import { rollupCases } from './cases/rollups';
 import { teamCases } from './cases/team';
 import { writeCases } from './cases/write';
@@ -103,6 +104,7 @@ export function describeStoreConformance(
       if (capabilities.recordCounts) expect(typeof store['countRecords']).toBe('function');
       if (capabilities.immediateWrites) expect(typeof store['putBatchNow']).toBe('function');
       if (capabilities.tenantOutbox) expect(typeof store['tenantOutboxBacklog']).toBe('function');
+      if (capabilities.maintenance) expect(typeof store['maintain']).toBe('function');
     });
 
     writeCases(ctx);
@@ -112,6 +114,7 @@ export function describeStoreConformance(
     teamCases(ctx);
     nestedCases(ctx);
     projectionCases(ctx);
+    liveCases(ctx);
   });
 }
 

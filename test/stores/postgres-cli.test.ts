@@ -30,6 +30,7 @@ describe('hub db migrate', () => {
       expect(first.code).toBe(0);
       expect(first.out.join('\n')).toMatch(/applied 0001 .*\n(.*\n)*applied 0002 /);
       expect(first.out.join('\n')).toMatch(/installed the PUBLIC development ticket key/);
+      expect(first.out.join('\n')).toMatch(/applied 0003 pre-aggregation/);
       expect(first.out.join('\n')).toMatch(new RegExp(`${MIGRATIONS.length} migration\\(s\\) applied`));
       const second = await run(['db', 'migrate', '--store', pg.ownerUri]);
       expect(second).toMatchObject({ code: 0, err: [] });

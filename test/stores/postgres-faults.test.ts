@@ -50,7 +50,8 @@ describe('postgres store under faults', () => {
 
   test('backends terminated mid-run: the store recovers and loses nothing acknowledged', async () => {
     const events: string[] = [];
-    const store = await openStore(`${pg.appUri}?max=3`, { log: (e) => events.push(e) });
+    // (No rollup consumer: this test is about the writers and the killer.)
+    const store = await openStore(`${pg.appUri}?max=3&rollup_consumer=false`, { log: (e) => events.push(e) });
     const tenant = parseTenantId('faults');
     const acknowledged: HubRecord[] = [];
     let failures = 0;
@@ -137,7 +138,9 @@ describe('postgres store under faults', () => {
 
   test('a pool never opens more than max connections, and idle ones close', async () => {
     // (prepare=false: the unprepared path is exercised here too.)
-    const store = await openStore(`${pg.appUri}?max=2&idle_timeout=200&prepare=false`);
+    // (No rollup consumer: its ticks would keep a connection busy folding the
+    // previous test's records.)
+    const store = await openStore(`${pg.appUri}?max=2&idle_timeout=200&prepare=false&rollup_consumer=false`);
     const count = async (): Promise<number> =>
       (
         await sqlAt<{ n: number }>(

@@ -34,7 +34,19 @@ import {
 
 const A = parseTenantId('rls-a');
 const B = parseTenantId('rls-b');
-const TABLES = [...RECORD_TYPES, 'outbox'];
+const TABLES = [
+  ...RECORD_TYPES,
+  'outbox',
+  // Pre-aggregation (preagg.sql): readable per tenant, written only by definer functions.
+  'rollup_feed',
+  'rollup_cells',
+  'rollup_latency_bins',
+  'rollup_latencies',
+  'rollup_decision_cells',
+  'rollup_governance_cells',
+  'rollup_orphan_decisions',
+  'rollup_pending',
+];
 
 /** Writes one record of every type for the tenant; returns the record ids by type. */
 async function seed(store: HubStore, tenant: typeof A): Promise<Record<RecordType, string>> {

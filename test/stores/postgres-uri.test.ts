@@ -14,9 +14,10 @@ describe('postgres store URIs', () => {
       connectTimeoutMs: 5_000,
       appRole: undefined,
       prepare: true,
+      rollupConsumer: true,
     });
     const parsed = parsePostgresUri(
-      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&sslmode=disable',
+      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&rollup_consumer=false&sslmode=disable',
     );
     expect(parsed).toMatchObject({
       max: 3,
@@ -25,6 +26,7 @@ describe('postgres store URIs', () => {
       connectTimeoutMs: 100,
       appRole: 'hub_app',
       prepare: false,
+      rollupConsumer: false,
     });
     expect(parsed.connectionString).toBe('postgresql://u@h/db?sslmode=disable');
   });
@@ -35,6 +37,7 @@ describe('postgres store URIs', () => {
     'postgres://h/db?statement_timeout=-1',
     'postgres://h/db?app_role=Robert%27);DROP',
     'postgres://h/db?prepare=yes',
+    'postgres://h/db?rollup_consumer=off',
   ])('%s is rejected as VALIDATION', (uri) => {
     let err: unknown;
     try {

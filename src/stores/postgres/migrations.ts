@@ -37,7 +37,24 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'tenant tickets: policies need a verified tenant, no DELETE for the application role, relay policy',
     sql: () => readFileSync(join(__dirname, 'tenant-tickets.sql'), 'utf8'),
   },
+  {
+    version: 3,
+    name: 'pre-aggregation: change feed, cells, consumer (tenants with records wait for a backfill)',
+    sql: () => readFileSync(join(__dirname, 'preagg.sql'), 'utf8'),
+  },
 ];
+
+/** Pre-aggregation tables (preagg.sql): the application role may only read them. */
+const PREAGG_TABLES = [
+  'rollup_feed',
+  'rollup_cells',
+  'rollup_latency_bins',
+  'rollup_latencies',
+  'rollup_decision_cells',
+  'rollup_governance_cells',
+  'rollup_orphan_decisions',
+  'rollup_pending',
+] as const;
 
 /** Arbitrary constant identifying the Hub's migration lock among advisory locks. */
 const MIGRATION_LOCK_KEY = 7_262_584_913;
@@ -167,7 +184,10 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT SELECT, DELETE, UPDATE (claimed_until) ON hub.outbox TO ${relay};
    GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified(), hub.ticket_key_accepted(text),
      hub.purge_tenant(text) TO ${role};
-   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified() TO ${relay};`;
+   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified() TO ${relay};
+   GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
+   GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
+   GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer) TO ${relay};`;
 }
 
 /** Installs the gateway's ticket key, or the development key into a database that has none. */

@@ -19,6 +19,7 @@ import { DEFAULT_APP_ROLE, applyMigrations, relayRoleFor } from './migrations';
 import { PgDatabase, connectClient } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
 import { toPostgresHubError } from './postgres-errors';
+import { backfillStep } from './postgres-preagg-consumer';
 import { createPostgresStore } from './postgres-store';
 import { parsePgliteUri, parsePostgresUri } from './postgres-uri';
 import {
@@ -104,7 +105,11 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
           "so the database does not hold tenants apart from a leaked application-role credential; run 'hub db ticket-key'",
       });
     }
-    return createPostgresStore(db, { outbox: options.outbox, log: options.log });
+    return createPostgresStore(db, {
+      outbox: options.outbox,
+      log: options.log,
+      rollupConsumer: parsed.rollupConsumer ? {} : false,
+    });
   } catch (err) {
     await db.close().catch(() => undefined);
     throw toPostgresHubError(err, 'open');
@@ -127,7 +132,7 @@ async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubSt
       await db.close();
       throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
     }
-    return createPostgresStore(db, { outbox: options.outbox, log: options.log });
+    return createPostgresStore(db, { outbox: options.outbox, log: options.log, rollupConsumer: {} });
   } catch (err) {
     throw toPostgresHubError(err, 'open');
   }
@@ -135,7 +140,7 @@ async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubSt
 
 async function migrate(
   uri: string,
-  options: { log?: (line: string) => void; create?: boolean } = {},
+  options: { log?: (line: string) => void; create?: boolean; backfill?: boolean } = {},
 ): Promise<string[]> {
   if (schemeOf(uri) === 'pglite') {
     // PGlite migrates itself at open; opening and closing is the migration.
@@ -146,22 +151,37 @@ async function migrate(
     }).catch((err: unknown) => {
       throw toPostgresHubError(err, 'migrate');
     });
-    const lines = [...db.migrated];
-    await db.close();
-    for (const line of lines) options.log?.(line);
-    return lines;
+    try {
+      const lines = [...db.migrated];
+      for (const line of lines) options.log?.(line);
+      if (options.backfill !== false) {
+        await runBackfill(async (sql, params) => {
+          const [rows = []] = await db.run({ relay: true }, [{ sql, params }]);
+          return rows;
+        }, options.log);
+      }
+      return lines;
+    } finally {
+      await db.close();
+    }
   }
   const parsed = parsePostgresUri(uri);
   let client: Awaited<ReturnType<typeof connectClient>> | undefined;
   try {
     client = await connectClient(parsed);
     const key = environmentTicketKey();
-    return await applyMigrations(client, parsed.appRole ?? DEFAULT_APP_ROLE, {
+    const applied = await applyMigrations(client, parsed.appRole ?? DEFAULT_APP_ROLE, {
       ...(options.log ? { log: options.log } : {}),
       ...(parsed.relayRole !== undefined ? { relayRole: parsed.relayRole } : {}),
       // Without HUB_PG_TICKET_KEY: the development key, only into a database that has no key.
       ...(key !== undefined ? { ticketKey: key } : {}),
     });
+    if (options.backfill !== false) {
+      const session = client;
+      // As the owner: each step is its own transaction (autocommit).
+      await runBackfill(async (sql, params) => (await session.query(sql, params)).rows, options.log);
+    }
+    return applied;
   } catch (err) {
     throw toPostgresHubError(err, 'migrate');
   } finally {
@@ -224,6 +244,32 @@ async function ticketKeys(
     throw toPostgresHubError(err, 'ticket keys');
   } finally {
     await client?.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Backfills the rollup cells of tenants whose records predate the feed, a
+ * week per transaction, resumable (the position is committed with each
+ * step), printing one progress line per tenant and step.
+ */
+async function runBackfill(
+  run: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
+  log?: (line: string) => void,
+): Promise<void> {
+  const started = new Map<string, number>();
+  for (;;) {
+    const step = await backfillStep(run, 7);
+    if (!step) return;
+    const position = Date.parse(step.position);
+    const until = Date.parse(step.until);
+    const first = started.get(step.tenant) ?? position;
+    started.set(step.tenant, first);
+    const pct = until > first ? Math.min(100, Math.floor((100 * (position - first)) / (until - first))) : 100;
+    log?.(
+      step.done
+        ? `backfill ${step.tenant}: done (rollup cells up to ${step.until})`
+        : `backfill ${step.tenant}: ${step.position} of ${step.until} (${pct}%)`,
+    );
   }
 }
 

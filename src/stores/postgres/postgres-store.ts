@@ -28,6 +28,7 @@ import type {
   ManagerDashboardQuery,
   ManagerRow,
   ManagersQuery,
+  MaintenanceSource,
   OutboxEntry,
   OutboxSource,
   PutOutcome,
@@ -40,6 +41,12 @@ import type {
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
+import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
+import {
+  costPerSkillPreaggStatement,
+  managerDashboardPreaggStatements,
+  skillsPreaggStatement,
+} from './postgres-preagg-sql';
 import { childrenByParent, nestedListStatements } from './postgres-nested';
 import {
   insertChunks,
@@ -53,13 +60,10 @@ import {
   archetypeProgressionRows,
   archetypeProgressionStatement,
   costPerSkillRows,
-  costPerSkillStatement,
   managerDashboardResult,
-  managerDashboardStatements,
   managersRows,
   managersStatement,
   skillsRows,
-  skillsStatement,
 } from './postgres-rollups';
 import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
@@ -77,17 +81,23 @@ export interface PostgresStoreOptions {
   /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
   readonly outboxLeaseSeconds?: number;
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Runs the background consumer folding the change feed into the rollup
+   * cells (see postgres-preagg-consumer.ts) with these options. Default:
+   * none (the driver turns it on; tests call `maintain` when they choose).
+   */
+  readonly rollupConsumer?: ConsumerOptions | false;
 }
 
 /** Creates the store over an open database; `close()` closes the database. */
 export function createPostgresStore(
   db: TenantDatabase,
   options: PostgresStoreOptions,
-): HubStore & OutboxSource {
+): HubStore & OutboxSource & MaintenanceSource {
   return new PostgresStore(traceDatabase(db), options);
 }
 
-class PostgresStore implements HubStore, OutboxSource {
+class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
@@ -95,6 +105,7 @@ class PostgresStore implements HubStore, OutboxSource {
     this.db.run({ tenant }, statements, { light: true }),
   );
   private readonly chunkBytes: number;
+  private readonly consumer: RollupConsumer | undefined;
 
   constructor(
     private readonly db: TenantDatabase,
@@ -106,11 +117,19 @@ class PostgresStore implements HubStore, OutboxSource {
       nestedLists: true,
       recordCounts: true,
       tenantOutbox: true,
+      maintenance: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
     // One largest artifact (10 MiB, 20 MB as hex) per statement: every step of building and
     // sending a statement's text is synchronous, so its size bounds how long one holds the event loop.
     this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
+    if (options.rollupConsumer !== undefined && options.rollupConsumer !== false) {
+      this.consumer = new RollupConsumer(db, {
+        ...(options.log ? { log: options.log } : {}),
+        ...options.rollupConsumer,
+      });
+      this.consumer.start();
+    }
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
@@ -216,7 +235,7 @@ class PostgresStore implements HubStore, OutboxSource {
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     const rows = await this.call('costPerSkill', true, () =>
-      this.one(tenant, costPerSkillStatement(tenant, query)),
+      this.one(tenant, costPerSkillPreaggStatement(tenant, query)),
     );
     return costPerSkillRows(rows);
   }
@@ -233,7 +252,7 @@ class PostgresStore implements HubStore, OutboxSource {
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     const results = await this.call('managerDashboard', true, () =>
-      this.db.run({ tenant }, managerDashboardStatements(tenant, query), { snapshot: true }),
+      this.db.run({ tenant }, managerDashboardPreaggStatements(tenant, query), { snapshot: true }),
     );
     return managerDashboardResult(query, results);
   }
@@ -244,7 +263,9 @@ class PostgresStore implements HubStore, OutboxSource {
   }
 
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
-    const rows = await this.call('skills', true, () => this.one(tenant, skillsStatement(tenant, query)));
+    const rows = await this.call('skills', true, () =>
+      this.one(tenant, skillsPreaggStatement(tenant, query)),
+    );
     return skillsRows(rows);
   }
 
@@ -254,7 +275,10 @@ class PostgresStore implements HubStore, OutboxSource {
     // outbox entries are dropped by the relay (their records are gone).
     const rows = await this.call('purgeTenant', true, async () => {
       const statement = { sql: 'SELECT hub.purge_tenant($1) AS n', params: [this.db.purgeTicket(tenant)] };
-      return (await this.db.run({ tenant }, [statement]))[0] ?? [];
+      // The tenant's feed rows and rollup cells go in the same transaction
+      // (rollup_forget acts only on a tenant with no records left).
+      const forget = { sql: 'SELECT hub.rollup_forget()', params: [] };
+      return (await this.db.run({ tenant }, [statement, forget]))[0] ?? [];
     });
     return Number(rows[0]?.n ?? 0);
   }
@@ -263,9 +287,21 @@ class PostgresStore implements HubStore, OutboxSource {
     await this.call('ping', false, () => this.db.ping());
   }
 
+  /** Folds up to `limit` change-feed rows into the rollup cells now (one transaction). */
+  async maintain(limit: number): Promise<number> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FOLD_BATCH) {
+      throw new HubError(
+        'VALIDATION',
+        `maintain: limit must be an integer 1..${MAX_FOLD_BATCH}, got ${limit}`,
+      );
+    }
+    return this.call('maintain', true, () => foldFeed(this.db, limit));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.consumer?.stop();
     await this.db.close();
   }
 

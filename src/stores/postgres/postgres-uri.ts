@@ -14,6 +14,9 @@
  * - `relay_role`: the role the outbox relay switches to (default `<app role>_relay`).
  * - `prepare`: keep hot statements prepared per connection (default true; set
  *   false behind a pooler in transaction mode that cannot carry them).
+ * - `rollup_consumer`: run the background consumer that folds the change feed
+ *   into the rollup cells (default true; set false on replicas that should
+ *   leave it to others; answers are exact either way).
  * Other query parameters (e.g. `sslmode`) go to `pg` unchanged.
  */
 import { HubError } from '../../hub/errors';
@@ -32,6 +35,8 @@ export interface PostgresUri {
   readonly relayRole?: string;
   /** Keep the store's hot statements prepared per connection (default true). */
   readonly prepare: boolean;
+  /** Run the rollup feed consumer in the background (default true). */
+  readonly rollupConsumer: boolean;
 }
 
 export interface PgliteUri {
@@ -91,6 +96,7 @@ export function parsePostgresUri(uri: string): PostgresUri {
     appRole: roleOption(p),
     relayRole: roleOption(p, 'relay_role'),
     prepare: boolOption(p, 'prepare', true),
+    rollupConsumer: boolOption(p, 'rollup_consumer', true),
   };
   return { connectionString: url.toString(), ...parsed };
 }

@@ -1,0 +1,159 @@
+/**
+ * The pre-aggregation consumer: folds the change feed into the cells
+ * (hub.rollup_fold in preagg.sql: claim with FOR UPDATE SKIP LOCKED, fold,
+ * delete, in one transaction), so any number of gateway replicas can run it
+ * and each feed row is folded exactly once. Reads never wait for it: they add
+ * the rows it has not folded yet.
+ *
+ * Work per tick is bounded (`batchSize` rows per transaction, at most
+ * `batchesPerTick` transactions); scheduling is injected so tests decide when
+ * a tick runs.
+ */
+import type { TenantDatabase } from './queryable';
+
+/** Schedules `run` after `delayMs`; the returned function cancels it. */
+export type Schedule = (run: () => void, delayMs: number) => () => void;
+
+export interface ConsumerOptions {
+  /** Feed rows folded per transaction, 1..100,000 (default 5,000). */
+  readonly batchSize?: number;
+  /** Transactions per tick while batches come back full (default 4). */
+  readonly batchesPerTick?: number;
+  /** Pause between ticks (default 1,000 ms). */
+  readonly intervalMs?: number;
+  /** Default: an unref'd setTimeout. */
+  readonly schedule?: Schedule;
+  readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+const defaultSchedule: Schedule = (run, delayMs) => {
+  const timer = setTimeout(run, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+/** The largest batch hub.rollup_fold accepts. */
+export const MAX_FOLD_BATCH = 100_000;
+
+/**
+ * Folds up to `limit` feed rows in one transaction.
+ * @returns the rows folded (0 when the feed is empty).
+ */
+export async function foldFeed(db: TenantDatabase, limit: number): Promise<number> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FOLD_BATCH) {
+    throw new RangeError(`fold batch must be an integer 1..${MAX_FOLD_BATCH}, got ${limit}`);
+  }
+  // The relay scope: no tenant in scope (the function serves every tenant).
+  const [rows = []] = await db.run({ relay: true }, [
+    { sql: 'SELECT hub.rollup_fold($1::int) AS n', params: [limit] },
+  ]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Progress of one backfill step (see hub.rollup_backfill in preagg.sql). */
+export interface BackfillStep {
+  readonly tenant: string;
+  /** Records created before this instant are folded. */
+  readonly position: string;
+  /** The end fixed when the tenant's backfill started. */
+  readonly until: string;
+  readonly done: boolean;
+}
+
+/**
+ * One backfill step (one transaction): folds up to `days` days of a tenant
+ * whose records predate the feed. @returns null when no tenant is pending.
+ */
+export async function backfillStep(
+  run: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
+  days = 7,
+): Promise<BackfillStep | null> {
+  const [row] = await run(
+    'SELECT tenant_name, reached_at, ends_at_out, finished FROM hub.rollup_backfill($1::int)',
+    [days],
+  );
+  if (!row) return null;
+  return {
+    tenant: String(row.tenant_name),
+    position: String(row.reached_at),
+    until: String(row.ends_at_out),
+    done: row.finished === true,
+  };
+}
+
+/** Runs {@link foldFeed} (and backfill steps while tenants are pending) in the background until stopped. */
+export class RollupConsumer {
+  private cancel: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private readonly batchSize: number;
+  private readonly batchesPerTick: number;
+  private readonly intervalMs: number;
+  private readonly schedule: Schedule;
+
+  constructor(
+    private readonly db: TenantDatabase,
+    private readonly options: ConsumerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 5_000;
+    this.batchesPerTick = options.batchesPerTick ?? 4;
+    this.intervalMs = options.intervalMs ?? 1_000;
+    this.schedule = options.schedule ?? defaultSchedule;
+  }
+
+  /** Schedules the first tick. Idempotent. */
+  start(): void {
+    if (this.stopped || this.cancel || this.running) return;
+    this.cancel = this.schedule(() => this.fire(), this.intervalMs);
+  }
+
+  /**
+   * One tick: one backfill step if a tenant is pending, then folds batches
+   * until one comes back short or `batchesPerTick` ran. @returns the feed
+   * rows folded.
+   */
+  async tick(): Promise<number> {
+    let total = 0;
+    // A tenant whose records predate the feed: one bounded step per tick.
+    const step = await backfillStep(async (sql, params) => {
+      const [rows = []] = await this.db.run({ relay: true }, [{ sql, params }]);
+      return rows;
+    }, 1);
+    if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
+    for (let i = 0; i < this.batchesPerTick && !this.stopped; i++) {
+      const n = await foldFeed(this.db, this.batchSize);
+      total += n;
+      if (n < this.batchSize) break;
+    }
+    return total;
+  }
+
+  private fire(): void {
+    this.cancel = undefined;
+    this.running = this.tick()
+      .then(
+        (n) => {
+          if (n > 0) this.options.log?.('postgres.rollup_fold', { rows: n });
+        },
+        (err: unknown) => {
+          // A deadlock with another replica, a lost connection: the rows
+          // stay in the feed (reads still count them) for the next tick.
+          this.options.log?.('postgres.rollup_fold_failed', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+        },
+      )
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.cancel = this.schedule(() => this.fire(), this.intervalMs);
+      });
+  }
+
+  /** Stops scheduling and waits for a tick in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancel?.();
+    this.cancel = undefined;
+    await this.running;
+  }
+}
