@@ -77,11 +77,10 @@ test('a query past its deadline answers TIMEOUT', async () => {
   const store = faulty('list', () => new Promise(() => undefined));
   const g = await startGateway({ store, limits: { timeoutMs: 200 } });
   const t = await g.token('acme', ['hub:read']);
-  const started = Date.now();
+  // The store never answers: only the deadline can end this request (no wall-clock threshold).
   const res = await g.gql(t, '{ outputs { nodes { id } } }');
   expect(res.status).toBe(504);
   expect(res.body.errors?.[0]?.extensions?.code).toBe('TIMEOUT');
-  expect(Date.now() - started).toBeLessThan(5000);
   await g.gateway.close(100);
 });
 
