@@ -124,158 +124,185 @@ export function parseRegistryConfig(
   source: string,
   extra: { pgUrl?: string } = {},
 ): RegistryConfig {
-  const issues: FieldIssue[] = [];
-  const problem = (path: string, message: string): void => void issues.push({ path, message });
   if (!isObject(doc))
     throw validationError([{ path: '(root)', message: 'must be a mapping' }], `config ${source}`);
+  const reader = new ConfigReader();
   for (const key of Object.keys(doc)) {
     if (!['stores', 'defaults', 'shared', 'tenants'].includes(key))
-      problem(key, 'unknown key (expected stores, defaults, shared, tenants)');
+      reader.problem(key, 'unknown key (expected stores, defaults, shared, tenants)');
   }
+  reader.readStores(doc.stores);
+  reader.readDefaults(doc.defaults);
+  const shared = reader.readShared(doc.shared, extra.pgUrl);
+  const tenants = reader.readTenants(doc.tenants);
+  reader.checkDedicatedPrimaries(doc.tenants, tenants, shared);
+  if (reader.issues.length === 0 && tenants.size === 0 && !shared)
+    reader.problem(
+      'tenants',
+      'no tenants configured: list tenants, or declare shared (or set HUB_PG_URL) for Mode A',
+    );
+  if (reader.issues.length > 0) throw validationError(reader.issues, `config ${source}`);
+  return { tenants, ...(shared ? { shared } : {}), source };
+}
 
-  const names = new Map<string, string>();
-  if (doc.stores !== undefined) {
-    if (!isObject(doc.stores)) problem('stores', 'must be a mapping of label -> store URI');
-    else {
-      for (const [name, uri] of Object.entries(doc.stores)) {
-        const path = `stores.${name}`;
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name))
-          problem(path, 'label must be 1-63 of A-Z a-z 0-9 . _ -');
-        else if (typeof uri !== 'string') problem(path, 'must be a store URI string');
-        else if (checkUri(uri, path, problem)) names.set(name, uri);
-      }
+/** The steps of {@link parseRegistryConfig}, in document order; problems are collected, not thrown. */
+class ConfigReader {
+  readonly issues: FieldIssue[] = [];
+  /** Store URIs by label (`stores:`). */
+  private readonly names = new Map<string, string>();
+  private readonly defaults = { ...DEFAULT_OPTIONS };
+  private defaultLimits: Partial<TenantLimits> = {};
+
+  readonly problem = (path: string, message: string): void => void this.issues.push({ path, message });
+  private readonly issue = (i: FieldIssue): void => this.problem(i.path, i.message);
+
+  readStores(raw: unknown): void {
+    if (raw === undefined) return;
+    if (!isObject(raw)) return this.problem('stores', 'must be a mapping of label -> store URI');
+    for (const [name, uri] of Object.entries(raw)) {
+      const path = `stores.${name}`;
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name))
+        this.problem(path, 'label must be 1-63 of A-Z a-z 0-9 . _ -');
+      else if (typeof uri !== 'string') this.problem(path, 'must be a store URI string');
+      else if (checkUri(uri, path, this.problem)) this.names.set(name, uri);
     }
   }
 
-  const defaults = { ...DEFAULT_OPTIONS };
-  let defaultLimits: Partial<TenantLimits> = {};
-  const issue = (i: FieldIssue): void => problem(i.path, i.message);
-  if (doc.defaults !== undefined) {
-    if (!isObject(doc.defaults)) problem('defaults', 'must be a mapping');
-    else {
-      for (const key of Object.keys(doc.defaults)) {
-        if (!['freshnessSeconds', 'fallback', 'waitForFreshnessMs', 'limits'].includes(key))
-          problem(
-            `defaults.${key}`,
-            'unknown option (expected freshnessSeconds, fallback, waitForFreshnessMs, limits)',
-          );
-      }
-      Object.assign(defaults, readOptions(doc.defaults, 'defaults', DEFAULT_OPTIONS, problem));
-      if (doc.defaults.limits !== undefined)
-        defaultLimits = readTenantLimits(doc.defaults.limits, 'defaults.limits', issue);
-    }
-  }
-
-  const ref = (value: unknown, path: string): StoreRef | undefined => {
-    if (typeof value !== 'string' || value === '')
-      return void problem(path, 'must be a store URI or a label from stores');
-    if (!value.includes(':')) {
-      const uri = names.get(value);
-      if (uri === undefined)
-        return void problem(path, `unknown store label ${JSON.stringify(value)} (declare it under stores)`);
-      return { uri, label: value };
-    }
-    return checkUri(value, path, problem) ? { uri: value, label: storeLabel(value) } : undefined;
-  };
-
-  const topology = (raw: unknown, path: string, defaultMode: DeploymentMode): TopologySpec | undefined => {
-    if (!isObject(raw)) return void problem(path, 'must be a mapping');
+  readDefaults(raw: unknown): void {
+    if (raw === undefined) return;
+    if (!isObject(raw)) return this.problem('defaults', 'must be a mapping');
     for (const key of Object.keys(raw)) {
-      if (key !== 'id' && !TOPOLOGY_KEYS.includes(key))
-        problem(`${path}.${key}`, `unknown key (expected id, ${TOPOLOGY_KEYS.join(', ')})`);
+      if (!['freshnessSeconds', 'fallback', 'waitForFreshnessMs', 'limits'].includes(key))
+        this.problem(
+          `defaults.${key}`,
+          'unknown option (expected freshnessSeconds, fallback, waitForFreshnessMs, limits)',
+        );
     }
-    const primary = ref(raw.primary, `${path}.primary`);
-    const analytics =
-      raw.analytics === undefined || raw.analytics === null
-        ? undefined
-        : ref(raw.analytics, `${path}.analytics`);
-    let mode = defaultMode;
-    if (raw.mode !== undefined) {
-      if (raw.mode === 'A' || raw.mode === 'B' || raw.mode === 'C') mode = raw.mode;
-      else problem(`${path}.mode`, 'must be A, B or C');
+    Object.assign(this.defaults, readOptions(raw, 'defaults', DEFAULT_OPTIONS, this.problem));
+    if (raw.limits !== undefined)
+      this.defaultLimits = readTenantLimits(raw.limits, 'defaults.limits', this.issue);
+  }
+
+  /** The Mode A catch-all: `shared:`, else one PostgreSQL from HUB_PG_URL. */
+  readShared(raw: unknown, pgUrl: string | undefined): TopologySpec | undefined {
+    if (raw !== undefined && raw !== null) {
+      const shared = this.topology(raw, 'shared', 'A');
+      if (shared && shared.mode !== 'A')
+        this.problem('shared.mode', 'the shared catch-all is Mode A by definition');
+      return shared;
     }
-    if (primary && analytics && primary.uri === analytics.uri)
-      problem(`${path}.analytics`, 'must differ from primary (omit it to serve rollups from the primary)');
-    const options = readOptions(raw, path, defaults, problem);
-    const limits = {
-      ...defaultLimits,
-      ...(raw.limits === undefined ? {} : readTenantLimits(raw.limits, `${path}.limits`, issue)),
-    };
-    const operations =
-      raw.operations === undefined ? undefined : readOperations(raw.operations, `${path}.operations`);
-    return primary
-      ? {
-          mode,
-          primary,
-          ...(analytics ? { analytics } : {}),
-          options,
-          ...(Object.keys(limits).length > 0 ? { limits } : {}),
-          ...(operations ? { operations } : {}),
-        }
-      : undefined;
-  };
-
-  const readOperations = (raw: unknown, path: string): string[] | undefined => {
-    if (!Array.isArray(raw) || raw.length > MAX_OPERATIONS)
-      return void problem(path, `must be a list of at most ${MAX_OPERATIONS} operation names`);
-    const bad = raw.findIndex((n) => typeof n !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
-    if (bad >= 0)
-      return void problem(`${path}[${bad}]`, 'must be a GraphQL operation name (at most 64 characters)');
-    return raw as string[];
-  };
-
-  let shared: TopologySpec | undefined;
-  if (doc.shared !== undefined && doc.shared !== null) {
-    shared = topology(doc.shared, 'shared', 'A');
-    if (shared && shared.mode !== 'A') problem('shared.mode', 'the shared catch-all is Mode A by definition');
-  } else if (extra.pgUrl !== undefined) {
-    shared = topology({ primary: extra.pgUrl }, 'HUB_PG_URL', 'A');
+    if (pgUrl === undefined) return undefined;
+    const shared = this.topology({ primary: pgUrl }, 'HUB_PG_URL', 'A');
     // Labels reach API clients (extensions.routing): the shared database is
     // "postgres" there, not its host and database name.
-    if (shared) shared = { ...shared, primary: { ...shared.primary, label: 'postgres' } };
+    return shared ? { ...shared, primary: { ...shared.primary, label: 'postgres' } } : undefined;
   }
 
-  const tenants = new Map<TenantId, TopologySpec>();
-  if (doc.tenants !== undefined && doc.tenants !== null) {
-    if (!Array.isArray(doc.tenants)) problem('tenants', 'must be a list');
-    else {
-      doc.tenants.forEach((raw: unknown, i) => {
-        const path = `tenants[${i}]`;
-        const id = isObject(raw) ? raw.id : undefined;
-        const spec = topology(raw, path, 'B');
-        if (!isTenantId(id))
-          return problem(
-            `${path}.id`,
-            'must be a tenant id (1-63 of a-z 0-9 -, starting with a letter or digit)',
-          );
-        if (tenants.has(id)) return problem(`${path}.id`, `duplicate tenant id ${JSON.stringify(id)}`);
-        if (spec) tenants.set(id, spec);
-      });
+  readTenants(raw: unknown): Map<TenantId, TopologySpec> {
+    const tenants = new Map<TenantId, TopologySpec>();
+    if (raw === undefined || raw === null) return tenants;
+    if (!Array.isArray(raw)) {
+      this.problem('tenants', 'must be a list');
+      return tenants;
     }
+    raw.forEach((entry: unknown, i) => {
+      const path = `tenants[${i}]`;
+      const id = isObject(entry) ? entry.id : undefined;
+      const spec = this.topology(entry, path, 'B');
+      if (!isTenantId(id))
+        return this.problem(
+          `${path}.id`,
+          'must be a tenant id (1-63 of a-z 0-9 -, starting with a letter or digit)',
+        );
+      if (tenants.has(id)) return this.problem(`${path}.id`, `duplicate tenant id ${JSON.stringify(id)}`);
+      if (spec) tenants.set(id, spec);
+    });
+    return tenants;
   }
-  // Mode B means a dedicated primary: no other tenant (nor the catch-all) may share it.
-  const users = new Map<string, number>();
-  for (const s of [...tenants.values(), ...(shared ? [shared] : [])])
-    users.set(s.primary.uri, (users.get(s.primary.uri) ?? 0) + 1);
-  if (Array.isArray(doc.tenants)) {
-    doc.tenants.forEach((raw: unknown, i) => {
-      const id = isObject(raw) ? raw.id : undefined;
+
+  /** Mode B means a dedicated primary: no other tenant (nor the catch-all) may share it. */
+  checkDedicatedPrimaries(
+    raw: unknown,
+    tenants: ReadonlyMap<TenantId, TopologySpec>,
+    shared: TopologySpec | undefined,
+  ): void {
+    if (!Array.isArray(raw)) return;
+    const users = new Map<string, number>();
+    for (const s of [...tenants.values(), ...(shared ? [shared] : [])])
+      users.set(s.primary.uri, (users.get(s.primary.uri) ?? 0) + 1);
+    raw.forEach((entry: unknown, i) => {
+      const id = isObject(entry) ? entry.id : undefined;
       const spec = isTenantId(id) ? tenants.get(id) : undefined;
       if (spec?.mode === 'B' && (users.get(spec.primary.uri) ?? 0) > 1)
-        problem(
+        this.problem(
           `tenants[${i}].primary`,
           'Mode B needs a dedicated primary, but another tenant uses this store',
         );
     });
   }
 
-  if (issues.length === 0 && tenants.size === 0 && !shared)
-    problem(
-      'tenants',
-      'no tenants configured: list tenants, or declare shared (or set HUB_PG_URL) for Mode A',
-    );
-  if (issues.length > 0) throw validationError(issues, `config ${source}`);
-  return { tenants, ...(shared ? { shared } : {}), source };
+  private ref(value: unknown, path: string): StoreRef | undefined {
+    if (typeof value !== 'string' || value === '')
+      return void this.problem(path, 'must be a store URI or a label from stores');
+    if (!value.includes(':')) {
+      const uri = this.names.get(value);
+      if (uri === undefined)
+        return void this.problem(
+          path,
+          `unknown store label ${JSON.stringify(value)} (declare it under stores)`,
+        );
+      return { uri, label: value };
+    }
+    return checkUri(value, path, this.problem) ? { uri: value, label: storeLabel(value) } : undefined;
+  }
+
+  private topology(raw: unknown, path: string, defaultMode: DeploymentMode): TopologySpec | undefined {
+    if (!isObject(raw)) return void this.problem(path, 'must be a mapping');
+    for (const key of Object.keys(raw)) {
+      if (key !== 'id' && !TOPOLOGY_KEYS.includes(key))
+        this.problem(`${path}.${key}`, `unknown key (expected id, ${TOPOLOGY_KEYS.join(', ')})`);
+    }
+    const primary = this.ref(raw.primary, `${path}.primary`);
+    const analytics =
+      raw.analytics === undefined || raw.analytics === null
+        ? undefined
+        : this.ref(raw.analytics, `${path}.analytics`);
+    let mode = defaultMode;
+    if (raw.mode !== undefined) {
+      if (raw.mode === 'A' || raw.mode === 'B' || raw.mode === 'C') mode = raw.mode;
+      else this.problem(`${path}.mode`, 'must be A, B or C');
+    }
+    if (primary && analytics && primary.uri === analytics.uri)
+      this.problem(
+        `${path}.analytics`,
+        'must differ from primary (omit it to serve rollups from the primary)',
+      );
+    const options = readOptions(raw, path, this.defaults, this.problem);
+    const limits = {
+      ...this.defaultLimits,
+      ...(raw.limits === undefined ? {} : readTenantLimits(raw.limits, `${path}.limits`, this.issue)),
+    };
+    const operations =
+      raw.operations === undefined ? undefined : this.readOperations(raw.operations, `${path}.operations`);
+    if (!primary) return undefined;
+    return {
+      mode,
+      primary,
+      ...(analytics ? { analytics } : {}),
+      options,
+      ...(Object.keys(limits).length > 0 ? { limits } : {}),
+      ...(operations ? { operations } : {}),
+    };
+  }
+
+  private readOperations(raw: unknown, path: string): string[] | undefined {
+    if (!Array.isArray(raw) || raw.length > MAX_OPERATIONS)
+      return void this.problem(path, `must be a list of at most ${MAX_OPERATIONS} operation names`);
+    const bad = raw.findIndex((n) => typeof n !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
+    if (bad >= 0)
+      return void this.problem(`${path}[${bad}]`, 'must be a GraphQL operation name (at most 64 characters)');
+    return raw as string[];
+  }
 }
 
 function checkUri(uri: string, path: string, problem: (path: string, message: string) => void): boolean {
