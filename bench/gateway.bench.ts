@@ -12,15 +12,25 @@
  *    has whole-millisecond resolution, too coarse for these figures).
  * 4. Raw `pg` runs the same SQL the store runs, in the same tenant-scoped
  *    transaction, with the same concurrency and duration: the baseline.
+ * 5. The cost of tracing: three more gateway processes over the same database,
+ *    tracing off, on with a sampler of 1.0 and on with 0.01 (parent-based
+ *    trace-id ratio), exporting to an OTLP/HTTP sink in this process that
+ *    reads and acknowledges every export. By id at 32 connections, the three
+ *    interleaved in rounds (median of the rounds), so drift of a loaded machine
+ *    hits all three alike; baseline: tracing off.
  *
- *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8]
+ *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 3] [--only tracing]
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg as osLoadavg } from 'node:os';
 import { mintToken } from '../src/platform/auth';
+import { type TracingSettings, createTracer, installTracer } from '../src/platform/tracing';
 import type { OutputRecord } from '../src/hub/model';
 import { parseTenantId } from '../src/hub/tenant';
 import { sealBatch } from '../src/hub/validate';
@@ -42,7 +52,9 @@ const SKILLS = 12;
 const log = (line: string): void => console.error(`[bench] ${line}`);
 
 // ---- child mode: serve the gateway over the given store URI -----------------
-async function child(uri: string, secret: string): Promise<void> {
+async function child(uri: string, secret: string, tracing: TracingSettings): Promise<void> {
+  const tracer = createTracer(tracing);
+  installTracer(tracer);
   const store = await openStore(uri);
   const gateway = await createGateway({
     store,
@@ -58,6 +70,7 @@ async function child(uri: string, secret: string): Promise<void> {
       void gateway
         .close(1000)
         .then(() => store.close())
+        .then(() => tracer.shutdown())
         .then(() => process.exit(0));
   });
 }
@@ -141,6 +154,8 @@ async function cannon(url: string, token: string, connections: number, seconds: 
 async function main(): Promise<void> {
   const OUTPUTS = arg('outputs', 1_000_000);
   const SECONDS = arg('seconds', 8);
+  const ROUNDS = arg('rounds', 3);
+  const onlyTracing = args.includes('--only') && args[args.indexOf('--only') + 1] === 'tracing';
   const db = await createTestDatabase();
   const secret = randomUUID() + randomUUID();
   const figures: Figure[] = [];
@@ -165,15 +180,7 @@ async function main(): Promise<void> {
     await admin.query('VACUUM ANALYZE hub.outputs');
     await admin.end();
 
-    const server = fork(__filename, ['--child', `${db.appUri}?max=32`, secret], {
-      // As the README says to run it in production.
-      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      server.once('message', (m) => resolve((m as { url: string }).url));
-      server.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-    });
+    const { server, url } = await startChild(db.appUri, secret, {});
     const token = await mintToken({ secret, tenant, scopes: ['hub:read'] });
     const skills = skillIds(SKILLS);
     const byIdBody = (i: number) =>
@@ -220,7 +227,7 @@ async function main(): Promise<void> {
       },
     ];
     const target = new URL(url);
-    for (const connections of [1, 32]) {
+    for (const connections of onlyTracing ? [] : [1, 32]) {
       for (const s of scenarios) {
         log(`${s.name} at ${connections} connection(s)...`);
         const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -259,11 +266,12 @@ async function main(): Promise<void> {
       }
     }
     await pool.end();
-    server.send('stop');
-    await new Promise((r) => server.once('exit', r));
+    await stopChild(server);
+    figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
-        `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process`,
+        `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process; ` +
+        `tracing: ${ROUNDS} interleaved rounds, median (machine load at the end: ${loadavg()})`,
       figures,
     );
   } finally {
@@ -271,8 +279,100 @@ async function main(): Promise<void> {
   }
 }
 
+/** Starts a gateway child process over `uri` with the tracing settings; resolves once it listens. */
+async function startChild(
+  uri: string,
+  secret: string,
+  tracing: TracingSettings,
+): Promise<{ server: ReturnType<typeof fork>; url: string }> {
+  const server = fork(__filename, ['--child', `${uri}?max=32`, secret, JSON.stringify(tracing)], {
+    // As the README says to run it in production.
+    execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.once('message', (m) => resolve((m as { url: string }).url));
+    server.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  return { server, url };
+}
+
+async function stopChild(server: ReturnType<typeof fork>): Promise<void> {
+  server.send('stop');
+  await new Promise((r) => server.once('exit', r));
+}
+
+function loadavg(): string {
+  return osLoadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+}
+
+/**
+ * By-id throughput at 32 connections with tracing off, on at 1.0 and on at
+ * 0.01, interleaved in rounds; an OTLP sink in this process acknowledges the
+ * exports (reading each body, as a collector must).
+ */
+async function tracingCost(
+  uri: string,
+  secret: string,
+  token: string,
+  body: (i: number) => string,
+  seconds: number,
+  rounds: number,
+): Promise<Figure[]> {
+  let exports = 0;
+  let exportBytes = 0;
+  const sink = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (exportBytes += c.length));
+    req.on('end', () => {
+      exports++;
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const configs: { name: string; tracing: TracingSettings }[] = [
+    { name: 'off', tracing: {} },
+    { name: 'sampled_1', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1' } },
+    { name: 'sampled_0_01', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' } },
+  ];
+  const children = [];
+  for (const c of configs)
+    children.push({ ...c, ...(await startChild(uri, secret, c.tracing)), rps: [] as number[] });
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const c of children) {
+        log(`tracing ${c.name}, round ${round + 1} of ${rounds}...`);
+        const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+        const target = new URL(c.url);
+        await loop(32, 1, (i) => post(agent, target, token, body(i))); // warm-up
+        c.rps.push((await loop(32, seconds, (i) => post(agent, target, token, body(i)))).perSec);
+        agent.destroy();
+      }
+    }
+  } finally {
+    for (const c of children) await stopChild(c.server);
+    await new Promise((r) => sink.close(r));
+  }
+  log(`the OTLP sink received ${exports} exports, ${(exportBytes / 1e6).toFixed(1)} MB`);
+  const median = (xs: number[]): number => percentile([...xs], 50);
+  const off = Math.round(median(children[0]?.rps ?? []));
+  return children.map((c) => ({
+    name: `gateway_by_id_c32_rps_tracing_${c.name}`,
+    value: Math.round(median(c.rps)),
+    unit: 'req/s',
+    baseline: off,
+  }));
+}
+
 if (process.argv[2] === '--child') {
-  child(process.argv[3] as string, process.argv[4] as string).catch((err: unknown) => {
+  child(
+    process.argv[3] as string,
+    process.argv[4] as string,
+    JSON.parse(process.argv[5] ?? '{}') as TracingSettings,
+  ).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });
