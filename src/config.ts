@@ -42,6 +42,13 @@ export interface HubConfig {
   /** Log level (`HUB_LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: string;
   /**
+   * Per-tenant usage (docs/observability.md): the database keeping it
+   * (`HUB_USAGE_URL`, default HUB_PG_URL, else the store's own PostgreSQL or
+   * PGlite), the days kept (`HUB_USAGE_RETENTION_DAYS`, default 30) and how
+   * often counts are written (`HUB_USAGE_FLUSH_SECONDS`, default 60).
+   */
+  readonly usage: { readonly url?: string; readonly retentionDays: number; readonly flushSeconds: number };
+  /**
    * OpenTelemetry traces: the standard `OTEL_*` variables (see
    * docs/observability.md). Off unless an OTLP endpoint is set.
    */
@@ -115,6 +122,22 @@ function bytesSetting(env: NodeJS.ProcessEnv, name: string): number | undefined 
   return value;
 }
 
+/** A whole number in `min..max` from the environment, `fallback` when unset. */
+function wholeSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${raw}`);
+  return value;
+}
+
 /** Reads the configuration from an environment (default: `process.env`). */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const port = Number(env.PORT ?? 4000);
@@ -148,6 +171,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       maxInflightBytes: bytesSetting(env, 'HUB_INGEST_MAX_INFLIGHT_BYTES'),
     },
     controlUrl: opt(env.HUB_CONTROL_URL),
+    usage: {
+      url: opt(env.HUB_USAGE_URL),
+      retentionDays: wholeSetting(env, 'HUB_USAGE_RETENTION_DAYS', 30, 1, 3650),
+      flushSeconds: wholeSetting(env, 'HUB_USAGE_FLUSH_SECONDS', 60, 1, 3600),
+    },
     tracing: {
       endpoint: opt(env.OTEL_EXPORTER_OTLP_ENDPOINT),
       tracesEndpoint: opt(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),

@@ -34,6 +34,7 @@ import type { HealthSource } from '../platform/health';
 import type { Logger } from '../platform/log';
 import { GatewayMetrics } from '../platform/metrics';
 import { createTracer, installTracer } from '../platform/tracing';
+import { MemoryUsageSink, UsageMeter, type UsageSink } from '../platform/usage';
 import { type Gateway, createGateway } from '../http/server';
 
 export interface ServeOptions {
@@ -211,6 +212,34 @@ export function chooseAuth(
   );
 }
 
+/**
+ * Where per-tenant usage is kept: HUB_USAGE_URL, else HUB_PG_URL, else the
+ * store's own database (`--store`, or the embedded PGlite) when its driver
+ * keeps usage; otherwise (memory, a tenants file without HUB_USAGE_URL, or a
+ * database that cannot be opened, with a note) in memory only.
+ */
+export async function openUsageSink(
+  options: Pick<ServeOptions, 'config' | 'storeUri' | 'print'>,
+): Promise<{ readonly sink: UsageSink; readonly description: string }> {
+  const { config } = options;
+  const uri =
+    config.usage.url ??
+    config.pgUrl ??
+    options.storeUri ??
+    (config.configFile === undefined ? `pglite:${config.dataDir}` : undefined);
+  if (uri !== undefined) {
+    try {
+      const open = driverFor(uri).openUsage;
+      if (open) return { sink: await open(uri), description: redactUri(uri) };
+    } catch (err) {
+      options.print(
+        `note: per-tenant usage kept in memory only: ${redactUri(uri)} could not be opened (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
+  }
+  return { sink: new MemoryUsageSink(), description: 'memory (not kept across restarts)' };
+}
+
 /** Starts the gateway as configured. */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { config, log } = options;
@@ -219,6 +248,13 @@ export async function serve(options: ServeOptions): Promise<Served> {
   const tracing = createTracer(config.tracing);
   installTracer(tracing);
   const { store, label, description, health, policy } = await chooseStore(options);
+  const usageSink = await openUsageSink(options);
+  const usage = new UsageMeter({
+    sink: usageSink.sink,
+    flushMs: config.usage.flushSeconds * 1000,
+    retentionDays: config.usage.retentionDays,
+    log: (event, fields) => log.warn(event, fields),
+  });
   // With HUB_REDIS_URL, cost buckets and persisted queries are shared by the replicas.
   let redis: SharedRedis | undefined;
   try {
@@ -262,6 +298,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
         ...(config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
       },
       dashboard: { ...(devToken ? { devToken, tenant: demoTenant } : {}) },
+      usage,
     });
     if (options.dev && options.seed) {
       options.print(`seeding tenant ${demoTenant} (first start only)...`);
@@ -270,6 +307,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     }
     const url = await gateway.listen(options.port, options.host);
     options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
+    options.print(`Usage:        per tenant per minute in ${usageSink.description}`);
     if (tracing.enabled)
       options.print(
         `Traces:       OTLP/HTTP to ${redactUri(config.tracing.tracesEndpoint ?? config.tracing.endpoint ?? '')}`,
@@ -297,12 +335,14 @@ export async function serve(options: ServeOptions): Promise<Served> {
         (stopping ??= (async () => {
           await gateway.close();
           await redis?.close();
+          await usage.close().catch(() => undefined);
           await store.close();
           await tracing.shutdown().catch(() => undefined);
         })()),
     };
   } catch (err) {
     await redis?.close();
+    await usage.close().catch(() => undefined);
     await store.close();
     await tracing.shutdown().catch(() => undefined);
     throw err;

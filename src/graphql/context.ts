@@ -7,6 +7,7 @@ import type { Hub } from '../hub/hub';
 import type { TenantId } from '../hub/tenant';
 import type { Logger } from '../platform/log';
 import type { Scope } from '../platform/auth';
+import type { UsageMeter } from '../platform/usage';
 import { type Loaders, createLoaders } from './loaders';
 
 export interface GraphQLContext {
@@ -20,7 +21,12 @@ export interface GraphQLContext {
   readonly deadline: number;
   /** Filled in while the request runs, for logs and metrics. */
   readonly stats: RequestStats;
+  /** Per-tenant usage, when the gateway keeps it (the `usage` query reads it). */
+  readonly usage?: UsageReader;
 }
+
+/** What the `usage` query needs of the usage meter. */
+export type UsageReader = Pick<UsageMeter, 'read'>;
 
 /** What the server learns about a request while running it. */
 export interface RequestStats {
@@ -39,6 +45,7 @@ export interface ContextInput {
   readonly timeoutMs: number;
   /** Called with each DataLoader batch size (metrics). */
   readonly onBatch?: (loader: string, size: number) => void;
+  readonly usage?: UsageReader;
 }
 
 /** Builds a fresh context (and fresh loaders) for one request. */
@@ -52,5 +59,6 @@ export function createContext(input: ContextInput): GraphQLContext {
     log: input.log,
     deadline: Date.now() + input.timeoutMs,
     stats: { operation: 'unknown', operationType: 'unknown' },
+    ...(input.usage ? { usage: input.usage } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { GatewayMetrics } from '../platform/metrics';
 import { type Span, tracer } from '../platform/tracing';
 import type { GraphQLContext } from './context';
 import type { FieldRouting } from './route-extensions';
+import type { UsageMeter } from '../platform/usage';
 
 /** Codes of errors the client caused: not logged as server errors. */
 const CLIENT_ERROR_CODES = new Set([
@@ -124,4 +125,28 @@ function traceResult(
     }
     span.setAttribute('hub.routes', routes);
   }
+}
+
+/**
+ * Counts each request into the tenant's usage: one request, one error when
+ * the answer carries any error, and the cost units the gateway computed
+ * (`extensions.cost.requested`). Last in the plugin list, like {@link tracePlugin}.
+ */
+export function usagePlugin(usage: UsageMeter): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          const tenant = contextValue.tenant;
+          usage.add(tenant, 'requests');
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if ((result.errors?.length ?? 0) > 0) usage.add(tenant, 'errors');
+          const cost = result.extensions?.cost as { requested?: unknown } | number | undefined;
+          const units = typeof cost === 'number' ? cost : cost?.requested;
+          if (typeof units === 'number' && Number.isFinite(units)) usage.add(tenant, 'cost_units', units);
+        },
+      };
+    },
+  };
 }

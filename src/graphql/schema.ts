@@ -13,6 +13,7 @@ import type { Resolvers } from './generated/resolvers';
 import { batchResolvers, mutationResolvers, recordResultResolvers } from './resolvers/mutation';
 import { queryResolvers } from './resolvers/query';
 import { recordResolvers } from './resolvers/records';
+import { usageMinuteResolvers, usageQuery } from './resolvers/usage';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from './scalars';
 
 /** Path of schema.graphql at the repository root. */
@@ -32,7 +33,8 @@ export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   JSON: JSONScalar,
-  Query: queryResolvers,
+  Query: { ...queryResolvers, usage: usageQuery },
+  UsageMinute: usageMinuteResolvers,
   Mutation: mutationResolvers,
   RecordBatchResult: batchResolvers,
   RecordResult: recordResultResolvers,

@@ -13,6 +13,7 @@ import type { Identity } from '../platform/auth';
 import type { Logger } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { tracer } from '../platform/tracing';
+import type { UsageMeter } from '../platform/usage';
 import { type GraphQLContext, type RequestStats, createContext } from './context';
 import { readOnlyPlugin } from './read-only';
 import { formatError } from './errors';
@@ -20,7 +21,7 @@ import { buildExecutableSchema } from './executable-schema';
 import { jitGateway } from './jit-executor';
 import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin, staticRefusal } from './limits';
 import { Preflight } from './preflight';
-import { observePlugin, tracePlugin } from './observe';
+import { observePlugin, tracePlugin, usagePlugin } from './observe';
 import { RouteExtensions } from './route-extensions';
 
 export interface GraphQLServerOptions {
@@ -29,6 +30,8 @@ export interface GraphQLServerOptions {
   readonly limits?: Partial<QueryLimits>;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
+  /** Per-tenant usage: counted per request (usage.ts), and read by the `usage` query. */
+  readonly usage?: UsageMeter;
 }
 
 /** A GraphQL-over-HTTP request, as read from the wire (APQ already resolved). */
@@ -111,8 +114,9 @@ function createApollo(
       limitsPlugin(limits, preflight),
       routes.plugin<GraphQLContext>(),
       readOnlyPlugin(),
-      // Last: reads what the plugins above put in the response.
+      // Last: they read what the plugins above put in the response.
       tracePlugin(),
+      ...(options.usage ? [usagePlugin(options.usage)] : []),
     ],
     logger: {
       debug: () => undefined,
@@ -167,6 +171,7 @@ async function executeRequest(
     log: caller.log,
     timeoutMs: limits.timeoutMs,
     onBatch: (loader, size) => metrics.loaderBatch.observe({ loader }, size),
+    ...(options.usage ? { usage: options.usage } : {}),
   });
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(request.headers)) {

@@ -40,6 +40,7 @@ import { DEFAULT_REQUEST_COST } from '../platform/tenant-limits';
 import type { AdmissionControl } from './admission';
 import { refuseUnreadBody, sendError, sendJson } from './respond';
 import { noteTenant } from './access-log';
+import type { UsageMeter } from '../platform/usage';
 
 /**
  * Bounds of `/ingest` (see {@link ingestLimits} for the defaults). Bytes "in
@@ -101,6 +102,8 @@ export interface IngestDeps {
   readonly chunkLines?: number;
   /** Bounds (default: {@link ingestLimits}(), made once per process). */
   readonly limits?: IngestLimits;
+  /** Per-tenant usage: a request, its body bytes, and an error when any line failed. */
+  readonly usage?: UsageMeter;
 }
 
 /** One rejected line. */
@@ -267,12 +270,16 @@ async function ingest(
   };
   // Nothing is read until the bytes are reserved: a waiting sender is held back by TCP.
   const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
+  let bodyBytes = 0;
+  let failed = true;
   try {
     for await (const chunk of req) {
+      bodyBytes += (chunk as Buffer).length;
       for (const item of reader.push(chunk as Buffer)) await take(item);
     }
     for (const item of reader.end()) await take(item);
     await flush();
+    failed = report.rejected > 0;
   } catch (err) {
     const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
     log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
@@ -295,6 +302,9 @@ async function ingest(
     return report.lines;
   } finally {
     release();
+    deps.usage?.add(tenant, 'requests');
+    deps.usage?.add(tenant, 'bytes_ingested', bodyBytes);
+    if (failed) deps.usage?.add(tenant, 'errors');
   }
   sendJson(res, 200, report);
   return report.lines;

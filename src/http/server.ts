@@ -22,6 +22,7 @@ import { type TenantLimits, type TenantPolicy, uniformPolicy } from '../platform
 import { type CostBudget, LocalBudget } from '../platform/token-bucket';
 import { AdmissionControl } from './admission';
 import { FairQueue } from './fair-queue';
+import { type UsageMeter, meterStore } from '../platform/usage';
 import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries, type PersistedQueryCache } from './apq';
@@ -84,6 +85,11 @@ export interface GatewayOptions {
    * store's: src/router/router-metrics.ts); the composition root picks it.
    */
   readonly health?: HealthSource;
+  /**
+   * Per-tenant usage per minute (requests, errors, cost units, rows read,
+   * rollups, bytes ingested); the composition root owns it (flushes, closes).
+   */
+  readonly usage?: UsageMeter;
 }
 
 /** A running (or ready to run) gateway. */
@@ -122,7 +128,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   metrics.useRegisteredOperations((tenant) => policy.operations(tenant));
   const storeLabel = options.storeLabel ?? 'primary';
   // Spans inside the timing, so a store call's span and its metric measure the same call.
-  const store = instrumentStore(traceStore(options.store, storeLabel), storeLabel, metrics);
+  const store = instrumentStore(
+    traceStore(meterStore(options.store, options.usage), storeLabel),
+    storeLabel,
+    metrics,
+  );
   const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
   // The Hub calls the store through each tenant's fair share of it.
   const hub = new Hub(fairStore(store, policy).store, { ...options.hubOptions, cursorSecret });
@@ -132,6 +142,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     metrics,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.usage ? { usage: options.usage } : {}),
   });
   const deps: RouteDeps = {
     options,
@@ -240,7 +251,8 @@ async function route(
   }
   if (path.startsWith('/ingest/')) {
     const chunk = options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {};
-    const ingest = { ...deps, ...chunk, limits: deps.ingestLimits };
+    const usage = options.usage ? { usage: options.usage } : {};
+    const ingest = { ...deps, ...chunk, ...usage, limits: deps.ingestLimits };
     return handleIngest(ingest, req, res, path.slice('/ingest/'.length), rlog);
   }
   if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {

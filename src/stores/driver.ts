@@ -5,6 +5,7 @@
  * code base branches on the kind of store.
  */
 import type { HubStore } from '../hub/store';
+import type { UsageSink } from '../platform/usage';
 
 export interface OpenStoreOptions {
   /** Write an outbox entry per created record (dual-write primaries); ignored by stores without `capabilities.outbox`. */
@@ -56,6 +57,11 @@ export interface StoreDriver {
     uri: string,
     request: { readonly install?: 'generate' | 'configured'; readonly retirePrevious?: boolean },
   ): Promise<TicketKeysReport>;
+  /**
+   * Opens the per-tenant usage table of the database the URI names (see
+   * src/platform/usage.ts), for drivers whose backend keeps one.
+   */
+  openUsage?(uri: string): Promise<UsageSink>;
 }
 
 /** What `StoreDriver.ticketKeys` did, and the keys accepted after it. */

@@ -12,6 +12,7 @@ import { HubError } from '../../hub/errors';
 import { RECORD_TYPES } from '../../hub/model';
 import type { SqlQueryable } from './queryable';
 import { DEV_TICKET_KEY, ticketKeyId } from './tenant-tickets';
+import { USAGE_MIGRATION_SQL } from './postgres-usage';
 
 /** A connection that can also run a multi-statement script (`pg` simple query, PGlite `exec`). */
 export interface SqlSession extends SqlQueryable {
@@ -41,6 +42,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'pre-aggregation: change feed, cells, consumer (tenants with records wait for a backfill)',
     sql: () => readFileSync(join(__dirname, 'preagg.sql'), 'utf8'),
+  },
+  {
+    version: 4,
+    name: 'per-tenant usage minutes (hub.usage_minutes), row-level security',
+    sql: () => USAGE_MIGRATION_SQL,
   },
 ];
 
@@ -187,7 +193,8 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified() TO ${relay};
    GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
-   GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer) TO ${relay};`;
+   GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer) TO ${relay};
+   GRANT SELECT, INSERT, DELETE ON hub.usage_minutes TO ${role};`;
 }
 
 /** Installs the gateway's ticket key, or the development key into a database that has none. */

@@ -18,6 +18,8 @@ import { type OpenStoreOptions, type StoreDriver, type TicketKeysReport, schemeO
 import { DEFAULT_APP_ROLE, applyMigrations, relayRoleFor } from './migrations';
 import { PgDatabase, connectClient } from './pg-database';
 import { PgliteDatabase } from './pglite-database';
+import { createPostgresUsageSink } from './postgres-usage';
+import type { UsageSink } from '../../platform/usage';
 import { toPostgresHubError } from './postgres-errors';
 import { backfillStep } from './postgres-preagg-consumer';
 import { createPostgresStore } from './postgres-store';
@@ -273,6 +275,38 @@ async function runBackfill(
   }
 }
 
+/**
+ * The usage table of the database: PGlite shares the directory's one
+ * database with the store; a server is reached as the application role (the
+ * URI's user, or `app_role=`), its schema migrated beforehand.
+ */
+async function openUsage(uri: string): Promise<UsageSink> {
+  if (schemeOf(uri) === 'pglite') {
+    const parsed = parsePgliteUri(uri);
+    try {
+      return createPostgresUsageSink(
+        await PgliteDatabase.open(parsed.dataDir, parsed.appRole ?? DEFAULT_APP_ROLE),
+      );
+    } catch (err) {
+      throw toPostgresHubError(err, 'open');
+    }
+  }
+  const parsed = parsePostgresUri(uri);
+  const db = new PgDatabase(parsed, parsed.appRole, undefined);
+  try {
+    const check = await checkRole(db);
+    if (!check.migrated)
+      throw new HubError(
+        'UNAVAILABLE',
+        "postgres usage: the hub schema is missing; run 'hub db migrate' first",
+      );
+    return createPostgresUsageSink(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw toPostgresHubError(err, 'open');
+  }
+}
+
 /** `postgres://`, `postgresql://` and `pglite:` stores. */
 export const postgresDriver: StoreDriver = {
   schemes: ['postgres', 'postgresql', 'pglite'],
@@ -281,4 +315,5 @@ export const postgresDriver: StoreDriver = {
   },
   migrate,
   ticketKeys,
+  openUsage,
 };
