@@ -12,6 +12,7 @@ import { command as seedCommand } from './cli/seed';
 import { command as verifyCommand } from './cli/verify';
 import { command as tokenCommand } from './cli/token';
 import { command as serveCommand } from './cli/serve';
+import { command as usageCommand } from './cli/usage';
 import { listCommand, setCommand, showCommand } from './cli/tenants';
 import {
   cancelCommand,
@@ -37,6 +38,7 @@ const COMMANDS: readonly Command[] = [
   dbTicketKeyCommand,
   tokenCommand,
   serveCommand,
+  usageCommand,
   listCommand,
   showCommand,
   setCommand,

@@ -5,6 +5,7 @@
  * the `usage` query's scope rule (a tenant reads only its own usage; hub:admin
  * reads any), and retention.
  */
+import { main } from '../../src/cli';
 import { postgresDriver } from '../../src/stores/postgres/postgres-driver';
 import { openStore } from '../../src/stores';
 import { MemoryUsageSink, UsageMeter, type UsageRow, type UsageSink } from '../../src/platform/usage';
@@ -200,5 +201,32 @@ describe('usage of a known load, kept in PostgreSQL', () => {
     );
     expect(totals(stored ?? []).requests).toBe(6);
     await again?.close();
+
+    // `hub usage` reports the same figures from the same table.
+    const out: string[] = [];
+    const io = { out: (line: string) => out.push(line), err: () => undefined };
+    process.env.HUB_USAGE_URL = pg.appUri;
+    try {
+      expect(await main(['usage', '--tenant', 'acme', '--json'], io)).toBe(0);
+      const report = JSON.parse(out[0] as string) as { total: Record<string, number> };
+      expect(report.total).toMatchObject({
+        requests: 6,
+        errors: 2,
+        rows_read: 7,
+        rollups: 1,
+        bytes_ingested: Buffer.byteLength(ndjson),
+      });
+      out.length = 0;
+      expect(await main(['usage', '--tenant', 'acme'], io)).toBe(0);
+      expect(out[0]).toMatch(
+        /^minute \(UTC\)\s+requests\s+errors\s+cost units\s+rows read\s+rollups\s+bytes ingested$/,
+      );
+      expect(out[out.length - 1]).toMatch(
+        new RegExp(`^total\\s+6\\s+2\\s+\\d+\\s+7\\s+1\\s+${Buffer.byteLength(ndjson)}$`),
+      );
+      expect(await main(['usage', '--tenant', 'acme', '--from', 'yesterday'], io)).toBe(2);
+    } finally {
+      delete process.env.HUB_USAGE_URL;
+    }
   });
 });

@@ -37,6 +37,8 @@ const B = parseTenantId('rls-b');
 const TABLES = [
   ...RECORD_TYPES,
   'outbox',
+  // Per-tenant usage minutes (src/stores/postgres/postgres-usage.ts).
+  'usage_minutes',
   // Pre-aggregation (preagg.sql): readable per tenant, written only by definer functions.
   'rollup_feed',
   'rollup_cells',
