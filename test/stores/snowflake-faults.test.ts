@@ -53,7 +53,7 @@ describe('snowflake store under faults', () => {
 
   beforeAll(async () => {
     emulator = await startSnowflakeEmulator({ queryInProgressMs: 200 });
-    store = (await snowflakeDriver.open(emulatorStoreUri(emulator, { timeoutMs: 1000 }))) as SnowflakeStore;
+    store = (await snowflakeDriver.open(emulatorStoreUri(emulator, { timeoutMs: 4000 }))) as SnowflakeStore;
   });
 
   afterAll(async () => {
@@ -67,7 +67,8 @@ describe('snowflake store under faults', () => {
     const tenant = freshTenant();
     const batch = outputs(tenant, 20, 0);
     await store.putBatch(tenant, outputs(tenant, 1, 1000)); // provisioned while healthy
-    emulator.delayMs = 2500;
+    // Well past the store's 4 s timeout: a login on a busy machine can take over 1 s by itself.
+    emulator.delayMs = 10_000;
     try {
       expect((await failure(store.putBatch(tenant, batch))).code).toBe('TIMEOUT');
       expect((await failure(store.ping())).code).toBe('TIMEOUT');
@@ -140,8 +141,8 @@ describe('snowflake store under faults', () => {
       await new Promise((r) => setTimeout(r, 1500));
       await emulator.restart();
       await new Promise((r) => setTimeout(r, 500));
-      emulator.delayMs = 1500;
-      await new Promise((r) => setTimeout(r, 1500));
+      emulator.delayMs = 6000;
+      await new Promise((r) => setTimeout(r, 6000));
       emulator.delayMs = 0;
     })();
     await Promise.all([writer, faults]);
