@@ -40,6 +40,7 @@ import { DEFAULT_REQUEST_COST } from '../platform/tenant-limits';
 import type { AdmissionControl } from './admission';
 import { refuseUnreadBody, sendError, sendJson } from './respond';
 import { noteTenant } from './access-log';
+import { ChunkWriter, IngestTally } from './ingest-writer';
 import type { UsageMeter } from '../platform/usage';
 
 /**
@@ -106,28 +107,6 @@ export interface IngestDeps {
   readonly usage?: UsageMeter;
 }
 
-/** One rejected line. */
-export interface RejectedLine {
-  readonly line: number;
-  readonly code: string;
-  readonly message: string;
-}
-
-/** The answer of an ingest request. */
-export interface IngestReport {
-  readonly type: string;
-  readonly lines: number;
-  readonly created: number;
-  readonly duplicates: number;
-  readonly rejected: number;
-  /** The first 1000 rejected lines. */
-  readonly errors: RejectedLine[];
-  readonly errorsTruncated: boolean;
-  /** Set when the store failed: no line at or after it was processed. */
-  readonly stoppedAtLine?: number;
-}
-
-const MAX_REPORTED = 1000;
 let processLimits: IngestLimits | undefined;
 
 /** Handles one ingest request. */
@@ -180,70 +159,8 @@ async function ingest(
   log: Logger,
 ): Promise<number> {
   const chunkLines = deps.chunkLines ?? 500;
-  const report = {
-    type,
-    lines: 0,
-    created: 0,
-    duplicates: 0,
-    rejected: 0,
-    errors: [] as RejectedLine[],
-    errorsTruncated: false,
-  };
-  const reject = (line: number, code: string, message: string): void => {
-    report.rejected++;
-    deps.metrics.ingested.inc({ type, outcome: 'rejected' });
-    if (report.errors.length < MAX_REPORTED) report.errors.push({ line, code, message });
-    else report.errorsTruncated = true;
-  };
-
-  let pending: { line: number; value: unknown }[] = [];
-  /** Bytes the pending lines hold (their text and decoded bodies). */
-  let pendingBytes = 0;
-  /** First line of the chunk being written: where a store failure stops the ingest. */
-  let writing: number | undefined;
-  const flush = async (): Promise<void> => {
-    let batch = pending;
-    pending = [];
-    pendingBytes = 0;
-    if (batch.length === 0) return;
-    writing = batch[0]?.line;
-    for (let attempt = 0; attempt < 2 && batch.length > 0; attempt++) {
-      try {
-        const results = await deps.hub.record(
-          tenant,
-          type,
-          batch.map((b) => b.value),
-        );
-        results.forEach((r, i) => {
-          const line = (batch[i] as { line: number }).line;
-          if (r.status === 'error')
-            reject(line, r.error.code, r.error.message.replace(/^record \[\d+\] /, 'record '));
-          else if (r.status === 'created') report.created++;
-          else report.duplicates++;
-          deps.metrics.ingested.inc({ type, outcome: r.status });
-        });
-        writing = undefined;
-        return;
-      } catch (err) {
-        if (!isHubError(err, 'VALIDATION') || err.issues.length === 0 || attempt > 0) throw err;
-        // Reject every line with a problem, then write the rest of the chunk.
-        const bad = new Map<number, string[]>();
-        for (const issue of err.issues) {
-          if (issue.index === undefined) throw err;
-          const list = bad.get(issue.index) ?? [];
-          list.push(`${issue.path || 'record'}: ${issue.message}`);
-          bad.set(issue.index, list);
-        }
-        const kept: typeof batch = [];
-        batch.forEach((b, i) => {
-          const problems = bad.get(i);
-          if (problems) reject(b.line, 'VALIDATION', problems.join('; '));
-          else kept.push(b);
-        });
-        batch = kept;
-      }
-    }
-  };
+  const report = new IngestTally(type, deps.metrics);
+  const chunk = new ChunkWriter(deps.hub, tenant, report);
 
   const limits = deps.limits ?? (processLimits ??= ingestLimits());
   const reader = new NdjsonReader({
@@ -263,10 +180,9 @@ async function ingest(
     lastLine = item.line;
     report.lines = item.line;
     if (item.kind === 'blank') return;
-    if (item.kind === 'invalid') return reject(item.line, 'VALIDATION', item.message);
-    pending.push({ line: item.line, value: item.value });
-    pendingBytes += item.bytes;
-    if (pending.length >= chunkLines || (!fitsWhole && pendingBytes > roomForLine)) await flush();
+    if (item.kind === 'invalid') return report.reject(item.line, 'VALIDATION', item.message);
+    chunk.add(item.line, item.value, item.bytes);
+    if (chunk.lines >= chunkLines || (!fitsWhole && chunk.bytes > roomForLine)) await chunk.flush();
   };
   // Nothing is read until the bytes are reserved: a waiting sender is held back by TCP.
   const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
@@ -278,27 +194,20 @@ async function ingest(
       for (const item of reader.push(chunk as Buffer)) await take(item);
     }
     for (const item of reader.end()) await take(item);
-    await flush();
+    await chunk.flush();
     failed = report.rejected > 0;
   } catch (err) {
     const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
     log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
     req.resume();
-    const firstUnwritten = writing ?? pending[0]?.line ?? lastLine;
+    const line = chunk.firstUnwritten(lastLine);
     const retryAfter = retryAfterSeconds(hubErr);
     if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-    sendJson(res, HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code], {
-      ...report,
-      stoppedAtLine: firstUnwritten,
-      errors: [
-        ...report.errors,
-        {
-          line: firstUnwritten,
-          code: hubErr.code,
-          message: publicMessage(hubErr),
-        },
-      ],
-    });
+    sendJson(
+      res,
+      HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code],
+      report.answer({ line, error: { line, code: hubErr.code, message: publicMessage(hubErr) } }),
+    );
     return report.lines;
   } finally {
     release();
@@ -306,6 +215,6 @@ async function ingest(
     deps.usage?.add(tenant, 'bytes_ingested', bodyBytes);
     if (failed) deps.usage?.add(tenant, 'errors');
   }
-  sendJson(res, 200, report);
+  sendJson(res, 200, report.answer());
   return report.lines;
 }
