@@ -88,6 +88,9 @@ function moveFrom(row: Row): MoveRecord {
   };
 }
 
+/** How long a move command waits for the tenant's move lock before refusing. */
+const MOVE_LOCK_WAIT_MS = 10_000;
+
 /** See the module comment. Open with {@link PgControlPlane.open}. */
 export class PgControlPlane implements ControlPlane {
   readonly label: string;
@@ -294,12 +297,16 @@ export class PgControlPlane implements ControlPlane {
     client.on('error', () => undefined);
     try {
       await client.connect();
-      const r = await client.query(
-        "SELECT pg_try_advisory_lock(hashtext('hub_control.move'), hashtext($1)) AS ok",
-        [tenant],
-      );
-      if (!(r.rows[0] as Row).ok)
+      // A command killed a moment ago still holds the lock until its backend
+      // notices the closed connection: wait a little for that rather than
+      // refusing the re-run an operator makes right after a crash.
+      await client.query(`SET lock_timeout = '${MOVE_LOCK_WAIT_MS}ms'`);
+      try {
+        await client.query("SELECT pg_advisory_lock(hashtext('hub_control.move'), hashtext($1))", [tenant]);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== '55P03') throw err;
         throw new HubError('CONFLICT', `another 'hub move' command is running for tenant ${tenant}`);
+      }
     } catch (err) {
       await client.end().catch(() => undefined);
       throw wrap(err, 'taking the move lock');

@@ -10,10 +10,15 @@ import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { type TestGateway, countingStore, startGateway } from './harness';
 
 const counted = countingStore(createMemoryStore());
+
+const UNTHROTTLED = { costPerSecond: 1e9, burst: 1e9 };
 let gw: TestGateway;
 let token: string;
 beforeAll(async () => {
-  gw = await startGateway({ store: counted.store });
+  // This file sends one refused query after another: each is charged the
+  // largest cost allowed, so the default budget would throttle the tenant
+  // (tested in test/fair); here every refusal must reach the cost analysis.
+  gw = await startGateway({ store: counted.store, tenantLimits: UNTHROTTLED });
   token = await gw.token('acme', ['hub:read', 'hub:write']);
 });
 afterAll(async () => gw.close());
@@ -73,7 +78,7 @@ test('8,000 aliased node(id): refused by tokens, and by aliases when tokens allo
   const query = `{ ${Array.from({ length: 8000 }, (_, i) => `a${i}: node(id: "${i}") { id }`).join(' ')} }`;
   const res = await refused(query);
   expect(res.body.errors?.[0]?.message).toBe('query has more than 2000 tokens; the limit is 2000');
-  const wide = await startGateway({ limits: { maxTokens: 1_000_000 } });
+  const wide = await startGateway({ limits: { maxTokens: 1_000_000 }, tenantLimits: UNTHROTTLED });
   try {
     const r2 = await wide.gql(await wide.token('acme', ['hub:read']), query);
     expect(r2.status).toBe(400);
@@ -149,7 +154,11 @@ test('every executed response carries extensions.cost; refusals before costing d
 });
 
 test('operations above jitMaxFields run on graphql-js with the same answers', async () => {
-  const interpreted = await startGateway({ store: counted.store, limits: { jitMaxFields: 0 } });
+  const interpreted = await startGateway({
+    store: counted.store,
+    limits: { jitMaxFields: 0 },
+    tenantLimits: UNTHROTTLED,
+  });
   // Both gateways share the store; only this one closes it (after the suite).
   const closeInterpreted = () => interpreted.gateway.close(1000);
   try {
@@ -190,7 +199,7 @@ test('the environment sets the limits; a bad value is refused naming the variabl
     'HUB_MAX_TOKENS must be a whole number >= 1, got 10k',
   );
   expect(() => readConfig({ HUB_MAX_COST: '0' })).toThrow(/HUB_MAX_COST/);
-  const g = await startGateway({ limits: queryLimits });
+  const g = await startGateway({ limits: queryLimits, tenantLimits: UNTHROTTLED });
   try {
     const t = await g.token('acme', ['hub:read']);
     const res = await g.gql(t, '{ outputs(first: 100) { nodes { id } } }');

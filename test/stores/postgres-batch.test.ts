@@ -112,7 +112,9 @@ test('lists of two tenants in the same tick never see each other', async () => {
   expect(crossB.flat()).toEqual([]);
 });
 
-test('a list with a bad filter fails alone; the others in its tick succeed', async () => {
+// Filters are validated by the Hub; an id the database cannot cast reaches the store only from a
+// caller that skipped it, and still fails alone.
+test('a list the database refuses (an id that is not a UUID) fails alone; the others in its tick succeed', async () => {
   const [o1] = outputs.get(a) ?? [];
   const results = await Promise.allSettled([
     decisionsOf(a, o1!.record_id),
@@ -123,7 +125,6 @@ test('a list with a bad filter fails alone; the others in its tick succeed', asy
   expect(results[2]?.status).toBe('fulfilled');
   expect(results[1]?.status).toBe('rejected');
   expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(HubError);
-  expect((results[1] as PromiseRejectedResult).reason.code).toBe('VALIDATION');
 });
 
 test('a list the database fails rejects only its own caller, in a lateral group or alone', async () => {

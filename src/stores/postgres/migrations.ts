@@ -48,6 +48,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'per-tenant usage minutes (hub.usage_minutes), row-level security',
     sql: () => USAGE_MIGRATION_SQL,
   },
+  {
+    version: 5,
+    name: 'pre-aggregation maintainer policies bound to the owner role (list pages read from their index again)',
+    sql: () => readFileSync(join(__dirname, 'preagg-policies.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql): the application role may only read them. */
