@@ -24,6 +24,7 @@ import {
   signTicket,
 } from '../../src/stores/postgres/tenant-tickets';
 import { fullRecords } from '../conformance/fixtures';
+import { PREAGG_TABLES } from '../../src/stores/postgres/migrations';
 import {
   type PgTestDatabase,
   createTestDatabase,
@@ -40,14 +41,7 @@ const TABLES = [
   // Per-tenant usage minutes (src/stores/postgres/postgres-usage.ts).
   'usage_minutes',
   // Pre-aggregation (preagg.sql): readable per tenant, written only by definer functions.
-  'rollup_feed',
-  'rollup_cells',
-  'rollup_latency_bins',
-  'rollup_latencies',
-  'rollup_decision_cells',
-  'rollup_governance_cells',
-  'rollup_orphan_decisions',
-  'rollup_pending',
+  ...PREAGG_TABLES,
 ];
 
 /** Writes one record of every type for the tenant; returns the record ids by type. */

@@ -56,7 +56,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** Pre-aggregation tables (preagg.sql): the application role may only read them. */
-const PREAGG_TABLES = [
+export const PREAGG_TABLES = [
   'rollup_feed',
   'rollup_cells',
   'rollup_latency_bins',
