@@ -99,6 +99,61 @@ export function* generateOutputs(
   if (batch.length > 0) yield batch;
 }
 
+/** One batch of {@link generateActivity}: outputs and the records pointing at them. */
+export interface ActivityBatch {
+  readonly outputs: RecordInput[];
+  readonly decisions: RecordInput[];
+  readonly governance_events: RecordInput[];
+}
+
+/**
+ * Streams a large tenant's activity (for benchmarks at millions of outputs):
+ * first the profiles of `managers` x `teamSize` people (with promotions, as
+ * {@link generateDataset} makes them), then batches of about `batchSize`
+ * outputs spread evenly over `days` from `start`, each with its decisions and
+ * governance events (same rates as generateDataset; no artifacts or
+ * telemetry). Deterministic for given options.
+ */
+export function generateActivity(
+  count: number,
+  options: GeneratorOptions & { batchSize?: number } = {},
+): { profiles: RecordInput[]; batches: Generator<ActivityBatch> } {
+  const o = { ...withDefaults(options), artifacts: false };
+  const rng = new Prng(o.seed);
+  const start = Date.parse(o.start);
+  const profiles: RecordInput[] = [];
+  const employees = people(o, rng, start, profiles);
+  const skills = skillIds(o.skills);
+  const weights = skills.map((s, i) => [s, 1 / (i + 1)] as const);
+  const span = o.days * MS_PER_DAY;
+  const batchSize = options.batchSize ?? 10_000;
+  function* batches(): Generator<ActivityBatch> {
+    let out: Dataset = emptyDataset();
+    for (let i = 0; i < count; i++) {
+      const created = start + Math.floor((i / count) * span);
+      const output = makeOutput(rng, created, rng.pick(employees), rng.weighted(weights));
+      out.outputs.push(output);
+      addFollowUps(rng, o, output, created, out);
+      if (out.outputs.length >= batchSize || i === count - 1) {
+        yield { outputs: out.outputs, decisions: out.decisions, governance_events: out.governance_events };
+        out = emptyDataset();
+      }
+    }
+  }
+  return { profiles, batches: batches() };
+}
+
+function emptyDataset(): Dataset {
+  return {
+    outputs: [],
+    decisions: [],
+    governance_events: [],
+    artifacts: [],
+    employee_profiles: [],
+    telemetry_events: [],
+  };
+}
+
 function withDefaults(o: GeneratorOptions): Required<GeneratorOptions> {
   return {
     seed: o.seed ?? 42,

@@ -1,0 +1,284 @@
+/**
+ * `npm run bench:rollups`: dashboard rollups on PostgreSQL answered from the
+ * pre-aggregated cells (plus raw edges and the unfolded feed) beside the raw
+ * computation (postgres-rollups.ts's statements over the records) in the
+ * same run, on one tenant of 1,000,000 and 10,000,000 outputs among others
+ * (a year of activity; datasets built once, see rollups-data.ts):
+ *
+ * 1. Rollups: cost per skill (30 days by day, a year by week, a year by
+ *    month), archetype progression over a year, the manager dashboard over 30
+ *    days; p50/p95 at 1 and 32 connections over variants (ranges with UTC
+ *    offsets, skill and archetype filters, managers). Every answer timed is
+ *    compared with the raw answer of its variant.
+ * 2. Ingest: the store's bulk path (putBatch) with the change feed on, beside
+ *    the same path with the feed's triggers off, interleaved in rounds on two
+ *    fresh databases; then the consumer's fold rate on what was written.
+ *
+ *   npm run bench:rollups -- [--outputs 1000000,10000000] [--connections 1,32] [--samples 200]
+ *     [--raw-samples 10] [--ingest 200000] [--only rollups|ingest] [--build-only] [--rebuild]
+ *
+ * Build the datasets first outside the bench lock (`nice npm run bench:rollups -- --build-only`).
+ */
+import { loadavg } from 'node:os';
+import { Client } from 'pg';
+import type { HubStore, MaintenanceSource } from '../src/hub/store';
+import type { TenantId } from '../src/hub/tenant';
+import { parseTenantId } from '../src/hub/tenant';
+import { sealBatch } from '../src/hub/validate';
+import { generateOutputs, skillIds } from '../src/seed/generator';
+import { Prng } from '../src/seed/prng';
+import { openStore } from '../src/stores';
+import { PgDatabase } from '../src/stores/postgres/pg-database';
+import {
+  archetypeProgressionRows,
+  archetypeProgressionStatement,
+  costPerSkillRows,
+  costPerSkillStatement,
+  managerDashboardResult,
+  managerDashboardStatements,
+} from '../src/stores/postgres/postgres-rollups';
+import { parsePostgresUri } from '../src/stores/postgres/postgres-uri';
+import type { TenantDatabase } from '../src/stores/postgres/queryable';
+import { createTestDatabase } from '../test/support/pg-harness';
+import { type Figure, percentile, report } from './report';
+import { BIG, DAYS, MANAGERS, SKILLS, START, benchDatabase } from './rollups-data';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? String(args[i + 1]) : dflt;
+};
+const list = (name: string, dflt: string): number[] => opt(name, dflt).split(',').map(Number);
+const SIZES = list('outputs', '1000000');
+const CONNECTIONS = list('connections', '1,32');
+const SAMPLES = Number(opt('samples', '200'));
+const RAW_SAMPLES = Number(opt('raw-samples', '10'));
+const INGEST = Number(opt('ingest', '200000'));
+const ONLY = opt('only', '');
+const log = (line: string): void => console.error(`[rollups] ${line}`);
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const DAY = 86_400_000;
+
+/** One timed query: the store's answer and the raw computation's, for one variant. */
+interface Rollup {
+  readonly name: string;
+  readonly variants: readonly unknown[];
+  readonly store: (s: HubStore, v: unknown) => Promise<unknown>;
+  readonly raw: (db: TenantDatabase, v: unknown) => Promise<unknown>;
+}
+
+/** UTC midnight of day `day` after START at a UTC offset of `offsetMin` minutes, as a canonical instant. */
+function at(day: number, offsetMin: number): string {
+  return new Date(Date.parse(START) + day * DAY - offsetMin * 60_000).toISOString();
+}
+
+function rollups(tenant: TenantId): Rollup[] {
+  const rng = new Prng(7);
+  const offsets = [0, 120, -225, 330];
+  const skills = skillIds(SKILLS);
+  const cost = (name: string, span: number, bucket: 'DAY' | 'WEEK' | 'MONTH'): Rollup => ({
+    name,
+    variants: Array.from({ length: 8 }, (_, i) => {
+      const end = span >= 365 ? DAYS - rng.int(0, 3) : rng.int(span + 1, DAYS);
+      const off = offsets[i % offsets.length] as number;
+      return {
+        from: at(end - span, off),
+        to: at(end, off),
+        bucket,
+        ...(i % 4 === 3 ? { skillIds: [skills[0], skills[3], skills[7]] as string[] } : {}),
+      };
+    }),
+    store: (s, v) => s.costPerSkill(tenant, v as never),
+    raw: async (db, v) =>
+      costPerSkillRows((await db.run({ tenant }, [costPerSkillStatement(tenant, v as never)]))[0] ?? []),
+  });
+  return [
+    cost('cost_30d_by_day', 30, 'DAY'),
+    cost('cost_year_by_week', 365, 'WEEK'),
+    cost('cost_year_by_month', 365, 'MONTH'),
+    {
+      name: 'archetype_year',
+      variants: Array.from({ length: 8 }, (_, i) => ({
+        from: at(-rng.int(0, 3), offsets[i % 4] as number),
+        to: at(DAYS - rng.int(0, 3), offsets[i % 4] as number),
+        ...(i % 2 === 1 ? { archetype: ['analyst', 'engineer', 'designer', 'support'][i % 4] } : {}),
+      })),
+      store: (s, v) => s.archetypeProgression(tenant, v as never),
+      raw: async (db, v) =>
+        archetypeProgressionRows(
+          (await db.run({ tenant }, [archetypeProgressionStatement(tenant, v as never)]))[0] ?? [],
+        ),
+    },
+    {
+      name: 'dashboard_30d',
+      variants: Array.from({ length: 8 }, (_, i) => {
+        const end = rng.int(31, DAYS);
+        return {
+          managerId: `mgr-${String(rng.int(0, MANAGERS - 1)).padStart(3, '0')}`,
+          from: at(end - 30, offsets[i % 4] as number),
+          to: at(end, offsets[i % 4] as number),
+        };
+      }),
+      store: (s, v) => s.managerDashboard(tenant, v as never),
+      raw: async (db, v) =>
+        managerDashboardResult(
+          v as never,
+          await db.run({ tenant }, managerDashboardStatements(tenant, v as never), { snapshot: true }),
+        ),
+    },
+  ];
+}
+
+/** Runs `total` calls of `call(i)` on `c` workers; returns each call's milliseconds. */
+async function timed(c: number, total: number, call: (i: number) => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = process.hrtime.bigint();
+        await call(i);
+        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  return times;
+}
+
+async function benchRollups(outputs: number, figures: Figure[], lines: string[]): Promise<void> {
+  const bench = await benchDatabase(outputs, args.includes('--rebuild'));
+  if (args.includes('--build-only')) return;
+  const max = Math.max(...CONNECTIONS);
+  const store = await openStore(`${bench.appUri}?max=${max}&rollup_consumer=false&statement_timeout=0`);
+  const raw = new PgDatabase(parsePostgresUri(`${bench.appUri}?max=${max}&statement_timeout=0`), undefined);
+  try {
+    for (const r of rollups(BIG)) {
+      // Expected answers (and a warm-up of both paths).
+      const expected = await Promise.all(r.variants.map(async (v) => JSON.stringify(await r.raw(raw, v))));
+      for (const v of r.variants) await r.store(store, v);
+      for (const c of CONNECTIONS) {
+        log(`${r.name} outputs=${outputs} c=${c} (load ${load()})`);
+        let equal = true;
+        const pre = await timed(c, Math.max(SAMPLES, c), async (i) => {
+          const k = i % r.variants.length;
+          const got = JSON.stringify(await r.store(store, r.variants[k]));
+          if (got !== expected[k]) {
+            if (equal)
+              log(
+                `${r.name}: variant ${k} differs\n  pre: ${got.slice(0, 400)}\n  raw: ${String(expected[k]).slice(0, 400)}`,
+              );
+            equal = false;
+          }
+        });
+        const base = await timed(c, Math.max(RAW_SAMPLES, c), async (i) => {
+          await r.raw(raw, r.variants[i % r.variants.length]);
+        });
+        const [p50, p95, b50, b95] = [
+          percentile(pre, 50),
+          percentile(pre, 95),
+          percentile(base, 50),
+          percentile(base, 95),
+        ];
+        const tag = `${r.name}_${outputs}_c${c}`;
+        figures.push({ name: `rollup_${tag}_p50_ms`, value: round(p50), unit: 'ms', baseline: round(b50) });
+        figures.push({ name: `rollup_${tag}_p95_ms`, value: round(p95), unit: 'ms', baseline: round(b95) });
+        lines.push(
+          `ROLLUP query=${r.name} outputs=${outputs} c=${c} p95_ms=${round(p95)} raw_p95_ms=${round(b95)} equal=${equal} load=${load()}`,
+        );
+      }
+    }
+  } finally {
+    await store.close();
+    await raw.close();
+  }
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+/** The bulk path with the feed on and off, interleaved; then the consumer's fold rate. */
+async function benchIngest(figures: Figure[]): Promise<void> {
+  const tenant = parseTenantId('bench-ingest');
+  log(`generating and sealing ${INGEST} outputs`);
+  const batches = [...generateOutputs(INGEST, { seed: 3, batchSize: 20_000, skills: SKILLS, days: 30 })].map(
+    (b) => sealBatch(tenant, 'outputs', b),
+  );
+  const on = await createTestDatabase();
+  const off = await createTestDatabase();
+  try {
+    const admin = new Client({ connectionString: off.adminUri });
+    await admin.connect();
+    for (const t of ['outputs', 'decisions', 'governance_events']) {
+      await admin.query(`ALTER TABLE hub.${t} DISABLE TRIGGER rollup_feed`);
+    }
+    await admin.end();
+    const open = (uri: string): Promise<HubStore> => openStore(`${uri}?max=2&rollup_consumer=false`);
+    const stores = { on: await open(on.appUri), off: await open(off.appUri) };
+    const spent = { on: 0, off: 0 };
+    const write = async (which: 'on' | 'off', round: typeof batches): Promise<void> => {
+      let next = 0;
+      const t0 = process.hrtime.bigint();
+      await Promise.all(
+        [0, 1].map(async () => {
+          while (next < round.length) {
+            const outcomes = await stores[which].putBatch(tenant, round[next++] ?? []);
+            if (outcomes.some((o) => o.status !== 'created')) throw new Error('unexpected outcome');
+          }
+        }),
+      );
+      spent[which] += Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    log(`ingest, feed on / off interleaved (load ${load()})`);
+    for (let r = 0; r < batches.length; r += 2) {
+      const round = batches.slice(r, r + 2);
+      // Alternate which goes first, so neither always follows the other's checkpoint.
+      if ((r / 2) % 2 === 0) {
+        await write('on', round);
+        await write('off', round);
+      } else {
+        await write('off', round);
+        await write('on', round);
+      }
+    }
+    figures.push({
+      name: 'pg_ingest_feed_on_records_per_s',
+      value: Math.round(INGEST / (spent.on / 1000)),
+      unit: 'records/s',
+      baseline: Math.round(INGEST / (spent.off / 1000)),
+    });
+    log(`folding the feed (load ${load()})`);
+    const t0 = process.hrtime.bigint();
+    let folded = 0;
+    for (;;) {
+      const n = await (stores.on as HubStore & MaintenanceSource).maintain(20_000);
+      folded += n;
+      if (n === 0) break;
+    }
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    figures.push({ name: 'pg_rollup_fold_records_per_s', value: Math.round(folded / s), unit: 'records/s' });
+    await stores.on.close();
+    await stores.off.close();
+  } finally {
+    await on.drop();
+    await off.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  const lines: string[] = [];
+  log(`load average at start: ${load()}`);
+  if (ONLY !== 'ingest') for (const n of SIZES) await benchRollups(n, figures, lines);
+  if (ONLY !== 'rollups' && !args.includes('--build-only')) await benchIngest(figures);
+  if (figures.length === 0) return;
+  report(`bench:rollups (load average ${load()})`, figures);
+  for (const l of lines) console.log(l);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
