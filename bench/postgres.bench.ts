@@ -14,15 +14,13 @@
  *    plain pg client would.
  * 3. One rollup (cost per skill by week) over the big tenant, for information.
  * 4. Tenant tickets, side by side in this process on the same data: the
- *    store's get by id and list of 50 with the tenant policy as it was before
- *    tickets (`tenant_id = app.tenant_id` only) and as it is (also
- *    `app.tenant_id = hub.verified_tenant()`), switching the policy on
- *    hub.outputs with ALTER POLICY between interleaved rounds. (Both halves
- *    send the ticket in the set_config statement; the difference measured is
- *    the verification.) The figures' value is the ticket policy, the
- *    baseline the old one.
+ *    store's get by id and list of 50 under the tenant policy as it was
+ *    before tickets (the baseline), with migration 0002's verifier and as
+ *    installed; and the verifiers' cost per call inside PostgreSQL (see
+ *    postgres-tickets.ts).
  *
  *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000] [--prepare 1]
+ *     [--policy-rounds 10] [--policy-samples 200] [--tickets-only]
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +33,7 @@ import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { columnsOf, getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
 import { createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { ticketFigures } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
 const args = process.argv.slice(2);
@@ -53,6 +52,8 @@ const PREPARE = arg('prepare', 1) !== 0;
 const POLICY_ROUNDS = arg('policy-rounds', 10);
 const POLICY_SAMPLES = arg('policy-samples', 200);
 const SKILLS = 12;
+/** Load the store and measure the tenant tickets only (no raw COPY, no raw reads, no rollup). */
+const TICKETS_ONLY = args.includes('--tickets-only');
 
 const big = parseTenantId('bench-big');
 const log = (line: string): void => console.error(`[bench] ${line}`);
@@ -83,6 +84,7 @@ function copyField(value: unknown, kind: string): string {
 const COLS = columnsOf('outputs');
 
 async function rawCopy(client: Client, batches: readonly HubRecord[][]): Promise<void> {
+  if (TICKETS_ONLY) return;
   const names = ['tenant_id', ...COLS.map((c) => c.name)].join(', ');
   const stream = client.query(copyFrom(`COPY hub.outputs (${names}) FROM STDIN`));
   async function* lines(): AsyncGenerator<string> {
@@ -173,7 +175,7 @@ async function main(): Promise<void> {
       listRaw: [] as number[],
     };
     log('reads...');
-    for (let i = 0; i < SAMPLES + 200; i++) {
+    for (let i = 0; i < (TICKETS_ONLY ? 0 : SAMPLES + 200); i++) {
       const warm = i < 200; // warm-up rounds are not recorded
       const id = pick(i).record_id;
       let t = process.hrtime.bigint();
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
       bucket: 'WEEK' as const,
     };
     const rollupRuns: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < (TICKETS_ONLY ? 0 : 4); i++) {
       const t = process.hrtime.bigint();
       const rows = await store.costPerSkill(big, range);
       if (i > 0) rollupRuns.push(ms(t));
@@ -209,72 +211,38 @@ async function main(): Promise<void> {
     }
     await appClient.end();
 
-    log('tenant tickets: old policy vs ticket policy, interleaved...');
-    const policyAdmin = new Client({ connectionString: storeDb.adminUri });
-    await policyAdmin.connect();
-    const scopeOf = "(SELECT current_setting('app.tenant_id', true))";
-    const policies = {
-      old: `tenant_id = ${scopeOf}`,
-      ticket: `tenant_id = ${scopeOf} AND ${scopeOf} = (SELECT hub.verified_tenant())`,
-    };
-    const setPolicy = (side: keyof typeof policies) =>
-      policyAdmin.query(
-        `ALTER POLICY tenant_isolation ON hub.outputs USING (${policies[side]}) WITH CHECK (${policies[side]})`,
-      );
-    const bySide = {
-      old: { get: [] as number[], list: [] as number[] },
-      ticket: { get: [] as number[], list: [] as number[] },
-    };
-    for (let round = 0; round < POLICY_ROUNDS; round++) {
-      for (const side of round % 2 === 0 ? (['old', 'ticket'] as const) : (['ticket', 'old'] as const)) {
-        await setPolicy(side);
-        for (let i = 0; i < POLICY_SAMPLES + 20; i++) {
-          const warm = i < 20; // after the ALTER, statements are planned again
-          const k = round * POLICY_SAMPLES + i;
-          let t = process.hrtime.bigint();
-          const got = await store.getByIds(big, 'outputs', [pick(k).record_id]);
-          if (!warm) bySide[side].get.push(ms(t));
-          const filter = { skillIds: [skills[k % SKILLS] as string] };
-          t = process.hrtime.bigint();
-          const page = await store.list(big, { type: 'outputs', filter, limit: 50 });
-          if (!warm) bySide[side].list.push(ms(t));
-          if (!got[0] || page.length !== 50) throw new Error('policy run: missing rows');
-        }
-      }
-    }
-    await setPolicy('ticket');
-    await policyAdmin.end();
+    const ticketCosts = await ticketFigures({
+      store,
+      db: storeDb,
+      tenant: big,
+      id: (k) => pick(k).record_id,
+      skills,
+      rounds: POLICY_ROUNDS,
+      samples: POLICY_SAMPLES,
+      log,
+    });
     await store.close();
-    for (const p of [50, 95]) {
-      figures.push({
-        name: `pg_get_by_id_p${p}`,
-        value: percentile(samples.getStore, p),
-        unit: 'ms',
-        baseline: percentile(samples.getRaw, p),
-      });
-    }
-    for (const p of [50, 95]) {
-      figures.push({
-        name: `pg_list50_skill_p${p}`,
-        value: percentile(samples.listStore, p),
-        unit: 'ms',
-        baseline: percentile(samples.listRaw, p),
-      });
-    }
-    figures.push({ name: 'pg_rollup_cost_per_skill_week', value: percentile(rollupRuns, 50), unit: 'ms' });
-    for (const [what, key] of [
-      ['get_by_id', 'get'],
-      ['list50_skill', 'list'],
-    ] as const) {
+    if (TICKETS_ONLY) figures.length = 0;
+    else {
       for (const p of [50, 95]) {
         figures.push({
-          name: `pg_${what}_p${p}_ticket_vs_old_policy`,
-          value: percentile(bySide.ticket[key], p),
+          name: `pg_get_by_id_p${p}`,
+          value: percentile(samples.getStore, p),
           unit: 'ms',
-          baseline: percentile(bySide.old[key], p),
+          baseline: percentile(samples.getRaw, p),
         });
       }
+      for (const p of [50, 95]) {
+        figures.push({
+          name: `pg_list50_skill_p${p}`,
+          value: percentile(samples.listStore, p),
+          unit: 'ms',
+          baseline: percentile(samples.listRaw, p),
+        });
+      }
+      figures.push({ name: 'pg_rollup_cost_per_skill_week', value: percentile(rollupRuns, 50), unit: 'ms' });
     }
+    figures.push(...ticketCosts);
     report(
       `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
         `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each)`,

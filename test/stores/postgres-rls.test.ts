@@ -363,6 +363,13 @@ describe('postgres row-level security (Mode A)', () => {
         )
       ).rows;
       expect(calls.n).toBe(1);
+      // And it is the only function call: no nested verifier (each call of a
+      // SECURITY DEFINER function with SET clauses costs a search_path switch,
+      // and a SQL-language one is planned again on every statement).
+      const { rows: fns } = await c.query(
+        "SELECT schemaname || '.' || funcname AS f, calls::int FROM pg_stat_xact_user_functions ORDER BY 1",
+      );
+      expect(fns).toEqual([{ f: 'hub.verified_tenant', calls: 1 }]);
       const plan = (await c.query('EXPLAIN SELECT * FROM hub.outputs WHERE tenant_id = $1', [C])).rows
         .map((r: Record<string, string>) => r['QUERY PLAN'])
         .join('\n');

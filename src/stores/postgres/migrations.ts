@@ -53,6 +53,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation maintainer policies bound to the owner role (list pages read from their index again)',
     sql: () => readFileSync(join(__dirname, 'preagg-policies.sql'), 'utf8'),
   },
+  {
+    version: 6,
+    name: 'tenant ticket verified in one PL/pgSQL call per statement (was a SQL wrapper planned per statement)',
+    sql: () => readFileSync(join(__dirname, 'tenant-tickets-cost.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql): the application role may only read them. */
