@@ -14,16 +14,32 @@
  *   { id, op: 'close' }                   -> { id }
  * Errors come back as { id, error: { message, code } }. Values of types the
  * main thread parses itself (timestamptz, int8, numeric) are sent as text.
+ *
+ * Bytes: a Uint8Array parameter of a bytea or bytea[] type is bound in
+ * binary (the store sends artifact bodies as a binary bytea[], see byteaArray
+ * in postgres-sql.ts), and bytea results are decoded from hex by Buffer:
+ * PGlite's own bytea (de)serialisers build one JS value per byte, seconds and
+ * hundreds of MB for a 10 MiB body.
  */
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
+const { Buffer } = require('node:buffer');
 const { PGlite } = require('@electric-sql/pglite');
 
 const asText = (text) => text;
+const BYTEA = 17;
+const BYTEA_ARRAY = 1001;
+const hexBytes = (text) => {
+  const b = Buffer.from(text.slice(2), 'hex');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
 const db = new PGlite({
   dataDir: workerData.dataDir || undefined,
-  parsers: { 1184: asText, 20: asText, 1700: asText },
+  parsers: { 1184: asText, 20: asText, 1700: asText, [BYTEA]: hexBytes },
 });
+/** A serialiser that binds bytes as they are (binary) and leaves anything else to PGlite's. */
+const bytesAsIs = (oid) => (value) => (ArrayBuffer.isView(value) ? value : db.serializers[oid](value));
+const QUERY_OPTIONS = { serializers: { [BYTEA]: bytesAsIs(BYTEA), [BYTEA_ARRAY]: bytesAsIs(BYTEA_ARRAY) } };
 
 const shape = (r) => ({ rows: r.rows, fields: r.fields.map((f) => [f.name, f.dataTypeID]) });
 
@@ -31,7 +47,7 @@ async function handle(msg) {
   await db.waitReady;
   switch (msg.op) {
     case 'query':
-      return shape(await db.query(msg.sql, msg.params));
+      return shape(await db.query(msg.sql, msg.params, QUERY_OPTIONS));
     case 'exec':
       await db.exec(msg.sql);
       return {};
@@ -39,7 +55,7 @@ async function handle(msg) {
       await db.query(msg.begin || 'BEGIN');
       try {
         const results = [];
-        for (const s of msg.statements) results.push(shape(await db.query(s.sql, s.params)));
+        for (const s of msg.statements) results.push(shape(await db.query(s.sql, s.params, QUERY_OPTIONS)));
         await db.query('COMMIT');
         return { results };
       } catch (err) {

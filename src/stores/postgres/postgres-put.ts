@@ -41,8 +41,9 @@ const keyOf = (r: HubRecord): string => `${r.record_type}/${r.record_id}`;
 
 /**
  * Groups the first occurrence of each record by type and cuts each group at
- * `limits.rows` rows, and earlier when artifact bodies (sent as hex, so twice
- * their size) would make one statement's parameters larger than `limits.bytes`.
+ * `limits.rows` rows, and earlier when artifact bodies (sent as binary
+ * `bytea[]`, their own size) would make one statement's parameters larger
+ * than `limits.bytes`.
  */
 export function planChunks(records: readonly HubRecord[], limits: ChunkLimits): PutPlan {
   const first = new Map<string, number>();
@@ -62,7 +63,7 @@ export function planChunks(records: readonly HubRecord[], limits: ChunkLimits): 
     let bytes = 0;
     for (const i of indexes) {
       const r = records[i] as HubRecord;
-      const size = r.record_type === 'artifacts' ? 2 * r.body.byteLength : 0;
+      const size = r.record_type === 'artifacts' ? r.body.byteLength : 0;
       if (current.length > 0 && (current.length >= limits.rows || bytes + size > limits.bytes)) {
         chunks.push({ type, indexes: current });
         current = [];

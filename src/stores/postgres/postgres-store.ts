@@ -76,7 +76,7 @@ export interface PostgresStoreOptions {
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
   readonly chunkSize?: number;
-  /** Artifact body bytes (sent as hex, so twice the size) per insert statement (default 24 MiB: one largest body). */
+  /** Artifact body bytes (sent as binary bytea) per insert statement (default 24 MiB: two largest bodies). */
   readonly chunkBytes?: number;
   /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
   readonly outboxLeaseSeconds?: number;
@@ -120,8 +120,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
       maintenance: true,
     };
     this.chunkSize = options.chunkSize ?? 5_000;
-    // One largest artifact (10 MiB, 20 MB as hex) per statement: every step of building and
-    // sending a statement's text is synchronous, so its size bounds how long one holds the event loop.
+    // Building and sending a statement is synchronous (copies of the bodies into one
+    // buffer, then into the socket's): its size bounds how long one holds the event loop.
     this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
     if (options.rollupConsumer !== undefined && options.rollupConsumer !== false) {
       this.consumer = new RollupConsumer(db, {
