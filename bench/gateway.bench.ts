@@ -16,10 +16,20 @@
  *    tracing off, on with a sampler of 1.0 and on with 0.01 (parent-based
  *    trace-id ratio), exporting to an OTLP/HTTP sink in this process that
  *    reads and acknowledges every export. By id at 32 connections, the three
- *    interleaved in rounds (median of the rounds), so drift of a loaded machine
- *    hits all three alike; baseline: tracing off.
+ *    interleaved in rounds, the order rotating each round (off, 1.0, 0.01;
+ *    1.0, 0.01, off; ...), so drift of a loaded machine hits all three alike.
+ *    Figures, baseline tracing off: median req/s; the median of each round's
+ *    ratio to that round's off (neighbours in time); the gateway process's
+ *    CPU time per request (process.cpuUsage of the child, much less sensitive
+ *    to other processes than req/s).
+ * 6. What tracing off costs beside code without tracing: a gateway in this
+ *    process with a counting no-op tracer answers by-id requests, counting the
+ *    tracer and span calls each request makes (tracing off runs the no-op
+ *    tracer's calls and nothing else: no span, no wrapper, no attribute work);
+ *    those calls, timed on the no-op tracer, against the gateway's CPU time per
+ *    request.
  *
- *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 3] [--only tracing]
+ *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5] [--only tracing]
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +40,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg as osLoadavg } from 'node:os';
 import { mintToken } from '../src/platform/auth';
-import { type TracingSettings, createTracer, installTracer } from '../src/platform/tracing';
+import {
+  NOOP_SPAN,
+  NOOP_TRACER,
+  type Span,
+  type Tracer,
+  type TracingSettings,
+  createTracer,
+  installTracer,
+} from '../src/platform/tracing';
 import type { OutputRecord } from '../src/hub/model';
 import { parseTenantId } from '../src/hub/tenant';
 import { sealBatch } from '../src/hub/validate';
@@ -66,6 +84,7 @@ async function child(uri: string, secret: string, tracing: TracingSettings): Pro
   const url = await gateway.listen(0);
   process.send?.({ url });
   process.on('message', (m: unknown) => {
+    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
     if (m === 'stop')
       void gateway
         .close(1000)
@@ -154,7 +173,7 @@ async function cannon(url: string, token: string, connections: number, seconds: 
 async function main(): Promise<void> {
   const OUTPUTS = arg('outputs', 1_000_000);
   const SECONDS = arg('seconds', 8);
-  const ROUNDS = arg('rounds', 3);
+  const ROUNDS = arg('rounds', 5);
   const onlyTracing = args.includes('--only') && args[args.indexOf('--only') + 1] === 'tracing';
   const db = await createTestDatabase();
   const secret = randomUUID() + randomUUID();
@@ -268,6 +287,7 @@ async function main(): Promise<void> {
     await pool.end();
     await stopChild(server);
     figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
+    figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
         `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process; ` +
@@ -308,10 +328,26 @@ function loadavg(): string {
     .join(' ');
 }
 
+/** CPU time (µs, user + system) the gateway child has used so far. */
+function childCpu(server: ReturnType<typeof fork>): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      server.off('message', on);
+      resolve(cpu.user + cpu.system);
+    };
+    server.on('message', on);
+    server.send('cpu');
+  });
+}
+
+const median = (xs: readonly number[]): number => percentile([...xs], 50);
+
 /**
  * By-id throughput at 32 connections with tracing off, on at 1.0 and on at
- * 0.01, interleaved in rounds; an OTLP sink in this process acknowledges the
- * exports (reading each body, as a collector must).
+ * 0.01, interleaved in rounds whose order rotates; an OTLP sink in this
+ * process acknowledges the exports (reading each body, as a collector must).
  */
 async function tracingCost(
   uri: string,
@@ -338,33 +374,190 @@ async function tracingCost(
     { name: 'sampled_1', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1' } },
     { name: 'sampled_0_01', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' } },
   ];
-  const children = [];
+  interface Child {
+    readonly name: string;
+    readonly server: ReturnType<typeof fork>;
+    readonly url: string;
+    readonly rps: number[];
+    readonly cpuUs: number[];
+    readonly ratio: number[];
+  }
+  const children: Child[] = [];
   for (const c of configs)
-    children.push({ ...c, ...(await startChild(uri, secret, c.tracing)), rps: [] as number[] });
+    children.push({
+      ...c,
+      ...(await startChild(uri, secret, c.tracing)),
+      rps: [] as number[],
+      cpuUs: [] as number[],
+      ratio: [] as number[],
+    });
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const c of children) {
-        log(`tracing ${c.name}, round ${round + 1} of ${rounds}...`);
+      // Rotated each round: no configuration always runs first (or right after a warm-up of another).
+      const order = children.map((_, k) => children[(k + round) % children.length] as Child);
+      for (const c of order) {
         const agent = new Agent({ keepAlive: true, maxSockets: 32 });
         const target = new URL(c.url);
         await loop(32, 1, (i) => post(agent, target, token, body(i))); // warm-up
-        c.rps.push((await loop(32, seconds, (i) => post(agent, target, token, body(i)))).perSec);
+        const cpu0 = await childCpu(c.server);
+        const run = await loop(32, seconds, (i) => post(agent, target, token, body(i)));
+        const cpu = (await childCpu(c.server)) - cpu0;
         agent.destroy();
+        c.rps.push(run.perSec);
+        c.cpuUs.push(cpu / run.samples.length);
+        log(
+          `tracing ${c.name}, round ${round + 1} of ${rounds}: ${Math.round(run.perSec)} req/s, ` +
+            `${Math.round(cpu / run.samples.length)} µs CPU per request (load ${loadavg()})`,
+        );
       }
+      const off = children[0]?.rps[round] ?? NaN;
+      for (const c of children) c.ratio.push((c.rps[round] ?? NaN) / off);
     }
   } finally {
     for (const c of children) await stopChild(c.server);
     await new Promise((r) => sink.close(r));
   }
   log(`the OTLP sink received ${exports} exports, ${(exportBytes / 1e6).toFixed(1)} MB`);
-  const median = (xs: number[]): number => percentile([...xs], 50);
-  const off = Math.round(median(children[0]?.rps ?? []));
-  return children.map((c) => ({
-    name: `gateway_by_id_c32_rps_tracing_${c.name}`,
-    value: Math.round(median(c.rps)),
-    unit: 'req/s',
-    baseline: off,
-  }));
+  const off = children[0];
+  const figures: Figure[] = [];
+  for (const c of children) {
+    figures.push({
+      name: `gateway_by_id_c32_rps_tracing_${c.name}`,
+      value: Math.round(median(c.rps)),
+      unit: 'req/s',
+      baseline: Math.round(median(off?.rps ?? [])),
+    });
+  }
+  for (const c of children.slice(1)) {
+    figures.push({
+      name: `gateway_by_id_c32_rps_round_ratio_tracing_${c.name}`,
+      value: Number(median(c.ratio).toFixed(4)),
+      unit: 'x',
+      baseline: 1,
+    });
+  }
+  for (const c of children) {
+    figures.push({
+      name: `gateway_by_id_cpu_per_request_tracing_${c.name}`,
+      value: Math.round(median(c.cpuUs)),
+      unit: 'us',
+      baseline: Math.round(median(off?.cpuUs ?? [])),
+    });
+  }
+  return figures;
+}
+
+/**
+ * What tracing off costs beside code without tracing: the tracer and span
+ * calls a by-id request makes (counted by a no-op tracer that counts), each
+ * timed on {@link NOOP_TRACER}; baseline: the gateway's CPU time per by-id
+ * request with tracing off (from {@link tracingCost}'s figures).
+ */
+async function tracingOffCost(
+  uri: string,
+  secret: string,
+  token: string,
+  body: (i: number) => string,
+  measured: readonly Figure[],
+): Promise<Figure[]> {
+  const counts = new Map<string, number>();
+  const count = (what: string): void => void counts.set(what, (counts.get(what) ?? 0) + 1);
+  const span: Span = {
+    recording: false,
+    setName: () => count('span.setName'),
+    setAttribute: () => count('span.setAttribute'),
+    setAttributes: () => count('span.setAttributes'),
+    addEvent: () => count('span.addEvent'),
+    fail: () => count('span.fail'),
+    end: () => count('span.end'),
+  };
+  const counting: Tracer = {
+    enabled: false,
+    inSpan: (_name, _kind, fn) => (count('inSpan'), fn(span)),
+    startServerSpan: () => (count('startServerSpan'), span),
+    startSpan: () => (count('startSpan'), span),
+    withSpan: (_span, fn) => (count('withSpan'), fn()),
+    activeSpan: () => (count('activeSpan'), span),
+    activeIds: () => (count('activeIds'), undefined),
+    flush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+  const previous = installTracer(counting);
+  const N = 2000;
+  try {
+    const store = await openStore(`${uri}?max=4`);
+    const gateway = await createGateway({
+      store,
+      auth: { jwtSecret: secret },
+      log: silentLogger,
+      tenantLimits: { maxInFlight: 1024, maxStoreCalls: 1024, costPerSecond: 1e12, burst: 1e12 },
+    });
+    const target = new URL(await gateway.listen(0));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 100; i++) await post(agent, target, token, body(i)); // warm-up
+    counts.clear();
+    for (let i = 0; i < N; i++) await post(agent, target, token, body(i));
+    agent.destroy();
+    await gateway.close(1000);
+    await store.close();
+  } finally {
+    installTracer(previous);
+  }
+  const perCall = timeNoopCalls();
+  let calls = 0;
+  let ns = 0;
+  for (const [what, n] of counts) {
+    calls += n / N;
+    ns += (n / N) * (perCall.get(what) ?? perCall.get('max') ?? 0);
+  }
+  log(
+    `tracing off, per by-id request: ${[...counts].map(([k, n]) => `${k} ${(n / N).toFixed(2)}`).join(', ')}; ` +
+      `no-op call times (ns): ${[...perCall].map(([k, t]) => `${k} ${t.toFixed(1)}`).join(', ')}`,
+  );
+  const cpuOff = measured.find((f) => f.name === 'gateway_by_id_cpu_per_request_tracing_off')?.value;
+  return [
+    { name: 'tracing_off_calls_per_by_id_request', value: Number(calls.toFixed(2)), unit: 'calls' },
+    {
+      name: 'tracing_off_ns_per_by_id_request',
+      value: Number(ns.toFixed(1)),
+      unit: 'ns',
+      ...(cpuOff !== undefined ? { baseline: cpuOff * 1000 } : {}),
+    },
+  ];
+}
+
+/** ns per call of each no-op tracer and span call (a million calls each); `max`: the slowest. */
+function timeNoopCalls(): Map<string, number> {
+  const t = NOOP_TRACER;
+  const s = NOOP_SPAN;
+  const done = Promise.resolve(0);
+  const fn = (): Promise<number> => done;
+  let keep = 0;
+  const calls: [string, () => void][] = [
+    ['inSpan', () => void t.inSpan('x', 'internal', fn)],
+    ['startServerSpan', () => (keep += t.startServerSpan('x', {}).recording ? 1 : 0)],
+    ['startSpan', () => (keep += t.startSpan('x', 'internal').recording ? 1 : 0)],
+    ['withSpan', () => (keep += t.withSpan(s, () => 1))],
+    ['activeSpan', () => (keep += t.activeSpan().recording ? 1 : 0)],
+    ['activeIds', () => (keep += t.activeIds() === undefined ? 1 : 0)],
+    ['span.setName', () => s.setName('x')],
+    ['span.setAttribute', () => s.setAttribute('k', 1)],
+    ['span.setAttributes', () => s.setAttributes({ k: 1 })],
+    ['span.addEvent', () => s.addEvent('x')],
+    ['span.fail', () => s.fail('x')],
+    ['span.end', () => s.end()],
+  ];
+  const out = new Map<string, number>();
+  const M = 1_000_000;
+  for (const [name, call] of calls) {
+    for (let i = 0; i < 10_000; i++) call(); // optimised before it is timed
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < M; i++) call();
+    out.set(name, Number(process.hrtime.bigint() - t0) / M);
+  }
+  out.set('max', Math.max(...out.values()));
+  if (keep < 0) log('unreachable'); // keeps `keep` alive
+  return out;
 }
 
 if (process.argv[2] === '--child') {

@@ -10,14 +10,18 @@
  *
  * Each is run several times; the table shows min and median (the machine is
  * shared: the median says more than one run). Runs against the working tree it
- * is started from, so the same file measures before and after a change.
+ * is started from. With `--baseline <dir>` (another checkout of the project,
+ * e.g. a `git worktree` of an older commit, with its node_modules), the same
+ * commands run there too, alternating run by run with this tree so a loaded
+ * machine's drift hits both alike; that tree's figures are the baseline.
  *
- *   node bin/run-ts.cjs bench/startup.bench.ts [--help-runs 7] [--start-runs 3]
+ *   node bin/run-ts.cjs bench/startup.bench.ts [--help-runs 7] [--start-runs 3] [--baseline DIR]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Figure, percentile, report } from './report';
 
@@ -28,10 +32,12 @@ const arg = (name: string, dflt: number): number => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const log = (line: string): void => console.error(`[bench] ${line}`);
+const baselineIndex = args.indexOf('--baseline');
+const baselineRoot = baselineIndex >= 0 ? resolve(args[baselineIndex + 1] as string) : undefined;
 
-function helpOnce(): number {
+function helpOnce(tree: string): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'hub.cjs'), '--help'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(tree, 'bin', 'hub.cjs'), '--help'], { encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0 || !r.stdout.includes('Usage: hub')) throw new Error(`hub --help failed: ${r.stderr}`);
   return ms;
@@ -62,11 +68,11 @@ async function healthy(port: number, child: ChildProcess): Promise<void> {
 }
 
 /** Spawns `npm start` on `dataDir`; resolves to ms until /healthz answers 200, then stops it. */
-async function startOnce(dataDir: string): Promise<number> {
+async function startOnce(tree: string, dataDir: string): Promise<number> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
   const child = spawn('npm', ['start', '--silent'], {
-    cwd: root,
+    cwd: tree,
     env: { ...process.env, PORT: String(port), HUB_DATA_DIR: dataDir, HUB_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
@@ -82,46 +88,67 @@ async function startOnce(dataDir: string): Promise<number> {
   }
 }
 
-function stats(name: string, samples: number[]): Figure[] {
-  const min = Math.min(...samples);
-  const median = percentile([...samples], 50);
-  log(`${name}: ${samples.map((s) => s.toFixed(0)).join(', ')} ms`);
+/** Samples of this tree and (when given) of the baseline tree, taken alternately. */
+interface Samples {
+  readonly self: number[];
+  readonly base: number[];
+}
+
+function stats(name: string, s: Samples): Figure[] {
+  const min = (xs: number[]): number => Math.round(Math.min(...xs));
+  const median = (xs: number[]): number => Math.round(percentile([...xs], 50));
+  log(`${name}: ${s.self.map((x) => x.toFixed(0)).join(', ')} ms`);
+  if (s.base.length > 0) log(`${name} (baseline): ${s.base.map((x) => x.toFixed(0)).join(', ')} ms`);
+  const withBase = (f: (xs: number[]) => number) => (s.base.length > 0 ? { baseline: f(s.base) } : {});
   return [
-    { name: `${name}_min`, value: Math.round(min), unit: 'ms' },
-    { name: `${name}_median`, value: Math.round(median), unit: 'ms' },
+    { name: `${name}_min`, value: min(s.self), unit: 'ms', ...withBase(min) },
+    { name: `${name}_median`, value: median(s.self), unit: 'ms', ...withBase(median) },
   ];
+}
+
+/** Runs `once` for each tree, this one first, `runs` times. */
+async function alternate(runs: number, once: (tree: string, i: number) => Promise<number> | number) {
+  const s: Samples = { self: [], base: [] };
+  for (let i = 0; i < runs; i++) {
+    s.self.push(await once(root, i));
+    if (baselineRoot !== undefined) s.base.push(await once(baselineRoot, i));
+  }
+  return s;
 }
 
 async function main(): Promise<void> {
   const helpRuns = arg('help-runs', 7);
   const startRuns = arg('start-runs', 3);
   const figures: Figure[] = [];
+  const load0 = loadavg()[0] ?? 0;
 
-  helpOnce(); // first run fills any compile cache; not counted
-  figures.push(...stats('hub_help', Array.from({ length: helpRuns }, helpOnce)));
+  helpOnce(root); // first run fills any compile cache; not counted
+  if (baselineRoot !== undefined) helpOnce(baselineRoot);
+  figures.push(...stats('hub_help', await alternate(helpRuns, helpOnce)));
 
-  const dirs: string[] = [];
+  const dirs = new Map<string, string[]>();
   try {
-    const cold: number[] = [];
-    for (let i = 0; i < startRuns; i++) {
+    const cold = await alternate(startRuns, async (tree, i) => {
       const dir = mkdtempSync(join(tmpdir(), 'hub-startup-'));
-      dirs.push(dir);
-      log(`npm start, cold run ${i + 1}/${startRuns}...`);
-      cold.push(await startOnce(dir));
-    }
+      dirs.set(tree, [...(dirs.get(tree) ?? []), dir]);
+      log(`npm start in ${tree}, cold run ${i + 1}/${startRuns}...`);
+      return startOnce(tree, dir);
+    });
     figures.push(...stats('npm_start_cold', cold));
-    const warm: number[] = [];
-    for (let i = 0; i < startRuns; i++) {
-      log(`npm start, warm run ${i + 1}/${startRuns}...`);
-      warm.push(await startOnce(dirs[0] as string));
-    }
+    const warm = await alternate(startRuns, (tree, i) => {
+      log(`npm start in ${tree}, warm run ${i + 1}/${startRuns}...`);
+      return startOnce(tree, dirs.get(tree)?.[0] as string);
+    });
     figures.push(...stats('npm_start_warm', warm));
   } finally {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const d of [...dirs.values()].flat()) rmSync(d, { recursive: true, force: true });
   }
+  const load = `load average ${load0.toFixed(2)} at the start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end`;
   report(
     `Start-up: hub --help (${helpRuns} runs) and npm start to a healthy /healthz ` +
-      `(${startRuns} cold runs on fresh data directories, ${startRuns} warm runs); min and median`,
+      `(${startRuns} cold runs on fresh data directories, ${startRuns} warm runs); min and median` +
+      (baselineRoot !== undefined ? `; baseline: ${baselineRoot}, runs alternating with it` : '') +
+      `; ${load}`,
     figures,
   );
 }
