@@ -38,6 +38,7 @@ import { generateDataset } from '../src/seed/generator';
 import { windowStart, writeDataset } from '../src/seed/write-dataset';
 import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
+import { type LoopTurnReport, LoopTurns } from './loop-turns';
 import { type Figure, percentile, report } from './report';
 
 const args = process.argv.slice(2);
@@ -50,25 +51,37 @@ const A = parseTenantId('bench-attacker');
 const B = parseTenantId('bench-dashboard');
 
 // ---- child: the gateway, measuring its own event loop and memory -----------
-async function child(uri: string, secret: string): Promise<void> {
+async function child(uri: string, secret: string, probe: boolean): Promise<void> {
   const store = await openStore(uri);
-  const gateway = await createGateway({ store, auth: { jwtSecret: secret }, log: silentLogger });
+  // Probing runs every attack to its end: no budget stops it.
+  const unbounded = { costPerSecond: 1e9, burst: 1e9, maxInFlight: 1000 };
+  const gateway = await createGateway({
+    store,
+    auth: { jwtSecret: secret },
+    log: silentLogger,
+    ...(probe ? { tenantLimits: unbounded } : {}),
+  });
   const url = await gateway.listen(0);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const turns = new LoopTurns();
+  turns.start();
   process.send?.({ url });
   process.on('message', (m: unknown) => {
     if (m === 'reset') {
       loop.reset();
+      turns.reset();
       process.send?.({ reset: true });
     } else if (m === 'report') {
       process.send?.({
+        turns: turns.report(),
         stallMs: loop.max / 1e6,
         loopP99Ms: loop.percentile(99) / 1e6,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         rssBytes: process.memoryUsage().rss,
       });
     } else if (m === 'stop') {
+      turns.stop();
       void gateway
         .close(2000)
         .then(() => store.close())
@@ -292,7 +305,38 @@ async function attackLoop(
   return outcomes;
 }
 
+// ---- probe: each attack alone --------------------------------------------------
+
+/**
+ * `--probe`: each attack alone, sent `--probe-n` times one after the other
+ * (no budget in the way), with the longest loop turn in CPU time it caused:
+ * a figure that does not depend on the machine's load.
+ */
+async function probe(server: ReturnType<typeof fork>, url: string, token: string, ids: readonly string[]) {
+  const n = arg('probe-n', 3);
+  const only = args.indexOf('--only');
+  const list = attacks(ids).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
+  console.log(`\nEach attack alone, ${n} times in a row: longest loop turn (CPU of the main thread)\n`);
+  for (const attack of list) {
+    await ask(server, 'reset');
+    let last = { status: 0, ms: 0, text: '' };
+    for (let i = 0; i < n; i++)
+      last = await send(url, attack.path, token, attack.body(i), attack.contentType);
+    const r = await ask<ChildReport>(server, 'report');
+    console.log(
+      `  ${attack.name.padEnd(42)} ${r.turns.maxCpuMs.toFixed(1).padStart(7)} ms  (${last.status}, ${last.ms.toFixed(0)} ms) ${last.text.slice(0, 160).replace(/\s+/g, ' ')}`,
+    );
+  }
+}
+
 // ---- main -------------------------------------------------------------------
+interface ChildReport {
+  readonly stallMs: number;
+  readonly loopP99Ms: number;
+  readonly peakRssBytes: number;
+  readonly turns: LoopTurnReport;
+}
+
 function ask<T>(server: ReturnType<typeof fork>, message: string): Promise<T> {
   return new Promise((resolve) => {
     server.once('message', (m) => resolve(m as T));
@@ -318,8 +362,23 @@ async function main(): Promise<void> {
     const ids = dataA.outputs.map((o) => o.record_id as string);
     await seedStore.close();
 
-    const server = fork(__filename, ['--child', `${db.appUri}`, secret], {
-      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
+    const probing = args.includes('--probe');
+    const server = fork(__filename, ['--child', `${db.appUri}`, secret, probing ? 'probe' : 'serve'], {
+      // --cpu-prof <dir>: the gateway writes a V8 CPU profile there when it stops.
+      execArgv: [
+        '--max-semi-space-size=32',
+        '--require',
+        'tsx/cjs',
+        ...(args.includes('--cpu-prof')
+          ? [
+              '--cpu-prof',
+              '--cpu-prof-interval',
+              '500',
+              '--cpu-prof-dir',
+              args[args.indexOf('--cpu-prof') + 1] as string,
+            ]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const url = await new Promise<string>((resolve, reject) => {
@@ -334,10 +393,16 @@ async function main(): Promise<void> {
 
     log('warm-up (B, 3 s)...');
     await dashboardLoop(url, tokenB, docs, range, Date.now() + 3000);
+    if (probing) {
+      await probe(server, url, tokenA, ids);
+      server.send('stop');
+      await new Promise((r) => server.once('exit', r));
+      return;
+    }
     await ask(server, 'reset');
     log(`B alone, ${SECONDS} s...`);
     const alone = await dashboardLoop(url, tokenB, docs, range, Date.now() + SECONDS * 1000);
-    const aloneStats = await ask<{ stallMs: number; peakRssBytes: number }>(server, 'report');
+    const aloneStats = await ask<ChildReport>(server, 'report');
 
     await ask(server, 'reset');
     log(`B under attack by A (${ATTACKERS} loops at full speed), ${SECONDS} s...`);
@@ -348,10 +413,7 @@ async function main(): Promise<void> {
       dashboardLoop(url, tokenB, docs, range, until),
       attackLoop(url, tokenA, list, ATTACKERS, until),
     ]);
-    const attackStats = await ask<{ stallMs: number; loopP99Ms: number; peakRssBytes: number }>(
-      server,
-      'report',
-    );
+    const attackStats = await ask<ChildReport>(server, 'report');
     const load1 = loadavg();
     server.send('stop');
     await new Promise((r) => server.once('exit', r));
@@ -368,6 +430,12 @@ async function main(): Promise<void> {
     console.log(
       `load average (1/5/15 min): before ${load0.map((x) => x.toFixed(1)).join(' ')}, after ${load1.map((x) => x.toFixed(1)).join(' ')} (2 cores shared with other work)`,
     );
+    const gap = attackStats.turns.longestGap;
+    if (attackStats.turns.available) {
+      console.log(
+        `longest gap between loop ticks under attack: ${gap.wallMs.toFixed(1)} ms wall, of which ${gap.cpuMs.toFixed(1)} ms on CPU and ${gap.waitMs.toFixed(1)} ms waiting for a core; turns over 50 ms of CPU: ${attackStats.turns.over50ms}`,
+      );
+    }
     const p = (xs: number[], q: number): number => Math.round(percentile([...xs], q) * 100) / 100;
     const figures: Figure[] = [
       {
@@ -394,6 +462,16 @@ async function main(): Promise<void> {
         unit: 'ms',
         baseline: Math.round(aloneStats.stallMs * 10) / 10,
       },
+      ...(attackStats.turns.available
+        ? [
+            {
+              name: 'abuse_event_loop_max_cpu_turn',
+              value: Math.round(attackStats.turns.maxCpuMs * 10) / 10,
+              unit: 'ms',
+              baseline: Math.round(aloneStats.turns.maxCpuMs * 10) / 10,
+            },
+          ]
+        : []),
       { name: 'abuse_gateway_peak_rss', value: Math.round(attackStats.peakRssBytes / 1048576), unit: 'MiB' },
       { name: 'abuse_load_average_1m', value: Math.round((load1[0] as number) * 10) / 10, unit: 'load' },
     ];
@@ -407,7 +485,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
-  void child(process.argv[3] as string, process.argv[4] as string);
+  void child(process.argv[3] as string, process.argv[4] as string, process.argv[5] === 'probe');
 } else {
   main().catch((err: unknown) => {
     console.error(`bench:abuse failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
