@@ -45,6 +45,16 @@ Example:
       const report = await migrateTenant(source, target, tenant, {
         pageSize: intOption(values['page-size'], 'page-size', 1000),
         onProgress: (p) => io.err(`${p.type}: ${p.copied} copied, ${p.duplicates} already there`),
+        // Every record the final comparison finds different, by name (the error names the first few).
+        onProblem: (line) =>
+          io.out(
+            line
+              // The comparison checks --to against --from: its "target" side is --from.
+              .replace('missing in target', 'missing in --from')
+              .replace('extra in target', 'missing in --to')
+              .replace('in source', 'in --to')
+              .replace('in target', 'in --from'),
+          ),
       });
       io.out(
         `migrated tenant ${tenant}: ${report.total} records, ${report.verification.checked} verified in the target`,

@@ -1,5 +1,5 @@
 import type { Command } from './command';
-import { openCliStore, requireTenant } from './open';
+import { defaultStoreUri, openCliStore, requireTenant } from './open';
 import { progressSink } from './progress-output';
 
 export const command: Command = {
@@ -12,7 +12,8 @@ artifact body's SHA-256). With --against, also compares both stores record by
 record in scan order, naming every record missing, extra or different. Memory
 use does not grow with the tenant (both sides are streamed). Progress goes to
 stderr: a bar on a terminal, JSON lines otherwise or with --json. Exit code 1
-when anything does not verify.
+when anything does not verify, or when the tenant has no records at all in
+--store (an unknown tenant: nothing was verified).
 
 Options:
   --tenant <id>     tenant to verify (required)
@@ -28,8 +29,17 @@ Options:
   async run({ values }, io) {
     const tenant = requireTenant(values.tenant);
     const { verifyTenant } = require('../migrate/migrate') as typeof import('../migrate/migrate');
-    const store = await openCliStore(values.store);
-    const other = typeof values.against === 'string' ? await openCliStore(values.against) : undefined;
+    const { redactUri } = require('../stores/driver') as typeof import('../stores/driver');
+    const storeUri =
+      typeof values.store === 'string' && values.store !== '' ? values.store : defaultStoreUri();
+    const store = await openCliStore(storeUri);
+    const other =
+      typeof values.against === 'string'
+        ? await openCliStore(values.against).catch(async (err: unknown) => {
+            await store.close();
+            throw err;
+          })
+        : undefined;
     try {
       let problems = 0;
       const report = await verifyTenant(store, tenant, {
@@ -49,6 +59,13 @@ Options:
         },
       });
       io.out(`${report.checked} records checked, ${problems} problem${problems === 1 ? '' : 's'}`);
+      if (report.checked === 0 && problems === 0) {
+        // Nothing verified is not a pass: a mistyped or unknown tenant has no records.
+        io.err(
+          `hub verify: tenant ${tenant} has no records in ${redactUri(storeUri)}: an unknown tenant (or the wrong --store), nothing verified`,
+        );
+        return 1;
+      }
       return problems === 0 ? 0 : 1;
     } finally {
       await store.close();

@@ -50,6 +50,8 @@ export async function migrateTenant(
     pageSize?: number;
     onProgress?: (p: MigrationProgress) => void;
     onEvent?: ProgressSink;
+    /** Each difference the final comparison finds, as a line naming the record (`differs: outputs/<id>`). */
+    onProblem?: (line: string) => void;
   } = {},
 ): Promise<MigrationReport> {
   const perType = Object.fromEntries(RECORD_TYPES.map((t) => [t, { copied: 0, duplicates: 0 }])) as Record<
@@ -68,6 +70,7 @@ export async function migrateTenant(
     compareWith: source,
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onProblem ? { onProblem: options.onProblem } : {}),
   });
   if (verification.invalid.length > 0 || verification.mismatched.length > 0) {
     const named = [...verification.invalid, ...verification.mismatched].slice(0, 5).join(', ');

@@ -63,12 +63,15 @@ async function checkRole(db: {
 async function openServer(uri: string, options: OpenStoreOptions): Promise<HubStore> {
   const parsed = parsePostgresUri(uri);
   const signer = new TicketSigner(configuredTicketKey(options.ticketKey));
-  let db = new PgDatabase(parsed, parsed.appRole, options.log);
+  // The role sessions switch to at startup: named when the server refuses it.
+  let role = parsed.appRole;
+  let db = new PgDatabase(parsed, role, options.log);
   try {
     let check = await checkRole(db);
     if (check.privileged && parsed.appRole === undefined) {
       await db.close();
-      db = new PgDatabase(parsed, DEFAULT_APP_ROLE, options.log);
+      role = DEFAULT_APP_ROLE;
+      db = new PgDatabase(parsed, role, options.log);
       check = await checkRole(db);
     }
     db.credentials = { signer, relayRole: relayRoleFor(check.role, parsed.relayRole) };
@@ -114,7 +117,10 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
     });
   } catch (err) {
     await db.close().catch(() => undefined);
-    throw toPostgresHubError(err, 'open');
+    throw toPostgresHubError(err, 'open', {
+      connectionString: parsed.connectionString,
+      ...(role !== undefined ? { role } : {}),
+    });
   }
 }
 
@@ -185,7 +191,7 @@ async function migrate(
     }
     return applied;
   } catch (err) {
-    throw toPostgresHubError(err, 'migrate');
+    throw toPostgresHubError(err, 'migrate', { connectionString: parsed.connectionString });
   } finally {
     await client?.end().catch(() => undefined);
   }
@@ -243,7 +249,7 @@ async function ticketKeys(
     return { installed, keys };
   } catch (err) {
     await client?.query('ROLLBACK').catch(() => undefined);
-    throw toPostgresHubError(err, 'ticket keys');
+    throw toPostgresHubError(err, 'ticket keys', { connectionString: parsed.connectionString });
   } finally {
     await client?.end().catch(() => undefined);
   }
@@ -303,7 +309,10 @@ async function openUsage(uri: string): Promise<UsageSink> {
     return createPostgresUsageSink(db);
   } catch (err) {
     await db.close().catch(() => undefined);
-    throw toPostgresHubError(err, 'open');
+    throw toPostgresHubError(err, 'open', {
+      connectionString: parsed.connectionString,
+      ...(parsed.appRole !== undefined ? { role: parsed.appRole } : {}),
+    });
   }
 }
 

@@ -4,7 +4,7 @@
  * operation and the SQLSTATE only, never SQL text or values, which may carry
  * another tenant's data or secrets.
  */
-import { type ErrorCode, HubError } from '../../hub/errors';
+import { type ErrorCode, HubError, unreachable } from '../../hub/errors';
 
 /** Node socket errors that mean the server is not reachable or went away. */
 const NETWORK_CODES = new Set([
@@ -59,12 +59,108 @@ export function isConnectionLoss(err: unknown): boolean {
   return hubCodeFor(err) === 'UNAVAILABLE';
 }
 
+/** What a store URI asks the server for: named in the messages about a connection it refuses. */
+export interface ConnectionTarget {
+  /** The connection string (`postgres://user@host:port/db?...`). */
+  readonly connectionString: string;
+  /** The role the session switches to at startup (`-c role=`), when any. */
+  readonly role?: string;
+}
+
+/**
+ * Explains a connection the server refused for a reason the operator must
+ * fix, naming what is missing and what to run: a database that does not exist
+ * (3D000), an application role that does not exist or a refused startup
+ * parameter (22023), a login the server refuses (28000, 28P01), a server
+ * nothing answers for (ECONNREFUSED, ENOTFOUND). All are UNAVAILABLE: the
+ * store cannot be used as configured, and a request that opens it on demand
+ * (the router's store pool) must answer the generic 503, never the names of
+ * the server, database or roles, which only the operator (CLI, logs) sees.
+ * @returns the HubError (the driver's error as `cause`), or undefined for any other error.
+ */
+export function connectionProblem(
+  err: unknown,
+  operation: string,
+  target: ConnectionTarget,
+): HubError | undefined {
+  const sqlstate = errorCodeOf(err);
+  if (
+    sqlstate !== '3D000' &&
+    sqlstate !== '22023' &&
+    sqlstate !== '28000' &&
+    sqlstate !== '28P01' &&
+    sqlstate !== 'ECONNREFUSED' &&
+    sqlstate !== 'ENOTFOUND'
+  )
+    return undefined;
+  const { database, user, host, port } = describeTarget(target.connectionString);
+  const server = `${host}:${port}`;
+  const fail = (message: string): HubError =>
+    new HubError('UNAVAILABLE', `postgres ${operation}: ${message} (${sqlstate})`, { cause: err });
+  switch (sqlstate) {
+    case '3D000':
+      return fail(
+        `database "${database}" does not exist on ${server}: create it (createdb -h ${host} -p ${port} ${database}, ` +
+          `or CREATE DATABASE ${database}), then run 'hub db migrate --store <owner URI>', or fix the database in the store URI`,
+      );
+    case '22023': {
+      const message = err instanceof Error ? err.message : '';
+      if (target.role !== undefined && /parameter "role"|role "[^"]*" does not exist/.test(message))
+        return fail(
+          `the application role "${target.role}" does not exist on ${server}: run 'hub db migrate --store <owner URI>' ` +
+            '(it creates the application role and its grants), or set app_role= in the store URI to an existing role',
+        );
+      return fail(`the server refused a parameter of the store URI: ${message}`);
+    }
+    case '28000':
+      return fail(
+        `the server refused the login "${user}" to database "${database}" on ${server}: the role does not exist, ` +
+          'may not log in, or pg_hba.conf does not admit it; create the login role or fix the user in the store URI',
+      );
+    case '28P01':
+      return fail(
+        `password authentication failed for "${user}" on ${server}: fix the password in the store URI`,
+      );
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+      return fail(
+        sqlstate === 'ENOTFOUND'
+          ? `the host "${host}" of the store URI does not resolve`
+          : `nothing accepts connections on ${server}: is PostgreSQL running there, and is the store URI's host and port right?`,
+      );
+    default:
+      return unreachable(sqlstate, 'SQLSTATE');
+  }
+}
+
+/** Database, user and host:port of a connection string, for messages (never the password). */
+function describeTarget(connectionString: string): {
+  database: string;
+  user: string;
+  host: string;
+  port: string;
+} {
+  try {
+    const url = new URL(connectionString);
+    const host = url.searchParams.get('host') ?? (url.hostname || 'localhost');
+    const user = decodeURIComponent(url.username) || process.env.PGUSER || 'the default user';
+    const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || user;
+    return { database, user, host, port: url.port || '5432' };
+  } catch {
+    return { database: '(unparsed)', user: '(unparsed)', host: 'the server', port: '5432' };
+  }
+}
+
 /**
  * Wraps a driver error as a HubError for `operation` (e.g. `putBatch`),
- * keeping it as `cause`. HubErrors pass through unchanged.
+ * keeping it as `cause`. HubErrors pass through unchanged. With the
+ * connection's `target`, a refused connection is explained
+ * ({@link connectionProblem}).
  */
-export function toPostgresHubError(err: unknown, operation: string): HubError {
+export function toPostgresHubError(err: unknown, operation: string, target?: ConnectionTarget): HubError {
   if (err instanceof HubError) return err;
+  const explained = target === undefined ? undefined : connectionProblem(err, operation, target);
+  if (explained) return explained;
   const code = hubCodeFor(err);
   const sqlstate = errorCodeOf(err);
   const detail = sqlstate ? ` (${sqlstate})` : '';
