@@ -30,6 +30,14 @@ export interface ListKey {
 export interface Loaders {
   /** Records by id, per type; null where the tenant has none. */
   readonly byId: { readonly [T in RecordType]: DataLoader<string, HubRecord | null> };
+  /**
+   * Artifacts by id read without their bodies (`{ body: false }`): a separate
+   * cache from {@link byId}, whose records always carry the body. Not primed
+   * by lists: only root fields (`artifact`, `node`, `_entities`) look
+   * artifacts up without body, and they run alongside the request's lists,
+   * not after them.
+   */
+  readonly artifactWithoutBody: DataLoader<string, HubRecord | null>;
   /** One page of a list. */
   readonly list: DataLoader<ListKey, Page, string>;
   /**
@@ -86,6 +94,8 @@ class IdLoaders implements IdLoaderSet {
   }
 }
 
+const NO_BODY: ReadProjection = { body: false };
+
 /** Largest number of ids sent to the store in one call. */
 const MAX_IDS_PER_CALL = 500;
 /** Most versions of one person read to find the current one (pages of 500). */
@@ -108,6 +118,17 @@ export function createLoaders(
         { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
       ),
   );
+
+  // Made on first use, like the id loaders: most requests read no artifact.
+  let withoutBody: IdLoader | undefined;
+  const artifactWithoutBody = (): IdLoader =>
+    (withoutBody ??= new DataLoader<string, HubRecord | null>(
+      async (ids) => {
+        onBatch?.('byId.artifacts.no-body', ids.length);
+        return hub.get(tenant, 'artifacts', ids, NO_BODY);
+      },
+      { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
+    ));
 
   const prime = (records: readonly HubRecord[]): void => {
     for (const r of records) {
@@ -190,7 +211,16 @@ export function createLoaders(
     projection?: ReadProjection,
   ): Page | undefined => prefetched.get(parent)?.get(prefetchKey(type, first, projection));
 
-  return { byId, list, listWithChildren, prefetchedChildren, currentProfile };
+  return {
+    byId,
+    get artifactWithoutBody() {
+      return artifactWithoutBody();
+    },
+    list,
+    listWithChildren,
+    prefetchedChildren,
+    currentProfile,
+  };
 }
 
 async function latestProfile(

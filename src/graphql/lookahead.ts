@@ -161,10 +161,7 @@ function projectionOfField(
   let reads = bodyCache.get(field);
   if (reads === undefined) {
     const walk = new SelectionWalk(fragments);
-    const recordReadsBody = (f: FieldNode): boolean =>
-      f.name.value === 'bodyBase64' ||
-      (f.name.value === 'provenance' &&
-        walk.any(f.selectionSet, 'verified', (p) => p.name.value === 'verified'));
+    const recordReadsBody = (f: FieldNode): boolean => readsBody(walk, f);
     reads = walk.any(field.selectionSet, 'connection', (f) =>
       f.name.value === 'nodes'
         ? walk.any(f.selectionSet, 'record', recordReadsBody)
@@ -178,6 +175,38 @@ function projectionOfField(
     bodyCache.set(field, reads);
   }
   return reads ? undefined : { body: false };
+}
+
+// Whether a by-id field's record reads an artifact body, per field node.
+const recordBodyCache = new WeakMap<FieldNode, boolean>();
+
+/**
+ * The projection a field answering records directly allows (`artifact(id)`,
+ * `node(id)`, `_entities`, whose selection is the record's own): `{ body:
+ * false }` when `type` is artifacts and nothing in the selection reads the
+ * body (`bodyBase64`, `provenance { verified }`); else undefined. The same
+ * conservative walk as {@link projectionOf}, and the same safety net: a
+ * projected record that still meets a body field reads itself whole.
+ */
+export function recordProjectionOf(info: GraphQLResolveInfo, type: RecordType): ReadProjection | undefined {
+  const fieldNode = info.fieldNodes[0];
+  if (type !== 'artifacts' || !fieldNode || info.fieldNodes.length !== 1) return undefined;
+  let reads = recordBodyCache.get(fieldNode);
+  if (reads === undefined) {
+    const walk = new SelectionWalk(info.fragments);
+    reads = walk.any(fieldNode.selectionSet, 'record', (f) => readsBody(walk, f));
+    recordBodyCache.set(fieldNode, reads);
+  }
+  return reads ? undefined : { body: false };
+}
+
+/** True for a field of a record that needs its artifact body. */
+function readsBody(walk: SelectionWalk, f: FieldNode): boolean {
+  return (
+    f.name.value === 'bodyBase64' ||
+    (f.name.value === 'provenance' &&
+      walk.any(f.selectionSet, 'verified', (p) => p.name.value === 'verified'))
+  );
 }
 
 /**

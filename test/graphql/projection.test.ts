@@ -129,6 +129,61 @@ test('nested children without bodies; a record listed without its body still ans
   });
 });
 
+test('artifact(id), node(id) and _entities without body fields read no body; with them, the body', async () => {
+  const id = uuid(12);
+  const light = await run(`{ artifact(id: "${id}") { id name sizeBytes provenance { hash } } }`);
+  expect(light.reads).toEqual(['get:no-body']);
+  expect(light.data.artifact).toMatchObject({ id, name: 'f2', sizeBytes: bodies[2]?.length });
+  const full = await run(`{ artifact(id: "${id}") { id bodyBase64(maxBytes: 100000) } }`);
+  expect(full.reads).toEqual(['get:body']);
+  expect(full.data.artifact).toEqual({ id, bodyBase64: bodies[2]?.toString('base64') });
+  const verified = await run(`{ artifact(id: "${id}") { provenance { verified } } }`);
+  expect(verified.reads).toEqual(['get:body']);
+  expect(verified.data.artifact).toEqual({ provenance: { verified: true } });
+
+  const node = await run(`{ node(id: "${id}") { id ... on Artifact { name } } }`);
+  expect(node.reads).toEqual(['get:no-body']);
+  expect(node.data.node).toEqual({ id, name: 'f2' });
+  const nodeFull = await run(`{ node(id: "${id}") { ... on Artifact { bodyBase64(maxBytes: 100000) } } }`);
+  expect(nodeFull.reads).toEqual(['get:body']);
+  expect(nodeFull.data.node).toEqual({ bodyBase64: bodies[2]?.toString('base64') });
+
+  const entities = (selection: string) =>
+    run(
+      `{ _entities(representations: [{ __typename: "Artifact", id: "${id}" }, { __typename: "Artifact", id: "${uuid(11)}" }]) { ... on Artifact { ${selection} } } }`,
+    );
+  const ents = await entities('id name');
+  expect(ents.reads).toEqual(['get:no-body']);
+  expect(ents.data._entities).toEqual([
+    { id, name: 'f2' },
+    { id: uuid(11), name: 'f1' },
+  ]);
+  const entsFull = await entities('id bodyBase64(maxBytes: 100000)');
+  expect(entsFull.reads).toEqual(['get:body']);
+  expect(entsFull.data._entities).toEqual([
+    { id, bodyBase64: bodies[2]?.toString('base64') },
+    { id: uuid(11), bodyBase64: bodies[1]?.toString('base64') },
+  ]);
+
+  // Both in one request: one read of each kind, each answering its own field.
+  const both = await run(
+    `{ a: artifact(id: "${id}") { name } b: artifact(id: "${id}") { bodyBase64(maxBytes: 100000) } }`,
+  );
+  expect(both.reads.sort()).toEqual(['get:body', 'get:no-body']);
+  expect(both.data).toEqual({ a: { name: 'f2' }, b: { bodyBase64: bodies[2]?.toString('base64') } });
+});
+
+test("by-id reads without body across tenants: another tenant's ids answer null", async () => {
+  const other = await gw.token('other-co', ['hub:read']);
+  const id = uuid(12);
+  const res = await gw.gql(
+    other,
+    `{ artifact(id: "${id}") { id name } node(id: "${id}") { id } _entities(representations: [{ __typename: "Artifact", id: "${id}" }]) { ... on Artifact { id name } } }`,
+  );
+  expect(res.body.errors).toBeUndefined();
+  expect(res.body.data).toEqual({ artifact: null, node: null, _entities: [null] });
+});
+
 test("another tenant's projected list is empty", async () => {
   const other = await gw.token('other-co', ['hub:read']);
   const res = await gw.gql(other, '{ artifacts { nodes { id } } }');

@@ -5,6 +5,7 @@
  */
 import { RECORD_TYPES } from '../../hub/model';
 import type { QueryResolvers } from '../generated/resolvers';
+import { recordProjectionOf } from '../lookahead';
 import { byId, connection } from './records';
 
 /** Resolvers of `Query`. */
@@ -12,12 +13,13 @@ export const queryResolvers: QueryResolvers = {
   output: (_p, { id }, ctx) => byId(ctx, 'outputs', id),
   decision: (_p, { id }, ctx) => byId(ctx, 'decisions', id),
   governanceEvent: (_p, { id }, ctx) => byId(ctx, 'governance_events', id),
-  artifact: (_p, { id }, ctx) => byId(ctx, 'artifacts', id),
+  // A selection that reads no body looks the artifact up without it (see lookahead.ts).
+  artifact: (_p, { id }, ctx, info) => byId(ctx, 'artifacts', id, recordProjectionOf(info, 'artifacts')),
   employeeProfile: (_p, { id }, ctx) => byId(ctx, 'employee_profiles', id),
   telemetryEvent: (_p, { id }, ctx) => byId(ctx, 'telemetry_events', id),
-  node: async (_p, { id }, ctx) => {
+  node: async (_p, { id }, ctx, info) => {
     // Ids are unique per type only: look in every type (one batched call per type).
-    const found = await Promise.all(RECORD_TYPES.map((t) => byId(ctx, t, id)));
+    const found = await Promise.all(RECORD_TYPES.map((t) => byId(ctx, t, id, recordProjectionOf(info, t))));
     return found.find((r) => r !== null) ?? null;
   },
   employee: (_p, { employeeId }, ctx) => ctx.loaders.currentProfile.load(employeeId),

@@ -15,8 +15,9 @@ import {
   bodyWasRead,
 } from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
+import { type ReadProjection, skipsBody } from '../../hub/store';
 import type { GraphQLContext } from '../context';
-import { childListOf, projectionOf } from '../lookahead';
+import { childListOf, projectionOf, recordProjectionOf } from '../lookahead';
 import type { Resolvers } from '../generated/resolvers';
 import type { Page } from '../../hub/hub';
 import {
@@ -139,14 +140,21 @@ class PageConnection implements ConnectionParent {
   }
 }
 
-/** Loads a record of one type by id for the caller's tenant (null when absent). */
+/**
+ * Loads a record of one type by id for the caller's tenant (null when
+ * absent); with a projection leaving the body out (see recordProjectionOf),
+ * an artifact comes back without its body, which is then never read.
+ */
 export function byId<T extends RecordType>(
   ctx: GraphQLContext,
   type: T,
   id: string,
+  projection?: ReadProjection,
 ): Promise<RecordOf[T] | null> {
   // The loader of `type` asks the Hub for records of that type only.
-  return ctx.loaders.byId[type].load(id) as Promise<RecordOf[T] | null>;
+  const loader =
+    type === 'artifacts' && skipsBody(projection) ? ctx.loaders.artifactWithoutBody : ctx.loaders.byId[type];
+  return loader.load(id) as Promise<RecordOf[T] | null>;
 }
 
 const verified = new WeakMap<HubRecord, boolean>();
@@ -158,9 +166,10 @@ const envelope = {
 };
 
 function reference<T extends RecordType>(type: T) {
-  return async (ref: { id?: unknown }, ctx: GraphQLContext) => {
+  return async (ref: { id?: unknown }, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
     if (typeof ref.id !== 'string') return null;
-    const record = await byId(ctx, type, ref.id);
+    // `info` is the `_entities` field's: its selection is the entities' own.
+    const record = await byId(ctx, type, ref.id, recordProjectionOf(info, type));
     // @apollo/subgraph tags the result with __typename; stores hand out frozen records.
     return record === null ? null : { ...record };
   };

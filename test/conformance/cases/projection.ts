@@ -99,6 +99,42 @@ export function projectionCases(ctx: SuiteContext): void {
       expect(await store.getByIds(other, 'artifacts', ids, NO_BODY)).toEqual(ids.map(() => null));
     });
 
+    ctx.test('lookups by id through the Hub: no body unless asked for, never across tenants', async () => {
+      const tenant = ctx.tenant();
+      const other = ctx.tenant();
+      const hub = ctx.hub();
+      const artifact = (body: Buffer, name: string) => ({
+        name,
+        media_type: 'application/octet-stream',
+        size_bytes: body.length,
+        content_sha256: createHash('sha256').update(body).digest('hex'),
+        body,
+      });
+      const big = randomBytes(200 * 1024);
+      const [mine] = await hub.record(tenant, 'artifacts', [artifact(big, 'mine.bin')]);
+      const [theirs] = await hub.record(other, 'artifacts', [artifact(randomBytes(10), 'theirs.bin')]);
+      const [id, otherId] = [mine?.record_id as string, theirs?.record_id as string];
+      await ctx.settle();
+
+      // Ids as a client may send them: upper case, repeated, malformed, another tenant's.
+      const ids = [id.toUpperCase(), 'not-a-uuid', otherId, id];
+      const light = await hub.get(tenant, 'artifacts', ids, NO_BODY);
+      const full = await hub.get(tenant, 'artifacts', ids);
+      expect(light.map((r) => r?.record_id ?? null)).toEqual([id, null, null, id]);
+      expect(full.map((r) => r?.record_id ?? null)).toEqual([id, null, null, id]);
+      expectProjected(light[0], full[0]);
+      expectProjected(light[3], full[3]);
+      expect(Buffer.from((full[0] as ArtifactRecord).body).equals(big)).toBe(true);
+      expect(verifyRecord(full[3] as HubRecord).verified).toBe(true);
+
+      // The other tenant sees only its own, with or without bodies.
+      const fromOther = await hub.get(other, 'artifacts', [id, otherId], NO_BODY);
+      expect(fromOther[0]).toBeNull();
+      expect(fromOther[1]?.record_id).toBe(otherId);
+      expect((fromOther[1] as ArtifactRecord).body).toBe(BODY_NOT_READ);
+      expect((await hub.get(other, 'artifacts', [id]))[0]).toBeNull();
+    });
+
     ctx.test("a page's children without their bodies: the same children as a full read", async () => {
       const tenant = ctx.tenant();
       const hub = ctx.hub();
