@@ -61,10 +61,13 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
             contextValue.log.error('graphql error', { path: e.path?.join('.'), ...errorFields(original) });
           }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           for (const e of response.body.singleResult.errors ?? []) {
-            metrics.errors.inc({ code: String(e.extensions?.code ?? 'INTERNAL') });
+            metrics.errors.inc({
+              code: String(e.extensions?.code ?? 'INTERNAL'),
+              ...metrics.tenantLabel(contextValue.tenant),
+            });
           }
         },
       };

@@ -180,7 +180,8 @@ async function executeRequest(
   // Static limits before Apollo parses and validates (limits.ts): a refusal is
   // answered through Apollo's request-error path, with its status and format.
   const refusal = staticRefusal(preflight, queryText(request));
-  if (refusal) metrics.errors.inc({ code: 'VALIDATION' });
+  const tenantLabel = metrics.tenantLabel(caller.identity.tenant);
+  if (refusal) metrics.errors.inc({ code: 'VALIDATION', ...tenantLabel });
   const end = metrics.requestDuration.startTimer();
   let timer: NodeJS.Timeout | undefined;
   // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
@@ -199,8 +200,13 @@ async function executeRequest(
       timedOut,
     ]);
     if (result === 'timeout') {
-      end({ operation: ctx.stats.operation, type: ctx.stats.operationType, outcome: 'TIMEOUT' });
-      metrics.errors.inc({ code: 'TIMEOUT' });
+      end({
+        operation: ctx.stats.operation,
+        type: ctx.stats.operationType,
+        outcome: 'TIMEOUT',
+        ...tenantLabel,
+      });
+      metrics.errors.inc({ code: 'TIMEOUT', ...tenantLabel });
       return { kind: 'timeout', stats: ctx.stats };
     }
     const status = result.status ?? 200;
@@ -208,6 +214,7 @@ async function executeRequest(
       operation: ctx.stats.operation,
       type: ctx.stats.operationType,
       outcome: status < 400 ? 'ok' : String(status),
+      ...tenantLabel,
     });
     return {
       kind: 'response',

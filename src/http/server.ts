@@ -126,6 +126,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   options.health?.registerMetrics(metrics.registry);
   const policy = options.tenantPolicy ?? uniformPolicy(options.tenantLimits);
   metrics.useRegisteredOperations((tenant) => policy.operations(tenant));
+  metrics.useTenantLabels((tenant) => policy.metricsLabel(tenant));
   const storeLabel = options.storeLabel ?? 'primary';
   // Spans inside the timing, so a store call's span and its metric measure the same call.
   const store = instrumentStore(

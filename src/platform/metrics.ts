@@ -13,19 +13,22 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 /** The gateway's metrics. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  /** GraphQL request latency by operation name and outcome. */
+  /**
+   * GraphQL request latency by operation name and outcome (and `tenant`, for
+   * the tenants the tenants file labels: {@link tenantLabel}).
+   */
   readonly requestDuration = new Histogram({
     name: 'hub_graphql_request_duration_seconds',
     help: 'GraphQL request latency by operation',
-    labelNames: ['operation', 'type', 'outcome'] as const,
+    labelNames: ['operation', 'type', 'outcome', 'tenant'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  /** Errors returned to clients by extensions.code. */
+  /** Errors returned to clients by extensions.code (and `tenant`, as {@link requestDuration}). */
   readonly errors = new Counter({
     name: 'hub_graphql_errors_total',
     help: 'Errors returned to clients by extensions.code',
-    labelNames: ['code'] as const,
+    labelNames: ['code', 'tenant'] as const,
     registers: [this.registry],
   });
   /** HTTP requests by route and status. */
@@ -61,6 +64,7 @@ export class GatewayMetrics {
 
   private readonly clientOperations = new Set(CLIENT_OPERATIONS);
   private registered: RegisteredOperations = () => undefined;
+  private labelled: (tenant: TenantId) => boolean = () => false;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -69,6 +73,22 @@ export class GatewayMetrics {
   /** Sets where tenants' registered operation names come from (the tenants file, through the composition root). */
   useRegisteredOperations(registered: RegisteredOperations): void {
     this.registered = registered;
+  }
+
+  /** Sets which tenants get a `tenant` label (the tenants file's `metricsLabel: true`, through the composition root). */
+  useTenantLabels(labelled: (tenant: TenantId) => boolean): void {
+    this.labelled = labelled;
+  }
+
+  /**
+   * The `tenant` label of a request's series: `{ tenant }` only for a tenant
+   * the tenants file lists with `metricsLabel: true` (a bounded set, see
+   * src/router/registry-config.ts); `{}` for every other tenant, so their
+   * requests add no label value and Prometheus's cardinality stays bounded
+   * by configuration.
+   */
+  tenantLabel(tenant: TenantId): { readonly tenant?: string } {
+    return this.labelled(tenant) ? { tenant } : {};
   }
 
   /**

@@ -50,12 +50,14 @@ export interface TenantPolicy {
   limits(tenant: TenantId): TenantLimits;
   /** Operation names the tenant registered (metrics labels), if any. */
   operations(tenant: TenantId): ReadonlySet<string> | undefined;
+  /** True when the tenant's metrics carry a `tenant` label (the tenants file turned it on). */
+  metricsLabel(tenant: TenantId): boolean;
 }
 
-/** The same limits for every tenant, and no registered operations. */
+/** The same limits for every tenant, no registered operations, no tenant label. */
 export function uniformPolicy(limits: Partial<TenantLimits> = {}): TenantPolicy {
   const all = { ...DEFAULT_TENANT_LIMITS, ...limits };
-  return { limits: () => all, operations: () => undefined };
+  return { limits: () => all, operations: () => undefined, metricsLabel: () => false };
 }
 
 const KEYS = Object.keys(DEFAULT_TENANT_LIMITS) as (keyof TenantLimits)[];

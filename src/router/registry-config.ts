@@ -66,6 +66,12 @@ export interface TopologySpec {
   readonly limits?: Partial<TenantLimits>;
   /** Operation names registered for this tenant: they may appear as metric label values. */
   readonly operations?: readonly string[];
+  /**
+   * `metricsLabel: true`: the tenant's GraphQL metrics carry a `tenant` label.
+   * Only a tenant listed under `tenants:` (at most {@link MAX_LABELLED_TENANTS})
+   * may set it, so label values stay bounded by the file.
+   */
+  readonly metricsLabel?: boolean;
 }
 
 /** A validated registry configuration. */
@@ -110,9 +116,12 @@ const TOPOLOGY_KEYS = [
   'waitForFreshnessMs',
   'limits',
   'operations',
+  'metricsLabel',
 ];
 /** Most operation names one tenant may register (each may become a metric label value). */
 const MAX_OPERATIONS = 100;
+/** Most tenants whose metrics may carry a `tenant` label (each multiplies the series of a metric). */
+export const MAX_LABELLED_TENANTS = 50;
 
 /**
  * Validates a parsed configuration document.
@@ -189,6 +198,11 @@ class ConfigReader {
       const shared = this.topology(raw, 'shared', 'A');
       if (shared && shared.mode !== 'A')
         this.problem('shared.mode', 'the shared catch-all is Mode A by definition');
+      if (shared?.metricsLabel !== undefined)
+        this.problem(
+          'shared.metricsLabel',
+          'only a tenant listed under tenants may have a metrics label (the catch-all serves any number of tenants)',
+        );
       return shared;
     }
     if (pgUrl === undefined) return undefined;
@@ -217,6 +231,12 @@ class ConfigReader {
       if (tenants.has(id)) return this.problem(`${path}.id`, `duplicate tenant id ${JSON.stringify(id)}`);
       if (spec) tenants.set(id, spec);
     });
+    const labelled = [...tenants.values()].filter((s) => s.metricsLabel === true).length;
+    if (labelled > MAX_LABELLED_TENANTS)
+      this.problem(
+        'tenants',
+        `${labelled} tenants set metricsLabel: true; at most ${MAX_LABELLED_TENANTS} may (each adds series to every GraphQL metric)`,
+      );
     return tenants;
   }
 
@@ -284,6 +304,8 @@ class ConfigReader {
     };
     const operations =
       raw.operations === undefined ? undefined : this.readOperations(raw.operations, `${path}.operations`);
+    if (raw.metricsLabel !== undefined && typeof raw.metricsLabel !== 'boolean')
+      this.problem(`${path}.metricsLabel`, 'must be true or false');
     if (!primary) return undefined;
     return {
       mode,
@@ -292,6 +314,7 @@ class ConfigReader {
       options,
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
       ...(operations ? { operations } : {}),
+      ...(typeof raw.metricsLabel === 'boolean' ? { metricsLabel: raw.metricsLabel } : {}),
     };
   }
 

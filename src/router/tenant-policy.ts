@@ -28,5 +28,9 @@ export function registryPolicy(registry: Pick<TenantRegistry, 'specOf'>): Tenant
       if (!o) operations.set(spec, (o = new Set(spec.operations)));
       return o;
     },
+    metricsLabel(tenant: TenantId) {
+      // Listed tenants only: the catch-all's tenants are unbounded, and its spec never sets it.
+      return registry.specOf(tenant)?.metricsLabel === true;
+    },
   };
 }
