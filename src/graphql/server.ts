@@ -23,6 +23,7 @@ import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin, staticRefusal } from '.
 import { Preflight } from './preflight';
 import { observePlugin, tracePlugin, usagePlugin } from './observe';
 import { RouteExtensions } from './route-extensions';
+import { throttledPlugin } from './throttled';
 
 export interface GraphQLServerOptions {
   readonly hub: Hub;
@@ -114,6 +115,7 @@ function createApollo(
       limitsPlugin(limits, preflight),
       routes.plugin<GraphQLContext>(),
       readOnlyPlugin(),
+      throttledPlugin(),
       // Last: they read what the plugins above put in the response.
       tracePlugin(),
       ...(options.usage ? [usagePlugin(options.usage)] : []),

@@ -8,7 +8,8 @@
  * below, and how it pools connections, stays in the store's folder.
  *
  * A tenant's queue is bounded too: past {@link MAX_WAITING_PER_SLOT} waiting
- * calls per slot, a call fails at once with THROTTLED.
+ * calls per slot, a call fails at once with THROTTLED (retry after 1 s; the
+ * GraphQL request holding it then answers 429: src/graphql/throttled.ts).
  */
 import { HubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
@@ -39,15 +40,19 @@ class Gate {
     return this.waiting.length;
   }
 
-  /** Resolves when a slot is free (taking it). */
-  enter(what: string): Promise<void> | undefined {
+  /** Resolves when a slot is free (taking it); `limit` names the capacity in the refusal. */
+  enter(what: string, limit: string): Promise<void> | undefined {
     const cap = this.capacity();
     if (this.running < cap) {
       this.running++;
       return undefined;
     }
     if (this.waiting.length >= cap * MAX_WAITING_PER_SLOT)
-      throw new HubError('THROTTLED', `too many ${what} of this tenant waiting (${this.waiting.length})`);
+      throw new HubError(
+        'THROTTLED',
+        `too many ${what} of this tenant waiting (${this.waiting.length}, the limit is ${MAX_WAITING_PER_SLOT} per slot of ${limit} ${cap}); retry after 1s`,
+        { retryAfterSeconds: 1 },
+      );
     return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
@@ -105,7 +110,7 @@ export function fairStore<S extends HubStore>(
     what: string,
     run: () => Promise<unknown>,
   ) => {
-    const wait = gate.enter(what);
+    const wait = gate.enter(what, gate === g.rollups ? 'maxRollupsInFlight' : 'maxStoreCalls');
     if (wait) await wait;
     try {
       return await run();

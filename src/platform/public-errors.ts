@@ -24,11 +24,14 @@ export const HTTP_STATUS: { readonly [C in ErrorCode]: number } = {
 /**
  * Seconds a client should wait before retrying, for codes that mean "not now"
  * (sent as `Retry-After`): a read-only tenant is usually so for minutes, a
- * fenced one (a move's switch) for well under a second.
+ * fenced one (a move's switch) for well under a second; a throttled call
+ * (a fair share of the gateway, or a store's own limit) after 1 s unless it
+ * says otherwise.
  */
 export function retryAfterSeconds(err: HubError): number | undefined {
-  if (err.code !== 'READ_ONLY') return undefined;
-  return err.retryAfterSeconds ?? 5;
+  if (err.code === 'READ_ONLY') return err.retryAfterSeconds ?? 5;
+  if (err.code === 'THROTTLED') return err.retryAfterSeconds ?? 1;
+  return undefined;
 }
 
 /** Messages shown instead of the original for codes whose messages may carry infrastructure details. */
@@ -39,7 +42,13 @@ const GENERIC: Partial<Record<ErrorCode, string>> = {
   INTERNAL: 'internal error',
 };
 
-/** The message a client may see for a HubError. */
+/**
+ * The message a client may see for a HubError. A THROTTLED error without a
+ * `cause` is the gateway's own refusal (a tenant's fair share, written about
+ * the caller's own tenant: src/platform/fair-store.ts) and keeps its message;
+ * a store's (a driver's error as `cause`) gets the generic one.
+ */
 export function publicMessage(err: HubError): string {
+  if (err.code === 'THROTTLED' && err.cause === undefined) return err.message;
   return GENERIC[err.code] ?? err.message;
 }

@@ -148,6 +148,49 @@ describe('over HTTP: requests in flight', () => {
   });
 });
 
+describe('over HTTP: rollups past their queue', () => {
+  let gw: TestGateway;
+  let held: ReturnType<typeof heldStore>;
+  beforeAll(async () => {
+    held = heldStore(createMemoryStore(), 'hold');
+    gw = await startGateway({ store: held.store, tenantLimits: { maxRollupsInFlight: 1 } });
+  });
+  afterAll(async () => gw.close());
+
+  test('a request whose rollup finds the queue full answers 429 THROTTLED with Retry-After, not a 200', async () => {
+    // 20 rollups per request; one runs (held), 64 may wait, the rest of the 80 find the queue full.
+    const rollups = Array.from({ length: 20 }, (_, i) => `m${i}: managers(first: 10) { managerId }`);
+    const query = `{ ${rollups.join(' ')} }`;
+    const h = await gw.token('hold');
+    const answers = Array.from({ length: 4 }, () => gw.gql(h, query));
+    await held.reached(1);
+    // Another tenant's rollups are not behind the full queue.
+    expect((await gw.gql(await gw.token('beta'), query)).status).toBe(200);
+    held.release();
+    const statuses: number[] = [];
+    for (const a of await Promise.all(answers)) {
+      statuses.push(a.status);
+      if (a.status === 200) {
+        expect(a.body.errors).toBeUndefined();
+        continue;
+      }
+      expect(a.status).toBe(429);
+      expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(a.body.data).toBeUndefined();
+      expect(a.body.errors).toEqual([
+        {
+          message: expect.stringMatching(
+            /^too many rollups of this tenant waiting \(64, the limit is 64 per slot of maxRollupsInFlight 1\); retry after 1s$/,
+          ) as unknown,
+          extensions: { code: 'THROTTLED', retryAfterSeconds: Number(a.headers.get('retry-after')) },
+        },
+      ]);
+    }
+    // 80 rollups, 65 places: at least one request was refused.
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('fair store calls', () => {
   test('a tenant runs at most maxStoreCalls at once; the rest wait their turn; another tenant passes', async () => {
     const held = heldStore(createMemoryStore(), 'acme');
