@@ -4,24 +4,30 @@ import { UsageError } from './command';
 
 export const command: Command = {
   path: ['token'],
-  summary: 'mint a development bearer token (HS256) for a tenant',
+  summary: 'mint a development bearer token (HS256) for a tenant, or a schema-only one',
   help: `Usage: hub token --tenant <id> [--scopes <list>] [--ttl <duration>] [--subject <sub>]
+       hub token --scopes hub:schema [--ttl <duration>] [--subject <sub>]
 
 Prints a JWT signed with HUB_AUTH_JWT_SECRET, or (when none is configured) with
 the development secret that 'hub serve --dev' keeps in HUB_DATA_DIR. The tenant
 goes into the claim named by HUB_AUTH_TENANT_CLAIM (default tenant_id).
 For development and tests only: production tokens come from your identity provider.
 
+A hub:schema token has no tenant and no other scope: it reads the subgraph SDL
+({ _service { sdl } }, what rover and Apollo Router composition ask) and nothing
+else (docs/graphql.md, "Composing a supergraph").
+
 Options:
-  --tenant <id>       tenant id (required)
-  --scopes <list>     comma-separated: hub:read, hub:write, hub:admin, hub:metrics (default hub:read)
+  --tenant <id>       tenant id (required, except for --scopes hub:schema)
+  --scopes <list>     comma-separated: hub:read, hub:write, hub:admin, hub:metrics, or hub:schema alone (default hub:read)
   --ttl <duration>    lifetime, e.g. 90s, 15m, 1h (default 1h; at most HUB_AUTH_MAX_TTL, default 24h)
 
 The token carries exp (always), and iss/aud when HUB_AUTH_ISSUER/HUB_AUTH_AUDIENCE are set.
   --subject <sub>     the token's sub claim (default dev)
 
-Example:
-  hub token --tenant demo --scopes hub:read,hub:write --ttl 8h`,
+Examples:
+  hub token --tenant demo --scopes hub:read,hub:write --ttl 8h
+  hub token --scopes hub:schema --ttl 15m`,
   options: {
     tenant: { type: 'string' },
     scopes: { type: 'string' },
@@ -29,8 +35,13 @@ Example:
     subject: { type: 'string' },
   },
   async run({ values }, io) {
-    if (typeof values.tenant !== 'string' || values.tenant === '')
-      throw new UsageError('--tenant is required');
+    const scopes =
+      typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : ['hub:read'];
+    const schemaOnly = scopes.includes('hub:schema');
+    const tenant = typeof values.tenant === 'string' && values.tenant !== '' ? values.tenant : undefined;
+    if (schemaOnly && (tenant !== undefined || scopes.some((s) => s !== 'hub:schema' && s !== '')))
+      throw new UsageError('hub:schema is a token of its own: no --tenant and no other scope');
+    if (!schemaOnly && tenant === undefined) throw new UsageError('--tenant is required');
     const config = readConfig();
     const { mintToken, parseTtl } = require('../platform/auth') as typeof import('../platform/auth');
     const { readDevSecret } = require('../app/dev-secret') as typeof import('../app/dev-secret');
@@ -41,8 +52,6 @@ Example:
       );
       return 1;
     }
-    const scopes =
-      typeof values.scopes === 'string' ? values.scopes.split(',').map((s) => s.trim()) : ['hub:read'];
     const ttlSeconds = typeof values.ttl === 'string' ? parseTtl(values.ttl) : 3600;
     const { DEFAULT_MAX_TTL_SECONDS } = require('../platform/auth') as typeof import('../platform/auth');
     const maxTtl = config.authMaxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
@@ -55,7 +64,7 @@ Example:
     }
     const token = await mintToken({
       secret,
-      tenant: values.tenant,
+      ...(tenant !== undefined ? { tenant } : {}),
       scopes: scopes.filter((s) => s !== ''),
       ttlSeconds,
       tenantClaim: config.tenantClaim,

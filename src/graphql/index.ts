@@ -12,3 +12,4 @@ export {
   createGraphQLServer,
 } from './server';
 export { DEFAULT_LIMITS, type QueryLimits } from './limits';
+export { type SchemaReadAnswer, type SchemaReadRequest, answerSchemaRead } from './schema-read';

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHubError } from '../hub/errors';
 import type { GraphQLHttpRequest, GraphQLOutcome, GraphQLServer } from '../graphql';
-import type { Authenticator, Identity } from '../platform/auth';
+import { type Authenticator, type Identity, type SchemaReader, isSchemaReader } from '../platform/auth';
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { HTTP_STATUS } from '../platform/public-errors';
@@ -22,6 +22,7 @@ import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
 import { BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
+import { handleSchemaRead } from './schema-read-handler';
 
 export interface GraphQLHandlerDeps {
   readonly graphql: GraphQLServer;
@@ -53,6 +54,12 @@ export async function handleGraphQL(
   }
   const identity = await authenticate(deps, req, res, log);
   if (identity === ANSWERED) return;
+  if (isSchemaReader(identity)) {
+    // A schema-only credential: the SDL and nothing else (schema-read-handler.ts).
+    const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
+    if (body === ANSWERED) return;
+    return handleSchemaRead(res, req.headers.accept, url, body, deps.graphql.limits.maxTokens);
+  }
   tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
   noteTenant(res, identity.tenant);
   // Admitted (or refused with 429) before the body is read, like the token.
@@ -107,15 +114,15 @@ async function readJsonBody(
   }
 }
 
-/** Verifies the bearer token; answers 401 (or 500) itself when it does not verify. */
+/** Verifies the bearer token (a schema-only one too); answers 401 (or 500) itself when it does not verify. */
 async function authenticate(
   deps: GraphQLHandlerDeps,
   req: IncomingMessage,
   res: ServerResponse,
   log: Logger,
-): Promise<Identity | Answered> {
+): Promise<Identity | SchemaReader | Answered> {
   try {
-    return await deps.auth.authenticate(req.headers.authorization);
+    return await deps.auth.authenticateCaller(req.headers.authorization);
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'INTERNAL') log.error('authentication failed', errorFields(err));

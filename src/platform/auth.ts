@@ -11,9 +11,26 @@ import { type TenantId, isTenantId } from '../hub/tenant';
 /**
  * Known scopes. `hub:metrics` reads `/metrics` (an operator's credential: the
  * figures cover every tenant), so a tenant's `hub:admin` does not imply it.
+ * `hub:schema` is a credential of its own, without a tenant: it reads the
+ * subgraph SDL (`{ _service { sdl } }`, for supergraph composition) and
+ * nothing else.
  */
-export const SCOPES = ['hub:read', 'hub:write', 'hub:admin', 'hub:metrics'] as const;
+export const SCOPES = ['hub:read', 'hub:write', 'hub:admin', 'hub:metrics', 'hub:schema'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** The scope of a schema-only credential (see {@link SchemaReader}). */
+export const SCHEMA_SCOPE = 'hub:schema';
+
+/**
+ * A caller holding a schema-only credential: a verified token with the
+ * `hub:schema` scope and no tenant claim. It may read the subgraph SDL and
+ * nothing of any tenant.
+ */
+export interface SchemaReader {
+  readonly kind: 'schema-reader';
+  /** The token's `sub`, when present (for logs). */
+  readonly subject?: string;
+}
 
 /** Who is calling: established only from a verified token. */
 export interface Identity {
@@ -52,6 +69,13 @@ export interface Authenticator {
    * @throws HubError UNAUTHENTICATED (missing, malformed, expired, forged, or without a valid tenant).
    */
   authenticate(authorization: string | undefined): Promise<Identity>;
+  /**
+   * As {@link authenticate}, but a schema-only token (scope `hub:schema`, no
+   * tenant claim) is accepted as a {@link SchemaReader}. Only `/graphql` asks
+   * this, and answers such a caller the SDL and nothing else.
+   * @throws HubError UNAUTHENTICATED as {@link authenticate}.
+   */
+  authenticateCaller(authorization: string | undefined): Promise<Identity | SchemaReader>;
 }
 
 /**
@@ -87,27 +111,36 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   // share of a small query's CPU. An entry lives until the token's `exp`, at
   // most VERIFIED_TTL_MS (so a key removed from a JWKS stops working within
   // it); the map is bounded and simply cleared when full.
-  const verified = new Map<string, { identity: Identity; until: number }>();
+  const verified = new Map<string, { identity: Identity | SchemaReader; until: number }>();
+  const authenticateCaller = async (authorization: string | undefined): Promise<Identity | SchemaReader> => {
+    const hit = authorization === undefined ? undefined : verified.get(authorization);
+    if (hit !== undefined) {
+      if (Date.now() < hit.until) return hit.identity;
+      verified.delete(authorization as string);
+    }
+    const identity = await verifyHeader(authorization);
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(authorization as string, {
+      identity: identity.identity,
+      until: Math.min(identity.expiresAt, Date.now() + VERIFIED_TTL_MS),
+    });
+    return identity.identity;
+  };
   return {
+    authenticateCaller,
     async authenticate(authorization) {
-      const hit = authorization === undefined ? undefined : verified.get(authorization);
-      if (hit !== undefined) {
-        if (Date.now() < hit.until) return hit.identity;
-        verified.delete(authorization as string);
-      }
-      const identity = await verifyHeader(authorization);
-      if (verified.size >= MAX_VERIFIED) verified.clear();
-      verified.set(authorization as string, {
-        identity: identity.identity,
-        until: Math.min(identity.expiresAt, Date.now() + VERIFIED_TTL_MS),
-      });
-      return identity.identity;
+      const caller = await authenticateCaller(authorization);
+      if (isSchemaReader(caller))
+        throw unauthenticated(
+          `a ${SCHEMA_SCOPE} token reads only the schema ({ _service { sdl } } at /graphql): it has no tenant`,
+        );
+      return caller;
     },
   };
 
   async function verifyHeader(
     authorization: string | undefined,
-  ): Promise<{ identity: Identity; expiresAt: number }> {
+  ): Promise<{ identity: Identity | SchemaReader; expiresAt: number }> {
     if (!authorization) {
       throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
     }
@@ -122,17 +155,16 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const problem = claimProblem(payload, Math.floor(Date.now() / 1000), maxTtl, skew);
     if (problem !== undefined) throw unauthenticated(problem);
     const tenant = payload[tenantClaim];
+    const scopes = parseScopes(payload.scope);
+    const subject = typeof payload.sub === 'string' ? { subject: payload.sub } : {};
+    const expiresAt = (payload.exp as number) * 1000;
+    // Only a token without any tenant claim is schema-only: a malformed tenant is still refused.
+    if (tenant === undefined && scopes.has(SCHEMA_SCOPE))
+      return { identity: { kind: 'schema-reader', ...subject }, expiresAt };
     if (!isTenantId(tenant)) {
       throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
     }
-    return {
-      identity: {
-        tenant,
-        scopes: parseScopes(payload.scope),
-        ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
-      },
-      expiresAt: (payload.exp as number) * 1000,
-    };
+    return { identity: { tenant, scopes, ...subject }, expiresAt };
   }
 }
 
@@ -189,6 +221,11 @@ function unauthenticated(message: string, cause?: unknown): HubError {
   return new HubError('UNAUTHENTICATED', message, cause === undefined ? {} : { cause });
 }
 
+/** True for a schema-only caller (see {@link SchemaReader}). */
+export function isSchemaReader(caller: Identity | SchemaReader): caller is SchemaReader {
+  return 'kind' in caller && caller.kind === 'schema-reader';
+}
+
 /** Reads the `scope` claim (space separated string or array), keeping only known scopes. */
 export function parseScopes(claim: unknown): ReadonlySet<Scope> {
   const words = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
@@ -208,7 +245,8 @@ export function requireScope(identity: Pick<Identity, 'scopes'>, needed: Scope):
 
 export interface MintOptions {
   readonly secret: string;
-  readonly tenant: string;
+  /** The tenant; omitted only for a schema-only token (scopes exactly `hub:schema`). */
+  readonly tenant?: string;
   readonly scopes: readonly string[];
   /** Lifetime in seconds (default 3600). */
   readonly ttlSeconds?: number;
@@ -221,17 +259,30 @@ export interface MintOptions {
 }
 
 /**
- * Mints an HS256 token (development and tests).
- * @throws HubError VALIDATION for a bad tenant id or unknown scope.
+ * Mints an HS256 token (development and tests): for a tenant, or without one
+ * a schema-only token (scopes exactly `hub:schema`).
+ * @throws HubError VALIDATION for a bad tenant id, an unknown scope, a missing
+ *   tenant, or `hub:schema` mixed with a tenant or other scopes.
  */
 export async function mintToken(options: MintOptions): Promise<string> {
-  if (!isTenantId(options.tenant)) throw new HubError('VALIDATION', `invalid tenant id ${options.tenant}`);
   const bad = options.scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (bad.length > 0)
     throw new HubError('VALIDATION', `unknown scope ${bad.join(', ')}: expected ${SCOPES.join(', ')}`);
+  if (options.scopes.includes(SCHEMA_SCOPE)) {
+    if (options.tenant !== undefined || options.scopes.some((s) => s !== SCHEMA_SCOPE))
+      throw new HubError(
+        'VALIDATION',
+        `${SCHEMA_SCOPE} is a credential of its own: no tenant and no other scope (it reads only the schema)`,
+      );
+  } else if (!isTenantId(options.tenant)) {
+    throw new HubError(
+      'VALIDATION',
+      options.tenant === undefined ? 'a tenant is required' : `invalid tenant id ${options.tenant}`,
+    );
+  }
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
-    [options.tenantClaim ?? 'tenant_id']: options.tenant,
+    ...(options.tenant !== undefined ? { [options.tenantClaim ?? 'tenant_id']: options.tenant } : {}),
     scope: options.scopes.join(' '),
     ...(options.issuer !== undefined ? { iss: options.issuer } : {}),
     ...(options.audience !== undefined ? { aud: options.audience } : {}),
