@@ -21,6 +21,8 @@ export interface GraphQLContext {
   readonly deadline: number;
   /** Filled in while the request runs, for logs and metrics. */
   readonly stats: RequestStats;
+  /** Bytes of the request's body as received (0 for GET): a mutation's count as ingested (usage). */
+  readonly bodyBytes: number;
   /** Per-tenant usage, when the gateway keeps it (the `usage` query reads it). */
   readonly usage?: UsageReader;
 }
@@ -45,6 +47,8 @@ export interface ContextInput {
   readonly timeoutMs: number;
   /** Called with each DataLoader batch size (metrics). */
   readonly onBatch?: (loader: string, size: number) => void;
+  /** Bytes of the request's body (default 0). */
+  readonly bodyBytes?: number;
   readonly usage?: UsageReader;
 }
 
@@ -59,6 +63,7 @@ export function createContext(input: ContextInput): GraphQLContext {
     log: input.log,
     deadline: Date.now() + input.timeoutMs,
     stats: { operation: 'unknown', operationType: 'unknown' },
+    bodyBytes: input.bodyBytes ?? 0,
     ...(input.usage ? { usage: input.usage } : {}),
   };
 }

@@ -132,8 +132,10 @@ function traceResult(
 
 /**
  * Counts each request into the tenant's usage: one request, one error when
- * the answer carries any error, and the cost units the gateway computed
- * (`extensions.cost.requested`). Last in the plugin list, like {@link tracePlugin}.
+ * the answer carries any error, the cost units the gateway computed
+ * (`extensions.cost.requested`), and a mutation's body bytes as ingested
+ * (as /ingest counts its body: what the tenant sent to be written, whether
+ * or not every record was accepted). Last in the plugin list, like {@link tracePlugin}.
  */
 export function usagePlugin(usage: UsageMeter): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -142,6 +144,8 @@ export function usagePlugin(usage: UsageMeter): ApolloServerPlugin<GraphQLContex
         async willSendResponse({ response, contextValue }) {
           const tenant = contextValue.tenant;
           usage.add(tenant, 'requests');
+          if (contextValue.stats.operationType === 'mutation' && contextValue.bodyBytes > 0)
+            usage.add(tenant, 'bytes_ingested', contextValue.bodyBytes);
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if ((result.errors?.length ?? 0) > 0) usage.add(tenant, 'errors');

@@ -44,6 +44,8 @@ export interface GraphQLHttpRequest {
   readonly search: string;
   /** The parsed JSON body of a POST; undefined for GET. */
   readonly body: unknown;
+  /** Bytes of the POST body as received (per-tenant usage counts a mutation's as ingested). */
+  readonly bodyBytes?: number;
 }
 
 /** Who sends a request: the verified identity, and the request's id and logger. */
@@ -173,6 +175,7 @@ async function executeRequest(
     log: caller.log,
     timeoutMs: limits.timeoutMs,
     onBatch: (loader, size) => metrics.loaderBatch.observe({ loader }, size),
+    ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}),
     ...(options.usage ? { usage: options.usage } : {}),
   });
   const headers = new HeaderMap();

@@ -67,11 +67,11 @@ export async function handleGraphQL(
   if (ticket === undefined) return;
   let cost: number | undefined;
   try {
-    const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
-    if (body === ANSWERED) return;
-    const request = await persistedQuery(deps, res, identity, req, url, body);
+    const read = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
+    if (read === ANSWERED) return;
+    const request = await persistedQuery(deps, res, identity, req, url, read?.json);
     if (request === ANSWERED) return;
-    const outcome = await deps.graphql.execute(request, {
+    const outcome = await deps.graphql.execute(read ? { ...request, bodyBytes: read.bytes } : request, {
       identity,
       requestId,
       log: log.child({ tenant: identity.tenant }),
@@ -87,12 +87,15 @@ export async function handleGraphQL(
   }
 }
 
-/** Reads and parses a POST body (size limit, JSON content type); answers the error itself. */
+/**
+ * Reads and parses a POST body (size limit, JSON content type); answers the
+ * error itself. @returns the parsed JSON and the body's size in bytes.
+ */
 async function readJsonBody(
   req: IncomingMessage,
   res: ServerResponse,
   maxBodyBytes: number,
-): Promise<unknown | Answered> {
+): Promise<{ readonly json: unknown; readonly bytes: number } | Answered> {
   let raw: Buffer;
   try {
     raw = await readBody(req, maxBodyBytes);
@@ -107,7 +110,7 @@ async function readJsonBody(
     return ANSWERED;
   }
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return { json: JSON.parse(raw.toString('utf8')) as unknown, bytes: raw.length };
   } catch {
     sendError(res, 400, 'VALIDATION', 'request body is not valid JSON');
     return ANSWERED;

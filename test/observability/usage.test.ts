@@ -104,16 +104,16 @@ describe('usage of a known load, kept in PostgreSQL', () => {
       return res;
     };
     const ids = [1, 2, 3].map((n) => `0190a1b2-0000-7000-8000-00000000b00${n}`);
-    // 1 request: a mutation writing three outputs (no rows read).
-    const w = await gql(
-      acme,
-      `mutation { recordOutputs(records: [${ids
-        .map(
-          (id, i) =>
-            `{ id: "${id}", createdAt: "2026-03-0${i + 2}T10:00:00Z", skillId: "s1", employeeId: "e1", status: SUCCEEDED, costUsd: "1" }`,
-        )
-        .join(',')}]) { created } }`,
-    );
+    // 1 request: a mutation writing three outputs (no rows read); its body counts as ingested.
+    const mutation = `mutation { recordOutputs(records: [${ids
+      .map(
+        (id, i) =>
+          `{ id: "${id}", createdAt: "2026-03-0${i + 2}T10:00:00Z", skillId: "s1", employeeId: "e1", status: SUCCEEDED, costUsd: "1" }`,
+      )
+      .join(',')}]) { created } }`;
+    // The body the harness sends (JSON of the query; no variables).
+    const mutationBytes = Buffer.byteLength(JSON.stringify({ query: mutation }));
+    const w = await gql(acme, mutation);
     expect(w.body.data).toEqual({ recordOutputs: { created: 3 } });
     // 2 requests reading 3 records each.
     for (let i = 0; i < 2; i++) {
@@ -172,7 +172,13 @@ describe('usage of a known load, kept in PostgreSQL', () => {
       rowsRead: sum('rowsRead'),
       rollups: sum('rollups'),
       bytesIngested: sum('bytesIngested'),
-    }).toEqual({ requests: 6, errors: 2, rowsRead: 7, rollups: 1, bytesIngested: Buffer.byteLength(ndjson) });
+    }).toEqual({
+      requests: 6,
+      errors: 2,
+      rowsRead: 7,
+      rollups: 1,
+      bytesIngested: mutationBytes + Buffer.byteLength(ndjson),
+    });
     // Cost units: what the gateway reported in extensions.cost of acme's five GraphQL answers.
     expect(sum('costUnits')).toBe(costs.slice(0, 5).reduce((a, b) => a + b, 0));
     expect(sum('costUnits')).toBeGreaterThan(0);
@@ -181,8 +187,10 @@ describe('usage of a known load, kept in PostgreSQL', () => {
     const cross = await gw.gql(beta, `{ usage(tenant: "acme", ${range}) { requests } }`);
     expect(cross.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(cross.body.data ?? null).toBeNull();
-    const own = await gw.gql(beta, `{ usage(${range}) { requests } }`);
-    expect((own.body.data?.usage as { requests: number }[]).reduce((n, r) => n + r.requests, 0)).toBe(2); // its list, and the refused read of acme's usage
+    const own = await gw.gql(beta, `{ usage(${range}) { requests bytesIngested } }`);
+    const ownRows = own.body.data?.usage as { requests: number; bytesIngested: number }[];
+    expect(ownRows.reduce((n, r) => n + r.requests, 0)).toBe(2); // its list, and the refused read of acme's usage
+    expect(ownRows.reduce((n, r) => n + r.bytesIngested, 0)).toBe(0); // acme's writes are not beta's
     // A bounded range: more than 31 days is refused naming the argument.
     const wide = await gw.gql(
       admin,
@@ -214,7 +222,7 @@ describe('usage of a known load, kept in PostgreSQL', () => {
         errors: 2,
         rows_read: 7,
         rollups: 1,
-        bytes_ingested: Buffer.byteLength(ndjson),
+        bytes_ingested: mutationBytes + Buffer.byteLength(ndjson),
       });
       out.length = 0;
       expect(await main(['usage', '--tenant', 'acme'], io)).toBe(0);
@@ -222,7 +230,7 @@ describe('usage of a known load, kept in PostgreSQL', () => {
         /^minute \(UTC\)\s+requests\s+errors\s+cost units\s+rows read\s+rollups\s+bytes ingested$/,
       );
       expect(out[out.length - 1]).toMatch(
-        new RegExp(`^total\\s+6\\s+2\\s+\\d+\\s+7\\s+1\\s+${Buffer.byteLength(ndjson)}$`),
+        new RegExp(`^total\\s+6\\s+2\\s+\\d+\\s+7\\s+1\\s+${mutationBytes + Buffer.byteLength(ndjson)}$`),
       );
       expect(await main(['usage', '--tenant', 'acme', '--from', 'yesterday'], io)).toBe(2);
     } finally {
