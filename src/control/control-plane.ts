@@ -106,6 +106,12 @@ export interface ControlPlane {
    */
   listen(onChange: () => void): Promise<() => Promise<void>>;
   /**
+   * Calls `onAck` soon after a replica acknowledges a version (a move waiting
+   * for acknowledgements wakes then instead of polling; it still polls as a
+   * backstop). Resolves the function that stops it.
+   */
+  listenAcks(onAck: () => void): Promise<() => Promise<void>>;
+  /**
    * Takes the tenant's move lock (one `hub move` process per tenant); it is
    * released by the returned function or when the process dies.
    * @throws HubError CONFLICT when another process holds it.

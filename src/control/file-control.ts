@@ -146,6 +146,9 @@ export class FileControlPlane implements ControlPlane {
         s.moves[change.move.tenant] = { ...change.move, updatedAt: now };
       }
       return version;
+    }).then((version) => {
+      if (version > 0) this.announce(this.changeListeners);
+      return version;
     });
   }
 
@@ -157,9 +160,12 @@ export class FileControlPlane implements ControlPlane {
   }
 
   async ack(id: string, version: number): Promise<void> {
-    await this.update((s) => {
+    const changed = await this.update((s) => {
+      const before = s.replicas[id]?.version;
       s.replicas[id] = { version, seenAt: new Date().toISOString() };
+      return before !== version;
     });
+    if (changed) this.announce(this.ackListeners);
   }
 
   async replicas(liveSeconds: number): Promise<ReplicaAck[]> {
@@ -170,7 +176,33 @@ export class FileControlPlane implements ControlPlane {
       .filter((r) => r.ageSeconds <= liveSeconds);
   }
 
-  async listen(onChange: () => void): Promise<() => Promise<void>> {
+  /** In-process listeners: a gateway running a move itself (its admin endpoint) hears its own changes at once. */
+  private readonly changeListeners = new Set<() => void>();
+  private readonly ackListeners = new Set<() => void>();
+
+  private announce(listeners: ReadonlySet<() => void>): void {
+    for (const l of [...listeners]) l();
+  }
+
+  listen(onChange: () => void): Promise<() => Promise<void>> {
+    return this.watch(this.changeListeners, onChange);
+  }
+
+  listenAcks(onAck: () => void): Promise<() => Promise<void>> {
+    return this.watch(this.ackListeners, onAck);
+  }
+
+  /** Registers `fn` in-process and polls the file's modification for other processes' changes. */
+  private async watch(listeners: Set<() => void>, fn: () => void): Promise<() => Promise<void>> {
+    listeners.add(fn);
+    const stop = await this.pollChanges(fn);
+    return async () => {
+      listeners.delete(fn);
+      await stop();
+    };
+  }
+
+  private async pollChanges(onChange: () => void): Promise<() => Promise<void>> {
     let last = await stat(this.path).then(
       (s) => s.mtimeMs,
       () => 0,

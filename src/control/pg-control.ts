@@ -21,6 +21,8 @@ import type {
 } from './control-plane';
 
 const CHANNEL = 'hub_control';
+/** Replicas' acknowledgements (a separate channel: replicas do not wake on each other's heartbeats). */
+const ACK_CHANNEL = 'hub_control_ack';
 
 const SCHEMA = `
 CREATE SCHEMA IF NOT EXISTS hub_control;
@@ -247,9 +249,16 @@ export class PgControlPlane implements ControlPlane {
 
   async ack(id: string, version: number): Promise<void> {
     try {
+      // Only a new version is announced: heartbeats wake no one.
       await this.pool.query(
-        `INSERT INTO hub_control.replicas (id, version, seen_at) VALUES ($1, $2, clock_timestamp())
-         ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, seen_at = EXCLUDED.seen_at`,
+        `WITH prev AS (SELECT version FROM hub_control.replicas WHERE id = $1),
+         up AS (
+           INSERT INTO hub_control.replicas (id, version, seen_at) VALUES ($1, $2, clock_timestamp())
+           ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, seen_at = EXCLUDED.seen_at
+           RETURNING 1
+         )
+         SELECT pg_notify('${ACK_CHANNEL}', $2::text) FROM up
+         WHERE NOT EXISTS (SELECT 1 FROM prev WHERE version = $2::bigint)`,
         [id, version],
       );
     } catch (err) {
@@ -275,14 +284,22 @@ export class PgControlPlane implements ControlPlane {
     }
   }
 
-  async listen(onChange: () => void): Promise<() => Promise<void>> {
+  listen(onChange: () => void): Promise<() => Promise<void>> {
+    return this.listenOn(CHANNEL, onChange);
+  }
+
+  listenAcks(onAck: () => void): Promise<() => Promise<void>> {
+    return this.listenOn(ACK_CHANNEL, onAck);
+  }
+
+  private async listenOn(channel: string, onChange: () => void): Promise<() => Promise<void>> {
     const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 10_000 });
     // A lost LISTEN connection only delays changes until the next poll (the backstop).
     client.on('error', () => undefined);
     client.on('notification', () => onChange());
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${channel}`);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw wrap(err, 'LISTEN');

@@ -78,6 +78,8 @@ export class ControlWatcher {
         await this.registry.settled();
         this.applied = this.loadedVersion();
         this.log('control.applied', { version: this.applied });
+        // A fence just applied leaves the tenant's last writes in the outbox: ship them now, not at the next idle poll.
+        for (const relay of this.registry.relays()) relay.kick();
       }
       await this.plane.ack(this.options.replicaId, this.applied);
     } catch (err) {

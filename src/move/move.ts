@@ -46,6 +46,14 @@ export interface MoveDeps {
   readonly applyTimeoutMs?: number;
   /** Longest wait for the outbox to drain inside the fence (default 30 s). */
   readonly drainTimeoutMs?: number;
+  /**
+   * Before fencing, the outbox is let drain until at most this many of the
+   * tenant's entries wait (default 200), so that inside the fence only the
+   * last tail remains to ship.
+   */
+  readonly tailEntries?: number;
+  /** Longest wait for that catch-up before fencing anyway (default 60 s). */
+  readonly catchUpTimeoutMs?: number;
   /** Called at named points (tests kill the process there): `copy-batch`, `copied`, `fenced`, `drained`, `synced`. */
   readonly checkpoint?: (point: string) => void | Promise<void>;
 }
@@ -243,13 +251,15 @@ export class Mover {
   }
 
   /**
-   * Makes the target the tenant's primary. Online: fence, wait for every live
-   * replica, drain the lag, flip with reverse replication, lift the fence.
-   * Read-only: read-only, wait, final sync, flip. A re-run after a crash
-   * finishes an interrupted switch.
-   * @returns how long writes were refused (ms).
+   * Makes the target the tenant's primary. Online: let the lag drain to a
+   * tail, fence, wait for every live replica, drain the tail, flip with
+   * reverse replication and the fence lifted, wait for every live replica to
+   * run the flip. Read-only: read-only, wait, final sync, flip. A re-run
+   * after a crash finishes an interrupted switch.
+   * @returns how long the tenant's writes were held or refused (ms), from the
+   *   fence until every live replica runs the flip, and that time by step.
    */
-  async switch(tenant: TenantId): Promise<{ move: MoveRecord; fenceMs: number }> {
+  async switch(tenant: TenantId): Promise<SwitchResult> {
     return this.locked(tenant, async () => {
       const move = await this.deps.plane.getMove(tenant);
       if (!move || TERMINAL.has(move.phase))
@@ -260,7 +270,7 @@ export class Mover {
             'VALIDATION',
             `a reverse of tenant ${tenant} was interrupted: re-run 'hub move reverse'`,
           );
-        return { move, fenceMs: 0 };
+        return { move, fenceMs: 0, steps: {} };
       }
       if (move.phase === 'copying')
         throw new HubError(
@@ -272,7 +282,7 @@ export class Mover {
   }
 
   /** After a switch: makes the source the primary again (same procedure the other way); the move is `replicating` again. */
-  async reverse(tenant: TenantId): Promise<{ move: MoveRecord; fenceMs: number }> {
+  async reverse(tenant: TenantId): Promise<SwitchResult> {
     return this.locked(tenant, async () => {
       const move = await this.deps.plane.getMove(tenant);
       if (!move || TERMINAL.has(move.phase))
@@ -287,14 +297,11 @@ export class Mover {
   }
 
   /** Moves the primary to `side`; see {@link switch}. */
-  private async flip(
-    move: MoveRecord,
-    side: 'source' | 'target',
-  ): Promise<{ move: MoveRecord; fenceMs: number }> {
+  private async flip(move: MoveRecord, side: 'source' | 'target'): Promise<SwitchResult> {
     const plane = this.deps.plane;
     const tenant = move.tenant;
     const [fromUri, toUri] = side === 'target' ? [move.source, move.target] : [move.target, move.source];
-    if (move.primaryIs === side && move.step === undefined) return { move, fenceMs: 0 };
+    if (move.primaryIs === side && move.step === undefined) return { move, fenceMs: 0, steps: {} };
     const current = await this.entry(tenant);
     // What the tenant returns to if this step fails: writes open on its current primary.
     const entry = { ...current, state: 'moving' as const, fenced: false };
@@ -303,13 +310,24 @@ export class Mover {
     return this.withStores([fromUri, toUri], async ([fromStore, toStore]) => {
       const from = fromStore as HubStore;
       const to = toStore as HubStore;
-      const started = Date.now();
+      // 0. Online, not resuming a fence: let the lag drain while writes flow, so the fence only waits for a tail.
+      if (online && move.step === undefined) await this.catchUp(tenant, from);
+      const steps: Record<string, number> = {};
+      let started = Date.now();
+      const lap = (name: string): void => {
+        const now = Date.now();
+        steps[name] = now - started;
+        started = now;
+      };
+      const fenceStart = started;
       // 1. Refuse writes (a fence, or read-only for the sync) and record the step first.
       const stepped: MoveRecord = { ...move, step: online ? 'fencing' : 'syncing' };
       const fenced = online ? { ...entry, fenced: true } : { ...entry, state: 'read-only' as const };
       const version = await plane.commit({ tenant: fenced, move: stepped, expectMovePhase: move.phase });
+      lap('commit');
       try {
         await this.waitApplied(version);
+        lap('applied');
         await this.deps.checkpoint?.('fenced');
         // 2. Bring the destination up to date.
         if (online) await this.drain(tenant, from);
@@ -317,6 +335,7 @@ export class Mover {
           await syncMissing(from, to, tenant, {
             ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
           });
+        lap(online ? 'drained' : 'synced');
         await this.deps.checkpoint?.(online ? 'drained' : 'synced');
       } catch (err) {
         // Lift the fence: the tenant keeps its primary and takes writes again; the move stays where it was.
@@ -335,7 +354,7 @@ export class Mover {
         step: undefined,
         error: undefined,
       };
-      await plane.commit({
+      const flipped = await plane.commit({
         tenant: {
           id: tenant,
           primary: toUri,
@@ -346,9 +365,18 @@ export class Mover {
         },
         move: next,
       });
-      const fenceMs = Date.now() - started;
-      this.log('move.switched', { tenant, primary: side, fenceMs });
-      return { move: next, fenceMs };
+      lap('flip');
+      // 4. The fence is lifted where a replica runs the flip: held writes go to the new primary then.
+      try {
+        await this.waitApplied(flipped);
+      } catch (err) {
+        // The switch is done and durable; a replica that lags keeps holding (then refusing) writes until it applies it.
+        this.log('move.flip_not_applied', { tenant, error: (err as Error).message });
+      }
+      lap('lifted');
+      const fenceMs = Date.now() - fenceStart;
+      this.log('move.switched', { tenant, primary: side, fenceMs, steps });
+      return { move: next, fenceMs, steps };
     });
   }
 
@@ -408,19 +436,60 @@ export class Mover {
     });
   }
 
-  /** Waits until every live replica runs `version` (none live: nothing to wait for). */
+  /**
+   * Waits until every live replica runs `version` (none live: nothing to
+   * wait for): woken by the replicas' acknowledgements, polling as a backstop.
+   */
   private async waitApplied(version: number): Promise<void> {
     const deadline = Date.now() + (this.deps.applyTimeoutMs ?? 10_000);
+    const wake = new Wakeup();
+    const stop = await this.deps.plane.listenAcks(() => wake.fire()).catch(() => undefined);
+    try {
+      for (;;) {
+        const armed = wake.arm();
+        const live = await this.deps.plane.replicas(this.deps.liveSeconds ?? 3);
+        const behind = live.filter((r) => r.version < version);
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+          throw new HubError(
+            'TIMEOUT',
+            `gateway replicas ${behind.map((r) => r.id).join(', ')} did not apply control plane version ${version}`,
+          );
+        await Promise.race([armed, sleep(stop ? 100 : 10)]);
+      }
+    } finally {
+      await stop?.();
+    }
+  }
+
+  /**
+   * Before a fence: waits (bounded) until at most `tailEntries` of the
+   * tenant's writes wait in the outbox, reporting the lag as progress.
+   */
+  private async catchUp(tenant: TenantId, store: HubStore): Promise<void> {
+    if (!hasTenantOutbox(store)) return;
+    const tail = this.deps.tailEntries ?? 200;
+    const began = Date.now();
+    const deadline = began + (this.deps.catchUpTimeoutMs ?? 60_000);
+    let first: number | undefined;
     for (;;) {
+      const { pending } = await store.tenantOutboxBacklog(tenant);
+      first ??= pending;
+      const done = Math.max(0, first - pending);
+      if (pending <= tail) {
+        if (first > tail)
+          this.deps.onProgress?.({ step: 'catch-up', done, total: first, rate: 0, final: true });
+        return;
+      }
+      if (Date.now() > deadline) {
+        this.log('move.catch_up_incomplete', { tenant, pending });
+        return;
+      }
+      const rate = done / Math.max(0.001, (Date.now() - began) / 1000);
+      this.deps.onProgress?.({ step: 'catch-up', done, total: first, rate });
       const live = await this.deps.plane.replicas(this.deps.liveSeconds ?? 3);
-      const behind = live.filter((r) => r.version < version);
-      if (behind.length === 0) return;
-      if (Date.now() > deadline)
-        throw new HubError(
-          'TIMEOUT',
-          `gateway replicas ${behind.map((r) => r.id).join(', ')} did not apply control plane version ${version}`,
-        );
-      await sleep(10);
+      if (live.length === 0 && this.deps.drainOutbox) await this.deps.drainOutbox(tenant);
+      else await sleep(20);
     }
   }
 
@@ -440,6 +509,34 @@ export class Mover {
         throw new HubError('TIMEOUT', `the outbox of tenant ${tenant} still holds ${pending} entries`);
       await sleep(5);
     }
+  }
+}
+
+/** What switch and reverse return. */
+export interface SwitchResult {
+  readonly move: MoveRecord;
+  /** How long the tenant's writes were held (or refused), from the fence until every live replica ran the flip. */
+  readonly fenceMs: number;
+  /** That time by step: `commit`, `applied` (every replica fenced), `drained`/`synced`, `flip`, `lifted`. */
+  readonly steps: Readonly<Record<string, number>>;
+}
+
+/** A one-shot signal re-armed per wait (acknowledgements arriving between waits are not lost). */
+class Wakeup {
+  private resolve: (() => void) | null = null;
+  private fired = false;
+
+  arm(): Promise<void> {
+    this.fired = false;
+    return new Promise<void>((r) => {
+      this.resolve = r;
+      if (this.fired) r();
+    });
+  }
+
+  fire(): void {
+    this.fired = true;
+    this.resolve?.();
   }
 }
 

@@ -41,6 +41,16 @@ import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant
 /** How long an analytics store that failed a rollup is skipped before being tried again. */
 const ANALYTICS_RETRY_MS = 2000;
 
+/**
+ * How long a write waits for a switch's fence to lift before it is refused
+ * (default). A switch holds writes for well under a second when it goes well;
+ * this bounds what a caller waits when it does not.
+ */
+export const DEFAULT_FENCE_HOLD_MS = 5000;
+
+/** Marks a write that met a fence (held, then retried on the next routes). */
+const FENCED = Symbol('fenced');
+
 /** Codes meaning "the store cannot answer right now" (the fallback policy applies), as opposed to a bad query. */
 const TRANSIENT = new Set(['UNAVAILABLE', 'TIMEOUT', 'THROTTLED']);
 
@@ -59,36 +69,79 @@ export class RoutingStore implements HubStore {
     { store: string; role: string; reason: RouteReason; count: number }
   >();
 
-  constructor(readonly registry: TenantRegistry) {
+  /** Longest a write waits while its tenant is fenced before READ_ONLY (see putBatch). */
+  private readonly fenceHoldMs: number;
+  private held = 0;
+
+  constructor(
+    readonly registry: TenantRegistry,
+    options: { readonly fenceHoldMs?: number } = {},
+  ) {
     this.capabilities = deriveCapabilities(registry.currentRoutes());
+    this.fenceHoldMs = options.fenceHoldMs ?? DEFAULT_FENCE_HOLD_MS;
   }
 
   /** Opens a registry (see {@link TenantRegistryOptions}) and a routing store over it. */
-  static async open(options: TenantRegistryOptions): Promise<RoutingStore> {
-    return new RoutingStore(await TenantRegistry.open(options));
+  static async open(
+    options: TenantRegistryOptions & { readonly fenceHoldMs?: number },
+  ): Promise<RoutingStore> {
+    return new RoutingStore(await TenantRegistry.open(options), options);
   }
 
+  /**
+   * Writes to the tenant's primary. While a move's switch fences the tenant,
+   * the write is held (outside any route, so the fence's acknowledgement does
+   * not wait for it) until the routes change, then sent to the primary they
+   * name; held longer than `fenceHoldMs` it is refused with READ_ONLY.
+   */
   async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
-    return this.registry.use(tenant, async (route) => {
-      if (route.writes !== 'open') throw readOnly(tenant, route.writes);
-      const { store, feed } = route.primary;
-      const outcomes: PutOutcome[] = [];
-      const max = Math.max(1, store.capabilities.maxBatchSize);
-      for (let i = 0; i < records.length; i += max) {
-        const chunk = records.slice(i, i + max);
-        const part = await store.putBatch(tenant, chunk);
-        outcomes.push(...part);
-        // A store-kept outbox has the entries already (same transaction); an in-process one gets them now.
-        if (feed?.local && (route.analytics || route.replica))
-          feed.local.enqueue(
-            tenant,
-            chunk.filter((_r, j) => part[j]?.status === 'created'),
-          );
+    const deadline = Date.now() + this.fenceHoldMs;
+    for (;;) {
+      const outcome = await this.registry.use(tenant, async (route) =>
+        route.writes === 'fenced' ? FENCED : this.putOnRoute(tenant, route, records),
+      );
+      if (outcome !== FENCED) return outcome;
+      const left = deadline - Date.now();
+      this.held++;
+      try {
+        if (left <= 0 || !(await this.registry.nextSwap(left))) {
+          // A last look: the swap may have come as the wait ended.
+          if (this.registry.resolve(tenant).writes === 'fenced') throw readOnly(tenant, 'fenced');
+        }
+      } finally {
+        this.held--;
       }
-      feed?.relay.kick();
-      trace('putBatch', tenant, route, 'primary');
-      return outcomes;
-    });
+    }
+  }
+
+  /** Writes held by a fence right now (metrics, tests). */
+  get heldWrites(): number {
+    return this.held;
+  }
+
+  private async putOnRoute(
+    tenant: TenantId,
+    route: Route,
+    records: readonly HubRecord[],
+  ): Promise<PutOutcome[]> {
+    if (route.writes !== 'open') throw readOnly(tenant, route.writes);
+    const { store, feed } = route.primary;
+    const outcomes: PutOutcome[] = [];
+    const max = Math.max(1, store.capabilities.maxBatchSize);
+    for (let i = 0; i < records.length; i += max) {
+      const chunk = records.slice(i, i + max);
+      const part = await store.putBatch(tenant, chunk);
+      outcomes.push(...part);
+      // A store-kept outbox has the entries already (same transaction); an in-process one gets them now.
+      if (feed?.local && (route.analytics || route.replica))
+        feed.local.enqueue(
+          tenant,
+          chunk.filter((_r, j) => part[j]?.status === 'created'),
+        );
+    }
+    feed?.relay.kick();
+    trace('putBatch', tenant, route, 'primary');
+    return outcomes;
   }
 
   async getByIds(

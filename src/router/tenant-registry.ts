@@ -64,12 +64,14 @@ class Snapshot {
   inFlight = 0;
   private retired = false;
   private released: Promise<void> | null = null;
+  private idle: Promise<void> | null = null;
   private onIdle: (() => void) | null = null;
 
   constructor(
     readonly config: RegistryConfig,
     readonly tenants: ReadonlyMap<TenantId, Route>,
     readonly shared: Route | undefined,
+    /** Every store acquired for this snapshot (routes' and warm ones), released when it retires. */
     readonly entries: readonly PooledStore[],
   ) {}
 
@@ -85,14 +87,17 @@ class Snapshot {
     if (--this.inFlight === 0 && this.retired) this.onIdle?.();
   }
 
-  /** Resolves once no call uses this snapshot anymore, then runs `release` once. */
-  retire(release: () => Promise<void>): Promise<void> {
-    if (this.released) return this.released;
-    this.retired = true;
-    this.released = (
-      this.inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onIdle = r))
-    ).then(release);
-    return this.released;
+  /**
+   * Runs `release` once no call uses this snapshot anymore. Returns when the
+   * calls have finished (`idle`) and when the release is done (`released`).
+   */
+  retire(release: () => Promise<void>): { idle: Promise<void>; released: Promise<void> } {
+    if (!this.idle || !this.released) {
+      this.retired = true;
+      this.idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onIdle = r));
+      this.released = this.idle.then(release);
+    }
+    return { idle: this.idle, released: this.released };
   }
 }
 
@@ -101,7 +106,10 @@ export class TenantRegistry {
   private current!: Snapshot;
   private readonly pool: StorePool;
   private reloading: Promise<unknown> = Promise.resolve();
-  private readonly retiring = new Set<Promise<void>>();
+  /** Retired snapshots: when their calls have finished, and when their stores are released. */
+  private readonly retiring = new Set<{ idle: Promise<void>; done: Promise<void> }>();
+  /** Woken at the next swap of routes (held writes wait for it). */
+  private swapWaiters: (() => void)[] = [];
   private closed = false;
   private readonly closeHooks = new Set<() => void>();
   private readonly log: (event: string, fields?: Record<string, unknown>) => void;
@@ -135,6 +143,10 @@ export class TenantRegistry {
       if (!p) acquired.set(key, (p = this.pool.acquire(uri, label, { outbox })));
       return p;
     };
+    // A tenant being moved gets its two stores opened now the way the switch
+    // will need them (the replica with an outbox, the primary without), so the
+    // reload that flips the primary opens nothing while its writes are held.
+    const warm = specs.filter((s) => s.replica);
     const route = async (spec: TopologySpec, shared: boolean): Promise<Route> => {
       const primary = await acquire(spec.primary.uri, spec.primary.label, feeding.has(spec.primary.uri));
       const analytics = spec.analytics
@@ -155,9 +167,16 @@ export class TenantRegistry {
       const tenants = new Map<TenantId, Route>();
       for (const [id, spec] of config.tenants) tenants.set(id, await route(spec, false));
       const shared = config.shared ? await route(config.shared, true) : undefined;
+      const running = await Promise.all(acquired.values());
+      for (const spec of warm) {
+        const replica = spec.replica as NonNullable<TopologySpec['replica']>;
+        await acquire(replica.uri, replica.label, true);
+        await acquire(spec.primary.uri, spec.primary.label, false);
+      }
       const entries = await Promise.all(acquired.values());
       const snapshot = new Snapshot(config, tenants, shared, entries);
-      if (this.options.relay?.autoStart !== false) for (const e of entries) e.feed?.relay.start();
+      // Warm stores' relays start once a route uses them (the flip's reload).
+      if (this.options.relay?.autoStart !== false) for (const e of running) e.feed?.relay.start();
       return snapshot;
     } catch (err) {
       // Give back whatever was opened; the previous snapshot (if any) stays in service.
@@ -180,6 +199,9 @@ export class TenantRegistry {
       const old = this.current;
       this.current = next;
       this.retire(old);
+      const waiters = this.swapWaiters;
+      this.swapWaiters = [];
+      for (const wake of waiters) wake();
       const opened = next.entries.filter((e) => !before.has(e.key)).map((e) => e.label);
       this.log('router.reloaded', { tenants: next.tenants.size, shared: next.shared !== undefined, opened });
       return { tenants: next.tenants.size, shared: next.shared !== undefined, opened };
@@ -189,13 +211,35 @@ export class TenantRegistry {
   }
 
   private retire(snapshot: Snapshot): void {
-    const done = snapshot
-      .retire(async () => {
-        for (const e of snapshot.entries) await this.pool.release(e);
-      })
-      .catch((err: unknown) => this.log('router.release_failed', { error: String(err) }));
-    this.retiring.add(done);
-    void done.finally(() => this.retiring.delete(done));
+    const { idle, released } = snapshot.retire(async () => {
+      for (const e of snapshot.entries) await this.pool.release(e);
+    });
+    const item = {
+      idle,
+      done: released.catch((err: unknown) => this.log('router.release_failed', { error: String(err) })),
+    };
+    this.retiring.add(item);
+    void item.done.finally(() => this.retiring.delete(item));
+  }
+
+  /**
+   * Resolves at the next swap of routes (a reload), or after `timeoutMs`
+   * (false), or when the registry closes (false). Writes held by a fence wait
+   * here for the change that lifts it.
+   */
+  nextSwap(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(!this.closed);
+      };
+      const timer = setTimeout(() => {
+        this.swapWaiters = this.swapWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, timeoutMs);
+      this.swapWaiters.push(wake);
+    });
   }
 
   /**
@@ -302,10 +346,12 @@ export class TenantRegistry {
   /**
    * Resolves once every call that started on a snapshot older than the
    * current one has finished (a replica acknowledges a write fence only then).
+   * Stores the old snapshot alone used may still be closing: that is not
+   * waited for (it holds no call anymore).
    */
   async settled(): Promise<void> {
     await this.reloading;
-    await Promise.all([...this.retiring]);
+    await Promise.all([...this.retiring].map((r) => r.idle));
   }
 
   /** Stops relays and closes every store once in-flight calls finish. Idempotent. */
@@ -316,7 +362,10 @@ export class TenantRegistry {
     this.closeHooks.clear();
     await this.reloading;
     this.retire(this.current);
-    await Promise.all([...this.retiring]);
+    const waiters = this.swapWaiters;
+    this.swapWaiters = [];
+    for (const wake of waiters) wake();
+    await Promise.all([...this.retiring].map((r) => r.done));
   }
 }
 

@@ -26,11 +26,13 @@ export async function startReplica(
   config: { configFile?: string; pgUrl?: string; dataDir: string },
   plane: ControlPlane,
   openStore?: StoreOpener,
+  options: { fenceHoldMs?: number } = {},
 ): Promise<Replica> {
   const loader = controlledLoad(config, plane);
   const store = await RoutingStore.open({
     load: loader.load,
     ...(openStore ? { openStore } : {}),
+    ...options,
     relay: { idleMs: 20 },
   });
   const watcher = new ControlWatcher(plane, store.registry, loader.version, {

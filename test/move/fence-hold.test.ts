@@ -1,0 +1,93 @@
+/**
+ * The write fence of a switch as a gateway replica enforces it: a write of a
+ * fenced tenant is held (not refused) until the routes change, then sent to
+ * the primary they name; held longer than the bound it is refused with
+ * READ_ONLY and Retry-After; another tenant's writes are never held.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileControlPlane } from '../../src/control/file-control';
+import type { HubStore } from '../../src/hub/store';
+import { openStore } from '../../src/stores';
+import { sharingOpener, tenant as t } from '../router/support';
+import { type Replica, startReplica } from './support';
+
+const acme = t('acme');
+const beta = t('beta');
+
+let dir: string;
+const shared: Record<string, HubStore> = {};
+let plane: FileControlPlane;
+const replicas: Replica[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hub-fence-'));
+  // The catch-all (the embedded store's URI) and the two primaries are memory stores.
+  shared[`pglite:${dir}`] = await openStore('memory:catch-all');
+  shared['memory:a'] = await openStore('memory:a');
+  shared['memory:b'] = await openStore('memory:b');
+  plane = new FileControlPlane(join(dir, 'control.json'), 20);
+  await plane.commit({ tenant: { id: acme, primary: 'memory:a', state: 'moving', fenced: true } });
+});
+
+afterEach(async () => {
+  for (const r of replicas.splice(0)) await r.close();
+  for (const s of Object.values(shared)) await s.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function replica(options: { fenceHoldMs?: number } = {}): Promise<Replica> {
+  const r = await startReplica(
+    { dataDir: dir },
+    new FileControlPlane(join(dir, 'control.json'), 20),
+    sharingOpener(shared),
+    options,
+  );
+  replicas.push(r);
+  return r;
+}
+
+/** Resolves once `r` holds `n` writes (each turn of the event loop checks). */
+async function holding(r: Replica, n: number): Promise<void> {
+  while (r.store.heldWrites < n) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('a fenced write is held, then written to the primary the flip names', async () => {
+  const r = await replica();
+  const write = r.hub.record(acme, 'telemetry_events', [{ name: 'held' }]);
+  await holding(r, 1);
+  // Another tenant writes while acme is fenced.
+  expect((await r.hub.record(beta, 'telemetry_events', [{ name: 'beta' }]))[0]?.status).toBe('created');
+  // The switch's flip: acme's primary is memory:b, the fence lifted.
+  await plane.commit({ tenant: { id: acme, primary: 'memory:b', state: 'moving' } });
+  await r.watcher.check();
+  const [sealed] = await write;
+  expect(sealed?.status).toBe('created');
+  const id = [sealed?.record_id as string];
+  expect((await shared['memory:b']?.getByIds(acme, 'telemetry_events', id))?.[0]).not.toBeNull();
+  expect((await shared['memory:a']?.getByIds(acme, 'telemetry_events', id))?.[0]).toBeNull();
+  expect(r.store.heldWrites).toBe(0);
+});
+
+test('a change that keeps the fence keeps holding the write', async () => {
+  const r = await replica();
+  const write = r.hub.record(acme, 'telemetry_events', [{ name: 'held' }]);
+  await holding(r, 1);
+  // Another tenant's change swaps the routes; acme is still fenced.
+  await plane.commit({ tenant: { id: beta, primary: 'memory:a', state: 'active' } });
+  await r.watcher.check();
+  await holding(r, 1);
+  await plane.commit({ tenant: { id: acme, primary: 'memory:a', state: 'moving' } });
+  await r.watcher.check();
+  expect((await write)[0]?.status).toBe('created');
+});
+
+test('held longer than the bound, the write is refused with READ_ONLY and Retry-After', async () => {
+  const r = await replica({ fenceHoldMs: 30 });
+  await expect(r.hub.record(acme, 'telemetry_events', [{ name: 'late' }])).rejects.toMatchObject({
+    code: 'READ_ONLY',
+    retryAfterSeconds: 1,
+  });
+  expect((await shared['memory:a']?.scan(acme, { type: 'telemetry_events', limit: 5 }))?.length).toBe(0);
+});
