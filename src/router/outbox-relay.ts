@@ -43,6 +43,10 @@ export interface RelayOptions {
   /** How long a backlog reading is reused (default 250 ms); writes through this process invalidate it. */
   readonly lagCacheMs?: number;
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** The clock, epoch ms (default `Date.now`; tests inject one). */
+  readonly now?: () => number;
+  /** A number in [0, 1) for the retry jitter (default `Math.random`; tests inject one). */
+  readonly random?: () => number;
 }
 
 /** A backlog reading of one outbox. */
@@ -106,9 +110,13 @@ export class OutboxRelay {
     this.lagCacheMs = options.lagCacheMs ?? 250;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
   }
 
   private readonly log: (event: string, fields?: Record<string, unknown>) => void;
+  private readonly now: () => number;
+  private readonly random: () => number;
 
   /** Starts the background workers (idempotent). */
   start(): void {
@@ -138,7 +146,7 @@ export class OutboxRelay {
   private async loop(): Promise<void> {
     while (this.running) {
       let shipped = 0;
-      if (Date.now() >= this.nextAttemptAt) {
+      if (this.now() >= this.nextAttemptAt) {
         try {
           shipped = await this.drainOnce();
         } catch {
@@ -147,7 +155,7 @@ export class OutboxRelay {
       }
       if (!this.running) break;
       if (shipped < this.batchSize) {
-        const delay = Math.max(this.idleMs, Math.min(this.nextAttemptAt - Date.now(), this.maxBackoffMs));
+        const delay = Math.max(this.idleMs, Math.min(this.nextAttemptAt - this.now(), this.maxBackoffMs));
         // A failing relay is not woken by writes: it waits out its backoff (stop() still ends the wait).
         await new Promise<void>((resolve) => {
           const wake = (): void => {
@@ -205,7 +213,7 @@ export class OutboxRelay {
       this.counters.dropped += dropped;
       this.counters.consecutiveFailures = 0;
       this.nextAttemptAt = 0;
-      this.lastSuccessAt = new Date().toISOString();
+      this.lastSuccessAt = new Date(this.now()).toISOString();
       if (n > 0) this.lagFresh = false;
       return n;
     } catch (err) {
@@ -214,12 +222,13 @@ export class OutboxRelay {
       const k = ++this.counters.consecutiveFailures;
       const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(k - 1, 20));
       // Jitter spreads the retries of several replicas after a shared outage.
-      this.nextAttemptAt = Date.now() + backoff * (0.5 + Math.random() / 2);
+      const wait = backoff * (0.5 + this.random() / 2);
+      this.nextAttemptAt = this.now() + wait;
       this.lastError = `${failure.code}: ${failure.message}`;
       this.log('relay.ship_failed', {
         relay: this.label,
         attempt: k,
-        retryInMs: Math.round(backoff),
+        retryInMs: Math.round(wait),
         error: this.lastError,
       });
       throw failure;
@@ -233,7 +242,7 @@ export class OutboxRelay {
    * fresher analytics than the background loop has delivered yet.
    */
   async catchUp(): Promise<boolean> {
-    if (Date.now() < this.nextAttemptAt) return false;
+    if (this.now() < this.nextAttemptAt) return false;
     try {
       while ((await this.drainOnce()) >= this.batchSize) {
         // keep draining full batches
@@ -247,7 +256,7 @@ export class OutboxRelay {
   /** The outbox backlog, read at most every `lagCacheMs` unless invalidated by {@link kick} or a drain. */
   async lag(): Promise<LagReading> {
     const cached = this.lagReading;
-    if (cached && this.lagFresh && Date.now() - cached.checkedAt < this.lagCacheMs) return cached;
+    if (cached && this.lagFresh && this.now() - cached.checkedAt < this.lagCacheMs) return cached;
     if (!this.lagPending) {
       this.lagFresh = true;
       this.lagPending = this.readLag().finally(() => (this.lagPending = null));
@@ -256,7 +265,7 @@ export class OutboxRelay {
   }
 
   private async readLag(): Promise<LagReading> {
-    const checkedAt = Date.now();
+    const checkedAt = this.now();
     try {
       const backlog = await this.source.outboxBacklog();
       const pending = backlog.pending;

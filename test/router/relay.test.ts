@@ -25,22 +25,33 @@ describe('outbox relay', () => {
   test('three relays racing over one outbox ship every entry exactly once', async () => {
     const outbox = new LocalOutbox();
     const shipped = new Map<string, number>();
-    const ship = async (_t: unknown, records: readonly HubRecord[]): Promise<'shipped'> => {
-      // Yield so the relays genuinely interleave.
-      await new Promise((r) => setImmediate(r));
-      for (const r of records) shipped.set(r.record_id, (shipped.get(r.record_id) ?? 0) + 1);
-      return 'shipped';
-    };
+    // Every ship waits until two different relays hold a claimed batch: so
+    // more than one relay does part of the work by construction (an event),
+    // not because the scheduler happened to interleave them.
+    const shippers = new Set<string>();
+    let twoShipping!: () => void;
+    const twoRelaysShipping = new Promise<void>((resolve) => (twoShipping = resolve));
+    const ship =
+      (label: string) =>
+      async (_t: unknown, records: readonly HubRecord[]): Promise<'shipped'> => {
+        shippers.add(label);
+        if (shippers.size >= 2) twoShipping();
+        await twoRelaysShipping;
+        // Yield so the relays genuinely interleave.
+        await new Promise((r) => setImmediate(r));
+        for (const r of records) shipped.set(r.record_id, (shipped.get(r.record_id) ?? 0) + 1);
+        return 'shipped';
+      };
     const relays = [1, 2, 3].map(
-      (i) => new OutboxRelay(outbox, ship, { label: `r${i}`, batchSize: 7, idleMs: 5 }),
+      (i) => new OutboxRelay(outbox, ship(`r${i}`), { label: `r${i}`, batchSize: 7, idleMs: 5 }),
     );
     relays.forEach((r) => r.start());
     const records = await sealed(500, 9);
-    // Keep enqueueing while the relays drain.
+    // Keep enqueueing while the relays drain (a turn of the event loop between chunks).
     for (let i = 0; i < records.length; i += 50) {
       outbox.enqueue(ACME, records.slice(i, i + 50));
       relays.forEach((r) => r.kick());
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setImmediate(r));
     }
     await eventually(async () => (await outbox.outboxBacklog()).pending === 0);
     await Promise.all(relays.map((r) => r.stop()));
@@ -55,40 +66,53 @@ describe('outbox relay', () => {
     const outbox = new LocalOutbox();
     const target = createMemoryStore();
     let failuresLeft = 3;
-    const attempts: number[] = [];
+    let attempts = 0;
+    const waits: unknown[] = [];
     const relay = new OutboxRelay(
       outbox,
       async (t, records) => {
-        attempts.push(Date.now());
+        attempts++;
         if (failuresLeft-- > 0) throw new HubError('UNAVAILABLE', 'analytics down');
         await target.putBatch(t, records);
         return 'shipped';
       },
-      { label: 'r', initialBackoffMs: 20, maxBackoffMs: 200, idleMs: 5 },
+      {
+        label: 'r',
+        initialBackoffMs: 20,
+        maxBackoffMs: 200,
+        idleMs: 5,
+        // The jitter's floor (half the backoff), so the waits are known exactly.
+        random: () => 0,
+        log: (event, fields) => {
+          if (event === 'relay.ship_failed') waits.push(fields?.retryInMs);
+        },
+      },
     );
     outbox.enqueue(ACME, await sealed(30, 4));
     relay.start();
     await eventually(async () => (await outbox.outboxBacklog()).pending === 0);
     await relay.stop();
-    expect(attempts).toHaveLength(4);
+    expect(attempts).toBe(4);
     expect(relay.status()).toMatchObject({ shipped: 30, failures: 3, consecutiveFailures: 0 });
     expect(relay.status().lastError).toBe('UNAVAILABLE: analytics down');
-    // Backoff grows: the gap before the third retry exceeds the first (jitter keeps it >= half).
-    const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
-    expect(gaps[2]).toBeGreaterThanOrEqual(40);
+    // Backoff doubles per consecutive failure (20, 40, 80 ms; half of each with the jitter's floor).
+    expect(waits).toEqual([10, 20, 40]);
     expect((await target.scan(ACME, { type: 'outputs', limit: 100 })).length).toBe(30);
   });
 
   test('lag: pending entries and the age of the oldest', async () => {
     const outbox = new LocalOutbox();
-    const relay = new OutboxRelay(outbox, async () => 'shipped', { label: 'r' });
+    // An injected clock: the age of the oldest entry is exact, no time has to pass.
+    let clock = Date.now();
+    const relay = new OutboxRelay(outbox, async () => 'shipped', { label: 'r', now: () => clock });
     expect(await relay.lag()).toMatchObject({ pending: 0, oldest: null, lagMs: 0 });
     outbox.enqueue(ACME, await sealed(4, 1));
     relay.kick();
-    await new Promise((r) => setTimeout(r, 30));
+    const oldest = (await outbox.outboxBacklog()).oldest as string;
+    clock = Date.parse(oldest) + 30_000;
     const lag = await relay.lag();
     expect(lag.pending).toBe(4);
-    expect(lag.lagMs).toBeGreaterThanOrEqual(20);
+    expect(lag.lagMs).toBe(30_000);
     expect(await relay.drainOnce()).toBe(4);
     expect((await relay.lag()).pending).toBe(0);
   });

@@ -50,9 +50,19 @@ async function storedIds(store: SnowflakeStore, tenant: TenantId, records: HubRe
 describe('snowflake store under faults', () => {
   let emulator: SnowflakeEmulator;
   let store: SnowflakeStore;
+  /** Runs once, when the next write's first INSERT reaches the emulator (then disarmed). */
+  let onNextInsert: (() => void) | undefined;
 
   beforeAll(async () => {
-    emulator = await startSnowflakeEmulator({ queryInProgressMs: 200 });
+    emulator = await startSnowflakeEmulator({
+      queryInProgressMs: 200,
+      onQuery: (sql) => {
+        if (!/^\s*INSERT\b/i.test(sql) || !onNextInsert) return;
+        const fault = onNextInsert;
+        onNextInsert = undefined;
+        fault();
+      },
+    });
     store = (await snowflakeDriver.open(emulatorStoreUri(emulator, { timeoutMs: 4000 }))) as SnowflakeStore;
   });
 
@@ -115,40 +125,50 @@ describe('snowflake store under faults', () => {
   }, 60_000);
 
   test('stopped, restarted and slowed mid-run: every acknowledged write survives, each record once', async () => {
+    // Each fault starts on an event (a write's INSERT reaching the backend, a
+    // write's failure), never after a time: the same rounds meet the same
+    // faults however loaded the machine is.
     const tenant = freshTenant();
     await store.putBatch(tenant, outputs(tenant, 1, 99_999));
     const acknowledged: HubRecord[] = [];
     const unacknowledged: HubRecord[][] = [];
-    const codes = new Set<string>();
-    const writer = (async () => {
-      for (let round = 0; round < 14; round++) {
-        const batch = outputs(tenant, 25, round * 25);
-        try {
-          const outcomes = await store.putBatch(tenant, batch);
-          expect(outcomes.every((o) => o.status === 'created')).toBe(true);
-          acknowledged.push(...batch);
-        } catch (err) {
-          if (!isHubError(err)) throw err;
-          codes.add(err.code);
-          unacknowledged.push(batch);
-        }
-        await new Promise((r) => setTimeout(r, 100));
+    const failed = new Map<number, string>();
+    const write = async (round: number): Promise<void> => {
+      const batch = outputs(tenant, 25, round * 25);
+      try {
+        const outcomes = await store.putBatch(tenant, batch);
+        expect(outcomes.every((o) => o.status === 'created')).toBe(true);
+        acknowledged.push(...batch);
+      } catch (err) {
+        if (!isHubError(err)) throw err;
+        failed.set(round, err.code);
+        unacknowledged.push(batch);
       }
-    })();
-    const faults = (async () => {
-      await new Promise((r) => setTimeout(r, 400));
-      await emulator.stop();
-      await new Promise((r) => setTimeout(r, 1500));
-      await emulator.restart();
-      await new Promise((r) => setTimeout(r, 500));
-      emulator.delayMs = 6000;
-      await new Promise((r) => setTimeout(r, 6000));
-      emulator.delayMs = 0;
-    })();
-    await Promise.all([writer, faults]);
-    expect(unacknowledged.length).toBeGreaterThan(0);
-    expect([...codes].every((c) => c === 'UNAVAILABLE' || c === 'TIMEOUT')).toBe(true);
-    expect(acknowledged.length).toBeGreaterThan(0);
+    };
+    for (let round = 0; round < 14; round++) {
+      if (round === 2) {
+        // The backend stops while round 2's write is on the wire (it may land
+        // unacknowledged); round 3 finds it stopped.
+        onNextInsert = () => void emulator.stop();
+      }
+      if (round === 4) {
+        await emulator.restart();
+        await healthy(store);
+      }
+      if (round === 6) {
+        // Round 6's statements outlast the store's 4 s timeout from its first INSERT on.
+        onNextInsert = () => (emulator.delayMs = 6000);
+      }
+      await write(round);
+      if (round === 6) {
+        emulator.delayMs = 0;
+        await healthy(store);
+      }
+    }
+    // Exactly the rounds that met a fault failed, each with a transient code.
+    expect([...failed.keys()]).toEqual([2, 3, 6]);
+    expect([...failed.values()].every((c) => c === 'UNAVAILABLE' || c === 'TIMEOUT')).toBe(true);
+    expect(acknowledged).toHaveLength((14 - 3) * 25);
     await healthy(store);
     // Nothing acknowledged was lost...
     expect(await storedIds(store, tenant, acknowledged)).toBe(acknowledged.length);
@@ -160,7 +180,7 @@ describe('snowflake store under faults', () => {
     const all = await store.scan(tenant, { type: 'outputs', limit: 10_000 });
     expect(all).toHaveLength(14 * 25 + 1);
     expect(new Set(all.map((r) => r.record_id)).size).toBe(all.length);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('snowflake store shutdown under faults', () => {
