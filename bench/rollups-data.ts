@@ -66,7 +66,11 @@ function describe(outputs: number): string {
 }
 
 /** The database for `outputs`, built now unless a complete one matching this description exists. */
-export async function benchDatabase(outputs: number, rebuild: boolean): Promise<BenchDatabase> {
+export async function benchDatabase(
+  outputs: number,
+  options: { rebuild: boolean; backfill: boolean },
+): Promise<BenchDatabase> {
+  const { rebuild, backfill } = options;
   const database = `hub_bench_rollups_${outputs}`;
   const server = testServerUrl();
   const db: BenchDatabase = {
@@ -87,14 +91,14 @@ export async function benchDatabase(outputs: number, rebuild: boolean): Promise<
     }
     await admin.query(`GRANT ${RELAY} TO ${APP}`);
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 1 && !rebuild && (await recorded(db)) === describe(outputs)) {
+    const state = found.rowCount === 1 && !rebuild ? await recorded(db) : null;
+    if (state?.description === describe(outputs)) {
       log(`reusing ${database} (${outputs.toLocaleString('en')} outputs)`);
-      // Migrations landed since it was built apply (and backfill) now.
-      await postgresDriver.migrate?.(db.ownerUri, { log });
+      await finish(db, backfill, state.complete);
       return db;
     }
     if (found.rowCount === 1) {
-      log(`dropping ${database} (${rebuild ? '--rebuild' : 'incomplete or built for another description'})`);
+      log(`dropping ${database} (${rebuild ? '--rebuild' : 'built for another description'})`);
       await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
     }
     await admin.query(`CREATE DATABASE ${database} OWNER ${OWNER}`);
@@ -102,7 +106,8 @@ export async function benchDatabase(outputs: number, rebuild: boolean): Promise<
     await admin.end();
   }
   await postgresDriver.migrate?.(db.ownerUri, { log });
-  await build(db, outputs);
+  await copyAll(db, outputs);
+  await finish(db, backfill, false);
   return db;
 }
 
@@ -113,13 +118,15 @@ async function adminClient(db: BenchDatabase): Promise<Client> {
   return c;
 }
 
-async function recorded(db: BenchDatabase): Promise<string | null> {
+/** The recorded description (written once the records are copied) and whether the cells are complete. */
+async function recorded(db: BenchDatabase): Promise<{ description: string; complete: boolean } | null> {
   const c = await adminClient(db);
   try {
-    const r = await c.query(
-      "SELECT value FROM public.bench_dataset WHERE key = 'description' AND EXISTS (SELECT 1 FROM public.bench_dataset WHERE key = 'complete')",
-    );
-    return r.rows[0] ? String(r.rows[0].value) : null;
+    const r = await c.query('SELECT key, value FROM public.bench_dataset');
+    const get = (key: string): string | undefined =>
+      r.rows.find((x: { key: string }) => x.key === key)?.value as string | undefined;
+    const description = get('description');
+    return description === undefined ? null : { description, complete: get('complete') !== undefined };
   } catch {
     return null;
   } finally {
@@ -241,12 +248,13 @@ async function copyTenant(
   return written;
 }
 
-async function build(db: BenchDatabase, outputs: number): Promise<void> {
+/** Copies every tenant's records (feed triggers off) and marks the tenants as waiting for a backfill. */
+async function copyAll(db: BenchDatabase, outputs: number): Promise<void> {
   const clients = await Promise.all(TYPES.map(() => adminClient(db)));
   const t0 = Date.now();
   try {
     // Triggers off (the feed): these records predate it, as in a tenant
-    // created before migration 3, and are backfilled below.
+    // created before migration 3, and are backfilled by finish().
     for (const c of clients) await c.query("SET session_replication_role = 'replica'");
     const tenants: TenantId[] = [];
     for (let i = 0; i < OTHERS; i++) {
@@ -263,24 +271,39 @@ async function build(db: BenchDatabase, outputs: number): Promise<void> {
       'INSERT INTO hub.rollup_pending (tenant_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING',
       [tenants],
     );
+    await c.query('CREATE TABLE public.bench_dataset (key text PRIMARY KEY, value text NOT NULL)');
+    await c.query("INSERT INTO public.bench_dataset VALUES ('description', $1)", [describe(outputs)]);
   } finally {
     await Promise.all(clients.map((c) => c.end()));
   }
-  const t1 = Date.now();
-  log('backfilling the rollup cells (hub db migrate)');
-  await postgresDriver.migrate?.(db.ownerUri, { log });
-  log(`backfilled in ${((Date.now() - t1) / 1000).toFixed(0)} s; vacuum analyse`);
+}
+
+/**
+ * Applies migrations landed since (they may rebuild cells) and backfills
+ * pending tenants (`hub db migrate`), then vacuums once and records the
+ * cells complete. Without `backfill`, only when nothing is pending.
+ */
+async function finish(db: BenchDatabase, backfill: boolean, complete: boolean): Promise<void> {
+  const t0 = Date.now();
+  await postgresDriver.migrate?.(db.ownerUri, { log, backfill });
   const c = await adminClient(db);
   try {
-    await c.query('VACUUM ANALYZE');
-    await c.query(
-      'CREATE TABLE IF NOT EXISTS public.bench_dataset (key text PRIMARY KEY, value text NOT NULL)',
-    );
-    await c.query("INSERT INTO public.bench_dataset VALUES ('description', $1), ('complete', now()::text)", [
-      describe(outputs),
-    ]);
+    const pending = Number((await c.query('SELECT count(*) AS n FROM hub.rollup_pending')).rows[0].n);
+    if (pending > 0) {
+      if (backfill) throw new Error(`${db.database}: ${pending} tenant(s) still pending after the backfill`);
+      log(
+        `${db.database}: records copied, ${pending} tenant(s) wait for the backfill (run again without --no-backfill)`,
+      );
+      return;
+    }
+    if (!complete || Date.now() - t0 > 10_000) {
+      log(`backfilled in ${((Date.now() - t0) / 1000).toFixed(0)} s; vacuum analyse`);
+      await c.query('VACUUM ANALYZE');
+      await c.query(
+        "INSERT INTO public.bench_dataset VALUES ('complete', now()::text) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      );
+    }
   } finally {
     await c.end();
   }
-  log(`${db.database} built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }

@@ -15,7 +15,7 @@
  *    fresh databases; then the consumer's fold rate on what was written.
  *
  *   npm run bench:rollups -- [--outputs 1000000,10000000] [--connections 1,32] [--samples 200]
- *     [--raw-samples 10] [--ingest 200000] [--only rollups|ingest] [--build-only] [--rebuild]
+ *     [--raw-samples 10] [--ingest 200000] [--only rollups|ingest] [--build-only] [--no-backfill] [--rebuild]
  *
  * Build the datasets first outside the bench lock (`nice npm run bench:rollups -- --build-only`).
  */
@@ -150,7 +150,10 @@ async function timed(c: number, total: number, call: (i: number) => Promise<void
 }
 
 async function benchRollups(outputs: number, figures: Figure[], lines: string[]): Promise<void> {
-  const bench = await benchDatabase(outputs, args.includes('--rebuild'));
+  const bench = await benchDatabase(outputs, {
+    rebuild: args.includes('--rebuild'),
+    backfill: !args.includes('--no-backfill'),
+  });
   if (args.includes('--build-only')) return;
   const max = Math.max(...CONNECTIONS);
   const store = await openStore(`${bench.appUri}?max=${max}&rollup_consumer=false&statement_timeout=0`);

@@ -58,14 +58,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'tenant ticket verified in one PL/pgSQL call per statement (was a SQL wrapper planned per statement)',
     sql: () => readFileSync(join(__dirname, 'tenant-tickets-cost.sql'), 'utf8'),
   },
+  {
+    version: 7,
+    name: 'pre-aggregation: p95 statistics per cell, latency counts only where they compress (cells rebuilt by the backfill)',
+    sql: () => readFileSync(join(__dirname, 'preagg-stats.sql'), 'utf8'),
+  },
 ];
 
-/** Pre-aggregation tables (preagg.sql): the application role may only read them. */
+/** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
 export const PREAGG_TABLES = [
   'rollup_feed',
   'rollup_cells',
-  'rollup_latency_bins',
-  'rollup_latencies',
+  'rollup_bin_counts',
   'rollup_decision_cells',
   'rollup_governance_cells',
   'rollup_orphan_decisions',

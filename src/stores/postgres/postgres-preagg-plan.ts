@@ -2,7 +2,7 @@
  * How a rollup's range `[from, to)` splits over the pre-aggregated cells
  * (preagg.sql): whole cells of the coarsest grain that fits, finer cells
  * towards the edges, and raw records for what is left at each edge (less than
- * an hour). Every piece is disjoint and the pieces cover the range exactly, so
+ * a cell of the finest grain). Every piece is disjoint and the pieces cover the range exactly, so
  * summing them is the raw computation.
  */
 import type { Bucket } from '../../hub/time';
@@ -77,12 +77,20 @@ export interface RangePlan {
 }
 
 /**
- * The grains that can serve a bucket, finest first: each nests in the next,
- * and every cell lies inside one bucket. Per-employee cells exist only at
- * hour and day grain.
+ * The grains of per-employee decision and governance cells (hour and day):
+ * decisions are found by their output's employee, so raw edges of a day
+ * would join a day of decisions to their outputs.
+ */
+export const EVENT_CHAIN: readonly Grain[] = ['h', 'd'];
+
+/**
+ * The grains of output cells that can serve a bucket, finest first: each
+ * nests in the next, and every cell lies inside one bucket. Per-employee
+ * output cells exist only at day grain (the edges of a team-scoped range are
+ * read raw, from the members' index ranges).
  */
 export function chainFor(bucket: Bucket | undefined, perEmployee: boolean): readonly Grain[] {
-  if (perEmployee) return ['h', 'd'];
+  if (perEmployee) return ['d'];
   switch (bucket) {
     case 'DAY':
       return ['h', 'd'];

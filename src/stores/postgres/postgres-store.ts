@@ -42,11 +42,8 @@ import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
 import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
-import {
-  costPerSkillPreaggStatement,
-  managerDashboardPreaggStatements,
-  skillsPreaggStatement,
-} from './postgres-preagg-sql';
+import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
+import { managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
 import { childrenByParent, nestedListStatements } from './postgres-nested';
 import {
   insertChunks,

@@ -1,0 +1,202 @@
+/**
+ * The manager dashboard from pre-aggregated cells, edges and the feed: four
+ * statements (members, top skills, decisions, governance), each one named
+ * step below, run in one REPEATABLE READ transaction (one snapshot). Results
+ * as managerDashboardResult (postgres-rollups.ts) reads them.
+ *
+ * The team as of `to` comes from the profiles directly (a person's latest
+ * version before `to`, kept when it names the manager): profiles are few.
+ * Outputs are read from per-employee day cells (the partial days at the
+ * edges raw, from the members' index ranges); decisions and governance
+ * events from per-employee hour and day cells.
+ */
+import type { ManagerDashboardQuery } from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { EVENT_CHAIN, type RangePlan, chainFor, planRange } from './postgres-preagg-plan';
+import {
+  IS_PENDING,
+  PENDING,
+  Params,
+  cellSources,
+  recordSources,
+  union,
+  within,
+} from './postgres-preagg-sources';
+import type { Statement } from './queryable';
+
+/** What every step shares: the query, its plans and each statement's parameters. */
+interface Dashboard {
+  readonly tenant: TenantId;
+  readonly q: ManagerDashboardQuery;
+  /** Over output cells (per-employee: days). */
+  readonly outputs: RangePlan;
+  /** Over decision and governance cells (per-employee: hours and days). */
+  readonly events: RangePlan;
+}
+
+/**
+ * A statement's own parameters: `$2` manager, `$3` from, `$4` to (the team
+ * CTE refers to them by number; a statement must use all it is given).
+ */
+function params(d: Dashboard): Params {
+  const p = new Params(d.tenant);
+  p.add(d.q.managerId, 'text');
+  p.ts(Date.parse(d.q.from));
+  p.ts(Date.parse(d.q.to));
+  return p;
+}
+
+/** The team as of `to`, and the tenant's backfill state. */
+const HEAD = `WITH ${PENDING}, team AS MATERIALIZED (
+  SELECT employee_id, display_name, archetype, level FROM (
+    SELECT DISTINCT ON (employee_id) employee_id, display_name, archetype, level, manager_id
+    FROM hub.employee_profiles
+    WHERE tenant_id = $1 AND effective_at < $4::timestamptz
+    ORDER BY employee_id, effective_at DESC, created_at DESC, record_id DESC
+  ) cur WHERE manager_id = $2::text
+)`;
+
+const inTeam = (col: string): string => `${col} = ANY(ARRAY(SELECT employee_id FROM team))`;
+
+/** The team's outputs summed by `key` (employee_id or skill_id): cells, edges, feed. */
+function outputSums(d: Dashboard, key: string, p: Params): string {
+  const rows = recordSources(
+    p,
+    d.outputs,
+    'SELECT employee_id, skill_id, status AS tag, cost_usd FROM hub.outputs',
+    "SELECT employee_id, skill_id, tag, cost_usd FROM hub.rollup_feed WHERE kind = 'o'",
+    ` AND ${inTeam('employee_id')}`,
+  );
+  const cells = cellSources(
+    p,
+    d.outputs,
+    'rollup_cells',
+    'employee_id, skill_id, invocations, failed, cost_usd',
+    inTeam('employee_id'),
+  );
+  return union(
+    [
+      ...rows.map(
+        (s) =>
+          `SELECT ${key}, count(*)::numeric AS inv, count(*) FILTER (WHERE tag <> 'SUCCEEDED')::numeric AS failed, sum(cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
+      ),
+      ...cells.map(
+        (s) => `SELECT ${key}, sum(invocations), sum(failed), sum(cost_usd) FROM (${s}) c GROUP BY 1`,
+      ),
+    ],
+    `SELECT NULL::text AS ${key}, 0::numeric AS inv, 0::numeric AS failed, 0::numeric AS cost WHERE false`,
+  );
+}
+
+/** Step 1: each member with their invocations, failures and cost. */
+function members(d: Dashboard): Statement {
+  const p = params(d);
+  return {
+    sql: `${HEAD}, x AS (
+  ${outputSums(d, 'employee_id', p)}
+)
+SELECT t.employee_id, t.display_name, t.archetype, t.level,
+  coalesce(sum(x.inv), 0) AS invocations, coalesce(sum(x.failed), 0) AS failed,
+  (coalesce(sum(x.cost), 0) * 1000000)::text AS micros
+FROM team t LEFT JOIN x ON x.employee_id = t.employee_id
+GROUP BY t.employee_id, t.display_name, t.archetype, t.level
+ORDER BY t.employee_id`,
+    params: p.values,
+  };
+}
+
+/** Step 2: the team's five most invoked skills. */
+function topSkills(d: Dashboard): Statement {
+  const p = params(d);
+  return {
+    sql: `${HEAD}, x AS (
+  ${outputSums(d, 'skill_id', p)}
+)
+SELECT skill_id, sum(inv) AS invocations, (sum(cost) * 1000000)::text AS micros
+FROM x GROUP BY skill_id HAVING sum(inv) > 0 ORDER BY sum(inv) DESC, skill_id LIMIT 5`,
+    params: p.values,
+  };
+}
+
+/** Step 3: decisions on the team's outputs (a decision counts by its output's employee). */
+function decisions(d: Dashboard): Statement {
+  const p = params(d);
+  const plan = d.events;
+  const parts: string[] = [];
+  const raw = (span: string, pendingOnly: boolean): string =>
+    `SELECT count(*)::numeric AS total, count(*) FILTER (WHERE d.outcome = 'ACCEPTED')::numeric AS accepted,
+    count(*) FILTER (WHERE d.outcome = 'ESCALATED')::numeric AS escalated
+  FROM hub.decisions d JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = d.output_id
+  WHERE ${pendingOnly ? `${IS_PENDING} AND ` : ''}d.tenant_id = $1${span} AND ${inTeam('o.employee_id')}`;
+  for (const span of plan.raw) parts.push(raw(within(p, 'd.created_at', span), false));
+  if (plan.covered) {
+    parts.push(raw(within(p, 'd.created_at', plan.covered), true));
+    // Feed rows carry the employee when the output was stored first; else look it up now.
+    parts.push(`SELECT count(*), count(*) FILTER (WHERE f.tag = 'ACCEPTED'), count(*) FILTER (WHERE f.tag = 'ESCALATED')
+  FROM hub.rollup_feed f
+  WHERE NOT ${IS_PENDING} AND f.kind = 'd' AND f.tenant_id = $1${within(p, 'f.created_at', plan.covered)}
+    AND ${inTeam(`coalesce(f.employee_id, (SELECT o.employee_id FROM hub.outputs o WHERE o.tenant_id = $1 AND o.record_id = f.output_id))`)}`);
+    parts.push(`SELECT count(*), count(*) FILTER (WHERE od.outcome = 'ACCEPTED'), count(*) FILTER (WHERE od.outcome = 'ESCALATED')
+  FROM hub.rollup_orphan_decisions od JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = od.output_id
+  WHERE NOT ${IS_PENDING} AND od.tenant_id = $1${within(p, 'od.created_at', plan.covered)} AND ${inTeam('o.employee_id')}`);
+  }
+  for (const s of cellSources(
+    p,
+    plan,
+    'rollup_decision_cells',
+    'total, accepted, escalated',
+    inTeam('employee_id'),
+  )) {
+    parts.push(`SELECT sum(total), sum(accepted), sum(escalated) FROM (${s}) c`);
+  }
+  return {
+    sql: `${HEAD}
+SELECT coalesce(sum(total), 0) AS total, coalesce(sum(accepted), 0) AS accepted, coalesce(sum(escalated), 0) AS escalations
+FROM (
+  ${parts.join('\n  UNION ALL ')}
+) x`,
+    params: p.values,
+  };
+}
+
+/** Step 4: the team's governance events per severity. */
+function governance(d: Dashboard): Statement {
+  const p = params(d);
+  const rows = recordSources(
+    p,
+    d.events,
+    'SELECT severity FROM hub.governance_events',
+    "SELECT tag AS severity FROM hub.rollup_feed WHERE kind = 'g'",
+    ` AND ${inTeam('employee_id')}`,
+  );
+  const cells = cellSources(p, d.events, 'rollup_governance_cells', 'severity, n', inTeam('employee_id'));
+  return {
+    sql: `${HEAD}
+SELECT severity, sum(n) AS n FROM (
+  ${union(
+    [
+      ...rows.map((s) => `SELECT severity, count(*)::numeric AS n FROM (${s}) r GROUP BY 1`),
+      ...cells.map((s) => `SELECT severity, sum(n) FROM (${s}) c GROUP BY 1`),
+    ],
+    'SELECT NULL::text AS severity, 0::numeric AS n WHERE false',
+  )}
+) x GROUP BY severity`,
+    params: p.values,
+  };
+}
+
+/**
+ * The manager dashboard's four statements (members, top skills, decisions,
+ * governance); run them in one REPEATABLE READ transaction.
+ */
+export function managerDashboardPreaggStatements(tenant: TenantId, q: ManagerDashboardQuery): Statement[] {
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const d: Dashboard = {
+    tenant,
+    q,
+    outputs: planRange(from, to, chainFor(undefined, true)),
+    events: planRange(from, to, EVENT_CHAIN),
+  };
+  return [members(d), topSkills(d), decisions(d), governance(d)];
+}

@@ -1,0 +1,128 @@
+/**
+ * The pieces every pre-aggregated rollup statement is assembled from
+ * (postgres-preagg-sql.ts, postgres-preagg-dashboard.ts): parameters, the
+ * team condition, and the SELECTs of per-record rows (raw edges, unfolded
+ * feed rows) and of whole cells over a {@link RangePlan}. While a tenant
+ * waits for its backfill the same statement reads raw records instead of
+ * cells (a one-time filter on `p`).
+ */
+import type { TeamScope } from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import type { Bucket } from '../../hub/time';
+import type { CellSpan, RangePlan, Span } from './postgres-preagg-plan';
+import { inTeamSql } from './postgres-team';
+
+/** Width of a latency bin in milliseconds (`latency_ms / 128` in preagg.sql). */
+export const BIN = 128;
+
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}
+
+/** Bucket start of a timestamptz column (UTC buckets; weeks from Monday). */
+export function bucketOf(bucket: Bucket, col: string): string {
+  switch (bucket) {
+    case 'DAY':
+      return `date_bin('1 day', ${col}, timestamptz '2001-01-01 00:00:00+00')`;
+    case 'WEEK':
+      return `date_bin('7 days', ${col}, timestamptz '2001-01-01 00:00:00+00')`;
+    case 'MONTH':
+      return `date_trunc('month', ${col}, 'UTC')`;
+    default:
+      return unreachable(bucket);
+  }
+}
+
+/** Collects parameters; `$1` is always the tenant. */
+export class Params {
+  readonly values: unknown[];
+  private readonly cache = new Map<string, string>();
+  constructor(tenant: TenantId) {
+    this.values = [tenant];
+  }
+  /** A placeholder for a timestamp in epoch ms. */
+  ts(ms: number): string {
+    return this.add(new Date(ms).toISOString(), 'timestamptz');
+  }
+  add(value: unknown, type: string): string {
+    const key = `${type}:${JSON.stringify(value)}`;
+    const known = this.cache.get(key);
+    if (known) return known;
+    this.values.push(value);
+    const ref = `$${this.values.length}::${type}`;
+    this.cache.set(key, ref);
+    return ref;
+  }
+}
+
+/** Whose records: all, or a team's (the team as an InitPlan array). */
+export interface Who {
+  /** ` AND <col> = ANY(team)` or ''. */
+  readonly raw: (col: string) => string;
+  /** The employee condition on cells: the team's ids, or '' (all employees). */
+  readonly cells: (col: string) => string;
+  readonly perEmployee: boolean;
+}
+
+export function who(p: Params, team: TeamScope | undefined): Who {
+  if (!team) {
+    return { raw: () => '', cells: (col) => `${col} = ''`, perEmployee: false };
+  }
+  const test = inTeamSql({
+    tenant: '$1',
+    managerId: p.add(team.managerId, 'text'),
+    asOf: p.add(team.asOf, 'timestamptz'),
+  });
+  return { raw: (col) => ` AND ${col} ${test}`, cells: (col) => `${col} ${test}`, perEmployee: true };
+}
+
+/** The CTE telling whether the tenant still waits for its backfill. */
+export const PENDING = `p AS (SELECT EXISTS (SELECT 1 FROM hub.rollup_pending WHERE tenant_id = $1) AS pending)`;
+export const IS_PENDING = '(SELECT pending FROM p)';
+
+/** ` AND col >= a AND col < b` */
+export function within(p: Params, col: string, span: Span): string {
+  return ` AND ${col} >= ${p.ts(span[0])} AND ${col} < ${p.ts(span[1])}`;
+}
+
+/**
+ * SELECTs (joined by UNION ALL) of per-record rows: raw records over the raw
+ * spans always, and over the cells' span raw records while the tenant is
+ * pending, else the feed rows not yet folded (`feed` selects from
+ * hub.rollup_feed and ends in a WHERE clause of its own kind).
+ */
+export function recordSources(
+  p: Params,
+  plan: RangePlan,
+  raw: string,
+  feed: string,
+  where: string,
+): string[] {
+  const out: string[] = [];
+  for (const span of plan.raw)
+    out.push(`${raw} WHERE tenant_id = $1${within(p, 'created_at', span)}${where}`);
+  if (plan.covered) {
+    const span = within(p, 'created_at', plan.covered);
+    out.push(`${raw} WHERE ${IS_PENDING} AND tenant_id = $1${span}${where}`);
+    out.push(`${feed} AND NOT ${IS_PENDING} AND tenant_id = $1${span}${where}`);
+  }
+  return out;
+}
+
+/** SELECTs of cells of `table` over each cell span (none while pending). */
+export function cellSources(
+  p: Params,
+  plan: RangePlan,
+  table: string,
+  columns: string,
+  where: string,
+): string[] {
+  return plan.cells.map(
+    (c: CellSpan) =>
+      `SELECT ${columns} FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = '${c.grain}' AND ${where}${within(p, 'start', c.span)}`,
+  );
+}
+
+/** `parts` joined by UNION ALL, or `empty` (a SELECT of no rows with the right columns). */
+export const union = (parts: readonly string[], empty: string): string =>
+  parts.length === 0 ? empty : parts.join('\n  UNION ALL ');
