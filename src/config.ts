@@ -72,6 +72,19 @@ export interface HubConfig {
     readonly maxLineBytes?: number;
     readonly maxRequestBytes?: number;
     readonly maxInflightBytes?: number;
+    /** `HUB_INGEST_TIMEOUT_MS`: longest ingest stream (default 1 h). */
+    readonly maxStreamMs?: number;
+    /** `HUB_INGEST_IDLE_TIMEOUT_MS`: longest wait for an ingest sender's next bytes (default 60 s). */
+    readonly idleMs?: number;
+  };
+  /**
+   * HTTP timeouts, each unset for the default (src/http/request-timeouts.ts):
+   * `HUB_HEADERS_TIMEOUT_MS` (20 s), `HUB_REQUEST_TIMEOUT_MS` (60 s, every
+   * route but `/ingest`).
+   */
+  readonly httpTimeouts: {
+    readonly headersMs?: number;
+    readonly requestMs?: number;
   };
   /**
    * Query limits set by the environment (docs/limits.md: `HUB_MAX_COST`,
@@ -122,6 +135,16 @@ function bytesSetting(env: NodeJS.ProcessEnv, name: string): number | undefined 
   return value;
 }
 
+/** A positive number of milliseconds from the environment, or undefined when unset. */
+function msSetting(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number of milliseconds, got ${raw}`);
+  return value;
+}
+
 /** A whole number in `min..max` from the environment, `fallback` when unset. */
 function wholeSetting(
   env: NodeJS.ProcessEnv,
@@ -169,6 +192,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       maxLineBytes: bytesSetting(env, 'HUB_INGEST_MAX_LINE_BYTES'),
       maxRequestBytes: bytesSetting(env, 'HUB_INGEST_MAX_REQUEST_BYTES'),
       maxInflightBytes: bytesSetting(env, 'HUB_INGEST_MAX_INFLIGHT_BYTES'),
+      maxStreamMs: msSetting(env, 'HUB_INGEST_TIMEOUT_MS'),
+      idleMs: msSetting(env, 'HUB_INGEST_IDLE_TIMEOUT_MS'),
+    },
+    httpTimeouts: {
+      headersMs: msSetting(env, 'HUB_HEADERS_TIMEOUT_MS'),
+      requestMs: msSetting(env, 'HUB_REQUEST_TIMEOUT_MS'),
     },
     controlUrl: opt(env.HUB_CONTROL_URL),
     usage: {

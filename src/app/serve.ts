@@ -288,6 +288,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       limits: config.queryLimits,
       log,
       ingest: withoutUnset(config.ingest),
+      httpTimeouts: withoutUnset(config.httpTimeouts),
       metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
       ...(health ? { health } : {}),

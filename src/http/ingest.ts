@@ -13,7 +13,11 @@
  * - Written lines report `created` or `duplicate` (same id, same content);
  *   a same-id-different-content line is rejected with CONFLICT.
  * - If the store fails mid-stream the answer is 503 with the counts so far and
- *   `stoppedAtLine`; lines before it are durable. If the sender goes away
+ *   `stoppedAtLine`; lines before it are durable. If the stream runs out of
+ *   time (the whole-stream or the idle limit, see request-timeouts.ts), the
+ *   complete lines already read are written, the line being read is dropped,
+ *   and the answer is 408 with the counts and `stoppedAtLine`, the line to
+ *   resume from (every line before it was written or rejected). If the sender goes away
  *   mid-stream, the batches already written stay and the batch being read is
  *   dropped. Re-sending the whole file is safe: records with client-chosen ids
  *   come back as duplicates.
@@ -41,6 +45,7 @@ import type { AdmissionControl } from './admission';
 import { refuseUnreadBody, sendError, sendJson } from './respond';
 import { noteTenant } from './access-log';
 import { ChunkWriter, IngestTally } from './ingest-writer';
+import { type BodyStop, TimedBody, answerAndDrop } from './request-timeouts';
 import type { UsageMeter } from '../platform/usage';
 
 /**
@@ -59,6 +64,10 @@ export interface IngestLimits {
   readonly maxRequestBytes: number;
   /** Bytes in flight of every ingest of this gateway together (`HUB_INGEST_MAX_INFLIGHT_BYTES`). */
   readonly budget: ByteBudget;
+  /** Longest stream, from its first read (`HUB_INGEST_TIMEOUT_MS`). */
+  readonly maxStreamMs: number;
+  /** Longest wait for the sender's next bytes (`HUB_INGEST_IDLE_TIMEOUT_MS`). */
+  readonly idleMs: number;
 }
 
 /** Settings of {@link ingestLimits}; unset ones take the defaults. */
@@ -70,6 +79,8 @@ export interface IngestLimitOptions {
   readonly maxBodyBytes?: number;
   /** A budget shared with other gateways of the process (then `maxInflightBytes` is its capacity). */
   readonly budget?: ByteBudget;
+  readonly maxStreamMs?: number;
+  readonly idleMs?: number;
 }
 
 /** JSON text of one line outside an artifact body: four times a record's canonical limit (escapes, spaces). */
@@ -80,7 +91,9 @@ const MiB = 1024 * 1024;
  * The ingest bounds: a line up to the base64 of the largest body plus a
  * record (14 MB for 10 MiB bodies), 32 MiB in flight per request and 256 MiB
  * per gateway by default; the per-request bound is raised to one whole line
- * and the per-gateway bound to one request when set lower.
+ * and the per-gateway bound to one request when set lower. A stream may take
+ * an hour, and wait a minute for its sender's next bytes.
+ * @throws RangeError when a time limit is not a positive whole number of ms.
  */
 export function ingestLimits(options: IngestLimitOptions = {}): IngestLimits {
   const maxBodyBytes = options.maxBodyBytes ?? LIMITS.maxArtifactBodyBytes;
@@ -90,7 +103,13 @@ export function ingestLimits(options: IngestLimitOptions = {}): IngestLimits {
   const maxRequestBytes = Math.max(options.maxRequestBytes ?? 32 * MiB, maxTextBytes + maxBodyBytes);
   const inflight = Math.max(options.maxInflightBytes ?? 256 * MiB, maxRequestBytes);
   const budget = options.budget ?? new ByteBudget(inflight);
-  return { maxLineBytes, maxTextBytes, maxBodyBytes, maxRequestBytes, budget };
+  const maxStreamMs = options.maxStreamMs ?? 3_600_000;
+  const idleMs = options.idleMs ?? 60_000;
+  for (const [name, ms] of Object.entries({ maxStreamMs, idleMs })) {
+    if (!Number.isSafeInteger(ms) || ms <= 0)
+      throw new RangeError(`ingest ${name} must be a positive whole number of ms, got ${ms}`);
+  }
+  return { maxLineBytes, maxTextBytes, maxBodyBytes, maxRequestBytes, budget, maxStreamMs, idleMs };
 }
 
 export interface IngestDeps {
@@ -188,14 +207,23 @@ async function ingest(
   const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
   let bodyBytes = 0;
   let failed = true;
+  let stop: BodyStop | undefined;
+  const body = new TimedBody(req, { maxMs: limits.maxStreamMs, idleMs: limits.idleMs });
   try {
-    for await (const chunk of req) {
-      bodyBytes += (chunk as Buffer).length;
-      for (const item of reader.push(chunk as Buffer)) await take(item);
+    for (;;) {
+      const next = await body.next();
+      if (next === null) break;
+      if (!Buffer.isBuffer(next)) {
+        stop = next;
+        break;
+      }
+      bodyBytes += next.length;
+      for (const item of reader.push(next)) await take(item);
     }
-    for (const item of reader.end()) await take(item);
+    // Out of time: the line being read is dropped, the complete ones are written.
+    if (!stop) for (const item of reader.end()) await take(item);
     await chunk.flush();
-    failed = report.rejected > 0;
+    failed = stop !== undefined || report.rejected > 0;
   } catch (err) {
     const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
     log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
@@ -210,10 +238,20 @@ async function ingest(
     );
     return report.lines;
   } finally {
+    body.close();
     release();
     deps.usage?.add(tenant, 'requests');
     deps.usage?.add(tenant, 'bytes_ingested', bodyBytes);
     if (failed) deps.usage?.add(tenant, 'errors');
+  }
+  if (stop) {
+    const line = lastLine + 1;
+    const message = `${stop.message}; every line before line ${line} is written or rejected: send the rest from line ${line}`;
+    log.warn('ingest stopped', { type, line, limit: stop.limit });
+    answerAndDrop(req, res, () =>
+      sendJson(res, 408, report.answer({ line, error: { line, code: 'TIMEOUT', message } })),
+    );
+    return report.lines;
   }
   sendJson(res, 200, report.answer());
   return report.lines;

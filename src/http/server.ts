@@ -29,6 +29,7 @@ import { PersistedQueries, type PersistedQueryCache } from './apq';
 import { handleGraphQL } from './graphql-handler';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
+import { type HttpTimeouts, httpTimeouts, limitBodyTime, serverTimeoutOptions } from './request-timeouts';
 import { accessFields } from './access-log';
 
 export interface GatewayOptions {
@@ -65,8 +66,10 @@ export interface GatewayOptions {
   readonly persistedQueries?: PersistedQueryCache;
   /** Lines per Hub call on /ingest (default 500). */
   readonly ingestChunkLines?: number;
-  /** Bounds of /ingest (lines, bytes in flight per request and per gateway); see ingest.ts. */
+  /** Bounds of /ingest (lines, bytes in flight per request and per gateway, time); see ingest.ts. */
   readonly ingest?: IngestLimitOptions;
+  /** Headers and ordinary request timeouts (default 20 s and 60 s); see request-timeouts.ts. */
+  readonly httpTimeouts?: Partial<HttpTimeouts>;
   /** GraphiQL at /graphiql (default enabled). */
   readonly graphiql?: GraphiQLOptions | false;
   /** The manager dashboard at /dashboard/ (default enabled). */
@@ -162,8 +165,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : {}),
     }),
     admission: new AdmissionControl(policy, budget, new FairQueue(options.sharedConcurrency)),
+    timeouts: httpTimeouts(options.httpTimeouts),
   };
-  const server = createServer(requestListener(deps, log));
+  const server = createServer(serverTimeoutOptions(deps.timeouts), requestListener(deps, log));
   // Longer than the idle timeout of the proxies and clients in front of it
   // (load balancers commonly keep idle connections 60 s): the side that closes
   // an idle connection must be the client, or a request it sends on the
@@ -176,7 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     listen: (port, host) => listen(server, port, host),
     listenMetrics(port, host) {
-      metricsServer ??= createServer((req, res) => {
+      metricsServer ??= createServer(serverTimeoutOptions(deps.timeouts), (req, res) => {
         metricsListener(deps, req, res, log).catch((err: unknown) => {
           log.error('metrics listener error', errorFields(err));
           sendError(res, 500, 'INTERNAL', 'internal error');
@@ -214,6 +218,7 @@ interface RouteDeps {
   /** The gateway's ingest bounds, its bytes-in-flight budget included. */
   readonly ingestLimits: IngestLimits;
   readonly admission: AdmissionControl;
+  readonly timeouts: HttpTimeouts;
 }
 
 /** Routes one request by path. */
@@ -348,6 +353,8 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
       return sendError(res, 400, 'VALIDATION', 'malformed request URL');
     }
     inFlight.start();
+    // An ingest stream has its own time limits (ingest.ts); every other request gets these.
+    if (!url.pathname.startsWith('/ingest/')) limitBodyTime(req, res, deps.timeouts.requestMs);
     const t = tracer();
     // The request's span continues the caller's trace (W3C traceparent); tracing off: the no-op span.
     const span = t.enabled
