@@ -89,7 +89,8 @@ export interface HubConfig {
   /**
    * Query limits set by the environment (docs/limits.md: `HUB_MAX_COST`,
    * `HUB_MAX_DEPTH`, `HUB_MAX_ALIASES`, `HUB_MAX_ROOT_FIELDS`,
-   * `HUB_MAX_DIRECTIVES`, `HUB_MAX_TOKENS`, `HUB_MAX_REPRESENTATIONS`,
+   * `HUB_MAX_DIRECTIVES`, `HUB_MAX_TOKENS`, `HUB_MAX_QUERY_CHARS`,
+   * `HUB_MAX_BODY_VALUES`, `HUB_MAX_REPRESENTATIONS`,
    * `HUB_JIT_MAX_FIELDS`, `HUB_QUERY_TIMEOUT_MS`); only the set ones appear.
    */
   readonly queryLimits: Readonly<Partial<Record<QueryLimitName, number>>>;
@@ -103,6 +104,8 @@ const QUERY_LIMIT_VARS = {
   HUB_MAX_ROOT_FIELDS: 'maxRootFields',
   HUB_MAX_DIRECTIVES: 'maxDirectives',
   HUB_MAX_TOKENS: 'maxTokens',
+  HUB_MAX_QUERY_CHARS: 'maxQueryChars',
+  HUB_MAX_BODY_VALUES: 'maxBodyValues',
   HUB_MAX_REPRESENTATIONS: 'maxRepresentations',
   HUB_JIT_MAX_FIELDS: 'jitMaxFields',
   HUB_QUERY_TIMEOUT_MS: 'timeoutMs',

@@ -36,6 +36,8 @@ export interface RequestStats {
   operationType: string;
   /** The operation's cost (cost.ts), once the preflight has measured it; charged to the tenant's cost budget. */
   cost?: number;
+  /** Refused by a limit of the preflight (charged to the tenant's budget like the largest operation allowed). */
+  refused?: boolean;
 }
 
 export interface ContextInput {

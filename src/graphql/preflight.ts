@@ -6,7 +6,8 @@
  * Two steps, both linear in the request's size:
  * 1. {@link Preflight.checkSource}, on the query text before graphql-js
  *    validates it (validation compares same-named fields pairwise, so a
- *    document with hundreds of repeats takes it seconds): tokens (graphql-js
+ *    document with hundreds of repeats takes it seconds): length in
+ *    characters (before a character is lexed), tokens (graphql-js
  *    `maxTokens`), aliases and repeated fields, root fields, directives and
  *    depth (see shape.ts). Accepted texts (up to 8 KiB) are remembered, 2,048
  *    at most, least recently used first out.
@@ -33,6 +34,7 @@ export interface PreflightLimits {
   readonly maxRootFields: number;
   readonly maxDirectives: number;
   readonly maxTokens: number;
+  readonly maxQueryChars: number;
   readonly maxRepresentations: number;
 }
 
@@ -53,15 +55,21 @@ export class Preflight {
   /**
    * Checks a query text's static limits. Syntax errors other than too many
    * tokens are left to the parser that follows (the same text is parsed
-   * again, with the same token limit, by the server).
+   * again, with the same token limit, by the server). `appendedChars`: the
+   * end of the text the gateway added (a tenant tag), not counted in its length.
    * @throws HubError VALIDATION naming the first limit exceeded.
    */
-  checkSource(source: string): void {
+  checkSource(source: string, appendedChars = 0): void {
     if (this.accepted.has(source)) {
       // Most recently used last: the oldest entry is evicted first.
       this.accepted.delete(source);
       this.accepted.set(source, true);
       return;
+    }
+    // Before lexing: comments and string literals are not counted as tokens.
+    const chars = source.length - appendedChars;
+    if (chars > this.limits.maxQueryChars) {
+      throw refusal(`query text has ${chars} characters; the limit is ${this.limits.maxQueryChars}`);
     }
     let document: DocumentNode;
     try {

@@ -46,6 +46,11 @@ export interface GraphQLHttpRequest {
   readonly body: unknown;
   /** Bytes of the POST body as received (per-tenant usage counts a mutation's as ingested). */
   readonly bodyBytes?: number;
+  /**
+   * Characters the HTTP layer appended to the query text (its tenant tag):
+   * not the client's, so not counted against the text's length limit.
+   */
+  readonly appendedChars?: number;
 }
 
 /** Who sends a request: the verified identity, and the request's id and logger. */
@@ -184,9 +189,12 @@ async function executeRequest(
   }
   // Static limits before Apollo parses and validates (limits.ts): a refusal is
   // answered through Apollo's request-error path, with its status and format.
-  const refusal = staticRefusal(preflight, queryText(request));
+  const refusal = staticRefusal(preflight, queryText(request), request.appendedChars);
   const tenantLabel = metrics.tenantLabel(caller.identity.tenant);
-  if (refusal) metrics.errors.inc({ code: 'VALIDATION', ...tenantLabel });
+  if (refusal) {
+    metrics.errors.inc({ code: 'VALIDATION', ...tenantLabel });
+    ctx.stats.refused = true;
+  }
   const end = metrics.requestDuration.startTimer();
   let timer: NodeJS.Timeout | undefined;
   // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.

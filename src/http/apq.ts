@@ -198,24 +198,25 @@ export async function applyPersistedQuery(
  * callers; a hit is measurably faster, so without this a tenant could time
  * whether another tenant had sent a query. With the comment every tenant has
  * its own entries. A trailing comment changes neither the meaning nor the
- * error locations of the query.
+ * error locations of the query. `appended`: the characters added (0 when
+ * there was no query text), so limits on the text count what the client sent.
  */
 export function tagQueryWithTenant(
   tenant: TenantId,
   method: string,
   search: string,
   body: unknown,
-): { search: string; body: unknown } {
+): { search: string; body: unknown; appended: number } {
   const tag = `\n# tenant ${tenant}`;
   if (method === 'GET') {
     const params = new URLSearchParams(search);
     const q = params.get('query');
-    if (q === null) return { search, body };
+    if (q === null) return { search, body, appended: 0 };
     params.set('query', q + tag);
-    return { search: `?${params.toString()}`, body };
+    return { search: `?${params.toString()}`, body, appended: tag.length };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { search, body };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { search, body, appended: 0 };
   const q = (body as Record<string, unknown>).query;
-  if (typeof q !== 'string') return { search, body };
-  return { search, body: { ...(body as Record<string, unknown>), query: q + tag } };
+  if (typeof q !== 'string') return { search, body, appended: 0 };
+  return { search, body: { ...(body as Record<string, unknown>), query: q + tag }, appended: tag.length };
 }

@@ -21,7 +21,8 @@ import { tracer } from '../platform/tracing';
 import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
-import { BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
+import { jsonValueLimit } from './json-values';
+import { BodyRefusedError, BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
 import { handleSchemaRead } from './schema-read-handler';
 
 export interface GraphQLHandlerDeps {
@@ -38,6 +39,9 @@ export interface GraphQLHandlerDeps {
 /** Marks a request already answered (with an error) by a step. */
 const ANSWERED = Symbol('answered');
 type Answered = typeof ANSWERED;
+/** Marks a request answered with a refusal by a limit (charged like the largest operation allowed). */
+const REFUSED = Symbol('refused');
+type Refused = typeof REFUSED;
 
 /** Handles one `/graphql` request. Resolves once the response is written. */
 export async function handleGraphQL(
@@ -56,19 +60,28 @@ export async function handleGraphQL(
   if (identity === ANSWERED) return;
   if (isSchemaReader(identity)) {
     // A schema-only credential: the SDL and nothing else (schema-read-handler.ts).
-    const body = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
-    if (body === ANSWERED) return;
-    return handleSchemaRead(res, req.headers.accept, url, body, deps.graphql.limits.maxTokens);
+    const body =
+      req.method === 'POST'
+        ? await readJsonBody(req, res, deps.maxBodyBytes, deps.graphql.limits.maxBodyValues)
+        : undefined;
+    if (body === ANSWERED || body === REFUSED) return;
+    return handleSchemaRead(res, req.headers.accept, url, body?.json, deps.graphql.limits.maxTokens);
   }
   tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
   noteTenant(res, identity.tenant);
   // Admitted (or refused with 429) before the body is read, like the token.
   const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);
   if (ticket === undefined) return;
+  const { maxCost, maxBodyValues } = deps.graphql.limits;
   let cost: number | undefined;
   try {
-    const read = req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes) : undefined;
+    const read =
+      req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes, maxBodyValues) : undefined;
     if (read === ANSWERED) return;
+    if (read === REFUSED) {
+      cost = maxCost;
+      return;
+    }
     const request = await persistedQuery(deps, res, identity, req, url, read?.json);
     if (request === ANSWERED) return;
     const outcome = await deps.graphql.execute(read ? { ...request, bodyBytes: read.bytes } : request, {
@@ -76,11 +89,13 @@ export async function handleGraphQL(
       requestId,
       log: log.child({ tenant: identity.tenant }),
     });
-    // A refused operation is charged too (it was measured), but never more than the largest one allowed.
-    cost =
-      outcome.stats.cost === undefined
+    // A request refused by a limit is charged like the largest operation allowed (a refusal
+    // costs the attacker's tenant, not the others); an operation that ran, its cost.
+    cost = outcome.stats.refused
+      ? maxCost
+      : outcome.stats.cost === undefined
         ? undefined
-        : Math.min(outcome.stats.cost, deps.graphql.limits.maxCost);
+        : Math.min(outcome.stats.cost, maxCost);
     await writeOutcome(res, outcome);
   } finally {
     ticket.done(cost);
@@ -88,21 +103,28 @@ export async function handleGraphQL(
 }
 
 /**
- * Reads and parses a POST body (size limit, JSON content type); answers the
- * error itself. @returns the parsed JSON and the body's size in bytes.
+ * Reads and parses a POST body (size limit, JSON values limit, JSON content
+ * type); answers the error itself. The values are counted as the body
+ * arrives, so a body over the limit is never parsed (json-values.ts).
+ * @returns the parsed JSON and the body's size in bytes.
  */
 async function readJsonBody(
   req: IncomingMessage,
   res: ServerResponse,
   maxBodyBytes: number,
-): Promise<{ readonly json: unknown; readonly bytes: number } | Answered> {
+  maxBodyValues: number,
+): Promise<{ readonly json: unknown; readonly bytes: number } | Answered | Refused> {
   let raw: Buffer;
   try {
-    raw = await readBody(req, maxBodyBytes);
+    raw = await readBody(req, maxBodyBytes, jsonValueLimit(maxBodyValues));
   } catch (err) {
+    if (err instanceof BodyRefusedError) {
+      sendError(res, 400, 'VALIDATION', err.message);
+      return REFUSED;
+    }
     if (!(err instanceof BodyTooLargeError)) throw err;
     sendError(res, 413, 'VALIDATION', `request body exceeds ${maxBodyBytes} bytes`);
-    return ANSWERED;
+    return REFUSED;
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json' && type !== 'application/graphql-response+json') {
@@ -157,7 +179,13 @@ async function persistedQuery(
     return ANSWERED;
   }
   const tagged = tagQueryWithTenant(identity.tenant, method, apq.search, apq.body);
-  return { method, headers: req.headers, search: tagged.search, body: tagged.body };
+  return {
+    method,
+    headers: req.headers,
+    search: tagged.search,
+    body: tagged.body,
+    appendedChars: tagged.appended,
+  };
 }
 
 /** Writes the GraphQL server's answer (504 TIMEOUT when the request outlived its deadline). */

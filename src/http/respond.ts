@@ -10,8 +10,21 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-/** Reads a whole request body, failing as soon as it exceeds `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Thrown by {@link readBody} when `inspect` refuses a chunk (its message says why). */
+export class BodyRefusedError extends Error {
+  override readonly name = 'BodyRefusedError';
+}
+
+/**
+ * Reads a whole request body, failing as soon as it exceeds `limit` bytes, or
+ * as soon as `inspect` (called with each chunk as it arrives) answers a
+ * refusal message: the rest is then discarded unread.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+  inspect?: (chunk: Buffer) => string | undefined,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -25,6 +38,11 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     if (size > limit) {
       req.resume();
       throw new BodyTooLargeError(`body exceeds ${limit} bytes`);
+    }
+    const refusal = inspect?.(buf);
+    if (refusal !== undefined) {
+      req.resume();
+      throw new BodyRefusedError(refusal);
     }
     chunks.push(buf);
   }

@@ -109,6 +109,43 @@ describe('over HTTP: cost budget', () => {
   });
 });
 
+describe('over HTTP: refusals are charged like the largest operation allowed', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Room for two of the largest operations (25,000 each), no refill while the test runs.
+    gw = await startGateway({
+      budget: new LocalBudget(() => 0),
+      tenantLimits: { costPerSecond: 1, burst: 50_000 },
+    });
+  });
+  afterAll(async () => gw.close());
+
+  test('refused by the text (aliases), by the body (JSON values) or by the cost: 25,000 each', async () => {
+    const aliases = `{ ${Array.from({ length: 101 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    for (const tenant of ['acme', 'beta', 'gamma']) {
+      const t = await gw.token(tenant);
+      const first =
+        tenant === 'acme'
+          ? await gw.gql(t, aliases)
+          : tenant === 'beta'
+            ? await gw.gql(t, QUERY, { x: Array.from({ length: 100_001 }, () => 0) })
+            : await gw.gql(
+                t,
+                'query($n: Int = 500) { outputs(first: $n) { nodes { decisions(first: $n) { nodes { id } } } } }',
+              );
+      expect(first.status).toBe(400);
+      expect((await gw.gql(t, aliases)).status).toBe(400);
+      // Two refusals took the whole burst: the third request is throttled.
+      const third = await gw.gql(t, QUERY);
+      expect(third.status).toBe(429);
+      expect(third.body.errors?.[0]?.extensions?.code).toBe('THROTTLED');
+    }
+    // A tenant whose requests ran is charged their cost (1 + 1 here), not the largest.
+    const ok = await gw.token('delta');
+    for (let i = 0; i < 5; i++) expect((await gw.gql(ok, QUERY)).status).toBe(200);
+  });
+});
+
 describe('over HTTP: requests in flight', () => {
   let gw: TestGateway;
   let held: ReturnType<typeof heldStore>;

@@ -59,11 +59,15 @@ test('_entities with 200,000 representations', async () => {
     __typename: 'Output',
     id: String(i),
   }));
-  const res = await refused(
-    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id content } } }',
-    { r: representations },
+  const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id content } } }';
+  // 200,000 (600,000 JSON values): refused as the body is read, before JSON.parse builds it.
+  const res = await refused(query, { r: representations });
+  expect(res.body.errors?.[0]?.message).toBe(
+    'request body has more than 100000 JSON values (objects, arrays, members and elements); the limit is 100000',
   );
-  expect(res.body.errors?.[0]?.message).toBe('query has 200000 representations; the limit is 1000');
+  // 2,000 fit in the body: refused by the representations limit, before the cost analysis walks them.
+  const two = await refused(query, { r: representations.slice(0, 2000) });
+  expect(two.body.errors?.[0]?.message).toBe('query has 2000 representations; the limit is 1000');
   // 1,000 representations run; each costs 1 plus its selection on its type (content: 16).
   const ok = await gw.gql(
     token,
@@ -72,6 +76,16 @@ test('_entities with 200,000 representations', async () => {
   );
   expect(ok.status).toBe(200);
   expect(ok.body.extensions).toMatchObject({ cost: { requested: 1 + 1000 * 17 } });
+});
+
+test('a query text longer than maxQueryChars is refused before it is lexed (comments and strings are not tokens)', async () => {
+  const filler = 'a'.repeat(300_000);
+  for (const query of [`# ${filler}\n{ outputs { nodes { id } } }`, `{ output(id: "${filler}") { id } }`]) {
+    const res = await refused(query);
+    expect(res.body.errors?.[0]?.message).toBe(
+      `query text has ${query.length} characters; the limit is 262144`,
+    );
+  }
 });
 
 test('8,000 aliased node(id): refused by tokens, and by aliases when tokens allow', async () => {
@@ -192,8 +206,20 @@ test('operations above jitMaxFields run on graphql-js with the same answers', as
 });
 
 test('the environment sets the limits; a bad value is refused naming the variable', async () => {
-  const { queryLimits } = readConfig({ HUB_MAX_COST: '100', HUB_MAX_ALIASES: '2', HUB_JIT_MAX_FIELDS: '0' });
-  expect(queryLimits).toEqual({ maxCost: 100, maxAliases: 2, jitMaxFields: 0 });
+  const { queryLimits } = readConfig({
+    HUB_MAX_COST: '100',
+    HUB_MAX_ALIASES: '2',
+    HUB_JIT_MAX_FIELDS: '0',
+    HUB_MAX_QUERY_CHARS: '4096',
+    HUB_MAX_BODY_VALUES: '500',
+  });
+  expect(queryLimits).toEqual({
+    maxCost: 100,
+    maxAliases: 2,
+    jitMaxFields: 0,
+    maxQueryChars: 4096,
+    maxBodyValues: 500,
+  });
   expect(readConfig({}).queryLimits).toEqual({});
   expect(() => readConfig({ HUB_MAX_TOKENS: '10k' })).toThrow(
     'HUB_MAX_TOKENS must be a whole number >= 1, got 10k',

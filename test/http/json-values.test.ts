@@ -1,0 +1,24 @@
+/**
+ * The JSON values bound of /graphql bodies (src/http/json-values.ts): values
+ * are counted chunk by chunk as the body arrives, and the count stops at the
+ * chunk that passes the limit, so a refused body is never parsed.
+ */
+import { jsonValueLimit } from '../../src/http/json-values';
+
+test('counts objects, arrays, members and elements across chunks; refuses past the limit', () => {
+  const inspect = jsonValueLimit(7);
+  // {"a":[1,2],"b":{"c":3}}: { [ , , { = 5 values so far
+  expect(inspect(Buffer.from('{"a":[1,2],'))).toBeUndefined();
+  expect(inspect(Buffer.from('"b":{"c":3}}'))).toBeUndefined();
+  // two more: 7, at the limit
+  expect(inspect(Buffer.from('[1,'))).toBeUndefined();
+  expect(inspect(Buffer.from(','))).toBe(
+    'request body has more than 7 JSON values (objects, arrays, members and elements); the limit is 7',
+  );
+});
+
+test('separators inside strings count too (an over-count, never an under-count)', () => {
+  expect(jsonValueLimit(2)(Buffer.from('{"text":"a,b,c"}'))).toMatch(/more than 2 JSON values/);
+  // A long string without separators (a base64 body) counts as nothing more.
+  expect(jsonValueLimit(3)(Buffer.from(`{"b":"${'QUJD'.repeat(100_000)}"}`))).toBeUndefined();
+});
