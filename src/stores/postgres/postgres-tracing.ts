@@ -4,14 +4,19 @@
  * `$n` placeholders and never its parameters), children of the active span
  * (the store call's). A transaction's statements are pipelined on one
  * connection, so each span runs from the call to the transaction's result,
- * queueing for a connection included. With tracing off, `run` is the
- * database's own, at the cost of one property read.
+ * queueing for a connection included. With tracing off when the store
+ * opens (the composition root installs the tracer first), the database is
+ * returned unwrapped: no proxy, no check per statement.
  */
 import { errorCode, tracer } from '../../platform/tracing';
 import type { Row, RunOptions, Scope, Statement, TenantDatabase } from './queryable';
 
-/** Wraps `db` so every `run` records its statements as spans; other members are `db`'s own. */
+/**
+ * Wraps `db` so every `run` records its statements as spans; other members
+ * are `db`'s own. Returns `db` itself when tracing is off.
+ */
 export function traceDatabase<D extends TenantDatabase>(db: D): D {
+  if (!tracer().enabled) return db;
   const run = db.run.bind(db);
   const traced = (scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> => {
     const t = tracer();
