@@ -176,13 +176,17 @@ test('`hub serve --dev` as a process: banner on stdout, serves, and exits 0 on S
   );
   let out = '';
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => (out += c));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // The banner's last line is the dev token: wait for it on stdout (an event), or for the exit.
+  const banner = new Promise<void>((resolve) => {
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      if (/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m.test(out)) resolve();
+    });
+    void exited.then(() => resolve());
+  });
   try {
-    const deadline = Date.now() + 45_000;
-    while (!/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m.test(out) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await banner;
     const url = /Hub gateway on (http:\/\/[\d.:]+)\/graphql/.exec(out)?.[1];
     const token = /^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m.exec(out)?.[1];
     expect(url).toBeDefined();

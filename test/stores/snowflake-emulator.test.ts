@@ -54,9 +54,15 @@ async function rejection(
 describe('Snowflake wire emulator', () => {
   let emulator: SnowflakeEmulator;
   let conn: SnowflakeSdk.Connection;
+  /** Called with each statement as the emulator receives it (before it runs). */
+  let queryReceived: ((sql: string) => void) | undefined;
 
   beforeAll(async () => {
-    emulator = await startSnowflakeEmulator({ chunkRows: 50, queryInProgressMs: 150 });
+    emulator = await startSnowflakeEmulator({
+      chunkRows: 50,
+      queryInProgressMs: 150,
+      onQuery: (sql) => queryReceived?.(sql),
+    });
     conn = await connect(emulator);
     await exec(conn, 'CREATE DATABASE IF NOT EXISTS "EMU"');
     await exec(conn, 'CREATE SCHEMA IF NOT EXISTS "EMU"."S"');
@@ -278,6 +284,14 @@ describe('Snowflake wire emulator', () => {
     });
     const token = (login.body.data as { token: string }).token;
     emulator.delayMs = 400;
+    // The abort is sent once the emulator has the statement (an event), not after a guessed time.
+    const received = new Promise<void>((resolve) => {
+      queryReceived = (sql) => {
+        if (sql !== 'SELECT 1') return;
+        queryReceived = undefined;
+        resolve();
+      };
+    });
     try {
       const running = post(
         emulator,
@@ -285,7 +299,7 @@ describe('Snowflake wire emulator', () => {
         { sqlText: 'SELECT 1' },
         token,
       );
-      await new Promise((r) => setTimeout(r, 50));
+      await received;
       await post(emulator, '/queries/v1/abort-request', { requestId: 'a1' }, token);
       // The abort ends the artificial delay: the waiting request gets the cancellation at once.
       const first = await running;
