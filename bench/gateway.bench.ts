@@ -27,14 +27,18 @@
  *    tracer's calls and nothing else: no span, no wrapper, no attribute work);
  *    those calls, timed on the no-op tracer, against the gateway's CPU time per
  *    request.
+ * 7. The cost of tenant tickets: by id and list of 50 at 1 connection with
+ *    the tenant policy as before tickets (baseline) and as installed, in
+ *    rounds of alternating order; latency and CPU per request (gateway
+ *    process plus its PostgreSQL backends).
  *
- *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5] [--only tracing]
+ *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5] [--only tracing|tickets]
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg as osLoadavg } from 'node:os';
@@ -56,7 +60,8 @@ import { silentLogger } from '../src/platform/log';
 import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
-import { createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { type PgTestDatabase, createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
 const args = process.argv.slice(2);
@@ -173,7 +178,9 @@ async function main(): Promise<void> {
   const OUTPUTS = arg('outputs', 1_000_000);
   const SECONDS = arg('seconds', 8);
   const ROUNDS = arg('rounds', 5);
-  const onlyTracing = args.includes('--only') && args[args.indexOf('--only') + 1] === 'tracing';
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const onlyTracing = only === 'tracing';
+  const onlyTickets = only === 'tickets';
   const db = await createTestDatabase();
   const secret = randomUUID() + randomUUID();
   const figures: Figure[] = [];
@@ -245,7 +252,7 @@ async function main(): Promise<void> {
       },
     ];
     const target = new URL(url);
-    for (const connections of onlyTracing ? [] : [1, 32]) {
+    for (const connections of onlyTracing || onlyTickets ? [] : [1, 32]) {
       for (const s of scenarios) {
         log(`${s.name} at ${connections} connection(s)...`);
         const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -284,9 +291,12 @@ async function main(): Promise<void> {
       }
     }
     await pool.end();
+    if (!onlyTracing) figures.push(...(await ticketCost(db, server, url, token, scenarios, SECONDS, ROUNDS)));
     await stopChild(server);
-    figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
-    figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
+    if (!onlyTickets) {
+      figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
+      figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
+    }
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
         `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process; ` +
@@ -342,6 +352,85 @@ function childCpu(server: ReturnType<typeof fork>): Promise<number> {
 }
 
 const median = (xs: readonly number[]): number => percentile([...xs], 50);
+
+/**
+ * The cost of tenant tickets through the whole gateway: by id and list of 50
+ * at 1 connection, the tenant policy on hub.outputs as before tickets (the
+ * baseline) and as installed, switched with ALTER POLICY between rounds whose
+ * order alternates. Latency, and CPU per request: the gateway process plus
+ * its PostgreSQL backends (load only adds waiting to it).
+ */
+async function ticketCost(
+  db: PgTestDatabase,
+  server: ReturnType<typeof fork>,
+  url: string,
+  token: string,
+  scenarios: readonly { name: string; body: (i: number) => string }[],
+  seconds: number,
+  rounds: number,
+): Promise<Figure[]> {
+  const admin = new Client({ connectionString: db.adminUri });
+  await admin.connect();
+  const scope = "(SELECT current_setting('app.tenant_id', true))";
+  const installed = await admin.query(
+    "SELECT qual FROM pg_policies WHERE schemaname = 'hub' AND tablename = 'outputs' AND policyname = 'tenant_isolation'",
+  );
+  const policies = { old: `tenant_id = ${scope}`, ticket: String(installed.rows[0]?.qual) };
+  const setPolicy = (side: keyof typeof policies) =>
+    admin.query(
+      `ALTER POLICY tenant_isolation ON hub.outputs USING (${policies[side]}) WITH CHECK (${policies[side]})`,
+    );
+  const cpu = new CpuMeter(admin, db, async () => (await childCpu(server)) / 1000);
+  const by = new Map<string, { samples: number[]; cpuMs: number; n: number }>();
+  const target = new URL(url);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const side of round % 2 === 0 ? (['old', 'ticket'] as const) : (['ticket', 'old'] as const)) {
+        await setPolicy(side);
+        for (const s of scenarios) {
+          const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+          await loop(1, 0.5, (i) => post(agent, target, token, s.body(i))); // statements planned again after the ALTER
+          const start = await cpu.read();
+          const run = await loop(1, seconds, (i) => post(agent, target, token, s.body(i)));
+          const used = await cpu.since(start);
+          agent.destroy();
+          const key = `${side} ${s.name}`;
+          const into = by.get(key) ?? { samples: [], cpuMs: 0, n: 0 };
+          into.samples.push(...run.samples);
+          into.cpuMs += used;
+          into.n += run.samples.length;
+          by.set(key, into);
+          log(
+            `tickets ${key}, round ${round + 1} of ${rounds}: ${Math.round((used * 1000) / run.samples.length)} µs CPU per request (load ${loadavg()})`,
+          );
+        }
+      }
+    }
+  } finally {
+    await setPolicy('ticket');
+    await admin.end();
+  }
+  const figures: Figure[] = [];
+  for (const s of scenarios) {
+    const [ticket, old] = [by.get(`ticket ${s.name}`), by.get(`old ${s.name}`)];
+    if (!ticket || !old) continue;
+    for (const p of [50, 95]) {
+      figures.push({
+        name: `gateway_${s.name}_c1_p${p}_ticket_vs_old_policy`,
+        value: Number(percentile(ticket.samples, p).toFixed(3)),
+        unit: 'ms',
+        baseline: Number(percentile(old.samples, p).toFixed(3)),
+      });
+    }
+    figures.push({
+      name: `gateway_${s.name}_c1_cpu_ticket_vs_old_policy`,
+      value: Math.round((ticket.cpuMs * 1000) / ticket.n),
+      unit: 'us',
+      baseline: Math.round((old.cpuMs * 1000) / old.n),
+    });
+  }
+  return figures;
+}
 
 /**
  * By-id throughput at 32 connections with tracing off, on at 1.0 and on at

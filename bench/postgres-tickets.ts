@@ -10,10 +10,13 @@
  *   hub.verified_tenant() as the migrations leave it.
  *
  * All three send the ticket in the set_config statement: the difference is
- * the verification. Then, inside PostgreSQL (no network, no Node): the time
- * per call of each verifier as the application role, in a PL/pgSQL loop,
- * less the same loop calling current_setting only.
+ * the verification. Figures per side: latency p50/p95, and CPU per request
+ * (this process plus the store's backends), which a loaded machine inflates
+ * far less than latency. Then, inside PostgreSQL (no network, no Node): the
+ * time per call of each verifier as the application role, in a PL/pgSQL
+ * loop, less the same loop calling current_setting only.
  */
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import type { HubStore } from '../src/hub/store';
 import type { TenantId } from '../src/hub/tenant';
@@ -40,6 +43,64 @@ const LOOP_CALLS = 2_000;
 
 const ms = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
 
+interface SideSamples {
+  get: number[];
+  list: number[];
+  /** CPU milliseconds (this process and the store's backends) spent on the recorded gets. */
+  getCpu: number;
+  listCpu: number;
+}
+
+/**
+ * CPU time of a request, wherever it is spent: a client process (by default
+ * this one: the store, pg's protocol work, its side of the socket) plus the
+ * database's backends of the application role (read from /proc: the server
+ * runs on this machine). Unlike latency it hardly moves with the machine's
+ * load, which only adds waiting.
+ */
+export class CpuMeter {
+  constructor(
+    private readonly admin: Pick<Client, 'query'>,
+    private readonly db: PgTestDatabase,
+    /** The client process's CPU so far, in ms. */
+    private readonly clientCpuMs: () => Promise<number> = async () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+  ) {}
+
+  /** The current reading: the client's CPU and each backend's, in ms. */
+  async read(): Promise<{ self: number; backends: Map<number, number> }> {
+    const self = await this.clientCpuMs();
+    const { rows } = await this.admin.query(
+      'SELECT pid FROM pg_stat_activity WHERE usename = $1 AND datname = $2',
+      [this.db.appRole, this.db.database],
+    );
+    const backends = new Map<number, number>();
+    for (const r of rows) backends.set(Number(r.pid), backendCpuMs(Number(r.pid)));
+    return { self, backends };
+  }
+
+  /** CPU ms spent since `start` (backends that came and went in between are not counted). */
+  async since(start: { self: number; backends: Map<number, number> }): Promise<number> {
+    const now = await this.read();
+    let total = now.self - start.self;
+    for (const [pid, t] of now.backends) total += t - (start.backends.get(pid) ?? t);
+    return total;
+  }
+}
+
+/** utime + stime of a local process in ms (/proc/<pid>/stat, in clock ticks of 10 ms). */
+function backendCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Measures the three policies; returns the BENCH figures. Leaves the installed policy in place. */
 export async function ticketFigures(o: TicketBenchOptions): Promise<Figure[]> {
   const admin = new Client({ connectionString: o.db.adminUri });
@@ -65,44 +126,68 @@ export async function ticketFigures(o: TicketBenchOptions): Promise<Figure[]> {
       admin.query(
         `ALTER POLICY tenant_isolation ON hub.outputs USING (${policies[side]}) WITH CHECK (${policies[side]})`,
       );
-    const bySide = Object.fromEntries(SIDES.map((s) => [s, { get: [] as number[], list: [] as number[] }]));
+    const bySide = Object.fromEntries(
+      SIDES.map((s) => [s, { get: [] as number[], list: [] as number[], getCpu: 0, listCpu: 0 }]),
+    ) as Record<Side, SideSamples>;
+    const cpu = new CpuMeter(admin, o.db);
     o.log(`tenant tickets: ${SIDES.join(', ')} policies, interleaved in ${o.rounds} rounds...`);
     for (let round = 0; round < o.rounds; round++) {
       // Each side goes first, second and third equally often.
       const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Side);
       for (const side of order) {
         await setPolicy(side);
-        const into = bySide[side] as { get: number[]; list: number[] };
-        for (let i = 0; i < o.samples + 20; i++) {
-          const warm = i < 20; // after the ALTER, statements are planned again
-          const k = round * o.samples + i;
-          let t = process.hrtime.bigint();
+        const into = bySide[side];
+        const get = async (k: number, samples?: number[]): Promise<void> => {
+          const t = process.hrtime.bigint();
           const got = await o.store.getByIds(o.tenant, 'outputs', [o.id(k)]);
-          if (!warm) into.get.push(ms(t));
+          samples?.push(ms(t));
+          if (!got[0]) throw new Error(`policy ${side}: record not found`);
+        };
+        const list = async (k: number, samples?: number[]): Promise<void> => {
           const filter = { skillIds: [o.skills[k % o.skills.length] as string] };
-          t = process.hrtime.bigint();
+          const t = process.hrtime.bigint();
           const page = await o.store.list(o.tenant, { type: 'outputs', filter, limit: 50 });
-          if (!warm) into.list.push(ms(t));
-          if (!got[0] || page.length !== 50) throw new Error(`policy ${side}: missing rows`);
+          samples?.push(ms(t));
+          if (page.length !== 50) throw new Error(`policy ${side}: short page`);
+        };
+        // After the ALTER, statements are planned again: warm up unrecorded.
+        for (let i = 0; i < 20; i++) {
+          await get(i);
+          await list(i);
         }
+        const base = round * o.samples;
+        let start = await cpu.read();
+        for (let i = 0; i < o.samples; i++) await get(base + i, into.get);
+        into.getCpu += await cpu.since(start);
+        start = await cpu.read();
+        for (let i = 0; i < o.samples; i++) await list(base + i, into.list);
+        into.listCpu += await cpu.since(start);
       }
     }
     await setPolicy('ticket');
     const perCall = await verifierCost(o);
     const figures: Figure[] = [];
+    const requests = o.rounds * o.samples;
     for (const [what, key] of [
       ['get_by_id', 'get'],
       ['list50_skill', 'list'],
     ] as const) {
-      for (const p of [50, 95]) {
-        for (const side of ['ticket', 'm2'] as const) {
+      for (const side of ['ticket', 'm2'] as const) {
+        const name = `pg_${what}_%_${side === 'ticket' ? 'ticket' : 'ticket_m2'}_vs_old_policy`;
+        for (const p of [50, 95]) {
           figures.push({
-            name: `pg_${what}_p${p}_${side === 'ticket' ? 'ticket' : 'ticket_m2'}_vs_old_policy`,
-            value: percentile((bySide[side] as { get: number[]; list: number[] })[key], p),
+            name: name.replace('%', `p${p}`),
+            value: percentile(bySide[side][key], p),
             unit: 'ms',
-            baseline: percentile((bySide.old as { get: number[]; list: number[] })[key], p),
+            baseline: percentile(bySide.old[key], p),
           });
         }
+        figures.push({
+          name: name.replace('%', 'cpu'),
+          value: (bySide[side][`${key}Cpu`] * 1000) / requests,
+          unit: 'us',
+          baseline: (bySide.old[`${key}Cpu`] * 1000) / requests,
+        });
       }
     }
     figures.push({
