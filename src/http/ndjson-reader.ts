@@ -16,6 +16,7 @@
  * message naming the field being read and, when already seen, the record id.
  */
 import { type Hash, createHash } from 'node:crypto';
+import { isBase64Run } from '../hub/base64';
 import { rememberSha256 } from '../hub/provenance';
 
 /** Bounds of one line. */
@@ -39,7 +40,6 @@ export type LineItem =
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Longest key or record id kept for messages. */
 const MAX_NAME = 128;
 
@@ -328,7 +328,7 @@ class Base64Sink {
 
   private add(text: string): void {
     if (this.problem !== undefined) return;
-    if (this.pads > 0 ? /[^=]/.test(text) || this.pads + text.length > 2 : !BASE64_RE.test(text)) {
+    if (this.pads > 0 ? /[^=]/.test(text) || this.pads + text.length > 2 : !isBase64Run(text)) {
       this.problem = `${this.field}: must be base64`;
       return;
     }

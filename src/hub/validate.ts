@@ -3,6 +3,7 @@
  * in a batch is collected (index + field path), and a batch with any problem is
  * rejected whole, so nothing is ever half-written because of bad input.
  */
+import { isBase64 } from './base64';
 import { parseDecimal } from './decimal';
 import { type FieldIssue, validationError } from './errors';
 import { CanonicalJsonError, canonicalJson } from './jcs';
@@ -294,8 +295,7 @@ function checkArtifactBody(
   let bytes: Uint8Array | undefined;
   if (body instanceof Uint8Array) bytes = body;
   else if (typeof body === 'string') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0)
-      return report('body', 'must be base64');
+    if (!isBase64(body)) return report('body', 'must be base64');
     bytes = Buffer.from(body, 'base64');
   } else return report('body', 'is required (bytes, or a base64 string)');
   const limit = options.maxArtifactBodyBytes ?? LIMITS.maxArtifactBodyBytes;
