@@ -6,17 +6,24 @@
  *    piped into `COPY ... FROM STDIN` between the same two servers' databases.
  * 2. PostgreSQL -> Snowflake emulator: the copy engine (batches written at
  *    once, not waiting for the writer's 2 s micro-batch timer) vs DuckDB's own
- *    insert rate for the same statements (stage, existing ids, insert, clear).
+ *    insert rate: the same four statements per batch of the same size (stage
+ *    with an array bind, existing ids, insert, clear the stage) run directly
+ *    on the emulator's DuckDB connection, without driver, HTTP, nor the copy's
+ *    reading and verifying of the source.
  * 3. PostgreSQL -> SharePoint emulator limited to an allowed rate (a token
- *    bucket: beyond it, 429 with Retry-After): records/s as a share of it.
+ *    bucket refilled at that rate holding 0.1 s of it: beyond it, 429 with
+ *    Retry-After: 1): records/s as a share of the allowed rate.
  * 4. Switch write fence under ~500 writes/s (four paced writers) through two gateway replicas
  *    following the PostgreSQL control plane: p50/p99 of the time writes are
  *    refused, over several switch/reverse rounds.
  *
  * Sizes: MOVE_BENCH_RECORDS (default 5000 outputs), MOVE_BENCH_SP_RECORDS
- * (default 300), MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
- * MOVE_BENCH_ROUNDS (switches, default 6). The machine is shared and loaded:
- * figures are indicative; ratios (same run, same load) are the point.
+ * (default 2000), MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
+ * MOVE_BENCH_ROUNDS (switches, default 6). Each part has a deadline that grows
+ * with its size: past it the bench stops with a message naming the part (and,
+ * for the switches, the outbox entries still waiting) and exits 1 instead of
+ * hanging. The machine is shared and loaded: figures are indicative; ratios
+ * (same run, same load) are the point.
  */
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
@@ -25,10 +32,10 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { loadavg } from 'node:os';
 import { PgControlPlane } from '../src/control/pg-control';
 import type { HubRecord } from '../src/hub/model';
-import type { HubStore } from '../src/hub/store';
+import { type HubStore, hasTenantOutbox } from '../src/hub/store';
 import { parseTenantId } from '../src/hub/tenant';
 import { sealBatch } from '../src/hub/validate';
-import { copyTenant } from '../src/migrate/copy';
+import { copyPlanFor, copyTenant } from '../src/migrate/copy';
 import { Mover } from '../src/move/move';
 import { openStore } from '../src/stores';
 import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
@@ -44,7 +51,7 @@ import { emulatorStoreUri as snowflakeUri, startSnowflakeEmulator } from '../tes
 import { type Replica, startReplica } from '../test/move/support';
 
 const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
-const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 300);
+const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 2000);
 const SP_RATE = Number(process.env.MOVE_BENCH_SP_RATE ?? 400);
 const ROUNDS = Number(process.env.MOVE_BENCH_ROUNDS ?? 6);
 const tenant = parseTenantId('bench');
@@ -98,6 +105,42 @@ async function direct(conn: EngineConnection, sql: string, binds: unknown[]): Pr
   await conn.execute(sql, bindings);
 }
 
+/**
+ * Runs one part of the bench, failing with a message naming it (and what
+ * `detail` reports then) when it takes longer than `seconds`.
+ */
+async function phase<T>(
+  name: string,
+  seconds: number,
+  work: () => Promise<T>,
+  detail?: () => Promise<string>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (
+        detail ? detail().catch((e: unknown) => `detail unavailable: ${String(e)}`) : Promise.resolve('')
+      ).then((d) => {
+        // Cleanup (closing what the stuck part holds) gets a minute; then exit whatever is left.
+        setTimeout(() => {
+          console.error(`bench:move: ${name} timed out and cleanup did not finish: exiting`);
+          process.exit(1);
+        }, 60_000).unref();
+        reject(
+          new Error(
+            `bench:move: ${name} did not finish within ${seconds} s${d ? ` (${d})` : ''}; stopped instead of waiting longer`,
+          ),
+        );
+      });
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
@@ -127,7 +170,7 @@ async function main(): Promise<void> {
     console.log('copy engine PostgreSQL -> PostgreSQL...');
     const target = await openStore(dst.appUri);
     let t0 = performance.now();
-    await copyTenant(source, target, tenant);
+    await phase('PostgreSQL -> PostgreSQL copy', 60 + RECORDS / 50, () => copyTenant(source, target, tenant));
     const pgMs = performance.now() - t0;
     const pgRate = (RECORDS / pgMs) * 1000;
     const floorRate = (RECORDS / floorMs) * 1000;
@@ -141,20 +184,23 @@ async function main(): Promise<void> {
       snowflakeUri(sf, { flushMs: 2000, timeoutMs: 600_000 }),
     )) as SnowflakeStore;
     t0 = performance.now();
-    await copyTenant(source, warehouse, tenant);
+    await phase('PostgreSQL -> Snowflake copy', 60 + RECORDS / 50, () =>
+      copyTenant(source, warehouse, tenant),
+    );
     const sfMs = performance.now() - t0;
     const duck = await sf.engine.connect();
     const directTenant = parseTenantId('bench-direct');
     await warehouse.provision(directTenant);
     const sql = writeStatements(tenantNames(warehouse.config, directTenant), 'outputs');
     const viaDuck = outputs(RECORDS, directTenant);
+    const duckBatch = copyPlanFor(warehouse).batchSize;
     t0 = performance.now();
-    for (let at = 0; at < viaDuck.length; at += 5000) {
+    for (let at = 0; at < viaDuck.length; at += duckBatch) {
       const id = `b${at}`;
       await direct(
         duck,
         sql.stage,
-        viaDuck.slice(at, at + 5000).map((r) => [id, ...toStageRow(r)]),
+        viaDuck.slice(at, at + duckBatch).map((r) => [id, ...toStageRow(r)]),
       );
       await direct(duck, sql.existing, [id]);
       await direct(duck, sql.insert, [id]);
@@ -163,7 +209,12 @@ async function main(): Promise<void> {
     const duckMs = performance.now() - t0;
     const sfRate = (RECORDS / sfMs) * 1000;
     const duckRate = (RECORDS / duckMs) * 1000;
-    rows.push(['PostgreSQL -> Snowflake emulator', sfRate, duckRate, 'DuckDB direct, same statements']);
+    rows.push([
+      'PostgreSQL -> Snowflake emulator',
+      sfRate,
+      duckRate,
+      `DuckDB direct, same statements, ${duckBatch} per batch`,
+    ]);
     bench.push(line('move_pg_snowflake', sfRate, 'records/s', duckRate));
     await warehouse.close();
 
@@ -173,7 +224,9 @@ async function main(): Promise<void> {
     const spRecords = outputs(SP_RECORDS, spTenant);
     for (let i = 0; i < spRecords.length; i += 5000)
       await source.putBatch(spTenant, spRecords.slice(i, i + 5000));
-    let tokens = SP_RATE;
+    // A bucket holding 0.1 s of the rate: no initial burst of a whole second's parts.
+    const burst = Math.max(1, SP_RATE / 10);
+    let tokens = burst;
     let last = performance.now();
     sp.throttle({
       scope: 'part',
@@ -181,7 +234,7 @@ async function main(): Promise<void> {
       retryAfter: '1',
       match: () => {
         const now = performance.now();
-        tokens = Math.min(SP_RATE, tokens + ((now - last) / 1000) * SP_RATE);
+        tokens = Math.min(burst, tokens + ((now - last) / 1000) * SP_RATE);
         last = now;
         if (tokens >= 1) {
           tokens -= 1;
@@ -192,7 +245,9 @@ async function main(): Promise<void> {
     });
     const list = await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }));
     t0 = performance.now();
-    await copyTenant(source, list, spTenant);
+    await phase('PostgreSQL -> SharePoint copy', 60 + (5 * SP_RECORDS) / SP_RATE, () =>
+      copyTenant(source, list, spTenant),
+    );
     const spMs = performance.now() - t0;
     const spRate = (SP_RECORDS / spMs) * 1000;
     rows.push([
@@ -247,17 +302,43 @@ async function main(): Promise<void> {
         }
       }),
     );
-    await mover.create(fenceTenant, dst.appUri, 'online');
-    writeStart = performance.now();
-    const before = written;
     const fences: number[] = [];
     const steps = new Map<string, number[]>();
-    for (let i = 0; i < ROUNDS; i++) {
-      const r = i % 2 === 0 ? await mover.switch(fenceTenant) : await mover.reverse(fenceTenant);
-      fences.push(r.fenceMs);
-      for (const [k, v] of Object.entries(r.steps)) steps.set(k, [...(steps.get(k) ?? []), v]);
-    }
-    stop = true;
+    let before = written;
+    // What is stuck when the switches do not finish: the fence tenant's outbox on either side.
+    const backlog = async (): Promise<string> => {
+      const parts: string[] = [];
+      for (const [side, uri] of [
+        ['source', src.appUri],
+        ['target', dst.appUri],
+      ] as const) {
+        const store = await openStore(uri);
+        try {
+          if (hasTenantOutbox(store))
+            parts.push(
+              `${side} outbox: ${(await store.tenantOutboxBacklog(fenceTenant)).pending} entries waiting`,
+            );
+        } finally {
+          await store.close();
+        }
+      }
+      return `${fences.length} of ${ROUNDS} switches done, ${written} writes, ${parts.join(', ')}`;
+    };
+    await phase(
+      'switch fences under writes',
+      90 + ROUNDS * 30,
+      async () => {
+        await mover.create(fenceTenant, dst.appUri, 'online');
+        writeStart = performance.now();
+        before = written;
+        for (let i = 0; i < ROUNDS; i++) {
+          const r = i % 2 === 0 ? await mover.switch(fenceTenant) : await mover.reverse(fenceTenant);
+          fences.push(r.fenceMs);
+          for (const [k, v] of Object.entries(r.steps)) steps.set(k, [...(steps.get(k) ?? []), v]);
+        }
+      },
+      backlog,
+    ).finally(() => (stop = true));
     const rate = ((written - before) / (performance.now() - writeStart)) * 1000;
     await writer;
     await plane.close();
@@ -301,6 +382,6 @@ function line(name: string, value: number, unit: string, baseline: number): stri
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -27,7 +27,8 @@ import type { Bucket } from './time';
 //
 // Every flag here has a reader: the Hub and the router split batches by
 // `maxBatchSize`; the router picks a store's own outbox or its local one by
-// `outbox`; nested lists go to the store in one call by `nestedLists`. An
+// `outbox`; nested lists go to the store in one call by `nestedLists`; the
+// copy engine sizes and overlaps its writes by `bulkWrite`. An
 // optional part of the port is declared by its flag and checked only through
 // it (`hasOutbox`, `hasNestedLists`); the conformance suite checks that a
 // store declaring a flag implements the methods behind it.
@@ -46,6 +47,13 @@ export interface StoreCapabilities {
   readonly recordCounts?: boolean;
   /** The store implements {@link ImmediateWriter} (absent: false). */
   readonly immediateWrites?: boolean;
+  /**
+   * How bulk copiers (tenant moves) write to this store fastest: records per
+   * `putBatch` call (at most `maxBatchSize`) and calls in flight at once for
+   * one tenant (1..16), which the store must handle correctly side by side.
+   * Absent: one call of up to 5,000 records at a time.
+   */
+  readonly bulkWrite?: BulkWritePlan;
   /** The store implements {@link TenantOutboxSource} (absent: false). */
   readonly tenantOutbox?: boolean;
   /**
@@ -54,6 +62,12 @@ export interface StoreCapabilities {
    * means false.
    */
   readonly maintenance?: boolean;
+}
+
+/** See {@link StoreCapabilities.bulkWrite}. */
+export interface BulkWritePlan {
+  readonly batchSize: number;
+  readonly concurrency: number;
 }
 
 /** One record waiting to be shipped to a tenant's analytics store. */

@@ -5,10 +5,16 @@
  * after every written batch through `commit`, so a process killed at any point
  * resumes from the last committed position rather than from the start.
  *
- * Reads and writes overlap (the next page is read while the current one is
- * written). Batches are sized for the target: its bulk path when it has one,
- * and written at once on stores that would otherwise hold them for a
- * micro-batch timer (`putBatchNow`). Throttling (SharePoint's Retry-After) is
+ * It is a pipeline: the next page is read while the current one is verified,
+ * and up to `concurrency` write batches are in flight at once (the target's
+ * {@link CopyPlan}: its `bulkWrite` capability, else one batch of up to 5,000
+ * records at a time). Positions are committed in scan order, only once every
+ * batch up to them is written, so the records past the committed position
+ * that may already be in the target after a stop are at most `concurrency`
+ * batches; a resumed copy looks those up in one read per batch (`getByIds`)
+ * instead of writing them again (on SharePoint, a refused duplicate write
+ * costs several requests). Stores that hold writes for a micro-batch timer
+ * are written through `putBatchNow`. Throttling (SharePoint's Retry-After) is
  * handled inside the store, which waits what the server asks.
  */
 import { HubError } from '../hub/errors';
@@ -41,10 +47,18 @@ export type CopyCheckpoints = Partial<Record<RecordType, TypeCheckpoint>>;
 export interface CopyOptions {
   /** Where a previous run stopped (from the control plane). */
   readonly checkpoints?: CopyCheckpoints;
-  /** Persists a type's checkpoint; awaited before the next batch is written. */
+  /**
+   * Persists a type's checkpoint. Called in scan order, once every batch up
+   * to the position is written; later batches may be in flight meanwhile.
+   */
   readonly commit?: (type: RecordType, checkpoint: TypeCheckpoint) => Promise<void>;
-  /** Records per read and per write (default: sized for the target, see {@link batchSizeFor}). */
+  /**
+   * Records per read and per write (default: the target's {@link copyPlanFor}),
+   * never above the target's `maxBatchSize`.
+   */
   readonly batchSize?: number;
+  /** Write batches in flight at once (default: the target's {@link copyPlanFor}). */
+  readonly concurrency?: number;
   readonly onProgress?: ProgressSink;
   /** Stops between batches when aborted (the committed position stays). */
   readonly signal?: AbortSignal;
@@ -57,14 +71,36 @@ export interface CopyReport {
   readonly duplicates: number;
 }
 
+/** How a copy writes to a target: records per `putBatch` and calls in flight. */
+export interface CopyPlan {
+  readonly batchSize: number;
+  readonly concurrency: number;
+}
+
+/** Upper bound on write batches in flight, whatever a store declares. */
+const MAX_CONCURRENCY = 16;
+/** Times a batch refused as THROTTLED (after the store's own waits) is sent. */
+const THROTTLED_ATTEMPTS = 4;
+/** Smallest read page: a small write batch (SharePoint: 100) is not a reason for small reads. */
+const MIN_READ_PAGE = 1000;
+
 /**
- * Batch size suited to a target: large batches (each store turns them into
- * its bulk path: multi-row inserts, array binds, `$batch` requests of 100
- * parts sent concurrently), never above the store's own maximum.
+ * The write plan suited to a target: its `bulkWrite` capability (the store's
+ * own bulk path: array binds, `$batch` requests sent side by side...), else
+ * one batch of 5,000 records at a time; never above its `maxBatchSize`.
  */
+export function copyPlanFor(target: HubStore): CopyPlan {
+  const hint = target.capabilities.bulkWrite;
+  const max = Math.max(1, target.capabilities.maxBatchSize);
+  return {
+    batchSize: Math.max(1, Math.min(hint?.batchSize ?? 5000, max)),
+    concurrency: Math.max(1, Math.min(hint?.concurrency ?? 1, MAX_CONCURRENCY)),
+  };
+}
+
+/** Records per write batch suited to a target (see {@link copyPlanFor}). */
 export function batchSizeFor(target: HubStore): number {
-  const wanted = 5000;
-  return Math.max(1, Math.min(wanted, target.capabilities.maxBatchSize));
+  return copyPlanFor(target).batchSize;
 }
 
 /** Total source records still to copy (when the source can count), for the progress total. */
@@ -86,7 +122,11 @@ export async function copyTenant(
   tenant: TenantId,
   options: CopyOptions = {},
 ): Promise<CopyReport> {
-  const batch = options.batchSize ?? batchSizeFor(target);
+  const plan = copyPlanFor(target);
+  const max = Math.max(1, target.capabilities.maxBatchSize);
+  const batch = Math.max(1, Math.min(options.batchSize ?? plan.batchSize, max));
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? plan.concurrency, MAX_CONCURRENCY));
+  const pageSize = options.batchSize ?? Math.max(batch, MIN_READ_PAGE);
   const checkpoints = { ...options.checkpoints } as Record<RecordType, TypeCheckpoint>;
   for (const t of RECORD_TYPES) checkpoints[t] ??= { copied: 0, duplicates: 0, done: false };
   const already = RECORD_TYPES.reduce((s, t) => s + checkpoints[t].copied + checkpoints[t].duplicates, 0);
@@ -96,55 +136,40 @@ export async function copyTenant(
     start: already,
     ...(options.now ? { now: options.now } : {}),
   });
-  const writeOne = (records: readonly HubRecord[]): Promise<PutOutcome[]> =>
-    hasImmediateWrites(target) ? target.putBatchNow(tenant, records) : target.putBatch(tenant, records);
-  // A page read with a caller's page size may exceed what the target takes in one call.
-  const maxWrite = Math.max(1, target.capabilities.maxBatchSize);
-  const write = async (records: readonly HubRecord[]): Promise<PutOutcome[]> => {
-    if (records.length <= maxWrite) return writeOne(records);
-    const outcomes: PutOutcome[] = [];
-    for (let i = 0; i < records.length; i += maxWrite)
-      outcomes.push(...(await writeOne(records.slice(i, i + maxWrite))));
-    return outcomes;
-  };
+  const writer = batchWriter(target, tenant);
 
   for (const type of RECORD_TYPES) {
-    let cp = checkpoints[type];
-    if (cp.done) continue;
-    // The write of page k overlaps the read of page k+1 (scanPages prefetches).
-    for await (const page of scanPages(source, tenant, type, {
-      pageSize: batch,
-      ...(cp.after ? { after: cp.after } : {}),
-    })) {
-      if (options.signal?.aborted) throw new HubError('UNAVAILABLE', 'copy stopped before it finished');
-      checkSealed(page, tenant, type);
-      const outcomes = await write(page);
-      let copied = 0;
-      let duplicates = 0;
-      outcomes.forEach((o, i) => {
-        if (o.status === 'created') copied++;
-        else if (o.status === 'duplicate') duplicates++;
-        else {
-          const r = page[i] as HubRecord;
-          throw new HubError(
-            'CONFLICT',
-            `target already holds ${type}/${r.record_id} with different content (hash ${o.existingHash}, source ${r.provenance_hash})`,
-          );
-        }
-      });
-      cp = {
-        after: keyOf(page[page.length - 1] as HubRecord),
-        copied: cp.copied + copied,
-        duplicates: cp.duplicates + duplicates,
+    if (checkpoints[type].done) continue;
+    const start = checkpoints[type];
+    // Batches right after a resumed position may have been written before the stop.
+    let recheck = start.after ? concurrency : 0;
+    const window = new InOrderWindow(concurrency, async (b: WrittenBatch) => {
+      const cp = checkpoints[type];
+      checkpoints[type] = {
+        after: b.after,
+        copied: cp.copied + b.copied,
+        duplicates: cp.duplicates + b.duplicates,
         done: false,
       };
-      checkpoints[type] = cp;
-      await options.commit?.(type, cp);
-      progress.add(page.length, type);
-    }
-    cp = { ...cp, done: true };
-    checkpoints[type] = cp;
-    await options.commit?.(type, cp);
+      await options.commit?.(type, checkpoints[type]);
+      progress.add(b.copied + b.duplicates, type);
+    });
+    await window.run(async (submit) => {
+      for await (const page of scanPages(source, tenant, type, {
+        pageSize,
+        ...(start.after ? { after: start.after } : {}),
+      })) {
+        if (options.signal?.aborted) throw new HubError('UNAVAILABLE', 'copy stopped before it finished');
+        checkSealed(page, tenant, type);
+        for (let at = 0; at < page.length; at += batch) {
+          const slice = page.slice(at, at + batch);
+          const check = recheck-- > 0;
+          await submit(() => writer(type, slice, check));
+        }
+      }
+    });
+    checkpoints[type] = { ...checkpoints[type], done: true };
+    await options.commit?.(type, checkpoints[type]);
   }
   progress.finish();
   return {
@@ -152,6 +177,111 @@ export async function copyTenant(
     copied: RECORD_TYPES.reduce((s, t) => s + checkpoints[t].copied, 0),
     duplicates: RECORD_TYPES.reduce((s, t) => s + checkpoints[t].duplicates, 0),
   };
+}
+
+/** One written batch: its last scan position and its outcomes counted. */
+interface WrittenBatch {
+  readonly after: Keyset;
+  readonly copied: number;
+  readonly duplicates: number;
+}
+
+/**
+ * Writes one batch of one type and counts its outcomes. With `recheck`, the
+ * records the target already holds are looked up first (one read) and only
+ * the others are written: after a stop, the batches past the committed
+ * position may have landed already.
+ * @throws HubError CONFLICT naming a record the target holds with other content.
+ */
+function batchWriter(
+  target: HubStore,
+  tenant: TenantId,
+): (type: RecordType, records: readonly HubRecord[], recheck: boolean) => Promise<WrittenBatch> {
+  const putOnce = (records: readonly HubRecord[]): Promise<PutOutcome[]> =>
+    hasImmediateWrites(target) ? target.putBatchNow(tenant, records) : target.putBatch(tenant, records);
+  // A store gives up on a batch still throttled after its own rounds of Retry-After waits; with
+  // several batches in flight that can happen to one of them while the rate is merely saturated.
+  // Writes are idempotent, so the batch is sent again (records that landed report as created or
+  // duplicate), a bounded number of times.
+  const put = async (records: readonly HubRecord[]): Promise<PutOutcome[]> => {
+    if (records.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await putOnce(records);
+      } catch (err) {
+        if (!(err instanceof HubError && err.code === 'THROTTLED') || attempt >= THROTTLED_ATTEMPTS)
+          throw err;
+      }
+    }
+  };
+  const conflict = (type: RecordType, r: HubRecord, stored: string): HubError =>
+    new HubError(
+      'CONFLICT',
+      `target already holds ${type}/${r.record_id} with different content (hash ${stored}, source ${r.provenance_hash})`,
+    );
+  return async (type, records, recheck) => {
+    let duplicates = 0;
+    let fresh = records;
+    if (recheck) {
+      const ids = records.map((r) => r.record_id);
+      const stored = await target.getByIds(tenant, type, ids, { body: false });
+      fresh = records.filter((r, i) => {
+        const s = stored[i];
+        if (!s) return true;
+        if (s.provenance_hash !== r.provenance_hash) throw conflict(type, r, s.provenance_hash);
+        duplicates++;
+        return false;
+      });
+    }
+    const outcomes = await put(fresh);
+    let copied = 0;
+    outcomes.forEach((o, i) => {
+      if (o.status === 'created') copied++;
+      else if (o.status === 'duplicate') duplicates++;
+      else throw conflict(type, fresh[i] as HubRecord, o.existingHash);
+    });
+    return { after: keyOf(records[records.length - 1] as HubRecord), copied, duplicates };
+  };
+}
+
+/**
+ * Runs tasks with at most `limit` in flight and hands their results to
+ * `settle` one at a time, in submission order (a later task that finishes
+ * first waits for the earlier ones). On a failure, the tasks in flight are
+ * waited for (never left running unobserved) and the first error is thrown.
+ */
+export class InOrderWindow<T> {
+  private readonly inFlight: Promise<T>[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly settle: (result: T) => Promise<void>,
+  ) {}
+
+  /** Calls `produce` with a `submit` that waits for room, then resolves once every task is settled. */
+  async run(produce: (submit: (task: () => Promise<T>) => Promise<void>) => Promise<void>): Promise<void> {
+    try {
+      await produce(async (task) => {
+        while (this.inFlight.length >= this.limit) await this.settleOldest();
+        const p = task();
+        // Observed now so that a failure while an earlier task settles is not "unhandled".
+        void p.catch(() => undefined);
+        this.inFlight.push(p);
+      });
+      while (this.inFlight.length > 0) await this.settleOldest();
+    } catch (err) {
+      await Promise.allSettled(this.inFlight.splice(0));
+      throw err;
+    }
+  }
+
+  private async settleOldest(): Promise<void> {
+    const oldest = this.inFlight[0] as Promise<T>;
+    const result = await oldest;
+    // Settled above (awaited): dropping it leaves nothing unobserved.
+    void this.inFlight.shift();
+    await this.settle(result);
+  }
 }
 
 /**

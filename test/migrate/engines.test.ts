@@ -1,14 +1,16 @@
 /**
  * The copy and compare engines on memory stores: differences named one by
- * one, a copy stopped mid-way resuming from its committed position, progress
- * with totals and ETA on an injected clock, and tenant isolation.
+ * one, a copy stopped mid-way resuming from its committed position (batches
+ * in flight at the stop looked up, not written again), positions committed in
+ * scan order with several batches in flight, progress with totals and ETA on
+ * an injected clock, and tenant isolation.
  */
 import { Hub } from '../../src/hub/hub';
 import type { HubRecord, RecordType } from '../../src/hub/model';
 import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { compareTenant, describeDifference, type Difference } from '../../src/migrate/compare';
-import { type CopyCheckpoints, copyTenant } from '../../src/migrate/copy';
+import { type CopyCheckpoints, InOrderWindow, copyTenant } from '../../src/migrate/copy';
 import type { ProgressEvent } from '../../src/migrate/progress';
 import { generateDataset } from '../../src/seed/generator';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
@@ -127,5 +129,122 @@ describe('copyTenant', () => {
       message: expect.stringContaining(`telemetry_events/${sealed?.record_id}`),
     });
     expect(await target.scan(acme, { type: 'telemetry_events', limit: 5 })).toEqual([]);
+  });
+});
+
+/** A memory store whose putBatch calls are counted and finish in the order `release` says. */
+function gatedStore(): {
+  store: HubStore;
+  written: () => number;
+  inFlight: () => number;
+  maxInFlight: () => number;
+} {
+  const store = createMemoryStore();
+  let written = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const put = store.putBatch.bind(store);
+  let turn = 0;
+  store.putBatch = async (tenant, records) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    // Every other call finishes a few ticks later: later batches overtake earlier ones.
+    const delay = turn++ % 2 === 0 ? 5 : 0;
+    for (let i = 0; i < delay; i++) await new Promise((r) => setImmediate(r));
+    written += records.length;
+    inFlight--;
+    return put(tenant, records);
+  };
+  return { store, written: () => written, inFlight: () => inFlight, maxInFlight: () => maxInFlight };
+}
+
+describe('copy pipeline', () => {
+  it('keeps several batches in flight and commits positions in scan order only', async () => {
+    const { source, total } = await seeded();
+    const target = gatedStore();
+    const commits: { type: RecordType; after?: string; copied: number }[] = [];
+    const report = await copyTenant(source, target.store, acme, {
+      batchSize: 30,
+      concurrency: 4,
+      commit: async (type, cp) =>
+        void commits.push({ type, copied: cp.copied, ...(cp.after ? { after: cp.after.created_at } : {}) }),
+    });
+    expect(report.copied).toBe(total);
+    expect(target.maxInFlight()).toBeGreaterThan(1);
+    expect(target.maxInFlight()).toBeLessThanOrEqual(4);
+    for (let i = 1; i < commits.length; i++) {
+      const [a, b] = [commits[i - 1], commits[i]] as [(typeof commits)[0], (typeof commits)[0]];
+      if (a.type !== b.type) continue;
+      expect(b.copied).toBeGreaterThanOrEqual(a.copied);
+      if (a.after && b.after) expect(b.after >= a.after).toBe(true);
+    }
+    const clean = await compareTenant(source, target.store, acme);
+    expect(clean.missing + clean.extra + clean.differs + clean.invalid).toBe(0);
+  });
+
+  it('after a stop with batches in flight, looks those up instead of writing them again', async () => {
+    const { source, total } = await seeded();
+    const target = gatedStore();
+    let saved: CopyCheckpoints = {};
+    let commits = 0;
+    const crash = new Error('killed');
+    await expect(
+      copyTenant(source, target.store, acme, {
+        batchSize: 20,
+        concurrency: 3,
+        commit: async (type, cp) => {
+          if (++commits === 5) throw crash;
+          saved = { ...saved, [type]: cp };
+        },
+      }),
+    ).rejects.toBe(crash);
+    // Nothing left running after the failure.
+    expect(target.inFlight()).toBe(0);
+    const committed = Object.values(saved).reduce((s, c) => s + (c?.copied ?? 0), 0);
+    const landed = target.written();
+    expect(landed).toBeGreaterThan(committed);
+    const report = await copyTenant(source, target.store, acme, {
+      batchSize: 20,
+      concurrency: 3,
+      checkpoints: saved,
+    });
+    // The landed-but-uncommitted records are found by a read, not re-sent as writes.
+    expect(report.duplicates).toBe(landed - committed);
+    expect(target.written()).toBe(total);
+    expect(report.copied + report.duplicates).toBe(total);
+  });
+
+  it('reports a failed batch once the others in flight have finished, and no unhandled rejection', async () => {
+    const { source } = await seeded();
+    const target = createMemoryStore();
+    const put = target.putBatch.bind(target);
+    let calls = 0;
+    target.putBatch = async (tenant, records) => {
+      if (++calls === 2) throw new Error('second batch failed');
+      return put(tenant, records);
+    };
+    await expect(copyTenant(source, target, acme, { batchSize: 10, concurrency: 4 })).rejects.toThrow(
+      'second batch failed',
+    );
+  });
+
+  it('InOrderWindow settles in submission order whatever the finishing order', async () => {
+    const settled: number[] = [];
+    const window = new InOrderWindow<number>(3, async (n) => void settled.push(n));
+    const gates = [0, 1, 2, 3, 4].map(() => {
+      let open!: () => void;
+      const p = new Promise<void>((r) => (open = r));
+      return { p, open };
+    });
+    const run = window.run(async (submit) => {
+      for (let i = 0; i < 5; i++) await submit(async () => (await gates[i]?.p, i));
+      // Opened last to first: later tasks finish first.
+    });
+    for (let i = 4; i >= 0; i--) {
+      gates[i]?.open();
+      await new Promise((r) => setImmediate(r));
+    }
+    await run;
+    expect(settled).toEqual([0, 1, 2, 3, 4]);
   });
 });

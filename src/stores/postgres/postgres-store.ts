@@ -115,6 +115,9 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
       recordCounts: true,
       tenantOutbox: true,
       maintenance: true,
+      // Three statements of 2,000 rows side by side (one pooled connection each) keep both the
+      // database and the copier busy; one 5,000-row statement at a time left each idle half the time.
+      bulkWrite: { batchSize: Math.min(2_000, options.maxBatchSize ?? 50_000), concurrency: 3 },
     };
     this.chunkSize = options.chunkSize ?? 5_000;
     // Building and sending a statement is synchronous (copies of the bodies into one

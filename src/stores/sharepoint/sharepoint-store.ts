@@ -99,6 +99,9 @@ export class SharePointStore implements HubStore {
       maxBatchSize: config.batchSize,
       outbox: false,
       nestedLists: false,
+      // Several $batch requests side by side keep a throttled site at its allowed rate (parts
+      // refused with 429 are re-sent after Retry-After); one at a time waits a round trip per batch.
+      bulkWrite: { batchSize: config.batchSize, concurrency: 6 },
     };
   }
 

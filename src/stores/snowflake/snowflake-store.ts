@@ -85,6 +85,9 @@ export class SnowflakeStore implements HubStore {
     outbox: false,
     nestedLists: false,
     immediateWrites: true,
+    // One flush per tenant runs at a time; a second batch waits in the writer meanwhile, so
+    // reading and verifying the next one overlaps the flush. Large batches amortise its four statements.
+    bulkWrite: { batchSize: 10_000, concurrency: 2 },
   };
   /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
   readonly writer: MicroBatchWriter;

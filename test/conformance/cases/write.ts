@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type HubError, isHubError } from '../../../src/hub/errors';
 import { type HubRecord, RECORD_TYPES } from '../../../src/hub/model';
 import { verifyRecord } from '../../../src/hub/provenance';
+import { hasImmediateWrites } from '../../../src/hub/store';
 import { type RecordInput, sealBatch } from '../../../src/hub/validate';
 import { fullRecords, minimalRecords } from '../fixtures';
 import type { SuiteContext } from '../suite';
@@ -199,6 +200,32 @@ export function writeCases(ctx: SuiteContext): void {
       }
       const page = await ctx.hub().list(tenant, 'outputs', {}, { first: 100 });
       expect(page.records).toHaveLength(20);
+    });
+
+    ctx.test('bulkWrite: as many batches side by side as declared, each record created once', async () => {
+      const plan = ctx.store().capabilities.bulkWrite;
+      if (!plan) return;
+      const tenant = ctx.tenant();
+      const size = Math.min(plan.batchSize, 50);
+      const batches = Array.from({ length: plan.concurrency }, (_, b) =>
+        sealBatch(
+          tenant,
+          'telemetry_events',
+          Array.from({ length: size }, (_v, i) => ({ name: `bulk-${b}-${i}` })),
+        ),
+      );
+      const store = ctx.store();
+      const put = (records: readonly HubRecord[]) =>
+        hasImmediateWrites(store) ? store.putBatchNow(tenant, records) : store.putBatch(tenant, records);
+      const first = await Promise.all(batches.map(put));
+      expect(first.flat().every((o) => o.status === 'created')).toBe(true);
+      // Again side by side: every record is already there.
+      const again = await Promise.all(batches.map(put));
+      expect(again.flat().every((o) => o.status === 'duplicate')).toBe(true);
+      await ctx.settle();
+      const ids = batches.flat().map((r) => r.record_id);
+      const found = await store.getByIds(tenant, 'telemetry_events', ids);
+      expect(found.filter(Boolean)).toHaveLength(ids.length);
     });
 
     ctx.test(
