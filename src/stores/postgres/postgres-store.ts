@@ -41,9 +41,8 @@ import type {
 import type { TenantId } from '../../hub/tenant';
 import { isUuid } from '../../hub/uuid';
 import { ListBatcher } from './postgres-batch';
-import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
-import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
-import { managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
+import type { ConsumerOptions } from './postgres-preagg-consumer';
+import { FORGET_ROLLUPS, PostgresRollups } from './postgres-store-rollups';
 import { childrenByParent, nestedListStatements } from './postgres-nested';
 import {
   insertChunks,
@@ -53,15 +52,6 @@ import {
   resolveRepeats,
 } from './postgres-put';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
-import {
-  archetypeProgressionRows,
-  archetypeProgressionStatement,
-  costPerSkillRows,
-  managerDashboardResult,
-  managersRows,
-  managersStatement,
-  skillsRows,
-} from './postgres-rollups';
 import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
@@ -102,7 +92,7 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     this.db.run({ tenant }, statements, { light: true }),
   );
   private readonly chunkBytes: number;
-  private readonly consumer: RollupConsumer | undefined;
+  private readonly rollups: PostgresRollups;
 
   constructor(
     private readonly db: TenantDatabase,
@@ -123,13 +113,7 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     // Building and sending a statement is synchronous (copies of the bodies into one
     // buffer, then into the socket's): its size bounds how long one holds the event loop.
     this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
-    if (options.rollupConsumer !== undefined && options.rollupConsumer !== false) {
-      this.consumer = new RollupConsumer(db, {
-        ...(options.log ? { log: options.log } : {}),
-        ...options.rollupConsumer,
-      });
-      this.consumer.start();
-    }
+    this.rollups = new PostgresRollups(db, options.rollupConsumer, options.log);
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
@@ -233,40 +217,28 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     return rows.map((r) => recordFromRow(tenant, query.type, r));
   }
 
-  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
-    const rows = await this.call('costPerSkill', true, () =>
-      this.one(tenant, costPerSkillPreaggStatement(tenant, query)),
-    );
-    return costPerSkillRows(rows);
+  // Rollups: statements and pre-aggregates in postgres-store-rollups.ts.
+  costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    return this.call('costPerSkill', true, () => this.rollups.costPerSkill(tenant, query));
   }
 
-  async archetypeProgression(
+  archetypeProgression(
     tenant: TenantId,
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]> {
-    const rows = await this.call('archetypeProgression', true, () =>
-      this.one(tenant, archetypeProgressionStatement(tenant, query)),
-    );
-    return archetypeProgressionRows(rows);
+    return this.call('archetypeProgression', true, () => this.rollups.archetypeProgression(tenant, query));
   }
 
-  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
-    const results = await this.call('managerDashboard', true, () =>
-      this.db.run({ tenant }, managerDashboardPreaggStatements(tenant, query), { snapshot: true }),
-    );
-    return managerDashboardResult(query, results);
+  managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    return this.call('managerDashboard', true, () => this.rollups.managerDashboard(tenant, query));
   }
 
-  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
-    const rows = await this.call('managers', true, () => this.one(tenant, managersStatement(tenant, query)));
-    return managersRows(rows);
+  managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    return this.call('managers', true, () => this.rollups.managers(tenant, query));
   }
 
-  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
-    const rows = await this.call('skills', true, () =>
-      this.one(tenant, skillsPreaggStatement(tenant, query)),
-    );
-    return skillsRows(rows);
+  skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    return this.call('skills', true, () => this.rollups.skills(tenant, query));
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
@@ -275,10 +247,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     // outbox entries are dropped by the relay (their records are gone).
     const rows = await this.call('purgeTenant', true, async () => {
       const statement = { sql: 'SELECT hub.purge_tenant($1) AS n', params: [this.db.purgeTicket(tenant)] };
-      // The tenant's feed rows and rollup cells go in the same transaction
-      // (rollup_forget acts only on a tenant with no records left).
-      const forget = { sql: 'SELECT hub.rollup_forget()', params: [] };
-      return (await this.db.run({ tenant }, [statement, forget]))[0] ?? [];
+      // The tenant's feed rows and rollup cells go in the same transaction.
+      return (await this.db.run({ tenant }, [statement, FORGET_ROLLUPS]))[0] ?? [];
     });
     return Number(rows[0]?.n ?? 0);
   }
@@ -289,19 +259,14 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
 
   /** Folds up to `limit` change-feed rows into the rollup cells now (one transaction). */
   async maintain(limit: number): Promise<number> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FOLD_BATCH) {
-      throw new HubError(
-        'VALIDATION',
-        `maintain: limit must be an integer 1..${MAX_FOLD_BATCH}, got ${limit}`,
-      );
-    }
-    return this.call('maintain', true, () => foldFeed(this.db, limit));
+    this.rollups.checkFoldLimit(limit);
+    return this.call('maintain', true, () => this.rollups.fold(limit));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.consumer?.stop();
+    await this.rollups.stop();
     await this.db.close();
   }
 

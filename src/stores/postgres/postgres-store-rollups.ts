@@ -1,0 +1,114 @@
+/**
+ * The PostgreSQL store's rollups and the upkeep of their pre-aggregates, in
+ * one place: which statement answers each rollup (cells, edges and the feed
+ * for cost per skill, skills and the manager dashboard; the profiles
+ * directly for archetype progression and managers, which are few), the
+ * background consumer folding the change feed, an explicit fold
+ * (`maintain`), and the statement that forgets a purged tenant's cells.
+ *
+ * Each method is one transaction on the database; the store wraps them with
+ * its error mapping and retry.
+ */
+import { HubError } from '../../hub/errors';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
+  SkillRow,
+  SkillsQuery,
+} from '../../hub/store';
+import type { TenantId } from '../../hub/tenant';
+import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
+import { managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
+import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
+import {
+  archetypeProgressionRows,
+  archetypeProgressionStatement,
+  costPerSkillRows,
+  managerDashboardResult,
+  managersRows,
+  managersStatement,
+  skillsRows,
+} from './postgres-rollups';
+import type { Row, Statement, TenantDatabase } from './queryable';
+
+/**
+ * Forgets the scoped tenant's feed rows and cells; run in the purge's
+ * transaction after hub.purge_tenant (it acts only on a tenant without records).
+ */
+export const FORGET_ROLLUPS: Statement = { sql: 'SELECT hub.rollup_forget()', params: [] };
+
+export class PostgresRollups {
+  private readonly consumer: RollupConsumer | undefined;
+
+  /**
+   * Starts the background consumer when `consumer` gives its options
+   * (`undefined` or `false`: none; tests fold with {@link maintain}).
+   */
+  constructor(
+    private readonly db: TenantDatabase,
+    consumer: ConsumerOptions | false | undefined,
+    log?: (event: string, fields?: Record<string, unknown>) => void,
+  ) {
+    if (consumer !== undefined && consumer !== false) {
+      this.consumer = new RollupConsumer(db, { ...(log ? { log } : {}), ...consumer });
+      this.consumer.start();
+    }
+  }
+
+  private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
+    return (await this.db.run({ tenant }, [statement]))[0] ?? [];
+  }
+
+  async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    return costPerSkillRows(await this.one(tenant, costPerSkillPreaggStatement(tenant, query)));
+  }
+
+  async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
+    return skillsRows(await this.one(tenant, skillsPreaggStatement(tenant, query)));
+  }
+
+  async archetypeProgression(
+    tenant: TenantId,
+    query: ArchetypeProgressionQuery,
+  ): Promise<ArchetypeProgressionRow[]> {
+    return archetypeProgressionRows(await this.one(tenant, archetypeProgressionStatement(tenant, query)));
+  }
+
+  /** The four statements share one REPEATABLE READ snapshot. */
+  async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
+    const results = await this.db.run({ tenant }, managerDashboardPreaggStatements(tenant, query), {
+      snapshot: true,
+    });
+    return managerDashboardResult(query, results);
+  }
+
+  async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
+    return managersRows(await this.one(tenant, managersStatement(tenant, query)));
+  }
+
+  /** @throws HubError VALIDATION when `limit` is not an integer 1..MAX_FOLD_BATCH. */
+  checkFoldLimit(limit: number): void {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FOLD_BATCH) {
+      throw new HubError(
+        'VALIDATION',
+        `maintain: limit must be an integer 1..${MAX_FOLD_BATCH}, got ${limit}`,
+      );
+    }
+  }
+
+  /** Folds up to `limit` feed rows (checked by {@link checkFoldLimit}); @returns the rows folded. */
+  fold(limit: number): Promise<number> {
+    return foldFeed(this.db, limit);
+  }
+
+  /** Stops the background consumer, waiting for a tick in flight. */
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}
