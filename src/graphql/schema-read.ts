@@ -39,6 +39,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   _service: ['sdl', '__typename'],
 };
 
+/**
+ * Most selections (fields, fragments) a schema read may make: `{ _service { sdl } }`
+ * needs two. Counted before validation, whose cost grows with the square of
+ * repeated fields.
+ */
+export const MAX_SCHEMA_READ_SELECTIONS = 50;
+
 let schema: GraphQLSchema | undefined;
 
 /**
@@ -64,9 +71,6 @@ export async function answerSchemaRead(
   } catch (err) {
     return refuse('VALIDATION', err instanceof GraphQLError ? err.message : 'the operation does not parse');
   }
-  schema ??= buildSchema();
-  const [invalid] = validate(schema, document);
-  if (invalid) return refuse('VALIDATION', invalid.message);
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) return refuse('VALIDATION', 'name the operation to run (operationName)');
@@ -80,12 +84,19 @@ export async function answerSchemaRead(
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
       .map((d) => [d.name.value, d]),
   );
-  const beyond = fieldBeyondSdl(operation.selectionSet, '', fragments);
+  // Before validation: refused fields and oversized documents never reach it.
+  const walk = { selections: 0, fragments: new Set<string>() };
+  const beyond = fieldBeyondSdl(operation.selectionSet, '', fragments, walk);
   if (beyond !== undefined)
     return refuse(
       'FORBIDDEN',
       `a hub:schema token reads only { _service { sdl } }: ${beyond} needs a tenant's token with hub:read`,
     );
+  if (walk.selections > MAX_SCHEMA_READ_SELECTIONS)
+    return refuse('VALIDATION', `a schema read selects at most ${MAX_SCHEMA_READ_SELECTIONS} fields`);
+  schema ??= buildSchema();
+  const [invalid] = validate(schema, document);
+  if (invalid) return refuse('VALIDATION', invalid.message);
   const variables =
     typeof request.variables === 'object' && request.variables !== null
       ? (request.variables as Record<string, unknown>)
@@ -101,21 +112,30 @@ export async function answerSchemaRead(
 
 /**
  * The first field selected (through fragments) that a schema-only caller may
- * not read, as a path (`outputs`, `_service.foo`), or undefined. Validation
- * has run, so fragments exist and do not cycle.
+ * not read, as a path (`outputs`, `_service.foo`), or undefined; counts the
+ * selections walked into `walk`. Runs before validation: a fragment is
+ * walked once per place (so a cycle ends), an unknown one is left to validation.
  */
 function fieldBeyondSdl(
   selections: SelectionSetNode,
   parent: string,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  walk: { selections: number; fragments: Set<string> },
 ): string | undefined {
   for (const selection of selections.selections) {
+    if (++walk.selections > MAX_SCHEMA_READ_SELECTIONS) return undefined;
+    if (selection.kind === Kind.FRAGMENT_SPREAD) {
+      // Once per fragment and place: each place is checked, and a cycle ends.
+      const key = `${parent}/${selection.name.value}`;
+      if (walk.fragments.has(key)) continue;
+      walk.fragments.add(key);
+    }
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;
       const path = parent === '' ? name : `${parent}.${name}`;
       if (!(ALLOWED[parent] ?? []).includes(name)) return path;
       if (selection.selectionSet) {
-        const inner = fieldBeyondSdl(selection.selectionSet, name, fragments);
+        const inner = fieldBeyondSdl(selection.selectionSet, name, fragments, walk);
         if (inner !== undefined) return inner;
       }
     } else {
@@ -123,7 +143,7 @@ function fieldBeyondSdl(
         selection.kind === Kind.INLINE_FRAGMENT
           ? selection.selectionSet
           : fragments.get(selection.name.value)?.selectionSet;
-      const inner = set === undefined ? undefined : fieldBeyondSdl(set, parent, fragments);
+      const inner = set === undefined ? undefined : fieldBeyondSdl(set, parent, fragments, walk);
       if (inner !== undefined) return inner;
     }
   }
