@@ -29,6 +29,7 @@ import { windowStart, writeDataset } from '../seed/write-dataset';
 import { driverFor, openStore } from '../stores';
 import { redactUri, schemeOf } from '../stores/driver';
 import { type AuthOptions, mintToken } from '../platform/auth';
+import { moveActions } from './admin-moves';
 import { ensureDevSecret } from './dev-secret';
 import type { HealthSource } from '../platform/health';
 import type { Logger } from '../platform/log';
@@ -78,6 +79,8 @@ export interface ChosenStore {
   readonly health?: HealthSource;
   /** Per-tenant limits and registered operations (the router's tenants file). */
   readonly policy?: TenantPolicy;
+  /** The control plane the router follows (tenant moves run through it at `/admin/move/...`). */
+  readonly control?: ControlPlane;
 }
 
 /** Chooses and opens the store; returns it with a label for metrics and a human description. */
@@ -137,6 +140,7 @@ export async function chooseStore(
       description: `router over ${what}${plane}`,
       health: routerHealth(store),
       policy: registryPolicy(store.registry),
+      ...(control ? { control } : {}),
     };
   }
   // The embedded default: PGlite creates or upgrades its schema when it opens.
@@ -147,8 +151,9 @@ export async function chooseStore(
 /**
  * The control plane the gateway follows (see src/control/open.ts): required
  * when HUB_CONTROL_URL is set; taken from HUB_PG_URL when it can be opened
- * there; for the embedded default, the data directory's control file once it
- * lists a tenant (a `hub tenants set` or `hub move` wrote it).
+ * there; for the embedded default, the data directory's control file (so a
+ * tenant can move off the embedded store through `/admin/move/...` while this
+ * process holds its folder).
  */
 async function openGatewayControl(
   config: HubConfig,
@@ -164,10 +169,6 @@ async function openGatewayControl(
     options.print(
       `note: no control plane (${err instanceof Error ? err.message : String(err)}); tenant states and moves are not followed`,
     );
-    return undefined;
-  }
-  if (!explicit && schemeOf(uri) === 'file' && (await plane.snapshot()).tenants.length === 0) {
-    await plane.close();
     return undefined;
   }
   return plane;
@@ -247,7 +248,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
   // Before any store opens, so every layer's spans go to it (the no-op tracer when off).
   const tracing = createTracer(config.tracing);
   installTracer(tracing);
-  const { store, label, description, health, policy } = await chooseStore(options);
+  const { store, label, description, health, policy, control } = await chooseStore(options);
   const usageSink = await openUsageSink(options);
   const usage = new UsageMeter({
     sink: usageSink.sink,
@@ -300,6 +301,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       },
       dashboard: { ...(devToken ? { devToken, tenant: demoTenant } : {}) },
       usage,
+      ...(control ? { admin: moveActions(control, config, (event, fields) => log.info(event, fields)) } : {}),
     });
     if (options.dev && options.seed) {
       options.print(`seeding tenant ${demoTenant} (first start only)...`);

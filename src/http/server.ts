@@ -27,6 +27,7 @@ import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries, type PersistedQueryCache } from './apq';
 import { handleGraphQL } from './graphql-handler';
+import { type AdminActions, type AdminRoute, handleAdmin } from './admin';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
 import { type HttpTimeouts, httpTimeouts, limitBodyTime, serverTimeoutOptions } from './request-timeouts';
@@ -93,6 +94,11 @@ export interface GatewayOptions {
    * rollups, bytes ingested); the composition root owns it (flushes, closes).
    */
   readonly usage?: UsageMeter;
+  /**
+   * Operator actions at `/admin/...` (hub:admin; tenant moves run in this
+   * process): see src/http/admin.ts. Absent: `/admin/` answers 404.
+   */
+  readonly admin?: AdminActions;
 }
 
 /** A running (or ready to run) gateway. */
@@ -167,6 +173,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: new AdmissionControl(policy, budget, new FairQueue(options.sharedConcurrency)),
     timeouts: httpTimeouts(options.httpTimeouts),
   };
+  const auth = deps.auth;
+  if (options.admin)
+    deps.admin = { actions: options.admin, authenticate: (h) => auth.authenticate(h), busy: false };
   const server = createServer(serverTimeoutOptions(deps.timeouts), requestListener(deps, log));
   // Longer than the idle timeout of the proxies and clients in front of it
   // (load balancers commonly keep idle connections 60 s): the side that closes
@@ -219,6 +228,8 @@ interface RouteDeps {
   readonly ingestLimits: IngestLimits;
   readonly admission: AdmissionControl;
   readonly timeouts: HttpTimeouts;
+  /** The `/admin/` route, when the composition root gave actions. */
+  admin?: AdminRoute;
 }
 
 /** Routes one request by path. */
@@ -260,6 +271,9 @@ async function route(
     const usage = options.usage ? { usage: options.usage } : {};
     const ingest = { ...deps, ...chunk, ...usage, limits: deps.ingestLimits };
     return handleIngest(ingest, req, res, path.slice('/ingest/'.length), rlog);
+  }
+  if (deps.admin && path.startsWith('/admin/')) {
+    return handleAdmin(deps.admin, req, res, path.slice('/admin/'.length), rlog);
   }
   if (options.graphiql !== false && (path === '/graphiql' || path.startsWith('/graphiql/'))) {
     return handleGraphiQL(options.graphiql ?? {}, req, res, path);
@@ -402,6 +416,7 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
 /** The `route` label of a path in metrics (bounded: ingest types, GraphiQL and dashboard assets are folded). */
 function routeLabel(path: string): string {
   if (path.startsWith('/ingest/')) return '/ingest';
+  if (path.startsWith('/admin/')) return '/admin';
   if (path.startsWith('/graphiql')) return '/graphiql';
   if (path.startsWith('/dashboard')) return '/dashboard';
   return path;

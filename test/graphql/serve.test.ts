@@ -109,7 +109,7 @@ test('without a secret outside dev mode it refuses to start', async () => {
   ).rejects.toThrow(/HUB_AUTH_JWT_SECRET/);
 });
 
-test('the default store is PGlite in the data directory', async () => {
+test('the default store is PGlite in the data directory, served through the router following its control file', async () => {
   const printed: string[] = [];
   const chosen = await chooseStore({
     config: config(),
@@ -117,8 +117,12 @@ test('the default store is PGlite in the data directory', async () => {
     print: (l) => printed.push(l),
   });
   try {
-    expect(chosen.label).toBe('pglite');
-    expect(chosen.description).toBe(`pglite:${dir}`);
+    // The router lets a tenant move off the embedded store while this process holds it (/admin/move).
+    expect(chosen.label).toBe('router');
+    expect(chosen.description).toBe(
+      `router over pglite:${dir} with control plane file:${join(dir, 'control.json')}`,
+    );
+    expect(chosen.control).toBeDefined();
     await chosen.store.ping();
   } finally {
     await chosen.store.close();
