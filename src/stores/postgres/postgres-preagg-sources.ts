@@ -85,6 +85,11 @@ export function within(p: Params, col: string, span: Span): string {
   return ` AND ${col} >= ${p.ts(span[0])} AND ${col} < ${p.ts(span[1])}`;
 }
 
+/** `(VALUES (...), ...) AS s(<names>)` of the given rows: one plan for all spans. */
+function values(rows: readonly string[], names: string): string {
+  return `(VALUES ${rows.map((r) => `(${r})`).join(', ')}) AS s(${names})`;
+}
+
 /**
  * SELECTs (joined by UNION ALL) of per-record rows: raw records over the raw
  * spans always, and over the cells' span raw records while the tenant is
@@ -99,8 +104,15 @@ export function recordSources(
   where: string,
 ): string[] {
   const out: string[] = [];
-  for (const span of plan.raw)
-    out.push(`${raw} WHERE tenant_id = $1${within(p, 'created_at', span)}${where}`);
+  if (plan.raw.length > 0) {
+    const spans = values(
+      plan.raw.map(([a, b]) => `${p.ts(a)}, ${p.ts(b)}`),
+      'lo, hi',
+    );
+    out.push(
+      `SELECT x.* FROM ${spans} CROSS JOIN LATERAL (${raw} WHERE tenant_id = $1 AND created_at >= s.lo AND created_at < s.hi${where}) x`,
+    );
+  }
   if (plan.covered) {
     const span = within(p, 'created_at', plan.covered);
     out.push(`${raw} WHERE ${IS_PENDING} AND tenant_id = $1${span}${where}`);
@@ -109,7 +121,11 @@ export function recordSources(
   return out;
 }
 
-/** SELECTs of cells of `table` over each cell span (none while pending). */
+/**
+ * The SELECT of the cells of `table` over the plan's cell spans (none while
+ * pending), or none without cells: one index range per span (LATERAL over
+ * the spans), planned once whatever their number.
+ */
 export function cellSources(
   p: Params,
   plan: RangePlan,
@@ -117,10 +133,14 @@ export function cellSources(
   columns: string,
   where: string,
 ): string[] {
-  return plan.cells.map(
-    (c: CellSpan) =>
-      `SELECT ${columns} FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = '${c.grain}' AND ${where}${within(p, 'start', c.span)}`,
+  if (plan.cells.length === 0) return [];
+  const spans = values(
+    plan.cells.map((c: CellSpan) => `'${c.grain}'::"char", ${p.ts(c.span[0])}, ${p.ts(c.span[1])}`),
+    'g, lo, hi',
   );
+  return [
+    `SELECT ${columns} FROM ${spans} CROSS JOIN LATERAL (SELECT * FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = s.g AND ${where} AND start >= s.lo AND start < s.hi) x`,
+  ];
 }
 
 /** `parts` joined by UNION ALL, or `empty` (a SELECT of no rows with the right columns). */
