@@ -1,37 +1,26 @@
 /**
  * The composition root: what `hub serve` runs. It picks and opens the store
- * (one store, or the router over a tenants file or HUB_PG_URL), builds auth,
+ * (choose-store.ts: one store, or the router over a tenants file or HUB_PG_URL), builds auth,
  * seeds the demo tenant once in development, and starts the gateway with the
  * store's health source. The only module that wires stores, router, seed and
  * HTTP together; kept apart from the CLI file so tests can start it in-process.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { HubConfig } from '../config';
-import type { ControlPlane } from '../control/control-plane';
-import { controlUri, openControlPlane } from '../control/open';
-import { controlledLoad } from '../control/registry';
-import { ControlWatcher } from '../control/watch';
 import type { Hub } from '../hub/hub';
 import type { HubStore } from '../hub/store';
 import { parseTenantId } from '../hub/tenant';
-import { loadRegistryConfig } from '../router/registry-config';
-import { routerHealth } from '../router/router-metrics';
-import { RoutingStore } from '../router/routing-store';
-import { registryPolicy } from '../router/tenant-policy';
 import { type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
 import { type SharedRedis, connectSharedRedis } from '../platform/redis';
 import { RedisBudget } from '../platform/redis-budget';
 import { RedisPersistedQueries } from '../http/apq-redis';
-import { installSighupReload } from '../router/tenant-registry';
 import { generateDataset } from '../seed/generator';
 import { windowStart, writeDataset } from '../seed/write-dataset';
-import { driverFor, openStore } from '../stores';
-import { redactUri, schemeOf } from '../stores/driver';
+import { driverFor } from '../stores';
+import { redactUri } from '../stores/driver';
 import { type AuthOptions, mintToken } from '../platform/auth';
 import { moveActions } from './admin-moves';
+import { type ChosenStore, chooseStore } from './choose-store';
 import { ensureDevSecret } from './dev-secret';
-import type { HealthSource } from '../platform/health';
 import type { Logger } from '../platform/log';
 import { GatewayMetrics } from '../platform/metrics';
 import { createTracer, installTracer } from '../platform/tracing';
@@ -66,112 +55,6 @@ export interface Served {
   readonly devToken?: string;
   /** Graceful stop: in-flight requests finish, then the store closes. */
   stop(): Promise<void>;
-}
-
-/** An opened store with what the gateway shows of it. */
-export interface ChosenStore {
-  readonly store: HubStore;
-  /** Label in metrics. */
-  readonly label: string;
-  /** For the banner (no credentials). */
-  readonly description: string;
-  /** Metrics and readiness beyond the store's ping (the router's). */
-  readonly health?: HealthSource;
-  /** Per-tenant limits and registered operations (the router's tenants file). */
-  readonly policy?: TenantPolicy;
-  /** The control plane the router follows (tenant moves run through it at `/admin/move/...`). */
-  readonly control?: ControlPlane;
-}
-
-/** Chooses and opens the store; returns it with a label for metrics and a human description. */
-export async function chooseStore(
-  options: Pick<ServeOptions, 'config' | 'storeUri' | 'createStore' | 'log' | 'print'> & {
-    readonly dev?: boolean;
-  },
-): Promise<ChosenStore> {
-  const { config } = options;
-  if (options.dev && !options.storeUri && config.configFile === undefined && config.pgUrl !== undefined) {
-    // `npm start` against a fresh database: create the schema first (idempotent).
-    // Production deployments run `hub db migrate` as the schema owner instead.
-    try {
-      await driverFor(config.pgUrl).migrate?.(config.pgUrl);
-    } catch (err) {
-      options.print(
-        `note: could not migrate ${redactUri(config.pgUrl)} (${err instanceof Error ? err.message : String(err)}); run 'hub db migrate' as the schema owner`,
-      );
-    }
-  }
-  if (options.storeUri) {
-    const uri = options.storeUri;
-    const store = await openStore(uri, { create: options.createStore === true });
-    return { store, label: schemeOf(uri), description: redactUri(uri) };
-  }
-  const control = await openGatewayControl(config, options);
-  if (config.configFile !== undefined || config.pgUrl !== undefined || control) {
-    const log = (event: string, fields?: Record<string, unknown>): void => options.log.info(event, fields);
-    const loader = control ? controlledLoad(config, control) : undefined;
-    let store: RoutingStore;
-    try {
-      store = await RoutingStore.open({ load: loader?.load ?? (() => loadRegistryConfig(config)), log });
-    } catch (err) {
-      await control?.close();
-      throw err;
-    }
-    // SIGHUP re-reads HUB_CONFIG without dropping requests; the handler goes when the store closes.
-    installSighupReload(store.registry, log);
-    if (control && loader) {
-      // Control plane changes (tenant states, moves) reach this replica within a second.
-      const watcher = new ControlWatcher(control, store.registry, loader.version, {
-        replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-        log,
-      });
-      await watcher.start();
-      store.registry.onClose(() => void watcher.stop().finally(() => control.close()));
-    }
-    const what = config.configFile
-      ? `tenants file ${config.configFile}`
-      : config.pgUrl !== undefined
-        ? `PostgreSQL ${redactUri(config.pgUrl)}`
-        : `pglite:${config.dataDir}`;
-    const plane = control ? ` with control plane ${control.label}` : '';
-    return {
-      store,
-      label: 'router',
-      description: `router over ${what}${plane}`,
-      health: routerHealth(store),
-      policy: registryPolicy(store.registry),
-      ...(control ? { control } : {}),
-    };
-  }
-  // The embedded default: PGlite creates or upgrades its schema when it opens.
-  const pglite = `pglite:${config.dataDir}`;
-  return { store: await openStore(pglite), label: 'pglite', description: pglite };
-}
-
-/**
- * The control plane the gateway follows (see src/control/open.ts): required
- * when HUB_CONTROL_URL is set; taken from HUB_PG_URL when it can be opened
- * there; for the embedded default, the data directory's control file (so a
- * tenant can move off the embedded store through `/admin/move/...` while this
- * process holds its folder).
- */
-async function openGatewayControl(
-  config: HubConfig,
-  options: Pick<ServeOptions, 'print'>,
-): Promise<ControlPlane | undefined> {
-  const { uri, explicit } = controlUri(config);
-  if (!explicit && config.configFile !== undefined && config.pgUrl === undefined) return undefined;
-  let plane: ControlPlane;
-  try {
-    plane = await openControlPlane(uri);
-  } catch (err) {
-    if (explicit) throw err;
-    options.print(
-      `note: no control plane (${err instanceof Error ? err.message : String(err)}); tenant states and moves are not followed`,
-    );
-    return undefined;
-  }
-  return plane;
 }
 
 /** Seeds the demo tenant unless it already has outputs. @returns records created. */
@@ -241,114 +124,168 @@ export async function openUsageSink(
   return { sink: new MemoryUsageSink(), description: 'memory (not kept across restarts)' };
 }
 
-/** Starts the gateway as configured. */
+/**
+ * Starts the gateway as configured, in named steps: auth, the tracer (before
+ * any store opens, so every layer's spans go to it), the store, the usage
+ * meter, Redis when shared, the development token, the gateway, the demo
+ * seed, the listeners and the banner. On failure, what was opened is closed.
+ */
 export async function serve(options: ServeOptions): Promise<Served> {
   const { config, log } = options;
   const { auth, signingSecret: devSecret } = chooseAuth(config, options.dev);
-  // Before any store opens, so every layer's spans go to it (the no-op tracer when off).
+  // The no-op tracer when tracing is off.
   const tracing = createTracer(config.tracing);
   installTracer(tracing);
-  const { store, label, description, health, policy, control } = await chooseStore(options);
+  const chosen = await chooseStore(options);
   const usageSink = await openUsageSink(options);
-  const usage = new UsageMeter({
-    sink: usageSink.sink,
-    flushMs: config.usage.flushSeconds * 1000,
-    retentionDays: config.usage.retentionDays,
-    log: (event, fields) => log.warn(event, fields),
-  });
-  // With HUB_REDIS_URL, cost buckets and persisted queries are shared by the replicas.
+  const usage = usageMeter(config, usageSink.sink, log);
   let redis: SharedRedis | undefined;
+  const release = async (): Promise<void> => {
+    await redis?.close();
+    await usage.close().catch(() => undefined);
+    await chosen.store.close();
+    await tracing.shutdown().catch(() => undefined);
+  };
   try {
+    // With HUB_REDIS_URL, cost buckets and persisted queries are shared by the replicas.
     if (config.redisUrl !== undefined) redis = connectSharedRedis(config.redisUrl, { log });
-    const effective = policy ?? uniformPolicy();
-    const shared = redis
-      ? {
-          budget: new RedisBudget(redis),
-          persistedQueries: new RedisPersistedQueries(redis, (t) => effective.limits(t).persistedQueryChars),
-        }
-      : {};
     const demoTenant = options.demoTenant ?? 'demo';
-    let devToken: string | undefined;
-    if (options.dev && devSecret) {
-      devToken = await mintToken({
-        secret: devSecret,
-        tenant: demoTenant,
-        scopes: ['hub:read', 'hub:write'],
-        // 12 hours, or the configured maximum lifetime when that is shorter.
-        ttlSeconds: Math.min(12 * 3600, config.authMaxTtlSeconds ?? 12 * 3600),
-        tenantClaim: config.tenantClaim,
-        ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
-        ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
-      });
-    }
+    const devToken = options.dev && devSecret ? await mintDevToken(config, devSecret, demoTenant) : undefined;
     const gateway = await createGateway({
-      store,
-      storeLabel: label,
+      ...gatewayOptions(config, log, chosen, usage),
+      ...sharedState(redis, chosen.policy ?? uniformPolicy()),
       auth,
-      cursorSecret: config.cursorSecret,
-      limits: config.queryLimits,
-      log,
-      ingest: withoutUnset(config.ingest),
-      httpTimeouts: withoutUnset(config.httpTimeouts),
-      metrics: new GatewayMetrics({ processMetrics: true }),
       graphiql: { ...(devToken ? { devToken } : {}) },
-      ...(health ? { health } : {}),
-      ...(policy ? { tenantPolicy: policy } : {}),
-      ...shared,
-      metricsAccess: {
-        separateListener: config.metricsPort !== undefined,
-        ...(config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
-      },
       dashboard: { ...(devToken ? { devToken, tenant: demoTenant } : {}) },
-      usage,
-      ...(control ? { admin: moveActions(control, config, (event, fields) => log.info(event, fields)) } : {}),
     });
-    if (options.dev && options.seed) {
-      options.print(`seeding tenant ${demoTenant} (first start only)...`);
-      const created = await seedDemoOnce(gateway.hub, demoTenant);
-      options.print(created > 0 ? `seeded ${created} records` : `tenant ${demoTenant} already has data`);
-    }
+    if (options.dev && options.seed) await seedDemo(options, gateway, demoTenant);
     const url = await gateway.listen(options.port, options.host);
-    options.print(`Hub gateway on ${url}/graphql (store: ${description})`);
-    options.print(`Usage:        per tenant per minute in ${usageSink.description}`);
-    if (tracing.enabled)
-      options.print(
-        `Traces:       OTLP/HTTP to ${redactUri(config.tracing.tracesEndpoint ?? config.tracing.endpoint ?? '')}`,
-      );
-    if (config.metricsPort !== undefined) {
-      const metricsUrl = await gateway.listenMetrics(config.metricsPort, options.host);
-      options.print(`Metrics:      ${metricsUrl}/metrics (own listener, HUB_METRICS_PORT)`);
-    }
-    options.print(`GraphiQL:     ${url}/graphiql`);
-    options.print(
-      `Dashboard:    ${url}/dashboard/${devToken ? ` (tenant ${demoTenant}, with the dev token)` : ''}`,
-    );
-    if (devToken) {
-      const hours = Math.min(12 * 3600, config.authMaxTtlSeconds ?? 12 * 3600) / 3600;
-      options.print(`dev token (tenant ${demoTenant}, hub:read hub:write, ${hours}h):`);
-      options.print(devToken);
-    }
+    const metricsUrl =
+      config.metricsPort !== undefined
+        ? await gateway.listenMetrics(config.metricsPort, options.host)
+        : undefined;
+    printBanner(options, {
+      url,
+      store: chosen.description,
+      usage: usageSink.description,
+      tracing: tracing.enabled,
+      ...(metricsUrl !== undefined ? { metricsUrl } : {}),
+      ...(devToken ? { devToken, demoTenant } : {}),
+    });
     let stopping: Promise<void> | undefined;
     return {
       gateway,
-      store,
+      store: chosen.store,
       url,
       ...(devToken ? { devToken } : {}),
       stop: () =>
         (stopping ??= (async () => {
           await gateway.close();
-          await redis?.close();
-          await usage.close().catch(() => undefined);
-          await store.close();
-          await tracing.shutdown().catch(() => undefined);
+          await release();
         })()),
     };
   } catch (err) {
-    await redis?.close();
-    await usage.close().catch(() => undefined);
-    await store.close();
-    await tracing.shutdown().catch(() => undefined);
+    await release();
     throw err;
+  }
+}
+
+/** Counts per-tenant usage in memory, flushing to `sink` as configured. */
+function usageMeter(config: HubConfig, sink: UsageSink, log: Logger): UsageMeter {
+  return new UsageMeter({
+    sink,
+    flushMs: config.usage.flushSeconds * 1000,
+    retentionDays: config.usage.retentionDays,
+    log: (event, fields) => log.warn(event, fields),
+  });
+}
+
+/** The gateway's options that follow from the configuration and the chosen store. */
+function gatewayOptions(config: HubConfig, log: Logger, chosen: ChosenStore, usage: UsageMeter) {
+  return {
+    store: chosen.store,
+    storeLabel: chosen.label,
+    cursorSecret: config.cursorSecret,
+    limits: config.queryLimits,
+    log,
+    ingest: withoutUnset(config.ingest),
+    metrics: new GatewayMetrics({ processMetrics: true }),
+    ...(chosen.health ? { health: chosen.health } : {}),
+    ...(chosen.policy ? { tenantPolicy: chosen.policy } : {}),
+    ...(chosen.control
+      ? { admin: moveActions(chosen.control, config, (event, fields) => log.info(event, fields)) }
+      : {}),
+    metricsAccess: {
+      separateListener: config.metricsPort !== undefined,
+      ...(config.metricsToken !== undefined ? { token: config.metricsToken } : {}),
+    },
+    usage,
+  };
+}
+
+/** Cost buckets and persisted queries in Redis, shared by the replicas (none without Redis). */
+function sharedState(redis: SharedRedis | undefined, policy: TenantPolicy) {
+  if (!redis) return {};
+  return {
+    budget: new RedisBudget(redis),
+    persistedQueries: new RedisPersistedQueries(redis, (t) => policy.limits(t).persistedQueryChars),
+  };
+}
+
+/** The development token's lifetime: 12 hours, or the configured maximum lifetime when that is shorter. */
+function devTokenSeconds(config: HubConfig): number {
+  return Math.min(12 * 3600, config.authMaxTtlSeconds ?? 12 * 3600);
+}
+
+/** A token for the demo tenant (hub:read, hub:write), signed with the development secret. */
+function mintDevToken(config: HubConfig, secret: string, tenant: string): Promise<string> {
+  return mintToken({
+    secret,
+    tenant,
+    scopes: ['hub:read', 'hub:write'],
+    ttlSeconds: devTokenSeconds(config),
+    tenantClaim: config.tenantClaim,
+    ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
+    ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
+  });
+}
+
+/** Seeds the demo tenant on its first start, saying so. */
+async function seedDemo(options: ServeOptions, gateway: Gateway, tenant: string): Promise<void> {
+  options.print(`seeding tenant ${tenant} (first start only)...`);
+  const created = await seedDemoOnce(gateway.hub, tenant);
+  options.print(created > 0 ? `seeded ${created} records` : `tenant ${tenant} already has data`);
+}
+
+/** What the banner shows. */
+interface Banner {
+  readonly url: string;
+  readonly store: string;
+  readonly usage: string;
+  readonly tracing: boolean;
+  readonly metricsUrl?: string;
+  readonly devToken?: string;
+  readonly demoTenant?: string;
+}
+
+/** Prints where the gateway listens and what it serves (no credential but the development token). */
+function printBanner(options: Pick<ServeOptions, 'config' | 'print'>, b: Banner): void {
+  const { config, print } = options;
+  print(`Hub gateway on ${b.url}/graphql (store: ${b.store})`);
+  print(`Usage:        per tenant per minute in ${b.usage}`);
+  if (b.tracing)
+    print(
+      `Traces:       OTLP/HTTP to ${redactUri(config.tracing.tracesEndpoint ?? config.tracing.endpoint ?? '')}`,
+    );
+  if (b.metricsUrl !== undefined)
+    print(`Metrics:      ${b.metricsUrl}/metrics (own listener, HUB_METRICS_PORT)`);
+  print(`GraphiQL:     ${b.url}/graphiql`);
+  print(
+    `Dashboard:    ${b.url}/dashboard/${b.devToken ? ` (tenant ${b.demoTenant}, with the dev token)` : ''}`,
+  );
+  if (b.devToken) {
+    print(`dev token (tenant ${b.demoTenant}, hub:read hub:write, ${devTokenSeconds(config) / 3600}h):`);
+    print(b.devToken);
   }
 }
 

@@ -101,13 +101,39 @@ const MAX_IDS_PER_CALL = 500;
 /** Most versions of one person read to find the current one (pages of 500). */
 const MAX_PROFILE_VERSIONS = 5000;
 
-/** Creates the loaders of one request. `onBatch` receives each batch's size. */
-export function createLoaders(
-  hub: Hub,
-  tenant: TenantId,
-  onBatch?: (loader: string, size: number) => void,
-): Loaders {
-  const byId = new IdLoaders(
+/** Receives each batch's size, by loader name (metrics). */
+type OnBatch = ((loader: string, size: number) => void) | undefined;
+/** Puts records read by a list into the id loaders. */
+type Prime = (records: readonly HubRecord[]) => void;
+
+/**
+ * Creates the loaders of one request, as named steps: the id loaders, the
+ * artifacts without body, the list loader (priming the id loaders), the
+ * current profiles, and the lists loaded with their children.
+ * `onBatch` receives each batch's size.
+ */
+export function createLoaders(hub: Hub, tenant: TenantId, onBatch?: OnBatch): Loaders {
+  const byId = idLoaders(hub, tenant, onBatch);
+  const artifactWithoutBody = lazyArtifactsWithoutBody(hub, tenant, onBatch);
+  const prime = primer(byId);
+  const list = listLoader(hub, tenant, prime, onBatch);
+  const withChildren = new ListsWithChildren(hub, tenant, list, prime, onBatch);
+  return {
+    byId,
+    get artifactWithoutBody() {
+      return artifactWithoutBody();
+    },
+    list,
+    listWithChildren: (key, child) => withChildren.load(key, child),
+    prefetchedChildren: (parent, type, first, projection) =>
+      withChildren.prefetched(parent, type, first, projection),
+    currentProfile: currentProfileLoader(hub, tenant, prime, onBatch),
+  };
+}
+
+/** One `getByIds` store call per type per tick, made on first use. */
+function idLoaders(hub: Hub, tenant: TenantId, onBatch: OnBatch): IdLoaders {
+  return new IdLoaders(
     (type) =>
       new DataLoader<string, HubRecord | null>(
         async (ids) => {
@@ -118,10 +144,12 @@ export function createLoaders(
         { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
       ),
   );
+}
 
-  // Made on first use, like the id loaders: most requests read no artifact.
+/** Artifacts by id without their bodies; the loader is made on first use (most requests read no artifact). */
+function lazyArtifactsWithoutBody(hub: Hub, tenant: TenantId, onBatch: OnBatch): () => IdLoader {
   let withoutBody: IdLoader | undefined;
-  const artifactWithoutBody = (): IdLoader =>
+  return () =>
     (withoutBody ??= new DataLoader<string, HubRecord | null>(
       async (ids) => {
         onBatch?.('byId.artifacts.no-body', ids.length);
@@ -129,16 +157,27 @@ export function createLoaders(
       },
       { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
     ));
+}
 
-  const prime = (records: readonly HubRecord[]): void => {
+/** Primes the id loaders with records a list returned (never an artifact read without its body). */
+function primer(byId: IdLoaders): Prime {
+  return (records) => {
     for (const r of records) {
       // A record read without its body is not what a lookup by id answers.
       if (r.record_type === 'artifacts' && !bodyWasRead(r)) continue;
       byId.of(r.record_type).prime(r.record_id, r);
     }
   };
+}
 
-  const list = new DataLoader<ListKey, Page, string>(
+/** One page of a list per distinct key (type, filter, page, projection); its records primed by id. */
+function listLoader(
+  hub: Hub,
+  tenant: TenantId,
+  prime: Prime,
+  onBatch: OnBatch,
+): DataLoader<ListKey, Page, string> {
+  return new DataLoader<ListKey, Page, string>(
     async (keys) => {
       onBatch?.('list', keys.length);
       // The store has no multi-list call: each distinct list is one call, run concurrently.
@@ -162,8 +201,16 @@ export function createLoaders(
     },
     { cacheKeyFn: listKey },
   );
+}
 
-  const currentProfile = new DataLoader<string, EmployeeProfileRecord | null>(async (employeeIds) => {
+/** Each employee's current profile, the versions read primed by id. */
+function currentProfileLoader(
+  hub: Hub,
+  tenant: TenantId,
+  prime: Prime,
+  onBatch: OnBatch,
+): DataLoader<string, EmployeeProfileRecord | null> {
+  return new DataLoader<string, EmployeeProfileRecord | null>(async (employeeIds) => {
     onBatch?.('currentProfile', employeeIds.length);
     return Promise.all(
       employeeIds.map(async (employeeId) => {
@@ -175,52 +222,60 @@ export function createLoaders(
       }),
     );
   });
+}
 
+/**
+ * Lists loaded together with each record's child list (one Hub call): the
+ * page is primed into the list loader and by id, and the child pages are
+ * kept by parent record for the child fields.
+ */
+class ListsWithChildren {
   // Child pages loaded with their parents, by parent record, then by child type and page size.
-  const prefetched = new WeakMap<HubRecord, Map<string, Page>>();
-  const listWithChildren = async (key: ListKey, child: ChildList): Promise<Page> => {
-    onBatch?.('listWithChildren', 1);
-    const { page, children } = await hub.listWithChildren(
-      tenant,
+  private readonly pages = new WeakMap<HubRecord, Map<string, Page>>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly tenant: TenantId,
+    private readonly list: DataLoader<ListKey, Page, string>,
+    private readonly prime: Prime,
+    private readonly onBatch: OnBatch,
+  ) {}
+
+  async load(key: ListKey, child: ChildList): Promise<Page> {
+    this.onBatch?.('listWithChildren', 1);
+    const { page, children } = await this.hub.listWithChildren(
+      this.tenant,
       key.type,
       key.filter,
       { first: key.first, after: key.after },
       child,
       key.projection,
     );
-    list.prime(key, page);
-    prime(page.records);
+    this.list.prime(key, page);
+    this.prime(page.records);
     // Kept by parent record rather than primed into `list` under one key per
     // parent: the child fields find their page without building a key each.
     const childKey = prefetchKey(child.type, child.first, child.projection);
     page.records.forEach((parent, i) => {
       const childPage = children[i];
       if (!childPage) return;
-      let pages = prefetched.get(parent);
-      if (!pages) prefetched.set(parent, (pages = new Map()));
+      let pages = this.pages.get(parent);
+      if (!pages) this.pages.set(parent, (pages = new Map()));
       // Children are not primed into the id loaders: a request rarely looks up by id
       // what it just listed as a child, and priming every one was a visible cost.
       pages.set(childKey, childPage);
     });
     return page;
-  };
-  const prefetchedChildren = (
+  }
+
+  prefetched(
     parent: HubRecord,
     type: RecordType,
     first: number,
     projection?: ReadProjection,
-  ): Page | undefined => prefetched.get(parent)?.get(prefetchKey(type, first, projection));
-
-  return {
-    byId,
-    get artifactWithoutBody() {
-      return artifactWithoutBody();
-    },
-    list,
-    listWithChildren,
-    prefetchedChildren,
-    currentProfile,
-  };
+  ): Page | undefined {
+    return this.pages.get(parent)?.get(prefetchKey(type, first, projection));
+  }
 }
 
 async function latestProfile(

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { Hub } from '../../src/hub/hub';
 import { silentLogger } from '../../src/platform/log';
-import { chooseStore, seedDemoOnce, serve } from '../../src/app/serve';
+import { chooseStore } from '../../src/app/choose-store';
+import { seedDemoOnce, serve } from '../../src/app/serve';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { createTestDatabase } from '../support/pg-harness';
 
