@@ -694,6 +694,7 @@ if (process.argv[2] === '--child') {
 } else {
   main().catch((err: unknown) => {
     console.error(err);
-    process.exitCode = 1;
+    // A failure can leave a gateway or pool open: exit rather than hold the bench lock.
+    process.exit(1);
   });
 }
