@@ -14,7 +14,8 @@
  *    speed (`--attackers` concurrent loops, for the same time): a fragment
  *    bomb, page sizes from variable defaults, many `_entities`, many aliases
  *    of `node` with fresh text, `bodyBase64` of big artifacts under many
- *    aliases, a big NDJSON ingest, random operation names.
+ *    aliases, a big NDJSON ingest, a 15 MB query text (a comment), 300,000
+ *    representations in one body, random operation names.
  *
  * Prints B's p50/p95/p99 under attack beside B alone, the longest event-loop
  * stall and the peak RSS of the gateway, what A's requests got (status
@@ -220,6 +221,17 @@ function attacks(ids: readonly string[]): Attack[] {
     return `query Bomb { ...F${levels} }\n${text}`;
   };
   const bomb = gql(fragments(20));
+  // Comments are not tokens: only the text's length stops the lexer.
+  const TEXT_MB = arg('text-mb', 15);
+  const longText = gql(`# ${'a'.repeat(TEXT_MB * 1_000_000)}\n{ outputs(first: 1) { nodes { id } } }`);
+  // JSON.parse of many small objects: refused by the body's JSON values as it is read.
+  const BIG_ENTITIES = arg('big-entities', 300_000);
+  const manyEntities = gql(
+    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id } } }',
+    {
+      r: Array.from({ length: BIG_ENTITIES }, (_, i) => ({ __typename: 'Output', id: ids[i % ids.length] })),
+    },
+  );
   const representations = Array.from({ length: ENTITIES }, (_, i) => ({
     __typename: 'Output',
     id: ids[i % ids.length],
@@ -272,6 +284,16 @@ function attacks(ids: readonly string[]): Attack[] {
       path: '/ingest/artifacts',
       contentType: 'application/x-ndjson',
       body: () => ingest,
+    },
+    {
+      name: `query text of ${TEXT_MB} MB (a comment)`,
+      path: '/graphql',
+      body: () => longText,
+    },
+    {
+      name: `${BIG_ENTITIES} representations in the body`,
+      path: '/graphql',
+      body: () => manyEntities,
     },
     {
       name: 'random operation names',

@@ -21,7 +21,7 @@ import { tracer } from '../platform/tracing';
 import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
-import { jsonValueLimit } from './json-values';
+import { jsonValueLimit, parseJsonBody } from './json-values';
 import { BodyRefusedError, BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
 import { handleSchemaRead } from './schema-read-handler';
 
@@ -132,7 +132,7 @@ async function readJsonBody(
     return ANSWERED;
   }
   try {
-    return { json: JSON.parse(raw.toString('utf8')) as unknown, bytes: raw.length };
+    return { json: await parseJsonBody(raw), bytes: raw.length };
   } catch {
     sendError(res, 400, 'VALIDATION', 'request body is not valid JSON');
     return ANSWERED;

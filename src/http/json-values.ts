@@ -7,6 +7,7 @@
  * bytes of the text (those inside strings too: an over-count, never an
  * under-count), with native scans (`Buffer.indexOf`), chunk by chunk.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
@@ -28,4 +29,19 @@ export function jsonValueLimit(limit: number): (chunk: Buffer) => string | undef
     }
     return undefined;
   };
+}
+
+/** Bodies above this many bytes are decoded and parsed in two turns of the event loop. */
+export const SPLIT_PARSE_BYTES = 1024 * 1024;
+
+/**
+ * Parses a JSON body. A body over {@link SPLIT_PARSE_BYTES} is decoded to text
+ * in one turn and parsed in the next, so the largest body allowed (16 MiB:
+ * about 16 ms to decode and 30 ms to parse) never holds the loop for both.
+ * @throws SyntaxError when it is not JSON.
+ */
+export async function parseJsonBody(raw: Buffer): Promise<unknown> {
+  const text = raw.toString('utf8');
+  if (raw.length > SPLIT_PARSE_BYTES) await nextTurn();
+  return JSON.parse(text) as unknown;
 }

@@ -3,7 +3,7 @@
  * are counted chunk by chunk as the body arrives, and the count stops at the
  * chunk that passes the limit, so a refused body is never parsed.
  */
-import { jsonValueLimit } from '../../src/http/json-values';
+import { SPLIT_PARSE_BYTES, jsonValueLimit, parseJsonBody } from '../../src/http/json-values';
 
 test('counts objects, arrays, members and elements across chunks; refuses past the limit', () => {
   const inspect = jsonValueLimit(7);
@@ -21,4 +21,20 @@ test('separators inside strings count too (an over-count, never an under-count)'
   expect(jsonValueLimit(2)(Buffer.from('{"text":"a,b,c"}'))).toMatch(/more than 2 JSON values/);
   // A long string without separators (a base64 body) counts as nothing more.
   expect(jsonValueLimit(3)(Buffer.from(`{"b":"${'QUJD'.repeat(100_000)}"}`))).toBeUndefined();
+});
+
+test('a body over 1 MiB is decoded and parsed in two turns of the event loop; a small one in one', async () => {
+  const turns = async (raw: Buffer): Promise<string[]> => {
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    await parseJsonBody(raw).then(() => order.push('parsed'));
+    await new Promise((r) => setImmediate(r));
+    return order;
+  };
+  const big = Buffer.from(
+    JSON.stringify({ query: '{ a }', variables: { b: 'x'.repeat(SPLIT_PARSE_BYTES) } }),
+  );
+  expect(await turns(big)).toEqual(['other work', 'parsed']);
+  expect(await turns(Buffer.from('{"query":"{ a }"}'))).toEqual(['parsed', 'other work']);
+  await expect(parseJsonBody(Buffer.from('{"query":'))).rejects.toThrow(SyntaxError);
 });
