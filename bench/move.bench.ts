@@ -11,8 +11,9 @@
  *    on the emulator's DuckDB connection, without driver, HTTP, nor the copy's
  *    reading and verifying of the source.
  * 3. PostgreSQL -> SharePoint emulator limited to an allowed rate (a token
- *    bucket refilled at that rate holding 0.1 s of it: beyond it, 429 with
- *    Retry-After: 1): records/s as a share of the allowed rate.
+ *    bucket refilled at that rate, holding at most one second of it and empty
+ *    at the start, so no free first burst; a part without a token is answered
+ *    429 with Retry-After: 1): records/s as a share of the allowed rate.
  * 4. Switch write fence under ~500 writes/s (four paced writers) through two gateway replicas
  *    following the PostgreSQL control plane: p50/p99 of the time writes are
  *    refused, over several switch/reverse rounds.
@@ -41,6 +42,7 @@ import { openStore } from '../src/stores';
 import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
 import { tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
+import type { SharePointStore } from '../src/stores/sharepoint/sharepoint-store';
 import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
 import {
   emulatorStoreUri as sharePointUri,
@@ -224,9 +226,9 @@ async function main(): Promise<void> {
     const spRecords = outputs(SP_RECORDS, spTenant);
     for (let i = 0; i < spRecords.length; i += 5000)
       await source.putBatch(spTenant, spRecords.slice(i, i + 5000));
-    // A bucket holding 0.1 s of the rate: no initial burst of a whole second's parts.
-    const burst = Math.max(1, SP_RATE / 10);
-    let tokens = burst;
+    // Empty at the start: the copy gets no free burst before the rate applies.
+    const burst = SP_RATE;
+    let tokens = 0;
     let last = performance.now();
     sp.throttle({
       scope: 'part',
@@ -243,7 +245,11 @@ async function main(): Promise<void> {
         return true;
       },
     });
-    const list = await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }));
+    const list = (await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }))) as SharePointStore;
+    // Lists provisioned ahead, and the bucket emptied, so that the copy starts at the allowed rate.
+    await list.provision(spTenant);
+    tokens = 0;
+    last = performance.now();
     t0 = performance.now();
     await phase('PostgreSQL -> SharePoint copy', 60 + (5 * SP_RECORDS) / SP_RATE, () =>
       copyTenant(source, list, spTenant),
