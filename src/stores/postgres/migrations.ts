@@ -63,6 +63,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: p95 statistics per cell, latency counts only where they compress (cells rebuilt by the backfill)',
     sql: () => readFileSync(join(__dirname, 'preagg-stats.sql'), 'utf8'),
   },
+  {
+    version: 8,
+    name: 'pre-aggregation folds planned for their batch size (hashed groupings instead of sorts)',
+    sql: () => readFileSync(join(__dirname, 'preagg-fold-estimates.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
