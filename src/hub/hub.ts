@@ -9,6 +9,7 @@ import { type FieldIssue, HubError, validationError } from './errors';
 import { type ListFilterInput, type TeamScopeInput, normalizeFilter, normalizeTeam } from './filters';
 import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
 import { type Verification, verifyRecord } from './provenance';
+import { prepareLargeBodies } from './large-bodies';
 import { listWithChildren } from './nested-list';
 import {
   type ArchetypeProgressionRow,
@@ -117,7 +118,9 @@ export class Hub {
    */
   async record(tenant: TenantId, type: RecordType, inputs: readonly unknown[]): Promise<RecordResult[]> {
     if (!isRecordType(type)) throw new HubError('VALIDATION', `unknown record type ${String(type)}`);
-    const sealed = sealBatch(tenant, type, inputs, this.options);
+    // Large bodies decoded and hashed off the event loop first; validation then reuses both.
+    const ready = type === 'artifacts' ? await prepareLargeBodies(inputs) : inputs;
+    const sealed = sealBatch(tenant, type, ready, this.options);
     return this.write(tenant, sealed);
   }
 
@@ -126,6 +129,8 @@ export class Hub {
    * re-verifying every hash. Unverifiable records are rejected whole.
    */
   async writeSealed(tenant: TenantId, records: readonly HubRecord[]): Promise<RecordResult[]> {
+    // Large bodies hashed on the thread pool first: the checks below then reuse the digests.
+    await prepareLargeBodies(records);
     const issues: FieldIssue[] = [];
     records.forEach((r, index) => {
       if (r.tenant_id !== tenant)

@@ -59,6 +59,11 @@ export function bodySha256(bytes: Uint8Array): string {
   return knownDigests.get(bytes) ?? sha256Hex(bytes);
 }
 
+/** The digest remembered for `bytes` (see {@link rememberSha256}), if any. */
+export function knownSha256(bytes: Uint8Array): string | undefined {
+  return knownDigests.get(bytes);
+}
+
 /** The outcome of re-checking a record read from a store. */
 export interface Verification {
   /** True when the stored hash equals the recomputed one and, for artifacts, the body matches. */
@@ -80,6 +85,6 @@ export function verifyRecord(record: HubRecord): Verification {
   // A body left unread by a projection cannot be checked: never reported verified.
   if (!bodyWasRead(record)) return { verified: false, expectedHash, bodyVerified: false };
   const bodyVerified =
-    record.body.byteLength === record.size_bytes && sha256Hex(record.body) === record.content_sha256;
+    record.body.byteLength === record.size_bytes && bodySha256(record.body) === record.content_sha256;
   return { verified: hashOk && bodyVerified, expectedHash, bodyVerified };
 }

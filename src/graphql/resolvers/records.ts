@@ -15,6 +15,7 @@ import {
   bodyWasRead,
 } from '../../hub/model';
 import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
+import { LARGE_BODY_BYTES, digestOffLoop } from '../../hub/large-bodies';
 import { type ReadProjection, skipsBody } from '../../hub/store';
 import type { GraphQLContext } from '../context';
 import { childListOf, projectionOf, recordProjectionOf } from '../lookahead';
@@ -237,6 +238,13 @@ export const recordResolvers: Resolvers = {
       if (v === undefined) {
         // A record listed without its body is verified from the whole record.
         const whole = r.record_type === 'artifacts' ? await withBody(ctx, r) : r;
+        // A large body is hashed on the thread pool, not in verify's synchronous step.
+        if (
+          whole?.record_type === 'artifacts' &&
+          bodyWasRead(whole) &&
+          whole.body.byteLength >= LARGE_BODY_BYTES
+        )
+          await digestOffLoop(whole.body);
         v = whole !== null && ctx.hub.verify(whole).verified;
         verified.set(r, v);
       }
