@@ -159,16 +159,21 @@ export async function handleIngest(
   }
   const ticket = await deps.admission.admit(tenant, req, res, deps.metrics);
   if (ticket === undefined) return;
+  const read = { bytes: 0 };
   let lines = 0;
   try {
-    lines = await ingest(deps, req, res, tenant, typeName, log);
+    lines = await ingest(deps, req, res, tenant, typeName, log, read);
   } finally {
-    // An ingest costs a request plus one unit per line.
-    ticket.done(DEFAULT_REQUEST_COST + lines);
+    // An ingest costs a request, one unit per line and one per KiB read (the unit of bodies in
+    // the GraphQL cost model): decoding, hashing and writing bytes is most of what it costs.
+    ticket.done(DEFAULT_REQUEST_COST + lines + Math.ceil(read.bytes / INGEST_BYTES_PER_UNIT));
   }
 }
 
-/** Streams the lines into the Hub and answers. @returns the lines read. */
+/** Bytes of an `/ingest` body per cost unit charged to the tenant's budget. */
+export const INGEST_BYTES_PER_UNIT = 1024;
+
+/** Streams the lines into the Hub and answers. @returns the lines read; `read.bytes`: the body's bytes read. */
 async function ingest(
   deps: IngestDeps,
   req: IncomingMessage,
@@ -176,6 +181,7 @@ async function ingest(
   tenant: TenantId,
   type: RecordType,
   log: Logger,
+  read: { bytes: number },
 ): Promise<number> {
   const chunkLines = deps.chunkLines ?? 500;
   const report = new IngestTally(type, deps.metrics);
@@ -218,6 +224,7 @@ async function ingest(
         break;
       }
       bodyBytes += next.length;
+      read.bytes = bodyBytes;
       for (const item of reader.push(next)) await take(item);
     }
     // Out of time: the line being read is dropped, the complete ones are written.

@@ -146,6 +146,43 @@ describe('over HTTP: refusals are charged like the largest operation allowed', (
   });
 });
 
+describe('over HTTP: /ingest is charged by the bytes it reads', () => {
+  test('10 per request, 1 per line and 1 per KiB of body', async () => {
+    const budget = new LocalBudget(() => 0);
+    const limits = { ...DEFAULT_TENANT_LIMITS, costPerSecond: 1, burst: 1_000_000 };
+    const gw = await startGateway({ budget, tenantLimits: limits });
+    try {
+      // 4 lines of about 50 KiB of text each (an output's content).
+      const line = (i: number) =>
+        JSON.stringify({
+          record_id: `00000000-0000-4000-8000-00000000000${i}`,
+          created_at: '2026-03-01T00:00:00.000Z',
+          skill_id: 'bulk',
+          employee_id: 'e1',
+          status: 'SUCCEEDED',
+          cost_usd: '0.01',
+          content: { text: 'x'.repeat(50_000) },
+        });
+      const body = [1, 2, 3, 4].map(line).join('\n');
+      const res = await fetch(`${gw.url}/ingest/outputs`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          authorization: `Bearer ${await gw.token('acme')}`,
+        },
+        body,
+      });
+      expect(res.status).toBe(200);
+      const kib = Math.ceil(Buffer.byteLength(body) / 1024);
+      expect(budget.tokens(acme, limits)).toBe(1_000_000 - (10 + 4 + kib));
+      // Another tenant's bucket is untouched.
+      expect(budget.tokens(beta, limits)).toBe(1_000_000);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('over HTTP: requests in flight', () => {
   let gw: TestGateway;
   let held: ReturnType<typeof heldStore>;
