@@ -122,7 +122,8 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 /**
  * Resolves a persisted query for the tenant and returns the request with the
  * `query` filled in and the `persistedQuery` extension removed (Apollo's own
- * APQ is off), or the protocol's error.
+ * APQ is off), or the protocol's error. Steps: find the extension, check its
+ * hash, find or register the text, put it in the request.
  */
 export async function applyPersistedQuery(
   cache: PersistedQueryCache,
@@ -131,27 +132,56 @@ export async function applyPersistedQuery(
   search: string,
   body: unknown,
 ): Promise<ApqResult> {
+  const pass: ApqResult = { kind: 'pass', search, body };
+  const parts = requestParts(method, search, body);
+  if (parts === undefined || typeof parts.extensions !== 'object' || parts.extensions === null) return pass;
+  const { persistedQuery, ...otherExtensions } = parts.extensions as Record<string, unknown>;
+  if (persistedQuery === undefined) return pass;
+  const hash = checkedHash(persistedQuery);
+  if (typeof hash !== 'string') return hash;
+  const text = await queryText(cache, tenant, hash, parts.query);
+  if (typeof text !== 'string') return text;
+  const rest = Object.keys(otherExtensions).length > 0 ? otherExtensions : undefined;
+  if (method === 'GET') {
+    const params = parts.params;
+    params.set('query', text);
+    if (rest) params.set('extensions', JSON.stringify(rest));
+    else params.delete('extensions');
+    return { kind: 'pass', search: `?${params.toString()}`, body };
+  }
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>), query: text };
+  if (rest) copy.extensions = rest;
+  else delete copy.extensions;
+  return { kind: 'pass', search, body: copy };
+}
+
+/**
+ * The extensions and query of a GET (query string) or POST (JSON body)
+ * request; undefined when there are none to read (Apollo answers a malformed
+ * `extensions` parameter itself).
+ */
+function requestParts(
+  method: string,
+  search: string,
+  body: unknown,
+): { readonly params: URLSearchParams; readonly extensions: unknown; readonly query: unknown } | undefined {
   const params = new URLSearchParams(search);
-  let extensions: unknown;
-  let query: unknown;
   if (method === 'GET') {
     const raw = params.get('extensions');
-    if (raw === null) return { kind: 'pass', search, body };
+    if (raw === null) return undefined;
     try {
-      extensions = JSON.parse(raw);
+      return { params, extensions: JSON.parse(raw) as unknown, query: params.get('query') ?? undefined };
     } catch {
-      return { kind: 'pass', search, body }; // Apollo reports the malformed parameter
+      return undefined;
     }
-    query = params.get('query') ?? undefined;
-  } else {
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      return { kind: 'pass', search, body };
-    extensions = (body as Record<string, unknown>).extensions;
-    query = (body as Record<string, unknown>).query;
   }
-  if (typeof extensions !== 'object' || extensions === null) return { kind: 'pass', search, body };
-  const { persistedQuery, ...otherExtensions } = extensions as Record<string, unknown>;
-  if (persistedQuery === undefined) return { kind: 'pass', search, body };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const fields = body as Record<string, unknown>;
+  return { params, extensions: fields.extensions, query: fields.query };
+}
+
+/** The `persistedQuery` extension's hash (lower-case hex), or the protocol's error. */
+function checkedHash(persistedQuery: unknown): string | ApqResult {
   const pq = persistedQuery as { version?: unknown; sha256Hash?: unknown } | null;
   if (typeof pq !== 'object' || pq === null || pq.version !== 1) {
     return { kind: 'error', status: 400, code: 'VALIDATION', message: 'Unsupported persisted query version' };
@@ -165,31 +195,31 @@ export async function applyPersistedQuery(
       message: 'persistedQuery.sha256Hash must be 64 hex digits',
     };
   }
-  let text: string;
+  return hash;
+}
+
+/**
+ * The query text: the one sent (checked against the hash, then registered
+ * for the tenant), else the tenant's registered one, else NOT_FOUND.
+ */
+async function queryText(
+  cache: PersistedQueryCache,
+  tenant: TenantId,
+  hash: string,
+  query: unknown,
+): Promise<string | ApqResult> {
   if (typeof query === 'string') {
     if (createHash('sha256').update(query).digest('hex') !== hash) {
       return { kind: 'error', status: 400, code: 'VALIDATION', message: 'provided sha does not match query' };
     }
     await cache.set(tenant, hash, query);
-    text = query;
-  } else {
-    const found = await cache.get(tenant, hash);
-    // Apollo clients recognise this exact message and resend with the query.
-    if (found === undefined)
-      return { kind: 'error', status: 200, code: 'NOT_FOUND', message: 'PersistedQueryNotFound' };
-    text = found;
+    return query;
   }
-  const rest = Object.keys(otherExtensions).length > 0 ? otherExtensions : undefined;
-  if (method === 'GET') {
-    params.set('query', text);
-    if (rest) params.set('extensions', JSON.stringify(rest));
-    else params.delete('extensions');
-    return { kind: 'pass', search: `?${params.toString()}`, body };
-  }
-  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>), query: text };
-  if (rest) copy.extensions = rest;
-  else delete copy.extensions;
-  return { kind: 'pass', search, body: copy };
+  const found = await cache.get(tenant, hash);
+  // Apollo clients recognise this exact message and resend with the query.
+  if (found === undefined)
+    return { kind: 'error', status: 200, code: 'NOT_FOUND', message: 'PersistedQueryNotFound' };
+  return found;
 }
 
 /**

@@ -61,7 +61,7 @@ export function dashboardDist(options: DashboardOptions = {}): string | null {
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dashboard not built</title></head>
 <body><h1>The dashboard is not built</h1><p>Run <code>npm run build:dashboard</code> (or <code>npm ci</code>, which builds it), then reload.</p></body></html>`;
 
-/** Serves /dashboard, /dashboard/ and /dashboard/assets/*. */
+/** Serves /dashboard (a redirect), /dashboard/ (the page) and /dashboard/assets/* (its files). */
 export async function handleDashboard(
   options: DashboardOptions,
   req: IncomingMessage,
@@ -79,31 +79,49 @@ export async function handleDashboard(
     return void res.end();
   }
   const dist = dashboardDist(options);
-  if (path === '/dashboard/' || path === '/dashboard/index.html') {
-    const index = dist ? join(dist, 'index.html') : null;
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.setHeader('content-security-policy', CSP);
-    // The page may carry a development token: never cache it.
-    res.setHeader('cache-control', 'no-store');
-    res.setHeader('referrer-policy', 'no-referrer');
-    if (!index || !existsSync(index)) {
-      res.statusCode = 503;
-      return void res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);
-    }
-    const config = {
-      endpoint: '/graphql',
-      graphiql: '/graphiql',
-      ...(options.devToken ? { token: options.devToken } : {}),
-      ...(options.tenant ? { tenant: options.tenant } : {}),
-    };
-    // JSON inside a non-executed script element; '<' is escaped so no text can close it.
-    const json = JSON.stringify(config).replace(/</g, '\\u003c');
-    const html = readFileSync(index, 'utf8').replace(
-      '<!--hub-config-->',
-      `<script type="application/json" id="hub-config">${json}</script>`,
-    );
-    return void res.end(req.method === 'HEAD' ? undefined : html);
+  if (path === '/dashboard/' || path === '/dashboard/index.html') return sendPage(options, dist, req, res);
+  return sendAsset(dist, req, res, path);
+}
+
+/** The page, with the gateway's settings (and the development token, if any) in a JSON script element. */
+function sendPage(
+  options: DashboardOptions,
+  dist: string | null,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const index = dist ? join(dist, 'index.html') : null;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-security-policy', CSP);
+  // The page may carry a development token: never cache it.
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('referrer-policy', 'no-referrer');
+  if (!index || !existsSync(index)) {
+    res.statusCode = 503;
+    return void res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);
   }
+  const config = {
+    endpoint: '/graphql',
+    graphiql: '/graphiql',
+    ...(options.devToken ? { token: options.devToken } : {}),
+    ...(options.tenant ? { tenant: options.tenant } : {}),
+  };
+  // JSON inside a non-executed script element; '<' is escaped so no text can close it.
+  const json = JSON.stringify(config).replace(/</g, '\\u003c');
+  const html = readFileSync(index, 'utf8').replace(
+    '<!--hub-config-->',
+    `<script type="application/json" id="hub-config">${json}</script>`,
+  );
+  res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+/** A built asset (hashed names only, known types), cached for a year; 404 otherwise. */
+async function sendAsset(
+  dist: string | null,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
   const name = path.startsWith('/dashboard/assets/') ? path.slice('/dashboard/assets/'.length) : '';
   const type = TYPES[extname(name)];
   const file = dist && ASSET_RE.test(name) && type ? join(dist, 'assets', name) : null;
