@@ -28,6 +28,8 @@ const SECRET = 'package-test-secret-package-test-secret';
 let dir: string;
 let app: string;
 let hubBin: string;
+/** What `npm install` of the tarball printed. */
+let installOutput = '';
 
 /** Runs the installed `hub` with `args`; resolves to its exit code and output. */
 async function hub(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
@@ -52,11 +54,12 @@ beforeAll(async () => {
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'hub-install-test', private: true }));
-  await run(
+  const installed = await run(
     'npm',
     ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tarball)],
     { cwd: app, maxBuffer: 16 * 1024 * 1024 },
   );
+  installOutput = `${installed.stdout}${installed.stderr}`;
   hubBin = join(app, 'node_modules', 'hub-gateway', 'bin', 'hub.cjs');
 }, 300_000);
 
@@ -76,6 +79,10 @@ test('the installed package holds compiled JavaScript and no development tools',
       installed: false,
     });
   }
+});
+
+test('every package an operator installs accepts our Node (engines >=20.19): npm warns about none', () => {
+  expect(installOutput).not.toMatch(/EBADENGINE/);
 });
 
 test('hub --help', async () => {
