@@ -330,11 +330,13 @@ describe('postgres row-level security (Mode A)', () => {
       const { rows } = await c.query(
         `SELECT p.proname, p.prosecdef AS definer, p.provolatile AS volatility
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE n.nspname = 'hub' AND p.proname IN ('verified_tenant', 'relay_verified') ORDER BY 1`,
+         WHERE n.nspname = 'hub' AND p.proname IN ('scoped_tenant', 'verified_tenant', 'relay_verified')
+         ORDER BY 1`,
       );
       // SECURITY DEFINER (reads the key as the owner) and STABLE (once per statement, below).
       expect(rows).toEqual([
         { proname: 'relay_verified', definer: true, volatility: 's' },
+        { proname: 'scoped_tenant', definer: true, volatility: 's' },
         { proname: 'verified_tenant', definer: true, volatility: 's' },
       ]);
     });
@@ -358,9 +360,7 @@ describe('postgres row-level security (Mode A)', () => {
       const { rows } = await c.query('SELECT count(*)::int AS n FROM hub.outputs');
       expect(rows[0].n).toBe(200);
       const [calls] = (
-        await c.query(
-          "SELECT pg_stat_get_xact_function_calls('hub.verified_tenant()'::regprocedure)::int AS n",
-        )
+        await c.query("SELECT pg_stat_get_xact_function_calls('hub.scoped_tenant()'::regprocedure)::int AS n")
       ).rows;
       expect(calls.n).toBe(1);
       // And it is the only function call: no nested verifier (each call of a
@@ -369,7 +369,7 @@ describe('postgres row-level security (Mode A)', () => {
       const { rows: fns } = await c.query(
         "SELECT schemaname || '.' || funcname AS f, calls::int FROM pg_stat_xact_user_functions ORDER BY 1",
       );
-      expect(fns).toEqual([{ f: 'hub.verified_tenant', calls: 1 }]);
+      expect(fns).toEqual([{ f: 'hub.scoped_tenant', calls: 1 }]);
       const plan = (await c.query('EXPLAIN SELECT * FROM hub.outputs WHERE tenant_id = $1', [C])).rows
         .map((r: Record<string, string>) => r['QUERY PLAN'])
         .join('\n');

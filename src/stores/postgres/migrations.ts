@@ -68,6 +68,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation folds planned for their batch size (hashed groupings instead of sorts)',
     sql: () => readFileSync(join(__dirname, 'preagg-fold-estimates.sql'), 'utf8'),
   },
+  {
+    version: 9,
+    name: 'tenant policies tenant_id = (SELECT hub.scoped_tenant()): the row estimates and plans of before tickets, one InitPlan',
+    sql: () => readFileSync(join(__dirname, 'tenant-tickets-scope.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
@@ -207,9 +212,9 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT INSERT ON hub.outbox TO ${role};
    GRANT USAGE ON SEQUENCE hub.outbox_id_seq TO ${role};
    GRANT SELECT, DELETE, UPDATE (claimed_until) ON hub.outbox TO ${relay};
-   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified(), hub.ticket_key_accepted(text),
-     hub.purge_tenant(text) TO ${role};
-   GRANT EXECUTE ON FUNCTION hub.verified_tenant(), hub.relay_verified() TO ${relay};
+   GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified(),
+     hub.ticket_key_accepted(text), hub.purge_tenant(text) TO ${role};
+   GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified() TO ${relay};
    GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer) TO ${relay};
