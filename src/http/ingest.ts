@@ -86,6 +86,13 @@ export interface IngestLimitOptions {
 /** JSON text of one line outside an artifact body: four times a record's canonical limit (escapes, spaces). */
 const MAX_TEXT_BYTES = 4 * LIMITS.maxRecordBytes;
 const MiB = 1024 * 1024;
+/**
+ * A batch is written once its lines hold this much (about one large body):
+ * every byte of a batch is copied on the event loop as its statement is
+ * built and sent, so the batch's size bounds that step, whatever the bound
+ * on bytes in flight.
+ */
+const BATCH_BYTES = 8 * MiB;
 
 /**
  * The ingest bounds: a line up to the base64 of the largest body plus a
@@ -207,7 +214,8 @@ async function ingest(
     if (item.kind === 'blank') return;
     if (item.kind === 'invalid') return report.reject(item.line, 'VALIDATION', item.message);
     chunk.add(item.line, item.value, item.bytes);
-    if (chunk.lines >= chunkLines || (!fitsWhole && chunk.bytes > roomForLine)) await chunk.flush();
+    if (chunk.lines >= chunkLines || chunk.bytes >= BATCH_BYTES || (!fitsWhole && chunk.bytes > roomForLine))
+      await chunk.flush();
   };
   // Nothing is read until the bytes are reserved: a waiting sender is held back by TCP.
   const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
