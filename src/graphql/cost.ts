@@ -17,7 +17,8 @@
  * - `_entities` costs, per representation, 1 plus its selection on the
  *   representation's `__typename`;
  * - a mutation's root field costs 1 plus 1 per record written, which also
- *   sizes its `results`;
+ *   sizes its `results`, plus 1 per KiB of the records' long strings (an
+ *   artifact's `bodyBase64`, as its reads are costed);
  * - leaves cost 0, except those carrying bytes: `bodyBase64(maxBytes)` costs 1
  *   per KiB of base64 it may return ({@link BODY_BYTES_PER_UNIT}), and JSON
  *   leaves 1 per {@link JSON_BYTES_PER_UNIT} of the most their record may hold
@@ -192,8 +193,9 @@ class CostWalker {
     let own = name === 'node' ? RECORD_TYPES.length : 1;
     let size = 1;
     if (parent === this.schema.getMutationType()) {
-      size = this.listArgument(node)?.length ?? 1;
-      own = add(own, size);
+      const records = this.listArgument(node);
+      size = records?.length ?? 1;
+      own = add(add(own, size), records ? textBytesCost(records) : 0);
     } else {
       const page = pageSize(args);
       const isList = isListType(getNullableType(def.type));
@@ -272,6 +274,23 @@ class CostWalker {
     if (!named || named === type) return true;
     return isAbstractType(named) && isObjectType(type) && this.schema.isSubType(named, type);
   }
+}
+
+/**
+ * Units for the text records carry in their own string fields (an artifact's
+ * `bodyBase64` above all): one per {@link BODY_BYTES_PER_UNIT} characters of
+ * each string of at least that length. Nested values are not walked.
+ */
+function textBytesCost(records: readonly unknown[]): number {
+  let units = 0;
+  for (const record of records) {
+    if (typeof record !== 'object' || record === null) continue;
+    for (const value of Object.values(record)) {
+      if (typeof value === 'string' && value.length >= BODY_BYTES_PER_UNIT)
+        units = add(units, Math.ceil(value.length / BODY_BYTES_PER_UNIT));
+    }
+  }
+  return units;
 }
 
 /** The page size an argument asks for (undefined when the field takes none). */

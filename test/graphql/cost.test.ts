@@ -134,6 +134,18 @@ describe('cost model', () => {
     expect(cost(q, { r: records }).cost).toBe(1 + 10 + 10 * (1 + 1));
   });
 
+  test("mutations cost a unit per KiB of their records' long strings (artifact bodies)", () => {
+    const q = 'mutation($r: [ArtifactInput!]!) { recordArtifacts(records: $r) { created } }';
+    const artifact = (chars: number) => ({
+      outputId: 'o',
+      name: 'a.bin',
+      bodyBase64: 'QUJD'.repeat(chars / 4),
+    });
+    // 2 records: 1 + 2, plus 1,024 + 2 KiB of base64 (a string under 1 KiB costs nothing more).
+    expect(cost(q, { r: [artifact(1024 * 1024), artifact(2048)] }).cost).toBe(1 + 2 + 1024 + 2);
+    expect(cost(q, { r: [artifact(1020)] }).cost).toBe(1 + 1);
+  });
+
   test('a fragment doubling 30 times is costed in a number of steps linear in its size', () => {
     const measured = cost(fragmentBomb(30));
     // 2^30 copies of outputs(first: 1) { nodes { id } } (cost 2 each) ...
