@@ -22,11 +22,16 @@ export async function handleSchemaRead(
   maxTokens: number,
 ): Promise<void> {
   const answer = await answerSchemaRead(requestOf(url, body), maxTokens);
-  if (answer.kind === 'refused') return sendError(res, HTTP_STATUS[answer.code], answer.code, answer.message);
   // GraphQL over HTTP: the newer media type when the client accepts it, else application/json.
   const type = (accept ?? '').includes('application/graphql-response+json')
     ? 'application/graphql-response+json'
     : 'application/json';
+  if (answer.kind === 'refused') {
+    // As for every /graphql request: a request error answers 200 under application/json.
+    const status =
+      answer.code === 'VALIDATION' && type === 'application/json' ? 200 : HTTP_STATUS[answer.code];
+    return sendError(res, status, answer.code, answer.message);
+  }
   res.statusCode = 200;
   res.setHeader('content-type', `${type}; charset=utf-8`);
   res.end(JSON.stringify(answer.result));
