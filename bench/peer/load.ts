@@ -137,11 +137,12 @@ export async function loadData(options: {
  * not from a backlog of every record of the year.
  */
 async function foldFeed(appUri: string, log: (line: string) => void): Promise<void> {
-  const store = (await openStore(`${appUri}?max=1&rollup_consumer=false`)) as HubStore & MaintenanceSource;
+  const store = (await openStore(`${appUri}?max=1&rollup_consumer=false&statement_timeout=0`)) as HubStore &
+    MaintenanceSource;
   try {
     const t0 = performance.now();
     let folded = 0;
-    for (let n = -1; n !== 0; folded += n) n = await store.maintain(100_000);
+    for (let n = -1; n !== 0; folded += n) n = await store.maintain(20_000);
     log(
       `folded ${folded} feed rows into the rollup cells in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
