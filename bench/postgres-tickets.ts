@@ -7,7 +7,7 @@
  * - `m2`: migration 0002's verifier, a SQL function wrapping
  *   hub_private.verify_ticket (recreated here under another name);
  * - `ticket`: the policy as installed (read from pg_policies), calling
- *   hub.verified_tenant() as the migrations leave it.
+ *   hub.scoped_tenant() as the migrations leave it (one InitPlan).
  *
  * All three send the ticket in the set_config statement: the difference is
  * the verification. Figures per side: latency p50/p95, and CPU per request
@@ -191,7 +191,7 @@ export async function ticketFigures(o: TicketBenchOptions): Promise<Figure[]> {
       }
     }
     figures.push({
-      name: 'pg_verified_tenant_us_per_call_vs_m2',
+      name: 'pg_scoped_tenant_us_per_call_vs_m2',
       value: perCall.ticket,
       unit: 'us',
       baseline: perCall.m2,
@@ -210,7 +210,7 @@ async function verifierCost(o: TicketBenchOptions): Promise<{ ticket: number; m2
     `DO $$ BEGIN FOR i IN 1..${LOOP_CALLS} LOOP PERFORM ${call}; END LOOP; END $$`;
   const calls = {
     none: loop("current_setting('app.tenant_ticket', true)"),
-    ticket: loop('hub.verified_tenant()'),
+    ticket: loop('hub.scoped_tenant()'),
     m2: loop('hub.bench_verified_tenant_m2()'),
   };
   const times = { none: [] as number[], ticket: [] as number[], m2: [] as number[] };
@@ -218,7 +218,7 @@ async function verifierCost(o: TicketBenchOptions): Promise<{ ticket: number; m2
     await app.query('BEGIN');
     const scope = tenantScope(o.tenant);
     await app.query(scope.sql, scope.params);
-    const check = await app.query('SELECT hub.verified_tenant() AS a, hub.bench_verified_tenant_m2() AS b');
+    const check = await app.query('SELECT hub.scoped_tenant() AS a, hub.bench_verified_tenant_m2() AS b');
     if (check.rows[0]?.a !== o.tenant || check.rows[0]?.b !== o.tenant) throw new Error('verifiers disagree');
     for (let round = 0; round < 11; round++) {
       for (const k of ['none', 'ticket', 'm2'] as const) {

@@ -15,7 +15,7 @@
  * difference of their backends' counts over N is one transaction's cost,
  * free of connection start and exit. Verifiers: none (the same transaction
  * reading the ticket's tenant unverified), migration 0002's (recreated under
- * another name) and the installed hub.verified_tenant().
+ * another name) and the installed hub.scoped_tenant() (migration 9).
  */
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
@@ -33,7 +33,7 @@ const TENANT = 'bench-cg';
 const VERIFIERS = {
   none: "split_part(current_setting('app.tenant_ticket', true), '.', 5)",
   m2: 'hub.bench_verified_tenant_m2()',
-  installed: 'hub.verified_tenant()',
+  installed: 'hub.scoped_tenant()',
 } as const;
 type Verifier = keyof typeof VERIFIERS;
 const log = (line: string): void => console.error(`[bench] ${line}`);
