@@ -12,7 +12,8 @@ import { sealBatch, sealRecord } from '../../src/hub/validate';
 import { PgDatabase } from '../../src/stores/postgres/pg-database';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
-import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
+import { byteaArray } from '../../src/stores/postgres/postgres-sql';
+import { type PgTestDatabase, connectAdmin, createTestDatabase } from '../support/pg-harness';
 
 const t = parseTenantId('writes');
 const output = (i: number): Record<string, unknown> => ({
@@ -121,5 +122,27 @@ describe('postgres putBatch', () => {
     });
     await expect(store.getByIds(t, evil, [randomUUID()])).rejects.toMatchObject({ code: 'VALIDATION' });
     expect(await store.list(t, { type: 'outputs', filter: {}, limit: 1 })).toHaveLength(1);
+  });
+});
+
+describe('bodies as one binary bytea[] parameter', () => {
+  test('every byte value, an empty body and NULL reach the server as sent', async () => {
+    const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const param = byteaArray([every, Buffer.alloc(0), null, Buffer.from('\\x"{},')]);
+    // Sent as a Buffer, so in binary: no text form of the bodies is ever built.
+    expect(Buffer.isBuffer(param)).toBe(true);
+    const admin = await connectAdmin();
+    try {
+      const { rows } = await admin.query<{ n: number; lens: (number | null)[]; first: Buffer; last: Buffer }>(
+        'SELECT cardinality($1::bytea[]) AS n, ARRAY(SELECT length(b) FROM unnest($1::bytea[]) b) AS lens, ($1::bytea[])[1] AS first, ($1::bytea[])[4] AS last',
+        [param],
+      );
+      expect(rows[0]?.n).toBe(4);
+      expect(rows[0]?.lens).toEqual([256, 0, null, 6]);
+      expect(rows[0]?.first.equals(every)).toBe(true);
+      expect(rows[0]?.last.toString()).toBe('\\x"{},');
+    } finally {
+      await admin.end();
+    }
   });
 });
