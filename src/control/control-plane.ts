@@ -101,16 +101,20 @@ export interface ControlPlane {
   /** Replicas that reported within `liveSeconds`. */
   replicas(liveSeconds: number): Promise<ReplicaAck[]>;
   /**
-   * Calls `onChange` soon after any change (LISTEN/NOTIFY or file polling);
-   * callers poll too, as a backstop. Resolves the function that stops it.
+   * Calls `onChange` soon after any change (LISTEN/NOTIFY or file polling),
+   * with the new version when the channel carries it; callers poll too, as a
+   * backstop. Resolves the function that stops it.
    */
-  listen(onChange: () => void): Promise<() => Promise<void>>;
+  listen(onChange: (version?: number) => void): Promise<() => Promise<void>>;
   /**
-   * Calls `onAck` soon after a replica acknowledges a version (a move waiting
-   * for acknowledgements wakes then instead of polling; it still polls as a
+   * Calls `onAck` soon after a replica acknowledges a version, with the
+   * replica and version when the channel carries them (a move waiting for
+   * acknowledgements wakes then instead of polling; it still polls as a
    * backstop). Resolves the function that stops it.
    */
-  listenAcks(onAck: () => void): Promise<() => Promise<void>>;
+  listenAcks(
+    onAck: (ack?: { readonly id: string; readonly version: number }) => void,
+  ): Promise<() => Promise<void>>;
   /**
    * Takes the tenant's move lock (one `hub move` process per tenant); it is
    * released by the returned function or when the process dies.

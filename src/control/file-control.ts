@@ -76,6 +76,11 @@ export class FileControlPlane implements ControlPlane {
       const tmp = `${this.path}.${randomBytes(4).toString('hex')}.tmp`;
       await writeFile(tmp, JSON.stringify(state, null, 2));
       await rename(tmp, this.path);
+      // Our own writes (heartbeats above all) must not wake our own watchers, or they would check forever.
+      this.ownMtime = await stat(this.path).then(
+        (st) => st.mtimeMs,
+        () => undefined,
+      );
       return out;
     } finally {
       await release();
@@ -176,6 +181,9 @@ export class FileControlPlane implements ControlPlane {
       .filter((r) => r.ageSeconds <= liveSeconds);
   }
 
+  /** Modification time of this instance's last write (see pollChanges). */
+  private ownMtime: number | undefined;
+
   /** In-process listeners: a gateway running a move itself (its admin endpoint) hears its own changes at once. */
   private readonly changeListeners = new Set<() => void>();
   private readonly ackListeners = new Set<() => void>();
@@ -184,12 +192,12 @@ export class FileControlPlane implements ControlPlane {
     for (const l of [...listeners]) l();
   }
 
-  listen(onChange: () => void): Promise<() => Promise<void>> {
-    return this.watch(this.changeListeners, onChange);
+  listen(onChange: (version?: number) => void): Promise<() => Promise<void>> {
+    return this.watch(this.changeListeners, () => onChange());
   }
 
-  listenAcks(onAck: () => void): Promise<() => Promise<void>> {
-    return this.watch(this.ackListeners, onAck);
+  listenAcks(onAck: (ack?: { id: string; version: number }) => void): Promise<() => Promise<void>> {
+    return this.watch(this.ackListeners, () => onAck());
   }
 
   /** Registers `fn` in-process and polls the file's modification for other processes' changes. */
@@ -212,7 +220,8 @@ export class FileControlPlane implements ControlPlane {
         (s) => {
           if (s.mtimeMs !== last) {
             last = s.mtimeMs;
-            onChange();
+            // A change of another process's (or instance's); the watcher's own poll backstops a masked one.
+            if (s.mtimeMs !== this.ownMtime) onChange();
           }
         },
         () => undefined,

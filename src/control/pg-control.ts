@@ -90,6 +90,38 @@ function moveFrom(row: Row): MoveRecord {
   };
 }
 
+/**
+ * A change in one statement: the move's expected phase checked under a row
+ * lock (`go` false: nothing written), the tenant written with the next
+ * version and announced (NOTIFY, sent at commit), the move written.
+ * Parameters: tenant, check?, expected phase, tenant config (null: no tenant
+ * change), state, then the move's fields (source null: no move change).
+ */
+const COMMIT_SQL = `
+WITH cur AS (
+  SELECT phase FROM hub_control.moves WHERE tenant = $1 FOR UPDATE
+), ok AS (
+  SELECT (NOT $2::boolean) OR (SELECT phase FROM cur) IS NOT DISTINCT FROM $3::text AS go
+), t AS (
+  INSERT INTO hub_control.tenants (id, config, state, version)
+  SELECT $1, $4::jsonb, $5::text, nextval('hub_control.version_seq') FROM ok WHERE go AND $4::jsonb IS NOT NULL
+  ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, state = EXCLUDED.state, version = EXCLUDED.version
+  RETURNING version
+), n AS (
+  SELECT pg_notify('${CHANNEL}', version::text) FROM t
+), m AS (
+  INSERT INTO hub_control.moves (tenant, source, target, mode, phase, step, primary_is, checkpoints, error, created_at, updated_at)
+  SELECT $1, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::jsonb, $13::text, $14::timestamptz, clock_timestamp()
+  FROM ok WHERE go AND $6::text IS NOT NULL
+  ON CONFLICT (tenant) DO UPDATE SET source = EXCLUDED.source, target = EXCLUDED.target, mode = EXCLUDED.mode,
+    phase = EXCLUDED.phase, step = EXCLUDED.step, primary_is = EXCLUDED.primary_is,
+    checkpoints = EXCLUDED.checkpoints, error = EXCLUDED.error, created_at = EXCLUDED.created_at,
+    updated_at = clock_timestamp()
+  RETURNING 1
+)
+SELECT (SELECT go FROM ok) AS go, (SELECT phase FROM cur) AS phase, (SELECT version FROM t) AS version,
+       (SELECT count(*) FROM n) AS notified, (SELECT count(*) FROM m) AS moved`;
+
 /** How long a move command waits for the tenant's move lock before refusing. */
 const MOVE_LOCK_WAIT_MS = 10_000;
 
@@ -173,67 +205,47 @@ export class PgControlPlane implements ControlPlane {
     readonly move?: MoveRecord;
     readonly expectMovePhase?: MovePhase | null;
   }): Promise<number> {
+    const tenantId = change.tenant?.id ?? change.move?.tenant;
+    if (!tenantId) return 0;
+    const t = change.tenant;
+    const m = change.move;
+    const config = t
+      ? JSON.stringify({
+          primary: t.primary,
+          ...(t.analytics ? { analytics: t.analytics } : {}),
+          ...(t.fenced ? { fenced: true } : {}),
+          ...(t.replica ? { replica: t.replica } : {}),
+        })
+      : null;
+    let row: Row;
     try {
-      return await this.tx(async (c) => {
-        const tenantId = change.tenant?.id ?? change.move?.tenant;
-        if (change.expectMovePhase !== undefined && tenantId) {
-          const r = await c.query('SELECT phase FROM hub_control.moves WHERE tenant = $1 FOR UPDATE', [
-            tenantId,
-          ]);
-          const phase = (r.rows[0] as Row | undefined)?.phase ?? null;
-          if (phase !== change.expectMovePhase)
-            throw new HubError(
-              'CONFLICT',
-              `the move of tenant ${tenantId} is ${phase ?? 'absent'}, expected ${change.expectMovePhase ?? 'none'}`,
-            );
-        }
-        let version = 0;
-        if (change.tenant) {
-          const t = change.tenant;
-          const config = {
-            primary: t.primary,
-            ...(t.analytics ? { analytics: t.analytics } : {}),
-            ...(t.fenced ? { fenced: true } : {}),
-            ...(t.replica ? { replica: t.replica } : {}),
-          };
-          const r = await c.query(
-            `INSERT INTO hub_control.tenants (id, config, state, version)
-             VALUES ($1, $2, $3, nextval('hub_control.version_seq'))
-             ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, state = EXCLUDED.state, version = EXCLUDED.version
-             RETURNING version`,
-            [t.id, JSON.stringify(config), t.state],
-          );
-          version = Number((r.rows[0] as Row).version);
-          await c.query(`SELECT pg_notify('${CHANNEL}', $1)`, [String(version)]);
-        }
-        if (change.move) {
-          const m = change.move;
-          await c.query(
-            `INSERT INTO hub_control.moves (tenant, source, target, mode, phase, step, primary_is, checkpoints, error, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp())
-             ON CONFLICT (tenant) DO UPDATE SET source = EXCLUDED.source, target = EXCLUDED.target, mode = EXCLUDED.mode,
-               phase = EXCLUDED.phase, step = EXCLUDED.step, primary_is = EXCLUDED.primary_is,
-               checkpoints = EXCLUDED.checkpoints, error = EXCLUDED.error, created_at = EXCLUDED.created_at,
-               updated_at = clock_timestamp()`,
-            [
-              m.tenant,
-              m.source,
-              m.target,
-              m.mode,
-              m.phase,
-              m.step ?? null,
-              m.primaryIs,
-              JSON.stringify(m.checkpoints),
-              m.error ?? null,
-              m.createdAt,
-            ],
-          );
-        }
-        return version;
-      });
+      // One statement, so one round trip: a switch commits twice while the tenant's writes are held.
+      const r = await this.pool.query(COMMIT_SQL, [
+        tenantId,
+        change.expectMovePhase !== undefined,
+        change.expectMovePhase ?? null,
+        config,
+        t?.state ?? null,
+        m?.source ?? null,
+        m?.target ?? null,
+        m?.mode ?? null,
+        m?.phase ?? null,
+        m?.step ?? null,
+        m?.primaryIs ?? null,
+        m ? JSON.stringify(m.checkpoints) : null,
+        m?.error ?? null,
+        m?.createdAt ?? null,
+      ]);
+      row = r.rows[0] as Row;
     } catch (err) {
       throw wrap(err, 'writing a change');
     }
+    if (row.go !== true)
+      throw new HubError(
+        'CONFLICT',
+        `the move of tenant ${tenantId} is ${(row.phase as string | null) ?? 'absent'}, expected ${change.expectMovePhase ?? 'none'}`,
+      );
+    return row.version === null || row.version === undefined ? 0 : Number(row.version);
   }
 
   async saveCheckpoints(tenant: TenantId, checkpoints: CopyCheckpoints): Promise<void> {
@@ -257,7 +269,7 @@ export class PgControlPlane implements ControlPlane {
            ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, seen_at = EXCLUDED.seen_at
            RETURNING 1
          )
-         SELECT pg_notify('${ACK_CHANNEL}', $2::text) FROM up
+         SELECT pg_notify('${ACK_CHANNEL}', json_build_object('id', $1::text, 'version', $2::bigint)::text) FROM up
          WHERE NOT EXISTS (SELECT 1 FROM prev WHERE version = $2::bigint)`,
         [id, version],
       );
@@ -284,19 +296,34 @@ export class PgControlPlane implements ControlPlane {
     }
   }
 
-  listen(onChange: () => void): Promise<() => Promise<void>> {
-    return this.listenOn(CHANNEL, onChange);
+  listen(onChange: (version?: number) => void): Promise<() => Promise<void>> {
+    return this.listenOn(CHANNEL, (payload) => {
+      const version = Number(payload);
+      onChange(Number.isSafeInteger(version) && version > 0 ? version : undefined);
+    });
   }
 
-  listenAcks(onAck: () => void): Promise<() => Promise<void>> {
-    return this.listenOn(ACK_CHANNEL, onAck);
+  listenAcks(onAck: (ack?: { id: string; version: number }) => void): Promise<() => Promise<void>> {
+    return this.listenOn(ACK_CHANNEL, (payload) => {
+      try {
+        const ack = JSON.parse(payload ?? '') as { id?: unknown; version?: unknown };
+        if (typeof ack.id === 'string' && typeof ack.version === 'number')
+          return onAck({ id: ack.id, version: ack.version });
+      } catch {
+        // Not ours to parse: the listener re-reads the replicas.
+      }
+      onAck();
+    });
   }
 
-  private async listenOn(channel: string, onChange: () => void): Promise<() => Promise<void>> {
+  private async listenOn(
+    channel: string,
+    onChange: (payload: string | undefined) => void,
+  ): Promise<() => Promise<void>> {
     const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 10_000 });
     // A lost LISTEN connection only delays changes until the next poll (the backstop).
     client.on('error', () => undefined);
-    client.on('notification', () => onChange());
+    client.on('notification', (n) => onChange(n.payload));
     try {
       await client.connect();
       await client.query(`LISTEN ${channel}`);

@@ -42,6 +42,7 @@ export function applyControl(base: RegistryConfig, snapshot: ControlSnapshot): R
       ...(analytics && analytics.uri !== entry.primary ? { analytics } : {}),
       options: from?.options ?? DEFAULT_OPTIONS,
       writes: writeStateOf(entry),
+      ...(entry.state === 'moving' ? { moving: true } : {}),
       ...(entry.replica ? { replica: ref(entry.replica) } : {}),
     };
     tenants.set(entry.id, spec);

@@ -16,12 +16,23 @@ export interface WatchOptions {
   readonly replicaId: string;
   /** Polling backstop and heartbeat interval (default 500 ms). */
   readonly intervalMs?: number;
+  /**
+   * How long a confirmed view of the control plane lets this replica take
+   * writes of moving tenants (default 2000 ms): shorter than the window in
+   * which a move counts a silent replica as live (3 s), so a replica a move
+   * stopped waiting for no longer writes to the old primary.
+   */
+  readonly leaseMs?: number;
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Milliseconds since an epoch (default Date.now; the registry's clock, for the lease). */
+  readonly clock?: () => number;
 }
 
 /** See the module comment. */
 export class ControlWatcher {
   private applied = -1;
+  /** The newest version a notification announced (its check needs no read to know it changed). */
+  private announced = -1;
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => Promise<void>) | undefined;
   private running: Promise<void> | null = null;
@@ -41,10 +52,15 @@ export class ControlWatcher {
 
   /** Acknowledges the version loaded at open, then listens and polls. */
   async start(): Promise<void> {
+    const started = this.now();
     this.applied = this.loadedVersion();
     await this.plane.ack(this.options.replicaId, this.applied);
+    this.registry.confirm(started, this.options.leaseMs ?? 2000);
     try {
-      this.stopListening = await this.plane.listen(() => this.check());
+      this.stopListening = await this.plane.listen((version) => {
+        if (version !== undefined) this.announced = Math.max(this.announced, version);
+        void this.check();
+      });
     } catch (err) {
       // Polling alone still converges, a little later.
       this.log('control.listen_failed', { error: (err as Error).message });
@@ -70,9 +86,15 @@ export class ControlWatcher {
     return this.running;
   }
 
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
   private async run(): Promise<void> {
+    // The lease runs from before the read: what it confirms was current then at the latest.
+    const started = this.now();
     try {
-      const { version } = await this.plane.snapshot();
+      const version = this.announced > this.applied ? this.announced : (await this.plane.snapshot()).version;
       if (version !== this.applied) {
         await this.registry.reload();
         await this.registry.settled();
@@ -82,6 +104,7 @@ export class ControlWatcher {
         for (const relay of this.registry.relays()) relay.kick();
       }
       await this.plane.ack(this.options.replicaId, this.applied);
+      this.registry.confirm(started, this.options.leaseMs ?? 2000);
     } catch (err) {
       this.log('control.apply_failed', { error: (err as Error).message });
     }

@@ -19,7 +19,7 @@
 import { HubError } from '../hub/errors';
 import { type HubStore, hasOutbox, hasTenantOutbox } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
-import type { ControlPlane, MoveMode, MoveRecord, TenantEntry } from '../control/control-plane';
+import type { ControlPlane, MoveMode, MoveRecord, ReplicaAck, TenantEntry } from '../control/control-plane';
 import { type CompareReport, type Difference, compareTenant } from '../migrate/compare';
 import { type CopyCheckpoints, copyTenant, countTenant } from '../migrate/copy';
 import type { ProgressSink } from '../migrate/progress';
@@ -441,21 +441,37 @@ export class Mover {
    * wait for): woken by the replicas' acknowledgements, polling as a backstop.
    */
   private async waitApplied(version: number): Promise<void> {
+    const plane = this.deps.plane;
     const deadline = Date.now() + (this.deps.applyTimeoutMs ?? 10_000);
     const wake = new Wakeup();
-    const stop = await this.deps.plane.listenAcks(() => wake.fire()).catch(() => undefined);
+    // Acknowledgements that name replica and version are counted as they come, without a read.
+    const heard = new Map<string, number>();
+    let reread = true;
+    const stop = await plane
+      .listenAcks((ack) => {
+        if (ack) heard.set(ack.id, Math.max(ack.version, heard.get(ack.id) ?? -1));
+        else reread = true;
+        wake.fire();
+      })
+      .catch(() => undefined);
     try {
+      let live: ReplicaAck[] = [];
       for (;;) {
         const armed = wake.arm();
-        const live = await this.deps.plane.replicas(this.deps.liveSeconds ?? 3);
-        const behind = live.filter((r) => r.version < version);
+        if (reread) {
+          reread = false;
+          live = await plane.replicas(this.deps.liveSeconds ?? 3);
+        }
+        const behind = live.filter((r) => Math.max(r.version, heard.get(r.id) ?? -1) < version);
         if (behind.length === 0) return;
         if (Date.now() > deadline)
           throw new HubError(
             'TIMEOUT',
             `gateway replicas ${behind.map((r) => r.id).join(', ')} did not apply control plane version ${version}`,
           );
-        await Promise.race([armed, sleep(stop ? 100 : 10)]);
+        // The backstop re-reads the replicas (one may have gone silent, or a notification been lost).
+        const woken = await Promise.race([armed.then(() => true), sleep(stop ? 100 : 10).then(() => false)]);
+        if (!woken) reread = true;
       }
     } finally {
       await stop?.();

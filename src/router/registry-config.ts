@@ -58,6 +58,12 @@ export interface TopologySpec {
   /** Writes accepted or refused (default `open`); set by the control plane. */
   readonly writes?: WriteState;
   /**
+   * Set by the control plane while the tenant is being moved: its writes are
+   * taken only while this replica's view of the control plane is confirmed
+   * within its lease (see TenantRegistry.confirm).
+   */
+  readonly moving?: boolean;
+  /**
    * During a move: a second store that receives every write acknowledged by
    * the primary, through the primary's outbox and relay (like analytics).
    */

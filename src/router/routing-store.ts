@@ -92,13 +92,17 @@ export class RoutingStore implements HubStore {
    * Writes to the tenant's primary. While a move's switch fences the tenant,
    * the write is held (outside any route, so the fence's acknowledgement does
    * not wait for it) until the routes change, then sent to the primary they
-   * name; held longer than `fenceHoldMs` it is refused with READ_ONLY.
+   * name; held longer than `fenceHoldMs` it is refused with READ_ONLY. A
+   * tenant being moved is held the same way while this replica's control
+   * plane lease has lapsed (see TenantRegistry.confirm).
    */
   async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
     const deadline = Date.now() + this.fenceHoldMs;
     for (;;) {
       const outcome = await this.registry.use(tenant, async (route) =>
-        route.writes === 'fenced' ? FENCED : this.putOnRoute(tenant, route, records),
+        route.writes === 'fenced' || (route.moving && !this.registry.leaseHeld())
+          ? FENCED
+          : this.putOnRoute(tenant, route, records),
       );
       if (outcome !== FENCED) return outcome;
       const left = deadline - Date.now();
@@ -106,7 +110,9 @@ export class RoutingStore implements HubStore {
       try {
         if (left <= 0 || !(await this.registry.nextSwap(left))) {
           // A last look: the swap may have come as the wait ended.
-          if (this.registry.resolve(tenant).writes === 'fenced') throw readOnly(tenant, 'fenced');
+          const route = this.registry.resolve(tenant);
+          if (route.writes === 'fenced' || (route.moving && !this.registry.leaseHeld()))
+            throw readOnly(tenant, 'fenced');
         }
       } finally {
         this.held--;

@@ -37,6 +37,8 @@ export interface Route {
   readonly replica?: PooledStore;
   /** Whether writes are taken (default open). */
   readonly writes: WriteState;
+  /** The tenant is being moved: writes need a confirmed control plane lease (see {@link TenantRegistry.leaseHeld}). */
+  readonly moving: boolean;
   readonly options: TopologyOptions;
   /** True for the Mode A catch-all route. */
   readonly shared: boolean;
@@ -50,6 +52,8 @@ export interface TenantRegistryOptions {
   /** Relay tuning; `autoStart: false` leaves relays stopped (tests drive them by hand). */
   readonly relay?: Omit<RelayOptions, 'label' | 'log'> & { readonly autoStart?: boolean };
   readonly log?: (event: string, fields?: Record<string, unknown>) => void;
+  /** Milliseconds since an epoch (default Date.now): the control plane lease is measured with it. */
+  readonly clock?: () => number;
 }
 
 /** What a reload changed. */
@@ -110,6 +114,8 @@ export class TenantRegistry {
   private readonly retiring = new Set<{ idle: Promise<void>; done: Promise<void> }>();
   /** Woken at the next swap of routes (held writes wait for it). */
   private swapWaiters: (() => void)[] = [];
+  /** The control plane lease: when this replica's view was last confirmed, and for how long that holds. */
+  private lease: { confirmedAt: number; ms: number } | undefined;
   private closed = false;
   private readonly closeHooks = new Set<() => void>();
   private readonly log: (event: string, fields?: Record<string, unknown>) => void;
@@ -159,6 +165,7 @@ export class TenantRegistry {
         ...(analytics ? { analytics } : {}),
         ...(replica ? { replica } : {}),
         writes: spec.writes ?? 'open',
+        moving: spec.moving === true,
         options: spec.options,
         shared,
       };
@@ -199,9 +206,7 @@ export class TenantRegistry {
       const old = this.current;
       this.current = next;
       this.retire(old);
-      const waiters = this.swapWaiters;
-      this.swapWaiters = [];
-      for (const wake of waiters) wake();
+      this.wakeHeld();
       const opened = next.entries.filter((e) => !before.has(e.key)).map((e) => e.label);
       this.log('router.reloaded', { tenants: next.tenants.size, shared: next.shared !== undefined, opened });
       return { tenants: next.tenants.size, shared: next.shared !== undefined, opened };
@@ -223,9 +228,35 @@ export class TenantRegistry {
   }
 
   /**
-   * Resolves at the next swap of routes (a reload), or after `timeoutMs`
-   * (false), or when the registry closes (false). Writes held by a fence wait
-   * here for the change that lifts it.
+   * Records that this replica's routes were confirmed current by the control
+   * plane as of `checkedAt` (the time its check started), for `leaseMs`. A
+   * move counts a replica silent for longer than its own liveness window as
+   * gone and stops waiting for it; with a lease shorter than that window, such
+   * a replica has already stopped taking writes of moving tenants (they are
+   * held, then refused, until a check confirms its routes again).
+   */
+  confirm(checkedAt: number, leaseMs: number): void {
+    const wasHeld = this.leaseHeld();
+    this.lease = { confirmedAt: Math.max(checkedAt, this.lease?.confirmedAt ?? checkedAt), ms: leaseMs };
+    if (!wasHeld) this.wakeHeld();
+  }
+
+  /** Whether writes of moving tenants may be taken now (always, without a control plane). */
+  leaseHeld(): boolean {
+    const lease = this.lease;
+    return lease === undefined || (this.options.clock ?? Date.now)() - lease.confirmedAt <= lease.ms;
+  }
+
+  private wakeHeld(): void {
+    const waiters = this.swapWaiters;
+    this.swapWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Resolves at the next swap of routes (a reload) or renewal of a lapsed
+   * lease, or after `timeoutMs` (false), or when the registry closes (false).
+   * Writes held by a fence wait here for the change that lifts it.
    */
   nextSwap(timeoutMs: number): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
@@ -362,9 +393,7 @@ export class TenantRegistry {
     this.closeHooks.clear();
     await this.reloading;
     this.retire(this.current);
-    const waiters = this.swapWaiters;
-    this.swapWaiters = [];
-    for (const wake of waiters) wake();
+    this.wakeHeld();
     await Promise.all([...this.retiring].map((r) => r.done));
   }
 }

@@ -2,7 +2,10 @@
  * The write fence of a switch as a gateway replica enforces it: a write of a
  * fenced tenant is held (not refused) until the routes change, then sent to
  * the primary they name; held longer than the bound it is refused with
- * READ_ONLY and Retry-After; another tenant's writes are never held.
+ * READ_ONLY and Retry-After; another tenant's writes are never held. A
+ * replica whose view of the control plane has not been confirmed within its
+ * lease holds the writes of moving tenants the same way (a move counts it as
+ * gone and stops waiting for it), until a check confirms it again.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,12 +40,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function replica(options: { fenceHoldMs?: number } = {}): Promise<Replica> {
+async function replica(
+  options: { fenceHoldMs?: number; clock?: () => number; intervalMs?: number; pollMs?: number } = {},
+): Promise<Replica> {
+  const { pollMs, ...rest } = options;
   const r = await startReplica(
     { dataDir: dir },
-    new FileControlPlane(join(dir, 'control.json'), 20),
+    new FileControlPlane(join(dir, 'control.json'), pollMs ?? 20),
     sharingOpener(shared),
-    options,
+    rest,
   );
   replicas.push(r);
   return r;
@@ -90,4 +96,25 @@ test('held longer than the bound, the write is refused with READ_ONLY and Retry-
     retryAfterSeconds: 1,
   });
   expect((await shared['memory:a']?.scan(acme, { type: 'telemetry_events', limit: 5 }))?.length).toBe(0);
+});
+
+test('a lapsed control plane lease holds writes of moving tenants only, until a check renews it', async () => {
+  let now = 1_000_000;
+  // Checks only when the test asks (no polling), so the clock alone decides the lease.
+  const r = await replica({ fenceHoldMs: 60_000, clock: () => now, intervalMs: 600_000, pollMs: 600_000 });
+  // Unfenced, moving, confirmed: writes go.
+  await plane.commit({ tenant: { id: acme, primary: 'memory:a', state: 'moving' } });
+  await r.watcher.check();
+  expect((await r.hub.record(acme, 'telemetry_events', [{ name: 'in-lease' }]))[0]?.status).toBe('created');
+  // No check for longer than the lease (2 s by default): a move may count this replica as gone.
+  now += 2500;
+  const write = r.hub.record(acme, 'telemetry_events', [{ name: 'lapsed' }]);
+  await holding(r, 1);
+  // A tenant that is not moving is not held.
+  expect((await r.hub.record(beta, 'telemetry_events', [{ name: 'beta' }]))[0]?.status).toBe('created');
+  expect((await shared['memory:a']?.scan(acme, { type: 'telemetry_events', limit: 5 }))?.length).toBe(1);
+  // The next check confirms the routes again: the held write goes.
+  await r.watcher.check();
+  expect((await write)[0]?.status).toBe('created');
+  expect((await shared['memory:a']?.scan(acme, { type: 'telemetry_events', limit: 5 }))?.length).toBe(2);
 });

@@ -26,18 +26,20 @@ export async function startReplica(
   config: { configFile?: string; pgUrl?: string; dataDir: string },
   plane: ControlPlane,
   openStore?: StoreOpener,
-  options: { fenceHoldMs?: number } = {},
+  options: { fenceHoldMs?: number; clock?: () => number; intervalMs?: number } = {},
 ): Promise<Replica> {
   const loader = controlledLoad(config, plane);
   const store = await RoutingStore.open({
     load: loader.load,
     ...(openStore ? { openStore } : {}),
-    ...options,
+    ...(options.fenceHoldMs !== undefined ? { fenceHoldMs: options.fenceHoldMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     relay: { idleMs: 20 },
   });
   const watcher = new ControlWatcher(plane, store.registry, loader.version, {
     replicaId: `test-${randomBytes(3).toString('hex')}`,
-    intervalMs: 200,
+    intervalMs: options.intervalMs ?? 200,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await watcher.start();
   return {

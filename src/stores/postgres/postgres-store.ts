@@ -290,8 +290,10 @@ WHERE id IN (
     const rows = (claimed[0] ?? []).sort((a, b) => Number(a.id) - Number(b.id));
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => String(r.id));
-    const entries = await this.call('drainOutbox', true, () => this.outboxRecords(rows));
+    let entries: OutboxEntry[];
     try {
+      // Inside the try: entries claimed but not loaded are given back too, not leased for minutes.
+      entries = await this.call('drainOutbox', true, () => this.outboxRecords(rows));
       if (entries.length > 0) await ship(entries);
     } catch (err) {
       // Give the entries back at once rather than waiting for the lease to expire.
