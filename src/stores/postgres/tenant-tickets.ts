@@ -4,10 +4,11 @@
  * The gateway signs `v1.<kid>.<expiry>.<purpose>.<subject>.<mac>` with
  * HMAC-SHA256 under a key the application role cannot read (it lives in
  * `hub_private.ticket_keys`, owned by the schema owner). The database
- * verifies it in SECURITY DEFINER functions (migration 0002,
- * `tenant-tickets.sql`), and the row-level security policies compare
- * `app.tenant_id` with the verified tenant. A session that sets
- * `app.tenant_id` without a ticket signed for that tenant reads nothing.
+ * verifies it in SECURITY DEFINER functions (migrations 0002, 0006 and 0009:
+ * `tenant-tickets*.sql`), and the row-level security policies read
+ * `tenant_id = (SELECT hub.scoped_tenant())`: `app.tenant_id` when the
+ * ticket is valid for it, else NULL. A session that sets `app.tenant_id`
+ * without a ticket signed for that tenant reads nothing.
  *
  * Purposes: `t` opens a tenant (set in `app.tenant_ticket` with
  * `app.tenant_id`), `p` authorises `hub.purge_tenant` for one tenant (passed
