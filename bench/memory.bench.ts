@@ -115,7 +115,13 @@ function ndjson(count: number, body: Buffer): Readable {
 async function main(): Promise<void> {
   const db = await createTestDatabase();
   const store = await openStore(db.appUri);
-  const gateway = await createGateway({ store, auth: { jwtSecret: SECRET }, log: silentLogger });
+  // One tenant alone: its cost budget is not what this measures (an ingest of N x 10 MiB costs a unit per KiB).
+  const gateway = await createGateway({
+    store,
+    auth: { jwtSecret: SECRET },
+    log: silentLogger,
+    tenantLimits: { costPerSecond: 1e9, burst: 1e9 },
+  });
   const url = await gateway.listen(0, '127.0.0.1');
   const token = await mintToken({ secret: SECRET, tenant: 'bench', scopes: ['hub:read', 'hub:write'] });
   const body = randomBytes(BODY_BYTES);
