@@ -19,7 +19,9 @@
  *    refused, over several switch/reverse rounds.
  *
  * Sizes: MOVE_BENCH_RECORDS (default 5000 outputs), MOVE_BENCH_SP_RECORDS
- * (default 2000), MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
+ * (default 4000: ten seconds at the allowed rate, so that the last
+ * Retry-After wait, about a second whatever the size, weighs a tenth),
+ * MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
  * MOVE_BENCH_ROUNDS (switches, default 6). Each part has a deadline that grows
  * with its size: past it the bench stops with a message naming the part (and,
  * for the switches, the outbox entries still waiting) and exits 1 instead of
@@ -53,7 +55,7 @@ import { emulatorStoreUri as snowflakeUri, startSnowflakeEmulator } from '../tes
 import { type Replica, startReplica } from '../test/move/support';
 
 const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
-const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 2000);
+const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 4000);
 const SP_RATE = Number(process.env.MOVE_BENCH_SP_RATE ?? 400);
 const ROUNDS = Number(process.env.MOVE_BENCH_ROUNDS ?? 6);
 const tenant = parseTenantId('bench');
