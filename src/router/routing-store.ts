@@ -99,10 +99,13 @@ export class RoutingStore implements HubStore {
   async putBatch(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
     const deadline = Date.now() + this.fenceHoldMs;
     for (;;) {
-      const outcome = await this.registry.use(tenant, async (route) =>
-        route.writes === 'fenced' || (route.moving && !this.registry.leaseHeld())
-          ? FENCED
-          : this.putOnRoute(tenant, route, records),
+      const outcome = await this.registry.use(
+        tenant,
+        async (route) =>
+          route.writes === 'fenced' || (route.moving && !this.registry.leaseHeld())
+            ? FENCED
+            : this.putOnRoute(tenant, route, records),
+        { write: true },
       );
       if (outcome !== FENCED) return outcome;
       const left = deadline - Date.now();
@@ -211,34 +214,38 @@ export class RoutingStore implements HubStore {
    * again finishes it.
    */
   async purgeTenant(tenant: TenantId): Promise<number> {
-    return this.registry.use(tenant, async (route) => {
-      if (route.writes !== 'open') throw readOnly(tenant, route.writes);
-      const n = await route.primary.store.purgeTenant(tenant);
-      trace('purgeTenant', tenant, route, 'primary');
-      const analytics = route.analytics;
-      if (!analytics) return n;
-      const feed = route.primary.feed;
-      feed?.local?.dropTenant(tenant);
-      try {
-        if (feed && !(await feed.relay.catchUp()))
-          throw new HubError('UNAVAILABLE', 'the outbox could not be drained');
-        await analytics.store.purgeTenant(tenant);
-      } catch (err) {
-        throw new HubError(
-          'UNAVAILABLE',
-          `tenant purged from its primary store but not yet from analytics store ${analytics.label}; retry the purge`,
-          { cause: err },
-        );
-      }
-      recordRoute({
-        op: 'purgeTenant',
-        tenant,
-        role: 'analytics',
-        store: analytics.label,
-        reason: 'analytics',
-      });
-      return n;
-    });
+    return this.registry.use(
+      tenant,
+      async (route) => {
+        if (route.writes !== 'open') throw readOnly(tenant, route.writes);
+        const n = await route.primary.store.purgeTenant(tenant);
+        trace('purgeTenant', tenant, route, 'primary');
+        const analytics = route.analytics;
+        if (!analytics) return n;
+        const feed = route.primary.feed;
+        feed?.local?.dropTenant(tenant);
+        try {
+          if (feed && !(await feed.relay.catchUp()))
+            throw new HubError('UNAVAILABLE', 'the outbox could not be drained');
+          await analytics.store.purgeTenant(tenant);
+        } catch (err) {
+          throw new HubError(
+            'UNAVAILABLE',
+            `tenant purged from its primary store but not yet from analytics store ${analytics.label}; retry the purge`,
+            { cause: err },
+          );
+        }
+        recordRoute({
+          op: 'purgeTenant',
+          tenant,
+          role: 'analytics',
+          store: analytics.label,
+          reason: 'analytics',
+        });
+        return n;
+      },
+      { write: true },
+    );
   }
 
   /**

@@ -83,12 +83,26 @@ class Snapshot {
     return this.tenants.get(tenant) ?? this.shared;
   }
 
-  enter(): void {
+  /** Writes among the calls in flight (a fence waits for these only). */
+  writes = 0;
+  private writesIdle: Promise<void> | null = null;
+  private onWritesIdle: (() => void) | null = null;
+
+  enter(write = false): void {
     this.inFlight++;
+    if (write) this.writes++;
   }
 
-  leave(): void {
+  leave(write = false): void {
+    if (write && --this.writes === 0 && this.retired) this.onWritesIdle?.();
     if (--this.inFlight === 0 && this.retired) this.onIdle?.();
+  }
+
+  /** After {@link retire}: resolves once no write started on this snapshot is running. */
+  writesDone(): Promise<void> {
+    this.writesIdle ??=
+      this.writes === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onWritesIdle = r));
+    return this.writesIdle;
   }
 
   /**
@@ -110,7 +124,7 @@ export class TenantRegistry {
   private current!: Snapshot;
   private readonly pool: StorePool;
   private reloading: Promise<unknown> = Promise.resolve();
-  /** Retired snapshots: when their calls have finished, and when their stores are released. */
+  /** Retired snapshots: when their writes have finished, and when their stores are released. */
   private readonly retiring = new Set<{ idle: Promise<void>; done: Promise<void> }>();
   /** Woken at the next swap of routes (held writes wait for it). */
   private swapWaiters: (() => void)[] = [];
@@ -216,11 +230,11 @@ export class TenantRegistry {
   }
 
   private retire(snapshot: Snapshot): void {
-    const { idle, released } = snapshot.retire(async () => {
+    const { released } = snapshot.retire(async () => {
       for (const e of snapshot.entries) await this.pool.release(e);
     });
     const item = {
-      idle,
+      idle: snapshot.writesDone(),
       done: released.catch((err: unknown) => this.log('router.release_failed', { error: String(err) })),
     };
     this.retiring.add(item);
@@ -294,19 +308,25 @@ export class TenantRegistry {
 
   /**
    * Runs `fn` with the tenant's route, keeping that route's stores open until
-   * `fn` settles even if a reload retires them meanwhile.
+   * `fn` settles even if a reload retires them meanwhile. `write`: the call
+   * writes to the tenant's primary ({@link settled} waits for it).
    * @throws HubError FORBIDDEN when this gateway does not serve the tenant.
    */
-  async use<T>(tenant: TenantId, fn: (route: Route) => Promise<T>): Promise<T> {
+  async use<T>(
+    tenant: TenantId,
+    fn: (route: Route) => Promise<T>,
+    options: { readonly write?: boolean } = {},
+  ): Promise<T> {
     if (this.closed) throw new HubError('UNAVAILABLE', 'router is closed');
     const snapshot = this.current;
     const route = snapshot.route(tenant);
     if (!route) throw unknownTenant(tenant);
-    snapshot.enter();
+    const write = options.write === true;
+    snapshot.enter(write);
     try {
       return await fn(route);
     } finally {
-      snapshot.leave();
+      snapshot.leave(write);
     }
   }
 
@@ -375,10 +395,11 @@ export class TenantRegistry {
   }
 
   /**
-   * Resolves once every call that started on a snapshot older than the
+   * Resolves once every write that started on a snapshot older than the
    * current one has finished (a replica acknowledges a write fence only then).
-   * Stores the old snapshot alone used may still be closing: that is not
-   * waited for (it holds no call anymore).
+   * Reads and relay shipments still running on an old snapshot are not
+   * waited for (they cannot write to the old primary), nor are the stores
+   * only an old snapshot used, which close after their last call.
    */
   async settled(): Promise<void> {
     await this.reloading;

@@ -118,3 +118,33 @@ test('a lapsed control plane lease holds writes of moving tenants only, until a 
   expect((await write)[0]?.status).toBe('created');
   expect((await shared['memory:a']?.scan(acme, { type: 'telemetry_events', limit: 5 }))?.length).toBe(2);
 });
+
+test('a fence is acknowledged once writes on the old routes end, without waiting for reads', async () => {
+  // acme's primary answers scans only when the test opens the gate.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const base = shared['memory:a'] as HubStore;
+  shared['memory:gated'] = new Proxy(base, {
+    get(target, prop) {
+      if (prop === 'scan')
+        return async (...args: Parameters<HubStore['scan']>) => {
+          await gate;
+          return target.scan(...args);
+        };
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  await plane.commit({ tenant: { id: acme, primary: 'memory:gated', state: 'moving' } });
+  const r = await replica();
+  let scanned = false;
+  const scan = r.store.scan(acme, { type: 'telemetry_events', limit: 5 }).then(() => (scanned = true));
+  await plane.commit({ tenant: { id: acme, primary: 'memory:gated', state: 'moving', fenced: true } });
+  // The check reloads and acknowledges while the scan still runs on the old routes.
+  await r.watcher.check();
+  expect(r.watcher.version).toBe((await plane.snapshot()).version);
+  expect(scanned).toBe(false);
+  open();
+  await scan;
+  delete shared['memory:gated'];
+});
