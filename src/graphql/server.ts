@@ -154,7 +154,9 @@ function execute(
   caller: GraphQLCaller,
 ): Promise<GraphQLOutcome> {
   const t = tracer();
-  if (!t.enabled) return executeRequest(apollo, preflight, options, limits, request, caller);
+  // Only inside a sampled request: a span started elsewhere would begin a trace of its own.
+  if (!t.enabled || !t.activeSpan().recording)
+    return executeRequest(apollo, preflight, options, limits, request, caller);
   return t.inSpan('graphql.operation', 'internal', async (span) => {
     if (span.recording) span.setAttribute('hub.tenant', caller.identity.tenant);
     const outcome = await executeRequest(apollo, preflight, options, limits, request, caller);

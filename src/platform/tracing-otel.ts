@@ -6,9 +6,14 @@
  *
  * The active span travels in this module's own AsyncLocalStorage (no global
  * OpenTelemetry registration, so two tracers in one process, as in tests,
- * never share state). A span that the sampler dropped is still made active:
- * it marks its whole subtree as not sampled, and spans started below it are
- * the shared no-op span, so an unsampled request costs one sampling decision.
+ * never share state), and only while a sampled trace is in flight: on Node 20
+ * an enabled AsyncLocalStorage adds a hook to every promise the process makes
+ * (about 100 ns each, several percent of a GraphQL request), so the storage is
+ * disabled whenever no sampled root span is open. A span the sampler dropped
+ * is not made active: below it nothing is active, and the layers start spans
+ * only inside a recording one (a root span starts only where a trace may
+ * begin: a request, or background work such as a relay batch), so an
+ * unsampled request costs one sampling decision and nothing per promise.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
@@ -54,7 +59,12 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
 /** A span made by the SDK (recording, or dropped by the sampler). */
 class OtelSpan implements Span {
   readonly recording: boolean;
-  constructor(readonly span: OtelSpanApi) {
+  private ended = false;
+  /** @param onEnd called once when the span ends (a sampled root's bookkeeping). */
+  constructor(
+    readonly span: OtelSpanApi,
+    private readonly onEnd?: () => void,
+  ) {
     this.recording = span.isRecording();
   }
   setName(name: string): void {
@@ -77,7 +87,10 @@ class OtelSpan implements Span {
     this.span.setStatus({ code: SpanStatusCode.ERROR, message: code });
   }
   end(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.span.end();
+    this.onEnd?.();
   }
 }
 
@@ -103,6 +116,8 @@ class OtelTracer implements Tracer {
   private readonly storage = new AsyncLocalStorage<Span>();
   private readonly propagator = new W3CTraceContextPropagator();
   private readonly tracer;
+  /** Sampled root spans not ended yet: the storage is enabled only while there are some. */
+  private openRoots = 0;
 
   constructor(private readonly provider: BasicTracerProvider) {
     this.tracer = provider.getTracer('hub-gateway');
@@ -111,29 +126,45 @@ class OtelTracer implements Tracer {
   private parentContext(): Context | undefined {
     const active = this.storage.getStore();
     if (active === undefined) return ROOT_CONTEXT;
-    // Inside an unsampled trace every span is the no-op one.
+    // Below a non-recording span (the no-op one) every span is the no-op one.
     if (!(active instanceof OtelSpan) || !active.recording) return undefined;
     return trace.setSpan(ROOT_CONTEXT, active.span);
+  }
+
+  /** A span of the SDK; a sampled root is counted until it ends. */
+  private wrap(span: OtelSpanApi, root: boolean): OtelSpan {
+    if (!root || !span.isRecording()) return new OtelSpan(span);
+    this.openRoots++;
+    return new OtelSpan(span, () => {
+      // The last sampled trace ended: no hook on every promise until the next one.
+      if (--this.openRoots === 0) this.storage.disable();
+    });
   }
 
   startSpan(name: string, kind: SpanKind): Span {
     const parent = this.parentContext();
     if (parent === undefined) return NOOP_SPAN;
-    return new OtelSpan(this.tracer.startSpan(name, { kind: KINDS[kind] }, parent));
+    return this.wrap(this.tracer.startSpan(name, { kind: KINDS[kind] }, parent), parent === ROOT_CONTEXT);
   }
 
   startServerSpan(name: string, headers: HeaderCarrier): Span {
     const parent = this.propagator.extract(ROOT_CONTEXT, headers, headerGetter);
-    return new OtelSpan(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent));
+    return this.wrap(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent), true);
   }
 
   withSpan<T>(span: Span, fn: () => T): T {
-    return this.storage.run(span, fn);
+    if (span.recording) {
+      const result = this.storage.run(span, fn);
+      // `run` enables the storage; an ended trace's late work (its access log line) leaves it off.
+      if (this.openRoots === 0) this.storage.disable();
+      return result;
+    }
+    // A dropped span is not made active: nothing below it records (see the file comment).
+    return this.storage.getStore() === undefined ? fn() : this.storage.exit(fn);
   }
 
   async inSpan<T>(name: string, kind: SpanKind, fn: (span: Span) => Promise<T>): Promise<T> {
     const span = this.startSpan(name, kind);
-    // A dropped root is still made active, so its subtree is not sampled either.
     if (!span.recording) return span === NOOP_SPAN ? fn(span) : this.withSpan(span, () => fn(span));
     try {
       return await this.storage.run(span, () => fn(span));
