@@ -7,6 +7,8 @@
 // tenant taken from the same claim and applied as pgSettings app.tenant_id, so
 // PostGraphile runs every request in a transaction that sets it (RLS applies:
 // it connects as the same non-owner application role).
+import { Buffer } from 'node:buffer';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
@@ -19,6 +21,24 @@ import { PostGraphileConnectionFilterPreset } from 'postgraphile-plugin-connecti
 const settings = JSON.parse(process.argv[2] ?? '{}');
 const key = new TextEncoder().encode(settings.secret);
 const TENANT_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+// Tenant tickets as our store signs them (tenant-tickets.ts: v1.<kid>.<exp>.t.<tenant>.<hmac>,
+// valid 300 s, reused for 60 s per tenant): the row-level security policies need one.
+const ticketKey = Buffer.from(settings.ticketKey ?? '', 'hex');
+const kid = createHash('sha256')
+  .update(Buffer.concat([Buffer.from('hub-ticket-kid:'), ticketKey]))
+  .digest('hex')
+  .slice(0, 16);
+const tickets = new Map();
+function ticketFor(tenant) {
+  const now = Math.floor(Date.now() / 1000);
+  const hit = tickets.get(tenant);
+  if (hit && now - hit.at < 60) return hit.ticket;
+  const body = `v1.${kid}.${now + 300}.t.${tenant}`;
+  const ticket = `${body}.${createHmac('sha256', ticketKey).update(body).digest('hex')}`;
+  tickets.set(tenant, { at: now, ticket });
+  return ticket;
+}
 
 const pool = new pg.Pool({ connectionString: settings.connectionString, max: settings.pool });
 pool.on('error', () => undefined);
@@ -37,7 +57,7 @@ const preset = {
       const { payload } = await jwtVerify(m[1], key, { algorithms: ['HS256'] });
       const tenant = payload[settings.tenantClaim];
       if (typeof tenant !== 'string' || !TENANT_RE.test(tenant)) throw new Error('token has no valid tenant');
-      return { pgSettings: { 'app.tenant_id': tenant } };
+      return { pgSettings: { 'app.tenant_id': tenant, 'app.tenant_ticket': ticketFor(tenant) } };
     },
   },
   schema: { pgForbidSetofFunctionsToReturnNull: true },

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configuredTicketKey } from '../../src/stores/postgres/tenant-tickets';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -112,6 +113,9 @@ export function startTheirs(options: {
     port: 0,
     secret: options.secret,
     tenantClaim: 'tenant_id',
+    // The key our gateway signs tenant tickets with: the policies admit a
+    // tenant only with a ticket, so PostGraphile presents one too.
+    ticketKey: configuredTicketKey().toString('hex'),
   };
   return start(
     'postgraphile',
