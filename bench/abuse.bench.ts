@@ -434,18 +434,20 @@ async function main(): Promise<void> {
 
     await ask(server, 'reset');
     log(`B under attack by A (${ATTACKERS} loops at full speed), ${SECONDS} s...`);
-    const until = Date.now() + SECONDS * 1000;
     // The attacker runs in a process of its own: building and sending its bodies must not
     // hold up B's client, whose latencies are measured on this process's event loop.
     const attacker = fork(__filename, ['--attacker', ...args], {
       execArgv: ['--require', 'tsx/cjs'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    await new Promise((r) => attacker.once('message', r));
-    const attackerDone = new Promise<[string, [number, number][]][]>((resolve) =>
-      attacker.once('message', (m) => resolve(m as [string, [number, number][]][])),
-    );
-    attacker.send({ url, token: tokenA, ids, workers: ATTACKERS, until });
+    const next = (): Promise<unknown> => new Promise((r) => attacker.once('message', r));
+    await next(); // it listens
+    attacker.send({ url, token: tokenA, ids, workers: ATTACKERS });
+    await next(); // its bodies are built
+    await ask(server, 'reset');
+    const until = Date.now() + SECONDS * 1000;
+    const attackerDone = next() as Promise<[string, [number, number][]][]>;
+    attacker.send({ until });
     const [attacked, outcomeList] = await Promise.all([
       dashboardLoop(url, tokenB, docs, range, until),
       attackerDone,
@@ -523,23 +525,20 @@ async function main(): Promise<void> {
   }
 }
 
-/** `--attacker`: tenant A's loops in their own process, told what to attack over IPC. */
+/** `--attacker`: tenant A's loops in their own process: told what to attack, then when to stop. */
 function attackerProcess(): void {
   process.once('message', (m) => {
-    const { url, token, ids, workers, until } = m as {
-      url: string;
-      token: string;
-      ids: string[];
-      workers: number;
-      until: number;
-    };
+    const { url, token, ids, workers } = m as { url: string; token: string; ids: string[]; workers: number };
     const only = args.indexOf('--only');
     const list = attacks(ids).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
-    void attackLoop(url, token, list, workers, until).then((outcomes) => {
-      process.send?.([...outcomes].map(([name, counts]) => [name, [...counts]]));
+    process.once('message', (go) => {
+      void attackLoop(url, token, list, workers, (go as { until: number }).until).then((outcomes) => {
+        process.send?.([...outcomes].map(([name, counts]) => [name, [...counts]]));
+      });
     });
+    process.send?.('ready');
   });
-  process.send?.('ready');
+  process.send?.('listening');
 }
 
 if (process.argv[2] === '--child') {
