@@ -76,7 +76,8 @@ export async function benchDatabase(
   const db: BenchDatabase = {
     database,
     appUri: withDatabase(server, database, APP),
-    ownerUri: `${withDatabase(server, database, OWNER)}?app_role=${APP}`,
+    // No statement timeout: a backfill step of a week can outlast the default 30 s on a loaded machine.
+    ownerUri: `${withDatabase(server, database, OWNER)}?app_role=${APP}&statement_timeout=0`,
     adminUri: withDatabase(server, database),
   };
   const admin = await connectAdmin();
