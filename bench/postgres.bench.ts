@@ -33,6 +33,7 @@ import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { columnsOf, getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
 import { createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { copyField } from './copy-text';
 import { ticketFigures } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
@@ -65,20 +66,6 @@ function seal(tenant: TenantId, count: number, seed: number): OutputRecord[][] {
     batches.push(sealBatch(tenant, 'outputs', inputs) as OutputRecord[]);
   }
   return batches;
-}
-
-/** COPY text-format field. */
-function copyField(value: unknown, kind: string): string {
-  if (value === undefined || value === null) return '\\N';
-  const text =
-    kind === 'json' || kind === 'json_object'
-      ? JSON.stringify(value)
-      : typeof value === 'number'
-        ? String(value)
-        : (value as string);
-  return text.replace(/[\\\n\r\t]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
-  );
 }
 
 const COLS = columnsOf('outputs');

@@ -23,6 +23,7 @@ import { generateActivity } from '../src/seed/generator';
 import { postgresDriver } from '../src/stores/postgres/postgres-driver';
 import { columnsOf } from '../src/stores/postgres/postgres-sql';
 import { connectAdmin, testServerUrl, withDatabase } from '../test/support/pg-harness';
+import { copyField } from './copy-text';
 
 /** Bumped whenever what is generated changes: older databases are rebuilt. */
 const DATA_VERSION = 1;
@@ -133,20 +134,6 @@ async function recorded(db: BenchDatabase): Promise<{ description: string; compl
   } finally {
     await c.end();
   }
-}
-
-/** COPY text-format field. */
-function copyField(value: unknown, kind: string): string {
-  if (value === undefined || value === null) return '\\N';
-  const text =
-    kind === 'json' || kind === 'json_object'
-      ? JSON.stringify(value)
-      : typeof value === 'number'
-        ? String(value)
-        : (value as string);
-  return text.replace(/[\\\n\r\t]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
-  );
 }
 
 function copyLines(type: RecordType, records: readonly HubRecord[]): string {
