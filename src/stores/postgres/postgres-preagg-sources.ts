@@ -103,16 +103,14 @@ export function recordSources(
   feed: string,
   where: string,
 ): string[] {
-  const out: string[] = [];
-  if (plan.raw.length > 0) {
-    const spans = values(
-      plan.raw.map(([a, b]) => `${p.ts(a)}, ${p.ts(b)}`),
-      'lo, hi',
-    );
-    out.push(
-      `SELECT x.* FROM ${spans} CROSS JOIN LATERAL (${raw} WHERE tenant_id = $1 AND created_at >= s.lo AND created_at < s.hi${where}) x`,
-    );
-  }
+  // One SELECT per raw span (at most two), bounds as parameters of their
+  // own: the planner sees how short an edge is. Spans joined LATERAL from
+  // VALUES were estimated at a tenth of the table, and with a skill filter
+  // a 30-day rollup read the tenant's outputs by a sequential scan (240 ms
+  // instead of 1 on 1 M outputs; 1 s and more on a busy machine).
+  const out: string[] = plan.raw.map(
+    (span) => `${raw} WHERE tenant_id = $1${within(p, 'created_at', span)}${where}`,
+  );
   if (plan.covered) {
     const span = within(p, 'created_at', plan.covered);
     out.push(`${raw} WHERE ${IS_PENDING} AND tenant_id = $1${span}${where}`);
