@@ -18,10 +18,12 @@ CREATEROLE) and granted exactly what the gateway needs: see
 src/stores/postgres/README.md. PGlite stores migrate themselves when opened.
 
 Then it backfills the rollup pre-aggregates of tenants whose records were
-written before pre-aggregation existed, one week per transaction, printing
-progress; stopped, it resumes where it was. Until a tenant is backfilled its
-rollups are computed from raw records (exact, slower); the gateway's
-background consumer also backfills, a day per tick.
+written before pre-aggregation existed, one step per transaction (a week, or
+fewer days: at most about 20,000 records of each type; a step cancelled by the
+statement timeout is retried smaller), printing progress; stopped, it resumes
+where it was. Until a tenant is backfilled its rollups are computed from raw
+records (exact, slower); the gateway's background consumer also backfills, a
+day (at most one fold batch of records) per tick.
 
 Options:
   --store <uri>    store URI (default: HUB_PG_URL, else pglite:<HUB_DATA_DIR>)

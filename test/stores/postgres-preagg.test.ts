@@ -24,7 +24,7 @@ import {
   floorTo,
   planRange,
 } from '../../src/stores/postgres/postgres-preagg-plan';
-import { RollupConsumer } from '../../src/stores/postgres/postgres-preagg-consumer';
+import { RollupConsumer, backfillAll } from '../../src/stores/postgres/postgres-preagg-consumer';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
 import {
@@ -307,13 +307,15 @@ describe('postgres pre-aggregation (server)', () => {
     // One step by hand (as if a previous run stopped), then hub db migrate finishes.
     const [first] = await sqlAt<{ reached_at: Date }>(
       pg.ownerUri.split('?')[0] as string,
-      'SELECT * FROM hub.rollup_backfill(7)',
+      'SELECT * FROM hub.rollup_backfill(7, 20000)',
     );
     expect(first?.reached_at).toBeDefined();
     await expectEqualAnswers(hub, reference, t, 'part backfilled (still from raw records)');
     const lines: string[] = [];
     await postgresDriver.migrate?.(pg.ownerUri, { log: (line) => lines.push(line) });
-    expect(lines.some((l) => /^backfill preagg-backfill: .* of .* \(\d+%\)$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) => /^backfill preagg-backfill: .* of .* \(\d+%, \d+ records in this step\)$/.test(l)),
+    ).toBe(true);
     expect(lines[lines.length - 1]).toMatch(/^backfill preagg-backfill: done/);
     // The run resumes after the step already committed: its first position is past that step's.
     const firstLine = lines.find((l) => l.startsWith('backfill preagg-backfill:')) as string;
@@ -328,6 +330,59 @@ describe('postgres pre-aggregation (server)', () => {
         `SELECT sum(invocations) AS n FROM hub.rollup_cells WHERE tenant_id = '${t}' AND grain = 'm' AND employee_id = ''`,
       ),
     ).toBe(data.outputs.length + late.outputs.length);
+  }, 600_000);
+
+  test('backfill steps are bounded by records, and a step cancelled by the statement timeout is run again smaller', async () => {
+    const t = parseTenantId('preagg-backfill-steps');
+    const store = await open();
+    const hub = new Hub(store);
+    const reference = new Hub(createMemoryStore());
+    const data = generateDataset({ seed: 21, days: 20, outputsPerDay: 40, managers: 2, teamSize: 4 });
+    await load(hub, t, data);
+    await load(reference, t, data);
+    await sqlAt(pg.adminUri, `DELETE FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
+    await sqlAt(pg.adminUri, `INSERT INTO hub.rollup_pending (tenant_id) VALUES ('${t}')`);
+    const owner = pg.ownerUri.split('?')[0] as string;
+    // A year allowed per step, at most 25 records of each type: the step ends early.
+    const [first] = await sqlAt<{ folded: number; reached_at: Date; finished: boolean }>(
+      owner,
+      'SELECT * FROM hub.rollup_backfill(366, 25)',
+    );
+    expect(first?.finished).toBe(false);
+    expect(Number(first?.folded)).toBeGreaterThan(0);
+    expect(Number(first?.folded)).toBeLessThanOrEqual(3 * 25);
+    await expectEqualAnswers(hub, reference, t, 'one bounded step (still from raw records)');
+    // The server cancels every step asked for more than 100 records (as a
+    // statement timeout would): the run shrinks its steps and finishes.
+    const asked: number[] = [];
+    const lines: string[] = [];
+    const client = new Client({ connectionString: owner });
+    await client.connect();
+    try {
+      const folded = await backfillAll(
+        async (sql, params) => {
+          asked.push(Number(params[1]));
+          if (Number(params[1]) > 100) {
+            throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+          }
+          return (await client.query(sql, params as unknown[])).rows;
+        },
+        (line) => lines.push(line),
+      );
+      expect(folded).toBe(
+        data.outputs.length +
+          data.decisions.length +
+          data.governance_events.filter((g) => g.employee_id !== undefined).length -
+          Number(first?.folded),
+      );
+    } finally {
+      await client.end();
+    }
+    expect(asked.slice(0, 5)).toEqual([20_000, 5_000, 1_250, 312, 100]);
+    expect(lines.filter((l) => l.includes('statement timeout'))).toHaveLength(4);
+    expect(lines[lines.length - 1]).toMatch(/^backfill preagg-backfill-steps: done/);
+    expect(await count(`SELECT count(*) AS n FROM hub.rollup_pending WHERE tenant_id = '${t}'`)).toBe(0);
+    await expectEqualAnswers(hub, reference, t, 'backfilled in bounded steps');
   }, 600_000);
 
   test('maintain refuses a limit out of bounds, naming it', async () => {

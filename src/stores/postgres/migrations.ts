@@ -73,6 +73,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'tenant policies tenant_id = (SELECT hub.scoped_tenant()): the row estimates and plans of before tickets, one InitPlan',
     sql: () => readFileSync(join(__dirname, 'tenant-tickets-scope.sql'), 'utf8'),
   },
+  {
+    version: 10,
+    name: 'pre-aggregation: backfill steps bounded by records, fold statements planned at every call',
+    sql: () => readFileSync(join(__dirname, 'preagg-backfill-steps.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
@@ -217,7 +222,7 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified() TO ${relay};
    GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
-   GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer) TO ${relay};
+   GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer, integer) TO ${relay};
    GRANT SELECT, INSERT, DELETE ON hub.usage_minutes TO ${role};`;
 }
 

@@ -21,7 +21,7 @@ import { PgliteDatabase } from './pglite-database';
 import { createPostgresUsageSink } from './postgres-usage';
 import type { UsageSink } from '../../platform/usage';
 import { toPostgresHubError } from './postgres-errors';
-import { backfillStep } from './postgres-preagg-consumer';
+import { backfillAll } from './postgres-preagg-consumer';
 import { createPostgresStore } from './postgres-store';
 import { parsePgliteUri, parsePostgresUri } from './postgres-uri';
 import {
@@ -163,7 +163,7 @@ async function migrate(
       const lines = [...db.migrated];
       for (const line of lines) options.log?.(line);
       if (options.backfill !== false) {
-        await runBackfill(async (sql, params) => {
+        await backfillAll(async (sql, params) => {
           const [rows = []] = await db.run({ relay: true }, [{ sql, params }]);
           return rows;
         }, options.log);
@@ -187,7 +187,7 @@ async function migrate(
     if (options.backfill !== false) {
       const session = client;
       // As the owner: each step is its own transaction (autocommit).
-      await runBackfill(async (sql, params) => (await session.query(sql, params)).rows, options.log);
+      await backfillAll(async (sql, params) => (await session.query(sql, params)).rows, options.log);
     }
     return applied;
   } catch (err) {
@@ -252,32 +252,6 @@ async function ticketKeys(
     throw toPostgresHubError(err, 'ticket keys', { connectionString: parsed.connectionString });
   } finally {
     await client?.end().catch(() => undefined);
-  }
-}
-
-/**
- * Backfills the rollup cells of tenants whose records predate the feed, a
- * week per transaction, resumable (the position is committed with each
- * step), printing one progress line per tenant and step.
- */
-async function runBackfill(
-  run: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
-  log?: (line: string) => void,
-): Promise<void> {
-  const started = new Map<string, number>();
-  for (;;) {
-    const step = await backfillStep(run, 7);
-    if (!step) return;
-    const position = Date.parse(step.position);
-    const until = Date.parse(step.until);
-    const first = started.get(step.tenant) ?? position;
-    started.set(step.tenant, first);
-    const pct = until > first ? Math.min(100, Math.floor((100 * (position - first)) / (until - first))) : 100;
-    log?.(
-      step.done
-        ? `backfill ${step.tenant}: done (rollup cells up to ${step.until})`
-        : `backfill ${step.tenant}: ${step.position} of ${step.until} (${pct}%)`,
-    );
   }
 }
 

@@ -50,7 +50,7 @@ export async function foldFeed(db: TenantDatabase, limit: number): Promise<numbe
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Progress of one backfill step (see hub.rollup_backfill in preagg.sql). */
+/** Progress of one backfill step (see hub.rollup_backfill in preagg-backfill-steps.sql). */
 export interface BackfillStep {
   readonly tenant: string;
   /** Records created before this instant are folded. */
@@ -58,19 +58,26 @@ export interface BackfillStep {
   /** The end fixed when the tenant's backfill started. */
   readonly until: string;
   readonly done: boolean;
+  /** Records (outputs, decisions, governance events) folded by this step. */
+  readonly folded: number;
 }
+
+/** Runs one statement as the schema owner (autocommit: each call its own transaction). */
+export type OwnerRun = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /**
  * One backfill step (one transaction): folds up to `days` days of a tenant
- * whose records predate the feed. @returns null when no tenant is pending.
+ * whose records predate the feed, ending earlier so that it reads at most
+ * about `maxRecords` records of each type. @returns null when no tenant is pending.
  */
 export async function backfillStep(
-  run: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
+  run: OwnerRun,
   days = 7,
+  maxRecords = 20_000,
 ): Promise<BackfillStep | null> {
   const [row] = await run(
-    'SELECT tenant_name, reached_at, ends_at_out, finished FROM hub.rollup_backfill($1::int)',
-    [days],
+    'SELECT tenant_name, reached_at, ends_at_out, finished, folded FROM hub.rollup_backfill($1::int, $2::int)',
+    [days, maxRecords],
   );
   if (!row) return null;
   return {
@@ -78,7 +85,55 @@ export async function backfillStep(
     position: String(row.reached_at),
     until: String(row.ends_at_out),
     done: row.finished === true,
+    folded: Number(row.folded),
   };
+}
+
+/** SQLSTATE of a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/**
+ * Backfills every pending tenant (`hub db migrate`), one step per
+ * transaction, resumable (each step commits its position), one progress line
+ * per step. A step cancelled by the statement timeout lost nothing but its
+ * own work: the step size is divided by four and the step run again (down to
+ * 100 records; then the error is thrown).
+ * @returns the records folded.
+ */
+export async function backfillAll(
+  run: OwnerRun,
+  log?: (line: string) => void,
+  firstMaxRecords = 20_000,
+): Promise<number> {
+  const started = new Map<string, number>();
+  let maxRecords = firstMaxRecords;
+  let total = 0;
+  for (;;) {
+    let step: BackfillStep | null;
+    try {
+      step = await backfillStep(run, 7, maxRecords);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== QUERY_CANCELED || maxRecords <= 100) throw err;
+      maxRecords = Math.max(100, Math.floor(maxRecords / 4));
+      log?.(
+        `backfill: a step outlasted the statement timeout; again with at most ${maxRecords} records per type`,
+      );
+      continue;
+    }
+    if (!step) return total;
+    total += step.folded;
+    const position = Date.parse(step.position);
+    const until = Date.parse(step.until);
+    const first = started.get(step.tenant) ?? position;
+    started.set(step.tenant, first);
+    const pct = until > first ? Math.min(100, Math.floor((100 * (position - first)) / (until - first))) : 100;
+    log?.(
+      step.done
+        ? `backfill ${step.tenant}: done (rollup cells up to ${step.until}; ${total} records folded by this run)`
+        : `backfill ${step.tenant}: ${step.position} of ${step.until} (${pct}%, ${step.folded} records in this step)`,
+    );
+  }
 }
 
 /** Runs {@link foldFeed} (and backfill steps while tenants are pending) in the background until stopped. */
@@ -115,10 +170,14 @@ export class RollupConsumer {
   async tick(): Promise<number> {
     let total = 0;
     // A tenant whose records predate the feed: one bounded step per tick.
-    const step = await backfillStep(async (sql, params) => {
-      const [rows = []] = await this.db.run({ relay: true }, [{ sql, params }]);
-      return rows;
-    }, 1);
+    const step = await backfillStep(
+      async (sql, params) => {
+        const [rows = []] = await this.db.run({ relay: true }, [{ sql, params }]);
+        return rows;
+      },
+      1,
+      this.batchSize,
+    );
     if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
     for (let i = 0; i < this.batchesPerTick && !this.stopped; i++) {
       const n = await foldFeed(this.db, this.batchSize);
