@@ -32,7 +32,21 @@
  *    rounds of alternating order; latency and CPU per request (gateway
  *    process plus its PostgreSQL backends).
  *
- *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5] [--only tracing|tickets]
+ * 8. With `--baseline-tree <dir>` (another checkout of this project, e.g. a
+ *    `git worktree` of an older commit, node_modules present): a second
+ *    gateway child started from that checkout's bench file, over a second
+ *    database created and loaded by that checkout's own code (its schema and
+ *    policies); by id and list of 50 at 1 and 32 connections, the two
+ *    gateways driven in rounds of alternating order, so both meet the same
+ *    machine load. Figures: median req/s and gateway CPU per request, this
+ *    tree against the baseline tree.
+ *
+ * The gateway children's CPU time is read from /proc/<pid>/stat (user +
+ * system), so a baseline child needs no hook for it. PROF_DIR=<dir> runs
+ * every gateway child under `--cpu-prof` into that folder.
+ *
+ *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
+ *     [--only reads|tracing|tickets] [--baseline-tree <dir>]
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -41,7 +55,10 @@ import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { loadavg as osLoadavg } from 'node:os';
+import { createRequire } from 'node:module';
+import { join, resolve as resolvePath } from 'node:path';
 import { mintToken } from '../src/platform/auth';
 import {
   NOOP_SPAN,
@@ -70,8 +87,18 @@ const arg = (name: string, dflt: number): number => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const tenant = parseTenantId('bench-gw');
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const SKILLS = 12;
 const log = (line: string): void => console.error(`[bench] ${line}`);
+const loadModule = createRequire(__filename);
+/** Gateway children still running: stopped if this process exits early (an error), not left behind. */
+const running = new Set<ReturnType<typeof fork>>();
+process.on('exit', () => {
+  for (const server of running) server.kill();
+});
 
 // ---- child mode: serve the gateway over the given store URI -----------------
 async function child(uri: string, secret: string, tracing: TracingSettings): Promise<void> {
@@ -178,47 +205,22 @@ async function main(): Promise<void> {
   const OUTPUTS = arg('outputs', 1_000_000);
   const SECONDS = arg('seconds', 8);
   const ROUNDS = arg('rounds', 5);
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const only = option('only');
   const onlyTracing = only === 'tracing';
   const onlyTickets = only === 'tickets';
+  const onlyReads = only === 'reads';
+  const baselineTree = option('baseline-tree');
   const db = await createTestDatabase();
+  let baseDb: PgTestDatabase | undefined;
   const secret = randomUUID() + randomUUID();
   const figures: Figure[] = [];
-  const ids: string[] = [];
   try {
-    log(`loading ${OUTPUTS} outputs through the PostgreSQL store...`);
-    const loader = await openStore(`${db.appUri}?max=4`);
-    const t0 = Date.now();
-    for (const inputs of generateOutputs(OUTPUTS, {
-      seed: 7,
-      batchSize: 20_000,
-      skills: SKILLS,
-      days: 365,
-    })) {
-      const sealed = sealBatch(tenant, 'outputs', inputs) as OutputRecord[];
-      await loader.putBatch(tenant, sealed);
-      for (let k = 0; k < sealed.length; k += 97) ids.push((sealed[k] as OutputRecord).record_id);
-    }
-    await loader.close();
-    log(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const admin = new Pool({ connectionString: db.adminUri, max: 1 });
-    await admin.query('VACUUM ANALYZE hub.outputs');
-    await admin.end();
-
+    const ids = await loadOutputs(THIS_TREE, db, OUTPUTS);
     const { server, url } = await startChild(db.appUri, secret, {});
     const token = await mintToken({ secret, tenant, scopes: ['hub:read'] });
     const skills = skillIds(SKILLS);
-    const byIdBody = (i: number) =>
-      JSON.stringify({
-        query: 'query($id: ID!) { output(id: $id) { id skillId employeeId status costUsd createdAt } }',
-        variables: { id: ids[(i * 7919) % ids.length] },
-      });
-    const listBody = (i: number) =>
-      JSON.stringify({
-        query:
-          'query($s: [String!]) { outputs(first: 50, filter: { skillIds: $s }) { nodes { id skillId employeeId status costUsd createdAt } pageInfo { endCursor } } }',
-        variables: { s: [skills[i % SKILLS]] },
-      });
+    const byIdBody = readBodies(ids).byId;
+    const listBody = readBodies(ids).list;
     const pool = new Pool({ connectionString: db.appUri, max: 32 });
     const scoped = async (stmt: { sql: string; params: readonly unknown[] }): Promise<void> => {
       const c = await pool.connect();
@@ -257,8 +259,13 @@ async function main(): Promise<void> {
         log(`${s.name} at ${connections} connection(s)...`);
         const agent = new Agent({ keepAlive: true, maxSockets: connections });
         await loop(connections, 1, (i) => post(agent, target, token, s.body(i))); // warm-up
-        const gw = await loop(connections, SECONDS, (i) => post(agent, target, token, s.body(i)));
+        const cpu0 = procCpuUs(server);
+        const run = await loop(connections, SECONDS, (i) => post(agent, target, token, s.body(i)));
+        const gw = { ...run, cpuUs: Math.round((procCpuUs(server) - cpu0) / run.samples.length) };
         agent.destroy();
+        log(
+          `${s.name} c${connections}: ${Math.round(gw.perSec)} req/s, ${gw.cpuUs} µs gateway CPU per request`,
+        );
         await loop(connections, 1, s.raw);
         const raw = await loop(connections, SECONDS, s.raw);
         const cannonRps = await cannon(
@@ -283,6 +290,11 @@ async function main(): Promise<void> {
           baseline: Math.round(raw.perSec),
         });
         figures.push({
+          name: `gateway_${s.name}_c${connections}_cpu_per_request`,
+          value: gw.cpuUs,
+          unit: 'us',
+        });
+        figures.push({
           name: `gateway_${s.name}_c${connections}_autocannon_rps`,
           value: Math.round(cannonRps),
           unit: 'req/s',
@@ -291,9 +303,29 @@ async function main(): Promise<void> {
       }
     }
     await pool.end();
-    if (!onlyTracing) figures.push(...(await ticketCost(db, server, url, token, scenarios, SECONDS, ROUNDS)));
+    if (baselineTree) {
+      const base = loadTree(baselineTree);
+      baseDb = await base.harness.createTestDatabase();
+      const baseIds = await loadOutputs(base, baseDb, OUTPUTS);
+      const baseChild = await startChild(baseDb.appUri, secret, {}, join(base.dir, 'bench/gateway.bench.ts'));
+      try {
+        figures.push(
+          ...(await compareTrees(
+            { server, url, bodies: readBodies(ids) },
+            { server: baseChild.server, url: baseChild.url, bodies: readBodies(baseIds) },
+            token,
+            SECONDS,
+            ROUNDS,
+          )),
+        );
+      } finally {
+        await stopChild(baseChild.server);
+      }
+    }
+    if (!onlyTracing && !onlyReads)
+      figures.push(...(await ticketCost(db, server, url, token, scenarios, SECONDS, ROUNDS)));
     await stopChild(server);
-    if (!onlyTickets) {
+    if (!onlyTickets && !onlyReads) {
       figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
       figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
     }
@@ -304,8 +336,174 @@ async function main(): Promise<void> {
       figures,
     );
   } finally {
+    await baseDb?.drop();
     await db.drop();
   }
+}
+
+/** What loading a database needs from a checkout (this one, or the baseline tree). */
+interface Tree {
+  readonly dir: string;
+  readonly harness: { createTestDatabase: typeof createTestDatabase };
+  readonly openStore: typeof openStore;
+  readonly generateOutputs: typeof generateOutputs;
+  readonly sealBatch: typeof sealBatch;
+}
+
+const THIS_TREE: Tree = {
+  dir: resolvePath(__dirname, '..'),
+  harness: { createTestDatabase },
+  openStore,
+  generateOutputs,
+  sealBatch,
+};
+
+/** The baseline checkout's own harness, store, generator and validation (its schema, its policies). */
+function loadTree(dir: string): Tree {
+  // Through tsx's CommonJS hook, as this file runs (import() would take the ESM loader, which has none).
+  const at = (path: string): unknown => loadModule(resolvePath(dir, path));
+  const stores = at('src/stores/index.ts') as { openStore: Tree['openStore'] };
+  const seed = at('src/seed/generator.ts') as { generateOutputs: Tree['generateOutputs'] };
+  const validate = at('src/hub/validate.ts') as { sealBatch: Tree['sealBatch'] };
+  return {
+    dir: resolvePath(dir),
+    harness: at('test/support/pg-harness.ts') as Tree['harness'],
+    openStore: stores.openStore,
+    generateOutputs: seed.generateOutputs,
+    sealBatch: validate.sealBatch,
+  };
+}
+
+/** Loads `count` outputs for the bench tenant through `tree`'s PostgreSQL store; returns every 97th id. */
+async function loadOutputs(tree: Tree, db: PgTestDatabase, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  log(`loading ${count} outputs through the PostgreSQL store of ${tree.dir}...`);
+  const loader = await tree.openStore(`${db.appUri}?max=4`);
+  const t0 = Date.now();
+  for (const inputs of tree.generateOutputs(count, {
+    seed: 7,
+    batchSize: 20_000,
+    skills: SKILLS,
+    days: 365,
+  })) {
+    const sealed = tree.sealBatch(tenant, 'outputs', inputs) as OutputRecord[];
+    await loader.putBatch(tenant, sealed);
+    for (let k = 0; k < sealed.length; k += 97) ids.push((sealed[k] as OutputRecord).record_id);
+  }
+  await loader.close();
+  log(`loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const admin = new Pool({ connectionString: db.adminUri, max: 1 });
+  await admin.query('VACUUM ANALYZE hub.outputs');
+  await admin.end();
+  return ids;
+}
+
+interface ReadBodies {
+  readonly byId: (i: number) => string;
+  readonly list: (i: number) => string;
+}
+
+/** The two read requests: an output by id (over `ids`) and a list of 50 filtered by one skill. */
+function readBodies(ids: readonly string[]): ReadBodies {
+  const skills = skillIds(SKILLS);
+  return {
+    byId: (i) =>
+      JSON.stringify({
+        query: 'query($id: ID!) { output(id: $id) { id skillId employeeId status costUsd createdAt } }',
+        variables: { id: ids[(i * 7919) % ids.length] },
+      }),
+    list: (i) =>
+      JSON.stringify({
+        query:
+          'query($s: [String!]) { outputs(first: 50, filter: { skillIds: $s }) { nodes { id skillId employeeId status costUsd createdAt } pageInfo { endCursor } } }',
+        variables: { s: [skills[i % SKILLS]] },
+      }),
+  };
+}
+
+interface Side {
+  readonly server: ReturnType<typeof fork>;
+  readonly url: string;
+  readonly bodies: ReadBodies;
+}
+
+/**
+ * This tree's gateway against the baseline tree's: by id and list of 50 at 1
+ * and 32 connections, in rounds whose order alternates; median req/s and
+ * median gateway CPU per request of each, baseline the other tree's.
+ */
+async function compareTrees(
+  current: Side,
+  baseline: Side,
+  token: string,
+  seconds: number,
+  rounds: number,
+): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const drive = async (side: Side, name: 'byId' | 'list', connections: number, secs: number) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: connections });
+    const target = new URL(side.url);
+    try {
+      const cpu0 = procCpuUs(side.server);
+      const run = await loop(connections, secs, (i) => post(agent, target, token, side.bodies[name](i)));
+      return { perSec: run.perSec, cpuUs: (procCpuUs(side.server) - cpu0) / run.samples.length };
+    } finally {
+      agent.destroy();
+    }
+  };
+  for (const connections of [1, 32]) {
+    for (const [name, label] of [
+      ['byId', 'by_id'],
+      ['list', 'list50'],
+    ] as const) {
+      const got = {
+        current: { rps: [] as number[], cpu: [] as number[] },
+        baseline: { rps: [] as number[], cpu: [] as number[] },
+      };
+      for (const side of [current, baseline]) await drive(side, name, connections, 1); // warm-up
+      for (let round = 0; round < rounds; round++) {
+        const order =
+          round % 2 === 0 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const);
+        for (const which of order) {
+          const r = await drive(which === 'current' ? current : baseline, name, connections, seconds);
+          got[which].rps.push(r.perSec);
+          got[which].cpu.push(r.cpuUs);
+        }
+        log(
+          `trees ${label} c${connections}, round ${round + 1} of ${rounds} (load ${loadavg()}): ` +
+            `this ${Math.round(got.current.rps[round] ?? NaN)} req/s ${Math.round(got.current.cpu[round] ?? NaN)} µs CPU, ` +
+            `baseline ${Math.round(got.baseline.rps[round] ?? NaN)} req/s ${Math.round(got.baseline.cpu[round] ?? NaN)} µs CPU`,
+        );
+      }
+      figures.push(
+        {
+          name: `gateway_${label}_c${connections}_rps_vs_baseline_tree`,
+          value: Math.round(median(got.current.rps)),
+          unit: 'req/s',
+          baseline: Math.round(median(got.baseline.rps)),
+        },
+        {
+          name: `gateway_${label}_c${connections}_cpu_per_request_vs_baseline_tree`,
+          value: Math.round(median(got.current.cpu)),
+          unit: 'us',
+          baseline: Math.round(median(got.baseline.cpu)),
+        },
+      );
+    }
+  }
+  return figures;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (µs, user + system) a child process has used so far, from /proc/<pid>/stat. */
+function procCpuUs(child: ReturnType<typeof fork>): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1e6) / CLOCK_TICKS;
 }
 
 /** Starts a gateway child process over `uri` with the tracing settings; resolves once it listens. */
@@ -313,12 +511,16 @@ async function startChild(
   uri: string,
   secret: string,
   tracing: TracingSettings,
+  file = __filename,
 ): Promise<{ server: ReturnType<typeof fork>; url: string }> {
-  const server = fork(__filename, ['--child', `${uri}?max=32`, secret, JSON.stringify(tracing)], {
+  const profile = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
+  const server = fork(file, ['--child', `${uri}?max=32`, secret, JSON.stringify(tracing)], {
     // As the README says to run it in production.
-    execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs'],
+    execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  running.add(server);
+  server.once('exit', () => running.delete(server));
   const url = await new Promise<string>((resolve, reject) => {
     server.once('message', (m) => resolve((m as { url: string }).url));
     server.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
