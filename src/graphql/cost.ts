@@ -87,6 +87,10 @@ const LIST_SIZES: Readonly<Record<string, number>> = { edges: 1, nodes: 1, resul
 /** Lists sized by the field above them (their elements are already counted there). */
 const SIZED_ABOVE = new Set(['edges', 'nodes', 'results']);
 const PAGE_ARGUMENTS = ['first', 'last', 'limit'] as const;
+/** The argument bounding the bytes of `bodyBase64`. */
+const MAX_BYTES_ARGUMENT = 'maxBytes';
+/** Every argument whose value the cost reads (the others only select records). */
+const COST_ARGUMENTS: ReadonlySet<string> = new Set([...PAGE_ARGUMENTS, MAX_BYTES_ARGUMENT]);
 
 /** The computed cost of one operation. */
 export interface OperationCost {
@@ -96,6 +100,12 @@ export interface OperationCost {
   readonly representations: number;
   /** Selection sets costed: linear in the document's size (observable for tests). */
   readonly visits: number;
+  /**
+   * False when a variable did not coerce or an argument or directive could
+   * not be read, so a part was costed at its defaults (execution refuses such
+   * a request before any resolver runs): a cost not to be reused for another request.
+   */
+  readonly exact: boolean;
 }
 
 /**
@@ -124,16 +134,87 @@ export function operationCost(
     const name = d.variable.name.value;
     if (!leaves.includes(d) && name in variables) values[name] = variables[name];
   }
-  Object.assign(values, getVariableValues(schema, leaves, variables, { maxErrors: 1 }).coerced);
+  const coerced = getVariableValues(schema, leaves, variables, { maxErrors: 1 });
+  Object.assign(values, coerced.coerced);
   const walker = new CostWalker(schema, document, values, variables);
   const root = schema.getRootType(operation.operation) ?? undefined;
   const cost = walker.cost(operation.selectionSet, root);
-  return { cost, representations: walker.representations, visits: walker.visits };
+  return {
+    cost,
+    representations: walker.representations,
+    visits: walker.visits,
+    exact: walker.exact && !coerced.errors,
+  };
+}
+
+/** What an operation's cost reads from its variables (see {@link costVariables}). */
+export interface CostVariables {
+  /**
+   * Variables whose values can change the cost: those given to a page size
+   * argument, to `maxBytes`, or to `@skip`/`@include`.
+   */
+  readonly names: readonly string[];
+  /**
+   * False when the cost also reads list arguments (`_entities`
+   * representations, a mutation's records), so it depends on more than
+   * {@link names}.
+   */
+  readonly byNames: boolean;
+}
+
+/**
+ * The variables {@link operationCost} reads for `operation`, from the
+ * document alone (every fragment it spreads, skipped or not): two requests
+ * whose values of these variables are equal have the same cost, when
+ * `byNames` holds and both costs are exact.
+ */
+export function costVariables(document: DocumentNode, operation: OperationDefinitionNode): CostVariables {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def.selectionSet);
+  }
+  const names = new Set<string>();
+  let byNames = operation.operation !== 'mutation';
+  const seen = new Set<string>();
+  const sets: SelectionSetNode[] = [operation.selectionSet];
+  for (let set = sets.pop(); set; set = sets.pop()) {
+    for (const sel of set.selections) {
+      for (const d of sel.directives ?? []) {
+        const name = d.name.value;
+        if (name === GraphQLSkipDirective.name || name === GraphQLIncludeDirective.name) {
+          for (const arg of d.arguments ?? []) variablesIn(arg.value, names);
+        }
+      }
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value === '_entities') byNames = false;
+        for (const arg of sel.arguments ?? []) {
+          if (COST_ARGUMENTS.has(arg.name.value)) variablesIn(arg.value, names);
+        }
+        if (sel.selectionSet) sets.push(sel.selectionSet);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        sets.push(sel.selectionSet);
+      } else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        const spread = fragments.get(sel.name.value);
+        if (spread) sets.push(spread);
+      }
+    }
+  }
+  return { names: [...names], byNames };
+}
+
+/** Adds the names of the variables used anywhere in `value` to `into`. */
+function variablesIn(value: ValueNode, into: Set<string>): void {
+  if (value.kind === Kind.VARIABLE) into.add(value.name.value);
+  else if (value.kind === Kind.LIST) for (const v of value.values) variablesIn(v, into);
+  else if (value.kind === Kind.OBJECT) for (const f of value.fields) variablesIn(f.value, into);
 }
 
 class CostWalker {
   visits = 0;
   representations = 0;
+  /** False once an argument or directive could not be read (costed at its defaults). */
+  exact = true;
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   private readonly memo = new Map<SelectionSetNode, Map<string, number | 'pending'>>();
 
@@ -247,6 +328,7 @@ class CostWalker {
       return getArgumentValues(def, node, this.variables);
     } catch {
       // An invalid argument fails execution before any resolver runs; cost it at its defaults.
+      this.exact = false;
       return {};
     }
   }
@@ -258,6 +340,7 @@ class CostWalker {
       if (getDirectiveValues(GraphQLSkipDirective, sel, this.variables)?.if === true) return false;
       return getDirectiveValues(GraphQLIncludeDirective, sel, this.variables)?.if !== false;
     } catch {
+      this.exact = false;
       return true;
     }
   }
@@ -313,7 +396,8 @@ function literalTypename(value: ValueNode): { __typename?: string } {
 /** Cost of a leaf: 0, or by the bytes it may carry. */
 function leafCost(field: string, typeName: string, args: Record<string, unknown>): number {
   if (field === 'bodyBase64') {
-    const asked = typeof args.maxBytes === 'number' ? args.maxBytes : DEFAULT_MAX_BODY;
+    const given = args[MAX_BYTES_ARGUMENT];
+    const asked = typeof given === 'number' ? given : DEFAULT_MAX_BODY;
     const max = Math.min(Math.max(0, asked), LIMITS.maxArtifactBodyBytes);
     return Math.ceil((Math.ceil(max / 3) * 4) / BODY_BYTES_PER_UNIT);
   }

@@ -13,7 +13,14 @@
  *    at most, least recently used first out.
  * 2. {@link Preflight.checkCost}, on the validated operation with the
  *    caller's variables coerced: `_entities` representations and the cost
- *    (see cost.ts).
+ *    (see cost.ts). An operation's cost depends on its document and the
+ *    values of a few of its variables (page sizes, `maxBytes`,
+ *    `@skip`/`@include`: cost.ts `costVariables`), so it is remembered per
+ *    parsed operation and those values (the server keeps parsed documents
+ *    of repeated texts): an ordinary read is costed once, not on every
+ *    request. Operations whose cost reads list arguments (`_entities`,
+ *    mutations) and costs computed from variables that did not coerce are
+ *    never reused.
  */
 import {
   type DocumentNode,
@@ -23,7 +30,7 @@ import {
   parse,
 } from 'graphql';
 import { HubError } from '../hub/errors';
-import { type OperationCost, operationCost } from './cost';
+import { type CostVariables, type OperationCost, costVariables, operationCost } from './cost';
 import { FIGURE_CAP, documentShape } from './shape';
 
 /** The limits the preflight enforces (a part of QueryLimits). */
@@ -42,10 +49,21 @@ export interface PreflightLimits {
 const ACCEPTED_CAPACITY = 2048;
 /** Longer texts are measured every time rather than kept as keys. */
 const ACCEPTED_MAX_LENGTH = 8192;
+/** Costs remembered per operation (distinct values of its cost variables); the oldest go first. */
+const COSTS_PER_OPERATION = 32;
+/** Longest key of those values remembered (page sizes and flags are short). */
+const COST_KEY_MAX_LENGTH = 256;
+
+/** An operation's cost variables and the costs measured for their values so far. */
+interface KnownCosts extends CostVariables {
+  readonly costs: Map<string, OperationCost>;
+}
 
 /** Checks requests against `limits`; one per server. */
 export class Preflight {
   private readonly accepted = new Map<string, true>();
+  /** Per parsed operation: dropped with its document when the server's document cache drops it. */
+  private readonly known = new WeakMap<OperationDefinitionNode, KnownCosts>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -124,7 +142,7 @@ export class Preflight {
     operation: OperationDefinitionNode,
     variables: Readonly<Record<string, unknown>>,
   ): OperationCost & { readonly refusal?: HubError } {
-    const measured = operationCost(this.schema, document, operation, variables);
+    const measured = this.cost(document, operation, variables);
     const { maxRepresentations, maxCost } = this.limits;
     if (measured.representations > maxRepresentations) {
       return {
@@ -138,6 +156,42 @@ export class Preflight {
     }
     return measured;
   }
+
+  /** The operation's cost: remembered for the values of its cost variables, or measured. */
+  private cost(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Readonly<Record<string, unknown>>,
+  ): OperationCost {
+    let known = this.known.get(operation);
+    if (!known) {
+      known = { ...costVariables(document, operation), costs: new Map() };
+      this.known.set(operation, known);
+    }
+    const key = known.byNames ? costKey(known.names, variables) : undefined;
+    if (key === undefined) return operationCost(this.schema, document, operation, variables);
+    const remembered = known.costs.get(key);
+    if (remembered) return remembered;
+    const measured = operationCost(this.schema, document, operation, variables);
+    if (!measured.exact) return measured;
+    if (known.costs.size >= COSTS_PER_OPERATION) {
+      const oldest = known.costs.keys().next().value;
+      if (oldest !== undefined) known.costs.delete(oldest);
+    }
+    known.costs.set(key, measured);
+    return measured;
+  }
+}
+
+/**
+ * The values of `names` in `variables` as one string (a variable not given
+ * differs from one given as null: a default applies), or undefined when too
+ * long to keep.
+ */
+function costKey(names: readonly string[], variables: Readonly<Record<string, unknown>>): string | undefined {
+  if (names.length === 0) return '';
+  const key = JSON.stringify(names.map((n) => (Object.hasOwn(variables, n) ? [variables[n]] : 0)));
+  return key.length > COST_KEY_MAX_LENGTH ? undefined : key;
 }
 
 function over(value: number, limit: number, what: string): void {
