@@ -40,6 +40,7 @@ describe('range plan', () => {
   test('cells and raw spans are disjoint, aligned and cover every range exactly', () => {
     const rng = new Prng(42);
     const base = Date.UTC(2026, 0, 1);
+    const straddling: { i: number; c: number; g: Grain }[] = [];
     for (let i = 0; i < 5_000; i++) {
       // Minutes, quarter hours, whole hours and days, up to ~14 months apart.
       const unit = [60_000, 900_000, 3_600_000, 86_400_000][rng.int(0, 3)] as number;
@@ -61,6 +62,11 @@ describe('range plan', () => {
         if (g !== 'raw') {
           expect(floorTo(g, x)).toBe(x);
           expect(ceilTo(g, y)).toBe(y);
+          // Every cell lies inside one bucket.
+          const unit = bucket === 'DAY' ? 'd' : bucket === 'WEEK' ? 'w' : 'm';
+          for (let c = x; c < y; c = ceilTo(g, c + 1)) {
+            if (floorTo(unit, c) !== floorTo(unit, ceilTo(g, c + 1) - 1)) straddling.push({ i, c, g });
+          }
           // Raw spans are shorter than a cell of the chain's finest grain (a
           // range holding no whole cell is one raw span, under two cells long).
         } else expect(y - x).toBeLessThan((plan.cells.length > 0 ? 1 : 2) * finest);
@@ -68,6 +74,7 @@ describe('range plan', () => {
       }
       if (a < b) expect(at).toBe(b);
     }
+    expect(straddling).toEqual([]);
   });
 });
 

@@ -143,5 +143,33 @@ export function planRange(from: number, to: number, chain: readonly Grain[]): Ra
   const raw: Span[] = [];
   if (from < first) raw.push([from, first]);
   if (last < to) raw.push([last, to]);
-  return { raw, cells, covered: [first, last] };
+  const withWeeks = chain.includes('m') && !chain.includes('w') ? cells.flatMap(weeksInMonths) : cells;
+  return { raw, cells: withWeeks, covered: [first, last] };
+}
+
+/**
+ * In a chain of days and months, days between a range's edge and the first
+ * (or last) whole month, or all days of a range holding no whole month, are
+ * up to 30 cells per skill at each edge: there every week that lies inside
+ * one month takes its seven days (a month bucket's partial months read ~9
+ * cells instead of ~27). Weeks do not nest in months, so the days are split
+ * at month boundaries first; every piece still lies inside one month.
+ */
+function weeksInMonths(c: CellSpan): CellSpan[] {
+  if (c.grain !== 'd') return [c];
+  const out: CellSpan[] = [];
+  for (let a = c.span[0]; a < c.span[1];) {
+    const b = Math.min(ceilTo('m', a + 1), c.span[1]);
+    const wa = ceilTo('w', a);
+    const wb = floorTo('w', b);
+    if (wa < wb) {
+      if (a < wa) out.push({ grain: 'd', span: [a, wa] });
+      out.push({ grain: 'w', span: [wa, wb] });
+      if (wb < b) out.push({ grain: 'd', span: [wb, b] });
+    } else {
+      out.push({ grain: 'd', span: [a, b] });
+    }
+    a = b;
+  }
+  return out;
 }
