@@ -56,6 +56,19 @@ export class RouteTrace {
 }
 
 const storage = new AsyncLocalStorage<RouteTrace>();
+/**
+ * Whether a routing store exists in this process. Until one does, no call is
+ * routed, so {@link enterRouteTrace} makes nothing active: once entered, an
+ * AsyncLocalStorage hooks every promise the process makes (on Node 20, an
+ * init hook of about 100 ns each, and garbage), which a gateway over a
+ * single store would pay on every request for traces that stay empty.
+ */
+let routing = false;
+
+/** Called by a routing store when it is created: from then on, route traces are made active. */
+export function expectRoutes(): void {
+  routing = true;
+}
 
 /** Runs `fn` with a fresh trace active; returns its result and the trace. */
 export async function withRouteTrace<T>(fn: () => Promise<T> | T): Promise<{ result: T; trace: RouteTrace }> {
@@ -72,10 +85,11 @@ export function runWithRouteTrace<T>(trace: RouteTrace, fn: () => T): T {
 /**
  * Makes `trace` the active trace for the rest of the current synchronous
  * execution and the async work it starts (AsyncLocalStorage.enterWith). For
- * hooks that cannot wrap the code they observe (GraphQL field hooks).
+ * hooks that cannot wrap the code they observe (GraphQL field hooks). Does
+ * nothing while no routing store exists ({@link expectRoutes}).
  */
 export function enterRouteTrace(trace: RouteTrace): void {
-  storage.enterWith(trace);
+  if (routing) storage.enterWith(trace);
 }
 
 /** The active trace, if any. */

@@ -35,7 +35,7 @@ import type {
 import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
 import type { LagReading } from './outbox-relay';
-import { type RouteReason, recordRoute } from '../platform/route-trace';
+import { type RouteReason, expectRoutes, recordRoute } from '../platform/route-trace';
 import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
 
 /** How long an analytics store that failed a rollup is skipped before being tried again. */
@@ -79,6 +79,7 @@ export class RoutingStore implements HubStore {
   ) {
     this.capabilities = deriveCapabilities(registry.currentRoutes());
     this.fenceHoldMs = options.fenceHoldMs ?? DEFAULT_FENCE_HOLD_MS;
+    expectRoutes();
   }
 
   /** Opens a registry (see {@link TenantRegistryOptions}) and a routing store over it. */
