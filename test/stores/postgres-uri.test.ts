@@ -14,10 +14,11 @@ describe('postgres store URIs', () => {
       connectTimeoutMs: 5_000,
       appRole: undefined,
       prepare: true,
+      genericLookups: true,
       rollupConsumer: true,
     });
     const parsed = parsePostgresUri(
-      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&rollup_consumer=false&sslmode=disable',
+      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&generic_lookups=false&rollup_consumer=false&sslmode=disable',
     );
     expect(parsed).toMatchObject({
       max: 3,
@@ -26,6 +27,7 @@ describe('postgres store URIs', () => {
       connectTimeoutMs: 100,
       appRole: 'hub_app',
       prepare: false,
+      genericLookups: false,
       rollupConsumer: false,
     });
     expect(parsed.connectionString).toBe('postgresql://u@h/db?sslmode=disable');

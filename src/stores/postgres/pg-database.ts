@@ -76,6 +76,7 @@ export async function connectClient(uri: PostgresUri): Promise<Client & SqlSessi
 export class PgDatabase {
   private readonly pool: Pool;
   private readonly prepare: boolean;
+  private readonly genericLookups: boolean;
   private closing: Promise<void> | undefined;
   private queue: PendingRun[] = [];
   private flushScheduled = false;
@@ -94,6 +95,7 @@ export class PgDatabase {
     credentials?: ScopeCredentials,
   ) {
     this.prepare = uri.prepare;
+    this.genericLookups = uri.genericLookups;
     this.credentials = credentials ?? {
       signer: new TicketSigner(configuredTicketKey()),
       relayRole: relayRoleFor(role ?? loginOf(uri), uri.relayRole),
@@ -190,7 +192,11 @@ export class PgDatabase {
     socket?.cork();
     const pending = runs.map((r) => [
       client.query(beginStatement(r.options)),
-      client.query(this.config(scopeStatement(r.scope, this.credentials))),
+      client.query(
+        this.config(
+          scopeStatement(r.scope, this.credentials, this.genericLookups && r.options?.lookup === true),
+        ),
+      ),
       ...r.statements.map((s) => client.query(this.config(s))),
       client.query('COMMIT'),
     ]);

@@ -178,9 +178,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
       const [found = []] = await this.db.run(
         { tenant },
         [getByIdsStatement(tenant, type, wanted, projection)],
-        {
-          light: true,
-        },
+        // By primary key: a generic plan is as good for every id (see RunOptions.lookup).
+        { light: true, lookup: true },
       );
       return found;
     });

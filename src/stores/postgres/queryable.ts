@@ -62,6 +62,15 @@ export interface RunOptions {
    * write must not hold up the lookups queued behind it).
    */
   readonly light?: boolean;
+  /**
+   * A lookup by unique key (get by id): each statement finds its rows through
+   * a unique index whatever its parameters, so a generic plan serves every
+   * call as well as a custom one would. The `pg` driver then runs the
+   * transaction with `plan_cache_mode = force_generic_plan` (see
+   * {@link scopeStatement}): the prepared statement is planned once per
+   * connection instead of on every call.
+   */
+  readonly lookup?: boolean;
 }
 
 /** The BEGIN that opens a transaction with these options. */
@@ -87,17 +96,26 @@ export interface TenantDatabase {
   close(): Promise<void>;
 }
 
+const TENANT_SCOPE_SQL =
+  "SELECT set_config('app.tenant_id', $1, true), set_config('app.tenant_ticket', $2, true)";
+// In the scope statement rather than a statement of its own: no extra message,
+// and the setting is in place before the next statement is bound (planned).
+const GENERIC_TENANT_SCOPE_SQL = `${TENANT_SCOPE_SQL}, set_config('plan_cache_mode', 'force_generic_plan', true)`;
+
 /**
  * The statement that opens a scope, in the same transaction as the work (so
  * in the same round trip): a tenant scope sets `app.tenant_id` and a ticket
  * signed for that tenant (`app.tenant_ticket`), which the row-level security
  * policies verify; a relay scope switches to the relay role for the
- * transaction and presents a relay ticket.
+ * transaction and presents a relay ticket. With `genericPlans` the
+ * transaction also sets `plan_cache_mode = force_generic_plan` (local to it:
+ * the next transaction on the connection plans as the server decides), for
+ * {@link RunOptions.lookup} transactions.
  */
-export function scopeStatement(scope: Scope, credentials: ScopeCredentials): Statement {
+export function scopeStatement(scope: Scope, credentials: ScopeCredentials, genericPlans = false): Statement {
   return 'tenant' in scope
     ? {
-        sql: "SELECT set_config('app.tenant_id', $1, true), set_config('app.tenant_ticket', $2, true)",
+        sql: genericPlans ? GENERIC_TENANT_SCOPE_SQL : TENANT_SCOPE_SQL,
         params: [scope.tenant, credentials.signer.ticket('t', scope.tenant)],
         prepare: true,
       }
