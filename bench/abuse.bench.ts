@@ -28,7 +28,9 @@
  */
 import { fork } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent, request } from 'node:http';
 import { mintToken } from '../src/platform/auth';
@@ -455,6 +457,14 @@ async function main(): Promise<void> {
     attacker.kill();
     const outcomes = new Map(outcomeList.map(([name, counts]) => [name, new Map(counts)]));
     const attackStats = await ask<ChildReport>(server, 'report');
+    if (args.includes('--cpu-prof')) {
+      // Where the longest turns were, to read in the profile (bench/profile-turns.ts).
+      const dir = args[args.indexOf('--cpu-prof') + 1] as string;
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'long-turns.json');
+      writeFileSync(file, JSON.stringify(attackStats.turns.longest, null, 1));
+      log(`the longest turns under attack: ${file}`);
+    }
     const load1 = loadavg();
     server.send('stop');
     await new Promise((r) => server.once('exit', r));

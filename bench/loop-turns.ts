@@ -20,7 +20,23 @@ export interface LoopTurnReport {
   readonly longestGap: { readonly wallMs: number; readonly cpuMs: number; readonly waitMs: number };
   /** Turns whose CPU exceeded 50 ms. */
   readonly over50ms: number;
+  /**
+   * The longest gaps (at most 20, by CPU), as monotonic microseconds (the clock
+   * of a V8 CPU profile's timestamps): a profile's samples inside one of them
+   * are what held the loop then.
+   */
+  readonly longest: readonly LongTurn[];
 }
+
+/** One long gap between two ticks: when (monotonic µs), its CPU and its wait for a core (ms). */
+export interface LongTurn {
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly cpuMs: number;
+  readonly waitMs: number;
+}
+
+const KEPT = 20;
 
 function schedstat(): [number, number] | undefined {
   try {
@@ -38,6 +54,7 @@ export class LoopTurns {
   private maxCpu = 0;
   private over50 = 0;
   private gap = { wallMs: 0, cpuMs: 0, waitMs: 0 };
+  private longest: LongTurn[] = [];
   private readonly available = schedstat() !== undefined;
 
   constructor(private readonly intervalMs = 5) {}
@@ -58,11 +75,18 @@ export class LoopTurns {
     this.maxCpu = 0;
     this.over50 = 0;
     this.gap = { wallMs: 0, cpuMs: 0, waitMs: 0 };
+    this.longest = [];
     this.last = undefined;
   }
 
   report(): LoopTurnReport {
-    return { available: this.available, maxCpuMs: this.maxCpu, longestGap: this.gap, over50ms: this.over50 };
+    return {
+      available: this.available,
+      maxCpuMs: this.maxCpu,
+      longestGap: this.gap,
+      over50ms: this.over50,
+      longest: this.longest,
+    };
   }
 
   private tick(): void {
@@ -77,6 +101,12 @@ export class LoopTurns {
     const wallMs = Number(now - last.wall) / 1e6;
     if (cpuMs > this.maxCpu) this.maxCpu = cpuMs;
     if (cpuMs > 50) this.over50++;
-    if (wallMs > this.gap.wallMs) this.gap = { wallMs, cpuMs, waitMs: (wait - last.wait) / 1e6 };
+    const waitMs = (wait - last.wait) / 1e6;
+    if (wallMs > this.gap.wallMs) this.gap = { wallMs, cpuMs, waitMs };
+    const least = this.longest.length < KEPT ? 0 : (this.longest[KEPT - 1]?.cpuMs ?? 0);
+    if (cpuMs > least && cpuMs > this.intervalMs) {
+      const turn = { startUs: Number(last.wall / 1000n), endUs: Number(now / 1000n), cpuMs, waitMs };
+      this.longest = [...this.longest, turn].sort((a, b) => b.cpuMs - a.cpuMs).slice(0, KEPT);
+    }
   }
 }
