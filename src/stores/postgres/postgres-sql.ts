@@ -278,11 +278,25 @@ export function readColumnsOf(type: RecordType, projection?: ReadProjection): re
   return skipsBody(projection) ? cols.filter((c) => c.kind !== 'bytes') : cols;
 }
 
-/** A select list of `columns` (uuids as text), each prefixed by `alias.` when given. */
+/**
+ * A select list of `columns` (uuids as text, bytes as base64 text), each
+ * prefixed by `alias.` when given. Bytes are read as base64, not as bytea:
+ * `pg` receives bytea as hex text (twice the body's size) and decodes it as the
+ * row arrives, about 70 ms of the event loop in one step for a 10 MiB body
+ * (its binary result format decodes the bytes as UTF-8, so cannot carry
+ * them); base64 is a third smaller and decodes (in {@link recordFromRow})
+ * about seven times faster.
+ */
 export function selectListOf(columns: readonly Column[], alias?: string): string {
   const at = alias ? `${alias}.` : '';
   return columns
-    .map((c) => (c.kind === 'uuid' ? `${at}${c.name}::text AS ${c.name}` : `${at}${c.name}`))
+    .map((c) =>
+      c.kind === 'uuid'
+        ? `${at}${c.name}::text AS ${c.name}`
+        : c.kind === 'bytes'
+          ? `encode(${at}${c.name}, 'base64') AS ${c.name}`
+          : `${at}${c.name}`,
+    )
     .join(', ');
 }
 
@@ -459,6 +473,8 @@ function fromDb(kind: Column['kind'], value: unknown): unknown {
       if (typeof value === 'string' && CANONICAL_TIMESTAMP.test(value)) return value;
       return value instanceof Date ? value.toISOString() : parseTimestamptz(String(value));
     case 'bytes':
+      // Base64 text as selected (selectListOf); a driver's bytes when read otherwise.
+      if (typeof value === 'string') return Buffer.from(value, 'base64');
       return Buffer.isBuffer(value)
         ? value
         : Buffer.from(
