@@ -152,7 +152,8 @@ export function staticRefusal(
 
 function addCost(body: GraphQLResponse['body'], cost: { requested: number; limit: number }): void {
   const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-  result.extensions = { ...result.extensions, cost };
+  // Most answers have no extensions yet: a literal, not a spread of nothing (this runs on every request).
+  result.extensions = result.extensions ? { ...result.extensions, cost } : { cost };
 }
 
 /**

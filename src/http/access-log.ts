@@ -13,8 +13,18 @@ export function noteTenant(res: ServerResponse, tenant: string): void {
   tenants.set(res, tenant);
 }
 
-/** Fields for the access log line of `res`: `tenant` once authenticated, else nothing. */
-export function accessFields(res: ServerResponse): { tenant?: string } {
+/**
+ * The fields of the access log line of `res`: `tenant` once authenticated,
+ * then the method, path, status and milliseconds. (One object literal per
+ * shape, not a spread: this runs on every request.)
+ */
+export function accessFields(
+  res: ServerResponse,
+  method: string | undefined,
+  path: string,
+  ms: number,
+): Record<string, unknown> {
   const tenant = tenants.get(res);
-  return tenant === undefined ? {} : { tenant };
+  const status = res.statusCode;
+  return tenant === undefined ? { method, path, status, ms } : { tenant, method, path, status, ms };
 }

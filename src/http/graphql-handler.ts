@@ -82,9 +82,9 @@ export async function handleGraphQL(
       cost = maxCost;
       return;
     }
-    const request = await persistedQuery(deps, res, identity, req, url, read?.json);
+    const request = await persistedQuery(deps, res, identity, req, url, read);
     if (request === ANSWERED) return;
-    const outcome = await deps.graphql.execute(read ? { ...request, bodyBytes: read.bytes } : request, {
+    const outcome = await deps.graphql.execute(request, {
       identity,
       requestId,
       log: log.child({ tenant: identity.tenant }),
@@ -162,6 +162,7 @@ async function authenticate(
 /**
  * Resolves an automatic persisted query for the caller's tenant and tags the
  * query text with the tenant (see apq.ts); answers the protocol's error itself.
+ * `read`: the POST body (undefined for GET).
  */
 async function persistedQuery(
   deps: GraphQLHandlerDeps,
@@ -169,10 +170,16 @@ async function persistedQuery(
   identity: Identity,
   req: IncomingMessage,
   url: URL,
-  body: unknown,
+  read: { readonly json: unknown; readonly bytes: number } | undefined,
 ): Promise<GraphQLHttpRequest | Answered> {
   const method = req.method as string;
-  const apq = await applyPersistedQuery(deps.persistedQueries, identity.tenant, method, url.search, body);
+  const apq = await applyPersistedQuery(
+    deps.persistedQueries,
+    identity.tenant,
+    method,
+    url.search,
+    read?.json,
+  );
   if (apq.kind === 'error') {
     deps.metrics.errors.inc({ code: apq.code });
     sendError(res, apq.status, apq.code, apq.message);
@@ -185,6 +192,7 @@ async function persistedQuery(
     search: tagged.search,
     body: tagged.body,
     appendedChars: tagged.appended,
+    bodyBytes: read?.bytes,
   };
 }
 

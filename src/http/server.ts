@@ -26,7 +26,7 @@ import { type UsageMeter, meterStore } from '../platform/usage';
 import { type DashboardOptions, handleDashboard } from './dashboard';
 import { type GraphiQLOptions, handleGraphiQL } from './graphiql';
 import { PersistedQueries, type PersistedQueryCache } from './apq';
-import { handleGraphQL } from './graphql-handler';
+import { type GraphQLHandlerDeps, handleGraphQL } from './graphql-handler';
 import { type AdminActions, type AdminRoute, handleAdmin } from './admin';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
@@ -154,15 +154,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.usage ? { usage: options.usage } : {}),
   });
+  const auth = isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth);
+  const persistedQueries =
+    options.persistedQueries ?? new PersistedQueries((tenant) => policy.limits(tenant).persistedQueryChars);
+  const admission = new AdmissionControl(policy, budget, new FairQueue(options.sharedConcurrency));
   const deps: RouteDeps = {
     options,
     store,
     hub,
     graphql,
-    auth: isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth),
+    auth,
     metrics,
-    persistedQueries:
-      options.persistedQueries ?? new PersistedQueries((tenant) => policy.limits(tenant).persistedQueryChars),
+    persistedQueries,
+    // Built once: an object spread per request showed in the by-id profile.
+    graphqlDeps: {
+      graphql,
+      auth,
+      metrics,
+      persistedQueries,
+      admission,
+      maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    },
     inFlight: new InFlight(),
     ingestLimits: ingestLimits({
       ...options.ingest,
@@ -170,10 +182,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? { maxBodyBytes: options.hubOptions.maxArtifactBodyBytes }
         : {}),
     }),
-    admission: new AdmissionControl(policy, budget, new FairQueue(options.sharedConcurrency)),
+    admission,
     timeouts: httpTimeouts(options.httpTimeouts),
   };
-  const auth = deps.auth;
   if (options.admin)
     deps.admin = { actions: options.admin, authenticate: (h) => auth.authenticate(h), busy: false };
   const server = createServer(serverTimeoutOptions(deps.timeouts), requestListener(deps, log));
@@ -223,6 +234,8 @@ interface RouteDeps {
   readonly auth: Authenticator;
   readonly metrics: GatewayMetrics;
   readonly persistedQueries: PersistedQueryCache;
+  /** What `/graphql` needs (graphql-handler.ts). */
+  readonly graphqlDeps: GraphQLHandlerDeps;
   readonly inFlight: InFlight;
   /** The gateway's ingest bounds, its bytes-in-flight budget included. */
   readonly ingestLimits: IngestLimits;
@@ -243,10 +256,7 @@ async function route(
 ): Promise<void> {
   const { options, metrics } = deps;
   const path = url.pathname;
-  if (path === '/graphql') {
-    const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-    return handleGraphQL({ ...deps, maxBodyBytes }, req, res, url, requestId, rlog);
-  }
+  if (path === '/graphql') return handleGraphQL(deps.graphqlDeps, req, res, url, requestId, rlog);
   if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (path === '/favicon.ico') {
     res.statusCode = 204;
@@ -391,13 +401,7 @@ function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, r
       span.end();
       metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
       if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
-        const fields = {
-          ...accessFields(res),
-          method: req.method,
-          path: url.pathname,
-          status: res.statusCode,
-          ms: Math.round(ms * 100) / 100,
-        };
+        const fields = accessFields(res, req.method, url.pathname, Math.round(ms * 100) / 100);
         // Inside the request's span, so the access log line carries its trace id.
         if (span.recording) t.withSpan(span, () => rlog.info('request', fields));
         else rlog.info('request', fields);
