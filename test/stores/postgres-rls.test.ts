@@ -203,6 +203,11 @@ describe('postgres row-level security (Mode A)', () => {
       'relay ticket for B': ticket(B, 'r'),
       'no mac': parts.slice(0, 5).join('.'),
       garbage: 'v1.x.y.z',
+      empty: '',
+      'seven fields': `${good}.x`,
+      // Refused, not an error: the expiry is cast to a number only once it is 1-12 digits.
+      'expiry not a number': good.replace(`.${parts[2]}.`, '.1e12.'),
+      'expiry of 13 digits': good.replace(`.${parts[2]}.`, `.000${parts[2]}.`),
       'very long': `${good}${'0'.repeat(10_000)}`,
     };
     await asRole(pg.appUri, async (c) => {

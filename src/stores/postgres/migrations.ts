@@ -78,6 +78,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: backfill steps bounded by records, fold statements planned at every call',
     sql: () => readFileSync(join(__dirname, 'preagg-backfill-steps.sql'), 'utf8'),
   },
+  {
+    version: 11,
+    name: 'hub.scoped_tenant() with fewer expressions, same checks (set up again in every transaction)',
+    sql: () => readFileSync(join(__dirname, 'tenant-tickets-lean.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */

@@ -4,7 +4,7 @@
  * The gateway signs `v1.<kid>.<expiry>.<purpose>.<subject>.<mac>` with
  * HMAC-SHA256 under a key the application role cannot read (it lives in
  * `hub_private.ticket_keys`, owned by the schema owner). The database
- * verifies it in SECURITY DEFINER functions (migrations 0002, 0006 and 0009:
+ * verifies it in SECURITY DEFINER functions (migrations 0002, 0006, 0009, 0011:
  * `tenant-tickets*.sql`), and the row-level security policies read
  * `tenant_id = (SELECT hub.scoped_tenant())`: `app.tenant_id` when the
  * ticket is valid for it, else NULL. A session that sets `app.tenant_id`
