@@ -20,17 +20,88 @@ export function canonicalJson(value: unknown): string {
   return serialize(value, 0);
 }
 
+const NO_OMISSIONS: ReadonlySet<string> = new Set();
+
+/**
+ * The canonical JSON of the object whose members are those of `obj` except
+ * the ones named in `omit` and the ones whose value is `null` or `undefined`
+ * (what provenance hashes: the same text as `canonicalJson` of that object,
+ * without building it).
+ * @throws CanonicalJsonError as {@link canonicalJson}.
+ */
+export function canonicalJsonOfMembers(
+  obj: Readonly<Record<string, unknown>>,
+  omit: ReadonlySet<string>,
+): string {
+  return serializeObject(obj, 0, omit, true);
+}
+
+/** Characters `JSON.stringify` escapes (quote, backslash, controls), and every surrogate (lone ones are escaped). */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 // A depth bound instead of a visited set: the same protection against cycles
 // (they exceed any bound) without a Set operation per object on the hot path.
 const MAX_DEPTH = 1000;
 
+/** An object's keys as `Object.keys` listed them, sorted, and each as its JSON text followed by `:`. */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly members: readonly string[];
+  readonly prefixes: readonly string[];
+}
+
+// Records of a type share their keys, so sorting them and serialising each key is done once per
+// set of keys rather than once per object (it was most of a record's canonicalisation). Bounded:
+// emptied when full, so arbitrary JSON keys cannot grow it without limit.
+const MAX_SHAPES = 512;
+const shapes = new Map<ReadonlySet<string>, Map<string, Shape>>();
+
+function shapeOf(keys: readonly string[], omit: ReadonlySet<string>): Shape {
+  let byKeys = shapes.get(omit);
+  if (!byKeys) shapes.set(omit, (byKeys = new Map()));
+  const id = keys.join('\u0000');
+  const known = byKeys.get(id);
+  // Keys may contain the separator: the cached shape counts only when its keys are these keys.
+  if (known && sameKeys(known.keys, keys)) return known;
+  const members = keys.filter((k) => !omit.has(k)).sort();
+  const shape = { keys, members, prefixes: members.map((k) => `${JSON.stringify(k)}:`) };
+  if (byKeys.size >= MAX_SHAPES) byKeys.clear();
+  byKeys.set(id, shape);
+  return shape;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function serializeObject(
+  obj: Readonly<Record<string, unknown>>,
+  depth: number,
+  omit: ReadonlySet<string>,
+  skipNull: boolean,
+): string {
+  const { members, prefixes } = shapeOf(Object.keys(obj), omit);
+  let out = '{';
+  for (let i = 0; i < members.length; i++) {
+    const v = obj[members[i] as string];
+    if (v === undefined || (skipNull && v === null)) continue;
+    out += `${out.length === 1 ? '' : ','}${prefixes[i] as string}${serialize(v, depth + 1)}`;
+  }
+  return `${out}}`;
+}
+
 function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      // Most strings need no escape: quoting them directly is a few times cheaper.
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError(`non-finite number ${value}`);
-      return JSON.stringify(value);
+      // A finite number's JSON text is its ECMAScript string (Number::toString; -0 gives "0").
+      return String(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
@@ -45,17 +116,7 @@ function serialize(value: unknown, depth: number): string {
         }
         return `${out}]`;
       }
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        const v = obj[key];
-        if (v === undefined) continue;
-        out += `${first ? '' : ','}${JSON.stringify(key)}:${serialize(v, depth + 1)}`;
-        first = false;
-      }
-      return `${out}}`;
+      return serializeObject(value as Record<string, unknown>, depth, NO_OMISSIONS, false);
     }
     default:
       throw new CanonicalJsonError(`${typeof value} is not a JSON value`);

@@ -65,6 +65,19 @@ function checkRange(ms: number): { ok: true; ms: number } | { ok: false; message
   return { ok: true, ms };
 }
 
+/**
+ * True when `value` is a timestamp in the Hub's canonical form (as
+ * {@link formatTimestamp} writes it) within years 0001-9999: exactly the
+ * strings that {@link parseTimestamp} accepts and formats back unchanged,
+ * checked without the general parser (one native parse and one format).
+ */
+export function isCanonicalTimestamp(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length !== 24) return false;
+  const ms = Date.parse(value);
+  // A string the native parser reads differently (or not at all) does not format back to itself.
+  return ms >= MIN_INSTANT && ms <= MAX_INSTANT && new Date(ms).toISOString() === value;
+}
+
 /** Formats epoch milliseconds as the Hub's canonical `YYYY-MM-DDTHH:mm:ss.sssZ`. */
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString();

@@ -4,13 +4,13 @@
  * rejected whole, so nothing is ever half-written because of bad input.
  */
 import { isBase64 } from './base64';
-import { parseDecimal } from './decimal';
-import { type FieldIssue, validationError } from './errors';
+import { DECIMAL_INT_DIGITS, DECIMAL_SCALE, parseDecimal } from './decimal';
+import { type FieldIssue, unreachable, validationError } from './errors';
 import { CanonicalJsonError, canonicalJson } from './jcs';
 import { type FieldSpec, type HubRecord, LIMITS, type RecordType, TYPE_FIELDS, isRecordType } from './model';
 import { bodySha256, computeProvenanceHash } from './provenance';
 import type { TenantId } from './tenant';
-import { formatTimestamp, parseTimestamp } from './time';
+import { formatTimestamp, isCanonicalTimestamp, parseTimestamp } from './time';
 import { isUuid, uuidv7 } from './uuid';
 
 /** Input for one record: storage names, optional fields may be absent or null. */
@@ -232,6 +232,59 @@ export function checkField(spec: FieldSpec, value: unknown, report: Report): unk
       return typeof value === 'string' && SHA256_RE.test(value)
         ? value.toLowerCase()
         : report(path, 'must be 64 hex characters (SHA-256)');
+  }
+}
+
+const LOWER_UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LOWER_SHA256_RE = /^[0-9a-f]{64}$/;
+/** A canonical decimal >= 0: no leading zeros, no trailing fractional zeros, within the digit limits. */
+const CANONICAL_DECIMAL_RE = new RegExp(
+  `^(?:0|[1-9]\\d{0,${DECIMAL_INT_DIGITS - 1}})(?:\\.\\d{0,${DECIMAL_SCALE - 1}}[1-9])?$`,
+);
+// eslint-disable-next-line no-control-regex
+const NUL_OR_SURROGATE_RE = /[\u0000\uD800-\uDFFF]/;
+
+/**
+ * True when {@link checkField} would accept `value` and return it unchanged
+ * (valid and already in canonical form), decided by cheaper tests: a store
+ * checks every field of every record it writes, and almost all are like
+ * this. False says nothing: ask {@link checkField} for the problem. JSON
+ * kinds are not decided here (always false).
+ */
+export function isCanonicalField(spec: FieldSpec, value: unknown): boolean {
+  switch (spec.kind) {
+    case 'id':
+      return (
+        typeof value === 'string' &&
+        value.length > 0 &&
+        value.length <= LIMITS.maxIdLength &&
+        ID_RE.test(value)
+      );
+    case 'uuid':
+      return typeof value === 'string' && LOWER_UUID_RE.test(value);
+    case 'text':
+      return (
+        typeof value === 'string' &&
+        (spec.maxLength === undefined || value.length <= spec.maxLength) &&
+        // Surrogate pairs are fine but rarer: the full test decides those.
+        (!NUL_OR_SURROGATE_RE.test(value) || !BAD_TEXT_RE.test(value)) &&
+        (!spec.required || value.trim().length > 0)
+      );
+    case 'enum':
+      return typeof value === 'string' && spec.values?.includes(value) === true;
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+    case 'decimal':
+      return typeof value === 'string' && CANONICAL_DECIMAL_RE.test(value);
+    case 'timestamp':
+      return isCanonicalTimestamp(value);
+    case 'sha256':
+      return typeof value === 'string' && LOWER_SHA256_RE.test(value);
+    case 'json':
+    case 'json_object':
+      return false;
+    default:
+      return unreachable(spec.kind, 'field kind');
   }
 }
 

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '../../src/hub/jcs';
+import { canonicalJson, canonicalJsonOfMembers } from '../../src/hub/jcs';
 import type { HubRecord, RecordType } from '../../src/hub/model';
 import {
   PROVENANCE_ALGORITHM,
   computeProvenanceHash,
   provenanceCanonicalJson,
+  provenanceContent,
   verifyRecord,
 } from '../../src/hub/provenance';
 import { parseTenantId } from '../../src/hub/tenant';
@@ -107,5 +108,44 @@ describe('canonical JSON (RFC 8785)', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => canonicalJson(cyclic)).toThrow(/cyclic/);
+  });
+});
+
+describe('canonical JSON of an object with members left out (the provenance fast path)', () => {
+  const omit = new Set(['provenance_hash', 'body']);
+  const reference = (o: Record<string, unknown>): string => canonicalJson(provenanceContent(o));
+
+  it('is the canonical JSON of the object without the omitted, null and undefined members', () => {
+    const objects: Record<string, unknown>[] = [
+      { b: 1, a: 'x', provenance_hash: 'h', body: new Uint8Array(1), n: null, u: undefined },
+      // The same keys in another order: a cached shape must not carry the first order over.
+      { a: 'x', n: null, b: 1, body: new Uint8Array(1), u: undefined, provenance_hash: 'h' },
+      // Keys containing the cache's separator: two different key sets with the same joined text.
+      { 'a\u0000b': 1, c: 2 },
+      { a: 1, 'b\u0000c': 2 },
+      {
+        nested: { z: [1, { y: null, x: undefined, w: 'q' }], a: {} },
+        s: '\ud800 "\\ \u0001',
+        '\ufb01': 1,
+        '\u{1F600}': 2,
+      },
+      {},
+    ];
+    for (const o of objects) expect(canonicalJsonOfMembers(o, omit)).toBe(reference(o));
+    // Nested nulls stay (only top-level ones are left out).
+    expect(canonicalJsonOfMembers({ a: { b: null }, c: null }, omit)).toBe('{"a":{"b":null}}');
+  });
+
+  it('stays right when more key sets pass than it remembers', () => {
+    for (let i = 0; i < 2000; i++) {
+      const o = { [`k${i}`]: i, [`j${i % 7}`]: `v${i}`, a: [i] };
+      expect(canonicalJsonOfMembers(o, omit)).toBe(reference(o));
+      expect(canonicalJson(o)).toBe(reference(o));
+    }
+  });
+
+  it('rejects what canonicalJson rejects', () => {
+    expect(() => canonicalJsonOfMembers({ a: NaN }, omit)).toThrow(/non-finite/);
+    expect(() => canonicalJsonOfMembers({ a: { b: 1n } }, omit)).toThrow(/bigint/);
   });
 });
