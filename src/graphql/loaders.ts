@@ -16,6 +16,7 @@ import {
 } from '../hub/model';
 import { type ReadProjection, skipsBody } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
+import { readPathLayerOff } from '../platform/read-path-layers';
 import type { ChildList } from './lookahead';
 
 export interface ListKey {
@@ -101,6 +102,14 @@ const MAX_IDS_PER_CALL = 500;
 /** Most versions of one person read to find the current one (pages of 500). */
 const MAX_PROFILE_VERSIONS = 5000;
 
+/**
+ * Every loader's batching and cache, off only when the read-path benchmark
+ * measures what they gain (each load is then its own store call).
+ */
+const UNBATCHED: { batch?: false; cache?: false } = readPathLayerOff('dataloader')
+  ? { batch: false, cache: false }
+  : {};
+
 /** Receives each batch's size, by loader name (metrics). */
 type OnBatch = ((loader: string, size: number) => void) | undefined;
 /** Puts records read by a list into the id loaders. */
@@ -141,7 +150,7 @@ function idLoaders(hub: Hub, tenant: TenantId, onBatch: OnBatch): IdLoaders {
           return hub.get(tenant, type, ids);
         },
         // Ids are case-insensitive UUIDs: one cache entry per record.
-        { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
+        { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase(), ...UNBATCHED },
       ),
   );
 }
@@ -155,7 +164,7 @@ function lazyArtifactsWithoutBody(hub: Hub, tenant: TenantId, onBatch: OnBatch):
         onBatch?.('byId.artifacts.no-body', ids.length);
         return hub.get(tenant, 'artifacts', ids, NO_BODY);
       },
-      { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
+      { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase(), ...UNBATCHED },
     ));
 }
 
@@ -199,7 +208,7 @@ function listLoader(
         }),
       );
     },
-    { cacheKeyFn: listKey },
+    { cacheKeyFn: listKey, ...UNBATCHED },
   );
 }
 
@@ -221,7 +230,7 @@ function currentProfileLoader(
         }
       }),
     );
-  });
+  }, UNBATCHED);
 }
 
 /**

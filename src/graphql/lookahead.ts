@@ -20,6 +20,7 @@ import {
 import { isPageSize } from '../hub/hub';
 import { LIMITS, type RecordType } from '../hub/model';
 import type { ReadProjection } from '../hub/store';
+import { readPathLayerOff } from '../platform/read-path-layers';
 import { GRAPHQL_TYPE_OF } from './mapping';
 
 /** Child list fields by parent type: GraphQL field name -> child record type (filtered by `outputId`). */
@@ -41,6 +42,9 @@ export interface ChildList {
 // depends only on the document, which Apollo caches and reuses.
 const childFieldsCache = new WeakMap<FieldNode, readonly FieldNode[]>();
 
+// Off only when the read-path benchmark measures what look-ahead gains.
+const LOOKAHEAD = !readPathLayerOff('lookahead');
+
 /**
  * The child list the selection of a `type` connection asks for under
  * `nodes` or `edges { node }`, when it can be loaded with the page; else
@@ -49,7 +53,7 @@ const childFieldsCache = new WeakMap<FieldNode, readonly FieldNode[]>();
 export function childListOf(info: GraphQLResolveInfo, type: RecordType): ChildList | undefined {
   const children = CHILD_FIELDS[type];
   const fieldNode = info.fieldNodes[0];
-  if (!children || !fieldNode || info.fieldNodes.length !== 1) return undefined;
+  if (!LOOKAHEAD || !children || !fieldNode || info.fieldNodes.length !== 1) return undefined;
   let found = childFieldsCache.get(fieldNode);
   if (found === undefined) {
     found = findChildFields(fieldNode.selectionSet, info.fragments, children);

@@ -8,6 +8,7 @@
  * asked for together share connections and writes (see {@link PgDatabase.run}).
  */
 import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } from 'pg';
+import { readPathLayerOff } from '../../platform/read-path-layers';
 import { isConnectionLoss } from './postgres-errors';
 import type { PostgresUri } from './postgres-uri';
 import {
@@ -37,6 +38,15 @@ const typeParsers = {
  * pool: 753 vs 706 req/s over three alternating runs).
  */
 const LIGHT_CONNECTIONS_PER_FLUSH = 2;
+
+/**
+ * The flush and the cork (see {@link PgDatabase.run}), off only when the
+ * read-path benchmark measures what each gains: without the flush every
+ * transaction takes a connection of its own at once; without the cork each
+ * protocol message is its own socket write.
+ */
+const FLUSH = !readPathLayerOff('flush');
+const CORK = !readPathLayerOff('cork');
 
 /** A transaction waiting for the next flush. */
 interface PendingRun {
@@ -152,7 +162,12 @@ export class PgDatabase {
    */
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ scope, statements, options, resolve, reject });
+      const pending = { scope, statements, options, resolve, reject };
+      if (!FLUSH) {
+        void this.runOnOneConnection([pending]);
+        return;
+      }
+      this.queue.push(pending);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // After the I/O callbacks of this loop turn: every request parsed in it has queued by then.
@@ -188,7 +203,7 @@ export class PgDatabase {
     // pg writes every protocol message (Parse, Bind, Describe, Execute, Sync)
     // to the socket on its own; corked, the whole pipeline leaves in one write
     // (one syscall) instead of a dozen or more per transaction.
-    const socket = socketOf(client);
+    const socket = CORK ? socketOf(client) : undefined;
     socket?.cork();
     const pending = runs.map((r) => [
       client.query(beginStatement(r.options)),

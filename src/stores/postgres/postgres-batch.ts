@@ -17,7 +17,11 @@ import { type ListQuery, type ReadProjection, skipsBody } from '../../hub/store'
 import type { TenantId } from '../../hub/tenant';
 import { arrayLiteral, listStatement, readColumnsOf, selectListOf } from './postgres-sql';
 import { isConnectionLoss } from './postgres-errors';
+import { readPathLayerOff } from '../../platform/read-path-layers';
 import type { Row, Statement } from './queryable';
+
+// Off only when the read-path benchmark measures what the batcher gains: each list is then its own transaction.
+const BATCHING = !readPathLayerOff('listbatcher');
 
 /** Equality filters that can be batched: column and array cast of the values. */
 const BATCHABLE: Readonly<Record<string, readonly [string, string]>> = {
@@ -92,6 +96,7 @@ export class ListBatcher {
   list(tenant: TenantId, query: ListQuery): Promise<Row[]> {
     // Built now so that a bad filter rejects this call alone.
     const statement = listStatement(tenant, query);
+    if (!BATCHING) return this.run(tenant, [statement]).then(([rows = []]) => rows);
     return new Promise((resolve, reject) => {
       const list = this.pending.get(tenant);
       const entry = { query, statement, resolve, reject };
