@@ -127,6 +127,8 @@ export function createLoaders(hub: Hub, tenant: TenantId, onBatch?: OnBatch): Lo
   const prime = primer(byId);
   const list = listLoader(hub, tenant, prime, onBatch);
   const withChildren = new ListsWithChildren(hub, tenant, list, prime, onBatch);
+  // Made on first use, like the id loaders: few requests read a current profile.
+  let currentProfile: DataLoader<string, EmployeeProfileRecord | null> | undefined;
   return {
     byId,
     get artifactWithoutBody() {
@@ -136,7 +138,9 @@ export function createLoaders(hub: Hub, tenant: TenantId, onBatch?: OnBatch): Lo
     listWithChildren: (key, child) => withChildren.load(key, child),
     prefetchedChildren: (parent, type, first, projection) =>
       withChildren.prefetched(parent, type, first, projection),
-    currentProfile: currentProfileLoader(hub, tenant, prime, onBatch),
+    get currentProfile() {
+      return (currentProfile ??= currentProfileLoader(hub, tenant, prime, onBatch));
+    },
   };
 }
 

@@ -21,7 +21,7 @@
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import { type RouteEntry, RouteTrace, enterRouteTrace } from '../platform/route-trace';
+import { type RouteEntry, RouteTrace, enterRouteTrace, routesExpected } from '../platform/route-trace';
 
 /** One root field's routing, as sent in `extensions.routing`. */
 export interface FieldRouting {
@@ -106,10 +106,15 @@ export class RouteExtensions {
     return schema;
   }
 
-  /** The Apollo plugin: a trace map per request, summarised into `extensions.routing`. */
+  /**
+   * The Apollo plugin: a trace map per request, summarised into
+   * `extensions.routing`; none while no routing store exists (nothing would be
+   * recorded, and each map cost every request an entry in a WeakMap).
+   */
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
     return {
       requestDidStart: async ({ contextValue }) => {
+        if (!routesExpected()) return;
         const fields = this.begin(contextValue);
         return {
           async willSendResponse({ response }) {

@@ -103,20 +103,47 @@ export function fairStore<S extends HubStore>(
     gate.leave();
     if (g.calls.idle && g.rollups.idle) gates.delete(tenant);
   };
-  const through = async (
+  // Without async functions: a call with a free slot (the usual case) costs
+  // one promise reaction, not two async frames and their promises.
+  const through = (
     tenant: TenantId,
     g: TenantGates,
     gate: Gate,
     what: string,
     run: () => Promise<unknown>,
-  ) => {
-    const wait = gate.enter(what, gate === g.rollups ? 'maxRollupsInFlight' : 'maxStoreCalls');
-    if (wait) await wait;
+  ): Promise<unknown> => {
+    let wait: Promise<void> | undefined;
     try {
-      return await run();
-    } finally {
-      release(tenant, g, gate);
+      wait = gate.enter(what, gate === g.rollups ? 'maxRollupsInFlight' : 'maxStoreCalls');
+    } catch (err) {
+      return Promise.reject(err);
     }
+    return wait ? wait.then(() => inSlot(tenant, g, gate, run)) : inSlot(tenant, g, gate, run);
+  };
+  /** Runs `run` in the slot it holds, giving the slot back however it ends. */
+  const inSlot = (
+    tenant: TenantId,
+    g: TenantGates,
+    gate: Gate,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> => {
+    let result: Promise<unknown>;
+    try {
+      result = Promise.resolve(run());
+    } catch (err) {
+      release(tenant, g, gate);
+      return Promise.reject(err);
+    }
+    return result.then(
+      (value) => {
+        release(tenant, g, gate);
+        return value;
+      },
+      (err: unknown) => {
+        release(tenant, g, gate);
+        throw err;
+      },
+    );
   };
   const wrapped = new Map<PropertyKey, unknown>();
   const proxy = new Proxy(store, {

@@ -30,13 +30,27 @@ export function createLogger(
 }
 
 // A class rather than closures: every request makes child loggers, and a
-// child is then one small object, not five fresh functions.
+// child is then one small object, not five fresh functions. A child keeps its
+// parent and its own fields, merged on its first line: most children of a
+// request (request id, tenant) never write one below the logger's level.
 class JsonLogger implements Logger {
+  private merged: Record<string, unknown> | undefined;
+
   constructor(
     private readonly min: number,
     private readonly sink: (line: string) => void,
-    private readonly base: Record<string, unknown>,
+    private readonly parent: JsonLogger | Record<string, unknown>,
+    private readonly own?: Record<string, unknown>,
   ) {}
+
+  /** The fields of every line: the parent's, then this logger's own. */
+  private get base(): Record<string, unknown> {
+    if (this.merged === undefined) {
+      const above = this.parent instanceof JsonLogger ? this.parent.base : this.parent;
+      this.merged = this.own === undefined ? above : { ...above, ...this.own };
+    }
+    return this.merged;
+  }
 
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.write('debug', msg, fields);
@@ -51,7 +65,7 @@ class JsonLogger implements Logger {
     this.write('error', msg, fields);
   }
   child(fields: Record<string, unknown>): Logger {
-    return new JsonLogger(this.min, this.sink, { ...this.base, ...fields });
+    return new JsonLogger(this.min, this.sink, this, fields);
   }
 
   private write(lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void {

@@ -70,6 +70,11 @@ export function expectRoutes(): void {
   routing = true;
 }
 
+/** Whether a routing store exists in this process (else no route is ever recorded). */
+export function routesExpected(): boolean {
+  return routing;
+}
+
 /** Runs `fn` with a fresh trace active; returns its result and the trace. */
 export async function withRouteTrace<T>(fn: () => Promise<T> | T): Promise<{ result: T; trace: RouteTrace }> {
   const trace = new RouteTrace();
