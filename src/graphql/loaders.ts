@@ -122,26 +122,54 @@ type Prime = (records: readonly HubRecord[]) => void;
  * `onBatch` receives each batch's size.
  */
 export function createLoaders(hub: Hub, tenant: TenantId, onBatch?: OnBatch): Loaders {
-  const byId = idLoaders(hub, tenant, onBatch);
-  const artifactWithoutBody = lazyArtifactsWithoutBody(hub, tenant, onBatch);
-  const prime = primer(byId);
-  const list = listLoader(hub, tenant, prime, onBatch);
-  const withChildren = new ListsWithChildren(hub, tenant, list, prime, onBatch);
-  // Made on first use, like the id loaders: few requests read a current profile.
-  let currentProfile: DataLoader<string, EmployeeProfileRecord | null> | undefined;
-  return {
-    byId,
-    get artifactWithoutBody() {
-      return artifactWithoutBody();
-    },
-    list,
-    listWithChildren: (key, child) => withChildren.load(key, child),
-    prefetchedChildren: (parent, type, first, projection) =>
-      withChildren.prefetched(parent, type, first, projection),
-    get currentProfile() {
-      return (currentProfile ??= currentProfileLoader(hub, tenant, prime, onBatch));
-    },
-  };
+  return new RequestLoaders(hub, tenant, onBatch);
+}
+
+/**
+ * The loaders of one request. A class, not an object literal: a literal with
+ * getters is built through the runtime's slow path on every request, while a
+ * class keeps its getters on the prototype.
+ */
+class RequestLoaders implements Loaders {
+  readonly byId: IdLoaders;
+  readonly list: DataLoader<ListKey, Page, string>;
+  private readonly prime: Prime;
+  private readonly withChildren: ListsWithChildren;
+  private withoutBody: IdLoader | undefined;
+  private profiles: DataLoader<string, EmployeeProfileRecord | null> | undefined;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly tenant: TenantId,
+    private readonly onBatch: OnBatch,
+  ) {
+    this.byId = idLoaders(hub, tenant, onBatch);
+    this.prime = primer(this.byId);
+    this.list = listLoader(hub, tenant, this.prime, onBatch);
+    this.withChildren = new ListsWithChildren(hub, tenant, this.list, this.prime, onBatch);
+  }
+
+  get artifactWithoutBody(): IdLoader {
+    return (this.withoutBody ??= artifactsWithoutBody(this.hub, this.tenant, this.onBatch));
+  }
+
+  listWithChildren(key: ListKey, child: ChildList): Promise<Page> {
+    return this.withChildren.load(key, child);
+  }
+
+  prefetchedChildren(
+    parent: HubRecord,
+    type: RecordType,
+    first: number,
+    projection?: ReadProjection,
+  ): Page | undefined {
+    return this.withChildren.prefetched(parent, type, first, projection);
+  }
+
+  /** Made on first use, like the id loaders: few requests read a current profile. */
+  get currentProfile(): DataLoader<string, EmployeeProfileRecord | null> {
+    return (this.profiles ??= currentProfileLoader(this.hub, this.tenant, this.prime, this.onBatch));
+  }
 }
 
 /** One `getByIds` store call per type per tick, made on first use. */
@@ -159,17 +187,15 @@ function idLoaders(hub: Hub, tenant: TenantId, onBatch: OnBatch): IdLoaders {
   );
 }
 
-/** Artifacts by id without their bodies; the loader is made on first use (most requests read no artifact). */
-function lazyArtifactsWithoutBody(hub: Hub, tenant: TenantId, onBatch: OnBatch): () => IdLoader {
-  let withoutBody: IdLoader | undefined;
-  return () =>
-    (withoutBody ??= new DataLoader<string, HubRecord | null>(
-      async (ids) => {
-        onBatch?.('byId.artifacts.no-body', ids.length);
-        return hub.get(tenant, 'artifacts', ids, NO_BODY);
-      },
-      { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase(), ...UNBATCHED },
-    ));
+/** Artifacts by id without their bodies (made on first use: most requests read no artifact). */
+function artifactsWithoutBody(hub: Hub, tenant: TenantId, onBatch: OnBatch): IdLoader {
+  return new DataLoader<string, HubRecord | null>(
+    async (ids) => {
+      onBatch?.('byId.artifacts.no-body', ids.length);
+      return hub.get(tenant, 'artifacts', ids, NO_BODY);
+    },
+    { maxBatchSize: MAX_IDS_PER_CALL, cacheKeyFn: (id) => id.toLowerCase() },
+  );
 }
 
 /** Primes the id loaders with records a list returned (never an artifact read without its body). */
