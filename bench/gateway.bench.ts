@@ -674,6 +674,7 @@ async function tracingCost(
     readonly cpuRatio: number[];
   }
   const children: Child[] = [];
+  const served = new Map<string, number>();
   for (const c of configs)
     children.push({
       ...c,
@@ -693,6 +694,7 @@ async function tracingCost(
       try {
         const cpu0 = await childCpu(c.server);
         const run = await loop(32, secs, (i) => post(agent, target, token, body(i)));
+        served.set(c.name, (served.get(c.name) ?? 0) + run.samples.length);
         return { perSec: run.perSec, cpuUs: ((await childCpu(c.server)) - cpu0) / run.samples.length };
       } finally {
         agent.destroy();
@@ -727,6 +729,7 @@ async function tracingCost(
     for (const c of children) await stopChild(c.server);
     await new Promise((r) => sink.close(r));
   }
+  log(`requests served: ${[...served].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   log(`the OTLP sink received ${exports} exports, ${(exportBytes / 1e6).toFixed(1)} MB`);
   const off = children[0];
   const figures: Figure[] = [];

@@ -61,33 +61,45 @@ function wrapMethods<T extends object>(
   before: (method: string, args: readonly unknown[], span: Span) => void,
   after?: (result: unknown, span: Span) => void,
 ): T {
+  // Every property read of the wrapped object comes through `get`, on every
+  // request: a method's wrapper is made once and then found by one Map lookup.
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, prop, receiver) {
+      const known = wrapped.get(prop);
+      if (known !== undefined) return known;
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const name = spanName(prop);
       if (name === undefined) return value;
-      let fn = wrapped.get(prop);
-      if (!fn) {
-        const method = value as (...a: unknown[]) => Promise<unknown>;
-        fn = function (...args: unknown[]): Promise<unknown> {
-          const t = tracer();
-          // Only inside a sampled trace: a call from background work (the relay's
-          // outbox polls) starts no trace of its own.
-          if (!t.enabled || !t.activeSpan().recording) return method.apply(obj, args);
-          return t.inSpan(name, 'internal', async (span) => {
-            if (span.recording) before(prop, args, span);
-            const result = await method.apply(obj, args);
-            if (after && span.recording) after(result, span);
-            return result;
-          });
-        };
-        wrapped.set(prop, fn);
-      }
+      const fn = traced(obj, value as (...a: unknown[]) => Promise<unknown>, prop, name, before, after);
+      wrapped.set(prop, fn);
       return fn;
     },
   });
+}
+
+/** `method` of `obj` run in a span `name` when called inside a sampled trace, else called as is. */
+function traced(
+  obj: object,
+  method: (...a: unknown[]) => Promise<unknown>,
+  prop: string,
+  name: string,
+  before: (method: string, args: readonly unknown[], span: Span) => void,
+  after: ((result: unknown, span: Span) => void) | undefined,
+): (...args: unknown[]) => Promise<unknown> {
+  return function (...args: unknown[]): Promise<unknown> {
+    const t = tracer();
+    // Only inside a sampled trace: a call from an unsampled request, or from
+    // background work (the relay's outbox polls), makes no span at all.
+    if (!t.activeSpan().recording) return method.apply(obj, args);
+    return t.inSpan(name, 'internal', async (span) => {
+      if (span.recording) before(prop, args, span);
+      const result = await method.apply(obj, args);
+      if (after && span.recording) after(result, span);
+      return result;
+    });
+  };
 }
 
 /** Tenant, record type and request sizes, read from a Hub or port call's arguments by position. */

@@ -2,10 +2,14 @@
  * Sampling: a request the sampler drops records nothing at any layer (no
  * orphan trace starts below it, though nothing is active there), while a
  * caller's sampled trace is still followed all the way down by the same
- * gateway (parent-based sampling).
+ * gateway (parent-based sampling). The root decision the tracer takes before
+ * calling the SDK samples the same trace ids as the SDK's own sampler.
  */
 import { randomBytes } from 'node:crypto';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { NOOP_TRACER, type Tracer, createTracer, installTracer } from '../../src/platform/tracing';
+import { rootSamplingFor, sampledId } from '../../src/platform/tracing-otel';
 import { type TestGateway, startGateway } from '../graphql/harness';
 import { OtlpReceiver, type SpanNode, shape } from '../support/otlp-receiver';
 
@@ -59,4 +63,43 @@ test('dropped requests record nothing at any layer; a sampled caller trace is fo
   });
   // Nothing else was exported: no trace began below a dropped span.
   expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
+});
+
+describe('the root decision taken before the SDK', () => {
+  const words = (): [number, number, number, number] => {
+    const b = randomBytes(16);
+    return [b.readUInt32BE(0), b.readUInt32BE(4), b.readUInt32BE(8), b.readUInt32BE(12)];
+  };
+  const hex = (w: readonly number[]): string => w.map((x) => x.toString(16).padStart(8, '0')).join('');
+
+  test("samples exactly the trace ids the SDK's trace-id-ratio sampler samples", () => {
+    for (const ratio of [0, 0.01, 0.25, 0.5, 0.99, 1]) {
+      const sdk = new TraceIdRatioBasedSampler(ratio);
+      const bound = ratio >= 1 ? 0x100000000 : Math.floor(ratio * 0xffffffff);
+      // Random ids, and ids whose words XOR to just below, at and just above the bound.
+      const cases = Array.from({ length: 2000 }, words);
+      for (const edge of [bound - 1, bound, bound + 1])
+        if (edge >= 0 && edge <= 0xffffffff)
+          cases.push([edge, 0x12345678, 0x9abcdef0, (0x12345678 ^ 0x9abcdef0) >>> 0]);
+      const disagree = cases.filter((w) => {
+        const ours = sampledId(w[0], w[1], w[2], w[3], bound);
+        const theirs =
+          sdk.shouldSample(ROOT_CONTEXT, hex(w)).decision === SamplingDecision.RECORD_AND_SAMPLED;
+        return theirs ? ours !== hex(w) : ours !== undefined;
+      });
+      expect({ ratio, disagree: disagree.map(hex) }).toEqual({ ratio, disagree: [] });
+    }
+  });
+
+  test('the samplers by name: on samples every root with a valid id, off none', () => {
+    for (const name of ['always_on', 'parentbased_always_on', undefined]) {
+      const id = rootSamplingFor(name, undefined).traceId();
+      expect(id).toMatch(/^[0-9a-f]{32}$/);
+      expect(id).not.toBe('0'.repeat(32));
+    }
+    for (const name of ['always_off', 'parentbased_always_off'])
+      expect(rootSamplingFor(name, undefined).traceId()).toBeUndefined();
+    expect(rootSamplingFor('parentbased_traceidratio', '0').traceId()).toBeUndefined();
+    expect(rootSamplingFor('traceidratio', '1').traceId()).toMatch(/^[0-9a-f]{32}$/);
+  });
 });
