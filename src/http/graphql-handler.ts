@@ -21,7 +21,7 @@ import { tracer } from '../platform/tracing';
 import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
-import { jsonValueLimit, parseJsonBody } from './json-values';
+import { graphqlBodyLimits, parseJsonBody } from './json-values';
 import { BodyRefusedError, BodyTooLargeError, readBody, refuseUnreadBody, sendError } from './respond';
 import { handleSchemaRead } from './schema-read-handler';
 
@@ -62,7 +62,7 @@ export async function handleGraphQL(
     // A schema-only credential: the SDL and nothing else (schema-read-handler.ts).
     const body =
       req.method === 'POST'
-        ? await readJsonBody(req, res, deps.maxBodyBytes, deps.graphql.limits.maxBodyValues)
+        ? await readJsonBody(req, res, deps.maxBodyBytes, deps.graphql.limits)
         : undefined;
     if (body === ANSWERED || body === REFUSED) return;
     return handleSchemaRead(res, req.headers.accept, url, body?.json, deps.graphql.limits.maxTokens);
@@ -72,11 +72,13 @@ export async function handleGraphQL(
   // Admitted (or refused with 429) before the body is read, like the token.
   const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);
   if (ticket === undefined) return;
-  const { maxCost, maxBodyValues } = deps.graphql.limits;
+  const { maxCost } = deps.graphql.limits;
   let cost: number | undefined;
   try {
     const read =
-      req.method === 'POST' ? await readJsonBody(req, res, deps.maxBodyBytes, maxBodyValues) : undefined;
+      req.method === 'POST'
+        ? await readJsonBody(req, res, deps.maxBodyBytes, deps.graphql.limits)
+        : undefined;
     if (read === ANSWERED) return;
     if (read === REFUSED) {
       cost = maxCost;
@@ -103,20 +105,20 @@ export async function handleGraphQL(
 }
 
 /**
- * Reads and parses a POST body (size limit, JSON values limit, JSON content
- * type); answers the error itself. The values are counted as the body
- * arrives, so a body over the limit is never parsed (json-values.ts).
+ * Reads and parses a POST body (size limit, JSON values and query text
+ * limits, JSON content type); answers the error itself. The limits are
+ * checked as the body arrives, so a body over one is never parsed (json-values.ts).
  * @returns the parsed JSON and the body's size in bytes.
  */
 async function readJsonBody(
   req: IncomingMessage,
   res: ServerResponse,
   maxBodyBytes: number,
-  maxBodyValues: number,
+  limits: { readonly maxBodyValues: number; readonly maxQueryChars: number },
 ): Promise<{ readonly json: unknown; readonly bytes: number } | Answered | Refused> {
   let raw: Buffer;
   try {
-    raw = await readBody(req, maxBodyBytes, jsonValueLimit(maxBodyValues));
+    raw = await readBody(req, maxBodyBytes, graphqlBodyLimits(limits));
   } catch (err) {
     if (err instanceof BodyRefusedError) {
       sendError(res, 400, 'VALIDATION', err.message);

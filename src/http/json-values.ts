@@ -49,3 +49,130 @@ export async function parseJsonBody(raw: Buffer): Promise<unknown> {
   await nextTurn();
   return JSON.parse(text) as unknown;
 }
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+/** Most bytes of JSON one character of a string can take (`\uXXXX`). */
+const MAX_BYTES_PER_CHAR = 6;
+/** Longest raw key kept: `query` written with every character escaped is 30 bytes. */
+const MAX_KEY_BYTES = 32;
+
+/**
+ * An inspector for {@link readBody} (respond.ts) that refuses a body as soon
+ * as the string value of its top-level `query` member holds more than
+ * `6 x maxChars` bytes: more characters than the query text limit for
+ * certain, since no character takes more than 6 bytes of JSON. Such a body
+ * (a 15 MB comment, say) is then never decoded nor parsed: both would make
+ * strings of its size on the heap, and the collector's pauses that follow
+ * them held the loop longer than the parse itself. The exact limit is checked
+ * after parsing, as before. Strings are skipped with native scans; only the
+ * bytes between them are looked at one by one. Keys written with escapes are
+ * decoded, so `"qu\u0065ry"` is the `query` member too.
+ */
+export function queryTextLimit(maxChars: number): (chunk: Buffer) => string | undefined {
+  const maxBytes = MAX_BYTES_PER_CHAR * maxChars;
+  const refusal = `the query text has more than ${maxChars} characters; the limit is ${maxChars}`;
+  let started = false;
+  let topIsObject = false;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let inKey = false;
+  let expectKey = false;
+  let rawKey = '';
+  let key = '';
+  /** The top-level member whose value is being read is `query`. */
+  let queryValue = false;
+  let counting = false;
+  let bytes = 0;
+  return (chunk) => {
+    const n = chunk.length;
+    let nextBackslash = -2;
+    let i = 0;
+    while (i < n) {
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          if (inKey && rawKey.length < MAX_KEY_BYTES) rawKey += String.fromCharCode(chunk[i] as number);
+          if (counting && ++bytes > maxBytes) return refusal;
+          i++;
+          continue;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        const end = quote < 0 ? n : quote;
+        if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = chunk.indexOf(BACKSLASH, i);
+        const stop = nextBackslash >= 0 && nextBackslash < end ? nextBackslash : end;
+        if (inKey && rawKey.length < MAX_KEY_BYTES)
+          rawKey += chunk.toString('latin1', i, Math.min(stop, i + MAX_KEY_BYTES));
+        if (inKey && stop < end) rawKey += '\\';
+        if (counting) {
+          // The bytes up to the quote or the backslash, and the backslash.
+          bytes += stop - i + (stop < end ? 1 : 0);
+          if (bytes > maxBytes) return refusal;
+        }
+        if (stop < end) {
+          escaped = true;
+          i = stop + 1;
+          continue;
+        }
+        if (quote < 0) break;
+        inString = false;
+        counting = false;
+        if (inKey) key = keyOf(rawKey);
+        inKey = false;
+        i = quote + 1;
+        continue;
+      }
+      const c = chunk[i] as number;
+      if (c === QUOTE) {
+        inString = true;
+        inKey = depth === 1 && topIsObject && expectKey;
+        if (inKey) {
+          expectKey = false;
+          rawKey = '';
+        } else counting = depth === 1 && queryValue;
+        bytes = 0;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (!started) topIsObject = c === 0x7b;
+        depth++;
+        if (depth === 1 && topIsObject) expectKey = true;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+      } else if (c === COMMA && depth === 1) {
+        expectKey = topIsObject;
+        queryValue = false;
+      } else if (c === COLON && depth === 1) {
+        queryValue = key === 'query';
+      }
+      if (c > 0x20) started = true;
+      i++;
+    }
+    return undefined;
+  };
+}
+
+/** A key as JSON.parse reads it (escapes decoded); a key too long to be `query`, or not JSON, is ''. */
+function keyOf(raw: string): string {
+  if (raw.length >= MAX_KEY_BYTES) return '';
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The inspector of a `/graphql` POST body for {@link readBody}: the JSON
+ * values limit ({@link jsonValueLimit}) and the query text limit
+ * ({@link queryTextLimit}), whichever refuses first.
+ */
+export function graphqlBodyLimits(limits: {
+  readonly maxBodyValues: number;
+  readonly maxQueryChars: number;
+}): (chunk: Buffer) => string | undefined {
+  const values = jsonValueLimit(limits.maxBodyValues);
+  const query = queryTextLimit(limits.maxQueryChars);
+  return (chunk) => values(chunk) ?? query(chunk);
+}

@@ -1,9 +1,10 @@
 /**
  * The JSON values bound of /graphql bodies (src/http/json-values.ts): values
  * are counted chunk by chunk as the body arrives, and the count stops at the
- * chunk that passes the limit, so a refused body is never parsed.
+ * chunk that passes the limit, so a refused body is never parsed. The same
+ * for a `query` string certainly over the query text limit.
  */
-import { SPLIT_PARSE_BYTES, jsonValueLimit, parseJsonBody } from '../../src/http/json-values';
+import { SPLIT_PARSE_BYTES, jsonValueLimit, parseJsonBody, queryTextLimit } from '../../src/http/json-values';
 
 test('counts objects, arrays, members and elements across chunks; refuses past the limit', () => {
   const inspect = jsonValueLimit(7);
@@ -50,4 +51,53 @@ test('a body over 1 MiB is decoded and parsed in turns of their own; a small one
   await expect(parseJsonBody(Buffer.from(`{"q":"${'x'.repeat(SPLIT_PARSE_BYTES)}"`))).rejects.toThrow(
     SyntaxError,
   );
+});
+
+/** Feeds `body` in chunks of `size` bytes; the first refusal, or undefined. */
+function inspectQuery(maxChars: number, body: string, size = body.length): string | undefined {
+  const inspect = queryTextLimit(maxChars);
+  const bytes = Buffer.from(body);
+  for (let at = 0; at < bytes.length; at += size) {
+    const refusal = inspect(bytes.subarray(at, at + size));
+    if (refusal !== undefined) return refusal;
+  }
+  return undefined;
+}
+
+test('a query string certainly over the text limit is refused as it is read, in any chunking', () => {
+  // Limit 10 characters: refused past 60 bytes of JSON (no character takes more than 6).
+  const over = JSON.stringify({ query: `# ${'a'.repeat(59)}`, variables: {} });
+  const under = JSON.stringify({ variables: { a: 1 }, query: `# ${'a'.repeat(58)}` });
+  for (const size of [1, 2, 7, 64, 1_000_000]) {
+    expect(inspectQuery(10, over, size)).toBe('the query text has more than 10 characters; the limit is 10');
+    expect(inspectQuery(10, under, size)).toBeUndefined();
+  }
+  // Refused at the chunk that passes the bound: the rest of the body is never needed.
+  const inspect = queryTextLimit(10);
+  expect(inspect(Buffer.from(`{"query":"${'a'.repeat(60)}`))).toBeUndefined();
+  expect(inspect(Buffer.from('a'))).toMatch(/more than 10 characters/);
+});
+
+test('never refuses a query within the limit, however it is escaped', () => {
+  // 10 characters each written as \uXXXX: 60 bytes, the most 10 characters can take.
+  const escaped = `{"query":"${'\\u0041'.repeat(10)}"}`;
+  expect((JSON.parse(escaped) as { query: string }).query).toBe('A'.repeat(10));
+  expect(inspectQuery(10, escaped, 1)).toBeUndefined();
+  expect(inspectQuery(10, `{"query":"${'\\"'.repeat(10)}"}`, 3)).toBeUndefined();
+  expect(inspectQuery(10, `{"query":"${'é'.repeat(10)}"}`, 1)).toBeUndefined();
+});
+
+test('only the top-level query member counts; an escaped key is the same member', () => {
+  const long = 'x'.repeat(1000);
+  for (const body of [
+    { variables: { query: long } },
+    { variables: { b: long }, operationName: 'A', query: '{ a }' },
+    { extensions: { query: long }, query: '{ a }' },
+    [{ query: long }],
+    { query: { nested: long } },
+  ]) {
+    expect(inspectQuery(10, JSON.stringify(body), 5)).toBeUndefined();
+  }
+  expect(inspectQuery(10, `{"variables":{},"qu\\u0065ry":"${long}"}`, 4)).toMatch(/more than 10/);
+  expect(inspectQuery(10, `{"a":"\\"query\\":","query" : "${long}"}`, 4)).toMatch(/more than 10/);
 });
