@@ -75,6 +75,19 @@ function outputs(n: number, t = tenant): HubRecord[] {
   return sealBatch(t, 'outputs', inputs);
 }
 
+/**
+ * A PostgreSQL store URI with the pre-aggregation consumer off: the records
+ * the bench seeds or copies fill the change feed through the same triggers
+ * as the raw COPY's, but no store folds them while copies are timed (a
+ * folding source competed with both the floor and the copy for the CPU, and
+ * the floor's database has no consumer at all).
+ */
+function noFold(uri: string): string {
+  const u = new URL(uri);
+  u.searchParams.set('rollup_consumer', 'false');
+  return u.toString();
+}
+
 async function seed(store: HubStore, records: readonly HubRecord[]): Promise<void> {
   for (let i = 0; i < records.length; i += 5000) await store.putBatch(tenant, records.slice(i, i + 5000));
 }
@@ -165,14 +178,14 @@ async function main(): Promise<void> {
   const replicas: Replica[] = [];
   try {
     const records = outputs(RECORDS);
-    const source = await openStore(src.appUri);
+    const source = await openStore(noFold(src.appUri));
     await seed(source, records);
 
     // 1. PostgreSQL -> PostgreSQL vs raw COPY.
     console.log('seeded; raw COPY floor...');
     const floorMs = await rawCopy(src, floorDb);
     console.log('copy engine PostgreSQL -> PostgreSQL...');
-    const target = await openStore(dst.appUri);
+    const target = await openStore(noFold(dst.appUri));
     let t0 = performance.now();
     await phase('PostgreSQL -> PostgreSQL copy', 60 + RECORDS / 50, () => copyTenant(source, target, tenant));
     const pgMs = performance.now() - t0;

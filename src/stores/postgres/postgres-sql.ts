@@ -423,12 +423,19 @@ export function listStatement(
   return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ${order} LIMIT ${limit}`, params };
 }
 
-/** Scan page in (created_at, record_id) ascending order. */
+/**
+ * Scan page in (created_at, record_id) ascending order. The order names the
+ * table's columns (`r.`): unqualified, `record_id` would be the select list's
+ * text alias, which the `(tenant_id, created_at, record_id)` index does not
+ * deliver, so every page was sorted; on a table not yet analysed (a tenant
+ * just loaded) the planner then fetched and sorted every row after the
+ * position for each page of a copy.
+ */
 export function scanStatement(tenant: TenantId, query: ScanQuery): Statement {
   checkKeyset(query.after);
-  const after = query.after ? ' AND (created_at, record_id) > ($3::timestamptz, $4::uuid)' : '';
+  const after = query.after ? ' AND (r.created_at, r.record_id) > ($3::timestamptz, $4::uuid)' : '';
   return {
-    sql: `SELECT ${selectList(query.type)} FROM hub.${query.type} WHERE tenant_id = $1${after} ORDER BY created_at, record_id LIMIT $2::int`,
+    sql: `SELECT ${selectList(query.type)} FROM hub.${query.type} r WHERE r.tenant_id = $1${after} ORDER BY r.created_at, r.record_id LIMIT $2::int`,
     params: query.after
       ? [tenant, query.limit, query.after.created_at, query.after.record_id]
       : [tenant, query.limit],
