@@ -5,7 +5,7 @@
  * requests finish. It routes requests; the GraphQL server (src/graphql) owns
  * everything about executing them.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hub, type HubOptions } from '../hub/hub';
@@ -16,7 +16,6 @@ import type { HealthSource } from '../platform/health';
 import { type Logger, createLogger, errorFields } from '../platform/log';
 import { fairStore } from '../platform/fair-store';
 import { GatewayMetrics, instrumentStore } from '../platform/metrics';
-import { NOOP_SPAN, tracer } from '../platform/tracing';
 import { traceHub, traceStore } from '../platform/tracing-ports';
 import { type TenantLimits, type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
 import { type CostBudget, LocalBudget } from '../platform/token-bucket';
@@ -30,8 +29,8 @@ import { type GraphQLHandlerDeps, handleGraphQL } from './graphql-handler';
 import { type AdminActions, type AdminRoute, handleAdmin } from './admin';
 import { type IngestLimitOptions, type IngestLimits, handleIngest, ingestLimits } from './ingest';
 import { sendError, sendJson } from './respond';
-import { type HttpTimeouts, httpTimeouts, limitBodyTime, serverTimeoutOptions } from './request-timeouts';
-import { accessFields } from './access-log';
+import { type HttpTimeouts, httpTimeouts, serverTimeoutOptions } from './request-timeouts';
+import { InFlight, requestListener } from './request-listener';
 
 export interface GatewayOptions {
   /** The store behind the Hub (a single store or a routing store: both are HubStores). */
@@ -118,24 +117,59 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function isAuthenticator(a: Authenticator | AuthOptions): a is Authenticator {
   return typeof (a as Authenticator).authenticate === 'function';
 }
 
 /**
- * Builds the gateway: the instrumented store, the Hub over it, the GraphQL
- * server, and the HTTP server routing to them. It owns the GraphQL server;
- * the store stays the caller's to close after {@link Gateway.close}.
+ * Builds the gateway, in named steps: the tenants' metrics, the instrumented
+ * store and the Hub over it, the GraphQL server, what the routes need, and
+ * the HTTP server routing to them. It owns the GraphQL server; the store
+ * stays the caller's to close after {@link Gateway.close}.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger('info');
   const metrics = options.metrics ?? new GatewayMetrics();
-  options.health?.registerMetrics(metrics.registry);
   const policy = options.tenantPolicy ?? uniformPolicy(options.tenantLimits);
+  labelTenants(metrics, policy, options.health);
+  const { store, hub } = storeAndHub(options, metrics, policy);
+  const graphql = await createGraphQLServer({
+    hub: traceHub(hub),
+    log,
+    metrics,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.usage ? { usage: options.usage } : {}),
+  });
+  const budget = options.budget ?? new LocalBudget();
+  const deps = routeDeps(options, { store, hub, graphql, metrics, policy, budget });
+  const server = createServer(
+    serverTimeoutOptions(deps.timeouts),
+    requestListener(deps, log, (req, res, url, id, rlog) => route(deps, req, res, url, id, rlog)),
+  );
+  // Longer than the idle timeout of the proxies and clients in front of it
+  // (load balancers commonly keep idle connections 60 s): the side that closes
+  // an idle connection must be the client, or a request it sends on the
+  // connection as the server closes it fails with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  return gatewayOver(server, deps, budget, log);
+}
+
+/** Metrics of the stores (the health source's), and the tenants' registered operations and labels. */
+function labelTenants(metrics: GatewayMetrics, policy: TenantPolicy, health: HealthSource | undefined): void {
+  health?.registerMetrics(metrics.registry);
   metrics.useRegisteredOperations((tenant) => policy.operations(tenant));
   metrics.useTenantLabels((tenant) => policy.metricsLabel(tenant));
+}
+
+/**
+ * The store as the gateway calls it (metered, traced, timed) and the Hub
+ * over each tenant's fair share of it.
+ */
+function storeAndHub(
+  options: GatewayOptions,
+  metrics: GatewayMetrics,
+  policy: TenantPolicy,
+): { readonly store: HubStore; readonly hub: Hub } {
   const storeLabel = options.storeLabel ?? 'primary';
   // Spans inside the timing, so a store call's span and its metric measure the same call.
   const store = instrumentStore(
@@ -144,16 +178,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
   );
   const cursorSecret = options.cursorSecret ?? randomBytes(32).toString('hex');
-  // The Hub calls the store through each tenant's fair share of it.
   const hub = new Hub(fairStore(store, policy).store, { ...options.hubOptions, cursorSecret });
-  const budget = options.budget ?? new LocalBudget();
-  const graphql = await createGraphQLServer({
-    hub: traceHub(hub),
-    log,
-    metrics,
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.usage ? { usage: options.usage } : {}),
-  });
+  return { store, hub };
+}
+
+/** What {@link routeDeps} builds the routes' dependencies from. */
+interface Parts {
+  readonly store: HubStore;
+  readonly hub: Hub;
+  readonly graphql: GraphQLServer;
+  readonly metrics: GatewayMetrics;
+  readonly policy: TenantPolicy;
+  readonly budget: CostBudget;
+}
+
+/** The routes' dependencies: authentication, persisted queries, admission, ingest bounds, timeouts, admin. */
+function routeDeps(options: GatewayOptions, parts: Parts): RouteDeps {
+  const { store, hub, graphql, metrics, policy, budget } = parts;
   const auth = isAuthenticator(options.auth) ? options.auth : createAuthenticator(options.auth);
   const persistedQueries =
     options.persistedQueries ?? new PersistedQueries((tenant) => policy.limits(tenant).persistedQueryChars);
@@ -187,17 +228,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   if (options.admin)
     deps.admin = { actions: options.admin, authenticate: (h) => auth.authenticate(h), busy: false };
-  const server = createServer(serverTimeoutOptions(deps.timeouts), requestListener(deps, log));
-  // Longer than the idle timeout of the proxies and clients in front of it
-  // (load balancers commonly keep idle connections 60 s): the side that closes
-  // an idle connection must be the client, or a request it sends on the
-  // connection as the server closes it fails with ECONNRESET.
-  server.keepAliveTimeout = 65_000;
+  return deps;
+}
+
+/** The {@link Gateway} over its HTTP server: listening, the metrics listener, graceful close. */
+function gatewayOver(server: Server, deps: RouteDeps, budget: CostBudget, log: Logger): Gateway {
   let metricsServer: Server | undefined;
   return {
     server,
-    hub,
-    metrics,
+    hub: deps.hub,
+    metrics: deps.metrics,
     listen: (port, host) => listen(server, port, host),
     listenMetrics(port, host) {
       metricsServer ??= createServer(serverTimeoutOptions(deps.timeouts), (req, res) => {
@@ -216,7 +256,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           })
         : undefined;
       if (await deps.inFlight.drain(server, graceMs)) {
-        await graphql.stop();
+        await deps.graphql.stop();
         await budget.close();
       }
       await stopMetrics;
@@ -357,108 +397,6 @@ async function handleReadiness(
   } catch (err) {
     rlog.warn('readiness check failed', errorFields(err));
     return sendJson(res, 503, { status: 'unavailable' });
-  }
-}
-
-/** The node:http listener: request id, in-flight tracking, access log and metrics, then {@link route}. */
-function requestListener(deps: RouteDeps, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
-  const { metrics, inFlight } = deps;
-  return (req, res) => {
-    const started = process.hrtime.bigint();
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    if (inFlight.shuttingDown) res.setHeader('connection', 'close');
-    const rlog = log.child({ requestId });
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    } catch {
-      return sendError(res, 400, 'VALIDATION', 'malformed request URL');
-    }
-    inFlight.start();
-    // An ingest stream has its own time limits (ingest.ts); every other request gets these.
-    if (!url.pathname.startsWith('/ingest/')) limitBodyTime(req, res, deps.timeouts.requestMs);
-    const t = tracer();
-    // The request's span continues the caller's trace (W3C traceparent); tracing off: the no-op span.
-    const span = t.enabled
-      ? t.startServerSpan(`${req.method ?? 'GET'} ${routeLabel(url.pathname)}`, req.headers)
-      : NOOP_SPAN;
-    if (span.recording) {
-      span.setAttributes({
-        'http.request.method': req.method,
-        'http.route': routeLabel(url.pathname),
-        'url.path': url.pathname,
-        'hub.request_id': requestId,
-      });
-    }
-    res.on('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (span.recording) {
-        span.setAttribute('http.response.status_code', res.statusCode);
-        if (res.statusCode >= 500) span.fail(String(res.statusCode));
-      }
-      span.end();
-      metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
-      if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
-        const fields = accessFields(res, req.method, url.pathname, Math.round(ms * 100) / 100);
-        // Inside the request's span, so the access log line carries its trace id.
-        if (span.recording) t.withSpan(span, () => rlog.info('request', fields));
-        else rlog.info('request', fields);
-      }
-      inFlight.end();
-    });
-    void t.withSpan(span, () =>
-      route(deps, req, res, url, requestId, rlog).catch((err: unknown) => {
-        rlog.error('unhandled error', errorFields(err));
-        sendError(res, 500, 'INTERNAL', 'internal error');
-      }),
-    );
-  };
-}
-
-/** The `route` label of a path in metrics (bounded: ingest types, GraphiQL and dashboard assets are folded). */
-function routeLabel(path: string): string {
-  if (path.startsWith('/ingest/')) return '/ingest';
-  if (path.startsWith('/admin/')) return '/admin';
-  if (path.startsWith('/graphiql')) return '/graphiql';
-  if (path.startsWith('/dashboard')) return '/dashboard';
-  return path;
-}
-
-/** Requests in flight, and the graceful shutdown that waits for them. */
-class InFlight {
-  shuttingDown = false;
-  private count = 0;
-  private readonly idle: (() => void)[] = [];
-
-  start(): void {
-    this.count++;
-  }
-
-  end(): void {
-    this.count--;
-    if (this.count === 0) for (const f of this.idle.splice(0)) f();
-  }
-
-  /**
-   * Stops accepting connections, waits for in-flight requests (at most
-   * `graceMs`), then closes every connection. @returns false when already shutting down.
-   */
-  async drain(server: Server, graceMs: number): Promise<boolean> {
-    if (this.shuttingDown) return false;
-    this.shuttingDown = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const drained = this.count === 0 ? Promise.resolve() : new Promise<void>((r) => this.idle.push(r));
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-    await Promise.race([drained, grace]);
-    if (timer) clearTimeout(timer);
-    server.closeIdleConnections();
-    server.closeAllConnections();
-    await closed;
-    return true;
   }
 }
 
