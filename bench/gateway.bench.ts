@@ -20,7 +20,10 @@
  *    drift of a loaded machine hits all three alike. Figures, baseline tracing
  *    off: median req/s; the median of each round's ratio to that round's off;
  *    the gateway process's CPU time per request (process.cpuUsage of the
- *    child, less sensitive to other processes than req/s).
+ *    child, less sensitive to other processes than req/s). `--extra` adds
+ *    gateways: `off_control` (tracing off like the baseline: its ratios are
+ *    the method's own noise on the machine as loaded), `sampled_0` (tracing
+ *    on, every root dropped: the unsampled path alone).
  * 6. What tracing off costs beside code without tracing: a gateway in this
  *    process with a counting no-op tracer answers by-id requests, counting the
  *    tracer and span calls each request makes (tracing off runs the no-op
@@ -47,6 +50,7 @@
  *
  *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
  *     [--only reads|tracing|tickets] [--baseline-tree <dir>]
+ *     [--extra off_control,sampled_0]
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -332,7 +336,7 @@ async function main(): Promise<void> {
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
         `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process; ` +
-        `tracing: the three configurations at once, ${ROUNDS} rounds, median (machine load at the end: ${loadavg()})`,
+        `tracing: its configurations at once, ${ROUNDS} rounds, median (machine load at the end: ${loadavg()})`,
       figures,
     );
   } finally {
@@ -664,6 +668,20 @@ async function tracingCost(
     { name: 'sampled_1', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1' } },
     { name: 'sampled_0_01', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' } },
   ];
+  // --extra off_control: a second gateway with tracing off, measured like the others against the
+  // first (how far two identical gateways differ by this method on the machine as loaded);
+  // --extra sampled_0: tracing on, every root dropped (what an unsampled request pays by itself,
+  // without the sampled traces in flight beside it).
+  const extras: Record<string, TracingSettings> = {
+    off_control: {},
+    sampled_0: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0' },
+  };
+  const extra = args.includes('--extra') ? (args[args.indexOf('--extra') + 1] ?? '').split(',') : [];
+  for (const name of extra) {
+    const tracing = extras[name];
+    if (!tracing) throw new Error(`--extra takes ${Object.keys(extras).join(', ')}; got ${name}`);
+    configs.push({ name, tracing });
+  }
   interface Child {
     readonly name: string;
     readonly server: ReturnType<typeof fork>;
@@ -685,7 +703,7 @@ async function tracingCost(
       cpuRatio: [] as number[],
     });
   try {
-    // All three at once, each with its own 32 connections: every configuration
+    // All at once, each with its own 32 connections: every configuration
     // meets the same machine at the same moment (a loaded machine drifts within
     // seconds; runs one after the other measured that drift, not tracing).
     const drive = async (c: Child, secs: number) => {
@@ -700,7 +718,7 @@ async function tracingCost(
         agent.destroy();
       }
     };
-    log(`tracing: warming the three gateways up together (${3 * seconds} s)...`);
+    log(`tracing: warming the ${children.length} gateways up together (${3 * seconds} s)...`);
     await Promise.all(children.map((c) => drive(c, 3 * seconds)));
     for (let round = 0; round < rounds; round++) {
       const runs = await Promise.all(children.map((c) => drive(c, seconds)));
