@@ -9,7 +9,10 @@
  *    insert rate: the same four statements per batch of the same size (stage
  *    with an array bind, existing ids, insert, clear the stage) run directly
  *    on the emulator's DuckDB connection, without driver, HTTP, nor the copy's
- *    reading and verifying of the source.
+ *    reading and verifying of the source. The emulator runs in a child
+ *    process (move-snowflake-child.ts), where the baseline is timed too: a
+ *    warehouse is another machine, and on the copier's event loop the
+ *    emulator's own work was counted against the copy.
  * 3. PostgreSQL -> SharePoint emulator limited to an allowed rate (a token
  *    bucket refilled at that rate, holding at most one second of it and empty
  *    at the start, so no free first burst; a part without a token is answered
@@ -22,12 +25,15 @@
  * (default 4000: ten seconds at the allowed rate, so that the last
  * Retry-After wait, about a second whatever the size, weighs a tenth),
  * MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
- * MOVE_BENCH_ROUNDS (switches, default 6). Each part has a deadline that grows
+ * MOVE_BENCH_ROUNDS (switches, default 6); MOVE_BENCH_PARTS picks parts
+ * (comma-separated pg, snowflake, sharepoint, fence; default all). Each part has a deadline that grows
  * with its size: past it the bench stops with a message naming the part (and,
  * for the switches, the outbox entries still waiting) and exits 1 instead of
  * hanging. The machine is shared and loaded: figures are indicative; ratios
  * (same run, same load) are the point.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
@@ -37,11 +43,9 @@ import { PgControlPlane } from '../src/control/pg-control';
 import type { HubRecord } from '../src/hub/model';
 import { type HubStore, hasTenantOutbox } from '../src/hub/store';
 import { parseTenantId } from '../src/hub/tenant';
-import { sealBatch } from '../src/hub/validate';
 import { copyPlanFor, copyTenant } from '../src/migrate/copy';
 import { Mover } from '../src/move/move';
 import { openStore } from '../src/stores';
-import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
 import { tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
 import type { SharePointStore } from '../src/stores/sharepoint/sharepoint-store';
@@ -50,30 +54,19 @@ import {
   emulatorStoreUri as sharePointUri,
   startSharePointEmulator,
 } from '../test/support/sharepoint-emulator';
-import type { Bindings, EngineConnection } from '../test/support/snowflake-emulator/engine';
-import { emulatorStoreUri as snowflakeUri, startSnowflakeEmulator } from '../test/support/snowflake-emulator';
 import { type Replica, startReplica } from '../test/move/support';
+import { benchOutputs } from './move-data';
+import type { BaselineRequest } from './move-snowflake-child';
 
 const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
 const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 4000);
 const SP_RATE = Number(process.env.MOVE_BENCH_SP_RATE ?? 400);
 const ROUNDS = Number(process.env.MOVE_BENCH_ROUNDS ?? 6);
+/** Parts to run (default all): pg, snowflake, sharepoint, fence. */
+const PARTS = new Set((process.env.MOVE_BENCH_PARTS ?? 'pg,snowflake,sharepoint,fence').split(','));
 const tenant = parseTenantId('bench');
 
-function outputs(n: number, t = tenant): HubRecord[] {
-  const inputs = Array.from({ length: n }, (_, i) => ({
-    skill_id: `skill-${i % 40}`,
-    employee_id: `emp-${i % 1000}`,
-    status: i % 20 === 0 ? 'FAILED' : 'SUCCEEDED',
-    input_tokens: i % 4000,
-    output_tokens: i % 1500,
-    cost_usd: `0.${String((i * 37) % 1_000_000).padStart(6, '0')}`,
-    latency_ms: (i * 13) % 30_000,
-    created_at: new Date(Date.UTC(2026, 0, 1) + ((i * 7919) % (90 * 86_400_000))).toISOString(),
-    attributes: { run: 'bench', i },
-  }));
-  return sealBatch(t, 'outputs', inputs);
-}
+const outputs = (n: number, t = tenant) => benchOutputs(n, t);
 
 /**
  * A PostgreSQL store URI with the pre-aggregation consumer off: the records
@@ -110,16 +103,47 @@ async function rawCopy(from: PgTestDatabase, to: PgTestDatabase): Promise<number
   }
 }
 
-/** One DuckDB statement run directly, binds shaped as the Snowflake driver sends them. */
-async function direct(conn: EngineConnection, sql: string, binds: unknown[]): Promise<void> {
-  const bindings: Bindings = {};
-  if (binds.length > 0 && Array.isArray(binds[0])) {
-    const rows = binds as (string | null)[][];
-    (rows[0] ?? []).forEach((_v, c) => {
-      bindings[String(c + 1)] = { type: 'TEXT', value: rows.map((r) => r[c] ?? null) };
+/** The Snowflake emulator in a child process (see move-snowflake-child.ts). */
+interface EmulatorChild {
+  readonly uri: string;
+  /** DuckDB's own insert rate, timed in the child: ms for the request's records. */
+  baseline(request: BaselineRequest): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startEmulatorChild(): Promise<EmulatorChild> {
+  const child: ChildProcess = fork(join(__dirname, 'move-snowflake-child.ts'), [], {
+    execArgv: ['--require', 'tsx/cjs'],
+  });
+  const next = <T>(key: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>): void => {
+        if (m.error !== undefined) reject(new Error(`snowflake emulator child: ${String(m.error)}`));
+        else if (key in m) resolve(m[key] as T);
+        else return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      const onExit = (code: number | null): void =>
+        reject(new Error(`snowflake emulator child exited (${code}) before answering`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
     });
-  } else binds.forEach((v, i) => (bindings[String(i + 1)] = { type: 'TEXT', value: String(v) }));
-  await conn.execute(sql, bindings);
+  const uri = await next<string>('uri');
+  return {
+    uri,
+    baseline: (request) => {
+      const answer = next<number>('baselineMs');
+      child.send({ baseline: request });
+      return answer;
+    },
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ close: true });
+      await exited;
+    },
+  };
 }
 
 /**
@@ -171,217 +195,215 @@ async function main(): Promise<void> {
     createTestDatabase(),
     createTestDatabase(),
   ]);
-  const sf = await startSnowflakeEmulator();
+  const sf = await startEmulatorChild();
   const sp = await startSharePointEmulator();
   const rows: [string, number, number, string][] = [];
   const bench: string[] = [];
   const replicas: Replica[] = [];
   try {
+    let t0 = 0;
     const records = outputs(RECORDS);
     const source = await openStore(noFold(src.appUri));
     await seed(source, records);
 
     // 1. PostgreSQL -> PostgreSQL vs raw COPY.
-    console.log('seeded; raw COPY floor...');
-    const floorMs = await rawCopy(src, floorDb);
-    console.log('copy engine PostgreSQL -> PostgreSQL...');
-    const target = await openStore(noFold(dst.appUri));
-    let t0 = performance.now();
-    await phase('PostgreSQL -> PostgreSQL copy', 60 + RECORDS / 50, () => copyTenant(source, target, tenant));
-    const pgMs = performance.now() - t0;
-    const pgRate = (RECORDS / pgMs) * 1000;
-    const floorRate = (RECORDS / floorMs) * 1000;
-    rows.push(['PostgreSQL -> PostgreSQL', pgRate, floorRate, 'raw COPY TO piped into COPY FROM']);
-    bench.push(line('move_pg_pg', pgRate, 'records/s', floorRate));
-    await target.close();
-
-    // 2. PostgreSQL -> Snowflake emulator vs DuckDB's own insert rate.
-    console.log('PostgreSQL -> Snowflake emulator...');
-    const warehouse = (await openStore(
-      snowflakeUri(sf, { flushMs: 2000, timeoutMs: 600_000 }),
-    )) as SnowflakeStore;
-    t0 = performance.now();
-    await phase('PostgreSQL -> Snowflake copy', 60 + RECORDS / 50, () =>
-      copyTenant(source, warehouse, tenant),
-    );
-    const sfMs = performance.now() - t0;
-    const duck = await sf.engine.connect();
-    const directTenant = parseTenantId('bench-direct');
-    await warehouse.provision(directTenant);
-    const sql = writeStatements(tenantNames(warehouse.config, directTenant), 'outputs');
-    const viaDuck = outputs(RECORDS, directTenant);
-    const duckBatch = copyPlanFor(warehouse).batchSize;
-    t0 = performance.now();
-    for (let at = 0; at < viaDuck.length; at += duckBatch) {
-      const id = `b${at}`;
-      await direct(
-        duck,
-        sql.stage,
-        viaDuck.slice(at, at + duckBatch).map((r) => [id, ...toStageRow(r)]),
+    if (PARTS.has('pg')) {
+      console.log('seeded; raw COPY floor...');
+      const floorMs = await rawCopy(src, floorDb);
+      console.log('copy engine PostgreSQL -> PostgreSQL...');
+      const target = await openStore(noFold(dst.appUri));
+      t0 = performance.now();
+      await phase('PostgreSQL -> PostgreSQL copy', 60 + RECORDS / 50, () =>
+        copyTenant(source, target, tenant),
       );
-      await direct(duck, sql.existing, [id]);
-      await direct(duck, sql.insert, [id]);
-      await direct(duck, sql.cleanup, [id]);
+      const pgMs = performance.now() - t0;
+      const pgRate = (RECORDS / pgMs) * 1000;
+      const floorRate = (RECORDS / floorMs) * 1000;
+      rows.push(['PostgreSQL -> PostgreSQL', pgRate, floorRate, 'raw COPY TO piped into COPY FROM']);
+      bench.push(line('move_pg_pg', pgRate, 'records/s', floorRate));
+      await target.close();
     }
-    const duckMs = performance.now() - t0;
-    const sfRate = (RECORDS / sfMs) * 1000;
-    const duckRate = (RECORDS / duckMs) * 1000;
-    rows.push([
-      'PostgreSQL -> Snowflake emulator',
-      sfRate,
-      duckRate,
-      `DuckDB direct, same statements, ${duckBatch} per batch`,
-    ]);
-    bench.push(line('move_pg_snowflake', sfRate, 'records/s', duckRate));
-    await warehouse.close();
-
-    // 3. PostgreSQL -> SharePoint emulator at an allowed rate.
-    console.log('PostgreSQL -> SharePoint emulator...');
-    const spTenant = parseTenantId('bench-sp');
-    const spRecords = outputs(SP_RECORDS, spTenant);
-    for (let i = 0; i < spRecords.length; i += 5000)
-      await source.putBatch(spTenant, spRecords.slice(i, i + 5000));
-    // Empty at the start: the copy gets no free burst before the rate applies.
-    const burst = SP_RATE;
-    let tokens = 0;
-    let last = performance.now();
-    sp.throttle({
-      scope: 'part',
-      times: Infinity,
-      retryAfter: '1',
-      match: () => {
-        const now = performance.now();
-        tokens = Math.min(burst, tokens + ((now - last) / 1000) * SP_RATE);
-        last = now;
-        if (tokens >= 1) {
-          tokens -= 1;
-          return false;
-        }
-        return true;
-      },
-    });
-    const list = (await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }))) as SharePointStore;
-    // Lists provisioned ahead, and the bucket emptied, so that the copy starts at the allowed rate.
-    await list.provision(spTenant);
-    tokens = 0;
-    last = performance.now();
-    t0 = performance.now();
-    await phase('PostgreSQL -> SharePoint copy', 60 + (5 * SP_RECORDS) / SP_RATE, () =>
-      copyTenant(source, list, spTenant),
-    );
-    const spMs = performance.now() - t0;
-    const spRate = (SP_RECORDS / spMs) * 1000;
-    rows.push([
-      `PostgreSQL -> SharePoint (allowed ${SP_RATE}/s)`,
-      spRate,
-      SP_RATE,
-      `${sp.stats.throttled} throttled`,
-    ]);
-    bench.push(line('move_pg_sharepoint', spRate, 'records/s', SP_RATE));
-    await list.close();
-    sp.clearThrottles();
-
-    // 4. Switch fence under ~500 writes/s through two replicas.
-    console.log('switch fences under writes...');
-    const controlUrl = new URL(src.ownerUri);
-    controlUrl.search = '';
-    const plane = await PgControlPlane.open(controlUrl.toString());
-    for (let i = 0; i < 2; i++)
-      replicas.push(
-        await startReplica(
-          { pgUrl: src.appUri, dataDir: '/nonexistent' },
-          await PgControlPlane.open(controlUrl.toString()),
-        ),
+    // 2. PostgreSQL -> Snowflake emulator vs DuckDB's own insert rate.
+    if (PARTS.has('snowflake')) {
+      console.log('PostgreSQL -> Snowflake emulator...');
+      const warehouse = (await openStore(sf.uri)) as SnowflakeStore;
+      // Provisioned ahead (as the SharePoint lists are, and the baseline's tenant): the copy is timed.
+      await warehouse.provision(tenant);
+      t0 = performance.now();
+      await phase('PostgreSQL -> Snowflake copy', 60 + RECORDS / 50, () =>
+        copyTenant(source, warehouse, tenant),
       );
-    const fenceTenant = parseTenantId('bench-fence');
-    const mover = new Mover({ plane, openStore, configuredPrimary: async () => src.appUri });
-    let stop = false;
-    let written = 0;
-    let refused = 0;
-    const latencies: number[] = [];
-    // Writers paced at 50 writes/s each (about 500/s in all, each waiting for its write).
-    const writers = 10;
-    let writeStart = 0;
-    const writer = Promise.all(
-      Array.from({ length: writers }, async (_x, w) => {
-        const start = performance.now();
-        let n = 0;
-        while (!stop) {
-          const due = start + (n * writers * 1000) / 500;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          const r = replicas[(n + w) % 2] as Replica;
-          n++;
-          const t = performance.now();
-          await r.hub.record(fenceTenant, 'telemetry_events', [{ name: `w-${w}-${n}` }]).then(
-            () => {
-              written++;
-              latencies.push(performance.now() - t);
-            },
-            () => void refused++,
-          );
-        }
-      }),
-    );
-    const fences: number[] = [];
-    const steps = new Map<string, number[]>();
-    let before = written;
-    // What is stuck when the switches do not finish: the fence tenant's outbox on either side.
-    const backlog = async (): Promise<string> => {
-      const parts: string[] = [];
-      for (const [side, uri] of [
-        ['source', src.appUri],
-        ['target', dst.appUri],
-      ] as const) {
-        const store = await openStore(uri);
-        try {
-          if (hasTenantOutbox(store))
-            parts.push(
-              `${side} outbox: ${(await store.tenantOutboxBacklog(fenceTenant)).pending} entries waiting`,
+      const sfMs = performance.now() - t0;
+      const directTenant = parseTenantId('bench-direct');
+      await warehouse.provision(directTenant);
+      const duckBatch = copyPlanFor(warehouse).batchSize;
+      const duckMs = await sf.baseline({
+        tenant: directTenant,
+        records: RECORDS,
+        batch: duckBatch,
+        sql: writeStatements(tenantNames(warehouse.config, directTenant), 'outputs'),
+      });
+      const sfRate = (RECORDS / sfMs) * 1000;
+      const duckRate = (RECORDS / duckMs) * 1000;
+      rows.push([
+        'PostgreSQL -> Snowflake emulator',
+        sfRate,
+        duckRate,
+        `DuckDB direct, same statements, ${duckBatch} per batch`,
+      ]);
+      bench.push(line('move_pg_snowflake', sfRate, 'records/s', duckRate));
+      await warehouse.close();
+    }
+    // 3. PostgreSQL -> SharePoint emulator at an allowed rate.
+    if (PARTS.has('sharepoint')) {
+      console.log('PostgreSQL -> SharePoint emulator...');
+      const spTenant = parseTenantId('bench-sp');
+      const spRecords = outputs(SP_RECORDS, spTenant);
+      for (let i = 0; i < spRecords.length; i += 5000)
+        await source.putBatch(spTenant, spRecords.slice(i, i + 5000));
+      // Empty at the start: the copy gets no free burst before the rate applies.
+      const burst = SP_RATE;
+      let tokens = 0;
+      let last = performance.now();
+      sp.throttle({
+        scope: 'part',
+        times: Infinity,
+        retryAfter: '1',
+        match: () => {
+          const now = performance.now();
+          tokens = Math.min(burst, tokens + ((now - last) / 1000) * SP_RATE);
+          last = now;
+          if (tokens >= 1) {
+            tokens -= 1;
+            return false;
+          }
+          return true;
+        },
+      });
+      const list = (await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }))) as SharePointStore;
+      // Lists provisioned ahead, and the bucket emptied, so that the copy starts at the allowed rate.
+      await list.provision(spTenant);
+      tokens = 0;
+      last = performance.now();
+      t0 = performance.now();
+      await phase('PostgreSQL -> SharePoint copy', 60 + (5 * SP_RECORDS) / SP_RATE, () =>
+        copyTenant(source, list, spTenant),
+      );
+      const spMs = performance.now() - t0;
+      const spRate = (SP_RECORDS / spMs) * 1000;
+      rows.push([
+        `PostgreSQL -> SharePoint (allowed ${SP_RATE}/s)`,
+        spRate,
+        SP_RATE,
+        `${sp.stats.throttled} throttled`,
+      ]);
+      bench.push(line('move_pg_sharepoint', spRate, 'records/s', SP_RATE));
+      await list.close();
+      sp.clearThrottles();
+    }
+    // 4. Switch fence under ~500 writes/s through two replicas.
+    if (PARTS.has('fence')) {
+      console.log('switch fences under writes...');
+      const controlUrl = new URL(src.ownerUri);
+      controlUrl.search = '';
+      const plane = await PgControlPlane.open(controlUrl.toString());
+      for (let i = 0; i < 2; i++)
+        replicas.push(
+          await startReplica(
+            { pgUrl: src.appUri, dataDir: '/nonexistent' },
+            await PgControlPlane.open(controlUrl.toString()),
+          ),
+        );
+      const fenceTenant = parseTenantId('bench-fence');
+      const mover = new Mover({ plane, openStore, configuredPrimary: async () => src.appUri });
+      let stop = false;
+      let written = 0;
+      let refused = 0;
+      const latencies: number[] = [];
+      // Writers paced at 50 writes/s each (about 500/s in all, each waiting for its write).
+      const writers = 10;
+      let writeStart = 0;
+      const writer = Promise.all(
+        Array.from({ length: writers }, async (_x, w) => {
+          const start = performance.now();
+          let n = 0;
+          while (!stop) {
+            const due = start + (n * writers * 1000) / 500;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            const r = replicas[(n + w) % 2] as Replica;
+            n++;
+            const t = performance.now();
+            await r.hub.record(fenceTenant, 'telemetry_events', [{ name: `w-${w}-${n}` }]).then(
+              () => {
+                written++;
+                latencies.push(performance.now() - t);
+              },
+              () => void refused++,
             );
-        } finally {
-          await store.close();
+          }
+        }),
+      );
+      const fences: number[] = [];
+      const steps = new Map<string, number[]>();
+      let before = written;
+      // What is stuck when the switches do not finish: the fence tenant's outbox on either side.
+      const backlog = async (): Promise<string> => {
+        const parts: string[] = [];
+        for (const [side, uri] of [
+          ['source', src.appUri],
+          ['target', dst.appUri],
+        ] as const) {
+          const store = await openStore(uri);
+          try {
+            if (hasTenantOutbox(store))
+              parts.push(
+                `${side} outbox: ${(await store.tenantOutboxBacklog(fenceTenant)).pending} entries waiting`,
+              );
+          } finally {
+            await store.close();
+          }
         }
-      }
-      return `${fences.length} of ${ROUNDS} switches done, ${written} writes, ${parts.join(', ')}`;
-    };
-    await phase(
-      'switch fences under writes',
-      90 + ROUNDS * 30,
-      async () => {
-        await mover.create(fenceTenant, dst.appUri, 'online');
-        writeStart = performance.now();
-        before = written;
-        for (let i = 0; i < ROUNDS; i++) {
-          const r = i % 2 === 0 ? await mover.switch(fenceTenant) : await mover.reverse(fenceTenant);
-          fences.push(r.fenceMs);
-          for (const [k, v] of Object.entries(r.steps)) steps.set(k, [...(steps.get(k) ?? []), v]);
-        }
-      },
-      backlog,
-    ).finally(() => (stop = true));
-    const rate = ((written - before) / (performance.now() - writeStart)) * 1000;
-    await writer;
-    await plane.close();
-    const p50 = pct(fences, 50);
-    const p99 = pct(fences, 99);
-    const byStep = [...steps]
-      .map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(0)}`)
-      .join(', ');
-    rows.push([`switch write fence p50 (ms); mean by step: ${byStep}`, p50, 0, '']);
-    rows.push([`switch write fence p99 (ms), ${ROUNDS} switches`, p99, 500, 'target < 500 ms']);
-    rows.push([
-      `writes/s during the switches (${written} acknowledged, ${refused} refused)`,
-      rate,
-      500,
-      'paced target',
-    ]);
-    rows.push([`write latency p99 (ms), fence waits included`, pct(latencies, 99), 0, '']);
-    rows.push([`write latency max (ms)`, Math.max(...latencies), 0, '']);
-    bench.push(`BENCH move_switch_fence_p50 value=${p50} unit=ms`);
-    bench.push(
-      `BENCH move_switch_fence_p99 value=${p99} unit=ms baseline=500 ratio=${(p99 / 500).toFixed(3)}`,
-    );
+        return `${fences.length} of ${ROUNDS} switches done, ${written} writes, ${parts.join(', ')}`;
+      };
+      await phase(
+        'switch fences under writes',
+        90 + ROUNDS * 30,
+        async () => {
+          await mover.create(fenceTenant, dst.appUri, 'online');
+          writeStart = performance.now();
+          before = written;
+          for (let i = 0; i < ROUNDS; i++) {
+            const r = i % 2 === 0 ? await mover.switch(fenceTenant) : await mover.reverse(fenceTenant);
+            fences.push(r.fenceMs);
+            for (const [k, v] of Object.entries(r.steps)) steps.set(k, [...(steps.get(k) ?? []), v]);
+          }
+        },
+        backlog,
+      ).finally(() => (stop = true));
+      const rate = ((written - before) / (performance.now() - writeStart)) * 1000;
+      await writer;
+      await plane.close();
+      const p50 = pct(fences, 50);
+      const p99 = pct(fences, 99);
+      const byStep = [...steps]
+        .map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(0)}`)
+        .join(', ');
+      rows.push([`switch write fence p50 (ms); mean by step: ${byStep}`, p50, 0, '']);
+      rows.push([`switch write fence p99 (ms), ${ROUNDS} switches`, p99, 500, 'target < 500 ms']);
+      rows.push([
+        `writes/s during the switches (${written} acknowledged, ${refused} refused)`,
+        rate,
+        500,
+        'paced target',
+      ]);
+      rows.push([`write latency p99 (ms), fence waits included`, pct(latencies, 99), 0, '']);
+      rows.push([`write latency max (ms)`, Math.max(...latencies), 0, '']);
+      bench.push(`BENCH move_switch_fence_p50 value=${p50} unit=ms`);
+      bench.push(
+        `BENCH move_switch_fence_p99 value=${p99} unit=ms baseline=500 ratio=${(p99 / 500).toFixed(3)}`,
+      );
+    }
     await source.close();
   } finally {
     for (const r of replicas) await r.close();

@@ -170,8 +170,8 @@ export class SnowflakeStore implements HubStore {
         `batch of ${records.length} exceeds the store's maximum of ${this.capabilities.maxBatchSize}`,
       );
     }
-    for (const r of records)
-      if (r.tenant_id !== tenant) throw new HubError('INTERNAL', 'record sealed for a different tenant');
+    // The same check as putBatch (the port's contract): a copy's records are checked here too.
+    checkSealedBatch(tenant, records);
     return this.writer.submitNow(tenant, records);
   }
 

@@ -229,6 +229,36 @@ export function writeCases(ctx: SuiteContext): void {
     });
 
     ctx.test(
+      'putBatchNow refuses a batch with an invalid record as putBatch does, writing nothing',
+      async () => {
+        const store = ctx.store();
+        if (!hasImmediateWrites(store)) return;
+        const tenant = ctx.tenant();
+        const records = sealBatch(
+          tenant,
+          'telemetry_events',
+          Array.from({ length: 3 }, (_v, i) => ({ name: `now-${i}` })),
+        );
+        const bad = { ...records[1], name: '' } as unknown as HubRecord;
+        const err = await store
+          .putBatchNow(tenant, [records[0] as HubRecord, bad, records[2] as HubRecord])
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(isHubError(err, 'VALIDATION')).toBe(true);
+        expect((err as HubError).issues.map((i) => `${i.index}:${i.path}`)).toEqual(['1:name']);
+        await ctx.settle();
+        const found = await store.getByIds(
+          tenant,
+          'telemetry_events',
+          records.map((r) => r.record_id),
+        );
+        expect(found).toEqual([null, null, null]);
+      },
+    );
+
+    ctx.test(
       'large batches (10,000 records) are written and read back whole',
       async () => {
         const tenant = ctx.tenant();
