@@ -85,9 +85,10 @@ export async function createGraphQLServer(options: GraphQLServerOptions): Promis
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const { apollo, preflight } = createApollo(options, limits);
   await apollo.start();
+  const engine: Engine = { apollo, preflight, options, limits };
   return {
     limits,
-    execute: (request, caller) => execute(apollo, preflight, options, limits, request, caller),
+    execute: (request, caller) => execute(engine, request, caller),
     stop: () => apollo.stop(),
   };
 }
@@ -144,37 +145,92 @@ function queryText(request: GraphQLHttpRequest): string | undefined {
   return typeof query === 'string' ? query : undefined;
 }
 
+/** What runs a request: Apollo, the preflight, the options and the limits. */
+interface Engine {
+  readonly apollo: ApolloServer<GraphQLContext>;
+  readonly preflight: Preflight;
+  readonly options: GraphQLServerOptions;
+  readonly limits: QueryLimits;
+}
+
 /** Runs one request in a span `graphql.operation`, renamed `<type> <name>` once parsed (observe.ts). */
 function execute(
-  apollo: ApolloServer<GraphQLContext>,
-  preflight: Preflight,
-  options: GraphQLServerOptions,
-  limits: QueryLimits,
+  engine: Engine,
   request: GraphQLHttpRequest,
   caller: GraphQLCaller,
 ): Promise<GraphQLOutcome> {
   const t = tracer();
   // Only inside a sampled request: a span started elsewhere would begin a trace of its own.
-  if (!t.enabled || !t.activeSpan().recording)
-    return executeRequest(apollo, preflight, options, limits, request, caller);
+  if (!t.enabled || !t.activeSpan().recording) return executeRequest(engine, request, caller);
   return t.inSpan('graphql.operation', 'internal', async (span) => {
     if (span.recording) span.setAttribute('hub.tenant', caller.identity.tenant);
-    const outcome = await executeRequest(apollo, preflight, options, limits, request, caller);
+    const outcome = await executeRequest(engine, request, caller);
     if (outcome.kind === 'timeout') span.fail('TIMEOUT');
     return outcome;
   });
 }
 
+/**
+ * One request, in named steps: its context, the static limits (a refusal is
+ * answered through Apollo's request-error path, with its status and format),
+ * Apollo's execution raced against the outer deadline, and the outcome
+ * counted in the metrics.
+ */
 async function executeRequest(
-  apollo: ApolloServer<GraphQLContext>,
-  preflight: Preflight,
-  options: GraphQLServerOptions,
-  limits: QueryLimits,
+  engine: Engine,
   request: GraphQLHttpRequest,
   caller: GraphQLCaller,
 ): Promise<GraphQLOutcome> {
+  const { apollo, preflight, options, limits } = engine;
   const { metrics } = options;
-  const ctx = createContext({
+  const ctx = requestContext(engine, request, caller);
+  // Static limits before Apollo parses and validates (limits.ts).
+  const refusal = staticRefusal(preflight, queryText(request), request.appendedChars);
+  const tenantLabel = metrics.tenantLabel(caller.identity.tenant);
+  if (refusal) {
+    metrics.errors.inc({ code: 'VALIDATION', ...tenantLabel });
+    ctx.stats.refused = true;
+  }
+  const end = metrics.requestDuration.startTimer();
+  const done = (outcome: string) =>
+    end({ operation: ctx.stats.operation, type: ctx.stats.operationType, outcome, ...tenantLabel });
+  // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
+  const result = await withinDeadline(
+    apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: request.method,
+        headers: headerMap(request.headers),
+        search: request.search,
+        body: request.body,
+      },
+      context: async () => {
+        if (refusal) throw refusal;
+        return ctx;
+      },
+    }),
+    limits.timeoutMs + 1000,
+  );
+  if (result === 'timeout') {
+    done('TIMEOUT');
+    metrics.errors.inc({ code: 'TIMEOUT', ...tenantLabel });
+    return { kind: 'timeout', stats: ctx.stats };
+  }
+  const status = result.status ?? 200;
+  done(status < 400 ? 'ok' : String(status));
+  return {
+    kind: 'response',
+    status,
+    headers: result.headers,
+    body: result.body.kind === 'complete' ? result.body.string : result.body.asyncIterator,
+    stats: ctx.stats,
+  };
+}
+
+/** The request's context: its caller, the Hub, its deadline, its DataLoaders (counted in the metrics). */
+function requestContext(engine: Engine, request: GraphQLHttpRequest, caller: GraphQLCaller): GraphQLContext {
+  const { options, limits } = engine;
+  const { metrics } = options;
+  return createContext({
     tenant: caller.identity.tenant,
     scopes: caller.identity.scopes,
     hub: options.hub,
@@ -185,59 +241,25 @@ async function executeRequest(
     ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}),
     ...(options.usage ? { usage: options.usage } : {}),
   });
+}
+
+/** The request's headers as Apollo takes them (several values of one header joined). */
+function headerMap(given: GraphQLHttpRequest['headers']): HeaderMap {
   const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(request.headers)) {
+  for (const [key, value] of Object.entries(given)) {
     if (value !== undefined) headers.set(key, typeof value === 'string' ? value : value.join(', '));
   }
-  // Static limits before Apollo parses and validates (limits.ts): a refusal is
-  // answered through Apollo's request-error path, with its status and format.
-  const refusal = staticRefusal(preflight, queryText(request), request.appendedChars);
-  const tenantLabel = metrics.tenantLabel(caller.identity.tenant);
-  if (refusal) {
-    metrics.errors.inc({ code: 'VALIDATION', ...tenantLabel });
-    ctx.stats.refused = true;
-  }
-  const end = metrics.requestDuration.startTimer();
+  return headers;
+}
+
+/** `work`'s result, or `timeout` when it has not settled within `ms` (the timer is cleared either way). */
+async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
-  // Fields stop resolving at the deadline; this outer bound answers even if a store call hangs.
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), limits.timeoutMs + 1000);
+    timer = setTimeout(() => resolve('timeout'), ms);
   });
   try {
-    const result = await Promise.race([
-      apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: request.method, headers, search: request.search, body: request.body },
-        context: async () => {
-          if (refusal) throw refusal;
-          return ctx;
-        },
-      }),
-      timedOut,
-    ]);
-    if (result === 'timeout') {
-      end({
-        operation: ctx.stats.operation,
-        type: ctx.stats.operationType,
-        outcome: 'TIMEOUT',
-        ...tenantLabel,
-      });
-      metrics.errors.inc({ code: 'TIMEOUT', ...tenantLabel });
-      return { kind: 'timeout', stats: ctx.stats };
-    }
-    const status = result.status ?? 200;
-    end({
-      operation: ctx.stats.operation,
-      type: ctx.stats.operationType,
-      outcome: status < 400 ? 'ok' : String(status),
-      ...tenantLabel,
-    });
-    return {
-      kind: 'response',
-      status,
-      headers: result.headers,
-      body: result.body.kind === 'complete' ? result.body.string : result.body.asyncIterator,
-      stats: ctx.stats,
-    };
+    return await Promise.race([work, timedOut]);
   } finally {
     if (timer) clearTimeout(timer);
   }
