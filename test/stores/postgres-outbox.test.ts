@@ -2,9 +2,10 @@
  * The dual-write outbox of the PostgreSQL store, on a server and on PGlite:
  * one entry per created record written with it, drained across tenants under
  * RLS (relay scope), exactly once between concurrent relays, kept when
- * shipping fails.
+ * shipping fails, and given back at once when their records cannot be loaded.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,46 @@ describe.each(dialects)('outbox on $name', ({ open, done }) => {
       expect((await store.outboxBacklog()).pending).toBe(0);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('outbox on postgres: entries claimed whose records cannot be loaded', () => {
+  let db: PgTestDatabase;
+  let admin: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    admin = new Client({ connectionString: db.adminUri });
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin?.end();
+    await db?.drop();
+  });
+
+  test('are given back at once: the next drain ships them instead of waiting out the lease', async () => {
+    // The default lease (300 s): a claim left in place would hide the entries for five minutes.
+    const store = await openStore(db.appUri, { outbox: true });
+    try {
+      if (!hasOutbox(store)) throw new Error('store should offer an outbox');
+      const written = records(A, 3);
+      await store.putBatch(A, written);
+      // Claiming (relay role) still works; loading the records (application role) fails.
+      await admin.query(`REVOKE SELECT ON hub.outputs FROM ${db.appRole}`);
+      const shipped: OutboxEntry[] = [];
+      const ship = async (entries: readonly OutboxEntry[]): Promise<void> => {
+        shipped.push(...entries);
+      };
+      await expect(store.drainOutbox(10, ship)).rejects.toThrow();
+      expect(shipped).toEqual([]);
+      await admin.query(`GRANT SELECT ON hub.outputs TO ${db.appRole}`);
+      expect(await store.drainOutbox(10, ship)).toBe(3);
+      expect(shipped.map((e) => e.record.record_id).sort()).toEqual(written.map((r) => r.record_id).sort());
+      expect(await store.outboxBacklog()).toEqual({ pending: 0, oldest: null });
+    } finally {
+      await store.close();
     }
   });
 });
