@@ -180,7 +180,14 @@ export async function handleIngest(
 /** Bytes of an `/ingest` body per cost unit charged to the tenant's budget. */
 export const INGEST_BYTES_PER_UNIT = 1024;
 
-/** Streams the lines into the Hub and answers. @returns the lines read; `read.bytes`: the body's bytes read. */
+/**
+ * Streams the lines into the Hub and answers, in named steps: the reader and
+ * the batching of lines ({@link LineSink}), the bytes reserved, the body read
+ * to its end or its time limit ({@link readLines}), the last batch written,
+ * and the answer: 200, 408 when the stream ran out of time, 503 (or the
+ * error's own status) when the store failed.
+ * @returns the lines read; `read.bytes`: the body's bytes read.
+ */
 async function ingest(
   deps: IngestDeps,
   req: IncomingMessage,
@@ -190,84 +197,135 @@ async function ingest(
   log: Logger,
   read: { bytes: number },
 ): Promise<number> {
-  const chunkLines = deps.chunkLines ?? 500;
+  const limits = deps.limits ?? (processLimits ??= ingestLimits());
   const report = new IngestTally(type, deps.metrics);
   const chunk = new ChunkWriter(deps.hub, tenant, report);
-
-  const limits = deps.limits ?? (processLimits ??= ingestLimits());
-  const reader = new NdjsonReader({
-    maxLineBytes: limits.maxLineBytes,
-    maxTextBytes: limits.maxTextBytes,
-    lineLimitName: 'HUB_INGEST_MAX_LINE_BYTES',
-    ...(type === 'artifacts' ? { spill: { field: 'body', maxBytes: limits.maxBodyBytes } } : {}),
-  });
+  const reader = readerFor(type, limits);
   // A body whose declared length fits the request's bound is reserved whole and
   // never flushed early; any other reserves the bound and writes its batch
   // before the next line could take the request over it.
   const declared = Number(req.headers['content-length']);
   const fitsWhole = Number.isSafeInteger(declared) && declared >= 0 && declared <= limits.maxRequestBytes;
-  const roomForLine = limits.maxRequestBytes - reader.maxHeldPerLine;
-  let lastLine = 0;
-  const take = async (item: LineItem): Promise<void> => {
-    lastLine = item.line;
-    report.lines = item.line;
-    if (item.kind === 'blank') return;
-    if (item.kind === 'invalid') return report.reject(item.line, 'VALIDATION', item.message);
-    chunk.add(item.line, item.value, item.bytes);
-    if (chunk.lines >= chunkLines || chunk.bytes >= BATCH_BYTES || (!fitsWhole && chunk.bytes > roomForLine))
-      await chunk.flush();
-  };
+  const sink = new LineSink(report, chunk, {
+    chunkLines: deps.chunkLines ?? 500,
+    flushAboveBytes: fitsWhole ? Infinity : limits.maxRequestBytes - reader.maxHeldPerLine,
+  });
   // Nothing is read until the bytes are reserved: a waiting sender is held back by TCP.
   const release = await limits.budget.reserve(fitsWhole ? declared : limits.maxRequestBytes);
-  let bodyBytes = 0;
   let failed = true;
   let stop: BodyStop | undefined;
   const body = new TimedBody(req, { maxMs: limits.maxStreamMs, idleMs: limits.idleMs });
   try {
-    for (;;) {
-      const next = await body.next();
-      if (next === null) break;
-      if (!Buffer.isBuffer(next)) {
-        stop = next;
-        break;
-      }
-      bodyBytes += next.length;
-      read.bytes = bodyBytes;
-      for (const item of reader.push(next)) await take(item);
-    }
-    // Out of time: the line being read is dropped, the complete ones are written.
-    if (!stop) for (const item of reader.end()) await take(item);
+    stop = await readLines(body, reader, sink, read);
     await chunk.flush();
     failed = stop !== undefined || report.rejected > 0;
   } catch (err) {
-    const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
-    log.error('ingest stopped', { ...errorFields(err), type, line: lastLine });
+    log.error('ingest stopped', { ...errorFields(err), type, line: sink.lastLine });
     req.resume();
-    const line = chunk.firstUnwritten(lastLine);
-    const retryAfter = retryAfterSeconds(hubErr);
-    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-    sendJson(
-      res,
-      HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code],
-      report.answer({ line, error: { line, code: hubErr.code, message: publicMessage(hubErr) } }),
-    );
+    answerFailure(res, err, report, chunk.firstUnwritten(sink.lastLine));
     return report.lines;
   } finally {
     body.close();
     release();
     deps.usage?.add(tenant, 'requests');
-    deps.usage?.add(tenant, 'bytes_ingested', bodyBytes);
+    deps.usage?.add(tenant, 'bytes_ingested', read.bytes);
     if (failed) deps.usage?.add(tenant, 'errors');
   }
   if (stop) {
-    const line = lastLine + 1;
-    const message = `${stop.message}; every line before line ${line} is written or rejected: send the rest from line ${line}`;
-    log.warn('ingest stopped', { type, line, limit: stop.limit });
-    answerAndDrop(req, res, () =>
-      sendJson(res, 408, report.answer({ line, error: { line, code: 'TIMEOUT', message } })),
-    );
+    log.warn('ingest stopped', { type, line: sink.lastLine + 1, limit: stop.limit });
+    answerStopped(req, res, stop, sink.lastLine + 1, report);
     return report.lines;
   }
   sendJson(res, 200, report.answer());
   return report.lines;
+}
+
+/** The line reader of a type: an artifact's body is decoded as it streams, up to the Hub's limit. */
+function readerFor(type: RecordType, limits: IngestLimits): NdjsonReader {
+  return new NdjsonReader({
+    maxLineBytes: limits.maxLineBytes,
+    maxTextBytes: limits.maxTextBytes,
+    lineLimitName: 'HUB_INGEST_MAX_LINE_BYTES',
+    ...(type === 'artifacts' ? { spill: { field: 'body', maxBytes: limits.maxBodyBytes } } : {}),
+  });
+}
+
+/**
+ * Takes the reader's lines in order: blank ones are counted, invalid ones
+ * rejected with their line number, records added to the batch, which is
+ * written once it holds `chunkLines` lines, {@link BATCH_BYTES}, or more than
+ * `flushAboveBytes` (room left in the request's bound for one more line).
+ */
+class LineSink {
+  /** Number of the last line taken (0 before the first). */
+  lastLine = 0;
+
+  constructor(
+    private readonly report: IngestTally,
+    private readonly chunk: ChunkWriter,
+    private readonly bounds: { readonly chunkLines: number; readonly flushAboveBytes: number },
+  ) {}
+
+  async take(item: LineItem): Promise<void> {
+    this.lastLine = item.line;
+    this.report.lines = item.line;
+    if (item.kind === 'blank') return;
+    if (item.kind === 'invalid') return this.report.reject(item.line, 'VALIDATION', item.message);
+    const { chunk, bounds } = this;
+    chunk.add(item.line, item.value, item.bytes);
+    if (
+      chunk.lines >= bounds.chunkLines ||
+      chunk.bytes >= BATCH_BYTES ||
+      chunk.bytes > bounds.flushAboveBytes
+    )
+      await chunk.flush();
+  }
+}
+
+/**
+ * Feeds the body's lines to `sink` to its end (the last line too), or until
+ * it runs out of time: then the line being read is dropped and the complete
+ * ones are taken. @returns the stop when out of time; `read.bytes` counts the body's bytes.
+ */
+async function readLines(
+  body: TimedBody,
+  reader: NdjsonReader,
+  sink: LineSink,
+  read: { bytes: number },
+): Promise<BodyStop | undefined> {
+  for (;;) {
+    const next = await body.next();
+    if (next === null) break;
+    if (!Buffer.isBuffer(next)) return next;
+    read.bytes += next.length;
+    for (const item of reader.push(next)) await sink.take(item);
+  }
+  for (const item of reader.end()) await sink.take(item);
+  return undefined;
+}
+
+/** The answer when writing failed: the counts so far and the line to resume from (503 for a server-side failure). */
+function answerFailure(res: ServerResponse, err: unknown, report: IngestTally, line: number): void {
+  const hubErr = isHubError(err) ? err : new HubError('INTERNAL', 'internal error', { cause: err });
+  const retryAfter = retryAfterSeconds(hubErr);
+  if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+  sendJson(
+    res,
+    HTTP_STATUS[hubErr.code] >= 500 ? 503 : HTTP_STATUS[hubErr.code],
+    report.answer({ line, error: { line, code: hubErr.code, message: publicMessage(hubErr) } }),
+  );
+}
+
+/** The answer when the stream ran out of time (408): every line before `line` is written or rejected. */
+function answerStopped(
+  req: IncomingMessage,
+  res: ServerResponse,
+  stop: BodyStop,
+  line: number,
+  report: IngestTally,
+): void {
+  const message = `${stop.message}; every line before line ${line} is written or rejected: send the rest from line ${line}`;
+  answerAndDrop(req, res, () =>
+    sendJson(res, 408, report.answer({ line, error: { line, code: 'TIMEOUT', message } })),
+  );
 }
