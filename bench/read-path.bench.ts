@@ -25,7 +25,7 @@
  * one getByIds for the outputs; ListBatcher: the 50 child lists in one
  * statement; look-ahead does not reach a list under a single record).
  *
- *   node bin/run-ts.cjs bench/read-path.bench.ts [--days 120] [--seconds 3] [--rounds 3] [--connections 32]
+ *   node bin/run-ts.cjs bench/read-path.bench.ts [--days 120] [--seconds 3] [--rounds 3] [--connections 32] [--pool 10]
  *     [--only output_by_id,...] [--layers flush,cork]
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -222,6 +222,7 @@ async function main(): Promise<void> {
   const SECONDS = arg('seconds', 3);
   const ROUNDS = arg('rounds', 3);
   const CONNECTIONS = arg('connections', 32);
+  const POOL = arg('pool', 10);
   const layers = (list('layers') ?? [...READ_PATH_LAYERS]) as ReadPathLayer[];
   const db = await createTestDatabase();
   const admin = new Client({ connectionString: db.adminUri });
@@ -242,7 +243,8 @@ async function main(): Promise<void> {
     await store.close();
     log(`${created} records (${data.outputs.length} outputs, ${data.decisions.length} decisions)`);
 
-    const uri = `${db.appUri}?max=32`;
+    // The default pool (10): six gateways of 32 would take more than the server's 100 connections.
+    const uri = `${db.appUri}?max=${POOL}`;
     for (const off of [undefined, ...layers]) gateways.push(await startGateway(uri, secret, off));
     const only = list('only');
     const qs = queries(outputIds, skills).filter((q) => !only || only.includes(q.name));
@@ -262,7 +264,7 @@ async function main(): Promise<void> {
     for (const q of qs) {
       const rps = new Map<string, number[]>();
       const cpu = new Map<string, number[]>();
-      for (const g of gateways) await drive(CONNECTIONS, 1, (i) => post(g, token, q.body(i))); // warm-up
+      for (const g of gateways) await drive(CONNECTIONS, 2, (i) => post(g, token, q.body(i))); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         const order = gateways.map((_, k) => gateways[(k + round) % gateways.length] as Gateway);
         for (const g of order) {
@@ -301,6 +303,7 @@ async function main(): Promise<void> {
     const load = `load average ${load0.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`;
     report(
       `Read path, each batching layer off alone vs all on (baseline, same run): ${CONNECTIONS} connections, ` +
+        `pool of ${POOL} per gateway, ` +
         `${SECONDS} s per run, ${ROUNDS} rounds in rotating order, medians; CPU = gateway process + its ` +
         `PostgreSQL backends per request; ${load}`,
       figures,

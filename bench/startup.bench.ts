@@ -8,6 +8,11 @@
  * - `npm start` to healthy, warm: the same on the data directory of a previous
  *   run (nothing left to create or seed).
  *
+ * For `npm start`, also the CPU time (user + system) its processes spent until
+ * healthy: npm, the build check, the gateway with its threads (PGlite's
+ * worker). On a shared machine a run's wall time moves with the other
+ * processes' load by several seconds; its CPU time hardly does.
+ *
  * Each is run several times; the table shows min and median (the machine is
  * shared: the median says more than one run). Runs against the working tree it
  * is started from. With `--baseline <dir>` (another checkout of the project,
@@ -18,7 +23,7 @@
  *   node bin/run-ts.cjs bench/startup.bench.ts [--help-runs 7] [--start-runs 3] [--baseline DIR]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { loadavg } from 'node:os';
@@ -41,6 +46,14 @@ function helpOnce(tree: string): number {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0 || !r.stdout.includes('Usage: hub')) throw new Error(`hub --help failed: ${r.stderr}`);
   return ms;
+}
+
+/** Runs the tree's `scripts/build.cjs --if-stale` when it has one (trees before the build have none). */
+function buildIfStale(tree: string): void {
+  const script = join(tree, 'scripts', 'build.cjs');
+  if (!existsSync(script)) return;
+  const r = spawnSync(process.execPath, [script, '--if-stale'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${script} --if-stale failed`);
 }
 
 function freePort(): Promise<number> {
@@ -67,8 +80,36 @@ async function healthy(port: number, child: ChildProcess): Promise<void> {
   }
 }
 
-/** Spawns `npm start` on `dataDir`; resolves to ms until /healthz answers 200, then stops it. */
-async function startOnce(tree: string, dataDir: string): Promise<number> {
+/**
+ * CPU time (ms) spent so far by the processes of group `pgid`, the children
+ * they have waited for included (/proc, in clock ticks of 10 ms).
+ */
+function groupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command: state, ppid, pgrp, ..., utime (11), stime, cutime, cstime (14).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) !== pgid) continue;
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks * 10;
+}
+
+/** One `npm start` to healthy: wall time and CPU time, in ms. */
+interface Start {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** Spawns `npm start` on `dataDir`; resolves to the time until /healthz answers 200, then stops it. */
+async function startOnce(tree: string, dataDir: string): Promise<Start> {
   const port = await freePort();
   const t0 = process.hrtime.bigint();
   const child = spawn('npm', ['start', '--silent'], {
@@ -79,7 +120,8 @@ async function startOnce(tree: string, dataDir: string): Promise<number> {
   });
   try {
     await healthy(port, child);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    return { ms, cpuMs: child.pid === undefined ? NaN : groupCpuMs(child.pid) };
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     // The whole group: npm and the node process it started.
@@ -94,15 +136,15 @@ interface Samples {
   readonly base: number[];
 }
 
-function stats(name: string, s: Samples): Figure[] {
+function stats(name: string, s: Samples, unit = 'ms'): Figure[] {
   const min = (xs: number[]): number => Math.round(Math.min(...xs));
   const median = (xs: number[]): number => Math.round(percentile([...xs], 50));
   log(`${name}: ${s.self.map((x) => x.toFixed(0)).join(', ')} ms`);
   if (s.base.length > 0) log(`${name} (baseline): ${s.base.map((x) => x.toFixed(0)).join(', ')} ms`);
   const withBase = (f: (xs: number[]) => number) => (s.base.length > 0 ? { baseline: f(s.base) } : {});
   return [
-    { name: `${name}_min`, value: min(s.self), unit: 'ms', ...withBase(min) },
-    { name: `${name}_median`, value: median(s.self), unit: 'ms', ...withBase(median) },
+    { name: `${name}_min`, value: min(s.self), unit, ...withBase(min) },
+    { name: `${name}_median`, value: median(s.self), unit, ...withBase(median) },
   ];
 }
 
@@ -122,24 +164,32 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   const load0 = loadavg()[0] ?? 0;
 
+  // A tree whose sources changed since its build would build inside the first `npm start`: built first.
+  for (const tree of [root, ...(baselineRoot !== undefined ? [baselineRoot] : [])]) buildIfStale(tree);
   helpOnce(root); // first run fills any compile cache; not counted
   if (baselineRoot !== undefined) helpOnce(baselineRoot);
   figures.push(...stats('hub_help', await alternate(helpRuns, helpOnce)));
 
   const dirs = new Map<string, string[]>();
   try {
+    const coldCpu: Samples = { self: [], base: [] };
     const cold = await alternate(startRuns, async (tree, i) => {
       const dir = mkdtempSync(join(tmpdir(), 'hub-startup-'));
       dirs.set(tree, [...(dirs.get(tree) ?? []), dir]);
       log(`npm start in ${tree}, cold run ${i + 1}/${startRuns}...`);
-      return startOnce(tree, dir);
+      const start = await startOnce(tree, dir);
+      (tree === root ? coldCpu.self : coldCpu.base).push(start.cpuMs);
+      return start.ms;
     });
-    figures.push(...stats('npm_start_cold', cold));
-    const warm = await alternate(startRuns, (tree, i) => {
+    figures.push(...stats('npm_start_cold', cold), ...stats('npm_start_cold_cpu', coldCpu, 'ms_cpu'));
+    const warmCpu: Samples = { self: [], base: [] };
+    const warm = await alternate(startRuns, async (tree, i) => {
       log(`npm start in ${tree}, warm run ${i + 1}/${startRuns}...`);
-      return startOnce(tree, dirs.get(tree)?.[0] as string);
+      const start = await startOnce(tree, dirs.get(tree)?.[0] as string);
+      (tree === root ? warmCpu.self : warmCpu.base).push(start.cpuMs);
+      return start.ms;
     });
-    figures.push(...stats('npm_start_warm', warm));
+    figures.push(...stats('npm_start_warm', warm), ...stats('npm_start_warm_cpu', warmCpu, 'ms_cpu'));
   } finally {
     for (const d of [...dirs.values()].flat()) rmSync(d, { recursive: true, force: true });
   }
