@@ -1,9 +1,10 @@
 /**
  * `/ingest` holds bounded memory whatever the input: bodies over the limit,
  * over-long lines and over-long records are refused naming the line, field and
- * record; batches are cut by bytes; a request waits, unread, while the
- * gateway's bytes in flight are spent; and a sender that goes away mid-stream
- * leaves exactly the batches already written (nothing half-written).
+ * record; batches are cut by bytes (2 MiB, and the request's bound); a
+ * request waits, unread, while the gateway's bytes in flight are spent; and a
+ * sender that goes away mid-stream leaves exactly the batches already written
+ * (nothing half-written).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
@@ -181,6 +182,22 @@ test('batches are cut by bytes: no write carries more than the request may hold'
     const bytes = batch.reduce((s, r) => s + (r.record_type === 'artifacts' ? r.body.length : 0), 0);
     expect(bytes).toBeLessThanOrEqual(maxRequestBytes);
   }
+  await g.close();
+});
+
+test('a batch holds at most 2 MiB of lines, plus the line that reached it', async () => {
+  // Each batch is copied on the event loop in one step as it is written: its size bounds that step.
+  const { store, batches } = watchedStore();
+  const g = await startGateway({ store });
+  const t = await g.token('acme', ['hub:write']);
+  const { req, answer } = openIngest(g, t, 'artifacts');
+  for (let i = 0; i < 6; i++) req.write(artifact(200 + i, randomBytes(700 * 1024)) + '\n');
+  req.end();
+  expect((await answer).body).toMatchObject({ lines: 6, created: 6, rejected: 0 });
+  const bodyBytes = (records: HubRecord[]): number =>
+    records.reduce((s, r) => s + (r.record_type === 'artifacts' ? r.body.length : 0), 0);
+  expect(batches.map((b) => b.length)).toEqual([3, 3]);
+  for (const batch of batches) expect(bodyBytes(batch.slice(0, -1))).toBeLessThan(2 * 1024 * 1024);
   await g.close();
 });
 
