@@ -68,6 +68,10 @@ export class NdjsonReader {
   private recordId: string | undefined;
   private spill: Base64Sink | undefined;
   private spilled: { bytes: Buffer } | undefined;
+  /** Within the segment being scanned: where the text to keep starts. */
+  private keepFrom = 0;
+  /** Within the segment being scanned: the next backslash (-1: none left; -2: not searched yet). */
+  private nextBackslash = -2;
 
   constructor(private readonly limits: LineLimits) {}
 
@@ -118,87 +122,114 @@ export class NdjsonReader {
   /** Runs the JSON state machine over `seg`, keeping the text and routing a spilled string. */
   private scan(seg: Buffer): void {
     const n = seg.length;
-    let keepFrom = 0;
+    this.keepFrom = 0;
+    this.nextBackslash = -2;
     let i = 0;
-    let nextBackslash = -2;
-    const backslashFrom = (from: number): number => {
-      if (nextBackslash !== -1 && nextBackslash < from) {
-        nextBackslash = seg.indexOf(BACKSLASH, from);
-      }
-      return nextBackslash < 0 ? n : nextBackslash;
-    };
     while (i < n) {
       if (this.inString) {
-        if (this.escape) {
-          if (this.spill) this.spill.escaped(seg[i] as number);
-          else if (this.captureOn()) this.captured += String.fromCharCode(seg[i] as number);
-          this.escape = false;
-          i++;
-          continue;
-        }
-        const q = seg.indexOf(QUOTE, i);
-        const end = q < 0 ? n : q;
-        const b = backslashFrom(i);
-        const stop = Math.min(end, b);
-        if (this.spill) this.spill.write(seg, i, stop);
-        else if (this.captureOn() && this.captured.length < MAX_NAME) {
-          this.captured += seg.toString('latin1', i, Math.min(stop, i + MAX_NAME));
-        }
-        if (this.spill?.problem) return this.fail(this.spill.problem);
-        if (b < end) {
-          this.escape = true;
-          i = b + 1;
-          continue;
-        }
-        if (q < 0) {
-          i = n;
-          break;
-        }
-        // The closing quote.
-        this.inString = false;
-        if (this.spill) {
-          const result = this.spill.finish();
-          if (typeof result === 'string') return this.fail(result);
-          this.spilled = { bytes: result };
-          this.spill = undefined;
-          keepFrom = q; // the text keeps `""` in place of the spilled value
-        }
-        this.closeString();
-        i = q + 1;
-        continue;
+        i = this.stringRun(seg, i);
+        if (i < 0) return; // the line failed: nothing more is kept
+      } else {
+        this.structural(seg, i);
+        i++;
       }
-      const c = seg[i] as number;
-      switch (c) {
-        case QUOTE:
-          this.openString();
-          if (this.spill) {
-            this.keep(seg, keepFrom, i + 1);
-            keepFrom = n; // set again at the closing quote
-          }
-          break;
-        case 0x7b: // {
-        case 0x5b: // [
-          if (!this.started) this.topIsObject = c === 0x7b;
-          this.depth++;
-          if (this.depth === 1 && this.topIsObject) this.expectKey = true;
-          break;
-        case 0x7d: // }
-        case 0x5d: // ]
-          this.depth--;
-          break;
-        case 0x2c: // ,
-          if (this.depth === 1 && this.topIsObject) this.expectKey = true;
-          break;
-        case 0x3a: // :
-          if (this.depth === 1) this.valueKey = this.key;
-          break;
-        default:
-          break;
-      }
-      if (c > 0x20) this.started = true;
-      i++;
     }
-    if (!this.spill) this.keep(seg, keepFrom, n);
+    if (!this.spill) this.keep(seg, this.keepFrom, n);
+  }
+
+  /**
+   * Reads the string being read from `seg[i]`: one escaped character, or up
+   * to the next escape, its closing quote or the segment's end (a spilled
+   * value is decoded as it goes, a key or record id captured).
+   * @returns where the scan goes on; -1 when the line failed.
+   */
+  private stringRun(seg: Buffer, i: number): number {
+    if (this.escape) {
+      if (this.spill) this.spill.escaped(seg[i] as number);
+      else if (this.captureOn()) this.captured += String.fromCharCode(seg[i] as number);
+      this.escape = false;
+      return i + 1;
+    }
+    const n = seg.length;
+    const q = seg.indexOf(QUOTE, i);
+    const end = q < 0 ? n : q;
+    const b = this.backslashFrom(seg, i);
+    const stop = Math.min(end, b);
+    if (this.spill) this.spill.write(seg, i, stop);
+    else if (this.captureOn() && this.captured.length < MAX_NAME) {
+      this.captured += seg.toString('latin1', i, Math.min(stop, i + MAX_NAME));
+    }
+    if (this.spill?.problem) {
+      this.fail(this.spill.problem);
+      return -1;
+    }
+    if (b < end) {
+      this.escape = true;
+      return b + 1;
+    }
+    if (q < 0) return n;
+    return this.closeQuote(q) ? q + 1 : -1;
+  }
+
+  /** The next backslash of `seg` at or after `from` (its length when none), searched once per backslash. */
+  private backslashFrom(seg: Buffer, from: number): number {
+    if (this.nextBackslash !== -1 && this.nextBackslash < from) {
+      this.nextBackslash = seg.indexOf(BACKSLASH, from);
+    }
+    return this.nextBackslash < 0 ? seg.length : this.nextBackslash;
+  }
+
+  /**
+   * The closing quote of a string at `q`: a spilled value is finished, and the
+   * text keeps `""` in its place. @returns false when the line failed.
+   */
+  private closeQuote(q: number): boolean {
+    this.inString = false;
+    if (this.spill) {
+      const result = this.spill.finish();
+      if (typeof result === 'string') {
+        this.fail(result);
+        return false;
+      }
+      this.spilled = { bytes: result };
+      this.spill = undefined;
+      this.keepFrom = q;
+    }
+    this.closeString();
+    return true;
+  }
+
+  /** A character outside strings: a quote opens one; brackets, commas and colons move the state. */
+  private structural(seg: Buffer, i: number): void {
+    const c = seg[i] as number;
+    switch (c) {
+      case QUOTE:
+        this.openString();
+        if (this.spill) {
+          this.keep(seg, this.keepFrom, i + 1);
+          this.keepFrom = seg.length; // set again at the closing quote
+        }
+        break;
+      case 0x7b: // {
+      case 0x5b: // [
+        if (!this.started) this.topIsObject = c === 0x7b;
+        this.depth++;
+        if (this.depth === 1 && this.topIsObject) this.expectKey = true;
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        this.depth--;
+        break;
+      case 0x2c: // ,
+        if (this.depth === 1 && this.topIsObject) this.expectKey = true;
+        break;
+      case 0x3a: // :
+        if (this.depth === 1) this.valueKey = this.key;
+        break;
+      default:
+        break;
+    }
+    if (c > 0x20) this.started = true;
   }
 
   private captureOn(): boolean {
