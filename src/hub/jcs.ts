@@ -55,19 +55,33 @@ interface Shape {
 // set of keys rather than once per object (it was most of a record's canonicalisation). Bounded:
 // emptied when full, so arbitrary JSON keys cannot grow it without limit.
 const MAX_SHAPES = 512;
-const shapes = new Map<ReadonlySet<string>, Map<string, Shape>>();
+/** Shapes met last, tried before the map (a record's keys and its attributes' alternate). */
+const RECENT = 4;
+
+interface Shapes {
+  readonly recent: Shape[];
+  readonly byKeys: Map<string, Shape>;
+}
+
+// Weak: a caller passing a new set of omissions each time leaves nothing behind.
+const shapes = new WeakMap<ReadonlySet<string>, Shapes>();
 
 function shapeOf(keys: readonly string[], omit: ReadonlySet<string>): Shape {
-  let byKeys = shapes.get(omit);
-  if (!byKeys) shapes.set(omit, (byKeys = new Map()));
+  let cache = shapes.get(omit);
+  if (!cache) shapes.set(omit, (cache = { recent: [], byKeys: new Map() }));
+  // Comparing the keys with a recent shape's is cheaper than joining them for the map.
+  for (const shape of cache.recent) if (sameKeys(shape.keys, keys)) return shape;
   const id = keys.join('\u0000');
-  const known = byKeys.get(id);
+  let shape = cache.byKeys.get(id);
   // Keys may contain the separator: the cached shape counts only when its keys are these keys.
-  if (known && sameKeys(known.keys, keys)) return known;
-  const members = keys.filter((k) => !omit.has(k)).sort();
-  const shape = { keys, members, prefixes: members.map((k) => `${JSON.stringify(k)}:`) };
-  if (byKeys.size >= MAX_SHAPES) byKeys.clear();
-  byKeys.set(id, shape);
+  if (!shape || !sameKeys(shape.keys, keys)) {
+    const members = keys.filter((k) => !omit.has(k)).sort();
+    shape = { keys, members, prefixes: members.map((k) => `${JSON.stringify(k)}:`) };
+    if (cache.byKeys.size >= MAX_SHAPES) cache.byKeys.clear();
+    cache.byKeys.set(id, shape);
+  }
+  cache.recent.unshift(shape);
+  if (cache.recent.length > RECENT) cache.recent.pop();
   return shape;
 }
 
