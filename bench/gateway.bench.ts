@@ -30,10 +30,11 @@
  *    tracer's calls and nothing else: no span, no wrapper, no attribute work);
  *    those calls, timed on the no-op tracer, against the gateway's CPU time per
  *    request.
- * 7. The cost of tenant tickets: by id and list of 50 at 1 connection with
- *    the tenant policy as before tickets (baseline) and as installed, in
- *    rounds of alternating order; latency and CPU per request (gateway
- *    process plus its PostgreSQL backends).
+ * 7. The cost of tenant tickets: by id and list of 50 at 1 connection, the
+ *    gateway as before tickets (its tenant policy, lookups planned as the
+ *    server chooses: the baseline), the policy before tickets through this
+ *    gateway, and as installed, in rounds of rotating order; latency and CPU
+ *    per request (gateway process plus its PostgreSQL backends).
  *
  * 8. With `--baseline-tree <dir>` (another checkout of this project, e.g. a
  *    `git worktree` of an older commit, node_modules present): a second
@@ -327,7 +328,7 @@ async function main(): Promise<void> {
       }
     }
     if (!onlyTracing && !onlyReads)
-      figures.push(...(await ticketCost(db, server, url, token, scenarios, SECONDS, ROUNDS)));
+      figures.push(...(await ticketCost(db, { server, url }, secret, token, scenarios, SECONDS, ROUNDS)));
     await stopChild(server);
     if (!onlyTickets && !onlyReads) {
       figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS)));
@@ -518,11 +519,15 @@ async function startChild(
   file = __filename,
 ): Promise<{ server: ReturnType<typeof fork>; url: string }> {
   const profile = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
-  const server = fork(file, ['--child', `${uri}?max=32`, secret, JSON.stringify(tracing)], {
-    // As the README says to run it in production.
-    execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const server = fork(
+    file,
+    ['--child', `${uri}${uri.includes('?') ? '&' : '?'}max=32`, secret, JSON.stringify(tracing)],
+    {
+      // As the README says to run it in production.
+      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   running.add(server);
   server.once('exit', () => running.delete(server));
   const url = await new Promise<string>((resolve, reject) => {
@@ -561,15 +566,19 @@ const median = (xs: readonly number[]): number => percentile([...xs], 50);
 
 /**
  * The cost of tenant tickets through the whole gateway: by id and list of 50
- * at 1 connection, the tenant policy on hub.outputs as before tickets (the
- * baseline) and as installed, switched with ALTER POLICY between rounds whose
- * order alternates. Latency, and CPU per request: the gateway process plus
- * its PostgreSQL backends (load only adds waiting to it).
+ * at 1 connection, three sides in rounds whose order rotates: `before`, the
+ * gateway as before tickets (the tenant policy on hub.outputs as it was, and
+ * a second gateway child whose store plans lookups as the server chooses,
+ * generic_lookups=false: the baseline); `old`, that policy through this
+ * gateway (what the ticket alone costs); `ticket`, the policy as installed.
+ * The policy is switched with ALTER POLICY. Latency, and CPU per request:
+ * the gateway process plus its PostgreSQL backends (load only adds waiting to
+ * it).
  */
 async function ticketCost(
   db: PgTestDatabase,
-  server: ReturnType<typeof fork>,
-  url: string,
+  current: { server: ReturnType<typeof fork>; url: string },
+  secret: string,
   token: string,
   scenarios: readonly { name: string; body: (i: number) => string }[],
   seconds: number,
@@ -581,18 +590,25 @@ async function ticketCost(
   const installed = await admin.query(
     "SELECT qual FROM pg_policies WHERE schemaname = 'hub' AND tablename = 'outputs' AND policyname = 'tenant_isolation'",
   );
-  const policies = { old: `tenant_id = ${scope}`, ticket: String(installed.rows[0]?.qual) };
-  const setPolicy = (side: keyof typeof policies) =>
-    admin.query(
-      `ALTER POLICY tenant_isolation ON hub.outputs USING (${policies[side]}) WITH CHECK (${policies[side]})`,
-    );
-  const cpu = new CpuMeter(admin, db, async () => (await childCpu(server)) / 1000);
+  const old = `tenant_id = ${scope}`;
+  const ticket = String(installed.rows[0]?.qual);
+  const setPolicy = (policy: string) =>
+    admin.query(`ALTER POLICY tenant_isolation ON hub.outputs USING (${policy}) WITH CHECK (${policy})`);
+  const beforeChild = await startChild(`${db.appUri}?generic_lookups=false`, secret, {});
+  const sides = {
+    before: { ...beforeChild, policy: old },
+    old: { ...current, policy: old },
+    ticket: { ...current, policy: ticket },
+  };
+  const names = ['before', 'old', 'ticket'] as const;
   const by = new Map<string, { samples: number[]; cpuMs: number; n: number }>();
-  const target = new URL(url);
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const side of round % 2 === 0 ? (['old', 'ticket'] as const) : (['ticket', 'old'] as const)) {
-        await setPolicy(side);
+      for (const side of names.map((_, i) => names[(i + round) % names.length] as (typeof names)[number])) {
+        const { server, url, policy } = sides[side];
+        await setPolicy(policy);
+        const cpu = new CpuMeter(admin, db, async () => (await childCpu(server)) / 1000);
+        const target = new URL(url);
         for (const s of scenarios) {
           const agent = new Agent({ keepAlive: true, maxSockets: 1 });
           await loop(1, 0.5, (i) => post(agent, target, token, s.body(i))); // statements planned again after the ALTER
@@ -607,33 +623,40 @@ async function ticketCost(
           into.n += run.samples.length;
           by.set(key, into);
           log(
-            `tickets ${key}, round ${round + 1} of ${rounds}: ${Math.round((used * 1000) / run.samples.length)} µs CPU per request (load ${loadavg()})`,
+            `tickets ${key}, round ${round + 1} of ${rounds}: p50 ${percentile(run.samples, 50).toFixed(3)} ms, ` +
+              `${Math.round((used * 1000) / run.samples.length)} µs CPU per request (load ${loadavg()})`,
           );
         }
       }
     }
   } finally {
-    await setPolicy('ticket');
+    await setPolicy(ticket);
+    await stopChild(beforeChild.server);
     await admin.end();
   }
   const figures: Figure[] = [];
   for (const s of scenarios) {
-    const [ticket, old] = [by.get(`ticket ${s.name}`), by.get(`old ${s.name}`)];
-    if (!ticket || !old) continue;
-    for (const p of [50, 95]) {
+    const mine = by.get(`ticket ${s.name}`);
+    if (!mine) continue;
+    for (const base of ['before', 'old'] as const) {
+      const other = by.get(`${base} ${s.name}`);
+      if (!other) continue;
+      const vs = base === 'before' ? 'before_tickets' : 'old_policy';
+      for (const p of [50, 95]) {
+        figures.push({
+          name: `gateway_${s.name}_c1_p${p}_ticket_vs_${vs}`,
+          value: Number(percentile(mine.samples, p).toFixed(3)),
+          unit: 'ms',
+          baseline: Number(percentile(other.samples, p).toFixed(3)),
+        });
+      }
       figures.push({
-        name: `gateway_${s.name}_c1_p${p}_ticket_vs_old_policy`,
-        value: Number(percentile(ticket.samples, p).toFixed(3)),
-        unit: 'ms',
-        baseline: Number(percentile(old.samples, p).toFixed(3)),
+        name: `gateway_${s.name}_c1_cpu_ticket_vs_${vs}`,
+        value: Math.round((mine.cpuMs * 1000) / mine.n),
+        unit: 'us',
+        baseline: Math.round((other.cpuMs * 1000) / other.n),
       });
     }
-    figures.push({
-      name: `gateway_${s.name}_c1_cpu_ticket_vs_old_policy`,
-      value: Math.round((ticket.cpuMs * 1000) / ticket.n),
-      unit: 'us',
-      baseline: Math.round((old.cpuMs * 1000) / old.n),
-    });
   }
   return figures;
 }

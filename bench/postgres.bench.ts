@@ -14,16 +14,17 @@
  *    plain pg client would.
  * 3. One rollup (cost per skill by week) over the big tenant, for information.
  * 4. Tenant tickets, side by side in this process on the same data: the
- *    store's get by id and list of 50 under the tenant policy as it was
- *    before tickets (the baseline), with migration 0002's verifier and as
- *    installed; and the verifiers' cost per call inside PostgreSQL (see
- *    postgres-tickets.ts).
+ *    store's get by id and list of 50 as before tickets (the policy then,
+ *    lookups planned as then: the baseline), with the policy then through
+ *    the store as it is, and as installed; and the verifiers' cost per call
+ *    inside PostgreSQL (see postgres-tickets.ts).
  *
  *   npm run bench:postgres -- [--outputs 1000000] [--batch 20000] [--concurrency 2] [--round 10] [--samples 2000] [--prepare 1]
  *     [--policy-rounds 10] [--policy-samples 200] [--tickets-only]
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { HubRecord, OutputRecord } from '../src/hub/model';
@@ -198,8 +199,12 @@ async function main(): Promise<void> {
     }
     await appClient.end();
 
+    const before = await openStore(
+      `${storeDb.appUri}?max=${Math.max(2, CONCURRENCY)}&prepare=${PREPARE}&generic_lookups=false`,
+    );
     const ticketCosts = await ticketFigures({
       store,
+      before,
       db: storeDb,
       tenant: big,
       id: (k) => pick(k).record_id,
@@ -208,6 +213,7 @@ async function main(): Promise<void> {
       samples: POLICY_SAMPLES,
       log,
     });
+    await before.close();
     await store.close();
     if (TICKETS_ONLY) figures.length = 0;
     else {
@@ -232,7 +238,10 @@ async function main(): Promise<void> {
     figures.push(...ticketCosts);
     report(
       `PostgreSQL store vs raw pg: ${OUTPUTS.toLocaleString('en')} outputs in one tenant among ${OTHER_TENANTS + 1} ` +
-        `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each)`,
+        `(ingest: batches of ${BATCH}, ${CONCURRENCY} in flight, vs raw COPY, interleaved in rounds of ${ROUND} batches; reads: ${SAMPLES} samples each; ` +
+        `machine load at the end: ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')})`,
       figures,
     );
   } finally {
