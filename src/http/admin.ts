@@ -90,12 +90,27 @@ export async function handleAdmin(
       'another admin action is running on this gateway; retry when it ends',
     );
   route.busy = true;
+  try {
+    await runAction(route, res, { identity, action, body }, log);
+  } finally {
+    route.busy = false;
+  }
+}
+
+/** Runs the action, answering its result (or error) at once or after its progress lines; logs it. */
+async function runAction(
+  route: AdminRoute,
+  res: ServerResponse,
+  call: Omit<AdminCall, 'progress'>,
+  log: Logger,
+): Promise<void> {
+  const { identity, action } = call;
   const started = Date.now();
   const fields = { tenant: identity.tenant, action, subject: identity.subject ?? null };
   log.info('admin.action', fields);
   const stream = new NdjsonAnswer(res);
   try {
-    const result = await route.actions({ identity, action, body, progress: (e) => stream.progress(e) });
+    const result = await route.actions({ ...call, progress: (e) => stream.progress(e) });
     stream.finish({ result });
     log.info('admin.action_done', { ...fields, ok: true, ms: Date.now() - started });
   } catch (err) {
@@ -109,8 +124,6 @@ export async function handleAdmin(
     });
     if (!stream.started) sendError(res, HTTP_STATUS[failure.code], failure.code, failure.message);
     else stream.finish({ error: { code: failure.code, message: failure.message } });
-  } finally {
-    route.busy = false;
   }
 }
 

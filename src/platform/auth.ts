@@ -85,27 +85,12 @@ export interface Authenticator {
  * @throws HubError VALIDATION when neither is configured.
  */
 export function createAuthenticator(options: AuthOptions): Authenticator {
-  const tenantClaim = options.tenantClaim ?? 'tenant_id';
-  const maxTtl = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
-  const skew = options.clockSkewSeconds ?? CLOCK_SKEW_SECONDS;
-  // jose checks the signature, `exp` and `nbf` (with the skew), `iss` and `aud`;
-  // the lifetime rules it has no option for are checked in claimProblem.
-  const claims = {
-    clockTolerance: skew,
-    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  const rules: ClaimRules = {
+    tenantClaim: options.tenantClaim ?? 'tenant_id',
+    maxTtl: options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS,
+    skew: options.clockSkewSeconds ?? CLOCK_SKEW_SECONDS,
   };
-  let verify: (token: string) => Promise<JWTPayload>;
-  if (options.jwtSecret) {
-    const key = new TextEncoder().encode(options.jwtSecret);
-    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'], ...claims })).payload;
-  } else if (options.jwksUrl) {
-    const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
-    verify = async (token) =>
-      (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], ...claims })).payload;
-  } else {
-    throw new HubError('VALIDATION', 'auth needs HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL');
-  }
+  const verify = signatureVerifier(options, rules.skew);
   // Verified identities by token: a dashboard sends the same token on every
   // request, and verifying it (WebCrypto HMAC, claim checks) was a visible
   // share of a small query's CPU. An entry lives until the token's `exp`, at
@@ -118,7 +103,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (Date.now() < hit.until) return hit.identity;
       verified.delete(authorization as string);
     }
-    const identity = await verifyHeader(authorization);
+    const identity = await verifyHeader(authorization, verify, rules);
     if (verified.size >= MAX_VERIFIED) verified.clear();
     verified.set(authorization as string, {
       identity: identity.identity,
@@ -137,35 +122,68 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       return caller;
     },
   };
+}
 
-  async function verifyHeader(
-    authorization: string | undefined,
-  ): Promise<{ identity: Identity | SchemaReader; expiresAt: number }> {
-    if (!authorization) {
-      throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
-    }
-    const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
-    if (!m) throw unauthenticated('malformed Authorization header: expected "Bearer <token>"');
-    let payload: JWTPayload;
-    try {
-      payload = await verify(m[1] as string);
-    } catch (err) {
-      throw unauthenticated(describeJoseError(err), err);
-    }
-    const problem = claimProblem(payload, Math.floor(Date.now() / 1000), maxTtl, skew);
-    if (problem !== undefined) throw unauthenticated(problem);
-    const tenant = payload[tenantClaim];
-    const scopes = parseScopes(payload.scope);
-    const subject = typeof payload.sub === 'string' ? { subject: payload.sub } : {};
-    const expiresAt = (payload.exp as number) * 1000;
-    // Only a token without any tenant claim is schema-only: a malformed tenant is still refused.
-    if (tenant === undefined && scopes.has(SCHEMA_SCOPE))
-      return { identity: { kind: 'schema-reader', ...subject }, expiresAt };
-    if (!isTenantId(tenant)) {
-      throw unauthenticated(`token has no valid tenant in its '${tenantClaim}' claim`);
-    }
-    return { identity: { tenant, scopes, ...subject }, expiresAt };
+/** The claim rules jose has no option for (see claimProblem) and the tenant's claim. */
+interface ClaimRules {
+  readonly tenantClaim: string;
+  readonly maxTtl: number;
+  readonly skew: number;
+}
+
+/**
+ * Checks a token's signature, `exp` and `nbf` (with the skew), `iss` and
+ * `aud` with jose: HS256 with the secret, else RS256/ES256 from the JWKS.
+ * @throws HubError VALIDATION when neither is configured.
+ */
+function signatureVerifier(options: AuthOptions, skew: number): (token: string) => Promise<JWTPayload> {
+  const claims = {
+    clockTolerance: skew,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+  };
+  if (options.jwtSecret) {
+    const key = new TextEncoder().encode(options.jwtSecret);
+    return async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'], ...claims })).payload;
   }
+  if (options.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+    return async (token) =>
+      (await jwtVerify(token, jwks, { algorithms: ['RS256', 'ES256'], ...claims })).payload;
+  }
+  throw new HubError('VALIDATION', 'auth needs HUB_AUTH_JWT_SECRET or HUB_AUTH_JWKS_URL');
+}
+
+/** The identity of an `Authorization: Bearer` header, and when its token expires (ms). */
+async function verifyHeader(
+  authorization: string | undefined,
+  verify: (token: string) => Promise<JWTPayload>,
+  rules: ClaimRules,
+): Promise<{ identity: Identity | SchemaReader; expiresAt: number }> {
+  if (!authorization) {
+    throw unauthenticated('missing bearer token: send "Authorization: Bearer <token>"');
+  }
+  const m = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
+  if (!m) throw unauthenticated('malformed Authorization header: expected "Bearer <token>"');
+  let payload: JWTPayload;
+  try {
+    payload = await verify(m[1] as string);
+  } catch (err) {
+    throw unauthenticated(describeJoseError(err), err);
+  }
+  const problem = claimProblem(payload, Math.floor(Date.now() / 1000), rules.maxTtl, rules.skew);
+  if (problem !== undefined) throw unauthenticated(problem);
+  const tenant = payload[rules.tenantClaim];
+  const scopes = parseScopes(payload.scope);
+  const subject = typeof payload.sub === 'string' ? { subject: payload.sub } : {};
+  const expiresAt = (payload.exp as number) * 1000;
+  // Only a token without any tenant claim is schema-only: a malformed tenant is still refused.
+  if (tenant === undefined && scopes.has(SCHEMA_SCOPE))
+    return { identity: { kind: 'schema-reader', ...subject }, expiresAt };
+  if (!isTenantId(tenant)) {
+    throw unauthenticated(`token has no valid tenant in its '${rules.tenantClaim}' claim`);
+  }
+  return { identity: { tenant, scopes, ...subject }, expiresAt };
 }
 
 /** Longest time a verified token is trusted without verifying it again. */

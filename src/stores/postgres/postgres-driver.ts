@@ -75,34 +75,7 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
       check = await checkRole(db);
     }
     db.credentials = { signer, relayRole: relayRoleFor(check.role, parsed.relayRole) };
-    if (check.privileged) {
-      throw new HubError(
-        'FORBIDDEN',
-        `postgres store: role ${check.role} is a superuser, BYPASSRLS or owns the hub tables, so row-level ` +
-          'security would not isolate tenants; connect as (or set app_role= to) the application role',
-      );
-    }
-    if (!check.migrated) {
-      throw new HubError(
-        'UNAVAILABLE',
-        "postgres store: the hub schema is missing; run 'hub db migrate' first",
-      );
-    }
-    if (!check.tickets) {
-      throw new HubError(
-        'UNAVAILABLE',
-        "postgres store: the hub schema predates tenant tickets (migration 0002); run 'hub db migrate'",
-      );
-    }
-    const [accepted] = await db.queryUnscoped(`SELECT hub.ticket_key_accepted('${signer.kid}') AS ok`);
-    if (accepted?.ok !== true) {
-      throw new HubError(
-        'UNAVAILABLE',
-        `postgres store: the database does not accept this gateway's ticket key (id ${signer.kid}); ` +
-          "install it as the schema owner with 'hub db ticket-key --store <owner URI>' " +
-          '(or hub db migrate with the same HUB_PG_TICKET_KEY)',
-      );
-    }
+    await requireServable(db, check, signer);
     if (signer.development) {
       options.log?.('postgres.development_ticket_key', {
         message:
@@ -121,6 +94,46 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
       connectionString: parsed.connectionString,
       ...(role !== undefined ? { role } : {}),
     });
+  }
+}
+
+/**
+ * Refuses a database the store must not serve: a session role that row-level
+ * security would not hold (superuser, BYPASSRLS, owner), a schema missing or
+ * older than tenant tickets, or one that does not accept this gateway's ticket key.
+ */
+async function requireServable(
+  db: PgDatabase,
+  check: Awaited<ReturnType<typeof checkRole>>,
+  signer: TicketSigner,
+): Promise<void> {
+  if (check.privileged) {
+    throw new HubError(
+      'FORBIDDEN',
+      `postgres store: role ${check.role} is a superuser, BYPASSRLS or owns the hub tables, so row-level ` +
+        'security would not isolate tenants; connect as (or set app_role= to) the application role',
+    );
+  }
+  if (!check.migrated) {
+    throw new HubError(
+      'UNAVAILABLE',
+      "postgres store: the hub schema is missing; run 'hub db migrate' first",
+    );
+  }
+  if (!check.tickets) {
+    throw new HubError(
+      'UNAVAILABLE',
+      "postgres store: the hub schema predates tenant tickets (migration 0002); run 'hub db migrate'",
+    );
+  }
+  const [accepted] = await db.queryUnscoped(`SELECT hub.ticket_key_accepted('${signer.kid}') AS ok`);
+  if (accepted?.ok !== true) {
+    throw new HubError(
+      'UNAVAILABLE',
+      `postgres store: the database does not accept this gateway's ticket key (id ${signer.kid}); ` +
+        "install it as the schema owner with 'hub db ticket-key --store <owner URI>' " +
+        '(or hub db migrate with the same HUB_PG_TICKET_KEY)',
+    );
   }
 }
 
