@@ -244,6 +244,7 @@ function makeOutput(rng: Prng, created: number, employee: string, skill: string)
   };
 }
 
+/** The records that follow an output: a decision, a governance event, an artifact, a telemetry event, each by chance. */
 function addFollowUps(
   rng: Prng,
   o: Required<GeneratorOptions>,
@@ -251,79 +252,90 @@ function addFollowUps(
   created: number,
   out: Dataset,
 ): void {
+  // The draws happen in this order whatever is kept: a seed gives the same dataset.
+  if (rng.float() < 0.6) out.decisions.push(decisionOf(rng, output, created));
+  if (rng.float() < 0.1) out.governance_events.push(governanceEventOf(rng, output, created));
+  if (o.artifacts && rng.float() < 0.03) out.artifacts.push(artifactOf(rng, output, created));
+  if (rng.float() < 0.5) out.telemetry_events.push(telemetryOf(rng, output, created));
+}
+
+/** A reviewer's decision on the output, within six hours. */
+function decisionOf(rng: Prng, output: RecordInput, created: number): RecordInput {
+  const at = created + rng.int(1, 6 * 3600) * 1000;
+  return {
+    record_id: rng.uuidv7(at),
+    created_at: formatTimestamp(at),
+    output_id: output.record_id as string,
+    skill_id: output.skill_id as string,
+    decided_by: `reviewer-${rng.int(1, 5)}`,
+    outcome: rng.weighted([
+      ['ACCEPTED', 60],
+      ['EDITED', 20],
+      ['REJECTED', 12],
+      ['ESCALATED', 8],
+    ] as const),
+    ...(rng.float() < 0.3 ? { rationale: 'checked against the source documents' } : {}),
+  };
+}
+
+/** A policy check of the output, within a minute. */
+function governanceEventOf(rng: Prng, output: RecordInput, created: number): RecordInput {
+  const at = created + rng.int(0, 60) * 1000;
+  return {
+    record_id: rng.uuidv7(at),
+    created_at: formatTimestamp(at),
+    policy_id: rng.pick(['pii.redaction', 'spend.limit', 'data.residency', 'prompt.injection']),
+    severity: rng.weighted([
+      ['INFO', 40],
+      ['LOW', 25],
+      ['MEDIUM', 20],
+      ['HIGH', 10],
+      ['CRITICAL', 5],
+    ] as const),
+    action: rng.weighted([
+      ['ALLOWED', 50],
+      ['FLAGGED', 30],
+      ['REDACTED', 15],
+      ['BLOCKED', 5],
+    ] as const),
+    skill_id: output.skill_id as string,
+    employee_id: output.employee_id as string,
+    subject_record_id: output.record_id as string,
+  };
+}
+
+/** A small text artifact of the output, a second later. */
+function artifactOf(rng: Prng, output: RecordInput, created: number): RecordInput {
   const outputId = output.record_id as string;
-  const skill = output.skill_id as string;
-  const employee = output.employee_id as string;
-  if (rng.float() < 0.6) {
-    const at = created + rng.int(1, 6 * 3600) * 1000;
-    out.decisions.push({
-      record_id: rng.uuidv7(at),
-      created_at: formatTimestamp(at),
-      output_id: outputId,
-      skill_id: skill,
-      decided_by: `reviewer-${rng.int(1, 5)}`,
-      outcome: rng.weighted([
-        ['ACCEPTED', 60],
-        ['EDITED', 20],
-        ['REJECTED', 12],
-        ['ESCALATED', 8],
-      ] as const),
-      ...(rng.float() < 0.3 ? { rationale: 'checked against the source documents' } : {}),
-    });
-  }
-  if (rng.float() < 0.1) {
-    const at = created + rng.int(0, 60) * 1000;
-    out.governance_events.push({
-      record_id: rng.uuidv7(at),
-      created_at: formatTimestamp(at),
-      policy_id: rng.pick(['pii.redaction', 'spend.limit', 'data.residency', 'prompt.injection']),
-      severity: rng.weighted([
-        ['INFO', 40],
-        ['LOW', 25],
-        ['MEDIUM', 20],
-        ['HIGH', 10],
-        ['CRITICAL', 5],
-      ] as const),
-      action: rng.weighted([
-        ['ALLOWED', 50],
-        ['FLAGGED', 30],
-        ['REDACTED', 15],
-        ['BLOCKED', 5],
-      ] as const),
-      skill_id: skill,
-      employee_id: employee,
-      subject_record_id: outputId,
-    });
-  }
-  if (o.artifacts && rng.float() < 0.03) {
-    const at = created + 1000;
-    const body = Buffer.from(`artifact of ${outputId}\n`.repeat(rng.int(1, 20)));
-    out.artifacts.push({
-      record_id: rng.uuidv7(at),
-      created_at: formatTimestamp(at),
-      name: `report-${rng.int(1, 9999)}.txt`,
-      media_type: 'text/plain',
-      size_bytes: body.byteLength,
-      content_sha256: createHash('sha256').update(body).digest('hex'),
-      skill_id: skill,
-      output_id: outputId,
-      employee_id: employee,
-      body,
-    });
-  }
-  if (rng.float() < 0.5) {
-    const at = created + 5;
-    out.telemetry_events.push({
-      record_id: rng.uuidv7(at),
-      created_at: formatTimestamp(at),
-      name: 'skill.invoked',
-      skill_id: skill,
-      employee_id: employee,
-      duration_ms: rng.int(80, 9000),
-      cost_usd: output.cost_usd as string,
-      input_tokens: output.input_tokens as number,
-      output_tokens: output.output_tokens as number,
-      properties: { region: rng.pick(['eu', 'us', 'apac']) },
-    });
-  }
+  const at = created + 1000;
+  const body = Buffer.from(`artifact of ${outputId}\n`.repeat(rng.int(1, 20)));
+  return {
+    record_id: rng.uuidv7(at),
+    created_at: formatTimestamp(at),
+    name: `report-${rng.int(1, 9999)}.txt`,
+    media_type: 'text/plain',
+    size_bytes: body.byteLength,
+    content_sha256: createHash('sha256').update(body).digest('hex'),
+    skill_id: output.skill_id as string,
+    output_id: output.record_id as string,
+    employee_id: output.employee_id as string,
+    body,
+  };
+}
+
+/** The invocation's telemetry event. */
+function telemetryOf(rng: Prng, output: RecordInput, created: number): RecordInput {
+  const at = created + 5;
+  return {
+    record_id: rng.uuidv7(at),
+    created_at: formatTimestamp(at),
+    name: 'skill.invoked',
+    skill_id: output.skill_id as string,
+    employee_id: output.employee_id as string,
+    duration_ms: rng.int(80, 9000),
+    cost_usd: output.cost_usd as string,
+    input_tokens: output.input_tokens as number,
+    output_tokens: output.output_tokens as number,
+    properties: { region: rng.pick(['eu', 'us', 'apac']) },
+  };
 }
