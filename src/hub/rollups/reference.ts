@@ -196,10 +196,51 @@ export function currentTeam(
   return team.sort((a, b) => cmp(a.employee_id, b.employee_id));
 }
 
-/** Manager dashboard; see {@link ManagerDashboard}. */
+/** A team member's figures, counted as the outputs are read. */
+interface Member {
+  readonly profile: EmployeeProfileRecord;
+  n: number;
+  micros: bigint;
+}
+
+/** Manager dashboard, in named steps (the team's outputs, decisions and governance); see {@link ManagerDashboard}. */
 export function managerDashboard(input: DashboardInputs, q: ManagerDashboardQuery): ManagerDashboard {
   const team = currentTeam(input.profiles, q.managerId, q.to);
-  const members = new Map(team.map((p) => [p.employee_id, { profile: p, n: 0, micros: 0n }]));
+  const members = new Map<string, Member>(team.map((p) => [p.employee_id, { profile: p, n: 0, micros: 0n }]));
+  const outputs = teamOutputs(input, q, members);
+  const { accepted, total, escalations } = teamDecisions(input, q, members);
+  return {
+    manager_id: q.managerId,
+    invocations: outputs.invocations,
+    failed: outputs.failed,
+    total_cost_usd: fromMicros(outputs.micros),
+    decisions: {
+      accepted,
+      total,
+      acceptance_rate: total === 0 ? null : roundRatio(BigInt(accepted), BigInt(total), 4),
+      escalations,
+    },
+    governance_by_severity: teamSeverities(input, q, members),
+    top_skills: [...outputs.skills.entries()]
+      .sort(([a, x], [b, y]) => y.n - x.n || cmp(a, b))
+      .slice(0, 5)
+      .map(([skill_id, s]) => ({ skill_id, invocations: s.n, total_cost_usd: fromMicros(s.micros) })),
+    members: team.map((p) => {
+      const m = members.get(p.employee_id);
+      return {
+        employee_id: p.employee_id,
+        display_name: p.display_name,
+        archetype: p.archetype,
+        level: p.level,
+        invocations: m?.n ?? 0,
+        total_cost_usd: fromMicros(m?.micros ?? 0n),
+      };
+    }),
+  };
+}
+
+/** The team's outputs in the range: counts and cost in total, per skill, and per member (into `members`). */
+function teamOutputs(input: DashboardInputs, q: ManagerDashboardQuery, members: Map<string, Member>) {
   let invocations = 0;
   let failed = 0;
   let micros = 0n;
@@ -218,6 +259,11 @@ export function managerDashboard(input: DashboardInputs, q: ManagerDashboardQuer
     s.micros += cost;
     skills.set(o.skill_id, s);
   }
+  return { invocations, failed, micros, skills };
+}
+
+/** Decisions in the range on the team's outputs: accepted, total, escalated. */
+function teamDecisions(input: DashboardInputs, q: ManagerDashboardQuery, members: Map<string, Member>) {
   let accepted = 0;
   let total = 0;
   let escalations = 0;
@@ -229,6 +275,15 @@ export function managerDashboard(input: DashboardInputs, q: ManagerDashboardQuer
     if (d.outcome === 'ACCEPTED') accepted++;
     if (d.outcome === 'ESCALATED') escalations++;
   }
+  return { accepted, total, escalations };
+}
+
+/** Governance events in the range of the team's members, by severity (every severity present). */
+function teamSeverities(
+  input: DashboardInputs,
+  q: ManagerDashboardQuery,
+  members: Map<string, Member>,
+): Record<(typeof SEVERITIES)[number], number> {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<
     (typeof SEVERITIES)[number],
     number
@@ -238,34 +293,7 @@ export function managerDashboard(input: DashboardInputs, q: ManagerDashboardQuer
       continue;
     bySeverity[g.severity]++;
   }
-  return {
-    manager_id: q.managerId,
-    invocations,
-    failed,
-    total_cost_usd: fromMicros(micros),
-    decisions: {
-      accepted,
-      total,
-      acceptance_rate: total === 0 ? null : roundRatio(BigInt(accepted), BigInt(total), 4),
-      escalations,
-    },
-    governance_by_severity: bySeverity,
-    top_skills: [...skills.entries()]
-      .sort(([a, x], [b, y]) => y.n - x.n || cmp(a, b))
-      .slice(0, 5)
-      .map(([skill_id, s]) => ({ skill_id, invocations: s.n, total_cost_usd: fromMicros(s.micros) })),
-    members: team.map((p) => {
-      const m = members.get(p.employee_id);
-      return {
-        employee_id: p.employee_id,
-        display_name: p.display_name,
-        archetype: p.archetype,
-        level: p.level,
-        invocations: m?.n ?? 0,
-        total_cost_usd: fromMicros(m?.micros ?? 0n),
-      };
-    }),
-  };
+  return bySeverity;
 }
 
 /**
