@@ -16,6 +16,7 @@ import { Prng } from '../../src/seed/prng';
 import { openStore } from '../../src/stores';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 import { PgDatabase } from '../../src/stores/postgres/pg-database';
+import { MIGRATIONS } from '../../src/stores/postgres/migrations';
 import { postgresDriver } from '../../src/stores/postgres/postgres-driver';
 import {
   type Grain,
@@ -390,6 +391,45 @@ describe('postgres pre-aggregation (server)', () => {
     expect(lines[lines.length - 1]).toMatch(/^backfill preagg-backfill-steps: done/);
     expect(await count(`SELECT count(*) AS n FROM hub.rollup_pending WHERE tenant_id = '${t}'`)).toBe(0);
     await expectEqualAnswers(hub, reference, t, 'backfilled in bounded steps');
+  }, 600_000);
+
+  test("migration 12 derives hour cells' bin counts from their millisecond counts, as the fold keeps them", async () => {
+    const t = parseTenantId('preagg-hour-bins');
+    const store = await open();
+    const hub = new Hub(store);
+    const reference = new Hub(createMemoryStore());
+    const data = generateDataset({ seed: 31, days: 10, outputsPerDay: 60, managers: 2, teamSize: 4 });
+    await load(hub, t, data);
+    await load(reference, t, data);
+    while ((await store.maintain(100_000)) > 0) {
+      /* drain */
+    }
+    const bins = `SELECT start::text, skill_id, lat_bk::text AS bk, lat_bn::text AS bn, lat_ms IS NULL AS no_latency FROM hub.rollup_cells
+      WHERE tenant_id = '${t}' AND grain = 'h' ORDER BY start, skill_id`;
+    const folded = await sqlAt(pg.adminUri, bins);
+    expect(folded.length).toBeGreaterThan(100);
+    // Bins wherever there are latencies (a cell of outputs without latency has neither).
+    expect(folded.filter((r) => (r.bk === null) !== r.no_latency)).toEqual([]);
+    expect(folded.filter((r) => r.bk !== null).length).toBeGreaterThan(100);
+    // Hour cells as folded before migration 12 (no bins), then the migration's derivation.
+    await sqlAt(
+      pg.adminUri,
+      `UPDATE hub.rollup_cells SET lat_bk = NULL, lat_bn = NULL WHERE tenant_id = '${t}' AND grain = 'h'`,
+    );
+    const script = MIGRATIONS.find((m) => m.version === 12)?.sql() ?? '';
+    const derivation = script.slice(0, script.indexOf('-- As in preagg-fold-estimates.sql'));
+    expect(derivation).toContain('UPDATE hub.rollup_cells');
+    const owner = new Client({ connectionString: pg.ownerUri.split('?')[0] as string });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query(derivation);
+      await owner.query('COMMIT');
+    } finally {
+      await owner.end();
+    }
+    expect(await sqlAt(pg.adminUri, bins)).toEqual(folded);
+    await expectEqualAnswers(hub, reference, t, 'hour bins derived');
   }, 600_000);
 
   test('maintain refuses a limit out of bounds, naming it', async () => {

@@ -83,6 +83,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'hub.scoped_tenant() with fewer expressions, same checks (set up again in every transaction)',
     sql: () => readFileSync(join(__dirname, 'tenant-tickets-lean.sql'), 'utf8'),
   },
+  {
+    version: 12,
+    name: 'pre-aggregation: hour cells carry latency counts per bin too (derived from their millisecond counts)',
+    sql: () => readFileSync(join(__dirname, 'preagg-hour-bins.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */

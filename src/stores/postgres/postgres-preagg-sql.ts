@@ -8,8 +8,8 @@
  *
  * Latency percentiles: a bucket made of one whole all-employee cell and
  * nothing else takes the cell's own p95 statistics; any other bucket locates
- * its two order statistics through the 128 ms bins of its pieces (an hour
- * cell's millisecond counts, a day, week or month cell's bin counts), then
+ * its two order statistics through the 128 ms bin counts of its pieces
+ * (every cell's lat_bk / lat_bn; hour cells' since migration 12), then
  * reads only those bins' millisecond counts (one row per day, week or month
  * cell, looked up by key). Team-scoped
  * percentiles read the team's records (per-employee cells hold too few
@@ -76,11 +76,10 @@ function assembledP95(b: (col: string) => string): string {
   SELECT skill_id, ${b('created_at')} AS b, latency_ms / ${BIN} AS bin, count(*) AS n
   FROM r WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3
   UNION ALL
-  SELECT c.skill_id, c.b, CASE WHEN c.grain = 'h' THEN e.k / ${BIN} ELSE e.k END, e.n
+  SELECT c.skill_id, c.b, e.k, e.n
   FROM cl c JOIN tot t ON t.skill_id = c.skill_id AND t.b = c.b AND NOT t.single
-  CROSS JOIN LATERAL (SELECT x.lat_ms, x.lat_ns, x.lat_bk, x.lat_bn FROM hub.rollup_cells x WHERE ${key('x')}) x
-  CROSS JOIN LATERAL unnest(CASE WHEN c.grain = 'h' THEN x.lat_ms ELSE x.lat_bk END,
-                            CASE WHEN c.grain = 'h' THEN x.lat_ns ELSE x.lat_bn END) AS e(k, n)
+  CROSS JOIN LATERAL (SELECT x.lat_bk, x.lat_bn FROM hub.rollup_cells x WHERE ${key('x')}) x
+  CROSS JOIN LATERAL unnest(x.lat_bk, x.lat_bn) AS e(k, n)
 ),
 cum AS (
   SELECT skill_id, b, bin, n, sum(n) OVER (PARTITION BY skill_id, b ORDER BY bin) AS upto,
