@@ -297,6 +297,7 @@ export class Mover {
   }
 
   /** Moves the primary to `side`; see {@link switch}. */
+  // eslint-disable-next-line max-lines-per-function -- the switch fence, being changed by the moves work (issue 13); to split with it (issue 16)
   private async flip(move: MoveRecord, side: 'source' | 'target'): Promise<SwitchResult> {
     const plane = this.deps.plane;
     const tenant = move.tenant;
@@ -307,6 +308,7 @@ export class Mover {
     const entry = { ...current, state: 'moving' as const, fenced: false };
     const online = move.mode === 'online' && entry.replica === toUri;
     // Stores are opened before the fence: connecting is not part of the time writes are refused.
+    // eslint-disable-next-line max-lines-per-function -- the same fence (see flip)
     return this.withStores([fromUri, toUri], async ([fromStore, toStore]) => {
       const from = fromStore as HubStore;
       const to = toStore as HubStore;

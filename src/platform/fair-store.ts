@@ -83,6 +83,7 @@ export interface FairShares {
  * Wraps a store so that each tenant's calls pass its gates (see the module
  * comment). @returns the wrapped store and a view of the gates.
  */
+// eslint-disable-next-line max-lines-per-function -- being changed by the read-path work (issue 11); to split with it (issue 16)
 export function fairStore<S extends HubStore>(
   store: S,
   policy: TenantPolicy,
