@@ -404,22 +404,27 @@ export function listStatement(
       `(created_at, record_id) < (${param(query.after.created_at, 'timestamptz')}, ${param(query.after.record_id, 'uuid')})`,
     );
   }
+  // Unqualified, `record_id` in ORDER BY is the select list's text alias: an
+  // order the index does not deliver (an incremental sort on every page).
+  // One page orders by the table's columns; the merged pages of several
+  // skills keep the alias, as before, which their outer merge orders by.
   const order = 'ORDER BY created_at DESC, record_id DESC';
+  const tableOrder = 'ORDER BY r.created_at DESC, r.record_id DESC';
   const limit = param(query.limit, 'int');
   const cols = columns;
-  const page = (extra: string): string =>
-    `SELECT ${cols} FROM hub.${type} WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${order} LIMIT ${limit}`;
+  const page = (extra: string, by: string): string =>
+    `SELECT ${cols} FROM hub.${type} r WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${by} LIMIT ${limit}`;
   if (skills.length <= 1) {
     // One of a few dozen texts per type (one per filter combination): prepared.
     return {
-      sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : ''),
+      sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : '', tableOrder),
       params,
       prepare: true,
     };
   }
   // Several skills: one index range per skill, each already in page order,
   // merged (Merge Append) and cut to the page: never a sort of every match.
-  const parts = skills.map((skill) => `(${page(`skill_id = ${param(skill, 'text')}`)})`);
+  const parts = skills.map((skill) => `(${page(`skill_id = ${param(skill, 'text')}`, order)})`);
   return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ${order} LIMIT ${limit}`, params };
 }
 
