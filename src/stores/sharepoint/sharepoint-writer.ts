@@ -96,7 +96,7 @@ export async function writeRecords(
   return outcomes;
 }
 
-// eslint-disable-next-line max-lines-per-function -- to split (issue 16): the $batch request, its throttling and its per-record answers
+/** One call, in named steps: the items' payloads, the adds (re-sent while throttled), the refused ones resolved, the outcomes in order. */
 async function write(
   site: TenantSite,
   records: readonly HubRecord[],
@@ -112,7 +112,23 @@ async function write(
   } catch (err) {
     throw toSharePointHubError(err, 'write (file upload)');
   }
+  const { result, refused } = await addItems(site, unique, payloads, policy, log);
+  if (refused.length > 0) await resolveRefused(site, refused, writeId, unacked, result);
+  return outcomesInOrder(records, unique, result);
+}
 
+/**
+ * Adds the items in $batch requests, the throttled ones re-sent after the
+ * advised delay up to `policy.retries` times. @returns the created ones'
+ * outcomes and the records refused as duplicates of a stored item.
+ */
+async function addItems(
+  site: TenantSite,
+  unique: ReadonlyMap<Key, HubRecord>,
+  payloads: ReadonlyMap<Key, string>,
+  policy: RetryPolicy,
+  log?: (event: string, fields?: Record<string, unknown>) => void,
+): Promise<{ result: Map<Key, PutOutcome>; refused: HubRecord[] }> {
   const result = new Map<Key, PutOutcome>();
   const refused: HubRecord[] = [];
   let queue = [...unique.values()];
@@ -154,23 +170,35 @@ async function write(
     await sleep(delayMs);
     queue = throttled;
   }
+  return { result, refused };
+}
 
-  if (refused.length > 0) {
-    const stored = await storedItems(site, refused);
-    for (const r of refused) {
-      const row = stored.get(keyOf(r));
-      if (!row?.HubHash)
-        throw new HubError(
-          'INTERNAL',
-          `sharepoint refused ${r.record_id} as a duplicate but no item holds it`,
-        );
-      if (row.HubWriteId === writeId || unacked.take(site.tenant, keyOf(r), row.HubWriteId))
-        result.set(keyOf(r), { status: 'created' });
-      else if (row.HubHash === r.provenance_hash) result.set(keyOf(r), { status: 'duplicate' });
-      else result.set(keyOf(r), { status: 'conflict', existingHash: row.HubHash });
-    }
+/** The outcome of each refused record from the stored item: this call's (or an unacknowledged earlier one's), a duplicate, or a conflict. */
+async function resolveRefused(
+  site: TenantSite,
+  refused: readonly HubRecord[],
+  writeId: string,
+  unacked: UnackedWrites,
+  result: Map<Key, PutOutcome>,
+): Promise<void> {
+  const stored = await storedItems(site, refused);
+  for (const r of refused) {
+    const row = stored.get(keyOf(r));
+    if (!row?.HubHash)
+      throw new HubError('INTERNAL', `sharepoint refused ${r.record_id} as a duplicate but no item holds it`);
+    if (row.HubWriteId === writeId || unacked.take(site.tenant, keyOf(r), row.HubWriteId))
+      result.set(keyOf(r), { status: 'created' });
+    else if (row.HubHash === r.provenance_hash) result.set(keyOf(r), { status: 'duplicate' });
+    else result.set(keyOf(r), { status: 'conflict', existingHash: row.HubHash });
   }
+}
 
+/** Each record's outcome in the call's order; a repeat within the call is compared with the stored version. */
+function outcomesInOrder(
+  records: readonly HubRecord[],
+  unique: ReadonlyMap<Key, HubRecord>,
+  result: ReadonlyMap<Key, PutOutcome>,
+): PutOutcome[] {
   const firstSeen = new Set<Key>();
   return records.map((r): PutOutcome => {
     const key = keyOf(r);
