@@ -36,6 +36,7 @@ import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
 import type { LagReading } from './outbox-relay';
 import { type RouteReason, expectRoutes, recordRoute } from '../platform/route-trace';
+import type { PooledStore } from './store-pool';
 import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
 
 /** How long an analytics store that failed a rollup is skipped before being tried again. */
@@ -283,50 +284,19 @@ export class RoutingStore implements HubStore {
     });
   }
 
-  // eslint-disable-next-line max-lines-per-function -- to split (issue 16): route, wait and the replica fallback of a rollup
+  /**
+   * A rollup on the tenant's analytics store when it has one that is up and
+   * fresh enough, else on its primary (or UNAVAILABLE, by the tenant's
+   * fallback policy); the route taken is recorded.
+   */
   private rollup<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
-    // eslint-disable-next-line max-lines-per-function -- the same rollup (see above)
     return this.registry.use(tenant, async (route) => {
+      const at: RollupAt<T> = { tenant, op, call, route };
       const analytics = route.analytics;
-      const primary = async (reason: RouteReason, lagMs?: number): Promise<T> => {
-        const watermark = formatTimestamp(Date.now());
-        const result = await call(route.primary.store);
-        this.countRollup(route.primary.label, 'primary', reason);
-        recordRoute({
-          op,
-          tenant,
-          role: 'primary',
-          store: route.primary.label,
-          reason,
-          watermark,
-          ...(lagMs === undefined ? {} : { lagMs }),
-        });
-        return result;
-      };
-      if (!analytics) return primary('no-analytics');
-
-      const fallback = (
-        reason: 'fallback-lag' | 'fallback-unavailable',
-        lagMs?: number,
-        cause?: unknown,
-      ): Promise<T> => {
-        if (route.options.fallback === 'primary') return primary(reason, lagMs);
-        const why =
-          reason === 'fallback-lag'
-            ? `is ${Math.round((lagMs ?? 0) / 100) / 10} s behind (bound ${route.options.freshnessSeconds} s)`
-            : 'is unavailable';
-        throw new HubError(
-          'UNAVAILABLE',
-          `analytics store ${analytics.label} ${why} and the tenant's fallback policy is 'fail'`,
-          {
-            ...(cause === undefined ? {} : { cause }),
-          },
-        );
-      };
-
-      if (analytics.downUntil > Date.now()) return fallback('fallback-unavailable');
+      if (!analytics) return this.rollupOnPrimary(at, 'no-analytics');
+      if (analytics.downUntil > Date.now()) return this.rollupFallback(at, analytics, 'fallback-unavailable');
       const lag = await this.freshLag(route);
-      if (lag && isStale(lag, route)) return fallback('fallback-lag', lag.lagMs);
+      if (lag && isStale(lag, route)) return this.rollupFallback(at, analytics, 'fallback-lag', lag.lagMs);
       const watermark = lag
         ? lag.pending > 0 && lag.oldest !== null
           ? lag.oldest
@@ -338,7 +308,7 @@ export class RoutingStore implements HubStore {
       } catch (err) {
         if (!isHubError(err) || !TRANSIENT.has(err.code)) throw err;
         analytics.downUntil = Date.now() + ANALYTICS_RETRY_MS;
-        return fallback('fallback-unavailable', lag?.lagMs, err);
+        return this.rollupFallback(at, analytics, 'fallback-unavailable', lag?.lagMs, err);
       }
       analytics.downUntil = 0;
       this.countRollup(analytics.label, 'analytics', 'analytics');
@@ -353,6 +323,47 @@ export class RoutingStore implements HubStore {
       });
       return result;
     });
+  }
+
+  /** The rollup on the primary, counted and recorded with why. */
+  private async rollupOnPrimary<T>(at: RollupAt<T>, reason: RouteReason, lagMs?: number): Promise<T> {
+    const { route } = at;
+    const watermark = formatTimestamp(Date.now());
+    const result = await at.call(route.primary.store);
+    this.countRollup(route.primary.label, 'primary', reason);
+    recordRoute({
+      op: at.op,
+      tenant: at.tenant,
+      role: 'primary',
+      store: route.primary.label,
+      reason,
+      watermark,
+      ...(lagMs === undefined ? {} : { lagMs }),
+    });
+    return result;
+  }
+
+  /** The analytics store is behind or down: the primary, or UNAVAILABLE when the tenant's policy is 'fail'. */
+  private rollupFallback<T>(
+    at: RollupAt<T>,
+    analytics: PooledStore,
+    reason: 'fallback-lag' | 'fallback-unavailable',
+    lagMs?: number,
+    cause?: unknown,
+  ): Promise<T> {
+    const { route } = at;
+    if (route.options.fallback === 'primary') return this.rollupOnPrimary(at, reason, lagMs);
+    const why =
+      reason === 'fallback-lag'
+        ? `is ${Math.round((lagMs ?? 0) / 100) / 10} s behind (bound ${route.options.freshnessSeconds} s)`
+        : 'is unavailable';
+    throw new HubError(
+      'UNAVAILABLE',
+      `analytics store ${analytics.label} ${why} and the tenant's fallback policy is 'fail'`,
+      {
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
   }
 
   private countRollup(store: string, role: 'primary' | 'analytics', reason: RouteReason): void {
@@ -378,6 +389,14 @@ export class RoutingStore implements HubStore {
     }
     return lag;
   }
+}
+
+/** A rollup being routed: whose, which, the call to run, and the tenant's route. */
+interface RollupAt<T> {
+  readonly tenant: TenantId;
+  readonly op: string;
+  readonly call: (store: HubStore) => Promise<T>;
+  readonly route: Route;
 }
 
 /**
