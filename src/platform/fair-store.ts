@@ -83,71 +83,18 @@ export interface FairShares {
  * Wraps a store so that each tenant's calls pass its gates (see the module
  * comment). @returns the wrapped store and a view of the gates.
  */
-// eslint-disable-next-line max-lines-per-function -- being changed by the read-path work (issue 11); to split with it (issue 16)
 export function fairStore<S extends HubStore>(
   store: S,
   policy: TenantPolicy,
 ): { store: S; shares: FairShares } {
-  const gates = new Map<TenantId, TenantGates>();
-  const gatesOf = (tenant: TenantId): TenantGates => {
-    let g = gates.get(tenant);
-    if (!g) {
-      g = {
-        calls: new Gate(() => policy.limits(tenant).maxStoreCalls),
-        rollups: new Gate(() => policy.limits(tenant).maxRollupsInFlight),
-      };
-      gates.set(tenant, g);
-    }
-    return g;
-  };
-  const release = (tenant: TenantId, g: TenantGates, gate: Gate): void => {
-    gate.leave();
-    if (g.calls.idle && g.rollups.idle) gates.delete(tenant);
-  };
-  // Without async functions: a call with a free slot (the usual case) costs
-  // one promise reaction, not two async frames and their promises.
-  const through = (
-    tenant: TenantId,
-    g: TenantGates,
-    gate: Gate,
-    what: string,
-    run: () => Promise<unknown>,
-  ): Promise<unknown> => {
-    let wait: Promise<void> | undefined;
-    try {
-      wait = gate.enter(what, gate === g.rollups ? 'maxRollupsInFlight' : 'maxStoreCalls');
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return wait ? wait.then(() => inSlot(tenant, g, gate, run)) : inSlot(tenant, g, gate, run);
-  };
-  /** Runs `run` in the slot it holds, giving the slot back however it ends. */
-  const inSlot = (
-    tenant: TenantId,
-    g: TenantGates,
-    gate: Gate,
-    run: () => Promise<unknown>,
-  ): Promise<unknown> => {
-    let result: Promise<unknown>;
-    try {
-      result = Promise.resolve(run());
-    } catch (err) {
-      release(tenant, g, gate);
-      return Promise.reject(err);
-    }
-    return result.then(
-      (value) => {
-        release(tenant, g, gate);
-        return value;
-      },
-      (err: unknown) => {
-        release(tenant, g, gate);
-        throw err;
-      },
-    );
-  };
+  const shares = new Shares(policy);
+  return { store: gated(store, shares), shares };
+}
+
+/** The store behind a Proxy whose tenant calls pass `shares` (each method wrapped once). */
+function gated<S extends HubStore>(store: S, shares: Shares): S {
   const wrapped = new Map<PropertyKey, unknown>();
-  const proxy = new Proxy(store, {
+  return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || prop === 'constructor' || UNSHARED.has(String(prop))) return value;
@@ -158,11 +105,11 @@ export function fairStore<S extends HubStore>(
           const tenant = args[0];
           const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
           if (!isTenantId(tenant)) return call();
-          const g = gatesOf(tenant);
-          if (!rollup) return through(tenant, g, g.calls, 'store calls', call);
+          const g = shares.gatesOf(tenant);
+          if (!rollup) return shares.through(tenant, g, g.calls, 'store calls', call);
           // A rollup takes a rollup slot first, then a call slot, always in this order (no deadlock).
-          return through(tenant, g, g.rollups, 'rollups', () =>
-            through(tenant, g, g.calls, 'store calls', call),
+          return shares.through(tenant, g, g.rollups, 'rollups', () =>
+            shares.through(tenant, g, g.calls, 'store calls', call),
           );
         };
         wrapped.set(prop, fn);
@@ -170,15 +117,82 @@ export function fairStore<S extends HubStore>(
       return fn;
     },
   });
-  return {
-    store: proxy,
-    shares: {
-      state(tenant) {
-        const g = gates.get(tenant);
-        return g
-          ? { running: g.calls.running, waiting: g.calls.queued, rollups: g.rollups.running }
-          : { running: 0, waiting: 0, rollups: 0 };
+}
+
+/** Per-tenant gates, made on a tenant's first call and dropped when idle, and a call's passage through one. */
+class Shares implements FairShares {
+  private readonly gates = new Map<TenantId, TenantGates>();
+
+  constructor(private readonly policy: TenantPolicy) {}
+
+  gatesOf(tenant: TenantId): TenantGates {
+    let g = this.gates.get(tenant);
+    if (!g) {
+      g = {
+        calls: new Gate(() => this.policy.limits(tenant).maxStoreCalls),
+        rollups: new Gate(() => this.policy.limits(tenant).maxRollupsInFlight),
+      };
+      this.gates.set(tenant, g);
+    }
+    return g;
+  }
+
+  state(tenant: TenantId): { running: number; waiting: number; rollups: number } {
+    const g = this.gates.get(tenant);
+    return g
+      ? { running: g.calls.running, waiting: g.calls.queued, rollups: g.rollups.running }
+      : { running: 0, waiting: 0, rollups: 0 };
+  }
+
+  /**
+   * Runs `run` once `gate` gives it a slot (THROTTLED when too many wait).
+   * Without async functions: a call with a free slot (the usual case) costs
+   * one promise reaction, not two async frames and their promises.
+   */
+  through(
+    tenant: TenantId,
+    g: TenantGates,
+    gate: Gate,
+    what: string,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
+    let wait: Promise<void> | undefined;
+    try {
+      wait = gate.enter(what, gate === g.rollups ? 'maxRollupsInFlight' : 'maxStoreCalls');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return wait ? wait.then(() => this.inSlot(tenant, g, gate, run)) : this.inSlot(tenant, g, gate, run);
+  }
+
+  /** Runs `run` in the slot it holds, giving the slot back however it ends. */
+  private inSlot(
+    tenant: TenantId,
+    g: TenantGates,
+    gate: Gate,
+    run: () => Promise<unknown>,
+  ): Promise<unknown> {
+    let result: Promise<unknown>;
+    try {
+      result = Promise.resolve(run());
+    } catch (err) {
+      this.release(tenant, g, gate);
+      return Promise.reject(err);
+    }
+    return result.then(
+      (value) => {
+        this.release(tenant, g, gate);
+        return value;
       },
-    },
-  };
+      (err: unknown) => {
+        this.release(tenant, g, gate);
+        throw err;
+      },
+    );
+  }
+
+  private release(tenant: TenantId, g: TenantGates, gate: Gate): void {
+    gate.leave();
+    if (g.calls.idle && g.rollups.idle) this.gates.delete(tenant);
+  }
 }
