@@ -49,9 +49,10 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-function traceparent(): { header: string; traceId: string } {
+function traceparent(): { header: string; traceId: string; parentId: string } {
   const traceId = randomBytes(16).toString('hex');
-  return { header: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, traceId };
+  const parentId = randomBytes(8).toString('hex');
+  return { header: `00-${traceId}-${parentId}-01`, traceId, parentId };
 }
 
 /** Writes the two outputs through the gateway. */
@@ -72,7 +73,11 @@ async function tracedList(gw: TestGateway, token: string): Promise<SpanNode> {
   const res = await gw.gql(token, QUERY, { e: EMPLOYEE }, { traceparent: caller.header });
   expect(res.body.errors).toBeUndefined();
   expect((res.body.data?.outputs as { nodes: unknown[] }).nodes).toHaveLength(2);
-  await otel.flush();
+  await receiver.flushUntil(
+    () => otel.flush(),
+    () => receiver.spans.some((s) => s.traceId === caller.traceId && s.parentSpanId === caller.parentId),
+    'root span joined to the caller',
+  );
   const roots = receiver.trees(caller.traceId);
   expect(roots).toHaveLength(1);
   return roots[0] as SpanNode;

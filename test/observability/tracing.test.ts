@@ -95,7 +95,11 @@ describe('a nested list request on PostgreSQL', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
-    await otel.flush();
+    await receiver.flushUntil(
+      () => otel.flush(),
+      () => receiver.spans.some((s) => s.traceId === caller.traceId && s.parentSpanId === caller.parentId),
+      'root span joined to the caller',
+    );
 
     // The caller's span is the parent of the gateway's root: the traces join.
     const root = only(receiver.trees(caller.traceId), 'root');
@@ -166,7 +170,11 @@ describe('a nested list request on PostgreSQL', () => {
     receiver.clear();
     const res = await gw.gql(token, `query ById { output(id: "${OUTPUT_IDS[1]}") { id skillId } }`);
     expect(res.body.errors).toBeUndefined();
-    await otel.flush();
+    await receiver.flushUntil(
+      () => otel.flush(),
+      () => receiver.spans.some((s) => s.parentSpanId === undefined && s.name === 'POST /graphql'),
+      'root span',
+    );
     const roots = receiver.spans.filter((s) => s.parentSpanId === undefined && s.name === 'POST /graphql');
     const root = only(roots, 'root');
     const tree = only(receiver.trees(root.traceId), 'tree');
@@ -232,7 +240,11 @@ describe('a routed rollup', () => {
       { traceparent: caller.header },
     );
     expect(res.body.errors).toBeUndefined();
-    await otel.flush();
+    await receiver.flushUntil(
+      () => otel.flush(),
+      () => receiver.spans.some((s) => s.traceId === caller.traceId && s.parentSpanId === caller.parentId),
+      'root span joined to the caller',
+    );
     const root = only(receiver.trees(caller.traceId), 'root');
     expect(root.parentSpanId).toBe(caller.parentId);
     expect(shape(root)).toEqual({

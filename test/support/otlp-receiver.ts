@@ -158,6 +158,23 @@ export class OtlpReceiver {
     res.end('{}');
   }
 
+  /**
+   * Flushes `flush` (the tracer's) until `found()` holds, at most `most`
+   * times. A request's root span ends when the server's response closes,
+   * which can come after the client has read the whole answer: one flush
+   * right after the answer may export the children without their root.
+   * Each flush is an export round trip, so the server's pending close runs
+   * between two; no timer is involved.
+   * @throws Error naming `what` when it still does not hold.
+   */
+  async flushUntil(flush: () => Promise<void>, found: () => boolean, what: string, most = 50): Promise<void> {
+    for (let i = 0; i < most; i++) {
+      await flush();
+      if (found()) return;
+    }
+    throw new Error(`after ${most} flushes: no ${what} among ${this.spans.length} spans received`);
+  }
+
   /** Forgets every span received so far. */
   clear(): void {
     this.spans.length = 0;
