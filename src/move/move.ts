@@ -297,89 +297,107 @@ export class Mover {
   }
 
   /** Moves the primary to `side`; see {@link switch}. */
-  // eslint-disable-next-line max-lines-per-function -- the switch fence, being changed by the moves work (issue 13); to split with it (issue 16)
   private async flip(move: MoveRecord, side: 'source' | 'target'): Promise<SwitchResult> {
-    const plane = this.deps.plane;
     const tenant = move.tenant;
     const [fromUri, toUri] = side === 'target' ? [move.source, move.target] : [move.target, move.source];
     if (move.primaryIs === side && move.step === undefined) return { move, fenceMs: 0, steps: {} };
     const current = await this.entry(tenant);
     // What the tenant returns to if this step fails: writes open on its current primary.
     const entry = { ...current, state: 'moving' as const, fenced: false };
-    const online = move.mode === 'online' && entry.replica === toUri;
+    const plan: FlipPlan = {
+      move,
+      side,
+      entry,
+      fromUri,
+      toUri,
+      online: move.mode === 'online' && entry.replica === toUri,
+    };
     // Stores are opened before the fence: connecting is not part of the time writes are refused.
-    // eslint-disable-next-line max-lines-per-function -- the same fence (see flip)
     return this.withStores([fromUri, toUri], async ([fromStore, toStore]) => {
       const from = fromStore as HubStore;
       const to = toStore as HubStore;
       // 0. Online, not resuming a fence: let the lag drain while writes flow, so the fence only waits for a tail.
-      if (online && move.step === undefined) await this.catchUp(tenant, from);
-      const steps: Record<string, number> = {};
-      let started = Date.now();
-      const lap = (name: string): void => {
-        const now = Date.now();
-        steps[name] = now - started;
-        started = now;
-      };
-      const fenceStart = started;
-      // 1. Refuse writes (a fence, or read-only for the sync) and record the step first.
-      const stepped: MoveRecord = { ...move, step: online ? 'fencing' : 'syncing' };
-      const fenced = online ? { ...entry, fenced: true } : { ...entry, state: 'read-only' as const };
-      const version = await plane.commit({ tenant: fenced, move: stepped, expectMovePhase: move.phase });
-      lap('commit');
-      try {
-        await this.waitApplied(version);
-        lap('applied');
-        await this.deps.checkpoint?.('fenced');
-        // 2. Bring the destination up to date.
-        if (online) await this.drain(tenant, from);
-        else
-          await syncMissing(from, to, tenant, {
-            ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
-          });
-        lap(online ? 'drained' : 'synced');
-        await this.deps.checkpoint?.(online ? 'drained' : 'synced');
-      } catch (err) {
-        // Lift the fence: the tenant keeps its primary and takes writes again; the move stays where it was.
-        await plane
-          .commit({ tenant: entry, move: { ...move, error: (err as Error).message } })
-          .catch(() => undefined);
-        throw err;
-      }
-      // 3. Flip the primary, keep replicating the other way (online), lift the fence: one change.
-      // Reverse replication needs a durable outbox on the new primary.
-      const reverseReplica = online && to.capabilities.outbox ? fromUri : undefined;
-      const next: MoveRecord = {
-        ...move,
-        phase: side === 'target' ? 'switched' : 'replicating',
-        primaryIs: side,
-        step: undefined,
-        error: undefined,
-      };
-      const flipped = await plane.commit({
-        tenant: {
-          id: tenant,
-          primary: toUri,
-          ...(entry.analytics ? { analytics: entry.analytics } : {}),
-          state: 'moving',
-          fenced: false,
-          ...(reverseReplica ? { replica: reverseReplica } : {}),
-        },
-        move: next,
-      });
-      lap('flip');
-      // 4. The fence is lifted where a replica runs the flip: held writes go to the new primary then.
-      try {
-        await this.waitApplied(flipped);
-      } catch (err) {
-        // The switch is done and durable; a replica that lags keeps holding (then refusing) writes until it applies it.
-        this.log('move.flip_not_applied', { tenant, error: (err as Error).message });
-      }
-      lap('lifted');
-      const fenceMs = Date.now() - fenceStart;
-      this.log('move.switched', { tenant, primary: side, fenceMs, steps });
-      return { move: next, fenceMs, steps };
+      if (plan.online && move.step === undefined) await this.catchUp(tenant, from);
+      const laps = new Laps();
+      await this.fenceAndSync(plan, from, to, laps);
+      const next = await this.commitFlip(plan, to, laps);
+      const fenceMs = laps.sinceStart();
+      this.log('move.switched', { tenant, primary: side, fenceMs, steps: laps.steps });
+      return { move: next, fenceMs, steps: laps.steps };
     });
+  }
+
+  /**
+   * Steps 1 and 2 of a flip: refuse the tenant's writes (a fence, or
+   * read-only for the sync), recorded in the move first, then bring the
+   * destination up to date. On failure the fence is lifted (the tenant keeps
+   * its primary and takes writes again) and the move stays where it was.
+   */
+  private async fenceAndSync(plan: FlipPlan, from: HubStore, to: HubStore, laps: Laps): Promise<void> {
+    const { move, entry, online } = plan;
+    const tenant = move.tenant;
+    const plane = this.deps.plane;
+    const stepped: MoveRecord = { ...move, step: online ? 'fencing' : 'syncing' };
+    const fenced = online ? { ...entry, fenced: true } : { ...entry, state: 'read-only' as const };
+    const version = await plane.commit({ tenant: fenced, move: stepped, expectMovePhase: move.phase });
+    laps.lap('commit');
+    try {
+      await this.waitApplied(version);
+      laps.lap('applied');
+      await this.deps.checkpoint?.('fenced');
+      if (online) await this.drain(tenant, from);
+      else
+        await syncMissing(from, to, tenant, {
+          ...(this.deps.onProgress ? { onProgress: this.deps.onProgress } : {}),
+        });
+      laps.lap(online ? 'drained' : 'synced');
+      await this.deps.checkpoint?.(online ? 'drained' : 'synced');
+    } catch (err) {
+      await plane
+        .commit({ tenant: entry, move: { ...move, error: (err as Error).message } })
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Steps 3 and 4 of a flip: flip the primary, keep replicating the other
+   * way (online, where the new primary has a durable outbox) and lift the
+   * fence, as one change; then wait until every live replica runs it (held
+   * writes go to the new primary there).
+   * @returns the move as recorded after the flip.
+   */
+  private async commitFlip(plan: FlipPlan, to: HubStore, laps: Laps): Promise<MoveRecord> {
+    const { move, side, entry, online, fromUri, toUri } = plan;
+    const tenant = move.tenant;
+    const reverseReplica = online && to.capabilities.outbox ? fromUri : undefined;
+    const next: MoveRecord = {
+      ...move,
+      phase: side === 'target' ? 'switched' : 'replicating',
+      primaryIs: side,
+      step: undefined,
+      error: undefined,
+    };
+    const flipped = await this.deps.plane.commit({
+      tenant: {
+        id: tenant,
+        primary: toUri,
+        ...(entry.analytics ? { analytics: entry.analytics } : {}),
+        state: 'moving',
+        fenced: false,
+        ...(reverseReplica ? { replica: reverseReplica } : {}),
+      },
+      move: next,
+    });
+    laps.lap('flip');
+    try {
+      await this.waitApplied(flipped);
+    } catch (err) {
+      // The switch is done and durable; a replica that lags keeps holding (then refusing) writes until it applies it.
+      this.log('move.flip_not_applied', { tenant, error: (err as Error).message });
+    }
+    laps.lap('lifted');
+    return next;
   }
 
   /** Ends the move after a switch: the target stays primary, replication stops. The source's copy is left in place. */
@@ -567,4 +585,34 @@ function redact(uri: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** What a flip works from: the move, the side that becomes primary, and the tenant's entry to fall back to. */
+interface FlipPlan {
+  readonly move: MoveRecord;
+  readonly side: 'source' | 'target';
+  readonly entry: Omit<TenantEntry, 'version'> & { readonly state: 'moving' };
+  readonly fromUri: string;
+  readonly toUri: string;
+  /** Online (writes fenced and drained through the outbox) rather than read-only with a final sync. */
+  readonly online: boolean;
+}
+
+/** The fence's time by step (ms), from when it was made. */
+class Laps {
+  readonly steps: Record<string, number> = {};
+  private readonly start = Date.now();
+  private last = this.start;
+
+  /** Records the time since the previous lap under `name`. */
+  lap(name: string): void {
+    const now = Date.now();
+    this.steps[name] = now - this.last;
+    this.last = now;
+  }
+
+  /** Milliseconds since the fence began. */
+  sinceStart(): number {
+    return Date.now() - this.start;
+  }
 }
