@@ -83,6 +83,7 @@ import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
 import { type PgTestDatabase, createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { serveGatewayChild } from './gateway-child';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
@@ -109,25 +110,7 @@ process.on('exit', () => {
 async function child(uri: string, secret: string, tracing: TracingSettings): Promise<void> {
   const tracer = createTracer(tracing);
   installTracer(tracer);
-  const store = await openStore(uri);
-  const gateway = await createGateway({
-    store,
-    auth: { jwtSecret: secret },
-    log: silentLogger,
-    // One tenant's raw speed: it gets the whole gateway, not a fair share of it (bench:abuse measures shares).
-    tenantLimits: { maxInFlight: 1024, maxStoreCalls: 1024, costPerSecond: 1e12, burst: 1e12 },
-  });
-  const url = await gateway.listen(0);
-  process.send?.({ url });
-  process.on('message', (m: unknown) => {
-    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
-    if (m === 'stop')
-      void gateway
-        .close(1000)
-        .then(() => store.close())
-        .then(() => tracer.shutdown())
-        .then(() => process.exit(0));
-  });
+  await serveGatewayChild(uri, secret, { maxStoreCalls: 1024, afterClose: () => tracer.shutdown() });
 }
 
 // ---- measurement helpers ----------------------------------------------------

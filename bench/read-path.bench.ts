@@ -35,14 +35,13 @@ import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { Hub } from '../src/hub/hub';
 import { parseTenantId } from '../src/hub/tenant';
-import { createGateway } from '../src/http/server';
 import { mintToken } from '../src/platform/auth';
-import { silentLogger } from '../src/platform/log';
 import { READ_PATH_LAYERS, type ReadPathLayer } from '../src/platform/read-path-layers';
 import { generateDataset } from '../src/seed/generator';
 import { writeDataset } from '../src/seed/write-dataset';
 import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
+import { serveGatewayChild } from './gateway-child';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
@@ -60,24 +59,7 @@ const tenant = parseTenantId('bench-read-path');
 
 // ---- child mode: a gateway over the store, the layers of its environment off ----
 async function child(uri: string, secret: string): Promise<void> {
-  const store = await openStore(uri);
-  const gateway = await createGateway({
-    store,
-    auth: { jwtSecret: secret },
-    log: silentLogger,
-    // One tenant's raw speed: it gets the whole gateway, not a fair share of it.
-    tenantLimits: { maxInFlight: 1024, maxStoreCalls: 4096, costPerSecond: 1e12, burst: 1e12 },
-  });
-  const url = await gateway.listen(0);
-  process.send?.({ url });
-  process.on('message', (m: unknown) => {
-    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
-    if (m === 'stop')
-      void gateway
-        .close(1000)
-        .then(() => store.close())
-        .then(() => process.exit(0));
-  });
+  await serveGatewayChild(uri, secret, { maxStoreCalls: 4096 });
 }
 
 // ---- the gateways ---------------------------------------------------------
