@@ -10,6 +10,18 @@ import { parseTenantId } from '../../src/hub/tenant';
 import { listStatement, scanStatement } from '../../src/stores/postgres/postgres-sql';
 import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
 
+const tenant = parseTenantId('plan');
+/** A page's position: the plans are the same for any. */
+const after = { created_at: '2026-01-01T00:00:00.000Z', record_id: '01900000-0000-7000-8000-000000000001' };
+
+/** The plan of `statement`, as text. */
+async function planOf(statement: { sql: string; params: readonly unknown[] }): Promise<string> {
+  const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [
+    ...statement.params,
+  ]);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
 let pg: PgTestDatabase;
 let admin: Client;
 
@@ -27,21 +39,13 @@ afterAll(async () => {
 test.each(RECORD_TYPES.map((t) => [t]))(
   'a scan page of %s is read in index order, without a sort',
   async (type) => {
-    const tenant = parseTenantId('plan');
-    const after = {
-      created_at: '2026-01-01T00:00:00.000Z',
-      record_id: '01900000-0000-7000-8000-000000000001',
-    };
     // Sorting made as dear as it gets: a plan that still sorts has no index giving the order.
     await admin.query('SET enable_sort = off');
     for (const statement of [
       scanStatement(tenant, { type, limit: 1000 }),
       scanStatement(tenant, { type, limit: 1000, after }),
     ]) {
-      const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [
-        ...statement.params,
-      ]);
-      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      const plan = await planOf(statement);
       expect(plan).toMatch(/Index Scan/);
       expect(plan).not.toMatch(/Sort/);
     }
@@ -51,11 +55,6 @@ test.each(RECORD_TYPES.map((t) => [t]))(
 test.each(RECORD_TYPES.map((t) => [t]))(
   'a list page of %s is read in index order, without a sort (incremental or full)',
   async (type) => {
-    const tenant = parseTenantId('plan');
-    const after = {
-      created_at: '2026-01-01T00:00:00.000Z',
-      record_id: '01900000-0000-7000-8000-000000000001',
-    };
     await admin.query('SET enable_sort = off');
     await admin.query('SET enable_incremental_sort = off');
     const statements = [
@@ -66,10 +65,7 @@ test.each(RECORD_TYPES.map((t) => [t]))(
       statements.push(listStatement(tenant, { type, filter: { skillIds: ['skill.01'] }, limit: 51, after }));
     }
     for (const statement of statements) {
-      const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement.sql}`, [
-        ...statement.params,
-      ]);
-      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      const plan = await planOf(statement);
       expect(plan).toMatch(/Index (Only )?Scan/);
       expect(plan).not.toMatch(/Sort/);
     }
