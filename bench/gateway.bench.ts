@@ -55,7 +55,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createServer } from 'node:http';
@@ -83,6 +83,7 @@ import { generateOutputs, skillIds } from '../src/seed/generator';
 import { openStore } from '../src/stores';
 import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
 import { type PgTestDatabase, createTestDatabase, tenantScope } from '../test/support/pg-harness';
+import { closedLoop as loop, postGraphQL } from './closed-loop';
 import { serveGatewayChild } from './gateway-child';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
@@ -114,61 +115,6 @@ async function child(uri: string, secret: string, tracing: TracingSettings): Pro
 }
 
 // ---- measurement helpers ----------------------------------------------------
-interface Run {
-  readonly samples: number[];
-  readonly perSec: number;
-}
-
-/** Closed loop: `connections` workers each send the next request as soon as the previous answers. */
-async function loop(connections: number, seconds: number, once: (i: number) => Promise<void>): Promise<Run> {
-  const samples: number[] = [];
-  const end = Date.now() + seconds * 1000;
-  let i = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (Date.now() < end) {
-        const s = process.hrtime.bigint();
-        await once(i++);
-        samples.push(Number(process.hrtime.bigint() - s) / 1e6);
-      }
-    }),
-  );
-  const total = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { samples, perSec: samples.length / total };
-}
-
-function post(agent: Agent, url: URL, token: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: '/graphql',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          authorization: `Bearer ${token}`,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          if (res.statusCode !== 200 || text.includes('"errors"'))
-            reject(new Error(`bad answer: ${text.slice(0, 200)}`));
-          else resolve();
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function cannon(url: string, token: string, connections: number, seconds: number, bodies: string[]) {
   let n = 0;
   const result = await autocannon({
@@ -246,9 +192,9 @@ async function main(): Promise<void> {
       for (const s of scenarios) {
         log(`${s.name} at ${connections} connection(s)...`);
         const agent = new Agent({ keepAlive: true, maxSockets: connections });
-        await loop(connections, 1, (i) => post(agent, target, token, s.body(i))); // warm-up
+        await loop(connections, 1, (i) => postGraphQL(agent, target, token, s.body(i))); // warm-up
         const cpu0 = procCpuUs(server);
-        const run = await loop(connections, SECONDS, (i) => post(agent, target, token, s.body(i)));
+        const run = await loop(connections, SECONDS, (i) => postGraphQL(agent, target, token, s.body(i)));
         const gw = { ...run, cpuUs: Math.round((procCpuUs(server) - cpu0) / run.samples.length) };
         agent.destroy();
         log(
@@ -433,7 +379,9 @@ async function compareTrees(
     const target = new URL(side.url);
     try {
       const cpu0 = procCpuUs(side.server);
-      const run = await loop(connections, secs, (i) => post(agent, target, token, side.bodies[name](i)));
+      const run = await loop(connections, secs, (i) =>
+        postGraphQL(agent, target, token, side.bodies[name](i)),
+      );
       return { perSec: run.perSec, cpuUs: (procCpuUs(side.server) - cpu0) / run.samples.length };
     } finally {
       agent.destroy();
@@ -594,9 +542,9 @@ async function ticketCost(
         const target = new URL(url);
         for (const s of scenarios) {
           const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-          await loop(1, 0.5, (i) => post(agent, target, token, s.body(i))); // statements planned again after the ALTER
+          await loop(1, 0.5, (i) => postGraphQL(agent, target, token, s.body(i))); // statements planned again after the ALTER
           const start = await cpu.read();
-          const run = await loop(1, seconds, (i) => post(agent, target, token, s.body(i)));
+          const run = await loop(1, seconds, (i) => postGraphQL(agent, target, token, s.body(i)));
           const used = await cpu.since(start);
           agent.destroy();
           const key = `${side} ${s.name}`;
@@ -717,7 +665,7 @@ async function tracingCost(
       const target = new URL(c.url);
       try {
         const cpu0 = await childCpu(c.server);
-        const run = await loop(32, secs, (i) => post(agent, target, token, body(i)));
+        const run = await loop(32, secs, (i) => postGraphQL(agent, target, token, body(i)));
         served.set(c.name, (served.get(c.name) ?? 0) + run.samples.length);
         return { perSec: run.perSec, cpuUs: ((await childCpu(c.server)) - cpu0) / run.samples.length };
       } finally {
@@ -841,7 +789,7 @@ async function tracingOffCost(
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     // A loaded machine can fail a request (a timeout): counted and left out, not fatal.
     let failed = 0;
-    const once = (i: number) => post(agent, target, token, body(i)).catch(() => void failed++);
+    const once = (i: number) => postGraphQL(agent, target, token, body(i)).catch(() => void failed++);
     for (let i = 0; i < 100; i++) await once(i); // warm-up
     counts.clear();
     failed = 0;

@@ -30,7 +30,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { Hub } from '../src/hub/hub';
@@ -41,6 +41,7 @@ import { generateDataset } from '../src/seed/generator';
 import { writeDataset } from '../src/seed/write-dataset';
 import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
+import { closedLoop, postGraphQL } from './closed-loop';
 import { serveGatewayChild } from './gateway-child';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
@@ -107,58 +108,9 @@ function gatewayCpuMs(g: Gateway): Promise<number> {
   });
 }
 
-/** POSTs a GraphQL body; resolves to the answer's text, rejects on a non-200 or an error in it. */
-function post(g: Gateway, token: string, body: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent: g.agent,
-        host: g.url.hostname,
-        port: g.url.port,
-        path: '/graphql',
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          authorization: `Bearer ${token}`,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          if (res.statusCode !== 200 || text.includes('"errors"'))
-            reject(new Error(`${g.name}: bad answer: ${text.slice(0, 300)}`));
-          else resolve(text);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Closed loop: `connections` clients each send the next request as soon as the previous answers. */
-async function drive(
-  connections: number,
-  seconds: number,
-  once: (i: number) => Promise<unknown>,
-): Promise<{ requests: number; wallMs: number }> {
-  const end = Date.now() + seconds * 1000;
-  let i = 0;
-  let requests = 0;
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (Date.now() < end) {
-        await once(i++);
-        requests++;
-      }
-    }),
-  );
-  return { requests, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 };
-}
+/** POSTs a GraphQL body to one gateway; see {@link postGraphQL}. */
+const post = (g: Gateway, token: string, body: string): Promise<string> =>
+  postGraphQL(g.agent, g.url, token, body, g.name);
 
 // ---- the queries ----------------------------------------------------------
 interface Query {
@@ -246,19 +198,20 @@ async function main(): Promise<void> {
     for (const q of qs) {
       const rps = new Map<string, number[]>();
       const cpu = new Map<string, number[]>();
-      for (const g of gateways) await drive(CONNECTIONS, 2, (i) => post(g, token, q.body(i))); // warm-up
+      for (const g of gateways) await closedLoop(CONNECTIONS, 2, (i) => post(g, token, q.body(i))); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         const order = gateways.map((_, k) => gateways[(k + round) % gateways.length] as Gateway);
         for (const g of order) {
           const cpuMeter = new CpuMeter(admin, db, () => gatewayCpuMs(g));
           const start = await cpuMeter.read();
-          const run = await drive(CONNECTIONS, SECONDS, (i) => post(g, token, q.body(i)));
+          const run = await closedLoop(CONNECTIONS, SECONDS, (i) => post(g, token, q.body(i)));
           const cpuMs = await cpuMeter.since(start);
-          const perSec = (run.requests / run.wallMs) * 1000;
+          const { perSec } = run;
+          const requests = run.samples.length;
           rps.set(g.name, [...(rps.get(g.name) ?? []), perSec]);
-          cpu.set(g.name, [...(cpu.get(g.name) ?? []), cpuMs / run.requests]);
+          cpu.set(g.name, [...(cpu.get(g.name) ?? []), cpuMs / requests]);
           log(
-            `${q.name} ${g.name} round ${round + 1}: ${perSec.toFixed(0)} req/s, ${(cpuMs / run.requests).toFixed(3)} ms CPU/req`,
+            `${q.name} ${g.name} round ${round + 1}: ${perSec.toFixed(0)} req/s, ${(cpuMs / requests).toFixed(3)} ms CPU/req`,
           );
         }
       }
