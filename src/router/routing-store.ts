@@ -3,13 +3,13 @@
  * store its topology names. Writes, gets, lists, scans and purge go to the
  * primary; rollups go to the analytics store when the tenant has one and it is
  * fresh enough and up, else the tenant's fallback policy decides (answer from
- * the primary, or UNAVAILABLE). Every call is recorded in the active route
+ * the primary, or UNAVAILABLE; rollup-routing.ts). Every call is recorded in the active route
  * trace (see route-trace.ts), so callers can tell which store answered.
  *
  * Nothing here depends on which kind of store it talks to: it reads
  * capabilities and the topology only.
  */
-import { HubError, isHubError } from '../hub/errors';
+import { HubError } from '../hub/errors';
 import type { HubRecord, RecordType } from '../hub/model';
 import { listWithChildren } from '../hub/nested-list';
 import type {
@@ -33,14 +33,9 @@ import type {
   StoreCapabilities,
 } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
-import { formatTimestamp } from '../hub/time';
-import type { LagReading } from './outbox-relay';
 import { type RouteReason, expectRoutes, recordRoute } from '../platform/route-trace';
-import type { PooledStore } from './store-pool';
+import { ANALYTICS_RETRY_MS, RollupRouter, type RollupRouteCount, sleep } from './rollup-routing';
 import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
-
-/** How long an analytics store that failed a rollup is skipped before being tried again. */
-const ANALYTICS_RETRY_MS = 2000;
 
 /**
  * How long a write waits for a switch's fence to lift before it is refused
@@ -52,9 +47,6 @@ export const DEFAULT_FENCE_HOLD_MS = 5000;
 /** Marks a write that met a fence (held, then retried on the next routes). */
 const FENCED = Symbol('fenced');
 
-/** Codes meaning "the store cannot answer right now" (the fallback policy applies), as opposed to a bad query. */
-const TRANSIENT = new Set(['UNAVAILABLE', 'TIMEOUT', 'THROTTLED']);
-
 /** Routes each tenant's calls by the {@link TenantRegistry}; see the module comment. */
 export class RoutingStore implements HubStore {
   /**
@@ -65,10 +57,10 @@ export class RoutingStore implements HubStore {
   readonly capabilities: StoreCapabilities;
 
   /** Rollups answered so far, by `store`, `role` and `reason` (for the router metrics). */
-  readonly rollupRoutes = new Map<
-    string,
-    { store: string; role: string; reason: RouteReason; count: number }
-  >();
+  readonly rollupRoutes: ReadonlyMap<string, RollupRouteCount>;
+
+  /** Where each rollup and picker call runs (analytics, primary, or refused). */
+  private readonly rollups: RollupRouter;
 
   /** Longest a write waits while its tenant is fenced before READ_ONLY (see putBatch). */
   private readonly fenceHoldMs: number;
@@ -80,6 +72,8 @@ export class RoutingStore implements HubStore {
   ) {
     this.capabilities = deriveCapabilities(registry.currentRoutes());
     this.fenceHoldMs = options.fenceHoldMs ?? DEFAULT_FENCE_HOLD_MS;
+    this.rollups = new RollupRouter(registry);
+    this.rollupRoutes = this.rollups.counts;
     expectRoutes();
   }
 
@@ -184,28 +178,28 @@ export class RoutingStore implements HubStore {
   }
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
-    return this.rollup(tenant, 'costPerSkill', (s) => s.costPerSkill(tenant, query));
+    return this.rollups.route(tenant, 'costPerSkill', (s) => s.costPerSkill(tenant, query));
   }
 
   async archetypeProgression(
     tenant: TenantId,
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]> {
-    return this.rollup(tenant, 'archetypeProgression', (s) => s.archetypeProgression(tenant, query));
+    return this.rollups.route(tenant, 'archetypeProgression', (s) => s.archetypeProgression(tenant, query));
   }
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
-    return this.rollup(tenant, 'managerDashboard', (s) => s.managerDashboard(tenant, query));
+    return this.rollups.route(tenant, 'managerDashboard', (s) => s.managerDashboard(tenant, query));
   }
 
   /** Routed like the rollups: a picker shows what the dashboard's rollups will count. */
   async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
-    return this.rollup(tenant, 'managers', (s) => s.managers(tenant, query));
+    return this.rollups.route(tenant, 'managers', (s) => s.managers(tenant, query));
   }
 
   /** Routed like the rollups (see {@link managers}). */
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
-    return this.rollup(tenant, 'skills', (s) => s.skills(tenant, query));
+    return this.rollups.route(tenant, 'skills', (s) => s.skills(tenant, query));
   }
 
   /**
@@ -283,129 +277,6 @@ export class RoutingStore implements HubStore {
       return result;
     });
   }
-
-  /**
-   * A rollup on the tenant's analytics store when it has one that is up and
-   * fresh enough, else on its primary (or UNAVAILABLE, by the tenant's
-   * fallback policy); the route taken is recorded.
-   */
-  private rollup<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
-    return this.registry.use(tenant, async (route) => {
-      const at: RollupAt<T> = { tenant, op, call, route };
-      const analytics = route.analytics;
-      if (!analytics) return this.rollupOnPrimary(at, 'no-analytics');
-      if (analytics.downUntil > Date.now()) return this.rollupFallback(at, analytics, 'fallback-unavailable');
-      const lag = await this.freshLag(route);
-      if (lag && isStale(lag, route)) return this.rollupFallback(at, analytics, 'fallback-lag', lag.lagMs);
-      const watermark = lag
-        ? lag.pending > 0 && lag.oldest !== null
-          ? lag.oldest
-          : formatTimestamp(lag.checkedAt)
-        : undefined;
-      let result: T;
-      try {
-        result = await call(analytics.store);
-      } catch (err) {
-        if (!isHubError(err) || !TRANSIENT.has(err.code)) throw err;
-        analytics.downUntil = Date.now() + ANALYTICS_RETRY_MS;
-        return this.rollupFallback(at, analytics, 'fallback-unavailable', lag?.lagMs, err);
-      }
-      analytics.downUntil = 0;
-      this.countRollup(analytics.label, 'analytics', 'analytics');
-      recordRoute({
-        op,
-        tenant,
-        role: 'analytics',
-        store: analytics.label,
-        reason: 'analytics',
-        ...(watermark === undefined ? {} : { watermark }),
-        ...(lag ? { lagMs: lag.lagMs } : {}),
-      });
-      return result;
-    });
-  }
-
-  /** The rollup on the primary, counted and recorded with why. */
-  private async rollupOnPrimary<T>(at: RollupAt<T>, reason: RouteReason, lagMs?: number): Promise<T> {
-    const { route } = at;
-    const watermark = formatTimestamp(Date.now());
-    const result = await at.call(route.primary.store);
-    this.countRollup(route.primary.label, 'primary', reason);
-    recordRoute({
-      op: at.op,
-      tenant: at.tenant,
-      role: 'primary',
-      store: route.primary.label,
-      reason,
-      watermark,
-      ...(lagMs === undefined ? {} : { lagMs }),
-    });
-    return result;
-  }
-
-  /** The analytics store is behind or down: the primary, or UNAVAILABLE when the tenant's policy is 'fail'. */
-  private rollupFallback<T>(
-    at: RollupAt<T>,
-    analytics: PooledStore,
-    reason: 'fallback-lag' | 'fallback-unavailable',
-    lagMs?: number,
-    cause?: unknown,
-  ): Promise<T> {
-    const { route } = at;
-    if (route.options.fallback === 'primary') return this.rollupOnPrimary(at, reason, lagMs);
-    const why =
-      reason === 'fallback-lag'
-        ? `is ${Math.round((lagMs ?? 0) / 100) / 10} s behind (bound ${route.options.freshnessSeconds} s)`
-        : 'is unavailable';
-    throw new HubError(
-      'UNAVAILABLE',
-      `analytics store ${analytics.label} ${why} and the tenant's fallback policy is 'fail'`,
-      {
-        ...(cause === undefined ? {} : { cause }),
-      },
-    );
-  }
-
-  private countRollup(store: string, role: 'primary' | 'analytics', reason: RouteReason): void {
-    const key = `${store}\0${role}\0${reason}`;
-    const c = this.rollupRoutes.get(key);
-    if (c) c.count++;
-    else this.rollupRoutes.set(key, { store, role, reason, count: 1 });
-  }
-
-  /**
-   * The analytics lag of the route's primary outbox; when staler than the bound,
-   * lets the relay catch up for up to `waitForFreshnessMs` first.
-   */
-  private async freshLag(route: Route): Promise<LagReading | null> {
-    const relay = route.primary.feed?.relay;
-    if (!relay) return null;
-    let lag = await relay.lag();
-    const deadline = Date.now() + route.options.waitForFreshnessMs;
-    while (isStale(lag, route) && Date.now() < deadline) {
-      if (!(await relay.catchUp())) await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
-      relay.kick();
-      lag = await relay.lag();
-    }
-    return lag;
-  }
-}
-
-/** A rollup being routed: whose, which, the call to run, and the tenant's route. */
-interface RollupAt<T> {
-  readonly tenant: TenantId;
-  readonly op: string;
-  readonly call: (store: HubStore) => Promise<T>;
-  readonly route: Route;
-}
-
-/**
- * Stale when something waits in the outbox for at least the bound. A bound of
- * 0 therefore means "nothing may be pending" (an entry enqueued this very
- * millisecond has lag 0 but is still missing from analytics).
- */
-function isStale(lag: LagReading, route: Route): boolean {
-  return lag.pending > 0 && lag.lagMs >= route.options.freshnessSeconds * 1000;
 }
 
 /** The refusal of a write to a tenant that does not take writes now. */
@@ -421,10 +292,6 @@ function readOnly(tenant: TenantId, state: 'read-only' | 'fenced'): HubError {
 
 function trace(op: string, tenant: TenantId, route: Route, reason: RouteReason): void {
   recordRoute({ op, tenant, role: 'primary', store: route.primary.label, reason });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Capabilities every tenant can count on: the weakest over the routes' primaries (and rollup stores). */
