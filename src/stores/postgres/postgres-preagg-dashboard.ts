@@ -19,6 +19,7 @@ import {
   Params,
   cellSources,
   recordSources,
+  signOf,
   union,
   within,
 } from './postgres-preagg-sources';
@@ -63,8 +64,9 @@ function outputSums(d: Dashboard, key: string, p: Params): string {
   const rows = recordSources(
     p,
     d.outputs,
-    'SELECT employee_id, skill_id, status AS tag, cost_usd FROM hub.outputs',
-    "SELECT employee_id, skill_id, tag, cost_usd FROM hub.rollup_feed WHERE kind = 'o'",
+    (sign) => `SELECT ${sign} AS sign, employee_id, skill_id, status AS tag, cost_usd FROM hub.outputs`,
+    (sign) =>
+      `SELECT ${sign} AS sign, employee_id, skill_id, tag, cost_usd FROM hub.rollup_feed WHERE kind = 'o'`,
     ` AND ${inTeam('employee_id')}`,
   );
   const cells = cellSources(
@@ -78,10 +80,11 @@ function outputSums(d: Dashboard, key: string, p: Params): string {
     [
       ...rows.map(
         (s) =>
-          `SELECT ${key}, count(*)::numeric AS inv, count(*) FILTER (WHERE tag <> 'SUCCEEDED')::numeric AS failed, sum(cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
+          `SELECT ${key}, sum(sign)::numeric AS inv, coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
       ),
       ...cells.map(
-        (s) => `SELECT ${key}, sum(invocations), sum(failed), sum(cost_usd) FROM (${s}) c GROUP BY 1`,
+        (s) =>
+          `SELECT ${key}, sum(sign * invocations), sum(sign * failed), sum(sign * cost_usd) FROM (${s}) c GROUP BY 1`,
       ),
     ],
     `SELECT NULL::text AS ${key}, 0::numeric AS inv, 0::numeric AS failed, 0::numeric AS cost WHERE false`,
@@ -123,12 +126,12 @@ function decisions(d: Dashboard): Statement {
   const p = params(d);
   const plan = d.events;
   const parts: string[] = [];
-  const raw = (span: string, pendingOnly: boolean): string =>
-    `SELECT count(*)::numeric AS total, count(*) FILTER (WHERE d.outcome = 'ACCEPTED')::numeric AS accepted,
-    count(*) FILTER (WHERE d.outcome = 'ESCALATED')::numeric AS escalated
+  const raw = (span: string, pendingOnly: boolean, sign = '1'): string =>
+    `SELECT ${sign} * count(*)::numeric AS total, ${sign} * count(*) FILTER (WHERE d.outcome = 'ACCEPTED')::numeric AS accepted,
+    ${sign} * count(*) FILTER (WHERE d.outcome = 'ESCALATED')::numeric AS escalated
   FROM hub.decisions d JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = d.output_id
   WHERE ${pendingOnly ? `${IS_PENDING} AND ` : ''}d.tenant_id = $1${span} AND ${inTeam('o.employee_id')}`;
-  for (const span of plan.raw) parts.push(raw(within(p, 'd.created_at', span), false));
+  for (const r of plan.raw) parts.push(raw(within(p, 'd.created_at', r.span), false, signOf(r.sign)));
   if (plan.covered) {
     parts.push(raw(within(p, 'd.created_at', plan.covered), true));
     // Feed rows carry the employee when the output was stored first; else look it up now.
@@ -147,7 +150,7 @@ function decisions(d: Dashboard): Statement {
     'total, accepted, escalated',
     inTeam('employee_id'),
   )) {
-    parts.push(`SELECT sum(total), sum(accepted), sum(escalated) FROM (${s}) c`);
+    parts.push(`SELECT sum(sign * total), sum(sign * accepted), sum(sign * escalated) FROM (${s}) c`);
   }
   return {
     sql: `${HEAD}
@@ -165,8 +168,8 @@ function governance(d: Dashboard): Statement {
   const rows = recordSources(
     p,
     d.events,
-    'SELECT severity FROM hub.governance_events',
-    "SELECT tag AS severity FROM hub.rollup_feed WHERE kind = 'g'",
+    (sign) => `SELECT ${sign} AS sign, severity FROM hub.governance_events`,
+    (sign) => `SELECT ${sign} AS sign, tag AS severity FROM hub.rollup_feed WHERE kind = 'g'`,
     ` AND ${inTeam('employee_id')}`,
   );
   const cells = cellSources(p, d.events, 'rollup_governance_cells', 'severity, n', inTeam('employee_id'));
@@ -175,8 +178,8 @@ function governance(d: Dashboard): Statement {
 SELECT severity, sum(n) AS n FROM (
   ${union(
     [
-      ...rows.map((s) => `SELECT severity, count(*)::numeric AS n FROM (${s}) r GROUP BY 1`),
-      ...cells.map((s) => `SELECT severity, sum(n) FROM (${s}) c GROUP BY 1`),
+      ...rows.map((s) => `SELECT severity, sum(sign)::numeric AS n FROM (${s}) r GROUP BY 1`),
+      ...cells.map((s) => `SELECT severity, sum(sign * n) FROM (${s}) c GROUP BY 1`),
     ],
     'SELECT NULL::text AS severity, 0::numeric AS n WHERE false',
   )}

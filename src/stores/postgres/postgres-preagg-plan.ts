@@ -1,8 +1,8 @@
 /**
  * How a rollup's range `[from, to)` splits over the pre-aggregated cells
- * (preagg.sql): whole cells of the coarsest grain that fits, finer cells
- * towards the edges, and raw records for what is left at each edge (less than
- * a cell of the finest grain). Every piece is disjoint and the pieces cover the range exactly, so
+ * (preagg.sql): whole cells and raw records (less than a cell of the finest
+ * grain at each edge), each added or subtracted, chosen to read the fewest.
+ * The signed pieces count every instant of the range once and no other, so
  * summing them is the raw computation.
  */
 import type { Bucket } from '../../hub/time';
@@ -58,20 +58,31 @@ function unreachable(value: never): never {
 /** A half-open interval of epoch milliseconds. */
 export type Span = readonly [number, number];
 
-/** Cells of one grain whose start lies in `span`. */
+/** Whether a piece's records are added to the range (1) or taken out of it (-1). */
+export type Sign = 1 | -1;
+
+/** Cells of one grain whose start lies in `span`, added or subtracted. */
 export interface CellSpan {
   readonly grain: Grain;
   readonly span: Span;
+  readonly sign: Sign;
+}
+
+/** Raw records in `span`, added or subtracted. */
+export interface RawSpan {
+  readonly span: Span;
+  readonly sign: Sign;
 }
 
 export interface RangePlan {
   /** Spans answered from raw records (empty spans left out). */
-  readonly raw: readonly Span[];
-  /** Spans answered from cells, finest first. */
+  readonly raw: readonly RawSpan[];
+  /** Spans answered from cells. */
   readonly cells: readonly CellSpan[];
   /**
-   * The span the cells cover (`[first cell start, last cell end)`), where
-   * unconsumed feed rows are added; null when no cell fits.
+   * The span the cells cover net of their signs (`[from, to)` rounded to
+   * the finest grain), where unconsumed feed rows are added; null when no
+   * cell is read.
    */
   readonly covered: Span | null;
 }
@@ -105,46 +116,121 @@ export function chainFor(bucket: Bucket | undefined, perEmployee: boolean): read
 }
 
 /**
- * Splits `[from, to)` over `chain` (nested grains, finest first): the
- * coarsest grain takes the whole cells inside the range, each finer grain
- * the whole cells between the next grain's boundaries and the range's, raw
- * records the rest.
+ * What a plan is estimated to cost, in cells (one unit per cell start, all
+ * skills): an hour of raw records counts as this many cells (an hour cell
+ * holds about a twelfth of an hour's records, and a raw record costs a heap
+ * fetch where a cell costs one index entry).
+ */
+const RAW_PER_HOUR = 48;
+
+/**
+ * Splits `[from, to)` over `chain` (nested grains, finest first) into whole
+ * cells and raw records, each added or subtracted, so that the signed pieces
+ * add up to the range exactly: a partial day can be its day cell minus the
+ * few hours it lacks rather than the many it holds.
+ *
+ * Why any such split is exact: write R(x) for everything before x, so the
+ * range is R(to) - R(from). Round x to a boundary of each grain, finest
+ * first (p0 an hour boundary, p1 a day boundary, ...; each to the floor or
+ * the ceiling of x); then R(x) = R(pTop) + (R(p_{k-1}) - R(p_k)) summed over
+ * the levels, where each difference is the signed span between two
+ * boundaries of the finer grain: whole cells of it, or raw records between
+ * x and p0. The top grain's span is [pTop(from), pTop(to)). Each cell lies
+ * inside one bucket (hours and days nest in every bucket, weeks in weeks;
+ * days of a month chain are grouped into weeks only inside one month), so
+ * the sums per bucket are exact too. The rounding and the top grain are
+ * chosen to read the fewest cells and raw records.
  */
 export function planRange(from: number, to: number, chain: readonly Grain[]): RangePlan {
-  const lo = chain.map((g) => ceilTo(g, from));
-  const hi = chain.map((g) => floorTo(g, to));
-  // Coarser grains have fewer boundaries, so once one does not fit in the
-  // range no coarser one does.
-  let top = -1;
-  for (let i = 0; i < chain.length; i++) {
-    if ((lo[i] as number) < (hi[i] as number)) top = i;
-    else break;
+  const finest = chain[0] as Grain;
+  // No whole cell of the finest grain inside: raw records (an empty range
+  // keeps its span so the statement still refers to its parameters).
+  if (!(ceilTo(finest, from) < floorTo(finest, to))) {
+    return { raw: [{ span: [from, to], sign: 1 }], cells: [], covered: null };
   }
-  // An empty range keeps its raw span (it selects nothing) so that the
-  // statement still refers to the range's parameters.
-  if (top < 0) return { raw: [[from, to]], cells: [], covered: null };
-  const cells: CellSpan[] = [];
-  const nonEmpty = (a: number, b: number): boolean => a < b;
-  for (let i = 0; i <= top; i++) {
-    const grain = chain[i] as Grain;
-    const a = lo[i] as number;
-    const b = hi[i] as number;
-    if (i === top) {
-      cells.push({ grain, span: [a, b] });
-    } else {
-      const na = lo[i + 1] as number;
-      const nb = hi[i + 1] as number;
-      if (nonEmpty(a, na)) cells.push({ grain, span: [a, na] });
-      if (nonEmpty(nb, b)) cells.push({ grain, span: [nb, b] });
+  const weeks = chain.includes('m') && !chain.includes('w');
+  let best: { plan: RangePlan; cost: number } | undefined;
+  for (let top = 0; top < chain.length; top++) {
+    const levels = chain.slice(0, top + 1);
+    // Each edge's pieces below the top grain depend on that edge alone.
+    const lower = [0, 1].map((up) => bestEdge(from, -1, levels, up, weeks));
+    const upper = [0, 1].map((up) => bestEdge(to, 1, levels, up, weeks));
+    for (const f of lower) {
+      for (const t of upper) {
+        const span = diff(1, t.top, f.top);
+        const cells = span ? pieces([{ grain: levels[top] as Grain, ...span }], weeks) : [];
+        const plan: RangePlan = {
+          raw: [...f.raw, ...t.raw],
+          cells: [...f.cells, ...t.cells, ...cells],
+          covered: [f.p0, t.p0],
+        };
+        const cost = f.cost + t.cost + planCost({ raw: [], cells, covered: null });
+        if (!best || cost < best.cost) best = { plan, cost };
+      }
     }
   }
-  const first = lo[0] as number;
-  const last = hi[0] as number;
-  const raw: Span[] = [];
-  if (from < first) raw.push([from, first]);
-  if (last < to) raw.push([last, to]);
-  const withWeeks = chain.includes('m') && !chain.includes('w') ? cells.flatMap(weeksInMonths) : cells;
-  return { raw, cells: withWeeks, covered: [first, last] };
+  return (best as { plan: RangePlan }).plan;
+}
+
+/** An edge's pieces between the edge and its top-grain boundary. */
+interface Edge {
+  readonly raw: readonly RawSpan[];
+  readonly cells: readonly CellSpan[];
+  /** The top-grain boundary the edge was rounded to. */
+  readonly top: number;
+  /** The finest-grain boundary the edge was rounded to (where cells start or end). */
+  readonly p0: number;
+  readonly cost: number;
+}
+
+/**
+ * The cheapest pieces for edge `x` (`side` -1 for `from`, 1 for `to`)
+ * rounded to the top grain of `levels` down (`topUp` 0) or up (1), trying
+ * every rounding of the finer levels: R(x) - R(pTop), times `side`.
+ */
+function bestEdge(x: number, side: Sign, levels: readonly Grain[], topUp: number, weeks: boolean): Edge {
+  const top = levels.length - 1;
+  let best: Edge | undefined;
+  for (let up = 0; up < 1 << top; up++) {
+    const p = levels.map((g, k) =>
+      ((k === top ? topUp : up >> k) & 1) === 1 ? ceilTo(g, x) : floorTo(g, x),
+    );
+    const raw: RawSpan[] = [];
+    const r = diff(side, x, p[0] as number);
+    if (r) raw.push(r);
+    const cells: CellSpan[] = [];
+    for (let k = 1; k <= top; k++) {
+      const c = diff(side, p[k - 1] as number, p[k] as number);
+      if (c) cells.push({ grain: levels[k - 1] as Grain, ...c });
+    }
+    const edge = { raw, cells: pieces(cells, weeks), top: p[top] as number, p0: p[0] as number };
+    const cost = planCost({ ...edge, covered: null });
+    if (!best || cost < best.cost) best = { ...edge, cost };
+  }
+  return best as Edge;
+}
+
+/** R(a) - R(b) times `side` (R(x): everything before x), as a signed span; null when a = b. */
+function diff(side: Sign, a: number, b: number): { span: Span; sign: Sign } | null {
+  if (a === b) return null;
+  return a > b ? { span: [b, a], sign: side } : { span: [a, b], sign: -side as Sign };
+}
+
+/** The cells as read: days of a month chain grouped into weeks inside one month. */
+function pieces(cells: readonly CellSpan[], weeks: boolean): readonly CellSpan[] {
+  return weeks ? cells.flatMap(weeksInMonths) : cells;
+}
+
+/** Cells read plus raw hours weighted by {@link RAW_PER_HOUR}. */
+function planCost(plan: RangePlan): number {
+  let cost = 0;
+  for (const r of plan.raw) cost += ((r.span[1] - r.span[0]) / HOUR) * RAW_PER_HOUR;
+  for (const c of plan.cells) {
+    if (c.grain === 'm') {
+      for (let m = c.span[0]; m < c.span[1]; m = ceilTo('m', m + 1)) cost += 1;
+    } else cost += (c.span[1] - c.span[0]) / width(c.grain);
+  }
+  return cost;
 }
 
 /**
@@ -158,16 +244,17 @@ export function planRange(from: number, to: number, chain: readonly Grain[]): Ra
 function weeksInMonths(c: CellSpan): CellSpan[] {
   if (c.grain !== 'd') return [c];
   const out: CellSpan[] = [];
+  const sign = c.sign;
   for (let a = c.span[0]; a < c.span[1];) {
     const b = Math.min(ceilTo('m', a + 1), c.span[1]);
     const wa = ceilTo('w', a);
     const wb = floorTo('w', b);
     if (wa < wb) {
-      if (a < wa) out.push({ grain: 'd', span: [a, wa] });
-      out.push({ grain: 'w', span: [wa, wb] });
-      if (wb < b) out.push({ grain: 'd', span: [wb, b] });
+      if (a < wa) out.push({ grain: 'd', span: [a, wa], sign });
+      out.push({ grain: 'w', span: [wa, wb], sign });
+      if (wb < b) out.push({ grain: 'd', span: [wb, b], sign });
     } else {
-      out.push({ grain: 'd', span: [a, b] });
+      out.push({ grain: 'd', span: [a, b], sign });
     }
     a = b;
   }

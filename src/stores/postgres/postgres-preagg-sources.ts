@@ -9,7 +9,7 @@
 import type { TeamScope } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import type { Bucket } from '../../hub/time';
-import type { CellSpan, RangePlan, Span } from './postgres-preagg-plan';
+import type { CellSpan, RangePlan, Sign, Span } from './postgres-preagg-plan';
 import { inTeamSql } from './postgres-team';
 
 /** Width of a latency bin in milliseconds (`latency_ms / 128` in preagg.sql). */
@@ -91,16 +91,17 @@ function values(rows: readonly string[], names: string): string {
 }
 
 /**
- * SELECTs (joined by UNION ALL) of per-record rows: raw records over the raw
- * spans always, and over the cells' span raw records while the tenant is
- * pending, else the feed rows not yet folded (`feed` selects from
- * hub.rollup_feed and ends in a WHERE clause of its own kind).
+ * SELECTs (joined by UNION ALL) of per-record rows, each with its `sign` (1
+ * or -1, first column): raw records over the raw spans always, and over the
+ * cells' span raw records while the tenant is pending, else the feed rows
+ * not yet folded. `raw(sign)` and `feed(sign)` give the SELECT ... FROM of
+ * either, `feed`'s ending in a WHERE clause of its own kind.
  */
 export function recordSources(
   p: Params,
   plan: RangePlan,
-  raw: string,
-  feed: string,
+  raw: (sign: string) => string,
+  feed: (sign: string) => string,
   where: string,
 ): string[] {
   // One SELECT per raw span (at most two), bounds as parameters of their
@@ -109,20 +110,24 @@ export function recordSources(
   // a 30-day rollup read the tenant's outputs by a sequential scan (240 ms
   // instead of 1 on 1 M outputs; 1 s and more on a busy machine).
   const out: string[] = plan.raw.map(
-    (span) => `${raw} WHERE tenant_id = $1${within(p, 'created_at', span)}${where}`,
+    (r) => `${raw(signOf(r.sign))} WHERE tenant_id = $1${within(p, 'created_at', r.span)}${where}`,
   );
   if (plan.covered) {
     const span = within(p, 'created_at', plan.covered);
-    out.push(`${raw} WHERE ${IS_PENDING} AND tenant_id = $1${span}${where}`);
-    out.push(`${feed} AND NOT ${IS_PENDING} AND tenant_id = $1${span}${where}`);
+    out.push(`${raw(signOf(1))} WHERE ${IS_PENDING} AND tenant_id = $1${span}${where}`);
+    out.push(`${feed(signOf(1))} AND NOT ${IS_PENDING} AND tenant_id = $1${span}${where}`);
   }
   return out;
 }
 
+/** A sign as an SQL integer literal. */
+export const signOf = (sign: Sign): string => (sign > 0 ? '1' : '-1');
+
 /**
  * The SELECT of the cells of `table` over the plan's cell spans (none while
  * pending), or none without cells: one index range per span (LATERAL over
- * the spans), planned once whatever their number.
+ * the spans), planned once whatever their number. Its first column is the
+ * span's `sign`, then `columns`.
  */
 export function cellSources(
   p: Params,
@@ -133,11 +138,13 @@ export function cellSources(
 ): string[] {
   if (plan.cells.length === 0) return [];
   const spans = values(
-    plan.cells.map((c: CellSpan) => `'${c.grain}'::"char", ${p.ts(c.span[0])}, ${p.ts(c.span[1])}`),
-    'g, lo, hi',
+    plan.cells.map(
+      (c: CellSpan) => `'${c.grain}'::"char", ${p.ts(c.span[0])}, ${p.ts(c.span[1])}, ${signOf(c.sign)}`,
+    ),
+    'g, lo, hi, sign',
   );
   return [
-    `SELECT ${columns} FROM ${spans} CROSS JOIN LATERAL (SELECT * FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = s.g AND ${where} AND start >= s.lo AND start < s.hi) x`,
+    `SELECT s.sign, ${columns} FROM ${spans} CROSS JOIN LATERAL (SELECT * FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = s.g AND ${where} AND start >= s.lo AND start < s.hi) x`,
   ];
 }
 

@@ -36,14 +36,17 @@ import { arrayLiteral } from './postgres-sql';
 import type { Statement } from './queryable';
 
 const NO_RECORDS =
-  'SELECT NULL::text AS skill_id, NULL::timestamptz AS created_at, NULL::text AS tag, NULL::numeric AS cost_usd, NULL::int8 AS input_tokens, NULL::int8 AS output_tokens, NULL::int8 AS latency_ms WHERE false';
+  'SELECT 1 AS sign, NULL::text AS skill_id, NULL::timestamptz AS created_at, NULL::text AS tag, NULL::numeric AS cost_usd, NULL::int8 AS input_tokens, NULL::int8 AS output_tokens, NULL::int8 AS latency_ms WHERE false';
 const NO_CELLS =
-  'SELECT NULL::"char" AS grain, NULL::timestamptz AS start, NULL::text AS skill_id, NULL::timestamptz AS b, 0::int8 AS invocations, 0::int8 AS failed, 0::numeric AS cost_usd, 0::numeric AS input_tokens, 0::numeric AS output_tokens, NULL::int8 AS lat_n, NULL::int8 AS lat_a, NULL::int8 AS lat_b WHERE false';
+  'SELECT 1 AS sign, NULL::"char" AS grain, NULL::timestamptz AS start, NULL::text AS skill_id, NULL::timestamptz AS b, 0::int8 AS invocations, 0::int8 AS failed, 0::numeric AS cost_usd, 0::numeric AS input_tokens, 0::numeric AS output_tokens, NULL::int8 AS lat_n, NULL::int8 AS lat_a, NULL::int8 AS lat_b WHERE false';
 
 /**
- * Sums per (skill, bucket) from records `r` and cells `cl`, with what the
- * percentile needs to know: `single` when the bucket is one whole cell with
- * its own statistics and no record with a latency besides.
+ * Sums per (skill, bucket) from records `r` and cells `cl`, each piece times
+ * its sign, with what the percentile needs to know: `single` when the bucket
+ * is one whole cell with its own statistics and no record with a latency
+ * besides. A bucket whose pieces cancel out (a day cell minus all the hours
+ * that had records) has no records: left out, as the raw computation has no
+ * row for it.
  */
 function totals(b: (col: string) => string): string {
   return `tot AS (
@@ -51,14 +54,15 @@ function totals(b: (col: string) => string): string {
     count(*) FILTER (WHERE cell) = 1 AND sum(nr) = 0 AND min(lat_n) IS NOT NULL AS single,
     min(lat_n) AS lat_n, min(lat_a) AS lat_a, min(lat_b) AS lat_b
   FROM (
-    SELECT skill_id, ${b('created_at')} AS b, count(*)::numeric AS inv,
-      count(*) FILTER (WHERE tag <> 'SUCCEEDED')::numeric AS failed, sum(cost_usd) AS cost,
-      sum(input_tokens)::numeric AS itok, sum(output_tokens)::numeric AS otok,
+    SELECT skill_id, ${b('created_at')} AS b, sum(sign)::numeric AS inv,
+      coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost,
+      sum(sign * input_tokens)::numeric AS itok, sum(sign * output_tokens)::numeric AS otok,
       false AS cell, count(latency_ms) AS nr, NULL::int8 AS lat_n, NULL::int8 AS lat_a, NULL::int8 AS lat_b
     FROM r GROUP BY 1, 2
     UNION ALL
-    SELECT skill_id, b, invocations, failed, cost_usd, input_tokens, output_tokens, true, 0, lat_n, lat_a, lat_b FROM cl
-  ) s GROUP BY 1, 2
+    SELECT skill_id, b, sign * invocations, sign * failed, sign * cost_usd, sign * input_tokens, sign * output_tokens,
+      true, 0, lat_n, lat_a, lat_b FROM cl
+  ) s GROUP BY 1, 2 HAVING sum(inv) > 0
 )`;
 }
 
@@ -73,10 +77,10 @@ function assembledP95(b: (col: string) => string): string {
   const key = (x: string): string =>
     `${x}.tenant_id = $1 AND ${x}.grain = c.grain AND ${x}.employee_id = '' AND ${x}.start = c.start AND ${x}.skill_id = c.skill_id`;
   return `lb AS (
-  SELECT skill_id, ${b('created_at')} AS b, latency_ms / ${BIN} AS bin, count(*) AS n
+  SELECT skill_id, ${b('created_at')} AS b, latency_ms / ${BIN} AS bin, sum(sign) AS n
   FROM r WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3
   UNION ALL
-  SELECT c.skill_id, c.b, e.k, e.n
+  SELECT c.skill_id, c.b, e.k, c.sign * e.n
   FROM cl c JOIN tot t ON t.skill_id = c.skill_id AND t.b = c.b AND NOT t.single
   CROSS JOIN LATERAL (SELECT x.lat_bk, x.lat_bn FROM hub.rollup_cells x WHERE ${key('x')}) x
   CROSS JOIN LATERAL unnest(x.lat_bk, x.lat_bn) AS e(k, n)
@@ -84,23 +88,23 @@ function assembledP95(b: (col: string) => string): string {
 cum AS (
   SELECT skill_id, b, bin, n, sum(n) OVER (PARTITION BY skill_id, b ORDER BY bin) AS upto,
     sum(n) OVER (PARTITION BY skill_id, b) AS total
-  FROM (SELECT skill_id, b, bin, sum(n) AS n FROM lb GROUP BY 1, 2, 3) x
+  FROM (SELECT skill_id, b, bin, sum(n) AS n FROM lb GROUP BY 1, 2, 3 HAVING sum(n) <> 0) x
 ),
 tg AS MATERIALIZED (
   SELECT skill_id, b, bin, (upto - n)::int8 AS before, total::int8 AS total, (95 * (total::int8 - 1)) / 100 AS lo
   FROM cum WHERE upto > (95 * (total::int8 - 1)) / 100 AND upto - n <= (95 * (total::int8 - 1)) / 100 + 1
 ),
 fine AS (
-  SELECT r.skill_id, t.b, r.latency_ms, 1::int8 AS n FROM r JOIN tg t
+  SELECT r.skill_id, t.b, r.latency_ms, r.sign::int8 AS n FROM r JOIN tg t
     ON t.skill_id = r.skill_id AND t.b = ${b('r.created_at')} AND t.bin = r.latency_ms / ${BIN}
   UNION ALL
-  SELECT c.skill_id, c.b, e.m, e.n
+  SELECT c.skill_id, c.b, e.m, c.sign * e.n
   FROM tg t JOIN cl c ON c.skill_id = t.skill_id AND c.b = t.b AND c.grain = 'h'
   CROSS JOIN LATERAL (SELECT x.lat_ms, x.lat_ns FROM hub.rollup_cells x WHERE ${key('x')}) x
   CROSS JOIN LATERAL unnest(x.lat_ms, x.lat_ns) AS e(m, n)
   WHERE e.m >= t.bin * ${BIN} AND e.m < (t.bin + 1) * ${BIN}
   UNION ALL
-  SELECT c.skill_id, c.b, e.m, e.n
+  SELECT c.skill_id, c.b, e.m, c.sign * e.n
   FROM tg t JOIN cl c ON c.skill_id = t.skill_id AND c.b = t.b AND c.grain <> 'h'
   CROSS JOIN LATERAL (SELECT x.ms, x.ns FROM hub.rollup_bin_counts x WHERE ${key('x')} AND x.bin = t.bin) x
   CROSS JOIN LATERAL unnest(x.ms, x.ns) AS e(m, n)
@@ -108,7 +112,7 @@ fine AS (
 fc AS (
   SELECT f.skill_id, f.b, f.latency_ms, m.lo,
     m.before + sum(f.n) OVER (PARTITION BY f.skill_id, f.b ORDER BY f.latency_ms) AS upto
-  FROM (SELECT skill_id, b, latency_ms, sum(n) AS n FROM fine GROUP BY 1, 2, 3) f
+  FROM (SELECT skill_id, b, latency_ms, sum(n) AS n FROM fine GROUP BY 1, 2, 3 HAVING sum(n) <> 0) f
   JOIN (SELECT skill_id, b, min(before) AS before, min(lo) AS lo FROM tg GROUP BY 1, 2) m USING (skill_id, b)
 ),
 pk AS (
@@ -144,8 +148,10 @@ export function costPerSkillPreaggStatement(tenant: TenantId, q: CostPerSkillQue
   const rows = recordSources(
     p,
     plan,
-    'SELECT skill_id, created_at, status AS tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.outputs',
-    "SELECT skill_id, created_at, tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.rollup_feed WHERE kind = 'o'",
+    (sign) =>
+      `SELECT ${sign} AS sign, skill_id, created_at, status AS tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.outputs`,
+    (sign) =>
+      `SELECT ${sign} AS sign, skill_id, created_at, tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.rollup_feed WHERE kind = 'o'`,
     `${skills}${w.raw('employee_id')}`,
   );
   const cells = cellSources(
@@ -200,8 +206,8 @@ export function skillsPreaggStatement(tenant: TenantId, q: SkillsQuery): Stateme
   const rows = recordSources(
     p,
     plan,
-    'SELECT skill_id, cost_usd FROM hub.outputs',
-    "SELECT skill_id, cost_usd FROM hub.rollup_feed WHERE kind = 'o'",
+    (sign) => `SELECT ${sign} AS sign, skill_id, cost_usd FROM hub.outputs`,
+    (sign) => `SELECT ${sign} AS sign, skill_id, cost_usd FROM hub.rollup_feed WHERE kind = 'o'`,
     `${after}${w.raw('employee_id')}`,
   );
   const cells = cellSources(
@@ -213,9 +219,12 @@ export function skillsPreaggStatement(tenant: TenantId, q: SkillsQuery): Stateme
   );
   const parts = [
     ...rows.map(
-      (s) => `SELECT skill_id, count(*)::numeric AS inv, sum(cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
+      (s) =>
+        `SELECT skill_id, sum(sign)::numeric AS inv, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
     ),
-    ...cells.map((s) => `SELECT skill_id, sum(invocations), sum(cost_usd) FROM (${s}) c GROUP BY 1`),
+    ...cells.map(
+      (s) => `SELECT skill_id, sum(sign * invocations), sum(sign * cost_usd) FROM (${s}) c GROUP BY 1`,
+    ),
   ];
   const sql = `WITH ${PENDING}
 SELECT skill_id, sum(inv) AS invocations, (sum(cost) * 1000000)::text AS micros
