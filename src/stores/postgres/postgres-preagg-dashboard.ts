@@ -1,13 +1,14 @@
 /**
- * The manager dashboard from pre-aggregated cells, edges and the feed: four
- * statements (members, top skills, decisions, governance), each one named
- * step below, run in one REPEATABLE READ transaction (one snapshot). Results
- * as managerDashboardResult (postgres-rollups.ts) reads them.
+ * The manager dashboard from pre-aggregated cells, edges and the feed: three
+ * statements (members with top skills, decisions, governance), each one
+ * named step below, run in one REPEATABLE READ transaction (one snapshot).
+ * Results as managerDashboardResult (postgres-rollups.ts) reads them, once
+ * split by managerDashboardParts.
  *
  * The team as of `to` comes from the profiles directly (a person's latest
  * version before `to`, kept when it names the manager): profiles are few.
  * Outputs are read from per-employee day cells (the partial days at the
- * edges raw, from the members' index ranges); decisions and governance
+ * edges raw, from the members' index ranges, added or subtracted); decisions and governance
  * events from per-employee hour and day cells.
  */
 import type { ManagerDashboardQuery } from '../../hub/store';
@@ -23,7 +24,7 @@ import {
   union,
   within,
 } from './postgres-preagg-sources';
-import type { Statement } from './queryable';
+import type { Row, Statement } from './queryable';
 
 /** What every step shares: the query, its plans and each statement's parameters. */
 interface Dashboard {
@@ -59,8 +60,8 @@ const HEAD = `WITH ${PENDING}, team AS MATERIALIZED (
 
 const inTeam = (col: string): string => `${col} = ANY(ARRAY(SELECT employee_id FROM team))`;
 
-/** The team's outputs summed by `key` (employee_id or skill_id): cells, edges, feed. */
-function outputSums(d: Dashboard, key: string, p: Params): string {
+/** The team's outputs summed per employee and skill: cells, edges, feed (each times its sign). */
+function outputSums(d: Dashboard, p: Params): string {
   const rows = recordSources(
     p,
     d.outputs,
@@ -80,43 +81,40 @@ function outputSums(d: Dashboard, key: string, p: Params): string {
     [
       ...rows.map(
         (s) =>
-          `SELECT ${key}, sum(sign)::numeric AS inv, coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1`,
+          `SELECT employee_id, skill_id, sum(sign)::numeric AS inv, coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1, 2`,
       ),
       ...cells.map(
         (s) =>
-          `SELECT ${key}, sum(sign * invocations), sum(sign * failed), sum(sign * cost_usd) FROM (${s}) c GROUP BY 1`,
+          `SELECT employee_id, skill_id, sum(sign * invocations), sum(sign * failed), sum(sign * cost_usd) FROM (${s}) c GROUP BY 1, 2`,
       ),
     ],
-    `SELECT NULL::text AS ${key}, 0::numeric AS inv, 0::numeric AS failed, 0::numeric AS cost WHERE false`,
+    `SELECT NULL::text AS employee_id, NULL::text AS skill_id, 0::numeric AS inv, 0::numeric AS failed, 0::numeric AS cost WHERE false`,
   );
 }
 
-/** Step 1: each member with their invocations, failures and cost. */
-function members(d: Dashboard): Statement {
+/**
+ * Steps 1 and 2 in one statement (the team's cells are read once): each
+ * member with their invocations, failures and cost (`part` 'm', by
+ * employee), then the team's five most invoked skills (`part` 's').
+ */
+function membersAndSkills(d: Dashboard): Statement {
   const p = params(d);
   return {
-    sql: `${HEAD}, x AS (
-  ${outputSums(d, 'employee_id', p)}
+    sql: `${HEAD}, x AS MATERIALIZED (
+  ${outputSums(d, p)}
+),
+e AS (SELECT employee_id, sum(inv) AS inv, sum(failed) AS failed, sum(cost) AS cost FROM x GROUP BY 1),
+s AS (
+  SELECT skill_id, sum(inv) AS inv, sum(cost) AS cost FROM x
+  GROUP BY skill_id HAVING sum(inv) > 0 ORDER BY sum(inv) DESC, skill_id LIMIT 5
 )
-SELECT t.employee_id, t.display_name, t.archetype, t.level,
-  coalesce(sum(x.inv), 0) AS invocations, coalesce(sum(x.failed), 0) AS failed,
-  (coalesce(sum(x.cost), 0) * 1000000)::text AS micros
-FROM team t LEFT JOIN x ON x.employee_id = t.employee_id
-GROUP BY t.employee_id, t.display_name, t.archetype, t.level
-ORDER BY t.employee_id`,
-    params: p.values,
-  };
-}
-
-/** Step 2: the team's five most invoked skills. */
-function topSkills(d: Dashboard): Statement {
-  const p = params(d);
-  return {
-    sql: `${HEAD}, x AS (
-  ${outputSums(d, 'skill_id', p)}
-)
-SELECT skill_id, sum(inv) AS invocations, (sum(cost) * 1000000)::text AS micros
-FROM x GROUP BY skill_id HAVING sum(inv) > 0 ORDER BY sum(inv) DESC, skill_id LIMIT 5`,
+SELECT 'm' AS part, t.employee_id, t.display_name, t.archetype, t.level, NULL::text COLLATE "C" AS skill_id,
+  coalesce(e.inv, 0) AS invocations, coalesce(e.failed, 0) AS failed,
+  (coalesce(e.cost, 0) * 1000000)::text AS micros
+FROM team t LEFT JOIN e ON e.employee_id = t.employee_id
+UNION ALL
+SELECT 's', NULL::text COLLATE "C", NULL, NULL, NULL, skill_id, inv, NULL, (cost * 1000000)::text FROM s
+ORDER BY part, employee_id, invocations DESC, skill_id`,
     params: p.values,
   };
 }
@@ -189,8 +187,9 @@ SELECT severity, sum(n) AS n FROM (
 }
 
 /**
- * The manager dashboard's four statements (members, top skills, decisions,
- * governance); run them in one REPEATABLE READ transaction.
+ * The manager dashboard's three statements (members and top skills,
+ * decisions, governance); run them in one REPEATABLE READ transaction and
+ * read their results with {@link managerDashboardParts}.
  */
 export function managerDashboardPreaggStatements(tenant: TenantId, q: ManagerDashboardQuery): Statement[] {
   const from = Date.parse(q.from);
@@ -201,5 +200,20 @@ export function managerDashboardPreaggStatements(tenant: TenantId, q: ManagerDas
     outputs: planRange(from, to, chainFor(undefined, true)),
     events: planRange(from, to, EVENT_CHAIN),
   };
-  return [members(d), topSkills(d), decisions(d), governance(d)];
+  return [membersAndSkills(d), decisions(d), governance(d)];
+}
+
+/**
+ * The results of {@link managerDashboardPreaggStatements} as
+ * managerDashboardResult reads them: members, top skills, decisions,
+ * governance.
+ */
+export function managerDashboardParts(results: readonly Row[][]): Row[][] {
+  const [both = [], decisionRows = [], governanceRows = []] = results;
+  return [
+    both.filter((r) => r.part === 'm'),
+    both.filter((r) => r.part === 's'),
+    decisionRows,
+    governanceRows,
+  ];
 }

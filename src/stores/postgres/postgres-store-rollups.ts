@@ -24,7 +24,7 @@ import type {
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
-import { managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
+import { managerDashboardParts, managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
 import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
 import {
   archetypeProgressionRows,
@@ -80,12 +80,12 @@ export class PostgresRollups {
     return archetypeProgressionRows(await this.one(tenant, archetypeProgressionStatement(tenant, query)));
   }
 
-  /** The four statements share one REPEATABLE READ snapshot. */
+  /** The statements share one REPEATABLE READ snapshot. */
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     const results = await this.db.run({ tenant }, managerDashboardPreaggStatements(tenant, query), {
       snapshot: true,
     });
-    return managerDashboardResult(query, results);
+    return managerDashboardResult(query, managerDashboardParts(results));
   }
 
   async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
