@@ -31,6 +31,11 @@
  * Each (selection set, type) pair is costed once per request and memoised
  * (a fragment spread at every level of a doubling chain is costed once), so
  * the walk is linear; figures saturate at {@link FIGURE_CAP}.
+ *
+ * Nothing the caller sends is walked past a limit ({@link CostBounds}): a list
+ * of representations longer than the limit is refused by its length before
+ * one item is read, a mutation's records past the cost limit are not read,
+ * and only the variables the cost reads are coerced.
  */
 import {
   type DocumentNode,
@@ -59,7 +64,10 @@ import {
   typeFromAST,
 } from 'graphql';
 import { LIMITS, RECORD_TYPES } from '../hub/model';
+import { type CostVariables, MAX_BYTES_ARGUMENT, PAGE_ARGUMENTS, costVariables } from './cost-variables';
 import { add, mul } from './shape';
+
+export { type CostVariables, costVariables };
 
 /** Cost of one rollup call. */
 export const ROLLUP_COST = 100;
@@ -86,11 +94,20 @@ export const ROLLUP_FIELDS: ReadonlySet<string> = new Set([
 const LIST_SIZES: Readonly<Record<string, number>> = { edges: 1, nodes: 1, results: 1, topSkills: 5 };
 /** Lists sized by the field above them (their elements are already counted there). */
 const SIZED_ABOVE = new Set(['edges', 'nodes', 'results']);
-const PAGE_ARGUMENTS = ['first', 'last', 'limit'] as const;
-/** The argument bounding the bytes of `bodyBase64`. */
-const MAX_BYTES_ARGUMENT = 'maxBytes';
-/** Every argument whose value the cost reads (the others only select records). */
-const COST_ARGUMENTS: ReadonlySet<string> = new Set([...PAGE_ARGUMENTS, MAX_BYTES_ARGUMENT]);
+
+/**
+ * Where the walk stops: past either figure the operation is refused, so the
+ * rest of what the caller sent is not read (the walk's time stays bounded by
+ * the limits, not by the input).
+ */
+export interface CostBounds {
+  /** Most representations (summed over every `_entities` field). */
+  readonly maxRepresentations?: number;
+  /** Highest cost. */
+  readonly maxCost?: number;
+  /** The operation's cost variables ({@link costVariables}), when already known. */
+  readonly variableNames?: readonly string[];
+}
 
 /** The computed cost of one operation. */
 export interface OperationCost {
@@ -106,108 +123,71 @@ export interface OperationCost {
    * a request before any resolver runs): a cost not to be reused for another request.
    */
   readonly exact: boolean;
+  /**
+   * True when the walk stopped at a bound ({@link CostBounds}): `cost` (or
+   * `representations`) is then a figure the operation has at least, already
+   * over its limit.
+   */
+  readonly stopped: boolean;
 }
 
+/** A list argument as given: a literal's value nodes, or a variable's raw items. */
+interface ListArgument {
+  readonly items: readonly unknown[];
+  readonly literal: boolean;
+}
+
+/** Thrown inside the walk when a bound is passed: the rest is not walked. */
+class Stopped {}
+
 /**
- * Costs `operation` of `document` with the caller's raw `variables` (coerced
- * here as execution will coerce them; when they do not coerce, execution
- * refuses the request anyway and the defaults are used). The document must
- * have passed validation.
+ * Costs `operation` of `document` with the caller's raw `variables` (the
+ * ones the cost reads coerced here as execution will coerce them; when they
+ * do not coerce, execution refuses the request anyway and the defaults are
+ * used), stopping at `bounds`. The document must have passed validation.
  */
 export function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> = {},
+  bounds: CostBounds = {},
 ): OperationCost {
-  // Only variables that can set a figure are coerced: scalars and enums (page
-  // sizes, maxBytes, @skip/@include). Lists of input objects (records,
-  // representations) count by their raw length, so a huge one is never coerced twice.
+  // Only the variables that set a figure are coerced (page sizes, maxBytes,
+  // @skip/@include: scalars). The others (ids, records, representations) pass
+  // as given: the cost reads only the lengths of lists, and execution coerces them, once.
+  const names = new Set(bounds.variableNames ?? costVariables(document, operation).names);
   const definitions = operation.variableDefinitions ?? [];
-  const leaves = definitions.filter((d) => {
+  const read = definitions.filter((d) => {
+    if (!names.has(d.variable.name.value)) return false;
     const type = typeFromAST(schema, d.type);
-    return type !== undefined && isLeafType(getNamedType(type)) && getNamedType(type).name !== '_Any';
+    return type !== undefined && isLeafType(getNamedType(type));
   });
   const values: Record<string, unknown> = {};
-  // The others pass as given (the arguments read from them are only their lengths).
   for (const d of definitions) {
     const name = d.variable.name.value;
-    if (!leaves.includes(d) && name in variables) values[name] = variables[name];
+    if (!read.includes(d) && Object.hasOwn(variables, name)) values[name] = variables[name];
   }
-  const coerced = getVariableValues(schema, leaves, variables, { maxErrors: 1 });
+  const coerced = getVariableValues(schema, read, variables, { maxErrors: 1 });
   Object.assign(values, coerced.coerced);
-  const walker = new CostWalker(schema, document, values, variables);
+  const walker = new CostWalker(schema, document, values, variables, bounds);
   const root = schema.getRootType(operation.operation) ?? undefined;
-  const cost = walker.cost(operation.selectionSet, root);
+  let cost: number;
+  let stopped = false;
+  try {
+    cost = walker.cost(operation.selectionSet, root);
+  } catch (err) {
+    if (!(err instanceof Stopped)) throw err;
+    cost = walker.partial;
+    stopped = true;
+  }
   return {
     cost,
     representations: walker.representations,
     visits: walker.visits,
     exact: walker.exact && !coerced.errors,
+    stopped,
   };
-}
-
-/** What an operation's cost reads from its variables (see {@link costVariables}). */
-export interface CostVariables {
-  /**
-   * Variables whose values can change the cost: those given to a page size
-   * argument, to `maxBytes`, or to `@skip`/`@include`.
-   */
-  readonly names: readonly string[];
-  /**
-   * False when the cost also reads list arguments (`_entities`
-   * representations, a mutation's records), so it depends on more than
-   * {@link names}.
-   */
-  readonly byNames: boolean;
-}
-
-/**
- * The variables {@link operationCost} reads for `operation`, from the
- * document alone (every fragment it spreads, skipped or not): two requests
- * whose values of these variables are equal have the same cost, when
- * `byNames` holds and both costs are exact.
- */
-export function costVariables(document: DocumentNode, operation: OperationDefinitionNode): CostVariables {
-  const fragments = new Map<string, SelectionSetNode>();
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def.selectionSet);
-  }
-  const names = new Set<string>();
-  let byNames = operation.operation !== 'mutation';
-  const seen = new Set<string>();
-  const sets: SelectionSetNode[] = [operation.selectionSet];
-  for (let set = sets.pop(); set; set = sets.pop()) {
-    for (const sel of set.selections) {
-      for (const d of sel.directives ?? []) {
-        const name = d.name.value;
-        if (name === GraphQLSkipDirective.name || name === GraphQLIncludeDirective.name) {
-          for (const arg of d.arguments ?? []) variablesIn(arg.value, names);
-        }
-      }
-      if (sel.kind === Kind.FIELD) {
-        if (sel.name.value === '_entities') byNames = false;
-        for (const arg of sel.arguments ?? []) {
-          if (COST_ARGUMENTS.has(arg.name.value)) variablesIn(arg.value, names);
-        }
-        if (sel.selectionSet) sets.push(sel.selectionSet);
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        sets.push(sel.selectionSet);
-      } else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const spread = fragments.get(sel.name.value);
-        if (spread) sets.push(spread);
-      }
-    }
-  }
-  return { names: [...names], byNames };
-}
-
-/** Adds the names of the variables used anywhere in `value` to `into`. */
-function variablesIn(value: ValueNode, into: Set<string>): void {
-  if (value.kind === Kind.VARIABLE) into.add(value.name.value);
-  else if (value.kind === Kind.LIST) for (const v of value.values) variablesIn(v, into);
-  else if (value.kind === Kind.OBJECT) for (const f of value.fields) variablesIn(f.value, into);
 }
 
 class CostWalker {
@@ -215,15 +195,22 @@ class CostWalker {
   representations = 0;
   /** False once an argument or directive could not be read (costed at its defaults). */
   exact = true;
+  /** When the walk stopped at a bound: the cost the operation has at least. */
+  partial = 0;
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   private readonly memo = new Map<SelectionSetNode, Map<string, number | 'pending'>>();
+  private readonly maxRepresentations: number;
+  private readonly maxCost: number;
 
   constructor(
     private readonly schema: GraphQLSchema,
     document: DocumentNode,
     private readonly variables: Record<string, unknown>,
     private readonly rawVariables: Readonly<Record<string, unknown>>,
+    bounds: CostBounds,
   ) {
+    this.maxRepresentations = bounds.maxRepresentations ?? Infinity;
+    this.maxCost = bounds.maxCost ?? Infinity;
     for (const def of document.definitions) {
       if (def.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(def.name.value, def);
     }
@@ -275,8 +262,13 @@ class CostWalker {
     let size = 1;
     if (parent === this.schema.getMutationType()) {
       const records = this.listArgument(node);
-      size = records?.length ?? 1;
-      own = add(add(own, size), records ? textBytesCost(records) : 0);
+      size = records?.items.length ?? 1;
+      own = add(own, size);
+      // Records past the cost limit are not read: the operation is refused by their count.
+      if (own > this.maxCost) this.stop(own);
+      // Literal records carry no long text: the query text's length bounds them.
+      if (records && !records.literal) own = add(own, textBytesCost(records.items, this.maxCost - own));
+      if (own > this.maxCost) this.stop(own);
     } else {
       const page = pageSize(args);
       const isList = isListType(getNullableType(def.type));
@@ -287,30 +279,38 @@ class CostWalker {
     return add(own, mul(size, this.cost(node.selectionSet, named)));
   }
 
+  /** Ends the walk: the operation is over a limit with a cost of at least `cost`. */
+  private stop(cost: number): never {
+    this.partial = cost;
+    throw new Stopped();
+  }
+
   /**
-   * The first list argument of a field, as given: a literal's items, or a
-   * variable's raw value (uncoerced: execution coerces it, once).
+   * The first list argument of a field, as given: a literal's items (value
+   * nodes, bounded by the query text's limits), or a variable's raw value
+   * (uncoerced: execution coerces it, once).
    */
-  private listArgument(node: FieldNode): readonly unknown[] | undefined {
+  private listArgument(node: FieldNode): ListArgument | undefined {
     for (const arg of node.arguments ?? []) {
       const value = arg.value;
-      if (value.kind === Kind.LIST) return value.values.map(literalTypename);
+      if (value.kind === Kind.LIST) return { items: value.values, literal: true };
       if (value.kind === Kind.VARIABLE) {
         const raw = this.rawVariables[value.name.value];
-        if (Array.isArray(raw)) return raw;
+        if (Array.isArray(raw)) return { items: raw as unknown[], literal: false };
       }
     }
     return undefined;
   }
 
   /** `_entities`: per representation, 1 plus the selection on its `__typename`. */
-  private entities(set: SelectionSetNode, representations: readonly unknown[] | undefined): number {
-    const list = representations ?? [];
+  private entities(set: SelectionSetNode, representations: ListArgument | undefined): number {
+    const list = representations?.items ?? [];
     this.representations = add(this.representations, list.length);
+    // Refused by the count alone: not one representation is read.
+    if (this.representations > this.maxRepresentations) this.stop(add(1, list.length));
     const byType = new Map<string, number>();
     for (const rep of list) {
-      const typename = (rep as { __typename?: unknown } | null)?.__typename;
-      const key = typeof typename === 'string' ? typename : '';
+      const key = representations?.literal ? literalTypename(rep as ValueNode) : typenameOf(rep);
       byType.set(key, (byType.get(key) ?? 0) + 1);
     }
     let total = 1;
@@ -362,9 +362,10 @@ class CostWalker {
 /**
  * Units for the text records carry in their own string fields (an artifact's
  * `bodyBase64` above all): one per {@link BODY_BYTES_PER_UNIT} characters of
- * each string of at least that length. Nested values are not walked.
+ * each string of at least that length. Nested values are not walked, nor
+ * records once the units pass `budget` (the figure returned is then over it).
  */
-function textBytesCost(records: readonly unknown[]): number {
+function textBytesCost(records: readonly unknown[], budget: number): number {
   let units = 0;
   for (const record of records) {
     if (typeof record !== 'object' || record === null) continue;
@@ -372,6 +373,7 @@ function textBytesCost(records: readonly unknown[]): number {
       if (typeof value === 'string' && value.length >= BODY_BYTES_PER_UNIT)
         units = add(units, Math.ceil(value.length / BODY_BYTES_PER_UNIT));
     }
+    if (units > budget) return units;
   }
   return units;
 }
@@ -386,11 +388,17 @@ function pageSize(args: Record<string, unknown>): number | undefined {
   return undefined;
 }
 
-/** A literal list item reduced to what the cost reads: its `__typename`. */
-function literalTypename(value: ValueNode): { __typename?: string } {
-  if (value.kind !== Kind.OBJECT) return {};
+/** The `__typename` of a representation given in a variable ('' when it has none). */
+function typenameOf(rep: unknown): string {
+  const typename = (rep as { __typename?: unknown } | null)?.__typename;
+  return typeof typename === 'string' ? typename : '';
+}
+
+/** The `__typename` of a representation written in the query text ('' when it has none). */
+function literalTypename(value: ValueNode): string {
+  if (value.kind !== Kind.OBJECT) return '';
   const field = value.fields.find((f) => f.name.value === '__typename');
-  return field?.value.kind === Kind.STRING ? { __typename: field.value.value } : {};
+  return field?.value.kind === Kind.STRING ? field.value.value : '';
 }
 
 /** Cost of a leaf: 0, or by the bytes it may carry. */

@@ -12,9 +12,11 @@
  *    depth (see shape.ts). Accepted texts (up to 8 KiB) are remembered, 2,048
  *    at most, least recently used first out.
  * 2. {@link Preflight.checkCost}, on the validated operation with the
- *    caller's variables coerced: `_entities` representations and the cost
- *    (see cost.ts). An operation's cost depends on its document and the
- *    values of a few of its variables (page sizes, `maxBytes`,
+ *    variables it reads coerced: `_entities` representations and the cost
+ *    (see cost.ts), the walk stopping at either limit, so a long list of
+ *    representations or records is refused by its length, unread. An
+ *    operation's cost depends on its document and the values of a few of
+ *    its variables (page sizes, `maxBytes`,
  *    `@skip`/`@include`: cost.ts `costVariables`), so it is remembered per
  *    parsed operation and those values (the server keeps parsed documents
  *    of repeated texts): an ordinary read is costed once, not on every
@@ -151,7 +153,9 @@ export class Preflight {
       };
     }
     if (measured.cost > maxCost) {
-      const message = `query cost ${figure(measured.cost)} exceeds the limit of ${maxCost}: ask for smaller pages (first), fewer nested lists or smaller bodies (maxBytes)`;
+      // A walk stopped at the limit knows a figure the cost is at least, not the cost.
+      const cost = measured.stopped ? `of at least ${figure(measured.cost)}` : figure(measured.cost);
+      const message = `query cost ${cost} exceeds the limit of ${maxCost}: ask for smaller pages (first), fewer nested lists or smaller bodies (maxBytes)`;
       return { ...measured, refusal: refusal(message) };
     }
     return measured;
@@ -168,12 +172,17 @@ export class Preflight {
       known = { ...costVariables(document, operation), costs: new Map() };
       this.known.set(operation, known);
     }
+    const bounds = {
+      maxRepresentations: this.limits.maxRepresentations,
+      maxCost: this.limits.maxCost,
+      variableNames: known.names,
+    };
     const key = known.byNames ? costKey(known.names, variables) : undefined;
-    if (key === undefined) return operationCost(this.schema, document, operation, variables);
+    if (key === undefined) return operationCost(this.schema, document, operation, variables, bounds);
     const remembered = known.costs.get(key);
     if (remembered) return remembered;
-    const measured = operationCost(this.schema, document, operation, variables);
-    if (!measured.exact) return measured;
+    const measured = operationCost(this.schema, document, operation, variables, bounds);
+    if (!measured.exact || measured.stopped) return measured;
     if (known.costs.size >= COSTS_PER_OPERATION) {
       const oldest = known.costs.keys().next().value;
       if (oldest !== undefined) known.costs.delete(oldest);
@@ -186,11 +195,23 @@ export class Preflight {
 /**
  * The values of `names` in `variables` as one string (a variable not given
  * differs from one given as null: a default applies), or undefined when too
- * long to keep.
+ * long to keep. Page sizes and flags are short scalars: an object, an array
+ * or a long string is not stringified (its size is the caller's).
  */
 function costKey(names: readonly string[], variables: Readonly<Record<string, unknown>>): string | undefined {
   if (names.length === 0) return '';
-  const key = JSON.stringify(names.map((n) => (Object.hasOwn(variables, n) ? [variables[n]] : 0)));
+  const values: unknown[] = [];
+  for (const n of names) {
+    if (!Object.hasOwn(variables, n)) {
+      values.push(0);
+      continue;
+    }
+    const v = variables[n];
+    if (typeof v === 'object' && v !== null) return undefined;
+    if (typeof v === 'string' && v.length > COST_KEY_MAX_LENGTH) return undefined;
+    values.push([v]);
+  }
+  const key = JSON.stringify(values);
   return key.length > COST_KEY_MAX_LENGTH ? undefined : key;
 }
 

@@ -37,14 +37,26 @@ describe('remembered costs', () => {
 
   test('a cost measured with a variable that did not coerce is not reused for a valid request', () => {
     const preflight = new Preflight(schema, DEFAULT_LIMITS);
-    // With $id invalid, no variable coerces and `first` falls back to its argument's default.
-    const { document, op } = operation(
-      'query($n: Int = 100000, $id: ID!) { outputs(first: $n) { nodes { id } } output(id: $id) { id } }',
-    );
-    const invalid = preflight.checkCost(document, op, { id: { not: 'an id' } });
+    // With $n invalid, `first` falls back to its argument's default (50).
+    const { document, op } = operation('query($n: Int = 100000) { outputs(first: $n) { nodes { id } } }');
+    const invalid = preflight.checkCost(document, op, { n: 'many' });
     expect(invalid.exact).toBe(false);
-    const valid = preflight.checkCost(document, op, { id: 'o-1' });
-    expect(valid.cost).toBe(operationCost(schema, document, op, { id: 'o-1' }).cost);
+    expect(invalid.refusal).toBeUndefined();
+    const valid = preflight.checkCost(document, op, {});
+    expect(valid.cost).toBe(operationCost(schema, document, op, {}).cost);
+    expect(valid.refusal?.message).toMatch(/query cost .* exceeds the limit of 25000/);
+  });
+
+  test('a cost measured with an argument that could not be read is not reused (same cost variables)', () => {
+    const preflight = new Preflight(schema, DEFAULT_LIMITS);
+    // Without $from (required by `skills`), its arguments cannot be read: costed at their defaults.
+    const { document, op } = operation(
+      'query($n: Int = 100000, $from: DateTime!) { skills(from: $from, to: "2026-01-01T00:00:00Z", first: $n) { skillId } }',
+    );
+    const unread = preflight.checkCost(document, op, {});
+    expect(unread.exact).toBe(false);
+    expect(unread.refusal).toBeUndefined();
+    const valid = preflight.checkCost(document, op, { from: '2025-01-01T00:00:00Z' });
     expect(valid.refusal?.message).toMatch(/query cost .* exceeds the limit of 25000/);
   });
 

@@ -156,6 +156,100 @@ describe('cost model', () => {
   });
 });
 
+/**
+ * Items whose every read is counted: a representation's `__typename` (read by
+ * the cost per type) or a record's fields (read for their long strings).
+ */
+function counted<T extends object>(n: number, item: (i: number) => T): { items: T[]; reads: () => number } {
+  let reads = 0;
+  const items = Array.from({ length: n }, (_, i) => {
+    const fields = item(i);
+    const watched = {} as T;
+    for (const [key, value] of Object.entries(fields)) {
+      Object.defineProperty(watched, key, {
+        enumerable: true,
+        get: () => {
+          reads++;
+          return value as unknown;
+        },
+      });
+    }
+    return watched;
+  });
+  return { items, reads: () => reads };
+}
+
+describe('the walk stops at the limits: what the caller sends past them is not read', () => {
+  const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id } } }';
+  const limits = { maxRepresentations: 1000, maxCost: 25_000 };
+
+  test('representations over the limit are refused by their count, none of them read', () => {
+    const reps = counted(20_000, (i) => ({ __typename: 'Output', id: `o${i}` }));
+    const doc = parse(entities);
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    const measured = operationCost(schema, doc, op, { r: reps.items }, limits);
+    expect(measured).toMatchObject({ representations: 20_000, stopped: true });
+    expect(reps.reads()).toBe(0);
+    expect(new Preflight(schema, DEFAULT_LIMITS).checkCost(doc, op, { r: reps.items }).refusal?.message).toBe(
+      'query has 20000 representations; the limit is 1000',
+    );
+    expect(reps.reads()).toBe(0);
+    // At the limit, each is read once (its type), and the cost is whole.
+    const atLimit = counted(1000, (i) => ({ __typename: 'Output', id: `o${i}` }));
+    expect(operationCost(schema, doc, op, { r: atLimit.items }, limits)).toMatchObject({
+      cost: 1 + 1000 * 1,
+      stopped: false,
+    });
+    expect(atLimit.reads()).toBe(1000);
+  });
+
+  test('two _entities fields: the second is refused by the count of both, unread', () => {
+    const doc = parse(
+      'query($a: [_Any!]!, $b: [_Any!]!) { a: _entities(representations: $a) { ... on Output { id } } b: _entities(representations: $b) { ... on Output { id } } }',
+    );
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    const a = counted(600, (i) => ({ __typename: 'Output', id: `o${i}` }));
+    const b = counted(600, (i) => ({ __typename: 'Output', id: `o${i}` }));
+    const measured = operationCost(schema, doc, op, { a: a.items, b: b.items }, limits);
+    expect(measured).toMatchObject({ representations: 1200, stopped: true });
+    expect(a.reads() + b.reads()).toBe(600);
+  });
+
+  test("a mutation's records past the cost limit are not read", () => {
+    const q = 'mutation($r: [ArtifactInput!]!) { recordArtifacts(records: $r) { created } }';
+    const doc = parse(q);
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    const many = counted(30_000, () => ({ outputId: 'o', name: 'a.bin', bodyBase64: 'QUJD' }));
+    expect(operationCost(schema, doc, op, { r: many.items }, limits)).toMatchObject({
+      cost: 1 + 30_000,
+      stopped: true,
+    });
+    expect(many.reads()).toBe(0);
+    // 100 records of 1 MiB of base64 (1,024 units each): reading stops at the record that passes the limit.
+    const big = counted(100, () => ({ outputId: 'o', name: 'a.bin', bodyBase64: 'QUJD'.repeat(262_144) }));
+    const measured = operationCost(schema, doc, op, { r: big.items }, limits);
+    expect(measured.stopped).toBe(true);
+    expect(measured.cost).toBeGreaterThan(25_000);
+    expect(big.reads()).toBe(25 * 3);
+    expect(
+      new Preflight(schema, DEFAULT_LIMITS).checkCost(doc, op, { r: big.items }).refusal?.message,
+    ).toMatch(/^query cost of at least \d+ exceeds the limit of 25000/);
+  });
+
+  test('only the variables the cost reads are coerced', () => {
+    // $id only selects a record: execution coerces it (and refuses a bad one); the cost reads $n.
+    const doc = parse(
+      'query($n: Int, $id: ID!) { outputs(first: $n) { nodes { id } } output(id: $id) { id } }',
+    );
+    const op = doc.definitions[0] as OperationDefinitionNode;
+    expect(operationCost(schema, doc, op, { n: 3, id: { not: 'an id' } })).toMatchObject({
+      cost: 1 + 3 + 1,
+      exact: true,
+    });
+    expect(operationCost(schema, doc, op, { n: 'not an Int', id: 'o-1' }).exact).toBe(false);
+  });
+});
+
 describe('static shape', () => {
   test('counts aliases, repeats, root fields, directives and depth, fragments at each spread', () => {
     const doc = parse(`query Q {
