@@ -10,25 +10,23 @@
  *    days; p50/p95 at 1 and 32 connections over variants (ranges with UTC
  *    offsets, skill and archetype filters, managers). Every answer timed is
  *    compared with the raw answer of its variant.
- * 2. Ingest: the store's bulk path (putBatch) with the change feed on, beside
- *    the same path with the feed's triggers off, interleaved in rounds on two
- *    fresh databases; then the consumer's fold rate on what was written.
+ * 2. Ingest (rollups-ingest.ts): the store's bulk path (putBatch) with the
+ *    change feed on, beside the same path with the feed's triggers off,
+ *    interleaved on two fresh databases, wall and CPU time; the consumer's
+ *    fold rate on what was written; then the consumer's lag while ingest runs
+ *    at a paced rate (`--lag-rate`, 50,000 records/s, or the most the machine does).
  *
  *   npm run bench:rollups -- [--outputs 1000000,10000000] [--connections 1,32] [--samples 200]
- *     [--raw-samples 10] [--raw-connections 1,32] [--variants 8] [--ingest 200000]
+ *     [--raw-samples 10] [--raw-connections 1,32] [--variants 8] [--ingest 200000] [--lag-rate 50000]
  *     [--only rollups|ingest] [--build-only] [--no-backfill] [--rebuild]
  *
  * Build the datasets first outside the bench lock (`nice npm run bench:rollups -- --build-only`).
  */
 import { loadavg } from 'node:os';
-import { Client } from 'pg';
-import type { HubStore, MaintenanceSource } from '../src/hub/store';
+import type { HubStore } from '../src/hub/store';
 import type { TenantId } from '../src/hub/tenant';
-import { parseTenantId } from '../src/hub/tenant';
-import { sealBatch } from '../src/hub/validate';
-import { generateOutputs, skillIds } from '../src/seed/generator';
+import { skillIds } from '../src/seed/generator';
 import { Prng } from '../src/seed/prng';
-import { openStore } from '../src/stores';
 import { createPostgresStore } from '../src/stores/postgres/postgres-store';
 import { PgDatabase } from '../src/stores/postgres/pg-database';
 import {
@@ -41,9 +39,9 @@ import {
 } from '../src/stores/postgres/postgres-rollups';
 import { parsePostgresUri } from '../src/stores/postgres/postgres-uri';
 import type { TenantDatabase } from '../src/stores/postgres/queryable';
-import { createTestDatabase } from '../test/support/pg-harness';
 import { type Figure, percentile, report } from './report';
 import { BIG, DAYS, MANAGERS, SKILLS, START, benchDatabase } from './rollups-data';
+import { benchIngest, benchLag } from './rollups-ingest';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -60,6 +58,8 @@ const VARIANTS = Number(opt('variants', '8'));
 /** Connection counts at which the raw computation is timed too (on 10 M outputs, 32 raw year rollups at once take half an hour of both cores). */
 const RAW_CONNECTIONS = list('raw-connections', CONNECTIONS.join(','));
 const INGEST = Number(opt('ingest', '200000'));
+/** Records/s the lag run paces its ingest at. */
+const LAG_RATE = Number(opt('lag-rate', '50000'));
 const ONLY = opt('only', '');
 const log = (line: string): void => console.error(`[rollups] ${line}`);
 const load = (): string =>
@@ -215,80 +215,16 @@ async function benchRollups(outputs: number, figures: Figure[], lines: string[])
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
-/** The bulk path with the feed on and off, interleaved; then the consumer's fold rate. */
-async function benchIngest(figures: Figure[]): Promise<void> {
-  const tenant = parseTenantId('bench-ingest');
-  log(`generating and sealing ${INGEST} outputs`);
-  const batches = [...generateOutputs(INGEST, { seed: 3, batchSize: 20_000, skills: SKILLS, days: 30 })].map(
-    (b) => sealBatch(tenant, 'outputs', b),
-  );
-  const on = await createTestDatabase();
-  const off = await createTestDatabase();
-  try {
-    const admin = new Client({ connectionString: off.adminUri });
-    await admin.connect();
-    for (const t of ['outputs', 'decisions', 'governance_events']) {
-      await admin.query(`ALTER TABLE hub.${t} DISABLE TRIGGER rollup_feed`);
-    }
-    await admin.end();
-    const open = (uri: string): Promise<HubStore> => openStore(`${uri}?max=2&rollup_consumer=false`);
-    const stores = { on: await open(on.appUri), off: await open(off.appUri) };
-    const spent = { on: 0, off: 0 };
-    const write = async (which: 'on' | 'off', round: typeof batches): Promise<void> => {
-      let next = 0;
-      const t0 = process.hrtime.bigint();
-      await Promise.all(
-        [0, 1].map(async () => {
-          while (next < round.length) {
-            const outcomes = await stores[which].putBatch(tenant, round[next++] ?? []);
-            if (outcomes.some((o) => o.status !== 'created')) throw new Error('unexpected outcome');
-          }
-        }),
-      );
-      spent[which] += Number(process.hrtime.bigint() - t0) / 1e6;
-    };
-    log(`ingest, feed on / off interleaved (load ${load()})`);
-    for (let r = 0; r < batches.length; r += 2) {
-      const round = batches.slice(r, r + 2);
-      // Alternate which goes first, so neither always follows the other's checkpoint.
-      if ((r / 2) % 2 === 0) {
-        await write('on', round);
-        await write('off', round);
-      } else {
-        await write('off', round);
-        await write('on', round);
-      }
-    }
-    figures.push({
-      name: 'pg_ingest_feed_on_records_per_s',
-      value: Math.round(INGEST / (spent.on / 1000)),
-      unit: 'records/s',
-      baseline: Math.round(INGEST / (spent.off / 1000)),
-    });
-    log(`folding the feed (load ${load()})`);
-    const t0 = process.hrtime.bigint();
-    let folded = 0;
-    for (;;) {
-      const n = await (stores.on as HubStore & MaintenanceSource).maintain(20_000);
-      folded += n;
-      if (n === 0) break;
-    }
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    figures.push({ name: 'pg_rollup_fold_records_per_s', value: Math.round(folded / s), unit: 'records/s' });
-    await stores.on.close();
-    await stores.off.close();
-  } finally {
-    await on.drop();
-    await off.drop();
-  }
-}
-
 async function main(): Promise<void> {
   const figures: Figure[] = [];
   const lines: string[] = [];
   log(`load average at start: ${load()}`);
   if (ONLY !== 'ingest') for (const n of SIZES) await benchRollups(n, figures, lines);
-  if (ONLY !== 'rollups' && !args.includes('--build-only')) await benchIngest(figures);
+  if (ONLY !== 'rollups' && !args.includes('--build-only')) {
+    const o = { records: INGEST, batch: 20_000, skills: SKILLS, lagRate: LAG_RATE, log };
+    figures.push(...(await benchIngest(o)));
+    figures.push(...(await benchLag(o)));
+  }
   if (figures.length === 0) return;
   report(`bench:rollups (load average ${load()})`, figures);
   for (const l of lines) console.log(l);

@@ -1,0 +1,240 @@
+/**
+ * The ingest half of bench:rollups (see rollups.bench.ts):
+ *
+ * 1. {@link benchIngest}: the store's bulk path (putBatch) with the change
+ *    feed's triggers on, beside the same path with them off, on two fresh
+ *    databases, one batch at a time alternating which side goes first; wall
+ *    time and CPU time per record (this process plus each side's backends,
+ *    from /proc: it hardly moves with the machine's load, which mostly adds
+ *    waiting); then the consumer's fold rate on what was written.
+ * 2. {@link benchLag}: the consumer following ingest. Batches are written at
+ *    a paced rate (50,000 records/s by default, or as fast as the machine
+ *    goes when it cannot) while the store's own background consumer runs as a
+ *    gateway runs it; every 250 ms the unfolded feed rows are counted. Seconds
+ *    behind: now minus the instant at which the records written had reached
+ *    the count folded so far (the consumer claims the oldest feed rows first).
+ */
+import { loadavg } from 'node:os';
+import { Client } from 'pg';
+import type { HubRecord } from '../src/hub/model';
+import type { HubStore, MaintenanceSource } from '../src/hub/store';
+import { parseTenantId } from '../src/hub/tenant';
+import { sealBatch } from '../src/hub/validate';
+import { generateOutputs } from '../src/seed/generator';
+import { openStore } from '../src/stores';
+import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
+import { CpuMeter } from './postgres-tickets';
+import { type Figure, percentile } from './report';
+
+export interface IngestOptions {
+  /** Outputs written per side. */
+  readonly records: number;
+  /** Records per putBatch. */
+  readonly batch: number;
+  readonly skills: number;
+  /** Paced ingest rate of the lag run, records/s. */
+  readonly lagRate: number;
+  readonly log: (line: string) => void;
+}
+
+const TENANT = parseTenantId('bench-ingest');
+const FEED_TABLES = ['outputs', 'decisions', 'governance_events'];
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+function sealedBatches(o: IngestOptions): HubRecord[][] {
+  o.log(`generating and sealing ${o.records} outputs`);
+  return [...generateOutputs(o.records, { seed: 3, batchSize: o.batch, skills: o.skills, days: 30 })].map(
+    (b) => sealBatch(TENANT, 'outputs', b),
+  );
+}
+
+/** A side of the comparison: its database, store, CPU meter and totals. */
+interface Side {
+  readonly db: PgTestDatabase;
+  readonly admin: Client;
+  readonly store: HubStore & MaintenanceSource;
+  readonly cpu: CpuMeter;
+  ms: number;
+  cpuMs: number;
+}
+
+async function openSide(feed: boolean, consumer: boolean): Promise<Side> {
+  const db = await createTestDatabase();
+  const admin = new Client({ connectionString: db.adminUri });
+  await admin.connect();
+  if (!feed)
+    for (const t of FEED_TABLES) await admin.query(`ALTER TABLE hub.${t} DISABLE TRIGGER rollup_feed`);
+  const uri = `${db.appUri}?max=${consumer ? 3 : 2}&rollup_consumer=${consumer}`;
+  const store = (await openStore(uri)) as HubStore & MaintenanceSource;
+  return { db, admin, store, cpu: new CpuMeter(admin, db), ms: 0, cpuMs: 0 };
+}
+
+async function closeSide(side: Side | undefined): Promise<void> {
+  if (!side) return;
+  await side.store.close();
+  await side.admin.end();
+  await side.db.drop();
+}
+
+/** Writes `batches` through `store`, at most two in flight (the pool's connections). */
+async function writeAll(store: HubStore, batches: readonly HubRecord[][], onDone?: (n: number) => void) {
+  let next = 0;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] ?? [];
+        const outcomes = await store.putBatch(TENANT, batch);
+        if (outcomes.some((x) => x.status !== 'created')) throw new Error('unexpected outcome');
+        onDone?.(batch.length);
+      }
+    }),
+  );
+}
+
+/** Feed on vs off, alternating per pair of batches; then the fold rate. */
+export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
+  const batches = sealedBatches(o);
+  let on: Side | undefined;
+  let off: Side | undefined;
+  try {
+    on = await openSide(true, false);
+    off = await openSide(false, false);
+    const sides = { on, off };
+    const write = async (side: Side, round: HubRecord[][]): Promise<void> => {
+      const c0 = await side.cpu.read();
+      const t0 = now();
+      await writeAll(side.store, round);
+      side.ms += now() - t0;
+      side.cpuMs += await side.cpu.since(c0);
+    };
+    o.log(`ingest, feed on / off interleaved (load ${load()})`);
+    for (let r = 0; r < batches.length; r += 2) {
+      const round = batches.slice(r, r + 2);
+      // Alternate which goes first, so neither always follows the other's checkpoint.
+      const order = (r / 2) % 2 === 0 ? [sides.on, sides.off] : [sides.off, sides.on];
+      for (const side of order) await write(side, round);
+    }
+    const rate = (s: Side): number => Math.round(o.records / (s.ms / 1000));
+    const usPerRecord = (s: Side): number => round((s.cpuMs * 1000) / o.records);
+    const figures: Figure[] = [
+      { name: 'pg_ingest_feed_on_records_per_s', value: rate(on), unit: 'records/s', baseline: rate(off) },
+      // Inverted so that the ratio reads like the rate's: feed-off CPU over feed-on CPU.
+      {
+        name: 'pg_ingest_feed_on_records_per_cpu_s',
+        value: Math.round(1e6 / usPerRecord(on)),
+        unit: 'records/cpu_s',
+        baseline: Math.round(1e6 / usPerRecord(off)),
+      },
+      {
+        name: 'pg_ingest_feed_on_cpu_us_per_record',
+        value: usPerRecord(on),
+        unit: 'us',
+        baseline: usPerRecord(off),
+      },
+    ];
+    o.log(`folding the feed (load ${load()})`);
+    const t0 = now();
+    let folded = 0;
+    for (;;) {
+      const n = await on.store.maintain(20_000);
+      folded += n;
+      if (n === 0) break;
+    }
+    const s = (now() - t0) / 1000;
+    figures.push({ name: 'pg_rollup_fold_records_per_s', value: Math.round(folded / s), unit: 'records/s' });
+    return figures;
+  } finally {
+    await closeSide(on);
+    await closeSide(off);
+  }
+}
+
+/** Samples of the unfolded feed taken while ingest runs and the consumer follows. */
+interface LagSample {
+  readonly rows: number;
+  readonly secondsBehind: number;
+}
+
+/**
+ * Paced ingest with the store's background consumer running; lag sampled
+ * every 250 ms until the feed is empty (or two minutes after the last batch).
+ */
+export async function benchLag(o: IngestOptions): Promise<Figure[]> {
+  const batches = sealedBatches(o);
+  let side: Side | undefined;
+  try {
+    side = await openSide(true, true);
+    const { admin, store } = side;
+    // (instant, records written by then), to find when the written count reached the folded one.
+    const written: [number, number][] = [[now(), 0]];
+    let total = 0;
+    const samples: LagSample[] = [];
+    let ingestEnd = Infinity;
+    const sample = async (): Promise<number> => {
+      const { rows } = await admin.query('SELECT count(*)::int AS n FROM hub.rollup_feed');
+      const unfolded = Number(rows[0]?.n);
+      const folded = total - unfolded;
+      const reached =
+        written.find(([, n]) => n >= folded) ?? (written[written.length - 1] as [number, number]);
+      samples.push({ rows: unfolded, secondsBehind: unfolded === 0 ? 0 : (now() - reached[0]) / 1000 });
+      return unfolded;
+    };
+    const sampler = (async () => {
+      for (;;) {
+        const unfolded = await sample();
+        if (now() > ingestEnd && (unfolded === 0 || now() - ingestEnd > 120_000)) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    o.log(`lag: ingest paced at ${o.lagRate} records/s, consumer running (load ${load()})`);
+    const t0 = now();
+    // Batch k is due at t0 + k * batch / rate; a side that falls behind writes at once.
+    const due = (k: number): number => t0 + (k * o.batch * 1000) / o.lagRate;
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < batches.length) {
+          const k = next++;
+          const wait = due(k) - now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          const batch = batches[k] ?? [];
+          await writeAll(store, [batch]);
+          total += batch.length;
+          written.push([now(), total]);
+        }
+      }),
+    );
+    ingestEnd = now();
+    const ingestS = (ingestEnd - t0) / 1000;
+    await sampler;
+    const drained = samples[samples.length - 1]?.rows === 0;
+    const drainS = (now() - ingestEnd) / 1000;
+    const rows = samples.map((s) => s.rows);
+    const behind = samples.map((s) => s.secondsBehind);
+    return [
+      {
+        name: 'pg_rollup_lag_ingest_records_per_s',
+        value: Math.round(o.records / ingestS),
+        unit: 'records/s',
+      },
+      { name: 'pg_rollup_lag_max_unfolded_rows', value: Math.max(...rows), unit: 'rows' },
+      { name: 'pg_rollup_lag_p50_s', value: round(percentile(behind, 50)), unit: 's' },
+      { name: 'pg_rollup_lag_max_s', value: round(Math.max(...behind)), unit: 's' },
+      // Time from the last batch to an empty feed (the two-minute cap when it did not empty).
+      {
+        name: drained ? 'pg_rollup_lag_drain_s' : 'pg_rollup_lag_not_drained_after_s',
+        value: round(drainS),
+        unit: 's',
+      },
+    ];
+  } finally {
+    await closeSide(side);
+  }
+}
+
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+}
