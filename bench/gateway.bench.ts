@@ -31,8 +31,8 @@
  *    those calls, timed on the no-op tracer, against the gateway's CPU time per
  *    request.
  * 7. The cost of tenant tickets: by id and list of 50 at 1 connection, the
- *    gateway as before tickets (its tenant policy, lookups planned as the
- *    server chooses: the baseline), the policy before tickets through this
+ *    gateway as before tickets (its tenant policy, lookups and list pages
+ *    planned as the server chooses: the baseline), the policy before tickets through this
  *    gateway, and as installed, in rounds of rotating order; latency and CPU
  *    per request (gateway process plus its PostgreSQL backends).
  *
@@ -499,8 +499,8 @@ const median = (xs: readonly number[]): number => percentile([...xs], 50);
  * The cost of tenant tickets through the whole gateway: by id and list of 50
  * at 1 connection, three sides in rounds whose order rotates: `before`, the
  * gateway as before tickets (the tenant policy on hub.outputs as it was, and
- * a second gateway child whose store plans lookups as the server chooses,
- * generic_lookups=false: the baseline); `old`, that policy through this
+ * a second gateway child whose store plans lookups and list pages as the
+ * server chooses, generic_lookups=false: the baseline); `old`, that policy through this
  * gateway (what the ticket alone costs); `ticket`, the policy as installed.
  * The policy is switched with ALTER POLICY. Latency, and CPU per request:
  * the gateway process plus its PostgreSQL backends (load only adds waiting to

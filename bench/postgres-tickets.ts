@@ -4,10 +4,11 @@
  * ALTER POLICY on hub.outputs between interleaved rounds:
  *
  * - `before`: the store as before tickets: the policy `tenant_id =
- *   app.tenant_id` only, and lookups planned as the server chooses (a store
- *   opened with generic_lookups=false: custom plans, re-planned per call);
- * - `old`: the same policy through the store as it is (lookups with generic
- *   plans): what the ticket alone costs;
+ *   app.tenant_id` only, and lookups and list pages planned as the server
+ *   chooses (a store opened with generic_lookups=false: custom plans,
+ *   re-planned per call);
+ * - `old`: the same policy through the store as it is (lookups and list
+ *   pages with generic plans): what the ticket alone costs;
  * - `ticket`: the store as it is, the policy as installed (read from
  *   pg_policies), calling hub.scoped_tenant() (one InitPlan).
  *
@@ -32,7 +33,7 @@ import { type Figure, percentile } from './report';
 
 export interface TicketBenchOptions {
   readonly store: HubStore;
-  /** The same database through a store opened with generic_lookups=false (lookups planned as before tickets). */
+  /** The same database through a store opened with generic_lookups=false (lookups and lists planned as before tickets). */
   readonly before: HubStore;
   readonly db: PgTestDatabase;
   readonly tenant: TenantId;

@@ -23,8 +23,8 @@
  * store sends it (BEGIN, the scope statement, the prepared statement, COMMIT)
  * on three sides: `before` (the policy before tickets, scope and plans as the
  * store had them: custom plans, re-planned per call), `old` (that policy,
- * the store's scope and plans today: lookups generic) and `ticket` (the
- * policy as installed, the store as it is).
+ * the store's scope and plans today: lookups and list pages generic) and
+ * `ticket` (the policy as installed, the store as it is).
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -203,20 +203,19 @@ async function requestBackend(
   const skills = skillIds(12);
   const tenant = parseTenantId(TENANT);
   for (let i = 0; i < 20 + n; i++) {
+    // The store writes list pages for generic plans and asks for generic
+    // plans for lookups and those pages; before tickets it did neither.
+    const generic = side !== 'before';
     const stmt =
       request === 'get'
         ? getByIdsStatement(tenant, 'outputs', [ids[i % ids.length] as string])
-        : listStatement(tenant, {
-            type: 'outputs',
-            filter: { skillIds: [skills[i % 12] as string] },
-            limit: 50,
-          });
-    // The store asks for generic plans for lookups; before tickets it did not.
-    const scope = scopeStatement(
-      { tenant },
-      { signer, relayRole: '' },
-      request === 'get' && side !== 'before',
-    );
+        : listStatement(
+            tenant,
+            { type: 'outputs', filter: { skillIds: [skills[i % 12] as string] }, limit: 50 },
+            undefined,
+            generic,
+          );
+    const scope = scopeStatement({ tenant }, { signer, relayRole: '' }, generic);
     await c.query('BEGIN');
     await c.query({ name: `scope${scope.sql.length}`, text: scope.sql, values: [...scope.params] });
     const { rows } = await c.query({ name: request, text: stmt.sql, values: [...stmt.params] });

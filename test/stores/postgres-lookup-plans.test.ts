@@ -1,15 +1,18 @@
 /**
- * Lookups by id run with generic plans on the PostgreSQL server: the
- * prepared by-id statement is planned once per connection instead of on every
- * call (RunOptions.lookup, URI option generic_lookups). The setting is local
- * to the lookup's transaction, and a plan reused across tenants still reads
- * only the scoped tenant's rows.
+ * Lookups by id and list pages run with generic plans on the PostgreSQL
+ * server: the prepared statement is planned once per connection instead of
+ * on every call (RunOptions.genericPlans, URI option generic_lookups). The
+ * setting is local to the transaction, a plan reused across tenants still
+ * reads only the scoped tenant's rows, and a page written for a generic plan
+ * holds the rows it held before.
  */
 import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
 import { PgDatabase } from '../../src/stores/postgres/pg-database';
-import { getByIdsStatement } from '../../src/stores/postgres/postgres-sql';
+import type { ListQuery } from '../../src/hub/store';
+import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
+import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
 import { statementName } from '../../src/stores/postgres/queryable';
 import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
@@ -35,6 +38,21 @@ beforeAll(async () => {
         records.map((r) => r.record_id),
       );
     }
+    // Pages: 70 outputs of skill p for a (several minutes apart, some sharing
+    // a minute so record_id breaks ties), 10 for b.
+    for (const [t, n] of [
+      [a, 70],
+      [b, 10],
+    ] as const) {
+      const at = (k: number) => new Date(Date.UTC(2026, 0, 1) + Math.floor(k / 2) * 60_000).toISOString();
+      const inputs = Array.from({ length: n }, (_, k) => ({
+        created_at: at(k),
+        skill_id: 'p',
+        employee_id: 'e',
+        status: 'SUCCEEDED',
+      }));
+      await store.putBatch(t, sealBatch(t, 'outputs', inputs));
+    }
   } finally {
     await store.close();
   }
@@ -53,7 +71,7 @@ function oneConnection(options = ''): PgDatabase {
 }
 
 const lookup = (db: PgDatabase, tenant: typeof a, id: string) =>
-  db.run({ tenant }, [getByIdsStatement(tenant, 'outputs', [id])], { light: true, lookup: true });
+  db.run({ tenant }, [getByIdsStatement(tenant, 'outputs', [id])], { light: true, genericPlans: true });
 
 /** Generic and custom plans made so far for the by-id statement on the database's connection. */
 async function plans(db: PgDatabase): Promise<{ generic: number; custom: number }> {
@@ -86,7 +104,7 @@ test('a lookup is planned once (generic) and the plan, shared by tenants, reads 
 test('the generic setting stays in the lookup transaction', async () => {
   const db = oneConnection();
   const mode = { sql: "SELECT current_setting('plan_cache_mode') AS m", params: [] };
-  const withLookup = await db.run({ tenant: a }, [mode], { light: true, lookup: true });
+  const withLookup = await db.run({ tenant: a }, [mode], { light: true, genericPlans: true });
   expect(withLookup[0]?.[0]?.m).toBe('force_generic_plan');
   // The next transactions on the same (only) connection plan as the server decides.
   expect((await db.run({ tenant: a }, [mode], { light: true }))[0]?.[0]?.m).toBe('auto');
@@ -98,4 +116,49 @@ test('generic_lookups=false leaves the plan choice to the server', async () => {
   for (const id of ids.get(a) ?? []) expect((await lookup(db, a, id))[0]).toHaveLength(1);
   // PostgreSQL makes custom plans for the first five executions at least.
   expect((await plans(db)).custom).toBe(4);
+});
+
+const page = (limit: number, after?: ListQuery['after']): ListQuery => ({
+  type: 'outputs',
+  filter: { skillIds: ['p'] },
+  limit,
+  ...(after ? { after } : {}),
+});
+
+test('a list page is planned once (generic) and the plan, shared by tenants, reads only the scoped one', async () => {
+  const db = oneConnection();
+  const store = createPostgresStore(db, { genericPlans: true, rollupConsumer: false });
+  for (let round = 0; round < 4; round++) {
+    const mine = await store.list(a, page(51));
+    expect(mine).toHaveLength(51);
+    expect(mine.every((r) => r.tenant_id === a)).toBe(true);
+    const theirs = await store.list(b, page(51));
+    expect(theirs).toHaveLength(10);
+    expect(theirs.every((r) => r.tenant_id === b)).toBe(true);
+  }
+  const name = statementName(listStatement(a, page(51), undefined, true).sql);
+  const rows = await db.queryUnscoped(
+    `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = '${name}'`,
+  );
+  expect(rows).toEqual([{ generic: 8, custom: 0 }]);
+});
+
+test('a page written for a generic plan holds the rows of the page as written before', async () => {
+  const db = oneConnection();
+  const rows = async (q: ListQuery, generic: boolean) =>
+    (
+      await db.run({ tenant: a }, [listStatement(a, q, undefined, generic)], {
+        light: true,
+        genericPlans: generic,
+      })
+    )[0] ?? [];
+  const all = await rows(page(500), false);
+  expect(all).toHaveLength(70);
+  // Around the bounds written in the text (powers of two) and past the rows there are.
+  for (const limit of [1, 2, 3, 31, 32, 33, 63, 64, 65, 69, 70, 71, 500]) {
+    expect(await rows(page(limit), true)).toEqual(all.slice(0, limit));
+  }
+  const last = all[32] as { created_at: string; record_id: string };
+  const after = { created_at: last.created_at, record_id: last.record_id };
+  expect(await rows(page(33, after), true)).toEqual(all.slice(33, 66));
 });

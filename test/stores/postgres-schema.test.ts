@@ -151,9 +151,11 @@ describe('postgres query plans', () => {
     await pg?.drop();
   });
 
+  /** The plan's nodes; with `generic`, the generic plan of the statement prepared (as the store runs those marked generic). */
   async function explain(
     type: RecordType,
     statement: { sql: string; params: readonly unknown[] },
+    generic = false,
   ): Promise<string[]> {
     const c = new Client({ connectionString: pg.appUri });
     await c.connect();
@@ -161,7 +163,15 @@ describe('postgres query plans', () => {
       await c.query('BEGIN');
       const scope = tenantScope(big);
       await c.query(scope.sql, scope.params);
-      const { rows } = await c.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, [...statement.params]);
+      let explained = c.query(`EXPLAIN (FORMAT JSON) ${statement.sql}`, [...statement.params]);
+      if (generic) {
+        await c.query(`PREPARE page AS ${statement.sql}`);
+        await c.query('SET LOCAL plan_cache_mode = force_generic_plan');
+        // EXECUTE takes no bind parameters: the values as literals (which the generic plan never sees).
+        const literals = statement.params.map((p) => `'${String(p).replace(/'/g, "''")}'`);
+        explained = c.query(`EXPLAIN (FORMAT JSON) EXECUTE page(${literals.join(', ')})`);
+      }
+      const { rows } = await explained;
       await c.query('COMMIT');
       const plan = (rows[0] as { 'QUERY PLAN': { Plan: Record<string, unknown> }[] })['QUERY PLAN'][0]?.Plan;
       if (!plan) throw new Error(`no plan for ${type}`);
@@ -199,6 +209,33 @@ describe('postgres query plans', () => {
     },
   );
 
+  // Single pages written for a generic plan: planned once per connection,
+  // for whatever tenant, filter value and page size come later, so the plan
+  // must be the index range in page order for all of them.
+  test.each(filters.filter(([name]) => name !== 'several skills'))(
+    'the generic plan of a list page (%s) reads it from an index, in page order',
+    async (_name, filter, index) => {
+      for (const limit of [2, 51, 501]) {
+        const page = listStatement(big, { type: 'outputs', filter, limit }, undefined, true);
+        expect(page.generic).toBe(true);
+        const nodes = (await explain('outputs', page, true)).join(' | ');
+        expect(nodes).not.toMatch(/Seq Scan/);
+        expect(nodes).toMatch(index);
+        expect(nodes).not.toMatch(/(^|\| )Sort\b/);
+      }
+    },
+  );
+
+  test('pages of several skills are not marked for a generic plan (a merge of ranges, planned per call)', () => {
+    const page = listStatement(
+      big,
+      { type: 'outputs', filter: { skillIds: ['skill-7', 'skill-9'] }, limit: 51 },
+      undefined,
+      true,
+    );
+    expect(page.generic).toBeUndefined();
+  });
+
   test('a page with its children reads both from indexes (the children by output, per parent)', async () => {
     const [page, children] = nestedListStatements(
       big,
@@ -212,16 +249,19 @@ describe('postgres query plans', () => {
     expect(nodes).toMatch(/decisions_output/);
   });
 
-  test('a later page (after a cursor) still uses the index', async () => {
-    const page = listStatement(big, {
+  test('a later page (after a cursor) still uses the index, custom or generic plan', async () => {
+    const query = {
       type: 'outputs',
       filter: { skillIds: ['skill-3'] },
       limit: 51,
       after: { created_at: '2026-01-20T00:00:00.000Z', record_id: '01900000-0000-7000-8000-000000000000' },
-    });
-    const nodes = (await explain('outputs', page)).join(' | ');
-    expect(nodes).not.toMatch(/Seq Scan/);
-    expect(nodes).toMatch(/outputs_skill/);
+    } as const;
+    for (const generic of [false, true]) {
+      const page = listStatement(big, query, undefined, generic);
+      const nodes = (await explain('outputs', page, generic)).join(' | ');
+      expect(nodes).not.toMatch(/Seq Scan/);
+      expect(nodes).toMatch(/outputs_skill/);
+    }
   });
 });
 

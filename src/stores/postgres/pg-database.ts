@@ -209,7 +209,7 @@ export class PgDatabase {
       client.query(beginStatement(r.options)),
       client.query(
         this.config(
-          scopeStatement(r.scope, this.credentials, this.genericLookups && r.options?.lookup === true),
+          scopeStatement(r.scope, this.credentials, this.genericLookups && r.options?.genericPlans === true),
         ),
       ),
       ...r.statements.map((s) => client.query(this.config(s))),

@@ -90,12 +90,14 @@ export class ListBatcher {
 
   constructor(
     private readonly run: (tenant: TenantId, statements: readonly Statement[]) => Promise<Row[][]>,
+    /** Write single pages for generic plans (listStatement's `genericPlan`): the driver runs them so. */
+    private readonly genericPlans = false,
   ) {}
 
   /** The rows of one page, as `listStatement` would return them. Rejects with the driver's error. */
   list(tenant: TenantId, query: ListQuery): Promise<Row[]> {
     // Built now so that a bad filter rejects this call alone.
-    const statement = listStatement(tenant, query);
+    const statement = listStatement(tenant, query, undefined, this.genericPlans);
     if (!BATCHING) return this.run(tenant, [statement]).then(([rows = []]) => rows);
     return new Promise((resolve, reject) => {
       const list = this.pending.get(tenant);

@@ -87,6 +87,7 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
       outbox: options.outbox,
       log: options.log,
       rollupConsumer: parsed.rollupConsumer ? {} : false,
+      genericPlans: parsed.genericLookups,
     });
   } catch (err) {
     await db.close().catch(() => undefined);

@@ -363,11 +363,15 @@ function checkKeyset(after: Keyset | undefined): void {
  * created_at, so the page is read from an index backwards, never sorted.
  * `columns` replaces the select list (it must include `created_at` and
  * `record_id`, which order the page).
+ *
+ * With `genericPlan`, a page of at most one skill is written for a generic
+ * plan and marked {@link Statement.generic}: see {@link boundedPage}.
  */
 export function listStatement(
   tenant: TenantId,
   query: ListQuery,
   columns: string = selectList(query.type, query.projection),
+  genericPlan = false,
 ): Statement {
   const { type, filter } = query;
   checkKeyset(query.after);
@@ -415,17 +419,40 @@ export function listStatement(
   const page = (extra: string, by: string): string =>
     `SELECT ${cols} FROM hub.${type} r WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')} ${by} LIMIT ${limit}`;
   if (skills.length <= 1) {
+    const skill = skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : '';
     // One of a few dozen texts per type (one per filter combination): prepared.
+    if (!genericPlan) return { sql: page(skill, tableOrder), params, prepare: true };
     return {
-      sql: page(skills.length === 1 ? `skill_id = ${param(skills[0], 'text')}` : '', tableOrder),
+      sql: boundedPage(page(skill, tableOrder), query.limit, limit),
       params,
       prepare: true,
+      generic: true,
     };
   }
   // Several skills: one index range per skill, each already in page order,
   // merged (Merge Append) and cut to the page: never a sort of every match.
   const parts = skills.map((skill) => `(${page(`skill_id = ${param(skill, 'text')}`, order)})`);
   return { sql: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ${order} LIMIT ${limit}`, params };
+}
+
+/**
+ * A page (`... LIMIT $n`) rewritten for a generic plan: the same page, its
+ * inner LIMIT the smallest power of two >= `limit` written in the text, cut
+ * to `$n` outside. A generic plan cannot see `$n`: PostgreSQL then plans for
+ * a tenth of every row the filter matches, and the more rows that is (a
+ * large tenant, rows out of time order, not cached), the cheaper a bitmap
+ * scan and a sort of all of them look against the index read in page order.
+ * With the bound in the text it plans for at most twice the page, as a
+ * custom plan would (on 20,000 to 180,000 rows both chose the index; the
+ * schema test checks the generic plans). The executor pulls only `$n` rows
+ * through both limits, in the inner query's order (a subquery scan keeps
+ * it). Pages up to 512 rows (the Hub asks for at most 501) have ten bounds:
+ * at most ten texts per filter combination.
+ */
+function boundedPage(pageSql: string, limit: number, limitParam: string): string {
+  const bound = 2 ** Math.ceil(Math.log2(Math.max(1, limit)));
+  const inner = pageSql.slice(0, pageSql.lastIndexOf(` LIMIT ${limitParam}`));
+  return `SELECT * FROM (${inner} LIMIT ${bound}) AS page LIMIT ${limitParam}`;
 }
 
 /**

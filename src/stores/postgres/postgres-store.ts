@@ -59,6 +59,12 @@ import { traceDatabase } from './postgres-tracing';
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
   readonly outbox?: boolean;
+  /**
+   * Write list pages for generic plans, which the database runs generic
+   * (RunOptions.genericPlans): planned once per connection. The `pg` driver's
+   * `generic_lookups` (default true); PGlite, which plans as it chooses, false.
+   */
+  readonly genericPlans?: boolean;
   /** Largest putBatch (default 50,000). */
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
@@ -88,9 +94,7 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
-  private readonly lists = new ListBatcher((tenant, statements) =>
-    this.db.run({ tenant }, statements, { light: true }),
-  );
+  private readonly lists: ListBatcher;
   private readonly chunkBytes: number;
   private readonly rollups: PostgresRollups;
 
@@ -114,6 +118,15 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     // buffer, then into the socket's): its size bounds how long one holds the event loop.
     this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
     this.rollups = new PostgresRollups(db, options.rollupConsumer, options.log);
+    this.lists = new ListBatcher(
+      (tenant, statements) =>
+        this.db.run({ tenant }, statements, {
+          light: true,
+          // Single pages written for a generic plan; a lateral batch keeps custom plans.
+          genericPlans: statements.every((s) => s.generic === true),
+        }),
+      options.genericPlans === true,
+    );
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */
@@ -178,8 +191,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
       const [found = []] = await this.db.run(
         { tenant },
         [getByIdsStatement(tenant, type, wanted, projection)],
-        // By primary key: a generic plan is as good for every id (see RunOptions.lookup).
-        { light: true, lookup: true },
+        // By primary key: a generic plan is as good for every id (see RunOptions.genericPlans).
+        { light: true, genericPlans: true },
       );
       return found;
     });

@@ -14,8 +14,9 @@
  * - `relay_role`: the role the outbox relay switches to (default `<app role>_relay`).
  * - `prepare`: keep hot statements prepared per connection (default true; set
  *   false behind a pooler in transaction mode that cannot carry them).
- * - `generic_lookups`: run lookups by id with generic plans (default true;
- *   false leaves the plan choice to the server, which re-plans them per call).
+ * - `generic_lookups`: run lookups by id and list pages with generic plans
+ *   (default true; false leaves the plan choice to the server, which re-plans
+ *   them per call).
  * - `rollup_consumer`: run the background consumer that folds the change feed
  *   into the rollup cells (default true; set false on replicas that should
  *   leave it to others; answers are exact either way).
@@ -37,7 +38,7 @@ export interface PostgresUri {
   readonly relayRole?: string;
   /** Keep the store's hot statements prepared per connection (default true). */
   readonly prepare: boolean;
-  /** Run lookups by id with generic plans (default true; see RunOptions.lookup). */
+  /** Run lookups by id and list pages with generic plans (default true; see RunOptions.genericPlans). */
   readonly genericLookups: boolean;
   /** Run the rollup feed consumer in the background (default true). */
   readonly rollupConsumer: boolean;

@@ -27,6 +27,12 @@ export interface Statement {
    * per connection instead of on every call.
    */
   readonly prepare?: boolean;
+  /**
+   * Its generic plan is as good as a custom one whatever the parameters (an
+   * index range read in order, every bound the planner needs in the text):
+   * see {@link RunOptions.genericPlans}.
+   */
+  readonly generic?: boolean;
 }
 
 const statementNames = new Map<string, string>();
@@ -63,14 +69,14 @@ export interface RunOptions {
    */
   readonly light?: boolean;
   /**
-   * A lookup by unique key (get by id): each statement finds its rows through
-   * a unique index whatever its parameters, so a generic plan serves every
-   * call as well as a custom one would. The `pg` driver then runs the
-   * transaction with `plan_cache_mode = force_generic_plan` (see
-   * {@link scopeStatement}): the prepared statement is planned once per
-   * connection instead of on every call.
+   * Every statement is planned as well generic as custom: a lookup by unique
+   * key (get by id), which finds its rows through a unique index whatever its
+   * parameters, or statements marked {@link Statement.generic} (list pages).
+   * The `pg` driver then runs the transaction with `plan_cache_mode =
+   * force_generic_plan` (see {@link scopeStatement}): a prepared statement is
+   * planned once per connection instead of on every call.
    */
-  readonly lookup?: boolean;
+  readonly genericPlans?: boolean;
 }
 
 /** The BEGIN that opens a transaction with these options. */
@@ -110,7 +116,7 @@ const GENERIC_TENANT_SCOPE_SQL = `${TENANT_SCOPE_SQL}, set_config('plan_cache_mo
  * transaction and presents a relay ticket. With `genericPlans` the
  * transaction also sets `plan_cache_mode = force_generic_plan` (local to it:
  * the next transaction on the connection plans as the server decides), for
- * {@link RunOptions.lookup} transactions.
+ * {@link RunOptions.genericPlans} transactions.
  */
 export function scopeStatement(scope: Scope, credentials: ScopeCredentials, genericPlans = false): Statement {
   return 'tenant' in scope
