@@ -757,6 +757,8 @@ async function tracingOffCost(
   const count = (what: string): void => void counts.set(what, (counts.get(what) ?? 0) + 1);
   const span: Span = {
     recording: false,
+    child: () => (count('span.child'), span),
+    ids: () => (count('span.ids'), undefined),
     setName: () => count('span.setName'),
     setAttribute: () => count('span.setAttribute'),
     setAttributes: () => count('span.setAttributes'),
@@ -766,12 +768,8 @@ async function tracingOffCost(
   };
   const counting: Tracer = {
     enabled: false,
-    inSpan: (_name, _kind, fn) => (count('inSpan'), fn(span)),
     startServerSpan: () => (count('startServerSpan'), span),
-    startSpan: () => (count('startSpan'), span),
-    withSpan: (_span, fn) => (count('withSpan'), fn()),
-    activeSpan: () => (count('activeSpan'), span),
-    activeIds: () => (count('activeIds'), undefined),
+    startRoot: () => (count('startRoot'), span),
     flush: async () => undefined,
     shutdown: async () => undefined,
   };
@@ -829,16 +827,12 @@ async function tracingOffCost(
 function timeNoopCalls(): Map<string, number> {
   const t = NOOP_TRACER;
   const s = NOOP_SPAN;
-  const done = Promise.resolve(0);
-  const fn = (): Promise<number> => done;
   let keep = 0;
   const calls: [string, () => void][] = [
-    ['inSpan', () => void t.inSpan('x', 'internal', fn)],
     ['startServerSpan', () => (keep += t.startServerSpan('x', {}).recording ? 1 : 0)],
-    ['startSpan', () => (keep += t.startSpan('x', 'internal').recording ? 1 : 0)],
-    ['withSpan', () => (keep += t.withSpan(s, () => 1))],
-    ['activeSpan', () => (keep += t.activeSpan().recording ? 1 : 0)],
-    ['activeIds', () => (keep += t.activeIds() === undefined ? 1 : 0)],
+    ['startRoot', () => (keep += t.startRoot('x', 'internal').recording ? 1 : 0)],
+    ['span.child', () => (keep += s.child('x', 'internal').recording ? 1 : 0)],
+    ['span.ids', () => (keep += s.ids() === undefined ? 1 : 0)],
     ['span.setName', () => s.setName('x')],
     ['span.setAttribute', () => s.setAttribute('k', 1)],
     ['span.setAttributes', () => s.setAttributes({ k: 1 })],

@@ -6,6 +6,7 @@
 import type { Hub } from '../hub/hub';
 import type { TenantId } from '../hub/tenant';
 import type { Logger } from '../platform/log';
+import { NOOP_SPAN, type Span } from '../platform/tracing';
 import type { Scope } from '../platform/auth';
 import type { UsageMeter } from '../platform/usage';
 import { type Loaders, createLoaders } from './loaders';
@@ -14,6 +15,8 @@ export interface GraphQLContext {
   readonly tenant: TenantId;
   readonly scopes: ReadonlySet<Scope>;
   readonly hub: Hub;
+  /** The operation's span: the no-op span unless the request is sampled. */
+  readonly span: Span;
   readonly loaders: Loaders;
   readonly requestId: string;
   readonly log: Logger;
@@ -44,6 +47,8 @@ export interface ContextInput {
   readonly tenant: TenantId;
   readonly scopes: ReadonlySet<Scope>;
   readonly hub: Hub;
+  /** The operation's span (default: the no-op span). */
+  readonly span?: Span;
   readonly requestId: string;
   readonly log: Logger;
   readonly timeoutMs: number;
@@ -60,6 +65,7 @@ export function createContext(input: ContextInput): GraphQLContext {
     tenant: input.tenant,
     scopes: input.scopes,
     hub: input.hub,
+    span: input.span ?? NOOP_SPAN,
     loaders: createLoaders(input.hub, input.tenant, input.onBatch),
     requestId: input.requestId,
     log: input.log,

@@ -36,8 +36,8 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
         async didResolveOperation({ operation, operationName, contextValue }) {
           contextValue.stats.operation = metrics.operationLabel(operationName, contextValue.tenant);
           contextValue.stats.operationType = operation?.operation ?? 'unknown';
-          // The active span is the request's `graphql.operation` (graphql/server.ts).
-          const span = tracer().activeSpan();
+          // The request's `graphql.operation` span (graphql/server.ts).
+          const span = contextValue.span;
           if (span.recording) {
             // A span is one request's record, not a label set: it keeps the operation's own
             // name (the metric label is bounded to registered operations, see operationLabel).
@@ -84,8 +84,8 @@ export function tracePlugin(): ApolloServerPlugin<GraphQLContext> {
     async requestDidStart() {
       if (!tracer().enabled) return;
       return {
-        async willSendResponse({ response }) {
-          const span = tracer().activeSpan();
+        async willSendResponse({ response, contextValue }) {
+          const span = contextValue.span;
           if (!span.recording || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           traceResult(

@@ -12,7 +12,8 @@ import type { Hub } from '../hub/hub';
 import type { Identity } from '../platform/auth';
 import type { Logger } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
-import { tracer } from '../platform/tracing';
+import { NOOP_SPAN, type Span, runInSpan, traceFields } from '../platform/tracing';
+import { tracedHub } from '../platform/tracing-ports';
 import type { UsageMeter } from '../platform/usage';
 import { type GraphQLContext, type RequestStats, createContext } from './context';
 import { readOnlyPlugin } from './read-only';
@@ -58,6 +59,8 @@ export interface GraphQLCaller {
   readonly identity: Identity;
   readonly requestId: string;
   readonly log: Logger;
+  /** The request's span (the parent of the operation's); absent or not recording: no spans. */
+  readonly span?: Span;
 }
 
 /** What to answer: a response to write, or `timeout` when the request outlived its deadline. */
@@ -159,12 +162,12 @@ function execute(
   request: GraphQLHttpRequest,
   caller: GraphQLCaller,
 ): Promise<GraphQLOutcome> {
-  const t = tracer();
-  // Only inside a sampled request: a span started elsewhere would begin a trace of its own.
-  if (!t.enabled || !t.activeSpan().recording) return executeRequest(engine, request, caller);
-  return t.inSpan('graphql.operation', 'internal', async (span) => {
-    if (span.recording) span.setAttribute('hub.tenant', caller.identity.tenant);
-    const outcome = await executeRequest(engine, request, caller);
+  // Only inside a sampled request: unsampled ones run with the no-op span and the untraced Hub.
+  const parent = caller.span ?? NOOP_SPAN;
+  if (!parent.recording) return executeRequest(engine, request, caller, NOOP_SPAN);
+  return runInSpan(parent.child('graphql.operation', 'internal'), async (span) => {
+    span.setAttribute('hub.tenant', caller.identity.tenant);
+    const outcome = await executeRequest(engine, request, caller, span);
     if (outcome.kind === 'timeout') span.fail('TIMEOUT');
     return outcome;
   });
@@ -180,10 +183,11 @@ async function executeRequest(
   engine: Engine,
   request: GraphQLHttpRequest,
   caller: GraphQLCaller,
+  span: Span,
 ): Promise<GraphQLOutcome> {
   const { apollo, preflight, options, limits } = engine;
   const { metrics } = options;
-  const ctx = requestContext(engine, request, caller);
+  const ctx = requestContext(engine, request, caller, span);
   // Static limits before Apollo parses and validates (limits.ts).
   const refusal = staticRefusal(preflight, queryText(request), request.appendedChars);
   const tenantLabel = metrics.tenantLabel(caller.identity.tenant);
@@ -226,16 +230,26 @@ async function executeRequest(
   };
 }
 
-/** The request's context: its caller, the Hub, its deadline, its DataLoaders (counted in the metrics). */
-function requestContext(engine: Engine, request: GraphQLHttpRequest, caller: GraphQLCaller): GraphQLContext {
+/**
+ * The request's context: its caller, the Hub (its traced view under the
+ * operation's span when sampled), its deadline, its DataLoaders (counted in the metrics).
+ */
+function requestContext(
+  engine: Engine,
+  request: GraphQLHttpRequest,
+  caller: GraphQLCaller,
+  span: Span,
+): GraphQLContext {
   const { options, limits } = engine;
   const { metrics } = options;
+  const traced = span.recording;
   return createContext({
     tenant: caller.identity.tenant,
     scopes: caller.identity.scopes,
-    hub: options.hub,
+    hub: traced ? tracedHub(options.hub, span) : options.hub,
+    span,
     requestId: caller.requestId,
-    log: caller.log,
+    log: traced ? caller.log.child(traceFields(span) ?? {}) : caller.log,
     timeoutMs: limits.timeoutMs,
     onBatch: (loader, size) => metrics.loaderBatch.observe({ loader }, size),
     ...(request.bodyBytes !== undefined ? { bodyBytes: request.bodyBytes } : {}),

@@ -22,6 +22,7 @@ import { sendError, sendJson } from './respond';
 import type { HttpTimeouts } from './request-timeouts';
 import type { InFlight } from './request-listener';
 import type { GatewayOptions } from './gateway-options';
+import type { Span } from '../platform/tracing';
 
 /** What the routes need. */
 export interface RouteDeps {
@@ -52,10 +53,11 @@ export async function route(
   url: URL,
   requestId: string,
   rlog: Logger,
+  span: Span,
 ): Promise<void> {
   const { options, metrics } = deps;
   const path = url.pathname;
-  if (path === '/graphql') return handleGraphQL(deps.graphqlDeps, req, res, url, requestId, rlog);
+  if (path === '/graphql') return handleGraphQL(deps.graphqlDeps, req, res, url, requestId, rlog, span);
   if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (path === '/favicon.ico') {
     res.statusCode = 204;
@@ -79,7 +81,7 @@ export async function route(
     const chunk = options.ingestChunkLines ? { chunkLines: options.ingestChunkLines } : {};
     const usage = options.usage ? { usage: options.usage } : {};
     const ingest = { ...deps, ...chunk, ...usage, limits: deps.ingestLimits };
-    return handleIngest(ingest, req, res, path.slice('/ingest/'.length), rlog);
+    return handleIngest(ingest, req, res, path.slice('/ingest/'.length), rlog, span);
   }
   if (deps.admin && path.startsWith('/admin/')) {
     return handleAdmin(deps.admin, req, res, path.slice('/admin/'.length), rlog);

@@ -17,7 +17,7 @@ import { type Authenticator, type Identity, type SchemaReader, isSchemaReader } 
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { HTTP_STATUS } from '../platform/public-errors';
-import { tracer } from '../platform/tracing';
+import { NOOP_SPAN, type Span } from '../platform/tracing';
 import { noteTenant } from './access-log';
 import type { AdmissionControl } from './admission';
 import { type PersistedQueryCache, applyPersistedQuery, tagQueryWithTenant } from './apq';
@@ -51,6 +51,7 @@ export async function handleGraphQL(
   url: URL,
   requestId: string,
   log: Logger,
+  span: Span = NOOP_SPAN,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'POST') {
     res.setHeader('allow', 'GET, POST');
@@ -67,7 +68,7 @@ export async function handleGraphQL(
     if (body === ANSWERED || body === REFUSED) return;
     return handleSchemaRead(res, req.headers.accept, url, body?.json, deps.graphql.limits.maxTokens);
   }
-  tracer().activeSpan().setAttribute('hub.tenant', identity.tenant);
+  span.setAttribute('hub.tenant', identity.tenant);
   noteTenant(res, identity.tenant);
   // Admitted (or refused with 429) before the body is read, like the token.
   const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);
@@ -90,6 +91,7 @@ export async function handleGraphQL(
       identity,
       requestId,
       log: log.child({ tenant: identity.tenant }),
+      span,
     });
     // A request refused by a limit is charged like the largest operation allowed (a refusal
     // costs the attacker's tenant, not the others); an operation that ran, its cost.

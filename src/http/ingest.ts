@@ -39,7 +39,8 @@ import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
 import { ByteBudget } from './byte-budget';
 import { type LineItem, NdjsonReader } from './ndjson-reader';
-import { tracer } from '../platform/tracing';
+import { NOOP_SPAN, type Span } from '../platform/tracing';
+import { tracedHub } from '../platform/tracing-ports';
 import { DEFAULT_REQUEST_COST } from '../platform/tenant-limits';
 import type { AdmissionControl } from './admission';
 import { refuseUnreadBody, sendError, sendJson } from './respond';
@@ -145,6 +146,7 @@ export async function handleIngest(
   res: ServerResponse,
   typeName: string,
   log: Logger,
+  span: Span = NOOP_SPAN,
 ): Promise<void> {
   if (req.method !== 'POST') {
     res.setHeader('allow', 'POST');
@@ -156,7 +158,7 @@ export async function handleIngest(
     noteTenant(res, identity.tenant);
     requireScope(identity, 'hub:write');
     tenant = identity.tenant;
-    tracer().activeSpan().setAttribute('hub.tenant', tenant);
+    span.setAttribute('hub.tenant', tenant);
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer');
@@ -172,7 +174,9 @@ export async function handleIngest(
   const read = { bytes: 0 };
   let lines = 0;
   try {
-    lines = await ingest(deps, req, res, tenant, typeName, log, read);
+    // A sampled request writes through the Hub's traced view (its spans under the request's).
+    const traced = span.recording ? { ...deps, hub: tracedHub(deps.hub, span) } : deps;
+    lines = await ingest(traced, req, res, tenant, typeName, log, read);
   } finally {
     // An ingest costs a request, one unit per line and one per KiB read (the unit of bodies in
     // the GraphQL cost model): decoding, hashing and writing bytes is most of what it costs.

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type Logger, errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
-import { NOOP_SPAN, type Span, type Tracer, tracer } from '../platform/tracing';
+import { NOOP_SPAN, type Span, traceFields, tracer } from '../platform/tracing';
 import { accessFields } from './access-log';
 import { type HttpTimeouts, limitBodyTime } from './request-timeouts';
 import { sendError } from './respond';
@@ -20,13 +20,18 @@ export interface ListenerDeps {
   readonly timeouts: HttpTimeouts;
 }
 
-/** Answers one request (the gateway's routes), given its parsed URL, id and logger. */
+/**
+ * Answers one request (the gateway's routes), given its parsed URL, id,
+ * logger (with the trace's ids when sampled) and span (the no-op span unless
+ * sampled: the parent of the spans the route starts).
+ */
 export type Route = (
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   requestId: string,
   rlog: Logger,
+  span: Span,
 ) => Promise<void>;
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,7 +49,6 @@ export function requestListener(
     const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     res.setHeader('x-request-id', requestId);
     if (inFlight.shuttingDown) res.setHeader('connection', 'close');
-    const rlog = log.child({ requestId });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -54,20 +58,20 @@ export function requestListener(
     inFlight.start();
     // An ingest stream has its own time limits (ingest.ts); every other request gets these.
     if (!url.pathname.startsWith('/ingest/')) limitBodyTime(req, res, deps.timeouts.requestMs);
-    const t = tracer();
-    const span = requestSpan(t, req, url, requestId);
-    res.on('close', () => finishRequest(deps, { req, res, url, t, span, rlog, started }));
-    void t.withSpan(span, () =>
-      route(req, res, url, requestId, rlog).catch((err: unknown) => {
-        rlog.error('unhandled error', errorFields(err));
-        sendError(res, 500, 'INTERNAL', 'internal error');
-      }),
-    );
+    const span = requestSpan(req, url, requestId);
+    // A sampled request's lines carry its trace (the access log line among them).
+    const rlog = log.child(span.recording ? { requestId, ...traceFields(span) } : { requestId });
+    res.on('close', () => finishRequest(deps, { req, res, url, span, rlog, started }));
+    void route(req, res, url, requestId, rlog, span).catch((err: unknown) => {
+      rlog.error('unhandled error', errorFields(err));
+      sendError(res, 500, 'INTERNAL', 'internal error');
+    });
   };
 }
 
 /** The request's span, continuing the caller's trace (W3C traceparent); tracing off: the no-op span. */
-function requestSpan(t: Tracer, req: IncomingMessage, url: URL, requestId: string): Span {
+function requestSpan(req: IncomingMessage, url: URL, requestId: string): Span {
+  const t = tracer();
   if (!t.enabled) return NOOP_SPAN;
   const span = t.startServerSpan(`${req.method ?? 'GET'} ${routeLabel(url.pathname)}`, req.headers);
   if (span.recording) {
@@ -86,8 +90,7 @@ interface Finished {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly url: URL;
-  /** The tracer the request started under, and its span. */
-  readonly t: Tracer;
+  /** The request's span. */
   readonly span: Span;
   readonly rlog: Logger;
   /** process.hrtime.bigint() when it arrived. */
@@ -106,9 +109,7 @@ function finishRequest(deps: ListenerDeps, f: Finished): void {
   deps.metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
   if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
     const fields = accessFields(res, f.req.method, url.pathname, Math.round(ms * 100) / 100);
-    // Inside the request's span, so the access log line carries its trace id.
-    if (span.recording) f.t.withSpan(span, () => f.rlog.info('request', fields));
-    else f.rlog.info('request', fields);
+    f.rlog.info('request', fields);
   }
   deps.inFlight.end();
 }

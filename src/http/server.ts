@@ -16,7 +16,7 @@ import type { HealthSource } from '../platform/health';
 import { type Logger, createLogger, errorFields } from '../platform/log';
 import { fairStore } from '../platform/fair-store';
 import { GatewayMetrics, instrumentStore } from '../platform/metrics';
-import { traceHub, traceStore } from '../platform/tracing-ports';
+import { traceStore } from '../platform/tracing-ports';
 import { type TenantPolicy, uniformPolicy } from '../platform/tenant-limits';
 import { type CostBudget, LocalBudget } from '../platform/token-bucket';
 import { AdmissionControl } from './admission';
@@ -49,7 +49,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   labelTenants(metrics, policy, options.health);
   const { store, hub } = storeAndHub(options, metrics, policy);
   const graphql = await createGraphQLServer({
-    hub: traceHub(hub),
+    hub,
     log,
     metrics,
     ...(options.limits ? { limits: options.limits } : {}),
@@ -59,7 +59,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const deps = routeDeps(options, { store, hub, graphql, metrics, policy, budget });
   const server = createServer(
     serverTimeoutOptions(deps.timeouts),
-    requestListener(deps, log, (req, res, url, id, rlog) => route(deps, req, res, url, id, rlog)),
+    requestListener(deps, log, (req, res, url, id, rlog, span) => route(deps, req, res, url, id, rlog, span)),
   );
   // Longer than the idle timeout of the proxies and clients in front of it
   // (load balancers commonly keep idle connections 60 s): the side that closes

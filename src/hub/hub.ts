@@ -111,6 +111,15 @@ export class Hub {
   }
 
   /**
+   * This Hub over another view of its store (e.g. one that traces its calls):
+   * same options and cursor key, so cursors pass between the two.
+   */
+  over(store: HubStore): Hub {
+    const hub = Object.create(Hub.prototype) as Hub;
+    return Object.assign(hub, this, { store });
+  }
+
+  /**
    * Validates, seals and writes a batch of one type. A batch with any invalid
    * record is rejected whole (VALIDATION listing every problem) and nothing is
    * written. Otherwise each record is created, reported as a duplicate

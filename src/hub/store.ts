@@ -22,6 +22,7 @@ import type {
 } from './model';
 import type { TenantId } from './tenant';
 import type { Bucket } from './time';
+import type { Traceable } from './tracing-ports';
 
 /** What a store can do; the router and the conformance suite read these, never the store's name. */
 //
@@ -401,7 +402,7 @@ export interface SkillRow {
   readonly total_cost_usd: string;
 }
 
-export interface HubStore {
+export interface HubStore extends Traceable {
   /** What this store can do. Constant for the store's lifetime. */
   readonly capabilities: StoreCapabilities;
 

@@ -15,6 +15,7 @@ import { HubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
 import { type TenantId, isTenantId } from '../hub/tenant';
 import type { TenantPolicy } from './tenant-limits';
+import { forwardTraced } from '../hub/tracing-ports';
 
 /** Port methods that run a rollup (aggregations over many records). */
 const ROLLUP_METHODS = new Set([
@@ -96,6 +97,8 @@ function gated<S extends HubStore>(store: S, shares: Shares): S {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
+      // A traced view passes the same gates (the shares are the store's, not the view's).
+      if (prop === 'traced') return forwardTraced(target, (view) => gated(view, shares));
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || prop === 'constructor' || UNSHARED.has(String(prop))) return value;
       let fn = wrapped.get(prop);

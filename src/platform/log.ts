@@ -1,9 +1,9 @@
 /**
  * Structured JSON logs: one object per line with `time`, `level`, `msg` and
- * fields (the request id among them), and `trace_id`/`span_id` when written
- * inside a sampled trace span (tracing.ts). Never logs tokens or request bodies.
+ * fields (the request id among them). A sampled request's loggers carry its
+ * `trace_id`/`span_id` as fields of their own (`traceFields` in tracing.ts,
+ * added where the span is made). Never logs tokens or request bodies.
  */
-import { tracer } from './tracing';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -70,8 +70,6 @@ class JsonLogger implements Logger {
 
   private write(lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (ORDER[lvl] < this.min) return;
-    const ids = tracer().activeIds();
-    const trace = ids ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
     let line: string;
     try {
       line = JSON.stringify({
@@ -80,10 +78,9 @@ class JsonLogger implements Logger {
         msg,
         ...this.base,
         ...fields,
-        ...trace,
       });
     } catch {
-      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...this.base, ...trace });
+      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...this.base });
     }
     this.sink(line);
   }

@@ -7,6 +7,7 @@ import { isHubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
 import { CLIENT_OPERATIONS, type RegisteredOperations } from './operations';
+import { forwardTraced } from '../hub/tracing-ports';
 
 /** The `tenant` label of a tenant without one: shared, so spreading it per request allocates nothing. */
 const NO_TENANT_LABEL: { readonly tenant?: string } = Object.freeze({});
@@ -118,6 +119,8 @@ export function instrumentStore<S extends HubStore>(store: S, label: string, met
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
+      // A traced view is timed into the same metrics.
+      if (prop === 'traced') return forwardTraced(target, (view) => instrumentStore(view, label, metrics));
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || prop === 'constructor') return value;
       let fn = wrapped.get(prop);

@@ -11,7 +11,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TenantId } from '../hub/tenant';
-import { tracer } from './tracing';
+import { NOOP_SPAN, type Span } from './tracing';
 
 /** Why a call went where it went. */
 export type RouteReason =
@@ -102,11 +102,12 @@ export function currentRouteTrace(): RouteTrace | undefined {
   return storage.getStore();
 }
 
-/** Records an entry into the active trace (no-op without one), and as an event on the active span. */
-export function recordRoute(entry: RouteEntry): void {
+/**
+ * Records an entry into the active route trace (no-op without one), and as an
+ * event on `span` (the routed store call's, when its trace is sampled).
+ */
+export function recordRoute(entry: RouteEntry, span: Span = NOOP_SPAN): void {
   storage.getStore()?.add(entry);
-  // The decision is also an event on the active span (the routed store call's).
-  const span = tracer().activeSpan();
   if (span.recording) {
     span.addEvent('hub.route', {
       'hub.op': entry.op,

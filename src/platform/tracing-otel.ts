@@ -4,16 +4,12 @@
  * configured collector, W3C trace context read from callers' headers. Loaded
  * only by `createTracer` in tracing.ts when an endpoint is configured.
  *
- * The active span travels in this module's own AsyncLocalStorage (no global
- * OpenTelemetry registration, so two tracers in one process, as in tests,
- * never share state), and only while a sampled trace is in flight: on Node 20
- * an enabled AsyncLocalStorage adds a hook to every promise the process makes
- * (about 100 ns each, several percent of a GraphQL request), so the storage is
- * disabled whenever no sampled root span is open. A span the sampler dropped
- * is not made active: below it nothing is active, and the layers start spans
- * only inside a recording one (a root span starts only where a trace may
- * begin: a request, or background work such as a relay batch), so an
- * unsampled request costs one sampling decision and nothing per promise.
+ * No context is kept here: a span's children are started from it
+ * ({@link Span.child}), the parent passed down explicitly by the layers (see
+ * src/hub/tracing-ports.ts), and there is no global OpenTelemetry
+ * registration, so two tracers in one process, as in tests, never share
+ * state. A span the sampler dropped is the shared no-op span, whose children
+ * are no-op spans: an unsampled request costs one sampling decision.
  *
  * That decision is made here, before the SDK is called, for a root without a
  * caller's `traceparent` (nearly every request): the SDK would generate two
@@ -24,10 +20,8 @@
  * only a sampled root reaches the SDK, which is handed that trace id and
  * samples it again, identically. A dropped root is the shared no-op span.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Attributes as OtelAttributes,
-  type Context,
   ROOT_CONTEXT,
   type Span as OtelSpanApi,
   SpanKind as OtelSpanKind,
@@ -58,7 +52,6 @@ import {
   type SpanKind,
   type Tracer,
   type TracingSettings,
-  errorCode,
 } from './tracing';
 
 const KINDS: Record<SpanKind, OtelSpanKind> = {
@@ -71,12 +64,21 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
 class OtelSpan implements Span {
   readonly recording: boolean;
   private ended = false;
-  /** @param onEnd called once when the span ends (a sampled root's bookkeeping). */
   constructor(
     readonly span: OtelSpanApi,
-    private readonly onEnd?: () => void,
+    private readonly tracer: OtelTracer,
   ) {
     this.recording = span.isRecording();
+  }
+  child(name: string, kind: SpanKind): Span {
+    // Below a span the sampler dropped, nothing records.
+    if (!this.recording) return NOOP_SPAN;
+    return this.tracer.startChild(name, KINDS[kind], this.span);
+  }
+  ids(): { traceId: string; spanId: string } | undefined {
+    if (!this.recording) return undefined;
+    const ctx = this.span.spanContext();
+    return { traceId: ctx.traceId, spanId: ctx.spanId };
   }
   setName(name: string): void {
     this.span.updateName(name);
@@ -101,7 +103,6 @@ class OtelSpan implements Span {
     if (this.ended) return;
     this.ended = true;
     this.span.end();
-    this.onEnd?.();
   }
 }
 
@@ -185,11 +186,8 @@ class PresetIdGenerator implements IdGenerator {
 
 class OtelTracer implements Tracer {
   readonly enabled = true;
-  private readonly storage = new AsyncLocalStorage<Span>();
   private readonly propagator = new W3CTraceContextPropagator();
   private readonly tracer;
-  /** Sampled root spans not ended yet: the storage is enabled only while there are some. */
-  private openRoots = 0;
 
   constructor(
     private readonly provider: BasicTracerProvider,
@@ -199,83 +197,34 @@ class OtelTracer implements Tracer {
     this.tracer = provider.getTracer('hub-gateway');
   }
 
-  private parentContext(): Context | undefined {
-    const active = this.storage.getStore();
-    if (active === undefined) return ROOT_CONTEXT;
-    // Below a non-recording span (the no-op one) every span is the no-op one.
-    if (!(active instanceof OtelSpan) || !active.recording) return undefined;
-    return trace.setSpan(ROOT_CONTEXT, active.span);
-  }
-
-  /** A span of the SDK; a sampled root is counted until it ends. */
-  private wrap(span: OtelSpanApi, root: boolean): OtelSpan {
-    if (!root || !span.isRecording()) return new OtelSpan(span);
-    this.openRoots++;
-    return new OtelSpan(span, () => {
-      // The last sampled trace ended: no hook on every promise until the next one.
-      if (--this.openRoots === 0) this.storage.disable();
-    });
+  /** A span of the SDK, child of `parent` (a recording span of this tracer). */
+  startChild(name: string, kind: OtelSpanKind, parent: OtelSpanApi): Span {
+    return new OtelSpan(this.tracer.startSpan(name, { kind }, trace.setSpan(ROOT_CONTEXT, parent)), this);
   }
 
   /** A root span: sampled here first, the shared no-op span when dropped. */
-  private startRoot(name: string, kind: OtelSpanKind): Span {
+  private root(name: string, kind: OtelSpanKind): Span {
     const traceId = this.roots.traceId();
     if (traceId === undefined) return NOOP_SPAN;
     this.ids.next = traceId;
     try {
-      return this.wrap(this.tracer.startSpan(name, { kind }, ROOT_CONTEXT), true);
+      return new OtelSpan(this.tracer.startSpan(name, { kind }, ROOT_CONTEXT), this);
     } finally {
       this.ids.next = undefined;
     }
   }
 
-  startSpan(name: string, kind: SpanKind): Span {
-    const parent = this.parentContext();
-    if (parent === undefined) return NOOP_SPAN;
-    if (parent === ROOT_CONTEXT) return this.startRoot(name, KINDS[kind]);
-    return this.wrap(this.tracer.startSpan(name, { kind: KINDS[kind] }, parent), false);
+  startRoot(name: string, kind: SpanKind): Span {
+    return this.root(name, KINDS[kind]);
   }
 
   startServerSpan(name: string, headers: HeaderCarrier): Span {
     // Nearly every request: no caller's trace context to continue.
-    if (headers.traceparent === undefined) return this.startRoot(name, OtelSpanKind.SERVER);
+    if (headers.traceparent === undefined) return this.root(name, OtelSpanKind.SERVER);
     const parent = this.propagator.extract(ROOT_CONTEXT, headers, headerGetter);
-    return this.wrap(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent), true);
-  }
-
-  withSpan<T>(span: Span, fn: () => T): T {
-    if (span.recording) {
-      const result = this.storage.run(span, fn);
-      // `run` enables the storage; an ended trace's late work (its access log line) leaves it off.
-      if (this.openRoots === 0) this.storage.disable();
-      return result;
-    }
-    // A dropped span is not made active: nothing below it records (see the file comment).
-    return this.storage.getStore() === undefined ? fn() : this.storage.exit(fn);
-  }
-
-  async inSpan<T>(name: string, kind: SpanKind, fn: (span: Span) => Promise<T>): Promise<T> {
-    const span = this.startSpan(name, kind);
-    if (!span.recording) return span === NOOP_SPAN ? fn(span) : this.withSpan(span, () => fn(span));
-    try {
-      return await this.storage.run(span, () => fn(span));
-    } catch (err) {
-      span.fail(errorCode(err));
-      throw err;
-    } finally {
-      span.end();
-    }
-  }
-
-  activeSpan(): Span {
-    return this.storage.getStore() ?? NOOP_SPAN;
-  }
-
-  activeIds(): { traceId: string; spanId: string } | undefined {
-    const active = this.storage.getStore();
-    if (!(active instanceof OtelSpan) || !active.recording) return undefined;
-    const ctx = active.span.spanContext();
-    return { traceId: ctx.traceId, spanId: ctx.spanId };
+    const span = new OtelSpan(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent), this);
+    // A caller's unsampled trace: the shared no-op span, like a dropped root.
+    return span.recording ? span : NOOP_SPAN;
   }
 
   flush(): Promise<void> {

@@ -1,16 +1,22 @@
 /**
  * Spans at the two boundaries below GraphQL: every Hub call (`hub.<method>`)
- * and every call through the HubStore port (`store.<method>`), added by
- * wrapping the object in a Proxy, so neither the Hub nor any store imports
- * tracing. Attributes: the tenant, the record type, the store's label, and
- * sizes (ids asked, records written, rows returned); never ids, filter values
- * or record content. With tracing off the objects are returned unwrapped.
+ * and every call through the HubStore port (`store.<method>`), so neither the
+ * Hub nor any store imports tracing. Both are views made only inside a
+ * sampled trace, holding their parent span (src/hub/tracing-ports.ts): a
+ * request's operation makes {@link tracedHub}; each of its Hub calls runs the
+ * Hub over its store's traced view, whose `store.<method>` spans hand their
+ * own span further down. Attributes: the tenant, the record type, the store's
+ * label, and sizes (ids asked, records written, rows returned); never ids,
+ * filter values or record content. Unsampled requests, and everything with
+ * tracing off, call the ordinary Hub and store.
  */
+import type { Hub } from '../hub/hub';
 import type { HubStore } from '../hub/store';
-import { type Attributes, type Span, tracer } from './tracing';
+import { tracedStore } from '../hub/tracing-ports';
+import { type Attributes, type Span, inChildSpan, tracer } from './tracing';
 
 /** The Hub methods that get a span (the ones returning a promise; `scan` is a generator, `verify` is sync). */
-const HUB_METHODS = new Set([
+const HUB_METHODS = new Set<PropertyKey>([
   'record',
   'writeSealed',
   'get',
@@ -24,82 +30,68 @@ const HUB_METHODS = new Set([
 ]);
 
 /** Methods of the port that get no span: lifecycle, not work. */
-const UNTRACED_STORE_METHODS = new Set<PropertyKey>(['close', 'constructor']);
+const UNTRACED_STORE_METHODS = new Set<PropertyKey>(['close', 'constructor', 'traced']);
 
 /**
- * Wraps `hub` so that each call of a {@link HUB_METHODS} method runs in a span
- * `hub.<method>` with the tenant and record type. Returns `hub` itself when
- * tracing is off at the time of the call to this function.
+ * `hub` as a sampled request's operation calls it: each call of a
+ * {@link HUB_METHODS} method runs in a span `hub.<method>`, child of `parent`,
+ * with the tenant and record type, over the traced view of the Hub's store.
+ * Returns `hub` itself when `parent` does not record.
  */
-export function traceHub<H extends object>(hub: H): H {
-  if (!tracer().enabled) return hub;
-  return wrapMethods(hub, (prop) => (HUB_METHODS.has(prop) ? `hub.${prop}` : undefined), hubAttributes);
-}
-
-/**
- * Wraps a store so that each port call runs in a span `store.<method>` with
- * the store's label (`hub.store`), the tenant, the record type and the rows it
- * returned. Optional parts of the port stay visible exactly as on `store`.
- * Returns `store` itself when tracing is off.
- */
-export function traceStore<S extends HubStore>(store: S, label: string): S {
-  if (!tracer().enabled) return store;
-  return wrapMethods(
-    store,
-    (prop) => (UNTRACED_STORE_METHODS.has(prop) ? undefined : `store.${prop}`),
-    (method, args, span) => {
-      span.setAttribute('hub.store', label);
-      hubAttributes(method, args, span);
-    },
-    rowsAttribute,
-  );
-}
-
-function wrapMethods<T extends object>(
-  target: T,
-  spanName: (prop: string) => string | undefined,
-  before: (method: string, args: readonly unknown[], span: Span) => void,
-  after?: (result: unknown, span: Span) => void,
-): T {
-  // Every property read of the wrapped object comes through `get`, on every
-  // request: a method's wrapper is made once and then found by one Map lookup.
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      const known = wrapped.get(prop);
-      if (known !== undefined) return known;
-      const value: unknown = Reflect.get(obj, prop, receiver);
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      const name = spanName(prop);
-      if (name === undefined) return value;
-      const fn = traced(obj, value as (...a: unknown[]) => Promise<unknown>, prop, name, before, after);
-      wrapped.set(prop, fn);
-      return fn;
+export function tracedHub(hub: Hub, parent: Span): Hub {
+  if (!parent.recording) return hub;
+  return new Proxy(hub, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string' || !HUB_METHODS.has(prop)) return value;
+      return (...args: unknown[]) =>
+        inChildSpan(parent, `hub.${prop}`, 'internal', (span) => {
+          hubAttributes(prop, args, span);
+          const inner = target.over(tracedStore(target.store, span));
+          return (Reflect.get(inner, prop) as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
+        });
     },
   });
 }
 
-/** `method` of `obj` run in a span `name` when called inside a sampled trace, else called as is. */
-function traced(
-  obj: object,
-  method: (...a: unknown[]) => Promise<unknown>,
-  prop: string,
-  name: string,
-  before: (method: string, args: readonly unknown[], span: Span) => void,
-  after: ((result: unknown, span: Span) => void) | undefined,
-): (...args: unknown[]) => Promise<unknown> {
-  return function (...args: unknown[]): Promise<unknown> {
-    const t = tracer();
-    // Only inside a sampled trace: a call from an unsampled request, or from
-    // background work (the relay's outbox polls), makes no span at all.
-    if (!t.activeSpan().recording) return method.apply(obj, args);
-    return t.inSpan(name, 'internal', async (span) => {
-      if (span.recording) before(prop, args, span);
-      const result = await method.apply(obj, args);
-      if (after && span.recording) after(result, span);
-      return result;
-    });
-  };
+/**
+ * Gives `store` traced views whose port calls run in spans `store.<method>`
+ * with the store's label (`hub.store`), the tenant, the record type and the
+ * rows returned, each handing its span on to the store's own view. Ordinary
+ * calls pass straight through. Returns `store` itself when tracing is off.
+ */
+export function traceStore<S extends HubStore>(store: S, label: string): S {
+  if (!tracer().enabled) return store;
+  const traced = (parent: Span): S => storeSpans(store, label, parent);
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      return prop === 'traced' ? traced : Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
+/** The view of `store` whose port calls are spans `store.<method>`, children of `parent`. */
+function storeSpans<S extends HubStore>(store: S, label: string, parent: Span): S {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'traced') return (p: Span) => storeSpans(target, label, p);
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || typeof prop !== 'string' || UNTRACED_STORE_METHODS.has(prop))
+        return value;
+      return (...args: unknown[]) =>
+        inChildSpan(parent, `store.${prop}`, 'internal', async (span) => {
+          span.setAttribute('hub.store', label);
+          hubAttributes(prop, args, span);
+          const inner = tracedStore(target, span);
+          const result: unknown = await (Reflect.get(inner, prop) as (...a: unknown[]) => unknown).apply(
+            inner,
+            args,
+          );
+          rowsAttribute(result, span);
+          return result;
+        });
+    },
+  });
 }
 
 /** Tenant, record type and request sizes, read from a Hub or port call's arguments by position. */

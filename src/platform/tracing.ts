@@ -5,10 +5,12 @@
  * is off) it is {@link NOOP_TRACER}, whose calls allocate nothing beyond the
  * closures their callers pass: every span is the shared {@link NOOP_SPAN}.
  *
- * Context (which span is the parent of a new one) travels with the async
- * work through an AsyncLocalStorage. The OpenTelemetry implementation lives in
- * tracing-otel.ts and is loaded only when an OTLP endpoint is configured
- * ({@link startTracing}), so the CLI's startup never loads the SDK.
+ * The parent of every span is passed explicitly (src/hub/tracing-ports.ts
+ * says why and how): a request's span is handed to the GraphQL operation,
+ * which makes a traced view of the Hub, whose calls make traced views of the
+ * store, down to a store's statements. The OpenTelemetry implementation lives
+ * in tracing-otel.ts and is loaded only when an OTLP endpoint is configured
+ * ({@link createTracer}), so the CLI's startup never loads the SDK.
  *
  * What may be recorded: names of operations, record types, tenant ids, store
  * labels, counts, sizes, status and error codes, SQL text with placeholders.
@@ -17,88 +19,83 @@
  * their code only.
  */
 import { isHubError } from '../hub/errors';
+import { NOOP_SPAN, type Span, type SpanKind } from '../hub/tracing-ports';
 
-/** A span attribute value (OpenTelemetry's primitive kinds). */
-export type AttributeValue = string | number | boolean | readonly string[];
-
-/** Span attributes; undefined entries are skipped. */
-export type Attributes = Readonly<Record<string, AttributeValue | undefined>>;
-
-/** OpenTelemetry's span kinds that the gateway uses. */
-export type SpanKind = 'internal' | 'server' | 'client';
-
-/** One span. Calls on a non-recording span do nothing. */
-export interface Span {
-  /** False for the no-op span (tracing off, or the trace not sampled): skip computing attributes. */
-  readonly recording: boolean;
-  /** Renames the span (a GraphQL operation is named once it is parsed). */
-  setName(name: string): void;
-  setAttribute(key: string, value: AttributeValue): void;
-  setAttributes(attributes: Attributes): void;
-  /** A timestamped event (a retry, a throttled answer, a route decision). */
-  addEvent(name: string, attributes?: Attributes): void;
-  /** Marks the span failed with an error code (`error.type`), never a message. */
-  fail(code: string): void;
-  /** Ends the span; later calls are ignored. */
-  end(): void;
-}
+export {
+  type AttributeValue,
+  type Attributes,
+  NOOP_SPAN,
+  type Span,
+  type SpanKind,
+} from '../hub/tracing-ports';
 
 /** Request headers by lower-case name (node:http's shape), for W3C trace context. */
 export type HeaderCarrier = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** The tracer. */
+/** The tracer: where traces begin. Spans below a root are started from their parent ({@link Span.child}). */
 export interface Tracer {
   /** True when spans are exported; false for {@link NOOP_TRACER}. */
   readonly enabled: boolean;
   /**
-   * Runs `fn` in a new span, child of the active one, that is active for
-   * everything `fn` starts; ends it when `fn` settles, failed with the
-   * error's code when it rejects (the error is rethrown unchanged).
-   */
-  inSpan<T>(name: string, kind: SpanKind, fn: (span: Span) => Promise<T>): Promise<T>;
-  /**
    * Starts a server span continuing the caller's trace from its W3C
    * `traceparent`/`tracestate` headers (a new trace when absent or
-   * malformed). Not active until passed to {@link withSpan}; the caller ends it.
+   * malformed); the no-op span when the sampler drops it. The caller ends it.
    */
   startServerSpan(name: string, headers: HeaderCarrier): Span;
-  /** Starts a span, child of the active one, without making it active; the caller ends it. */
-  startSpan(name: string, kind: SpanKind): Span;
-  /** Runs `fn` with `span` active (spans started below it are its children). */
-  withSpan<T>(span: Span, fn: () => T): T;
-  /** The active span (the no-op span when none). */
-  activeSpan(): Span;
-  /** Trace and span id (lower-case hex) of the active recording span, for log lines. */
-  activeIds(): { readonly traceId: string; readonly spanId: string } | undefined;
+  /**
+   * Starts the root span of a new trace for work outside any request (a
+   * relay's batch); the no-op span when the sampler drops it. The caller ends it.
+   */
+  startRoot(name: string, kind: SpanKind): Span;
   /** Exports every ended span now. */
   flush(): Promise<void>;
   /** Exports what is left and stops exporting. */
   shutdown(): Promise<void>;
 }
 
-/** The span of a disabled tracer: one shared object, every call does nothing. */
-export const NOOP_SPAN: Span = Object.freeze({
-  recording: false,
-  setName: () => undefined,
-  setAttribute: () => undefined,
-  setAttributes: () => undefined,
-  addEvent: () => undefined,
-  fail: () => undefined,
-  end: () => undefined,
-});
-
-/** Tracing off: spans are {@link NOOP_SPAN}, `fn` runs as if called directly. */
+/** Tracing off: every span is {@link NOOP_SPAN}. */
 export const NOOP_TRACER: Tracer = Object.freeze({
   enabled: false,
-  inSpan: <T>(_name: string, _kind: SpanKind, fn: (span: Span) => Promise<T>): Promise<T> => fn(NOOP_SPAN),
   startServerSpan: () => NOOP_SPAN,
-  startSpan: () => NOOP_SPAN,
-  withSpan: <T>(_span: Span, fn: () => T): T => fn(),
-  activeSpan: () => NOOP_SPAN,
-  activeIds: () => undefined,
+  startRoot: () => NOOP_SPAN,
   flush: async () => undefined,
   shutdown: async () => undefined,
 });
+
+/**
+ * Runs `fn` with `span`, then ends it; when `fn` rejects, the span is failed
+ * with the error's code and the error rethrown unchanged.
+ */
+export async function runInSpan<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await fn(span);
+  } catch (err) {
+    span.fail(errorCode(err));
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * Runs `fn` in a new span `name`, child of `parent` (see {@link runInSpan});
+ * with a non-recording parent, `fn` runs at once with the no-op span.
+ */
+export function inChildSpan<T>(
+  parent: Span,
+  name: string,
+  kind: SpanKind,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  if (!parent.recording) return fn(NOOP_SPAN);
+  return runInSpan(parent.child(name, kind), fn);
+}
+
+/** `trace_id`/`span_id` of a recording span, as log lines carry them; undefined otherwise. */
+export function traceFields(span: Span): { trace_id: string; span_id: string } | undefined {
+  const ids = span.ids();
+  return ids && { trace_id: ids.traceId, span_id: ids.spanId };
+}
 
 let current: Tracer = NOOP_TRACER;
 

@@ -17,6 +17,7 @@
  */
 import type { HubStore } from '../hub/store';
 import { countRows } from './tracing-ports';
+import { forwardTraced } from '../hub/tracing-ports';
 
 /** The counters, in their column order. */
 export const USAGE_COUNTERS = [
@@ -242,6 +243,8 @@ export function meterStore<S extends HubStore>(store: S, meter: UsageMeter | und
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
+      // A traced view is metered into the same meter.
+      if (prop === 'traced') return forwardTraced(target, (view) => meterStore(view, meter));
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const isRead = READ_METHODS.has(prop);

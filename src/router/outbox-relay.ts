@@ -15,14 +15,19 @@ import type { HubRecord } from '../hub/model';
 import type { OutboxEntry, OutboxSource } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
-import { tracer } from '../platform/tracing';
+import { type Span, runInSpan, tracer } from '../platform/tracing';
 
 /**
  * Ships one tenant's records to its analytics store. Resolves `shipped`, or
  * `dropped` when the tenant has no analytics store (anymore): the entries are
  * then removed without shipping. Rejects to keep the entries for a retry.
+ * The writes' spans are children of `span` (the batch's, when sampled).
  */
-export type ShipTenant = (tenant: TenantId, records: readonly HubRecord[]) => Promise<'shipped' | 'dropped'>;
+export type ShipTenant = (
+  tenant: TenantId,
+  records: readonly HubRecord[],
+  span: Span,
+) => Promise<'shipped' | 'dropped'>;
 
 export interface RelayOptions {
   /** Label of the primary store (logs, metrics). */
@@ -194,7 +199,7 @@ export class OutboxRelay {
     try {
       const n = await this.source.drainOutbox(this.batchSize, (entries) =>
         // A batch is a trace of its own (the relay runs outside any request): the analytics writes are its children.
-        tracer().inSpan('outbox.batch', 'internal', async (span) => {
+        runInSpan(tracer().startRoot('outbox.batch', 'internal'), async (span) => {
           dropped = 0;
           const byTenant = groupByTenant(entries);
           if (span.recording)
@@ -204,7 +209,7 @@ export class OutboxRelay {
               'hub.tenants': byTenant.size,
             });
           for (const [tenant, records] of byTenant) {
-            if ((await this.ship(tenant, records)) === 'dropped') dropped += records.length;
+            if ((await this.ship(tenant, records, span)) === 'dropped') dropped += records.length;
           }
           if (dropped > 0) span.setAttribute('hub.dropped', dropped);
         }),

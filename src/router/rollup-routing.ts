@@ -8,6 +8,7 @@
  */
 import { HubError, isHubError } from '../hub/errors';
 import type { HubStore } from '../hub/store';
+import { NOOP_SPAN, type Span, tracedStore } from '../hub/tracing-ports';
 import type { TenantId } from '../hub/tenant';
 import { formatTimestamp } from '../hub/time';
 import { type RouteReason, recordRoute } from '../platform/route-trace';
@@ -35,6 +36,8 @@ interface RollupAt<T> {
   readonly op: string;
   readonly call: (store: HubStore) => Promise<T>;
   readonly route: Route;
+  /** The routed call's span: the stores' traced views are its children, the decision its event. */
+  readonly span: Span;
 }
 
 /** Routes rollups by the registry's routes; see the module comment. */
@@ -45,14 +48,19 @@ export class RollupRouter {
   constructor(private readonly registry: TenantRegistry) {}
 
   /**
-   * Runs `call` on the store the tenant's route picks for a rollup and records
-   * the route taken.
+   * Runs `call` on the store the tenant's route picks for a rollup (its
+   * traced view under `span` when that one records) and records the route taken.
    * @throws HubError UNAVAILABLE when the analytics store is behind or down and
    * the tenant's fallback policy is 'fail'; otherwise whatever `call` throws.
    */
-  route<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
+  route<T>(
+    tenant: TenantId,
+    op: string,
+    call: (store: HubStore) => Promise<T>,
+    span: Span = NOOP_SPAN,
+  ): Promise<T> {
     return this.registry.use(tenant, async (route) => {
-      const at: RollupAt<T> = { tenant, op, call, route };
+      const at: RollupAt<T> = { tenant, op, call, route, span };
       const analytics = route.analytics;
       if (!analytics) return this.onPrimary(at, 'no-analytics');
       if (analytics.downUntil > Date.now()) return this.fallback(at, analytics, 'fallback-unavailable');
@@ -65,7 +73,7 @@ export class RollupRouter {
         : undefined;
       let result: T;
       try {
-        result = await call(analytics.store);
+        result = await call(tracedStore(analytics.store, span));
       } catch (err) {
         if (!isHubError(err) || !TRANSIENT.has(err.code)) throw err;
         analytics.downUntil = Date.now() + ANALYTICS_RETRY_MS;
@@ -73,15 +81,18 @@ export class RollupRouter {
       }
       analytics.downUntil = 0;
       this.count(analytics.label, 'analytics', 'analytics');
-      recordRoute({
-        op,
-        tenant,
-        role: 'analytics',
-        store: analytics.label,
-        reason: 'analytics',
-        ...(watermark === undefined ? {} : { watermark }),
-        ...(lag ? { lagMs: lag.lagMs } : {}),
-      });
+      recordRoute(
+        {
+          op,
+          tenant,
+          role: 'analytics',
+          store: analytics.label,
+          reason: 'analytics',
+          ...(watermark === undefined ? {} : { watermark }),
+          ...(lag ? { lagMs: lag.lagMs } : {}),
+        },
+        span,
+      );
       return result;
     });
   }
@@ -90,17 +101,20 @@ export class RollupRouter {
   private async onPrimary<T>(at: RollupAt<T>, reason: RouteReason, lagMs?: number): Promise<T> {
     const { route } = at;
     const watermark = formatTimestamp(Date.now());
-    const result = await at.call(route.primary.store);
+    const result = await at.call(tracedStore(route.primary.store, at.span));
     this.count(route.primary.label, 'primary', reason);
-    recordRoute({
-      op: at.op,
-      tenant: at.tenant,
-      role: 'primary',
-      store: route.primary.label,
-      reason,
-      watermark,
-      ...(lagMs === undefined ? {} : { lagMs }),
-    });
+    recordRoute(
+      {
+        op: at.op,
+        tenant: at.tenant,
+        role: 'primary',
+        store: route.primary.label,
+        reason,
+        watermark,
+        ...(lagMs === undefined ? {} : { lagMs }),
+      },
+      at.span,
+    );
     return result;
   }
 

@@ -34,7 +34,9 @@ import type {
 } from '../hub/store';
 import type { TenantId } from '../hub/tenant';
 import { type RouteReason, expectRoutes, recordRoute } from '../platform/route-trace';
+import { NOOP_SPAN, type Span, tracedStore, viewWith } from '../hub/tracing-ports';
 import { ANALYTICS_RETRY_MS, RollupRouter, type RollupRouteCount, sleep } from './rollup-routing';
+import type { PooledStore } from './store-pool';
 import { type Route, TenantRegistry, type TenantRegistryOptions } from './tenant-registry';
 
 /**
@@ -65,6 +67,8 @@ export class RoutingStore implements HubStore {
   /** Longest a write waits while its tenant is fenced before READ_ONLY (see putBatch). */
   private readonly fenceHoldMs: number;
   private held = 0;
+  /** The span routed calls are children of: set only in a traced view ({@link traced}). */
+  private readonly span: Span = NOOP_SPAN;
 
   constructor(
     readonly registry: TenantRegistry,
@@ -75,6 +79,25 @@ export class RoutingStore implements HubStore {
     this.rollups = new RollupRouter(registry);
     this.rollupRoutes = this.rollups.counts;
     expectRoutes();
+  }
+
+  /**
+   * The view of a traced call: the routed stores' traced views under
+   * `parent`, each route decision an event on it. Everything else is this
+   * store's (registry, rollup router, counters).
+   */
+  traced(parent: Span): HubStore {
+    return viewWith<RoutingStore>(this, { span: parent });
+  }
+
+  /** A pooled store as this view calls it (its traced view under {@link span} when sampled). */
+  private storeOf(pooled: PooledStore): HubStore {
+    return tracedStore(pooled.store, this.span);
+  }
+
+  /** Records that the call `op` went to the tenant's primary (an event on this view's span). */
+  private trace(op: string, tenant: TenantId, route: Route, reason: RouteReason): void {
+    recordRoute({ op, tenant, role: 'primary', store: route.primary.label, reason }, this.span);
   }
 
   /** Opens a registry (see {@link TenantRegistryOptions}) and a routing store over it. */
@@ -130,7 +153,8 @@ export class RoutingStore implements HubStore {
     records: readonly HubRecord[],
   ): Promise<PutOutcome[]> {
     if (route.writes !== 'open') throw readOnly(tenant, route.writes);
-    const { store, feed } = route.primary;
+    const { feed } = route.primary;
+    const store = this.storeOf(route.primary);
     const outcomes: PutOutcome[] = [];
     const max = Math.max(1, store.capabilities.maxBatchSize);
     for (let i = 0; i < records.length; i += max) {
@@ -145,7 +169,7 @@ export class RoutingStore implements HubStore {
         );
     }
     feed?.relay.kick();
-    trace('putBatch', tenant, route, 'primary');
+    this.trace('putBatch', tenant, route, 'primary');
     return outcomes;
   }
 
@@ -178,28 +202,38 @@ export class RoutingStore implements HubStore {
   }
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
-    return this.rollups.route(tenant, 'costPerSkill', (s) => s.costPerSkill(tenant, query));
+    return this.rollups.route(tenant, 'costPerSkill', (s) => s.costPerSkill(tenant, query), this.span);
   }
 
   async archetypeProgression(
     tenant: TenantId,
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]> {
-    return this.rollups.route(tenant, 'archetypeProgression', (s) => s.archetypeProgression(tenant, query));
+    return this.rollups.route(
+      tenant,
+      'archetypeProgression',
+      (s) => s.archetypeProgression(tenant, query),
+      this.span,
+    );
   }
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
-    return this.rollups.route(tenant, 'managerDashboard', (s) => s.managerDashboard(tenant, query));
+    return this.rollups.route(
+      tenant,
+      'managerDashboard',
+      (s) => s.managerDashboard(tenant, query),
+      this.span,
+    );
   }
 
   /** Routed like the rollups: a picker shows what the dashboard's rollups will count. */
   async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
-    return this.rollups.route(tenant, 'managers', (s) => s.managers(tenant, query));
+    return this.rollups.route(tenant, 'managers', (s) => s.managers(tenant, query), this.span);
   }
 
   /** Routed like the rollups (see {@link managers}). */
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
-    return this.rollups.route(tenant, 'skills', (s) => s.skills(tenant, query));
+    return this.rollups.route(tenant, 'skills', (s) => s.skills(tenant, query), this.span);
   }
 
   /**
@@ -214,8 +248,8 @@ export class RoutingStore implements HubStore {
       tenant,
       async (route) => {
         if (route.writes !== 'open') throw readOnly(tenant, route.writes);
-        const n = await route.primary.store.purgeTenant(tenant);
-        trace('purgeTenant', tenant, route, 'primary');
+        const n = await this.storeOf(route.primary).purgeTenant(tenant);
+        this.trace('purgeTenant', tenant, route, 'primary');
         const analytics = route.analytics;
         if (!analytics) return n;
         const feed = route.primary.feed;
@@ -223,7 +257,7 @@ export class RoutingStore implements HubStore {
         try {
           if (feed && !(await feed.relay.catchUp()))
             throw new HubError('UNAVAILABLE', 'the outbox could not be drained');
-          await analytics.store.purgeTenant(tenant);
+          await this.storeOf(analytics).purgeTenant(tenant);
         } catch (err) {
           throw new HubError(
             'UNAVAILABLE',
@@ -231,13 +265,10 @@ export class RoutingStore implements HubStore {
             { cause: err },
           );
         }
-        recordRoute({
-          op: 'purgeTenant',
-          tenant,
-          role: 'analytics',
-          store: analytics.label,
-          reason: 'analytics',
-        });
+        recordRoute(
+          { op: 'purgeTenant', tenant, role: 'analytics', store: analytics.label, reason: 'analytics' },
+          this.span,
+        );
         return n;
       },
       { write: true },
@@ -272,8 +303,8 @@ export class RoutingStore implements HubStore {
 
   private onPrimary<T>(tenant: TenantId, op: string, call: (store: HubStore) => Promise<T>): Promise<T> {
     return this.registry.use(tenant, async (route) => {
-      const result = await call(route.primary.store);
-      trace(op, tenant, route, 'primary');
+      const result = await call(this.storeOf(route.primary));
+      this.trace(op, tenant, route, 'primary');
       return result;
     });
   }
@@ -288,10 +319,6 @@ function readOnly(tenant: TenantId, state: 'read-only' | 'fenced'): HubError {
     : new HubError('READ_ONLY', `tenant ${tenant} is read-only; reads are served, writes are refused`, {
         retryAfterSeconds: 30,
       });
-}
-
-function trace(op: string, tenant: TenantId, route: Route, reason: RouteReason): void {
-  recordRoute({ op, tenant, role: 'primary', store: route.primary.label, reason });
 }
 
 /** Capabilities every tenant can count on: the weakest over the routes' primaries (and rollup stores). */

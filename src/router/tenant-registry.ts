@@ -27,6 +27,7 @@ import type {
   WriteState,
 } from './registry-config';
 import { type PooledStore, type StoreOpener, StorePool } from './store-pool';
+import { type Span, tracedStore } from '../hub/tracing-ports';
 
 /** Where calls of one tenant go. Shared by every tenant of the Mode A catch-all. */
 export interface Route {
@@ -140,7 +141,11 @@ export class TenantRegistry {
     this.pool = new StorePool(
       options.openStore ?? openStore,
       (label, source) =>
-        new OutboxRelay(source, (t, r) => this.ship(t, r), { ...relayOptions, label, log: this.log }),
+        new OutboxRelay(source, (t, r, span) => this.ship(t, r, span), {
+          ...relayOptions,
+          label,
+          log: this.log,
+        }),
       this.log,
     );
   }
@@ -369,7 +374,11 @@ export class TenantRegistry {
    * its move replica, if any (the relays' ship function). Entries stay in the
    * outbox until both have them.
    */
-  private async ship(tenant: TenantId, records: readonly HubRecord[]): Promise<'shipped' | 'dropped'> {
+  private async ship(
+    tenant: TenantId,
+    records: readonly HubRecord[],
+    span: Span,
+  ): Promise<'shipped' | 'dropped'> {
     try {
       return await this.use(tenant, async (route) => {
         const targets = [route.analytics, route.replica].filter((t): t is PooledStore => t !== undefined);
@@ -377,7 +386,10 @@ export class TenantRegistry {
         for (const target of targets) {
           const max = Math.max(1, target.store.capabilities.maxBatchSize);
           for (let i = 0; i < records.length; i += max) {
-            const outcomes = await target.store.putBatch(tenant, records.slice(i, i + max));
+            const outcomes = await tracedStore(target.store, span).putBatch(
+              tenant,
+              records.slice(i, i + max),
+            );
             // A conflict means the target holds different content under the id: retrying cannot fix it.
             const conflicts = outcomes.filter((o) => o.status === 'conflict').length;
             if (conflicts > 0) this.log('relay.conflict', { tenant, store: target.label, conflicts });

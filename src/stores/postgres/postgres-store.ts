@@ -55,6 +55,8 @@ import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
 import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
+import { viewWith } from '../../hub/tracing-ports';
+import type { Span } from '../../platform/tracing';
 
 export interface PostgresStoreOptions {
   /** Write an outbox row per created record (see OutboxSource). */
@@ -87,7 +89,7 @@ export function createPostgresStore(
   db: TenantDatabase,
   options: PostgresStoreOptions,
 ): HubStore & OutboxSource & MaintenanceSource {
-  return new PostgresStore(traceDatabase(db), options);
+  return new PostgresStore(db, options);
 }
 
 class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
@@ -127,6 +129,22 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
         }),
       options.genericPlans === true,
     );
+  }
+
+  /**
+   * The view of a traced call: its statements are spans under `parent`. It
+   * runs them on the same database (pool, state and the closed flag shared)
+   * through a traced handle, with a list batcher of its own: the shared one
+   * gathers concurrent requests' lists into one transaction, whose statements
+   * would not all be this call's.
+   */
+  traced(parent: Span): HubStore {
+    const db = traceDatabase(this.db, parent);
+    return viewWith<PostgresStore>(this, {
+      db,
+      lists: new ListBatcher((tenant, statements) => db.run({ tenant }, statements, { light: true })),
+      rollups: viewWith(this.rollups, { db }),
+    });
   }
 
   /** Runs `fn`, mapping errors; repeats it once after a lost connection when `retry` is set. */

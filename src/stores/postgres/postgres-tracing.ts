@@ -1,29 +1,21 @@
 /**
  * Driver-level spans of the PostgreSQL store: one span per statement of a
  * transaction (`db.system` postgresql, `db.operation`, `db.statement` with its
- * `$n` placeholders and never its parameters), children of the active span
- * (the store call's). A transaction's statements are pipelined on one
- * connection, so each span runs from the call to the transaction's result,
- * queueing for a connection included. With tracing off when the store
- * opens (the composition root installs the tracer first), the database is
- * returned unwrapped: no proxy, no check per statement.
+ * `$n` placeholders and never its parameters), children of the span the
+ * store's traced view was made for (the store call's). A transaction's
+ * statements are pipelined on one connection, so each span runs from the call
+ * to the transaction's result, queueing for a connection included. Only the
+ * traced view's database is wrapped: ordinary calls run on the database as is.
  */
-import { errorCode, tracer } from '../../platform/tracing';
+import { type Span, errorCode } from '../../platform/tracing';
 import type { Row, RunOptions, Scope, Statement, TenantDatabase } from './queryable';
 
-/**
- * Wraps `db` so every `run` records its statements as spans; other members
- * are `db`'s own. Returns `db` itself when tracing is off.
- */
-export function traceDatabase<D extends TenantDatabase>(db: D): D {
-  if (!tracer().enabled) return db;
-  const run = db.run.bind(db);
+/** `db` whose `run` records its statements as spans, children of `parent`; other members are `db`'s own. */
+export function traceDatabase<D extends TenantDatabase>(db: D, parent: Span): D {
   const traced = (scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> => {
-    const t = tracer();
-    if (!t.enabled || !t.activeSpan().recording) return run(scope, statements, options);
     const spans = statements.map((s) => {
       const operation = operationOf(s.sql);
-      const span = t.startSpan(`${operation} postgresql`, 'client');
+      const span = parent.child(`${operation} postgresql`, 'client');
       span.setAttributes({
         'db.system': 'postgresql',
         'db.operation': operation,
@@ -33,7 +25,7 @@ export function traceDatabase<D extends TenantDatabase>(db: D): D {
       });
       return span;
     });
-    return run(scope, statements, options).then(
+    return db.run(scope, statements, options).then(
       (results) => {
         results.forEach((rows, i) => spans[i]?.setAttribute('db.response.returned_rows', rows.length));
         for (const span of spans) span.end();

@@ -11,6 +11,7 @@
  */
 import type { RetryPolicy } from './sharepoint-retry';
 import { sendWithRetry } from './sharepoint-retry';
+import { NOOP_SPAN, type Span } from '../../platform/tracing';
 
 import type * as QueryableModule from '@pnp/queryable';
 import type * as SpModule from '@pnp/sp';
@@ -53,8 +54,23 @@ export class SpClient {
     /** Absolute URL of the site. */
     readonly siteUrl: string,
     private readonly base: Queryable,
-    private readonly batchSize: number,
+    private readonly policy: RetryPolicy & { readonly batchSize: number },
+    private readonly log?: (event: string, fields?: Record<string, unknown>) => void,
   ) {}
+
+  private get batchSize(): number {
+    return this.policy.batchSize;
+  }
+
+  /**
+   * This client with every request a span under `parent` (a store's traced
+   * view): a queryable on top of the base (same site, headers and token)
+   * whose sending behaviour hands the span to {@link sendWithRetry}.
+   */
+  traced(parent: Span): SpClient {
+    const base = this.pnp.sp.SPQueryable(this.base).using(sending(this.policy, this.log, parent));
+    return new SpClient(this.pnp, this.siteUrl, base, this.policy, this.log);
+  }
 
   /** A client for one site; every request retries per `policy` and carries the bearer token. */
   static async open(
@@ -64,22 +80,16 @@ export class SpClient {
     log?: (event: string, fields?: Record<string, unknown>) => void,
   ): Promise<SpClient> {
     const pnp = await loadPnp();
-    const retrying = (instance: Queryable): Queryable => {
-      instance.on.send.replace(async (url: URL, init: RequestInit) =>
-        sendWithRetry(url.toString(), init, policy, log),
-      );
-      return instance;
-    };
     const base = pnp.sp
       .SPQueryable(siteUrl)
       .using(
         pnp.sp.DefaultHeaders(),
         pnp.sp.DefaultInit(),
-        retrying,
+        sending(policy, log, NOOP_SPAN),
         pnp.q.DefaultParse(),
         pnp.q.BearerToken(token),
       );
-    return new SpClient(pnp, siteUrl, base, policy.batchSize);
+    return new SpClient(pnp, siteUrl, base, policy, log);
   }
 
   private at(
@@ -142,4 +152,18 @@ export class SpClient {
     await Promise.all(settled);
     return results;
   }
+}
+
+/** The behaviour sending every request of a queryable through {@link sendWithRetry}, its spans under `parent`. */
+function sending(
+  policy: RetryPolicy,
+  log: ((event: string, fields?: Record<string, unknown>) => void) | undefined,
+  parent: Span,
+): (instance: Queryable) => Queryable {
+  return (instance) => {
+    instance.on.send.replace(async (url: URL, init: RequestInit) =>
+      sendWithRetry(url.toString(), init, policy, log, parent),
+    );
+    return instance;
+  };
 }

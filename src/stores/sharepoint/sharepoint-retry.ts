@@ -11,7 +11,7 @@
  * record_id in an EnforceUniqueValues column, so a repeated add is refused by
  * SharePoint instead of writing twice (see sharepoint-writer.ts).
  */
-import { NOOP_SPAN, type Span, tracer } from '../../platform/tracing';
+import { NOOP_SPAN, type Span, inChildSpan } from '../../platform/tracing';
 
 /** Retry settings (from the store URI). */
 export interface RetryPolicy {
@@ -56,19 +56,22 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 const RETRY_STATUS = new Set([429, 503, 504]);
 
-/** A fetch that retries as described in the file comment, in a span of its own when traced. `log` hears each retry. */
+/**
+ * A fetch that retries as described in the file comment, in a span of its
+ * own, child of `parent`, when that one records. `log` hears each retry.
+ */
 export async function sendWithRetry(
   url: string,
   init: RequestInit,
   policy: RetryPolicy,
   log?: (event: string, fields?: Record<string, unknown>) => void,
+  parent: Span = NOOP_SPAN,
 ): Promise<Response> {
-  const t = tracer();
-  if (!t.enabled || !t.activeSpan().recording) return send(url, init, policy, NOOP_SPAN, log);
+  if (!parent.recording) return send(url, init, policy, NOOP_SPAN, log);
   const method = (init.method ?? 'GET').toUpperCase();
   // A span per request, retries and throttled answers as its events; the URL's
   // path only as an API shape (no query, no item ids, no quoted values).
-  return t.inSpan(`sharepoint ${method}`, 'client', async (span) => {
+  return inChildSpan(parent, `sharepoint ${method}`, 'client', async (span) => {
     const u = new URL(url);
     span.setAttributes({
       'http.request.method': method,

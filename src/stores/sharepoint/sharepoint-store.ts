@@ -54,6 +54,8 @@ import {
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { SpClient, loadPnp } from './sharepoint-client';
+import { viewWith } from '../../hub/tracing-ports';
+import type { Span } from '../../platform/tracing';
 import { type SharePointConfig, tenantSiteUrl } from './sharepoint-config';
 import { httpStatus, isNotFound, toSharePointHubError } from './sharepoint-errors';
 import { FILTER_COLUMNS, filterKeysOf, odataString } from './sharepoint-schema';
@@ -107,6 +109,17 @@ export class SharePointStore implements HubStore {
 
   private open(): void {
     if (this.closed) throw new HubError('UNAVAILABLE', 'sharepoint store is closed');
+  }
+
+  /**
+   * The view of a traced call: each REST request it sends is a span under
+   * `parent`, through the tenant's client with a traced sending behaviour;
+   * everything else (clients, provisioning, state) is this store's.
+   */
+  traced(parent: Span): HubStore {
+    const site = (tenant: TenantId): Promise<TenantSite> =>
+      this.site(tenant).then((s) => new TenantSite(tenant, s.client.traced(parent)));
+    return viewWith<SharePointStore>(this, { site });
   }
 
   private site(tenant: TenantId): Promise<TenantSite> {

@@ -14,7 +14,7 @@
 import net from 'node:net';
 import type * as SnowflakeSdk from 'snowflake-sdk';
 import { HubError } from '../../hub/errors';
-import { NOOP_SPAN, type Span, tracer } from '../../platform/tracing';
+import { NOOP_SPAN, type Span, inChildSpan } from '../../platform/tracing';
 import type { SnowflakeConfig } from './snowflake-config';
 import { isSessionGone, toSnowflakeHubError } from './snowflake-errors';
 
@@ -139,14 +139,19 @@ export class SnowflakeSession {
 
   /**
    * Runs one statement and returns its rows as arrays (numbers as exact
-   * strings). @throws HubError (UNAVAILABLE, TIMEOUT, ... see snowflake-errors.ts).
+   * strings), in a span child of `parent` when that one records.
+   * @throws HubError (UNAVAILABLE, TIMEOUT, ... see snowflake-errors.ts).
    */
-  async query(sqlText: string, binds: Binds = [], what = 'statement'): Promise<unknown[][]> {
+  async query(
+    sqlText: string,
+    binds: Binds = [],
+    what = 'statement',
+    parent: Span = NOOP_SPAN,
+  ): Promise<unknown[][]> {
     if (this.closed) throw new HubError('UNAVAILABLE', 'snowflake store is closed');
-    const t = tracer();
-    if (!t.enabled || !t.activeSpan().recording) return this.queryOnce(sqlText, binds, what, NOOP_SPAN);
-    // A span per statement: its text (binds never), and a reconnect as an event.
-    return t.inSpan(`${operationOf(sqlText)} snowflake`, 'client', async (span) => {
+    if (!parent.recording) return this.queryOnce(sqlText, binds, what, NOOP_SPAN);
+    // A span per statement, child of `parent`: its text (binds never), and a reconnect as an event.
+    return inChildSpan(parent, `${operationOf(sqlText)} snowflake`, 'client', async (span) => {
       span.setAttributes({
         'db.system': 'snowflake',
         'db.operation': operationOf(sqlText),

@@ -33,7 +33,7 @@ import type {
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import type { SnowflakeConfig } from './snowflake-config';
-import { SnowflakeSession } from './snowflake-connection';
+import { type Binds, SnowflakeSession } from './snowflake-connection';
 import { isObjectMissing } from './snowflake-errors';
 import {
   archetypeProgressionStatement,
@@ -63,6 +63,8 @@ import {
 } from './snowflake-sql';
 import { streamTaskStatements } from './snowflake-streams';
 import { MicroBatchWriter } from './snowflake-writer';
+import { viewWith } from '../../hub/tracing-ports';
+import type { Span } from '../../platform/tracing';
 
 /** Rows per array-bound staging statement (bounds one request's size). */
 const STAGE_CHUNK = 10_000;
@@ -102,6 +104,21 @@ export class SnowflakeStore implements HubStore {
     this.writer = new MicroBatchWriter((tenant, records) => this.flush(tenant, records), {
       maxRows: config.batchRows,
       maxDelayMs: config.flushMs,
+    });
+  }
+
+  /**
+   * The view of a traced call: its statements are spans under `parent`, run
+   * on the same session; everything else (writer, provisioning, state) is
+   * this store's. Writes queued in the shared micro-batch writer are flushed
+   * for many callers at once, outside any one trace.
+   */
+  traced(parent: Span): HubStore {
+    const session = this.session;
+    return viewWith<SnowflakeStore>(this, {
+      session: viewWith(session, {
+        query: (sqlText: string, binds?: Binds, what?: string) => session.query(sqlText, binds, what, parent),
+      }),
     });
   }
 
