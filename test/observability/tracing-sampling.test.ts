@@ -65,6 +65,36 @@ test('dropped requests record nothing at any layer; a sampled caller trace is fo
   expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
 });
 
+test('a sampled request among unsampled ones in flight at once: only its own spans, its tree whole', async () => {
+  const token = await gw.token('acme');
+  const id = '0190a1b2-0000-7000-8000-00000000f002';
+  const w = await gw.gql(
+    token,
+    `mutation { recordOutputs(records: [{ id: "${id}", createdAt: "2026-03-02T10:00:00Z", skillId: "s1", employeeId: "e1", status: SUCCEEDED, costUsd: "1" }]) { created } }`,
+  );
+  expect(w.body.data).toEqual({ recordOutputs: { created: 1 } });
+  await otel.flush();
+  receiver.clear();
+  const traceId = randomBytes(16).toString('hex');
+  const header = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  // The sampled request in the middle of eight the sampler drops, all sent at once.
+  const results = await Promise.all(
+    Array.from({ length: 9 }, (_x, i) =>
+      gw.gql(token, `query ById { output(id: "${id}") { id } }`, {}, i === 4 ? { traceparent: header } : {}),
+    ),
+  );
+  for (const r of results) expect(r.body.errors).toBeUndefined();
+  await otel.flush();
+  const trees = receiver.trees(traceId);
+  expect(trees).toHaveLength(1);
+  expect(shape(trees[0] as SpanNode)).toEqual({
+    'POST /graphql': [{ 'query ById': [{ 'hub.get': ['store.getByIds'] }] }],
+  });
+  // The dropped requests started no trace, and lent the sampled one no span.
+  expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
+  expect(receiver.spans).toHaveLength(4);
+});
+
 describe('the root decision taken before the SDK', () => {
   const words = (): [number, number, number, number] => {
     const b = randomBytes(16);

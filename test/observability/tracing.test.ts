@@ -182,6 +182,65 @@ describe('a nested list request on PostgreSQL', () => {
       'POST /graphql': [{ 'query ById': [{ 'hub.get': [{ 'store.getByIds': ['SELECT postgresql'] }] }] }],
     });
   });
+
+  test('requests in flight together keep their own spans: every SQL statement is under its own request', async () => {
+    await otel.flush();
+    receiver.clear();
+    // Six sampled requests at once, by id and nested list alternately, each in a caller's trace:
+    // their Hub, store and SQL spans interleave in time, and each must stay in its own tree.
+    const callers = Array.from({ length: 6 }, () => traceparent());
+    const results = await Promise.all(
+      callers.map((caller, i) =>
+        i % 2 === 0
+          ? gw.gql(
+              token,
+              `query ById { output(id: "${OUTPUT_IDS[1]}") { id } }`,
+              {},
+              { traceparent: caller.header },
+            )
+          : gw.gql(
+              token,
+              `query Nested($e: String) { outputs(first: 10, filter: { employeeId: $e }) { nodes { id decisions(first: 5) { nodes { id } } } } }`,
+              { e: EMPLOYEE },
+              { traceparent: caller.header },
+            ),
+      ),
+    );
+    for (const r of results) expect(r.body.errors).toBeUndefined();
+    await receiver.flushUntil(
+      () => otel.flush(),
+      () =>
+        callers.every((c) =>
+          receiver.spans.some((s) => s.traceId === c.traceId && s.parentSpanId === c.parentId),
+        ),
+      'every request span',
+    );
+    for (const [i, caller] of callers.entries()) {
+      // One tree per trace, rooted at the caller's span: no span of this trace hangs under another's.
+      const root = only(receiver.trees(caller.traceId), `tree of request ${i}`);
+      expect(root.parentSpanId).toBe(caller.parentId);
+      const hubName = i % 2 === 0 ? 'hub.get' : 'hub.listWithChildren';
+      const storeName = i % 2 === 0 ? 'store.getByIds' : 'store.listWithChildren';
+      const op = only(root.children, 'operation span');
+      const hubCall = only(op.children, 'hub call');
+      expect(hubCall.name).toBe(hubName);
+      const storeCall = only(hubCall.children, 'store call');
+      expect(storeCall.name).toBe(storeName);
+      expect(storeCall.children.length).toBeGreaterThan(0);
+      for (const sql of storeCall.children) {
+        expect(sql.attributes['db.system']).toBe('postgresql');
+        expect(sql.parentSpanId).toBe(storeCall.spanId);
+        expect(sql.traceId).toBe(caller.traceId);
+      }
+    }
+    // Every SQL statement exported belongs to one of the six requests' store calls.
+    const storeSpanIds = new Set(
+      receiver.spans.filter((s) => s.name.startsWith('store.')).map((s) => `${s.traceId}/${s.spanId}`),
+    );
+    const statements = receiver.spans.filter((s) => s.attributes['db.system'] === 'postgresql');
+    expect(statements.length).toBeGreaterThanOrEqual(6);
+    for (const s of statements) expect(storeSpanIds.has(`${s.traceId}/${s.parentSpanId}`)).toBe(true);
+  });
 });
 
 describe('a routed rollup', () => {
