@@ -1,16 +1,30 @@
 /**
  * The Hub service: the one entry point above the stores. It validates and seals
- * input, computes and verifies provenance, pages lists with opaque cursors and
- * validates rollup arguments, then calls the {@link HubStore} port. Callers pass
+ * input, computes and verifies provenance, pages lists with opaque cursors
+ * (page.ts) and validates rollup arguments (rollup-args.ts), then calls the
+ * {@link HubStore} port. Callers pass
  * a tenant that came from a verified identity.
  */
 import { CursorCodec } from './cursor';
 import { type FieldIssue, HubError, validationError } from './errors';
-import { type ListFilterInput, type TeamScopeInput, normalizeFilter, normalizeTeam } from './filters';
-import { type HubRecord, LIMITS, type RecordType, RECORD_TYPES, isRecordType } from './model';
+import { type ListFilterInput, normalizeFilter } from './filters';
+import { type HubRecord, type RecordType, RECORD_TYPES, isRecordType } from './model';
 import { type Verification, verifyRecord } from './provenance';
 import { prepareLargeBodies } from './large-bodies';
 import { listWithChildren } from './nested-list';
+import { LazyCursorPage, type Page, type PageArgs, pageSize } from './page';
+import {
+  type ArchetypeProgressionArgs,
+  type CostPerSkillArgs,
+  type ManagerDashboardArgs,
+  type ManagersArgs,
+  type SkillsArgs,
+  archetypeProgressionQuery,
+  costPerSkillQuery,
+  managerDashboardQuery,
+  managersQuery,
+  skillsQuery,
+} from './rollup-args';
 import {
   type ArchetypeProgressionRow,
   type CostPerSkillRow,
@@ -24,9 +38,18 @@ import {
   skipsBody,
 } from './store';
 import type { TenantId } from './tenant';
-import { type Bucket, formatTimestamp, parseTimestamp } from './time';
 import { isUuid } from './uuid';
 import { type SealOptions, sealBatch } from './validate';
+
+export { isPageSize, type Page, type PageArgs } from './page';
+export {
+  type ArchetypeProgressionArgs,
+  type CostPerSkillArgs,
+  type ManagerDashboardArgs,
+  type ManagersArgs,
+  type SkillsArgs,
+  MAX_PICKER_PAGE,
+} from './rollup-args';
 
 export interface HubOptions extends SealOptions {
   /** Key for cursor MACs; replicas must share it. Defaults to a fixed value (cursors then bind but are forgeable). */
@@ -42,63 +65,6 @@ export type RecordResult =
       readonly status: 'error';
       readonly error: HubError;
     };
-
-export interface Page {
-  readonly records: HubRecord[];
-  readonly hasNextPage: boolean;
-  /** Cursor after the last record of this page; null on an empty page. */
-  readonly endCursor: string | null;
-  /**
-   * Cursor after `records[index]`, bound like every cursor of this list to
-   * its tenant, type and filter (a GraphQL edge's cursor). Computed when
-   * asked: an HMAC each.
-   * @throws RangeError when `index` is not a position of this page.
-   */
-  cursorAt(index: number): string;
-}
-
-export interface PageArgs {
-  /** Page size, 1..500 (default 50). */
-  readonly first?: number | null;
-  /** Cursor from a previous page of the same list. */
-  readonly after?: string | null;
-}
-
-export interface CostPerSkillArgs {
-  readonly from: unknown;
-  readonly to: unknown;
-  readonly bucket: Bucket;
-  readonly skillIds?: readonly string[] | null;
-  /** Only the team's outputs; `asOf` defaults to `to`. */
-  readonly team?: TeamScopeInput | null;
-}
-
-/** Arguments of {@link Hub.managers}. */
-export interface ManagersArgs {
-  /** When the teams are taken (default: now). */
-  readonly asOf?: unknown;
-  /** 1..1000, default 100. */
-  readonly first?: number | null;
-  /** The last manager id of the previous page. */
-  readonly after?: string | null;
-}
-
-/** Arguments of {@link Hub.skills}. */
-export interface SkillsArgs {
-  readonly from: unknown;
-  readonly to: unknown;
-  /** Only the team's outputs; `asOf` defaults to `to`. */
-  readonly team?: TeamScopeInput | null;
-  /** 1..1000, default 100. */
-  readonly first?: number | null;
-  /** The last skill id of the previous page. */
-  readonly after?: string | null;
-}
-
-/** Largest page of the picker lists (`managers`, `skills`). */
-export const MAX_PICKER_PAGE = 1000;
-
-const ID_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export class Hub {
   private readonly cursors: CursorCodec;
@@ -293,45 +259,17 @@ export class Hub {
     );
   }
 
+  /** Cost per skill and bucket over `[from, to)`. */
   async costPerSkill(tenant: TenantId, args: CostPerSkillArgs): Promise<CostPerSkillRow[]> {
-    const issues: FieldIssue[] = [];
-    const { from, to } = range(args.from, args.to, issues);
-    if (!['DAY', 'WEEK', 'MONTH'].includes(args.bucket))
-      issues.push({ path: 'bucket', message: 'must be DAY, WEEK or MONTH' });
-    const skillIds = args.skillIds ?? undefined;
-    if (
-      skillIds !== undefined &&
-      (skillIds.length === 0 || skillIds.length > 100 || !skillIds.every((s) => ID_RE.test(s)))
-    ) {
-      issues.push({ path: 'skillIds', message: 'must be 1 to 100 skill ids' });
-    }
-    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
-    if (issues.length > 0) throw validationError(issues, 'costPerSkill arguments');
-    return this.store.costPerSkill(tenant, {
-      from,
-      to,
-      bucket: args.bucket,
-      ...(skillIds ? { skillIds: [...new Set(skillIds)].sort() } : {}),
-      ...(team ? { team } : {}),
-    });
+    return this.store.costPerSkill(tenant, costPerSkillQuery(args));
   }
 
+  /** Level transitions per archetype over `[from, to)`. */
   async archetypeProgression(
     tenant: TenantId,
-    args: { from: unknown; to: unknown; archetype?: string | null; team?: TeamScopeInput | null },
+    args: ArchetypeProgressionArgs,
   ): Promise<ArchetypeProgressionRow[]> {
-    const issues: FieldIssue[] = [];
-    const { from, to } = range(args.from, args.to, issues);
-    if (args.archetype != null && !ID_RE.test(args.archetype))
-      issues.push({ path: 'archetype', message: 'is not a valid id' });
-    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
-    if (issues.length > 0) throw validationError(issues, 'archetypeProgression arguments');
-    return this.store.archetypeProgression(tenant, {
-      from,
-      to,
-      ...(args.archetype != null ? { archetype: args.archetype } : {}),
-      ...(team ? { team } : {}),
-    });
+    return this.store.archetypeProgression(tenant, archetypeProgressionQuery(args));
   }
 
   /**
@@ -339,49 +277,17 @@ export class Hub {
    * with their team size, ordered by manager id, one page of `first`.
    */
   async managers(tenant: TenantId, args: ManagersArgs = {}): Promise<ManagerRow[]> {
-    const issues: FieldIssue[] = [];
-    let asOf = formatTimestamp(Date.now());
-    if (args.asOf != null) {
-      const t = parseTimestamp(args.asOf);
-      if (t.ok) asOf = formatTimestamp(t.ms);
-      else issues.push({ path: 'asOf', message: t.message });
-    }
-    const limit = pickerPage(args.first, issues);
-    if (args.after != null && !ID_RE.test(args.after))
-      issues.push({ path: 'after', message: 'must be an employee id (the last managerId of a page)' });
-    if (issues.length > 0) throw validationError(issues, 'managers arguments');
-    return this.store.managers(tenant, { asOf, limit, ...(args.after != null ? { after: args.after } : {}) });
+    return this.store.managers(tenant, managersQuery(args, Date.now()));
   }
 
   /** Skills used by outputs in `[from, to)` (optionally the team's), ordered by skill id, one page. */
   async skills(tenant: TenantId, args: SkillsArgs): Promise<SkillRow[]> {
-    const issues: FieldIssue[] = [];
-    const { from, to } = range(args.from, args.to, issues);
-    const team = args.team == null ? undefined : normalizeTeam(args.team, to || undefined, 'team', issues);
-    const limit = pickerPage(args.first, issues);
-    if (args.after != null && !ID_RE.test(args.after))
-      issues.push({ path: 'after', message: 'must be a skill id (the last skillId of a page)' });
-    if (issues.length > 0) throw validationError(issues, 'skills arguments');
-    return this.store.skills(tenant, {
-      from,
-      to,
-      limit,
-      ...(team ? { team } : {}),
-      ...(args.after != null ? { after: args.after } : {}),
-    });
+    return this.store.skills(tenant, skillsQuery(args));
   }
 
-  async managerDashboard(
-    tenant: TenantId,
-    args: { managerId: string; from: unknown; to: unknown },
-  ): Promise<ManagerDashboard> {
-    const issues: FieldIssue[] = [];
-    const { from, to } = range(args.from, args.to, issues);
-    if (typeof args.managerId !== 'string' || !ID_RE.test(args.managerId)) {
-      issues.push({ path: 'managerId', message: 'must be an employee id (1-128 of A-Z a-z 0-9 . _ : @ -)' });
-    }
-    if (issues.length > 0) throw validationError(issues, 'managerDashboard arguments');
-    return this.store.managerDashboard(tenant, { managerId: args.managerId, from, to });
+  /** A manager's team figures over `[from, to)`. */
+  async managerDashboard(tenant: TenantId, args: ManagerDashboardArgs): Promise<ManagerDashboard> {
+    return this.store.managerDashboard(tenant, managerDashboardQuery(args));
   }
 
   /**
@@ -409,78 +315,5 @@ export class Hub {
   /** Recomputes a record's provenance (and artifact body hash). */
   verify(record: HubRecord): Verification {
     return verifyRecord(record);
-  }
-}
-
-function range(fromIn: unknown, toIn: unknown, issues: FieldIssue[]): { from: string; to: string } {
-  const f = parseTimestamp(fromIn);
-  const t = parseTimestamp(toIn);
-  if (!f.ok) issues.push({ path: 'from', message: f.message });
-  if (!t.ok) issues.push({ path: 'to', message: t.message });
-  const from = f.ok ? formatTimestamp(f.ms) : '';
-  const to = t.ok ? formatTimestamp(t.ms) : '';
-  if (f.ok && t.ok && from > to) issues.push({ path: 'from', message: 'must not be after to' });
-  return { from, to };
-}
-
-/** A picker page size: default 100, else an integer 1..{@link MAX_PICKER_PAGE}. */
-function pickerPage(value: number | null | undefined, issues: FieldIssue[]): number {
-  const first = value ?? 100;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PICKER_PAGE) {
-    issues.push({ path: 'first', message: `must be an integer from 1 to ${MAX_PICKER_PAGE}` });
-  }
-  return first;
-}
-
-/**
- * Whether `value` is a page size {@link Hub.list} accepts (absent means the
- * default): an integer from 1 to {@link LIMITS.maxPageSize}. Callers that
- * plan ahead (look-ahead of nested lists) use it to leave an invalid one to
- * the call that reports it.
- */
-export function isPageSize(value: number | null | undefined): boolean {
-  const first = value ?? LIMITS.defaultPageSize;
-  return Number.isInteger(first) && first >= 1 && first <= LIMITS.maxPageSize;
-}
-
-/** A page size argument: default 50, else an integer 1..500. */
-function pageSize(value: number | null | undefined, what: string): number {
-  const first = value ?? LIMITS.defaultPageSize;
-  if (!isPageSize(first)) {
-    throw validationError(
-      [{ path: 'first', message: `must be an integer from 1 to ${LIMITS.maxPageSize}` }],
-      what,
-    );
-  }
-  return first;
-}
-
-/**
- * A page whose cursors (an HMAC each) are computed on first read: a page
- * nobody pages on costs none. The one place list cursors are encoded.
- */
-class LazyCursorPage implements Page {
-  private cursor: string | null | undefined;
-
-  constructor(
-    private readonly cursors: CursorCodec,
-    private readonly tenant: TenantId,
-    private readonly query: ListQuery,
-    readonly records: HubRecord[],
-    readonly hasNextPage: boolean,
-  ) {}
-
-  get endCursor(): string | null {
-    if (this.cursor === undefined) {
-      this.cursor = this.records.length > 0 ? this.cursorAt(this.records.length - 1) : null;
-    }
-    return this.cursor;
-  }
-
-  cursorAt(index: number): string {
-    const record = this.records[index];
-    if (record === undefined)
-      throw new RangeError(`no record at ${index} of a page of ${this.records.length}`);
-    return this.cursors.encode(this.tenant, this.query.type, this.query.filter, record);
   }
 }
