@@ -60,6 +60,7 @@ import { type SharePointConfig, tenantSiteUrl } from './sharepoint-config';
 import { httpStatus, isNotFound, toSharePointHubError } from './sharepoint-errors';
 import { FILTER_COLUMNS, filterKeysOf, odataString } from './sharepoint-schema';
 import { type ItemRow, READ_SELECT, TenantSite, listPath } from './sharepoint-site';
+import { WritePacer } from './sharepoint-pacer';
 import { UnackedWrites, writeRecords } from './sharepoint-writer';
 
 type Log = (event: string, fields?: Record<string, unknown>) => void;
@@ -90,6 +91,8 @@ export class SharePointStore implements HubStore {
   private readonly provisioned = new Map<TenantId, Promise<string[]>>();
   /** Items failed calls may have landed unacknowledged (see sharepoint-writer.ts). */
   readonly unacked = new UnackedWrites();
+  /** One pace for every site: SharePoint throttles the tenant's app, not a site. */
+  private readonly pacer = new WritePacer();
   private closed = false;
 
   constructor(
@@ -162,7 +165,7 @@ export class SharePointStore implements HubStore {
     checkSealedBatch(tenant, records);
     if (records.length === 0) return [];
     await this.provision(tenant);
-    return writeRecords(await this.site(tenant), records, this.config, this.unacked, this.log);
+    return writeRecords(await this.site(tenant), records, this.config, this.unacked, this.log, this.pacer);
   }
 
   private async toRecords(

@@ -25,6 +25,7 @@ import { HubError } from '../../hub/errors';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type { PutOutcome } from '../../hub/store';
 import { isDuplicateValue, isThrottle, retryAfterOf, toSharePointHubError } from './sharepoint-errors';
+import type { WritePacer } from './sharepoint-pacer';
 import { type RetryPolicy, retryDelayMs, sleep } from './sharepoint-retry';
 import { odataString } from './sharepoint-schema';
 import { type ItemRow, type TenantSite, listPath } from './sharepoint-site';
@@ -80,6 +81,7 @@ export async function writeRecords(
   policy: RetryPolicy,
   unacked: UnackedWrites,
   log?: (event: string, fields?: Record<string, unknown>) => void,
+  pacer?: WritePacer,
 ): Promise<PutOutcome[]> {
   const writeId = randomUUID();
   // First occurrence of each (type, id); later repeats are compared with it.
@@ -87,7 +89,7 @@ export async function writeRecords(
   for (const r of records) if (!unique.has(keyOf(r))) unique.set(keyOf(r), r);
   let outcomes: PutOutcome[];
   try {
-    outcomes = await write(site, records, unique, writeId, policy, unacked, log);
+    outcomes = await write(site, records, unique, writeId, { policy, unacked, log, pacer });
   } catch (err) {
     unacked.remember(site.tenant, unique.keys(), writeId);
     throw err;
@@ -96,15 +98,21 @@ export async function writeRecords(
   return outcomes;
 }
 
+/** What a call writes with besides its records: retry policy, unacknowledged writes, log, pacer. */
+interface WriteContext {
+  readonly policy: RetryPolicy;
+  readonly unacked: UnackedWrites;
+  readonly log?: ((event: string, fields?: Record<string, unknown>) => void) | undefined;
+  readonly pacer?: WritePacer | undefined;
+}
+
 /** One call, in named steps: the items' payloads, the adds (re-sent while throttled), the refused ones resolved, the outcomes in order. */
 async function write(
   site: TenantSite,
   records: readonly HubRecord[],
   unique: ReadonlyMap<Key, HubRecord>,
   writeId: string,
-  policy: RetryPolicy,
-  unacked: UnackedWrites,
-  log?: (event: string, fields?: Record<string, unknown>) => void,
+  how: WriteContext,
 ): Promise<PutOutcome[]> {
   const payloads = new Map<Key, string>();
   try {
@@ -112,8 +120,8 @@ async function write(
   } catch (err) {
     throw toSharePointHubError(err, 'write (file upload)');
   }
-  const { result, refused } = await addItems(site, unique, payloads, policy, log);
-  if (refused.length > 0) await resolveRefused(site, refused, writeId, unacked, result);
+  const { result, refused } = await addItems(site, unique, payloads, how);
+  if (refused.length > 0) await resolveRefused(site, refused, writeId, how.unacked, result);
   return outcomesInOrder(records, unique, result);
 }
 
@@ -126,14 +134,14 @@ async function addItems(
   site: TenantSite,
   unique: ReadonlyMap<Key, HubRecord>,
   payloads: ReadonlyMap<Key, string>,
-  policy: RetryPolicy,
-  log?: (event: string, fields?: Record<string, unknown>) => void,
+  { policy, log, pacer }: WriteContext,
 ): Promise<{ result: Map<Key, PutOutcome>; refused: HubRecord[] }> {
   const result = new Map<Key, PutOutcome>();
   const refused: HubRecord[] = [];
   let queue = [...unique.values()];
   for (let round = 0; queue.length > 0; round++) {
     let parts;
+    await pacer?.admit(queue.length);
     try {
       parts = await site.client.batchPost(
         queue.map((r) => ({
@@ -158,6 +166,7 @@ async function addItems(
         retryAfter ??= retryAfterOf(part.error);
       } else throw toSharePointHubError(part.error, 'write (item add)');
     });
+    pacer?.answered(queue.length - throttled.length, throttled.length);
     if (throttled.length === 0) break;
     if (round >= policy.retries)
       throw new HubError(
