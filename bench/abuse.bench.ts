@@ -9,13 +9,21 @@
  *
  * 1. Tenant B alone: one client loads the manager dashboard over and over
  *    (the dashboard's four queries: Managers, then ManagerDashboard,
- *    CostPerSkill and ArchetypeProgression together), for `--seconds`.
+ *    CostPerSkill and ArchetypeProgression together), for `--seconds`,
+ *    paced to stay within its cost budget: it spends at most
+ *    `--b-budget-share` (default 0.8) of the default 50,000 units a second,
+ *    counted from each answer's `extensions.cost`, waiting between loads
+ *    when ahead. Unpaced, a quiet machine runs B faster than its budget
+ *    allows and thousands of its requests got 429 alone: B alone was then a
+ *    baseline of throttled requests, not of a tenant within its rights. The
+ *    waits are not in the latencies; B's units per second are printed.
  * 2. The same while tenant A sends the worst requests of issue 11 at full
  *    speed (`--attackers` concurrent loops, for the same time): a fragment
  *    bomb, page sizes from variable defaults, many `_entities`, many aliases
  *    of `node` with fresh text, `bodyBase64` of big artifacts under many
  *    aliases, a big NDJSON ingest, a 15 MB query text (a comment), 200,000
- *    representations in one body, random operation names. A runs in a process
+ *    representations in one body, the largest artifact body (10 MiB) read
+ *    back whole (allowed: cost 13,655), random operation names. A runs in a process
  *    of its own, so building and sending its bodies does not delay B's client.
  *
  * Prints B's p50/p95/p99 under attack beside B alone, the longest event-loop
@@ -37,6 +45,7 @@ import { mintToken } from '../src/platform/auth';
 import { Hub } from '../src/hub/hub';
 import { parseTenantId } from '../src/hub/tenant';
 import { createGateway } from '../src/http/server';
+import { DEFAULT_TENANT_LIMITS } from '../src/platform/tenant-limits';
 import { silentLogger } from '../src/platform/log';
 import { generateDataset } from '../src/seed/generator';
 import { windowStart, writeDataset } from '../src/seed/write-dataset';
@@ -176,9 +185,25 @@ async function dashboardDocuments(): Promise<Record<string, string>> {
 interface Phase {
   readonly latencies: number[];
   readonly failures: Map<number, number>;
+  /** Cost units B's answers reported (`extensions.cost.requested`). */
+  units: number;
+  /** Milliseconds the phase lasted. */
+  ms: number;
 }
 
-/** Loads the dashboard over and over until `until`; every request's latency is one sample. */
+/** B's cost budget per second the loop keeps to (a share of the default). */
+const B_UNITS_PER_SECOND = arg('b-budget-share', 0.8) * DEFAULT_TENANT_LIMITS.costPerSecond;
+
+/** Cost units an answer reports in `extensions.cost.requested` (0 when none). */
+function unitsOf(text: string): number {
+  const m = /"cost":\{"requested":(\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Loads the dashboard over and over until `until`, within B's budget
+ * ({@link B_UNITS_PER_SECOND}): every request's latency is one sample.
+ */
 async function dashboardLoop(
   url: string,
   token: string,
@@ -186,9 +211,11 @@ async function dashboardLoop(
   range: { from: string; to: string },
   until: number,
 ): Promise<Phase> {
-  const phase: Phase = { latencies: [], failures: new Map() };
+  const phase: Phase = { latencies: [], failures: new Map(), units: 0, ms: 0 };
+  const started = Date.now();
   const one = async (body: string): Promise<string> => {
     const r = await send(url, '/graphql', token, body);
+    phase.units += unitsOf(r.text);
     if (r.status !== 200 || r.text.includes('"errors"')) {
       phase.failures.set(r.status, (phase.failures.get(r.status) ?? 0) + 1);
       if (phase.failures.size === 1 && (phase.failures.get(r.status) ?? 0) === 1)
@@ -197,6 +224,10 @@ async function dashboardLoop(
     return r.text;
   };
   while (Date.now() < until) {
+    // Ahead of the budget: wait until the units spent are within it.
+    const ahead = (phase.units / B_UNITS_PER_SECOND) * 1000 - (Date.now() - started);
+    if (ahead > 0) await new Promise((r) => setTimeout(r, Math.min(ahead, until - Date.now())));
+    if (Date.now() >= until) break;
     const managers = JSON.parse(
       (await one(gql(docs.Managers as string, { asOf: range.to, first: 1000 }))) || '{}',
     ) as { data?: { managers?: { managerId: string }[] } };
@@ -208,6 +239,7 @@ async function dashboardLoop(
       one(gql(docs.ArchetypeProgression as string, { from: range.from, to: range.to, team })),
     ]);
   }
+  phase.ms = Date.now() - started;
   return phase;
 }
 
@@ -219,7 +251,7 @@ interface Attack {
   body(i: number): string | Buffer;
 }
 
-function attacks(ids: readonly string[]): Attack[] {
+function attacks(ids: readonly string[], bigId: string): Attack[] {
   const ENTITIES = arg('entities', 20_000);
   const ALIASES = arg('aliases', 2_000);
   const INGEST_LINES = arg('ingest-lines', 8);
@@ -308,6 +340,12 @@ function attacks(ids: readonly string[]): Attack[] {
       body: () => manyEntities,
     },
     {
+      // Allowed (cost 13,655): the largest body, read back whole, as often as A's budget pays for.
+      name: 'bodyBase64 of one 10 MiB artifact',
+      path: '/graphql',
+      body: () => gql(`{ artifact(id: "${bigId}") { id bodyBase64(maxBytes: 10485760) } }`),
+    },
+    {
       name: 'random operation names',
       path: '/graphql',
       body: () => gql(`query R_${randomUUID().replace(/-/g, '')} { outputs(first: 1) { nodes { id } } }`),
@@ -346,10 +384,16 @@ async function attackLoop(
  * (no budget in the way), with the longest loop turn in CPU time it caused:
  * a figure that does not depend on the machine's load.
  */
-async function probe(server: ReturnType<typeof fork>, url: string, token: string, ids: readonly string[]) {
+async function probe(
+  server: ReturnType<typeof fork>,
+  url: string,
+  token: string,
+  ids: readonly string[],
+  bigId: string,
+) {
   const n = arg('probe-n', 3);
   const only = args.indexOf('--only');
-  const list = attacks(ids).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
+  const list = attacks(ids, bigId).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
   console.log(`\nEach attack alone, ${n} times in a row: longest loop turn (CPU of the main thread)\n`);
   for (const attack of list) {
     await ask(server, 'reset');
@@ -394,6 +438,25 @@ async function main(): Promise<void> {
     const dataA = generateDataset({ days, start, seed: 99 });
     await writeDataset(seedHub, A, dataA);
     const ids = dataA.outputs.map((o) => o.record_id as string);
+    // One artifact of the largest body allowed (10 MiB), which A reads back whole.
+    const bigBody = randomBytes(10 * 1024 * 1024);
+    const output = dataA.outputs[0] as Record<string, unknown>;
+    const [big] = await seedHub.record(A, 'artifacts', [
+      {
+        record_id: randomUUID(),
+        created_at: output.created_at,
+        name: 'big.bin',
+        media_type: 'application/octet-stream',
+        size_bytes: bigBody.byteLength,
+        content_sha256: createHash('sha256').update(bigBody).digest('hex'),
+        skill_id: output.skill_id,
+        output_id: output.record_id,
+        employee_id: output.employee_id,
+        body: bigBody,
+      },
+    ]);
+    if (big?.status !== 'created') throw new Error(`the 10 MiB artifact was not written: ${big?.status}`);
+    const bigId = big.record_id;
     await seedStore.close();
 
     const probing = args.includes('--probe');
@@ -428,7 +491,7 @@ async function main(): Promise<void> {
     log('warm-up (B, 3 s)...');
     await dashboardLoop(url, tokenB, docs, range, Date.now() + 3000);
     if (probing) {
-      await probe(server, url, tokenA, ids);
+      await probe(server, url, tokenA, ids, bigId);
       server.send('stop');
       await new Promise((r) => server.once('exit', r));
       return;
@@ -448,7 +511,7 @@ async function main(): Promise<void> {
     });
     const next = (): Promise<unknown> => new Promise((r) => attacker.once('message', r));
     await next(); // it listens
-    attacker.send({ url, token: tokenA, ids, workers: ATTACKERS });
+    attacker.send({ url, token: tokenA, ids, bigId, workers: ATTACKERS });
     await next(); // its bodies are built
     await ask(server, 'reset');
     const until = Date.now() + SECONDS * 1000;
@@ -479,8 +542,12 @@ async function main(): Promise<void> {
       console.log(`  ${name.padEnd(42)} ${text}`);
     }
     const fail = (p: Phase) => [...p.failures].map(([s, c]) => `${s}: ${c}`).join(', ') || 'none';
+    const rate = (p: Phase) => Math.round((p.units / p.ms) * 1000);
     console.log(
       `\nB requests: alone ${alone.latencies.length} (failed ${fail(alone)}), under attack ${attacked.latencies.length} (failed ${fail(attacked)})`,
+    );
+    console.log(
+      `B's cost: alone ${rate(alone)} units/s, under attack ${rate(attacked)} units/s (paced to at most ${B_UNITS_PER_SECOND}; its budget is ${DEFAULT_TENANT_LIMITS.costPerSecond})`,
     );
     console.log(
       `load average (1/5/15 min): before ${load0.map((x) => x.toFixed(1)).join(' ')}, after ${load1.map((x) => x.toFixed(1)).join(' ')} (2 cores shared with other work)`,
@@ -542,9 +609,15 @@ async function main(): Promise<void> {
 /** `--attacker`: tenant A's loops in their own process: told what to attack, then when to stop. */
 function attackerProcess(): void {
   process.once('message', (m) => {
-    const { url, token, ids, workers } = m as { url: string; token: string; ids: string[]; workers: number };
+    const { url, token, ids, bigId, workers } = m as {
+      url: string;
+      token: string;
+      ids: string[];
+      bigId: string;
+      workers: number;
+    };
     const only = args.indexOf('--only');
-    const list = attacks(ids).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
+    const list = attacks(ids, bigId).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
     process.once('message', (go) => {
       void attackLoop(url, token, list, workers, (go as { until: number }).until).then((outcomes) => {
         process.send?.([...outcomes].map(([name, counts]) => [name, [...counts]]));
