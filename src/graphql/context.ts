@@ -9,6 +9,7 @@ import type { Logger } from '../platform/log';
 import { NOOP_SPAN, type Span } from '../platform/tracing';
 import type { Scope } from '../platform/auth';
 import type { UsageMeter } from '../platform/usage';
+import { type InlineBodies, newInlineBodies } from './inline-bodies';
 import { type Loaders, createLoaders } from './loaders';
 
 export interface GraphQLContext {
@@ -28,6 +29,8 @@ export interface GraphQLContext {
   readonly bodyBytes: number;
   /** Per-tenant usage, when the gateway keeps it (the `usage` query reads it). */
   readonly usage?: UsageReader;
+  /** Large bodies the answer's writer puts in place of their placeholders (inline-bodies.ts). */
+  readonly inlineBodies: InlineBodies;
 }
 
 /** What the `usage` query needs of the usage meter. */
@@ -72,6 +75,7 @@ export function createContext(input: ContextInput): GraphQLContext {
     deadline: Date.now() + input.timeoutMs,
     stats: { operation: 'unknown', operationType: 'unknown' },
     bodyBytes: input.bodyBytes ?? 0,
+    inlineBodies: newInlineBodies(),
     ...(input.usage ? { usage: input.usage } : {}),
   };
 }

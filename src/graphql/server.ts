@@ -18,6 +18,7 @@ import type { UsageMeter } from '../platform/usage';
 import { type GraphQLContext, type RequestStats, createContext } from './context';
 import { readOnlyPlugin } from './read-only';
 import { formatError } from './errors';
+import { withInlineBodies } from './inline-bodies';
 import { buildExecutableSchema } from './executable-schema';
 import { jitGateway } from './jit-executor';
 import { DEFAULT_LIMITS, type QueryLimits, limitsPlugin, staticRefusal } from './limits';
@@ -225,7 +226,11 @@ async function executeRequest(
     kind: 'response',
     status,
     headers: result.headers,
-    body: result.body.kind === 'complete' ? result.body.string : result.body.asyncIterator,
+    // Large bodies (`bodyBase64`) are written a slice at a time, never built into the answer's string.
+    body:
+      result.body.kind === 'complete'
+        ? withInlineBodies(ctx.inlineBodies, result.body.string)
+        : result.body.asyncIterator,
     stats: ctx.stats,
   };
 }

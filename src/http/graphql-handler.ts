@@ -210,8 +210,25 @@ async function writeOutcome(res: ServerResponse, outcome: GraphQLOutcome): Promi
     res.end(outcome.body);
     return;
   }
-  for await (const chunk of outcome.body) res.write(chunk);
+  // A chunk at a time, as the socket takes them: a large body is never queued whole.
+  for await (const chunk of outcome.body) {
+    if (res.destroyed) break;
+    if (!res.write(chunk)) await drained(res);
+  }
   res.end();
+}
+
+/** Resolves when `res` can take more (or is closed: the rest is not written). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ import { PROVENANCE_ALGORITHM } from '../../hub/provenance';
 import { LARGE_BODY_BYTES, digestOffLoop } from '../../hub/large-bodies';
 import { type ReadProjection, skipsBody } from '../../hub/store';
 import type { GraphQLContext } from '../context';
+import { inlineBody } from '../inline-bodies';
 import { childListOf, projectionOf, recordProjectionOf } from '../lookahead';
 import type { Resolvers } from '../generated/resolvers';
 import type { Page } from '../../hub/hub';
@@ -282,8 +283,7 @@ export const recordResolvers: Resolvers = {
       chargeInlineBody(ctx, r);
       const whole = await withBody(ctx, r);
       if (whole === null) return null;
-      const body = whole.body;
-      return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
+      return inlineBody(ctx.inlineBodies, whole.body);
     },
   },
   EmployeeProfile: {
