@@ -68,7 +68,7 @@ export async function handleGraphQL(
     if (body === ANSWERED || body === REFUSED) return;
     return handleSchemaRead(res, req.headers.accept, url, body?.json, deps.graphql.limits.maxTokens);
   }
-  span.setAttribute('hub.tenant', identity.tenant);
+  if (span.recording) span.setAttribute('hub.tenant', identity.tenant);
   noteTenant(res, identity.tenant);
   // Admitted (or refused with 429) before the body is read, like the token.
   const ticket = await deps.admission.admit(identity.tenant, req, res, deps.metrics);

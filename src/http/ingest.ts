@@ -158,7 +158,7 @@ export async function handleIngest(
     noteTenant(res, identity.tenant);
     requireScope(identity, 'hub:write');
     tenant = identity.tenant;
-    span.setAttribute('hub.tenant', tenant);
+    if (span.recording) span.setAttribute('hub.tenant', tenant);
   } catch (err) {
     const code = isHubError(err) ? err.code : 'INTERNAL';
     if (code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer');

@@ -101,11 +101,12 @@ interface Finished {
 function finishRequest(deps: ListenerDeps, f: Finished): void {
   const { res, url, span } = f;
   const ms = Number(process.hrtime.bigint() - f.started) / 1e6;
+  // Only a sampled request's span is an object of its own; any other is the shared no-op span.
   if (span.recording) {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.fail(String(res.statusCode));
+    span.end();
   }
-  span.end();
   deps.metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
   if (url.pathname !== '/healthz' && url.pathname !== '/metrics') {
     const fields = accessFields(res, f.req.method, url.pathname, Math.round(ms * 100) / 100);
