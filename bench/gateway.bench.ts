@@ -26,10 +26,10 @@
  *    on, every root dropped: the unsampled path alone).
  * 6. What tracing off costs beside code without tracing: a gateway in this
  *    process with a counting no-op tracer answers by-id requests, counting the
- *    tracer and span calls each request makes (tracing off runs the no-op
- *    tracer's calls and nothing else: no span, no wrapper, no attribute work);
- *    those calls, timed on the no-op tracer, against the gateway's CPU time per
- *    request.
+ *    tracer and span calls each request makes (tracing off makes none: a
+ *    request reads `enabled` and `recording`, with no span, wrapper or
+ *    attribute work); those calls, timed on the no-op tracer, against the
+ *    gateway's CPU time per request.
  * 7. The cost of tenant tickets: by id and list of 50 at 1 connection, the
  *    gateway as before tickets (its tenant policy, lookups and list pages
  *    planned as the server chooses: the baseline), the policy before tickets through this
