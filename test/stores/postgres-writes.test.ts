@@ -115,6 +115,42 @@ describe('postgres putBatch', () => {
     });
   });
 
+  test('statements of a megabyte of bodies or more (sent a turn each) write one batch, again as duplicates', async () => {
+    const body = (i: number): Buffer => Buffer.alloc(1024 * 1024 + 7, i);
+    const artifacts = sealBatch(
+      t,
+      'artifacts',
+      [1, 2, 3].map((i) => ({
+        name: `big${i}`,
+        media_type: 'application/octet-stream',
+        size_bytes: body(i).byteLength,
+        content_sha256: createHash('sha256').update(body(i)).digest('hex'),
+        body: body(i),
+      })),
+    );
+    const small = sealBatch(t, 'outputs', [output(90)]);
+    const batch = [...artifacts, ...small];
+    expect((await store.putBatch(t, batch)).map((o) => o.status)).toEqual([
+      'created',
+      'created',
+      'created',
+      'created',
+    ]);
+    // The same batch again takes the per-record statement (not all new): every one a duplicate.
+    expect((await store.putBatch(t, batch)).map((o) => o.status)).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+    ]);
+    const read = await store.getByIds(
+      t,
+      'artifacts',
+      artifacts.map((r) => r.record_id),
+    );
+    read.forEach((r, i) => expect(r).toEqual(artifacts[i]));
+  });
+
   test('an unknown record type is rejected before any SQL is built', async () => {
     const evil = 'outputs; DROP TABLE hub.outputs; --' as unknown as 'outputs';
     await expect(store.list(t, { type: evil, filter: {}, limit: 1 })).rejects.toMatchObject({

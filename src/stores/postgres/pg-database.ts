@@ -7,6 +7,7 @@
  * options, so no extra round trip is spent on session setup. Short reads
  * asked for together share connections and writes (see {@link PgDatabase.run}).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } from 'pg';
 import { readPathLayerOff } from '../../platform/read-path-layers';
 import { isConnectionLoss } from './postgres-errors';
@@ -47,6 +48,18 @@ const LIGHT_CONNECTIONS_PER_FLUSH = 2;
  */
 const FLUSH = !readPathLayerOff('flush');
 const CORK = !readPathLayerOff('cork');
+
+/** Parameters of this many bytes make a statement heavy (see {@link isHeavy}). */
+const HEAVY_PARAM_BYTES = 1024 * 1024;
+
+/** True when a statement's binary parameters (artifact bodies) hold a megabyte or more. */
+function isHeavy(statement: Statement): boolean {
+  let bytes = 0;
+  for (const p of statement.params) if (p instanceof Uint8Array) bytes += p.byteLength;
+  return bytes >= HEAVY_PARAM_BYTES;
+}
+
+const noop = (): void => undefined;
 
 /** A transaction waiting for the next flush. */
 interface PendingRun {
@@ -205,16 +218,7 @@ export class PgDatabase {
     // (one syscall) instead of a dozen or more per transaction.
     const socket = CORK ? socketOf(client) : undefined;
     socket?.cork();
-    const pending = runs.map((r) => [
-      client.query(beginStatement(r.options)),
-      client.query(
-        this.config(
-          scopeStatement(r.scope, this.credentials, this.genericLookups && r.options?.genericPlans === true),
-        ),
-      ),
-      ...r.statements.map((s) => client.query(this.config(s))),
-      client.query('COMMIT'),
-    ]);
+    const pending = await this.submit(client, socket, runs);
     socket?.uncork();
     let connectionError: unknown;
     await Promise.all(
@@ -240,6 +244,47 @@ export class PgDatabase {
       }),
     );
     this.release(client, connectionError);
+  }
+
+  /**
+   * Queues every statement of `runs` on `client` (pipelined: they leave when
+   * the socket is uncorked). A statement with megabytes of parameters
+   * (artifact bodies) is serialized in a turn of its own, after what was
+   * queued before it has left, so a batch's statements are not all copied in one turn.
+   * @returns each run's queries, BEGIN to COMMIT.
+   */
+  private async submit(
+    client: PoolClient,
+    socket: ReturnType<typeof socketOf> | undefined,
+    runs: readonly PendingRun[],
+  ): Promise<Promise<unknown>[][]> {
+    const pending: Promise<unknown>[][] = [];
+    for (const r of runs) {
+      const queries = [
+        client.query(beginStatement(r.options)),
+        client.query(
+          this.config(
+            scopeStatement(
+              r.scope,
+              this.credentials,
+              this.genericLookups && r.options?.genericPlans === true,
+            ),
+          ),
+        ),
+      ];
+      for (const s of r.statements) {
+        if (isHeavy(s)) {
+          for (const q of queries) q.catch(noop); // settled below; not unhandled meanwhile
+          socket?.uncork();
+          await nextTurn();
+          socket?.cork();
+        }
+        queries.push(client.query(this.config(s)));
+      }
+      queries.push(client.query('COMMIT'));
+      pending.push(queries);
+    }
+    return pending;
   }
 
   async ping(): Promise<void> {

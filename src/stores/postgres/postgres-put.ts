@@ -6,12 +6,13 @@
  * ({@link resolveConcurrent}) and for repeats inside the batch
  * ({@link resolveRepeats}).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { HubError } from '../../hub/errors';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type { PutOutcome } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { freshInsertStatement, hashesStatement, insertStatement, isNotAllNew } from './postgres-sql';
-import type { Row, TenantDatabase } from './queryable';
+import type { Row, Statement, TenantDatabase } from './queryable';
 
 /** Records of one type written by one statement, by their index in the batch. */
 export interface Chunk {
@@ -94,16 +95,40 @@ export async function insertChunks(
   try {
     await db.run(
       { tenant },
-      chunks.map((c) => freshInsertStatement(tenant, c.type, rowsOf(c), outbox)),
+      await buildSpread(chunks, (c) => freshInsertStatement(tenant, c.type, rowsOf(c), outbox)),
     );
     return [];
   } catch (err) {
     if (!isNotAllNew(err)) throw err;
     return db.run(
       { tenant },
-      chunks.map((c) => insertStatement(tenant, c.type, rowsOf(c), outbox)),
+      await buildSpread(chunks, (c) => insertStatement(tenant, c.type, rowsOf(c), outbox)),
     );
   }
+}
+
+/** Binary parameters after which the next statement is built in a later turn. */
+const BUILD_TURN_BYTES = 1024 * 1024;
+
+/**
+ * The statements of `chunks`, built in turns of the event loop of about
+ * {@link BUILD_TURN_BYTES} of binary parameters each: each chunk's bodies
+ * are copied into one `bytea[]`, and a batch of 8 MiB of artifacts copied in
+ * one turn held the loop for the others.
+ */
+async function buildSpread(chunks: readonly Chunk[], build: (c: Chunk) => Statement): Promise<Statement[]> {
+  const statements: Statement[] = [];
+  let bytes = 0;
+  for (const chunk of chunks) {
+    if (bytes >= BUILD_TURN_BYTES) {
+      await nextTurn();
+      bytes = 0;
+    }
+    const statement = build(chunk);
+    for (const p of statement.params) if (p instanceof Uint8Array) bytes += p.byteLength;
+    statements.push(statement);
+  }
+  return statements;
 }
 
 /**
