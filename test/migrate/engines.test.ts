@@ -3,10 +3,11 @@
  * one, a copy stopped mid-way resuming from its committed position (batches
  * in flight at the stop looked up, not written again), positions committed in
  * scan order with several batches in flight, progress with totals and ETA on
- * an injected clock, and tenant isolation.
+ * an injected clock, types the source holds none of skipped, and tenant
+ * isolation.
  */
 import { Hub } from '../../src/hub/hub';
-import type { HubRecord, RecordType } from '../../src/hub/model';
+import { type HubRecord, RECORD_TYPES, type RecordType } from '../../src/hub/model';
 import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { compareTenant, describeDifference, type Difference } from '../../src/migrate/compare';
@@ -100,6 +101,25 @@ describe('copyTenant', () => {
     const clean = await compareTenant(source, target, acme);
     expect(clean.missing + clean.extra + clean.differs + clean.invalid).toBe(0);
     expect(await target.scan(other, { type: 'outputs', limit: 5 })).toEqual([]);
+  });
+
+  it('marks the types the source holds none of as done without scanning them', async () => {
+    const source = createMemoryStore();
+    await new Hub(source).record(acme, 'outputs', [{ skill_id: 's', employee_id: 'e', status: 'SUCCEEDED' }]);
+    const scanned: RecordType[] = [];
+    const counting: HubStore = Object.assign(Object.create(source) as HubStore, {
+      scan: (tenant: typeof acme, query: Parameters<HubStore['scan']>[1]) => {
+        scanned.push(query.type);
+        return source.scan(tenant, query);
+      },
+    });
+    const done: RecordType[] = [];
+    const report = await copyTenant(counting, createMemoryStore(), acme, {
+      commit: async (type, cp) => void (cp.done && done.push(type)),
+    });
+    expect(report.copied).toBe(1);
+    expect(scanned).toEqual(['outputs']);
+    expect(done).toEqual([...RECORD_TYPES]);
   });
 
   it('reports totals, rate and ETA on the given clock', async () => {
