@@ -5,7 +5,8 @@
  *    write) vs the raw floor in the same run: `COPY (SELECT ...) TO STDOUT`
  *    piped into `COPY ... FROM STDIN` between the same two servers' databases,
  *    MOVE_BENCH_PG_ROUNDS rounds (default 5) into fresh databases, which of the
- *    two goes first alternating; the medians of each are compared.
+ *    two goes first alternating; the medians of each are compared. Both
+ *    sides' connections are open before their clocks start.
  * 2. PostgreSQL -> Snowflake emulator: the copy engine (batches written at
  *    once, not waiting for the writer's 2 s micro-batch timer) vs DuckDB's own
  *    insert rate: the same four statements per batch of the same size (stage
@@ -209,6 +210,10 @@ async function pgRounds(
     const [floorDb, dst] = await Promise.all([createTestDatabase(), createTestDatabase()]);
     try {
       const target = await openStore(noFold(dst.appUri));
+      // Connections opened before the clock starts, as the floor's two are: as many as the copy
+      // uses at once (its write batches on the target; a scan page and a count on the source).
+      await Promise.all(Array.from({ length: copyPlanFor(target).concurrency }, () => target.ping()));
+      await Promise.all([source.ping(), source.ping()]);
       const floor = async (): Promise<void> =>
         void floorRates.push((RECORDS / (await rawCopy(src, floorDb))) * 1000);
       const copy = async (): Promise<void> => {

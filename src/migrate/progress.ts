@@ -33,6 +33,7 @@ export class Progress {
   private lastEmit = -Infinity;
   private readonly started: number;
   private type: RecordType | undefined;
+  private total: number | undefined;
 
   constructor(
     private readonly step: string,
@@ -46,6 +47,12 @@ export class Progress {
   ) {
     this.started = this.now();
     this.done = options.start ?? 0;
+    this.total = options.total;
+  }
+
+  /** Sets the total once it is known (a count taken while the work already runs). */
+  setTotal(total: number | undefined): void {
+    this.total = total;
   }
 
   private now(): number {
@@ -75,7 +82,7 @@ export class Progress {
     this.lastEmit = now;
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const rate = (this.done - (this.options.start ?? 0)) / seconds;
-    const total = this.options.total;
+    const total = this.total;
     const left = total === undefined ? undefined : Math.max(0, total - this.done);
     this.sink({
       step: this.step,
