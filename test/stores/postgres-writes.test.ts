@@ -115,7 +115,7 @@ describe('postgres putBatch', () => {
     });
   });
 
-  test('statements of a megabyte of bodies or more (sent a turn each) write one batch, again as duplicates', async () => {
+  test('bodies of a megabyte or more: written a statement per turn in one batch, again as duplicates, read back in slices', async () => {
     const body = (i: number): Buffer => Buffer.alloc(1024 * 1024 + 7, i);
     const artifacts = sealBatch(
       t,
