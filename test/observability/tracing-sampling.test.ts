@@ -36,14 +36,35 @@ afterAll(async () => {
   await receiver.stop();
 });
 
-test('dropped requests record nothing at any layer; a sampled caller trace is followed down to the store', async () => {
-  const token = await gw.token('acme');
-  const id = '0190a1b2-0000-7000-8000-00000000f001';
+/** Writes one output for `id` as the token's tenant. */
+async function writeOutput(token: string, id: string): Promise<void> {
   const w = await gw.gql(
     token,
     `mutation { recordOutputs(records: [{ id: "${id}", createdAt: "2026-03-02T10:00:00Z", skillId: "s1", employeeId: "e1", status: SUCCEEDED, costUsd: "1" }]) { created } }`,
   );
   expect(w.body.data).toEqual({ recordOutputs: { created: 1 } });
+}
+
+/** A caller's W3C traceparent with the sampled flag, and its trace id. */
+function sampledTraceparent(): { traceId: string; header: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+/** The trace holds one whole by-id request: HTTP, operation, Hub, store. */
+async function expectOneByIdTree(traceId: string): Promise<void> {
+  await otel.flush();
+  const trees = receiver.trees(traceId);
+  expect(trees).toHaveLength(1);
+  expect(shape(trees[0] as SpanNode)).toEqual({
+    'POST /graphql': [{ 'query ById': [{ 'hub.get': ['store.getByIds'] }] }],
+  });
+}
+
+test('dropped requests record nothing at any layer; a sampled caller trace is followed down to the store', async () => {
+  const token = await gw.token('acme');
+  const id = '0190a1b2-0000-7000-8000-00000000f001';
+  await writeOutput(token, id);
   for (let i = 0; i < 5; i++) {
     const r = await gw.gql(token, `query ById { output(id: "${id}") { id } }`);
     expect(r.body.errors).toBeUndefined();
@@ -51,16 +72,10 @@ test('dropped requests record nothing at any layer; a sampled caller trace is fo
   await otel.flush();
   expect(receiver.spans).toEqual([]);
 
-  const traceId = randomBytes(16).toString('hex');
-  const header = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  const { traceId, header } = sampledTraceparent();
   const r = await gw.gql(token, `query ById { output(id: "${id}") { id } }`, {}, { traceparent: header });
   expect(r.body.errors).toBeUndefined();
-  await otel.flush();
-  const trees = receiver.trees(traceId);
-  expect(trees).toHaveLength(1);
-  expect(shape(trees[0] as SpanNode)).toEqual({
-    'POST /graphql': [{ 'query ById': [{ 'hub.get': ['store.getByIds'] }] }],
-  });
+  await expectOneByIdTree(traceId);
   // Nothing else was exported: no trace began below a dropped span.
   expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
 });
@@ -68,15 +83,10 @@ test('dropped requests record nothing at any layer; a sampled caller trace is fo
 test('a sampled request among unsampled ones in flight at once: only its own spans, its tree whole', async () => {
   const token = await gw.token('acme');
   const id = '0190a1b2-0000-7000-8000-00000000f002';
-  const w = await gw.gql(
-    token,
-    `mutation { recordOutputs(records: [{ id: "${id}", createdAt: "2026-03-02T10:00:00Z", skillId: "s1", employeeId: "e1", status: SUCCEEDED, costUsd: "1" }]) { created } }`,
-  );
-  expect(w.body.data).toEqual({ recordOutputs: { created: 1 } });
+  await writeOutput(token, id);
   await otel.flush();
   receiver.clear();
-  const traceId = randomBytes(16).toString('hex');
-  const header = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+  const { traceId, header } = sampledTraceparent();
   // The sampled request in the middle of eight the sampler drops, all sent at once.
   const results = await Promise.all(
     Array.from({ length: 9 }, (_x, i) =>
@@ -84,12 +94,7 @@ test('a sampled request among unsampled ones in flight at once: only its own spa
     ),
   );
   for (const r of results) expect(r.body.errors).toBeUndefined();
-  await otel.flush();
-  const trees = receiver.trees(traceId);
-  expect(trees).toHaveLength(1);
-  expect(shape(trees[0] as SpanNode)).toEqual({
-    'POST /graphql': [{ 'query ById': [{ 'hub.get': ['store.getByIds'] }] }],
-  });
+  await expectOneByIdTree(traceId);
   // The dropped requests started no trace, and lent the sampled one no span.
   expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
   expect(receiver.spans).toHaveLength(4);
