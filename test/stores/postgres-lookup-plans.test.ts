@@ -10,7 +10,8 @@ import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
 import { PgDatabase } from '../../src/stores/postgres/pg-database';
-import type { ListQuery } from '../../src/hub/store';
+import type { HubStore, ListQuery } from '../../src/hub/store';
+import { NOOP_SPAN } from '../../src/platform/tracing';
 import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
@@ -125,23 +126,32 @@ const page = (limit: number, after?: ListQuery['after']): ListQuery => ({
   ...(after ? { after } : {}),
 });
 
-test('a list page is planned once (generic) and the plan, shared by tenants, reads only the scoped one', async () => {
-  const db = oneConnection();
-  const store = createPostgresStore(db, { genericPlans: true, rollupConsumer: false });
-  for (let round = 0; round < 4; round++) {
-    const mine = await store.list(a, page(51));
-    expect(mine).toHaveLength(51);
-    expect(mine.every((r) => r.tenant_id === a)).toBe(true);
-    const theirs = await store.list(b, page(51));
-    expect(theirs).toHaveLength(10);
-    expect(theirs.every((r) => r.tenant_id === b)).toBe(true);
-  }
-  const name = statementName(listStatement(a, page(51), undefined, true).sql);
-  const rows = await db.queryUnscoped(
-    `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = '${name}'`,
-  );
-  expect(rows).toEqual([{ generic: 8, custom: 0 }]);
-});
+// A sampled request lists through the store's traced view, which has a list batcher of its own.
+test.each([
+  ['the store', (store: HubStore): HubStore => store],
+  ['its traced view', (store: HubStore): HubStore => store.traced?.(NOOP_SPAN) ?? store],
+])(
+  'a list page is planned once (generic) through %s; the plan, shared by tenants, reads only the scoped one',
+  async (_name, view) => {
+    const db = oneConnection();
+    const base = createPostgresStore(db, { genericPlans: true, rollupConsumer: false });
+    expect(base.traced).toBeDefined();
+    const store = view(base);
+    for (let round = 0; round < 4; round++) {
+      const mine = await store.list(a, page(51));
+      expect(mine).toHaveLength(51);
+      expect(mine.every((r) => r.tenant_id === a)).toBe(true);
+      const theirs = await store.list(b, page(51));
+      expect(theirs).toHaveLength(10);
+      expect(theirs.every((r) => r.tenant_id === b)).toBe(true);
+    }
+    const name = statementName(listStatement(a, page(51), undefined, true).sql);
+    const rows = await db.queryUnscoped(
+      `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = '${name}'`,
+    );
+    expect(rows).toEqual([{ generic: 8, custom: 0 }]);
+  },
+);
 
 test('a page written for a generic plan holds the rows of the page as written before', async () => {
   const db = oneConnection();

@@ -121,14 +121,19 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     // buffer, then into the socket's): its size bounds how long one holds the event loop.
     this.chunkBytes = options.chunkBytes ?? 24 * 1024 * 1024;
     this.rollups = new PostgresRollups(db, options.rollupConsumer, options.log);
-    this.lists = new ListBatcher(
+    this.lists = this.listBatcher(db);
+  }
+
+  /** A list batcher running its statements on `db`, pages written as `options.genericPlans` asks. */
+  private listBatcher(db: TenantDatabase): ListBatcher {
+    return new ListBatcher(
       (tenant, statements) =>
-        this.db.run({ tenant }, statements, {
+        db.run({ tenant }, statements, {
           light: true,
           // Single pages written for a generic plan; a lateral batch keeps custom plans.
           genericPlans: statements.every((s) => s.generic === true),
         }),
-      options.genericPlans === true,
+      this.options.genericPlans === true,
     );
   }
 
@@ -143,7 +148,7 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
     const db = traceDatabase(this.db, parent);
     return viewWith<PostgresStore>(this, {
       db,
-      lists: new ListBatcher((tenant, statements) => db.run({ tenant }, statements, { light: true })),
+      lists: this.listBatcher(db),
       rollups: viewWith(this.rollups, { db }),
     });
   }
