@@ -21,7 +21,7 @@ import { sealBatch } from '../src/hub/validate';
 import type { RecordInput } from '../src/hub/validate';
 import { generateActivity } from '../src/seed/generator';
 import { postgresDriver } from '../src/stores/postgres/postgres-driver';
-import { columnsOf } from '../src/stores/postgres/postgres-sql';
+import { columnsOf } from '../src/stores/postgres/postgres-columns';
 import { connectAdmin, testServerUrl, withDatabase } from '../test/support/pg-harness';
 import { copyField } from './copy-text';
 

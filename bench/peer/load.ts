@@ -17,7 +17,7 @@ import { type TenantId, parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { generateDataset } from '../../src/seed/generator';
 import { openStore } from '../../src/stores';
-import { columnsOf } from '../../src/stores/postgres/postgres-sql';
+import { columnsOf } from '../../src/stores/postgres/postgres-columns';
 
 /** Days of activity per tenant (the generator's default start, 2026-01-05). */
 export const DAYS = 365;

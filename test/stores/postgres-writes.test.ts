@@ -12,7 +12,7 @@ import { sealBatch, sealRecord } from '../../src/hub/validate';
 import { PgDatabase } from '../../src/stores/postgres/pg-database';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
-import { byteaArray } from '../../src/stores/postgres/postgres-sql';
+import { byteaArray } from '../../src/stores/postgres/postgres-insert-sql';
 import { type PgTestDatabase, connectAdmin, createTestDatabase } from '../support/pg-harness';
 
 const t = parseTenantId('writes');

@@ -32,7 +32,7 @@ import {
   union,
   who,
 } from './postgres-preagg-sources';
-import { arrayLiteral } from './postgres-sql';
+import { arrayLiteral } from './postgres-columns';
 import type { Statement } from './queryable';
 
 const NO_RECORDS =

@@ -11,7 +11,7 @@ import { HubError } from '../../hub/errors';
 import type { HubRecord, RecordType } from '../../hub/model';
 import type { PutOutcome } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { freshInsertStatement, hashesStatement, insertStatement, isNotAllNew } from './postgres-sql';
+import { freshInsertStatement, hashesStatement, insertStatement, isNotAllNew } from './postgres-insert-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 
 /** Records of one type written by one statement, by their index in the batch. */

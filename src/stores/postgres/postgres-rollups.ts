@@ -25,7 +25,7 @@ import type {
 import type { TenantId } from '../../hub/tenant';
 import type { Bucket } from '../../hub/time';
 import { MS_PER_DAY } from '../../hub/time';
-import { arrayLiteral } from './postgres-sql';
+import { arrayLiteral } from './postgres-columns';
 import type { Row, Statement } from './queryable';
 import { inTeamSql } from './postgres-team';
 

@@ -53,7 +53,8 @@ import {
   resolveRepeats,
 } from './postgres-put';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
-import { arrayLiteral, getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
+import { arrayLiteral } from './postgres-columns';
+import { getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
 import { viewWith } from '../../hub/tracing-ports';
