@@ -1,0 +1,114 @@
+/**
+ * The range plan of pre-aggregated rollups (postgres-preagg-plan.ts), with
+ * no database: the signed cells and raw spans of a range count every instant
+ * of it once and no other, are aligned to their grain, each lies in one
+ * bucket, and an edge is subtracted from a whole cell when that reads less.
+ * The statements built from plans are tested against PostgreSQL in
+ * postgres-preagg.test.ts.
+ */
+import { Prng } from '../../src/seed/prng';
+import {
+  type Grain,
+  ceilTo,
+  chainFor,
+  floorTo,
+  planRange,
+} from '../../src/stores/postgres/postgres-preagg-plan';
+
+describe('range plan', () => {
+  /** Net sign of `pieces` over each elementary interval between their (and the range's) boundaries. */
+  const net = (
+    pieces: readonly { span: readonly [number, number]; sign: number }[],
+    extra: readonly number[],
+  ): { at: number; n: number }[] => {
+    const points = [...new Set([...extra, ...pieces.flatMap((p) => [p.span[0], p.span[1]])])].sort(
+      (x, y) => x - y,
+    );
+    return points.slice(0, -1).map((at) => ({
+      at,
+      n: pieces.reduce((sum, p) => sum + (p.span[0] <= at && at < p.span[1] ? p.sign : 0), 0),
+    }));
+  };
+
+  test('signed cells and raw spans are aligned, lie in one bucket each and add up to every range exactly', () => {
+    const rng = new Prng(42);
+    const base = Date.UTC(2026, 0, 1);
+    const straddling: { i: number; c: number; g: Grain }[] = [];
+    const wrong: unknown[] = [];
+    let subtracted = 0;
+    for (let i = 0; i < 5_000; i++) {
+      // Minutes, quarter hours, whole hours and days, up to ~14 months apart.
+      const unit = [60_000, 900_000, 3_600_000, 86_400_000][rng.int(0, 3)] as number;
+      const a = base + rng.int(0, 600_000) * 60_000;
+      const b = a + rng.int(0, (430 * 86_400_000) / unit) * unit;
+      const bucket = (['DAY', 'WEEK', 'MONTH', undefined] as const)[rng.int(0, 3)];
+      const chain = chainFor(bucket, rng.float() < 0.3);
+      const plan = planRange(a, b, chain);
+      const finest = chain[0] === 'h' ? 3_600_000 : 86_400_000;
+      const pieces = [...plan.raw, ...plan.cells].filter((p) => p.span[0] < p.span[1]);
+      if (pieces.some((p) => p.sign < 0)) subtracted++;
+      // Every instant of [a, b) counted once, every other instant not at all.
+      for (const { at, n } of net(pieces, [a, b])) {
+        if (n !== (a <= at && at < b ? 1 : 0)) wrong.push({ i, a, b, chain, at, n });
+      }
+      // Unfolded feed rows are added over `covered`: exactly where the cells count.
+      if (plan.cells.length > 0) {
+        const [x, y] = plan.covered ?? [0, 0];
+        for (const { at, n } of net(plan.cells, [x, y])) {
+          if (n !== (x <= at && at < y ? 1 : 0)) wrong.push({ i, covered: plan.covered, at, n });
+        }
+      } else expect(plan.covered).toBeNull();
+      for (const c of plan.cells) {
+        const [x, y] = c.span;
+        expect(floorTo(c.grain, x)).toBe(x);
+        expect(ceilTo(c.grain, y)).toBe(y);
+        // Every cell lies inside one bucket.
+        const unit = bucket === 'DAY' ? 'd' : bucket === 'WEEK' ? 'w' : 'm';
+        for (let at = x; at < y; at = ceilTo(c.grain, at + 1)) {
+          if (floorTo(unit, at) !== floorTo(unit, ceilTo(c.grain, at + 1) - 1)) {
+            straddling.push({ i, c: at, g: c.grain });
+          }
+        }
+      }
+      // Raw spans are shorter than a cell of the chain's finest grain (a
+      // range holding no whole cell is one raw span, under two cells long).
+      for (const r of plan.raw) {
+        expect(r.span[1] - r.span[0]).toBeLessThan((plan.cells.length > 0 ? 1 : 2) * finest);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(straddling).toEqual([]);
+    // Offsets and partial days make subtraction the cheaper plan often.
+    expect(subtracted).toBeGreaterThan(1_000);
+  });
+
+  test('a partial day is its day cell minus the hours it lacks when those are fewer', () => {
+    const h = (iso: string): number => Date.parse(iso);
+    // 30 days by day at -03:45: each edge day lacks under four hours.
+    const plan = planRange(h('2026-03-01T03:45:00Z'), h('2026-03-31T03:45:00Z'), chainFor('DAY', false));
+    const show = (p: { span: readonly [number, number]; sign: number }, g = 'raw'): string =>
+      `${p.sign > 0 ? '+' : '-'}${g} ${new Date(p.span[0]).toISOString()} ${new Date(p.span[1]).toISOString()}`;
+    expect([...plan.raw.map((r) => show(r)), ...plan.cells.map((c) => show(c, c.grain))].sort()).toEqual(
+      [
+        '+d 2026-03-01T00:00:00.000Z 2026-03-31T00:00:00.000Z',
+        '+h 2026-03-31T00:00:00.000Z 2026-03-31T04:00:00.000Z',
+        '+raw 2026-03-01T03:45:00.000Z 2026-03-01T04:00:00.000Z',
+        '-h 2026-03-01T00:00:00.000Z 2026-03-01T04:00:00.000Z',
+        '-raw 2026-03-31T03:45:00.000Z 2026-03-31T04:00:00.000Z',
+      ].sort(),
+    );
+    expect(plan.covered).toEqual([h('2026-03-01T04:00:00Z'), h('2026-03-31T04:00:00Z')]);
+    // A team's range (day cells only): the day minus two raw hours rather than 22 raw hours.
+    const team = planRange(
+      h('2026-03-01T00:00:00+02:00'),
+      h('2026-03-11T00:00:00+02:00'),
+      chainFor('DAY', true),
+    );
+    expect(team.raw.map((r) => show(r)).sort()).toEqual(
+      [
+        '+raw 2026-02-28T22:00:00.000Z 2026-03-01T00:00:00.000Z',
+        '-raw 2026-03-10T22:00:00.000Z 2026-03-11T00:00:00.000Z',
+      ].sort(),
+    );
+  });
+});
