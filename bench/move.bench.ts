@@ -60,6 +60,7 @@ import {
 import { type Replica, startReplica } from '../test/move/support';
 import { benchOutputs } from './move-data';
 import type { BaselineRequest } from './move-snowflake-child';
+import { median, percentile } from './report';
 
 const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
 const SP_RECORDS = Number(process.env.MOVE_BENCH_SP_RECORDS ?? 4000);
@@ -187,11 +188,6 @@ async function phase<T>(
   }
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-}
-
 /**
  * PostgreSQL -> PostgreSQL beside its floor, measured `PG_ROUNDS` times into
  * fresh databases, the floor and the copy alternating which goes first: one
@@ -235,10 +231,6 @@ async function pgRounds(
     }
   }
   return { copyRate: median(copyRates), floorRate: median(floorRates), perRound };
-}
-
-function median(xs: readonly number[]): number {
-  return pct([...xs], 50);
 }
 
 async function main(): Promise<void> {
@@ -429,8 +421,8 @@ async function main(): Promise<void> {
       const rate = ((written - before) / (performance.now() - writeStart)) * 1000;
       await writer;
       await plane.close();
-      const p50 = pct(fences, 50);
-      const p99 = pct(fences, 99);
+      const p50 = percentile([...fences], 50);
+      const p99 = percentile([...fences], 99);
       const byStep = [...steps]
         .map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(0)}`)
         .join(', ');
@@ -442,7 +434,7 @@ async function main(): Promise<void> {
         500,
         'paced target',
       ]);
-      rows.push([`write latency p99 (ms), fence waits included`, pct(latencies, 99), 0, '']);
+      rows.push([`write latency p99 (ms), fence waits included`, percentile([...latencies], 99), 0, '']);
       rows.push([`write latency max (ms)`, Math.max(...latencies), 0, '']);
       bench.push(`BENCH move_switch_fence_p50 value=${p50} unit=ms`);
       bench.push(

@@ -18,6 +18,11 @@ export function percentile(samples: number[], p: number): number {
   return samples[rank] as number;
 }
 
+/** Median (nearest-rank, the lower of two middles) of `samples`, left unsorted. */
+export function median(samples: readonly number[]): number {
+  return percentile([...samples], 50);
+}
+
 const fmt = (x: number): string =>
   Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3);
 
