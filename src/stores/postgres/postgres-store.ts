@@ -12,7 +12,6 @@
  * so a retry after an unacknowledged commit reports those records as
  * duplicates, never writes them twice.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { HubError } from '../../hub/errors';
 import { checkSealedBatch } from '../../hub/sealed';
 import type { HubRecord, RecordType } from '../../hub/model';
@@ -57,6 +56,7 @@ import { arrayLiteral } from './postgres-columns';
 import { getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
+import { afterLargeBodies } from './postgres-bodies';
 import { viewWith } from '../../hub/tracing-ports';
 import type { Span } from '../../platform/tracing';
 
@@ -443,39 +443,4 @@ WHERE id IN (
   private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
     return (await this.db.run({ tenant }, [statement]))[0] ?? [];
   }
-}
-
-/** Base64 characters of a body from which it is decoded in slices, a turn each. */
-const LARGE_BODY_TEXT = 1024 * 1024;
-
-/**
- * Decodes the large bodies of `rows` (base64 text as selected) to bytes a
- * slice per turn of the event loop, in place: pg decoded the text from the
- * wire in the turn that read it (14 MB for a 10 MiB body), and decoding all
- * of it to bytes in that same turn held the loop 30 ms and more.
- */
-async function afterLargeBodies(rows: Row[]): Promise<void> {
-  for (const r of rows) {
-    if (typeof r.body === 'string' && r.body.length >= LARGE_BODY_TEXT) r.body = await decodeSpread(r.body);
-  }
-}
-
-/**
- * Base64 text to bytes, about {@link LARGE_BODY_TEXT} characters per turn.
- * PostgreSQL's `encode(..., 'base64')` breaks lines every 76 characters
- * (57 bytes): a slice ending after a line break decodes alone. Text without
- * line breaks is decoded at once.
- */
-async function decodeSpread(text: string): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(Math.ceil((text.length * 3) / 4));
-  let written = 0;
-  let from = 0;
-  while (from < text.length) {
-    await nextTurn();
-    const brk = text.indexOf('\n', from + LARGE_BODY_TEXT);
-    const to = brk === -1 ? text.length : brk + 1;
-    written += out.write(text.slice(from, to), written, 'base64');
-    from = to;
-  }
-  return out.subarray(0, written);
 }
