@@ -57,6 +57,7 @@ import { getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql'
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
 import { afterLargeBodies } from './postgres-bodies';
+import { backlogOf, outboxRecords } from './postgres-outbox';
 import { viewWith } from '../../hub/tracing-ports';
 import type { Span } from '../../platform/tracing';
 
@@ -332,7 +333,7 @@ WHERE id IN (
     let entries: OutboxEntry[];
     try {
       // Inside the try: entries claimed but not loaded are given back too, not leased for minutes.
-      entries = await this.call('drainOutbox', true, () => this.outboxRecords(rows));
+      entries = await this.call('drainOutbox', true, () => outboxRecords(this.db, rows));
       if (entries.length > 0) await ship(entries);
     } catch (err) {
       // Give the entries back at once rather than waiting for the lease to expire.
@@ -354,49 +355,6 @@ WHERE id IN (
     return entries.length;
   }
 
-  /** Loads the records behind claimed outbox rows, each tenant under its own scope. */
-  private async outboxRecords(rows: readonly Row[]): Promise<OutboxEntry[]> {
-    const byTenant = new Map<string, Row[]>();
-    for (const r of rows) {
-      const list = byTenant.get(String(r.tenant_id)) ?? [];
-      list.push(r);
-      byTenant.set(String(r.tenant_id), list);
-    }
-    const records = new Map<string, HubRecord>();
-    for (const [t, list] of byTenant) {
-      const tenant = t as TenantId;
-      const types = [...new Set(list.map((r) => r.record_type as RecordType))];
-      const results = await this.db.run(
-        { tenant },
-        types.map((type) =>
-          getByIdsStatement(
-            tenant,
-            type,
-            list.filter((r) => r.record_type === type).map((r) => String(r.record_id)),
-          ),
-        ),
-      );
-      types.forEach((type, k) => {
-        for (const row of results[k] ?? []) {
-          records.set(`${tenant}/${type}/${String(row.record_id)}`, recordFromRow(tenant, type, row));
-        }
-      });
-    }
-    // An entry whose record was purged since is dropped with the batch.
-    return rows.flatMap((r) => {
-      const record = records.get(`${String(r.tenant_id)}/${String(r.record_type)}/${String(r.record_id)}`);
-      if (!record) return [];
-      return [
-        {
-          id: String(r.id),
-          tenant: record.tenant_id,
-          record,
-          enqueued_at: String(r.enqueued_at),
-        },
-      ];
-    });
-  }
-
   /** Pending outbox entries of one tenant (a move drains them before its switch). */
   async tenantOutboxBacklog(
     tenant: TenantId,
@@ -411,9 +369,7 @@ WHERE id IN (
         ])
         .then((r) => r[0] ?? []),
     );
-    const row = rows[0] ?? {};
-    const oldest = row.oldest === null || row.oldest === undefined ? null : String(row.oldest);
-    return { pending: Number(row.pending ?? 0), oldest };
+    return backlogOf(rows[0]);
   }
 
   /** Exact count of a tenant's records of one type (progress totals). */
@@ -435,9 +391,7 @@ WHERE id IN (
         ])
         .then((r) => r[0] ?? []),
     );
-    const row = rows[0] ?? {};
-    const oldest = row.oldest === null || row.oldest === undefined ? null : String(row.oldest);
-    return { pending: Number(row.pending ?? 0), oldest };
+    return backlogOf(rows[0]);
   }
 
   private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
