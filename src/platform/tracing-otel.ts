@@ -29,7 +29,7 @@ import {
   type TextMapGetter,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { hrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -60,7 +60,13 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
   client: OtelSpanKind.CLIENT,
 };
 
-/** A span made by the SDK (recording, or dropped by the sampler). */
+/**
+ * A span made by the SDK (recording, or dropped by the sampler). Its start,
+ * end and event times are given from one monotonic clock (`hrTime()`: the
+ * process's time origin plus `performance.now()`): left to itself the SDK
+ * starts each span at `Date.now()`, whole milliseconds, so a statement that
+ * ends within a millisecond of its store call could be shown ending after it.
+ */
 class OtelSpan implements Span {
   readonly recording: boolean;
   private ended = false;
@@ -93,7 +99,7 @@ class OtelSpan implements Span {
     }
   }
   addEvent(name: string, attributes?: Attributes): void {
-    this.span.addEvent(name, attributes ? clean(attributes) : undefined);
+    this.span.addEvent(name, attributes ? clean(attributes) : undefined, hrTime());
   }
   fail(code: string): void {
     this.span.setAttribute('error.type', code);
@@ -102,7 +108,7 @@ class OtelSpan implements Span {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.end();
+    this.span.end(hrTime());
   }
 }
 
@@ -199,7 +205,10 @@ class OtelTracer implements Tracer {
 
   /** A span of the SDK, child of `parent` (a recording span of this tracer). */
   startChild(name: string, kind: OtelSpanKind, parent: OtelSpanApi): Span {
-    return new OtelSpan(this.tracer.startSpan(name, { kind }, trace.setSpan(ROOT_CONTEXT, parent)), this);
+    return new OtelSpan(
+      this.tracer.startSpan(name, { kind, startTime: hrTime() }, trace.setSpan(ROOT_CONTEXT, parent)),
+      this,
+    );
   }
 
   /** A root span: sampled here first, the shared no-op span when dropped. */
@@ -208,7 +217,7 @@ class OtelTracer implements Tracer {
     if (traceId === undefined) return NOOP_SPAN;
     this.ids.next = traceId;
     try {
-      return new OtelSpan(this.tracer.startSpan(name, { kind }, ROOT_CONTEXT), this);
+      return new OtelSpan(this.tracer.startSpan(name, { kind, startTime: hrTime() }, ROOT_CONTEXT), this);
     } finally {
       this.ids.next = undefined;
     }
@@ -222,7 +231,10 @@ class OtelTracer implements Tracer {
     // Nearly every request: no caller's trace context to continue.
     if (headers.traceparent === undefined) return this.root(name, OtelSpanKind.SERVER);
     const parent = this.propagator.extract(ROOT_CONTEXT, headers, headerGetter);
-    const span = new OtelSpan(this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER }, parent), this);
+    const span = new OtelSpan(
+      this.tracer.startSpan(name, { kind: OtelSpanKind.SERVER, startTime: hrTime() }, parent),
+      this,
+    );
     // A caller's unsampled trace: the shared no-op span, like a dropped root.
     return span.recording ? span : NOOP_SPAN;
   }
