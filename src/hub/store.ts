@@ -15,14 +15,29 @@ import type {
   DecisionOutcome,
   GovernanceAction,
   HubRecord,
-  Level,
   OutputStatus,
   RecordType,
   Severity,
 } from './model';
+import type {
+  ArchetypeProgressionQuery,
+  ArchetypeProgressionRow,
+  CostPerSkillQuery,
+  CostPerSkillRow,
+  ManagerDashboard,
+  ManagerDashboardQuery,
+  ManagerRow,
+  ManagersQuery,
+  SkillRow,
+  SkillsQuery,
+} from './store-rollups';
 import type { TenantId } from './tenant';
-import type { Bucket } from './time';
 import type { Traceable } from './tracing-ports';
+
+// The optional parts and the rollup reads' arguments live in files of their own; importers
+// keep naming only this file.
+export * from './store-optional';
+export type * from './store-rollups';
 
 /** What a store can do; the router and the conformance suite read these, never the store's name. */
 //
@@ -69,85 +84,6 @@ export interface StoreCapabilities {
 export interface BulkWritePlan {
   readonly batchSize: number;
   readonly concurrency: number;
-}
-
-/** One record waiting to be shipped to a tenant's analytics store. */
-export interface OutboxEntry {
-  /** Store-assigned, increasing id of the entry. */
-  readonly id: string;
-  readonly tenant: TenantId;
-  readonly record: HubRecord;
-  /** When the entry was written (canonical timestamp); the relay's lag is measured from it. */
-  readonly enqueued_at: string;
-}
-
-/**
- * Optional part of the port, present when `capabilities.outbox` is true.
- * Entries are written by `putBatch` (only for "created" outcomes) atomically
- * with the records, when the store was opened with its outbox enabled.
- */
-export interface OutboxSource {
-  /**
-   * Claims up to `limit` entries that no other relay holds (`FOR UPDATE SKIP
-   * LOCKED` or equivalent), calls `ship` with them, and deletes them only when
-   * `ship` resolves; if it rejects, the entries stay for a later attempt.
-   * @returns how many entries were shipped.
-   */
-  drainOutbox(limit: number, ship: (entries: readonly OutboxEntry[]) => Promise<void>): Promise<number>;
-  /** Entries not yet shipped and the enqueue time of the oldest one. */
-  outboxBacklog(): Promise<{ readonly pending: number; readonly oldest: string | null }>;
-}
-
-/** True when a store implements {@link OutboxSource}. */
-export function hasOutbox(store: HubStore): store is HubStore & OutboxSource {
-  return store.capabilities.outbox;
-}
-
-/**
- * Optional part of the port, present when `capabilities.tenantOutbox` is
- * true: the pending outbox entries of one tenant (a
- * tenant move drains its lag to zero before switching; other tenants' entries
- * on the same outbox must not hold it up).
- */
-export interface TenantOutboxSource {
-  tenantOutboxBacklog(
-    tenant: TenantId,
-  ): Promise<{ readonly pending: number; readonly oldest: string | null }>;
-}
-
-/** True when a store implements {@link TenantOutboxSource}. */
-export function hasTenantOutbox(store: HubStore): store is HubStore & TenantOutboxSource {
-  return store.capabilities.tenantOutbox === true;
-}
-
-/**
- * Optional part of the port, present when `capabilities.recordCounts` is
- * true: how many records of one type a tenant has
- * (progress totals and ETAs of copies and verifications). May be an estimate
- * only where documented by the store; never used for correctness.
- */
-export interface RecordCounter {
-  countRecords(tenant: TenantId, type: RecordType): Promise<number>;
-}
-
-/** True when a store implements {@link RecordCounter}. */
-export function hasRecordCounts(store: HubStore): store is HubStore & RecordCounter {
-  return store.capabilities.recordCounts === true;
-}
-
-/**
- * Optional part of the port, present when `capabilities.immediateWrites` is
- * true, for stores whose `putBatch` buffers writes for a while (micro-batching): the same contract as `putBatch`, but the batch is
- * written at once instead of waiting for the buffer's timer. Bulk copiers
- * that already send large batches use it.
- */
-export interface ImmediateWriter {
-  putBatchNow(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]>;
-}
-
-/** True when a store implements {@link ImmediateWriter}. */
-export function hasImmediateWrites(store: HubStore): store is HubStore & ImmediateWriter {
-  return store.capabilities.immediateWrites === true;
 }
 
 /** Outcome of writing one record. */
@@ -242,164 +178,11 @@ export interface ListQuery {
   readonly projection?: ReadProjection;
 }
 
-/**
- * The children of each record of a list page: the records of `type` whose
- * `key` filter equals the parent's `record_id` (an output's decisions or
- * artifacts), newest first, at most `limit` per parent.
- */
-export interface ChildListQuery {
-  readonly type: RecordType;
-  /** The child's filter holding the parent's id. */
-  readonly key: 'outputId';
-  /** Children to return per parent, 1..500 (the Hub asks for one extra, as for pages). */
-  readonly limit: number;
-  /** Heavy fields of the children to leave out (default: none). */
-  readonly projection?: ReadProjection;
-}
-
-/** A page with its records' children: `children[i]` belongs to `records[i]`. */
-export interface PageWithChildren {
-  readonly records: HubRecord[];
-  readonly children: HubRecord[][];
-}
-
-/**
- * Optional part of the port: a list page and its records' children in one
- * call, read from one consistent snapshot (the children of exactly the
- * records returned), so a nested GraphQL list costs one store round trip.
- * Stores without it are served by `listWithChildren` in nested-list.ts (the
- * page, then one `list` per parent), with the same results.
- */
-export interface NestedListSource {
-  listWithChildren(tenant: TenantId, query: ListQuery, children: ChildListQuery): Promise<PageWithChildren>;
-}
-
-/** True when a store implements {@link NestedListSource}. */
-export function hasNestedLists(store: HubStore): store is HubStore & NestedListSource {
-  return store.capabilities.nestedLists;
-}
-
 export interface ScanQuery {
   readonly type: RecordType;
   readonly limit: number;
   /** Return records strictly after this position in scan order. */
   readonly after?: Keyset;
-}
-
-export interface CostPerSkillQuery {
-  readonly from: string;
-  readonly to: string;
-  readonly bucket: Bucket;
-  readonly skillIds?: readonly string[];
-  /** Only outputs of the team's members. */
-  readonly team?: TeamScope;
-}
-
-export interface CostPerSkillRow {
-  readonly skill_id: string;
-  /** Canonical timestamp of the bucket's start (UTC). */
-  readonly bucket_start: string;
-  readonly invocations: number;
-  readonly failed: number;
-  /** Exact decimal string. */
-  readonly total_cost_usd: string;
-  /** Decimal string rounded half away from zero to 6 places (then canonical). */
-  readonly avg_cost_usd: string;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  /** Continuous 95th percentile of non-null latencies, rounded to 1 place; null when none. */
-  readonly p95_latency_ms: number | null;
-}
-
-export interface ArchetypeProgressionQuery {
-  readonly from: string;
-  readonly to: string;
-  readonly archetype?: string;
-  /** Only transitions of the team's members. */
-  readonly team?: TeamScope;
-}
-
-export interface ArchetypeProgressionRow {
-  readonly archetype: string;
-  readonly from_level: Level;
-  readonly to_level: Level;
-  readonly transitions: number;
-  readonly employees: number;
-  /** Continuous median of days between the two versions, rounded to 2 places. */
-  readonly median_days: number;
-}
-
-export interface ManagerDashboardQuery {
-  readonly managerId: string;
-  readonly from: string;
-  readonly to: string;
-}
-
-export interface ManagerDashboard {
-  readonly manager_id: string;
-  readonly invocations: number;
-  readonly failed: number;
-  readonly total_cost_usd: string;
-  readonly decisions: {
-    readonly accepted: number;
-    readonly total: number;
-    /** accepted / total rounded to 4 places; null when there are no decisions. */
-    readonly acceptance_rate: number | null;
-    readonly escalations: number;
-  };
-  /** Governance events of team members in range, by severity (every severity present, zero when none). */
-  readonly governance_by_severity: Readonly<Record<Severity, number>>;
-  readonly top_skills: readonly {
-    readonly skill_id: string;
-    readonly invocations: number;
-    readonly total_cost_usd: string;
-  }[];
-  readonly members: readonly {
-    readonly employee_id: string;
-    readonly display_name: string;
-    readonly archetype: string;
-    readonly level: Level;
-    readonly invocations: number;
-    readonly total_cost_usd: string;
-  }[];
-}
-
-/** The managers named by current profiles, for pickers: ordered by manager id, one page. */
-export interface ManagersQuery {
-  /** The instant the teams are taken at (see {@link TeamScope}). */
-  readonly asOf: string;
-  /** Managers to return, 1..1000. */
-  readonly limit: number;
-  /** Only managers whose id sorts after this one (byte order): the next page. */
-  readonly after?: string;
-}
-
-export interface ManagerRow {
-  readonly manager_id: string;
-  /** The manager's own current profile's display name as of `asOf`; null when they have none. */
-  readonly display_name: string | null;
-  /** Employees whose current profile as of `asOf` names this manager (at least 1). */
-  readonly team_size: number;
-}
-
-/** Skills used by outputs in `[from, to)`, for pickers: ordered by skill id, one page. */
-export interface SkillsQuery {
-  readonly from: string;
-  readonly to: string;
-  /** Only outputs of the team's members. */
-  readonly team?: TeamScope;
-  /** Skills to return, 1..1000. */
-  readonly limit: number;
-  /** Only skills whose id sorts after this one (byte order). */
-  readonly after?: string;
-}
-
-export interface SkillRow {
-  readonly skill_id: string;
-  /** Outputs of the skill in range (at least 1). */
-  readonly invocations: number;
-  /** Exact sum of their cost. */
-  readonly total_cost_usd: string;
 }
 
 export interface HubStore extends Traceable {
@@ -458,21 +241,4 @@ export interface HubStore extends Traceable {
 
   /** Releases connections. Idempotent; later calls on the store fail with UNAVAILABLE. */
   close(): Promise<void>;
-}
-
-/**
- * Optional part of the port, present when `capabilities.maintenance` is true:
- * a store that maintains derived data (such as pre-aggregated rollup cells)
- * from its writes in the background exposes one bounded step of that work,
- * for tools and tests that want it done now. Answers never depend on it
- * having run.
- */
-export interface MaintenanceSource {
-  /** Does up to `limit` units of pending work (1..100,000); resolves to the units done. */
-  maintain(limit: number): Promise<number>;
-}
-
-/** True when a store implements {@link MaintenanceSource}. */
-export function hasMaintenance(store: HubStore): store is HubStore & MaintenanceSource {
-  return store.capabilities.maintenance === true;
 }
