@@ -19,31 +19,12 @@ import type { HubRecord } from '../hub/model';
 import type { TenantId } from '../hub/tenant';
 import { openStore } from '../stores/index';
 import { OutboxRelay, type RelayOptions } from './outbox-relay';
-import type {
-  DeploymentMode,
-  RegistryConfig,
-  TopologyOptions,
-  TopologySpec,
-  WriteState,
-} from './registry-config';
+import type { RegistryConfig, TopologySpec } from './registry-config';
+import { buildSnapshot, type Route, type Snapshot } from './registry-snapshot';
 import { type PooledStore, type StoreOpener, StorePool } from './store-pool';
 import { type Span, tracedStore } from '../hub/tracing-ports';
 
-/** Where calls of one tenant go. Shared by every tenant of the Mode A catch-all. */
-export interface Route {
-  readonly mode: DeploymentMode;
-  readonly primary: PooledStore;
-  readonly analytics?: PooledStore;
-  /** A move's target receiving the tenant's acknowledged writes (see TopologySpec.replica). */
-  readonly replica?: PooledStore;
-  /** Whether writes are taken (default open). */
-  readonly writes: WriteState;
-  /** The tenant is being moved: writes need a confirmed control plane lease (see {@link TenantRegistry.leaseHeld}). */
-  readonly moving: boolean;
-  readonly options: TopologyOptions;
-  /** True for the Mode A catch-all route. */
-  readonly shared: boolean;
-}
+export type { Route } from './registry-snapshot';
 
 export interface TenantRegistryOptions {
   /** Produces the configuration; called at open and on every reload (e.g. `() => loadRegistryConfig(config)`). */
@@ -63,61 +44,6 @@ export interface ReloadResult {
   readonly shared: boolean;
   /** Store labels opened by this reload. */
   readonly opened: readonly string[];
-}
-
-class Snapshot {
-  inFlight = 0;
-  private retired = false;
-  private released: Promise<void> | null = null;
-  private idle: Promise<void> | null = null;
-  private onIdle: (() => void) | null = null;
-
-  constructor(
-    readonly config: RegistryConfig,
-    readonly tenants: ReadonlyMap<TenantId, Route>,
-    readonly shared: Route | undefined,
-    /** Every store acquired for this snapshot (routes' and warm ones), released when it retires. */
-    readonly entries: readonly PooledStore[],
-  ) {}
-
-  route(tenant: TenantId): Route | undefined {
-    return this.tenants.get(tenant) ?? this.shared;
-  }
-
-  /** Writes among the calls in flight (a fence waits for these only). */
-  writes = 0;
-  private writesIdle: Promise<void> | null = null;
-  private onWritesIdle: (() => void) | null = null;
-
-  enter(write = false): void {
-    this.inFlight++;
-    if (write) this.writes++;
-  }
-
-  leave(write = false): void {
-    if (write && --this.writes === 0 && this.retired) this.onWritesIdle?.();
-    if (--this.inFlight === 0 && this.retired) this.onIdle?.();
-  }
-
-  /** After {@link retire}: resolves once no write started on this snapshot is running. */
-  writesDone(): Promise<void> {
-    this.writesIdle ??=
-      this.writes === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onWritesIdle = r));
-    return this.writesIdle;
-  }
-
-  /**
-   * Runs `release` once no call uses this snapshot anymore. Returns when the
-   * calls have finished (`idle`) and when the release is done (`released`).
-   */
-  retire(release: () => Promise<void>): { idle: Promise<void>; released: Promise<void> } {
-    if (!this.idle || !this.released) {
-      this.retired = true;
-      this.idle = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (this.onIdle = r));
-      this.released = this.idle.then(release);
-    }
-    return { idle: this.idle, released: this.released };
-  }
 }
 
 /** Tenants and their routes; see the module comment. Create with {@link TenantRegistry.open}. */
@@ -157,59 +83,8 @@ export class TenantRegistry {
     return registry;
   }
 
-  private async build(config: RegistryConfig): Promise<Snapshot> {
-    const specs: TopologySpec[] = [...config.tenants.values(), ...(config.shared ? [config.shared] : [])];
-    // A primary keeps an outbox only when some tenant on it has an analytics store or a move replica to feed.
-    const feeding = new Set(specs.filter((s) => s.analytics || s.replica).map((s) => s.primary.uri));
-    const acquired = new Map<string, Promise<PooledStore>>();
-    const acquire = (uri: string, label: string, outbox: boolean): Promise<PooledStore> => {
-      const key = `${outbox} ${uri}`;
-      let p = acquired.get(key);
-      if (!p) acquired.set(key, (p = this.pool.acquire(uri, label, { outbox })));
-      return p;
-    };
-    // A tenant being moved gets its two stores opened now the way the switch
-    // will need them (the replica with an outbox, the primary without), so the
-    // reload that flips the primary opens nothing while its writes are held.
-    const warm = specs.filter((s) => s.replica);
-    const route = async (spec: TopologySpec, shared: boolean): Promise<Route> => {
-      const primary = await acquire(spec.primary.uri, spec.primary.label, feeding.has(spec.primary.uri));
-      const analytics = spec.analytics
-        ? await acquire(spec.analytics.uri, spec.analytics.label, false)
-        : undefined;
-      const replica = spec.replica ? await acquire(spec.replica.uri, spec.replica.label, false) : undefined;
-      return {
-        mode: spec.mode,
-        primary,
-        ...(analytics ? { analytics } : {}),
-        ...(replica ? { replica } : {}),
-        writes: spec.writes ?? 'open',
-        moving: spec.moving === true,
-        options: spec.options,
-        shared,
-      };
-    };
-    try {
-      const tenants = new Map<TenantId, Route>();
-      for (const [id, spec] of config.tenants) tenants.set(id, await route(spec, false));
-      const shared = config.shared ? await route(config.shared, true) : undefined;
-      const running = await Promise.all(acquired.values());
-      for (const spec of warm) {
-        const replica = spec.replica as NonNullable<TopologySpec['replica']>;
-        await acquire(replica.uri, replica.label, true);
-        await acquire(spec.primary.uri, spec.primary.label, false);
-      }
-      const entries = await Promise.all(acquired.values());
-      const snapshot = new Snapshot(config, tenants, shared, entries);
-      // Warm stores' relays start once a route uses them (the flip's reload).
-      if (this.options.relay?.autoStart !== false) for (const e of running) e.feed?.relay.start();
-      return snapshot;
-    } catch (err) {
-      // Give back whatever was opened; the previous snapshot (if any) stays in service.
-      const opened = await Promise.allSettled(acquired.values());
-      for (const r of opened) if (r.status === 'fulfilled') await this.pool.release(r.value);
-      throw err;
-    }
+  private build(config: RegistryConfig): Promise<Snapshot> {
+    return buildSnapshot(config, this.pool, this.options.relay?.autoStart !== false);
   }
 
   /**
