@@ -382,6 +382,47 @@ describe('postgres pre-aggregation (server)', () => {
     await expectEqualAnswers(hub, reference, t, 'hour bins derived');
   }, 600_000);
 
+  test("the fold's set-based p95 statistics equal the per-cell functions on every all-employee cell", async () => {
+    const t = parseTenantId('preagg-p95-sets');
+    const store = await open();
+    const hub = new Hub(store);
+    const data = generateDataset({ seed: 41, days: 20, outputsPerDay: 80, managers: 2, teamSize: 4 });
+    // Later days first, then the earlier ones: folds add to cells that already hold counts.
+    const cut = Math.floor(data.outputs.length / 2);
+    await hub.record(t, 'employee_profiles', data.employee_profiles);
+    await hub.record(t, 'outputs', data.outputs.slice(cut));
+    while ((await store.maintain(97)) > 0) {
+      /* drain in small batches: every cell is folded into many times */
+    }
+    await hub.record(t, 'outputs', data.outputs.slice(0, cut));
+    while ((await store.maintain(1_000)) > 0) {
+      /* drain */
+    }
+    const cells = await count(
+      `SELECT count(*) AS n FROM hub.rollup_cells WHERE tenant_id = '${t}' AND employee_id = '' AND lat_n > 0`,
+    );
+    expect(cells).toBeGreaterThan(500);
+    // Every grain: hour cells from their own millisecond counts, the others through bins.
+    const differing = await sqlAt(
+      pg.adminUri,
+      `SELECT c.grain, c.start::text, c.skill_id, c.lat_n, c.lat_a, c.lat_b, p.n, p.a, p.b
+       FROM hub.rollup_cells c
+       CROSS JOIN LATERAL (
+         SELECT q.n, q.a, q.b FROM hub.rollup_counts_p95(c.lat_ms, c.lat_ns) q WHERE c.grain = 'h'
+         UNION ALL
+         SELECT q.n, q.a, q.b FROM hub.rollup_cell_p95(c.tenant_id, c.grain, c.start, c.skill_id, c.lat_bk, c.lat_bn) q
+         WHERE c.grain <> 'h') p
+       WHERE c.tenant_id = '${t}' AND c.employee_id = ''
+         AND (c.lat_n, c.lat_a, c.lat_b) IS DISTINCT FROM (p.n, p.a, p.b)`,
+    );
+    expect(differing).toEqual([]);
+    expect(
+      await count(
+        `SELECT count(DISTINCT grain) AS n FROM hub.rollup_cells WHERE tenant_id = '${t}' AND employee_id = '' AND lat_b IS NOT NULL`,
+      ),
+    ).toBe(4);
+  }, 600_000);
+
   test('maintain refuses a limit out of bounds, naming it', async () => {
     const store = await open();
     for (const bad of [0, -1, 1.5, 100_001]) {

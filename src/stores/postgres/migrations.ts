@@ -88,6 +88,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: hour cells carry latency counts per bin too (derived from their millisecond counts)',
     sql: () => readFileSync(join(__dirname, 'preagg-hour-bins.sql'), 'utf8'),
   },
+  {
+    version: 13,
+    name: 'pre-aggregation: feed with one index (no identity), policies checked once per statement, set-based fold statistics',
+    sql: () => readFileSync(join(__dirname, 'preagg-ingest.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */

@@ -5,9 +5,10 @@
  * and each feed row is folded exactly once. Reads never wait for it: they add
  * the rows it has not folded yet.
  *
- * Work per tick is bounded (`batchSize` rows per transaction, at most
- * `batchesPerTick` transactions); scheduling is injected so tests decide when
- * a tick runs.
+ * Each transaction is bounded (`batchSize` rows); a tick keeps folding while
+ * batches come back full (up to `batchesPerTick` when set), so under sustained
+ * ingest the consumer folds continuously instead of a fixed amount per
+ * second; scheduling is injected so tests decide when a tick runs.
  */
 import type { TenantDatabase } from './queryable';
 
@@ -17,7 +18,10 @@ export type Schedule = (run: () => void, delayMs: number) => () => void;
 export interface ConsumerOptions {
   /** Feed rows folded per transaction, 1..100,000 (default 5,000). */
   readonly batchSize?: number;
-  /** Transactions per tick while batches come back full (default 4). */
+  /**
+   * Most transactions per tick while batches come back full (default: no
+   * limit, the tick ends when a batch comes back short or the consumer stops).
+   */
   readonly batchesPerTick?: number;
   /** Pause between ticks (default 1,000 ms). */
   readonly intervalMs?: number;
@@ -151,7 +155,7 @@ export class RollupConsumer {
     private readonly options: ConsumerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 5_000;
-    this.batchesPerTick = options.batchesPerTick ?? 4;
+    this.batchesPerTick = options.batchesPerTick ?? Number.POSITIVE_INFINITY;
     this.intervalMs = options.intervalMs ?? 1_000;
     this.schedule = options.schedule ?? defaultSchedule;
   }
@@ -163,23 +167,21 @@ export class RollupConsumer {
   }
 
   /**
-   * One tick: one backfill step if a tenant is pending, then folds batches
-   * until one comes back short or `batchesPerTick` ran. @returns the feed
+   * One tick: folds batches until one comes back short, the consumer stops or
+   * `batchesPerTick` ran, each batch after one backfill step if a tenant is
+   * pending (so a busy feed does not hold a backfill back). @returns the feed
    * rows folded.
    */
   async tick(): Promise<number> {
     let total = 0;
-    // A tenant whose records predate the feed: one bounded step per tick.
-    const step = await backfillStep(
-      async (sql, params) => {
-        const [rows = []] = await this.db.run({ relay: true }, [{ sql, params }]);
-        return rows;
-      },
-      1,
-      this.batchSize,
-    );
-    if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
+    const run: OwnerRun = async (sql, params) => {
+      const [rows = []] = await this.db.run({ relay: true }, [{ sql, params }]);
+      return rows;
+    };
     for (let i = 0; i < this.batchesPerTick && !this.stopped; i++) {
+      // A tenant whose records predate the feed: one bounded step per batch.
+      const step = await backfillStep(run, 1, this.batchSize);
+      if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
       const n = await foldFeed(this.db, this.batchSize);
       total += n;
       if (n < this.batchSize) break;
