@@ -26,6 +26,9 @@ import {
 /** The columns every read selects. */
 export const READ_SELECT = 'ID,HubRecordId,HubCreatedAt,HubJson';
 
+/** SharePoint's largest page. */
+export const MAX_PAGE = 5000;
+
 /** An item as read (the selected columns). */
 export interface ItemRow {
   readonly ID: number;
@@ -211,13 +214,20 @@ export class TenantSite {
     return out;
   }
 
-  /** Records for rows, artifact bodies (unless `withBody` is false) fetched a few at a time. */
+  /**
+   * Records for rows, artifact bodies (unless `withBody` is false) fetched a
+   * few at a time. Failures are HubErrors (a driver's error mapped as a read's).
+   */
   async records(type: RecordType, rows: readonly ItemRow[], withBody = true): Promise<HubRecord[]> {
-    if (type !== 'artifacts' || !withBody)
-      return Promise.all(rows.map((r) => this.recordOf(type, r, withBody)));
-    const out: HubRecord[] = [];
-    for (let at = 0; at < rows.length; at += 8)
-      out.push(...(await Promise.all(rows.slice(at, at + 8).map((r) => this.recordOf(type, r)))));
-    return out;
+    try {
+      if (type !== 'artifacts' || !withBody)
+        return await Promise.all(rows.map((r) => this.recordOf(type, r, withBody)));
+      const out: HubRecord[] = [];
+      for (let at = 0; at < rows.length; at += 8)
+        out.push(...(await Promise.all(rows.slice(at, at + 8).map((r) => this.recordOf(type, r)))));
+      return out;
+    } catch (err) {
+      throw toSharePointHubError(err, 'read');
+    }
   }
 }

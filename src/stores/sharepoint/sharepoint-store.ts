@@ -13,23 +13,8 @@
 import { HubError } from '../../hub/errors';
 import { checkSealedBatch } from '../../hub/sealed';
 import { isFieldFilter } from '../../hub/filters';
-import type {
-  DecisionRecord,
-  EmployeeProfileRecord,
-  GovernanceEventRecord,
-  HubRecord,
-  OutputRecord,
-  RecordType,
-} from '../../hub/model';
+import type { DecisionRecord, HubRecord, OutputRecord, RecordType } from '../../hub/model';
 import { RECORD_TYPES } from '../../hub/model';
-import {
-  archetypeProgression,
-  costPerSkill,
-  managerDashboard,
-  managers,
-  skills,
-  teamMembers,
-} from '../../hub/rollups/reference';
 import {
   type ArchetypeProgressionQuery,
   type ArchetypeProgressionRow,
@@ -49,7 +34,6 @@ import {
   type SkillRow,
   type SkillsQuery,
   type StoreCapabilities,
-  type TeamScope,
   skipsBody,
 } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
@@ -60,7 +44,15 @@ import { type SharePointConfig, tenantSiteUrl } from './sharepoint-config';
 import { httpStatus, isNotFound, toSharePointHubError } from './sharepoint-errors';
 import { filterClauses, keysetClause, matches } from './sharepoint-filter';
 import { odataString } from './sharepoint-schema';
-import { type ItemRow, READ_SELECT, TenantSite, listPath } from './sharepoint-site';
+import {
+  archetypeProgressionOf,
+  costPerSkillOf,
+  managerDashboardOf,
+  managersOf,
+  skillsOf,
+  teamOf,
+} from './sharepoint-rollups';
+import { type ItemRow, MAX_PAGE, READ_SELECT, TenantSite, listPath } from './sharepoint-site';
 import { WritePacer } from './sharepoint-pacer';
 import { UnackedWrites, writeRecords } from './sharepoint-writer';
 
@@ -68,8 +60,6 @@ type Log = (event: string, fields?: Record<string, unknown>) => void;
 
 /** Ids per `HubRecordId eq ... or ...` read. */
 const IDS_CHUNK = 40;
-/** SharePoint's largest page. */
-const MAX_PAGE = 5000;
 /** Largest team whose members go into a list's `$filter` (`HubEmployeeId eq ... or ...`); larger ones are checked in process. */
 const TEAM_IN_FILTER = 25;
 
@@ -169,19 +159,6 @@ export class SharePointStore implements HubStore {
     return writeRecords(await this.site(tenant), records, this.config, this.unacked, this.log, this.pacer);
   }
 
-  private async toRecords(
-    site: TenantSite,
-    type: RecordType,
-    rows: readonly ItemRow[],
-    projection?: ReadProjection,
-  ): Promise<HubRecord[]> {
-    try {
-      return await site.records(type, rows, !skipsBody(projection));
-    } catch (err) {
-      throw toSharePointHubError(err, 'read');
-    }
-  }
-
   async getByIds(
     tenant: TenantId,
     type: RecordType,
@@ -201,7 +178,7 @@ export class SharePointStore implements HubStore {
       });
       // Text comparisons in SharePoint ignore case: keep exact matches only.
       const exact = rows.filter((r) => chunk.includes(r.HubRecordId));
-      for (const r of await this.toRecords(site, type, exact, projection)) found.set(r.record_id, r);
+      for (const r of await site.records(type, exact, !skipsBody(projection))) found.set(r.record_id, r);
     }
     return ids.map((id) => found.get(id) ?? null);
   }
@@ -209,7 +186,7 @@ export class SharePointStore implements HubStore {
   async list(tenant: TenantId, query: ListQuery): Promise<HubRecord[]> {
     this.open();
     const { filter, type } = query;
-    const team = filter.team ? await this.team(tenant, filter.team) : undefined;
+    const team = filter.team ? await teamOf(await this.site(tenant), filter.team) : undefined;
     if (team && team.size === 0) return [];
     let clauses: string[] = [];
     let check: DerivedCheck | undefined;
@@ -226,11 +203,6 @@ export class SharePointStore implements HubStore {
     }
     const projection = query.projection;
     return this.keysetRead(tenant, type, query.limit, query.after, true, filter, clauses, check, projection);
-  }
-
-  /** The team's employee ids, from the tenant's profiles (the first step of every team-scoped read). */
-  private async team(tenant: TenantId, scope: TeamScope): Promise<Set<string>> {
-    return teamMembers(await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'), scope);
   }
 
   /** For each decision: is its output (read by id) of `employeeId` and of the team, when given? */
@@ -295,7 +267,9 @@ export class SharePointStore implements HubStore {
         desc ? 'list' : 'scan',
       );
       const page = rows.slice(0, top);
-      const records = (await this.toRecords(site, type, page, projection)).filter((r) => matches(r, filter));
+      const records = (await site.records(type, page, !skipsBody(projection))).filter((r) =>
+        matches(r, filter),
+      );
       const pass = derived ? await derived(records) : undefined;
       records.forEach((r, i) => {
         if (!pass || pass[i]) out.push(r);
@@ -307,50 +281,20 @@ export class SharePointStore implements HubStore {
     return out.slice(0, limit);
   }
 
-  /** Every record of a type with `from <= created_at < to` (when given), following nextLink pages. */
-  private async rangeRecords<T extends HubRecord>(
-    tenant: TenantId,
-    type: RecordType,
-    from?: string,
-    to?: string,
-  ): Promise<T[]> {
-    const site = await this.site(tenant);
-    const clauses = filterClauses(type, { from, to });
-    const rows = await site.items(
-      type,
-      {
-        ...(clauses.length ? { $filter: clauses.join(' and ') } : {}),
-        $orderby: 'HubCreatedAt asc,HubRecordId asc',
-        $select: READ_SELECT,
-        $top: String(MAX_PAGE),
-      },
-      Infinity,
-      'rollup scan',
-    );
-    return (await this.toRecords(site, type, rows)) as T[];
-  }
-
+  // Rollups: the reference implementations over the site's records, in sharepoint-rollups.ts.
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     this.open();
-    const [outputs, team] = await Promise.all([
-      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
-      query.team ? this.team(tenant, query.team) : undefined,
-    ]);
-    return costPerSkill(outputs, query, team);
+    return costPerSkillOf(await this.site(tenant), query);
   }
 
   async managers(tenant: TenantId, query: ManagersQuery): Promise<ManagerRow[]> {
     this.open();
-    return managers(await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'), query);
+    return managersOf(await this.site(tenant), query);
   }
 
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
     this.open();
-    const [outputs, team] = await Promise.all([
-      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
-      query.team ? this.team(tenant, query.team) : undefined,
-    ]);
-    return skills(outputs, query, team);
+    return skillsOf(await this.site(tenant), query);
   }
 
   async archetypeProgression(
@@ -358,29 +302,12 @@ export class SharePointStore implements HubStore {
     query: ArchetypeProgressionQuery,
   ): Promise<ArchetypeProgressionRow[]> {
     this.open();
-    return archetypeProgression(
-      await this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'),
-      query,
-    );
+    return archetypeProgressionOf(await this.site(tenant), query);
   }
 
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     this.open();
-    const [profiles, outputs, decisions, governanceEvents] = await Promise.all([
-      this.rangeRecords<EmployeeProfileRecord>(tenant, 'employee_profiles'),
-      this.rangeRecords<OutputRecord>(tenant, 'outputs', query.from, query.to),
-      this.rangeRecords<DecisionRecord>(tenant, 'decisions', query.from, query.to),
-      this.rangeRecords<GovernanceEventRecord>(tenant, 'governance_events', query.from, query.to),
-    ]);
-    // Decisions in range may be about outputs from before the range: read those by id.
-    const byId = new Map(outputs.map((o) => [o.record_id, o]));
-    const missing = [...new Set(decisions.map((d) => d.output_id))].filter((id) => !byId.has(id));
-    for (const o of await this.getByIds(tenant, 'outputs', missing))
-      if (o) byId.set(o.record_id, o as OutputRecord);
-    return managerDashboard(
-      { profiles, outputs, decisions, governanceEvents, outputById: (id) => byId.get(id) },
-      query,
-    );
+    return managerDashboardOf(await this.site(tenant), query, (ids) => this.getByIds(tenant, 'outputs', ids));
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
