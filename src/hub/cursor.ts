@@ -14,6 +14,7 @@ import { isUuid } from './uuid';
 
 const CANONICAL_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** Encodes and decodes the cursors of one secret; see the file comment. */
 export class CursorCodec {
   /** @param secret key for the cursor MAC; replicas that share it accept each other's cursors. */
   constructor(private readonly secret: string) {}

@@ -66,6 +66,7 @@ export type RecordResult =
       readonly error: HubError;
     };
 
+/** The Hub service over one store; see the file comment. */
 export class Hub {
   private readonly cursors: CursorCodec;
 

@@ -48,6 +48,7 @@ export class Snapshot {
     readonly entries: readonly PooledStore[],
   ) {}
 
+  /** The tenant's own route, else the Mode A catch-all's; undefined when this snapshot serves neither. */
   route(tenant: TenantId): Route | undefined {
     return this.tenants.get(tenant) ?? this.shared;
   }
@@ -57,11 +58,13 @@ export class Snapshot {
   private writesIdle: Promise<void> | null = null;
   private onWritesIdle: (() => void) | null = null;
 
+  /** Counts a call (a write when `write`) as running on this snapshot; pair with {@link leave}. */
   enter(write = false): void {
     this.inFlight++;
     if (write) this.writes++;
   }
 
+  /** Ends a call counted by {@link enter}; the last one out of a retired snapshot wakes its waiters. */
   leave(write = false): void {
     if (write && --this.writes === 0 && this.retired) this.onWritesIdle?.();
     if (--this.inFlight === 0 && this.retired) this.onIdle?.();

@@ -12,6 +12,7 @@ function compareKey(r: HubRecord, createdAt: string, recordId: string): number {
   return 0;
 }
 
+/** See the file comment. */
 export class SortedIndex {
   private readonly items: HubRecord[] = [];
 
@@ -19,6 +20,7 @@ export class SortedIndex {
     return this.items.length;
   }
 
+  /** Adds a record at its place in (created_at, record_id) order. */
   insert(record: HubRecord): void {
     const at = this.firstNotBefore(record.created_at, record.record_id);
     if (at === this.items.length) this.items.push(record);
