@@ -5,6 +5,7 @@
  */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { parseDecimal } from '../hub/decimal';
+import { unreachable } from '../hub/errors';
 import { formatTimestamp, parseTimestamp } from '../hub/time';
 
 function bad(message: string): GraphQLError {
@@ -66,6 +67,8 @@ function literalToJson(ast: ValueNode, variables: Record<string, unknown> | null
       return variables?.[ast.name.value];
     case Kind.ENUM:
       return ast.value;
+    default:
+      return unreachable(ast, 'value node');
   }
 }
 

@@ -2,6 +2,7 @@
  * Timestamps in the Hub are UTC instants with millisecond precision, written as
  * RFC 3339 strings with a `Z` (`2026-03-01T12:00:00.000Z`).
  */
+import { unreachable } from './errors';
 
 const RFC3339_RE =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -142,5 +143,7 @@ export function bucketStart(ms: number, bucket: Bucket): number {
     }
     case 'MONTH':
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    default:
+      return unreachable(bucket, 'bucket');
   }
 }

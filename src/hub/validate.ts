@@ -275,6 +275,8 @@ export function checkField(spec: FieldSpec, value: unknown, report: Report): unk
       return typeof value === 'string' && SHA256_RE.test(value)
         ? value.toLowerCase()
         : report(path, 'must be 64 hex characters (SHA-256)');
+    default:
+      return unreachable(spec.kind, 'field kind');
   }
 }
 
