@@ -3,10 +3,13 @@
  * no database: the signed cells and raw spans of a range count every instant
  * of it once and no other, are aligned to their grain, each lies in one
  * bucket, and an edge is subtracted from a whole cell when that reads less.
- * The statements built from plans are tested against PostgreSQL in
- * postgres-preagg.test.ts.
+ * The statements built from plans have one text whatever the range (so
+ * they are prepared and planned once); their answers are tested against
+ * PostgreSQL in postgres-preagg.test.ts.
  */
+import { parseTenantId } from '../../src/hub/tenant';
 import { Prng } from '../../src/seed/prng';
+import { managerDashboardPreaggStatements } from '../../src/stores/postgres/postgres-preagg-dashboard';
 import {
   type Grain,
   ceilTo,
@@ -14,6 +17,10 @@ import {
   floorTo,
   planRange,
 } from '../../src/stores/postgres/postgres-preagg-plan';
+import {
+  costPerSkillPreaggStatement,
+  skillsPreaggStatement,
+} from '../../src/stores/postgres/postgres-preagg-sql';
 
 describe('range plan', () => {
   /** Net sign of `pieces` over each elementary interval between their (and the range's) boundaries. */
@@ -110,5 +117,54 @@ describe('range plan', () => {
         '-raw 2026-03-10T22:00:00.000Z 2026-03-11T00:00:00.000Z',
       ].sort(),
     );
+  });
+});
+
+describe('pre-aggregated statements', () => {
+  const tenant = parseTenantId('plan-text');
+  const day = 86_400_000;
+  /** Ranges of every shape: whole days, UTC offsets, a few minutes, a year, empty. */
+  const ranges = (rng: Prng): { from: string; to: string }[] =>
+    Array.from({ length: 200 }, () => {
+      const from =
+        Date.UTC(2026, 0, 5) + rng.int(0, 365 * 24 * 4) * 900_000 + rng.int(0, 1) * rng.int(0, 899_999);
+      const to = from + [0, rng.int(1, 3_600_000), rng.int(1, 40) * day, 365 * day][rng.int(0, 3)]!;
+      return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+    });
+
+  // Prepared and planned once per connection (generic plans): a text that
+  // followed the range would be parsed and planned at every call again.
+  test('have one text per bucket and filter combination, whatever the range', () => {
+    const rng = new Prng(15);
+    const texts = new Map<string, Set<string>>();
+    const seen = (
+      key: string,
+      s: { sql: string; params: readonly unknown[]; prepare?: boolean; generic?: boolean },
+    ): void => {
+      expect(s.prepare && s.generic).toBe(true);
+      // Every placeholder the text names is given, and no more.
+      const refs = [...s.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+      expect(Math.max(...refs)).toBe(s.params.length);
+      const set = texts.get(key) ?? new Set<string>();
+      set.add(s.sql);
+      texts.set(key, set);
+    };
+    for (const r of ranges(rng)) {
+      for (const bucket of ['DAY', 'WEEK', 'MONTH'] as const) {
+        seen(bucket, costPerSkillPreaggStatement(tenant, { ...r, bucket }));
+        seen(`${bucket} skills`, costPerSkillPreaggStatement(tenant, { ...r, bucket, skillIds: ['a', 'b'] }));
+        seen(
+          `${bucket} team`,
+          costPerSkillPreaggStatement(tenant, { ...r, bucket, team: { managerId: 'm', asOf: r.to } }),
+        );
+      }
+      seen('skills', skillsPreaggStatement(tenant, { ...r, limit: 10 }));
+      managerDashboardPreaggStatements(tenant, { managerId: 'm', ...r }).forEach((s, i) =>
+        seen(`dashboard ${i}`, s),
+      );
+    }
+    expect([...texts.values()].map((t) => t.size)).toEqual([...texts.keys()].map(() => 1));
+    // Buckets and filters do change the text.
+    expect(new Set([...texts.values()].map((t) => [...t][0])).size).toBe(texts.size);
   });
 });

@@ -18,10 +18,10 @@ import {
   IS_PENDING,
   PENDING,
   Params,
-  cellSources,
+  type PlanRefs,
+  cellSource,
+  planParams,
   recordSources,
-  signOf,
-  union,
   within,
 } from './postgres-preagg-sources';
 import type { Row, Statement } from './queryable';
@@ -37,15 +37,14 @@ interface Dashboard {
 }
 
 /**
- * A statement's own parameters: `$2` manager, `$3` from, `$4` to (the team
- * CTE refers to them by number; a statement must use all it is given).
+ * A statement's own parameters: `$2` manager, `$3` to (the team CTE refers
+ * to them by number), then the pieces of `plan` (which hold the range).
  */
-function params(d: Dashboard): Params {
+function params(d: Dashboard, plan: RangePlan): { p: Params; refs: PlanRefs } {
   const p = new Params(d.tenant);
   p.add(d.q.managerId, 'text');
-  p.ts(Date.parse(d.q.from));
   p.ts(Date.parse(d.q.to));
-  return p;
+  return { p, refs: planParams(p, plan) };
 }
 
 /** The team as of `to`, and the tenant's backfill state. */
@@ -53,7 +52,7 @@ const HEAD = `WITH ${PENDING}, team AS MATERIALIZED (
   SELECT employee_id, display_name, archetype, level FROM (
     SELECT DISTINCT ON (employee_id) employee_id, display_name, archetype, level, manager_id
     FROM hub.employee_profiles
-    WHERE tenant_id = $1 AND effective_at < $4::timestamptz
+    WHERE tenant_id = $1 AND effective_at < $3::timestamptz
     ORDER BY employee_id, effective_at DESC, created_at DESC, record_id DESC
   ) cur WHERE manager_id = $2::text
 )`;
@@ -61,35 +60,27 @@ const HEAD = `WITH ${PENDING}, team AS MATERIALIZED (
 const inTeam = (col: string): string => `${col} = ANY(ARRAY(SELECT employee_id FROM team))`;
 
 /** The team's outputs summed per employee and skill: cells, edges, feed (each times its sign). */
-function outputSums(d: Dashboard, p: Params): string {
+function outputSums(refs: PlanRefs): string {
   const rows = recordSources(
-    p,
-    d.outputs,
+    refs,
     (sign) => `SELECT ${sign} AS sign, employee_id, skill_id, status AS tag, cost_usd FROM hub.outputs`,
     (sign) =>
       `SELECT ${sign} AS sign, employee_id, skill_id, tag, cost_usd FROM hub.rollup_feed WHERE kind = 'o'`,
     ` AND ${inTeam('employee_id')}`,
   );
-  const cells = cellSources(
-    p,
-    d.outputs,
+  const cells = cellSource(
+    refs,
     'rollup_cells',
     'employee_id, skill_id, invocations, failed, cost_usd',
     inTeam('employee_id'),
   );
-  return union(
-    [
-      ...rows.map(
-        (s) =>
-          `SELECT employee_id, skill_id, sum(sign)::numeric AS inv, coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1, 2`,
-      ),
-      ...cells.map(
-        (s) =>
-          `SELECT employee_id, skill_id, sum(sign * invocations), sum(sign * failed), sum(sign * cost_usd) FROM (${s}) c GROUP BY 1, 2`,
-      ),
-    ],
-    `SELECT NULL::text AS employee_id, NULL::text AS skill_id, 0::numeric AS inv, 0::numeric AS failed, 0::numeric AS cost WHERE false`,
-  );
+  return [
+    ...rows.map(
+      (s) =>
+        `SELECT employee_id, skill_id, sum(sign)::numeric AS inv, coalesce(sum(sign) FILTER (WHERE tag <> 'SUCCEEDED'), 0)::numeric AS failed, sum(sign * cost_usd) AS cost FROM (${s}) r GROUP BY 1, 2`,
+    ),
+    `SELECT employee_id, skill_id, sum(sign * invocations), sum(sign * failed), sum(sign * cost_usd) FROM (${cells}) c GROUP BY 1, 2`,
+  ].join('\n  UNION ALL ');
 }
 
 /**
@@ -98,10 +89,12 @@ function outputSums(d: Dashboard, p: Params): string {
  * employee), then the team's five most invoked skills (`part` 's').
  */
 function membersAndSkills(d: Dashboard): Statement {
-  const p = params(d);
+  const { p, refs } = params(d, d.outputs);
   return {
+    prepare: true,
+    generic: true,
     sql: `${HEAD}, x AS MATERIALIZED (
-  ${outputSums(d, p)}
+  ${outputSums(refs)}
 ),
 e AS (SELECT employee_id, sum(inv) AS inv, sum(failed) AS failed, sum(cost) AS cost FROM x GROUP BY 1),
 s AS (
@@ -121,36 +114,37 @@ ORDER BY part, employee_id, invocations DESC, skill_id`,
 
 /** Step 3: decisions on the team's outputs (a decision counts by its output's employee). */
 function decisions(d: Dashboard): Statement {
-  const p = params(d);
-  const plan = d.events;
-  const parts: string[] = [];
-  const raw = (span: string, pendingOnly: boolean, sign = '1'): string =>
+  const { p, refs } = params(d, d.events);
+  // The output's employee as a subquery per decision (index probes by
+  // primary key): planned as a join without the range's bounds (the text is
+  // the same for every range), a raw edge of a few dozen decisions hashed
+  // all the team's outputs (40 k index entries on 1 M outputs).
+  const raw = (span: readonly [string, string], pendingOnly: boolean, sign = '1'): string =>
     `SELECT ${sign} * count(*)::numeric AS total, ${sign} * count(*) FILTER (WHERE d.outcome = 'ACCEPTED')::numeric AS accepted,
     ${sign} * count(*) FILTER (WHERE d.outcome = 'ESCALATED')::numeric AS escalated
-  FROM hub.decisions d JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = d.output_id
-  WHERE ${pendingOnly ? `${IS_PENDING} AND ` : ''}d.tenant_id = $1${span} AND ${inTeam('o.employee_id')}`;
-  for (const r of plan.raw) parts.push(raw(within(p, 'd.created_at', r.span), false, signOf(r.sign)));
-  if (plan.covered) {
-    parts.push(raw(within(p, 'd.created_at', plan.covered), true));
-    // Feed rows carry the employee when the output was stored first; else look it up now.
-    parts.push(`SELECT count(*), count(*) FILTER (WHERE f.tag = 'ACCEPTED'), count(*) FILTER (WHERE f.tag = 'ESCALATED')
+  FROM hub.decisions d
+  WHERE ${pendingOnly ? `${IS_PENDING} AND ` : ''}d.tenant_id = $1${within('d.created_at', span)}
+    AND ${inTeam('(SELECT o.employee_id FROM hub.outputs o WHERE o.tenant_id = $1 AND o.record_id = d.output_id)')}`;
+  const parts = refs.raw.map((r) => raw(r.span, false, r.sign));
+  parts.push(raw(refs.covered, true));
+  // Feed rows carry the employee when the output was stored first; else look it up now.
+  parts.push(`SELECT count(*), count(*) FILTER (WHERE f.tag = 'ACCEPTED'), count(*) FILTER (WHERE f.tag = 'ESCALATED')
   FROM hub.rollup_feed f
-  WHERE NOT ${IS_PENDING} AND f.kind = 'd' AND f.tenant_id = $1${within(p, 'f.created_at', plan.covered)}
+  WHERE NOT ${IS_PENDING} AND f.kind = 'd' AND f.tenant_id = $1${within('f.created_at', refs.covered)}
     AND ${inTeam(`coalesce(f.employee_id, (SELECT o.employee_id FROM hub.outputs o WHERE o.tenant_id = $1 AND o.record_id = f.output_id))`)}`);
-    parts.push(`SELECT count(*), count(*) FILTER (WHERE od.outcome = 'ACCEPTED'), count(*) FILTER (WHERE od.outcome = 'ESCALATED')
+  parts.push(`SELECT count(*), count(*) FILTER (WHERE od.outcome = 'ACCEPTED'), count(*) FILTER (WHERE od.outcome = 'ESCALATED')
   FROM hub.rollup_orphan_decisions od JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = od.output_id
-  WHERE NOT ${IS_PENDING} AND od.tenant_id = $1${within(p, 'od.created_at', plan.covered)} AND ${inTeam('o.employee_id')}`);
-  }
-  for (const s of cellSources(
-    p,
-    plan,
+  WHERE NOT ${IS_PENDING} AND od.tenant_id = $1${within('od.created_at', refs.covered)} AND ${inTeam('o.employee_id')}`);
+  const cells = cellSource(
+    refs,
     'rollup_decision_cells',
     'total, accepted, escalated',
     inTeam('employee_id'),
-  )) {
-    parts.push(`SELECT sum(sign * total), sum(sign * accepted), sum(sign * escalated) FROM (${s}) c`);
-  }
+  );
+  parts.push(`SELECT sum(sign * total), sum(sign * accepted), sum(sign * escalated) FROM (${cells}) c`);
   return {
+    prepare: true,
+    generic: true,
     sql: `${HEAD}
 SELECT coalesce(sum(total), 0) AS total, coalesce(sum(accepted), 0) AS accepted, coalesce(sum(escalated), 0) AS escalations
 FROM (
@@ -162,25 +156,23 @@ FROM (
 
 /** Step 4: the team's governance events per severity. */
 function governance(d: Dashboard): Statement {
-  const p = params(d);
+  const { p, refs } = params(d, d.events);
   const rows = recordSources(
-    p,
-    d.events,
+    refs,
     (sign) => `SELECT ${sign} AS sign, severity FROM hub.governance_events`,
     (sign) => `SELECT ${sign} AS sign, tag AS severity FROM hub.rollup_feed WHERE kind = 'g'`,
     ` AND ${inTeam('employee_id')}`,
   );
-  const cells = cellSources(p, d.events, 'rollup_governance_cells', 'severity, n', inTeam('employee_id'));
+  const cells = cellSource(refs, 'rollup_governance_cells', 'severity, n', inTeam('employee_id'));
   return {
+    prepare: true,
+    generic: true,
     sql: `${HEAD}
 SELECT severity, sum(n) AS n FROM (
-  ${union(
-    [
-      ...rows.map((s) => `SELECT severity, sum(sign)::numeric AS n FROM (${s}) r GROUP BY 1`),
-      ...cells.map((s) => `SELECT severity, sum(sign * n) FROM (${s}) c GROUP BY 1`),
-    ],
-    'SELECT NULL::text AS severity, 0::numeric AS n WHERE false',
-  )}
+  ${[
+    ...rows.map((s) => `SELECT severity, sum(sign)::numeric AS n FROM (${s}) r GROUP BY 1`),
+    `SELECT severity, sum(sign * n) FROM (${cells}) c GROUP BY 1`,
+  ].join('\n  UNION ALL ')}
 ) x GROUP BY severity`,
     params: p.values,
   };

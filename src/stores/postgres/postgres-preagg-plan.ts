@@ -5,6 +5,7 @@
  * The signed pieces count every instant of the range once and no other, so
  * summing them is the raw computation.
  */
+import { unreachable } from '../../hub/errors';
 import type { Bucket } from '../../hub/time';
 
 /** Cell grains, as stored in the `grain` column. */
@@ -30,7 +31,7 @@ export function floorTo(grain: Grain, ms: number): number {
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
     }
     default:
-      return unreachable(grain);
+      return unreachable(grain, 'grain');
   }
 }
 
@@ -49,10 +50,6 @@ function fixed(ms: number, w: number): number {
 
 function width(grain: 'h' | 'd' | 'w'): number {
   return grain === 'h' ? HOUR : grain === 'd' ? DAY : WEEK;
-}
-
-function unreachable(value: never): never {
-  throw new Error(`unreachable: ${String(value)}`);
 }
 
 /** A half-open interval of epoch milliseconds. */
@@ -111,7 +108,7 @@ export function chainFor(bucket: Bucket | undefined, perEmployee: boolean): read
     case undefined:
       return ['h', 'd', 'm'];
     default:
-      return unreachable(bucket);
+      return unreachable(bucket, 'bucket');
   }
 }
 

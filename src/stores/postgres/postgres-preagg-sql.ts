@@ -27,18 +27,14 @@ import {
   Params,
   type Who,
   bucketOf,
-  cellSources,
+  cellSource,
+  planParams,
   recordSources,
   union,
   who,
 } from './postgres-preagg-sources';
 import { arrayLiteral } from './postgres-columns';
 import type { Statement } from './queryable';
-
-const NO_RECORDS =
-  'SELECT 1 AS sign, NULL::text AS skill_id, NULL::timestamptz AS created_at, NULL::text AS tag, NULL::numeric AS cost_usd, NULL::int8 AS input_tokens, NULL::int8 AS output_tokens, NULL::int8 AS latency_ms WHERE false';
-const NO_CELLS =
-  'SELECT 1 AS sign, NULL::"char" AS grain, NULL::timestamptz AS start, NULL::text AS skill_id, NULL::timestamptz AS b, 0::int8 AS invocations, 0::int8 AS failed, 0::numeric AS cost_usd, 0::numeric AS input_tokens, 0::numeric AS output_tokens, NULL::int8 AS lat_n, NULL::int8 AS lat_a, NULL::int8 AS lat_b WHERE false';
 
 /**
  * Sums per (skill, bucket) from records `r` and cells `cl`, each piece times
@@ -138,85 +134,89 @@ function teamP95(
 )`;
 }
 
-/** Cost per skill from cells, edges and the feed; rows as costPerSkillRows reads them. */
+/**
+ * Cost per skill over `q`'s range from cells, edges and the feed, as one
+ * statement whose rows costPerSkillRows reads (the same shape as
+ * costPerSkillStatement's over raw records). Its text depends only on the
+ * bucket and on which filters are set (prepared; see postgres-preagg-sources.ts).
+ */
 export function costPerSkillPreaggStatement(tenant: TenantId, q: CostPerSkillQuery): Statement {
   const p = new Params(tenant);
   const w = who(p, q.team);
-  const plan = planRange(Date.parse(q.from), Date.parse(q.to), chainFor(q.bucket, w.perEmployee));
+  const refs = planParams(
+    p,
+    planRange(Date.parse(q.from), Date.parse(q.to), chainFor(q.bucket, w.perEmployee)),
+  );
   const skills = q.skillIds ? ` AND skill_id = ANY(${p.add(arrayLiteral(q.skillIds), 'text[]')})` : '';
   const b = (col: string): string => bucketOf(q.bucket, col);
   const rows = recordSources(
-    p,
-    plan,
+    refs,
     (sign) =>
       `SELECT ${sign} AS sign, skill_id, created_at, status AS tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.outputs`,
     (sign) =>
       `SELECT ${sign} AS sign, skill_id, created_at, tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.rollup_feed WHERE kind = 'o'`,
     `${skills}${w.raw('employee_id')}`,
   );
-  const cells = cellSources(
-    p,
-    plan,
+  const cells = cellSource(
+    refs,
     'rollup_cells',
     `grain, start, skill_id, ${b('start')} AS b, invocations, failed, cost_usd, input_tokens, output_tokens, lat_n, lat_a, lat_b`,
     `${w.cells('employee_id')}${skills}`,
   );
   const head = `WITH ${PENDING},
 r AS MATERIALIZED (
-  ${union(rows, NO_RECORDS)}
+  ${rows.join('\n  UNION ALL ')}
 ),
 cl AS MATERIALIZED (
-  ${union(cells, NO_CELLS)}
+  ${cells}
 ),
 ${totals(b)}`;
   const sums = `t.skill_id, t.b AS bucket_start, t.inv AS invocations, t.failed, (t.cost * 1000000)::text AS micros,
   t.itok::text AS input_tokens, t.otok::text AS output_tokens`;
-  if (w.perEmployee) {
-    return {
-      sql: `${head},
-${teamP95(p, q, w, skills, b)}
+  // A team's p95 from its records; everyone's from the cells' statistics and bins.
+  const tail = w.perEmployee
+    ? `${teamP95(p, q, w, skills, b)}
 SELECT ${sums}, coalesce(cardinality(tl.arr), 0) AS lat_n,
   tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 1]::text AS lat_a,
   tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 2]::text AS lat_b
-FROM tot t LEFT JOIN tl USING (skill_id, b)
-ORDER BY t.b, t.skill_id`,
-      params: p.values,
-    };
-  }
-  return {
-    sql: `${head},
-${assembledP95(b)}
+FROM tot t LEFT JOIN tl USING (skill_id, b)`
+    : `${assembledP95(b)}
 SELECT ${sums},
   CASE WHEN t.single THEN t.lat_n ELSE coalesce(lt.total, 0) END AS lat_n,
   (CASE WHEN t.single THEN t.lat_a ELSE pk.a END)::text AS lat_a,
   (CASE WHEN t.single THEN t.lat_b ELSE pk.bv END)::text AS lat_b
-FROM tot t LEFT JOIN lt USING (skill_id, b) LEFT JOIN pk USING (skill_id, b)
-ORDER BY t.b, t.skill_id`,
+FROM tot t LEFT JOIN lt USING (skill_id, b) LEFT JOIN pk USING (skill_id, b)`;
+  return {
+    sql: `${head},\n${tail}\nORDER BY t.b, t.skill_id`,
     params: p.values,
+    prepare: true,
+    generic: true,
   };
 }
 
-/** Skills of outputs in range from cells, edges and the feed; rows as skillsRows reads them. */
+/**
+ * The skills of outputs in `q`'s range (optionally a team's) from cells,
+ * edges and the feed, as one statement whose rows skillsRows reads; its text
+ * depends only on which filters are set (prepared).
+ */
 export function skillsPreaggStatement(tenant: TenantId, q: SkillsQuery): Statement {
   const p = new Params(tenant);
   const limit = p.add(q.limit, 'int');
   const w = who(p, q.team);
-  const plan = planRange(Date.parse(q.from), Date.parse(q.to), chainFor(undefined, w.perEmployee));
+  const refs = planParams(
+    p,
+    planRange(Date.parse(q.from), Date.parse(q.to), chainFor(undefined, w.perEmployee)),
+  );
   const after = q.after !== undefined ? ` AND skill_id > ${p.add(q.after, 'text')}` : '';
   const rows = recordSources(
-    p,
-    plan,
+    refs,
     (sign) => `SELECT ${sign} AS sign, skill_id, cost_usd FROM hub.outputs`,
     (sign) => `SELECT ${sign} AS sign, skill_id, cost_usd FROM hub.rollup_feed WHERE kind = 'o'`,
     `${after}${w.raw('employee_id')}`,
   );
-  const cells = cellSources(
-    p,
-    plan,
-    'rollup_cells',
-    'skill_id, invocations, cost_usd',
-    `${w.cells('employee_id')}${after}`,
-  );
+  const cells = [
+    cellSource(refs, 'rollup_cells', 'skill_id, invocations, cost_usd', `${w.cells('employee_id')}${after}`),
+  ];
   const parts = [
     ...rows.map(
       (s) =>
@@ -231,5 +231,5 @@ SELECT skill_id, sum(inv) AS invocations, (sum(cost) * 1000000)::text AS micros
 FROM (
   ${union(parts, 'SELECT NULL::text AS skill_id, 0::numeric AS inv, 0::numeric AS cost WHERE false')}
 ) x GROUP BY skill_id HAVING sum(inv) > 0 ORDER BY skill_id LIMIT ${limit}`;
-  return { sql, params: p.values };
+  return { sql, params: p.values, prepare: true, generic: true };
 }

@@ -89,6 +89,13 @@ function percentileFromStats(
 const micros = (v: unknown): bigint =>
   v === null || v === undefined ? 0n : BigInt(String(v).split('.')[0] ?? '0');
 
+/**
+ * Cost per skill over `q`'s range from the raw outputs (the reference the
+ * pre-aggregated statement must equal; used while no cells serve and by the
+ * benchmarks as the baseline): one row per (skill, bucket), ordered by bucket
+ * then skill, with exact sums in micro-units and the p95's order statistics.
+ * Rows are finished by {@link costPerSkillRows}.
+ */
 export function costPerSkillStatement(tenant: TenantId, q: CostPerSkillQuery): Statement {
   const params: unknown[] = [tenant, q.from, q.to];
   let skills = '';
@@ -117,6 +124,12 @@ FROM g ORDER BY bucket_start, skill_id`,
   };
 }
 
+/**
+ * Finishes cost-per-skill rows (from {@link costPerSkillStatement} or the
+ * pre-aggregated statement, same shape): exact totals and averages (half away
+ * from zero on micro-units) and the continuous p95 latency, exactly as the
+ * reference computes them.
+ */
 export function costPerSkillRows(rows: readonly Row[]): CostPerSkillRow[] {
   return rows.map((r) => {
     const total = micros(r.micros);
@@ -135,6 +148,12 @@ export function costPerSkillRows(rows: readonly Row[]): CostPerSkillRow[] {
   });
 }
 
+/**
+ * Level transitions per archetype whose later version is effective in `q`'s
+ * range (optionally one archetype, a team's people), with transitions,
+ * distinct employees and the median gap's order statistics; read the rows
+ * with {@link archetypeProgressionRows}.
+ */
 export function archetypeProgressionStatement(tenant: TenantId, q: ArchetypeProgressionQuery): Statement {
   const params: unknown[] = [tenant, q.from, q.to];
   let archetype = '';
@@ -170,6 +189,7 @@ FROM g ORDER BY archetype, from_level, to_level`,
   };
 }
 
+/** Finishes archetype-progression rows: the exact median gap in days (two places). */
 export function archetypeProgressionRows(rows: readonly Row[]): ArchetypeProgressionRow[] {
   return rows.map((r) => ({
     archetype: String(r.archetype),
@@ -198,7 +218,12 @@ const TEAM = `team AS MATERIALIZED (
 const IN_RANGE = (alias: string): string =>
   `${alias}.tenant_id = $1 AND ${alias}.created_at >= $3::timestamptz AND ${alias}.created_at < $4::timestamptz`;
 
-/** Four statements (members, top skills, decisions, governance), run in one transaction. */
+/**
+ * The manager dashboard from raw records: four statements (members, top
+ * skills, decisions, governance) for one REPEATABLE READ transaction, the
+ * team being the manager's reports as of `to`; read the results with
+ * {@link managerDashboardResult}.
+ */
 export function managerDashboardStatements(tenant: TenantId, q: ManagerDashboardQuery): Statement[] {
   const params = [tenant, q.managerId, q.from, q.to];
   return [
@@ -245,6 +270,13 @@ GROUP BY g.severity`,
   ];
 }
 
+/**
+ * The manager dashboard from the four result sets of
+ * {@link managerDashboardStatements} (members, top skills, decisions,
+ * governance; the pre-aggregated statements' results once split the same
+ * way): totals summed exactly in micro-units, the acceptance rate rounded to
+ * four places, every severity present (zero when none).
+ */
 export function managerDashboardResult(
   q: ManagerDashboardQuery,
   results: readonly Row[][],
@@ -316,6 +348,7 @@ GROUP BY m.manager_id ORDER BY m.manager_id LIMIT $3::int`,
   };
 }
 
+/** Maps {@link managersStatement}'s rows: manager id, display name (null when they have no profile), team size. */
 export function managersRows(rows: readonly Row[]): ManagerRow[] {
   return rows.map((r) => ({
     manager_id: String(r.manager_id),
@@ -341,6 +374,7 @@ GROUP BY skill_id ORDER BY skill_id LIMIT $4::int`,
   };
 }
 
+/** Maps skills rows (raw or pre-aggregated, same shape): invocations and exact total cost. */
 export function skillsRows(rows: readonly Row[]): SkillRow[] {
   return rows.map((r) => ({
     skill_id: String(r.skill_id),

@@ -61,8 +61,11 @@ export class PostgresRollups {
     }
   }
 
+  /** Runs one statement; one marked generic is run with generic plans (planned once per connection). */
   private async one(tenant: TenantId, statement: Statement): Promise<Row[]> {
-    return (await this.db.run({ tenant }, [statement]))[0] ?? [];
+    return (
+      (await this.db.run({ tenant }, [statement], { genericPlans: statement.generic === true }))[0] ?? []
+    );
   }
 
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
@@ -82,8 +85,10 @@ export class PostgresRollups {
 
   /** The statements share one REPEATABLE READ snapshot. */
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
-    const results = await this.db.run({ tenant }, managerDashboardPreaggStatements(tenant, query), {
+    const statements = managerDashboardPreaggStatements(tenant, query);
+    const results = await this.db.run({ tenant }, statements, {
       snapshot: true,
+      genericPlans: statements.every((s) => s.generic === true),
     });
     return managerDashboardResult(query, managerDashboardParts(results));
   }
