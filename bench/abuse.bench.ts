@@ -33,6 +33,10 @@
  * the attacks whose name contains it.
  *
  *   node bin/run-ts.cjs bench/abuse.bench.ts [--seconds 15] [--attackers 16]
+ *
+ * Files: the gateway child, the probe and the run here; tenant B in
+ * abuse-dashboard.ts, tenant A in abuse-attacks.ts, the HTTP client in
+ * abuse-http.ts, the command line in abuse-options.ts.
  */
 import { fork } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -40,7 +44,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Agent, request } from 'node:http';
 import { mintToken } from '../src/platform/auth';
 import { Hub } from '../src/hub/hub';
 import { parseTenantId } from '../src/hub/tenant';
@@ -51,15 +54,13 @@ import { generateDataset } from '../src/seed/generator';
 import { windowStart, writeDataset } from '../src/seed/write-dataset';
 import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
+import { attackerProcess, chosenAttacks } from './abuse-attacks';
+import { B_UNITS_PER_SECOND, type Phase, dashboardDocuments, dashboardLoop } from './abuse-dashboard';
+import { send } from './abuse-http';
+import { arg, args, log } from './abuse-options';
 import { type LoopTurnReport, LoopTurns } from './loop-turns';
 import { type Figure, percentile, report } from './report';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const log = (line: string): void => console.error(`[bench] ${line}`);
 const A = parseTenantId('bench-attacker');
 const B = parseTenantId('bench-dashboard');
 
@@ -107,276 +108,6 @@ async function child(uri: string, secret: string, probe: boolean): Promise<void>
   });
 }
 
-// ---- HTTP -------------------------------------------------------------------
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-/** One request; resolves with the status (0: the request failed or timed out) and the time it took. */
-function send(
-  url: string,
-  path: string,
-  token: string,
-  body: string | Buffer,
-  contentType = 'application/json',
-): Promise<{ status: number; ms: number; text: string }> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve) => {
-    const target = new URL(path, url);
-    const req = request(
-      target,
-      {
-        method: 'POST',
-        agent,
-        timeout: 60_000,
-        headers: {
-          'content-type': contentType,
-          authorization: `Bearer ${token}`,
-          'content-length': Buffer.byteLength(body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          // Keep at most 64 KiB of an answer: a huge one only needs its status.
-          if (size < 65_536) chunks.push(c);
-          size += c.length;
-        });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', () => resolve({ status: 0, ms: 0, text: '' }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () =>
-      resolve({ status: 0, ms: Number(process.hrtime.bigint() - started) / 1e6, text: '' }),
-    );
-    req.end(body);
-  });
-}
-
-const jsonBytes = (query: string, variables: Record<string, unknown> = {}): Buffer =>
-  Buffer.from(JSON.stringify({ query, variables }));
-const gql = (query: string, variables: Record<string, unknown> = {}, operationName?: string): string =>
-  JSON.stringify({ query, variables, ...(operationName ? { operationName } : {}) });
-
-// ---- tenant B: the dashboard ------------------------------------------------
-
-/** The dashboard's documents, read from the client package (what the page sends). */
-async function dashboardDocuments(): Promise<Record<string, string>> {
-  const client = (await import('@hub-gateway/client')) as unknown as Record<string, { toString(): string }>;
-  const pick = (name: string): string => {
-    const doc = client[`${name}Document`];
-    if (!doc) throw new Error(`@hub-gateway/client has no ${name}Document`);
-    return doc.toString();
-  };
-  return {
-    Managers: pick('Managers'),
-    ManagerDashboard: pick('ManagerDashboard'),
-    CostPerSkill: pick('CostPerSkill'),
-    ArchetypeProgression: pick('ArchetypeProgression'),
-  };
-}
-
-interface Phase {
-  readonly latencies: number[];
-  readonly failures: Map<number, number>;
-  /** Cost units B's answers reported (`extensions.cost.requested`). */
-  units: number;
-  /** Milliseconds the phase lasted. */
-  ms: number;
-}
-
-/** B's cost budget per second the loop keeps to (a share of the default). */
-const B_UNITS_PER_SECOND = arg('b-budget-share', 0.8) * DEFAULT_TENANT_LIMITS.costPerSecond;
-
-/** Cost units an answer reports in `extensions.cost.requested` (0 when none). */
-function unitsOf(text: string): number {
-  const m = /"cost":\{"requested":(\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-/**
- * Loads the dashboard over and over until `until`, within B's budget
- * ({@link B_UNITS_PER_SECOND}): every request's latency is one sample.
- */
-async function dashboardLoop(
-  url: string,
-  token: string,
-  docs: Record<string, string>,
-  range: { from: string; to: string },
-  until: number,
-): Promise<Phase> {
-  const phase: Phase = { latencies: [], failures: new Map(), units: 0, ms: 0 };
-  const started = Date.now();
-  const one = async (body: string): Promise<string> => {
-    const r = await send(url, '/graphql', token, body);
-    phase.units += unitsOf(r.text);
-    if (r.status !== 200 || r.text.includes('"errors"')) {
-      phase.failures.set(r.status, (phase.failures.get(r.status) ?? 0) + 1);
-      if (phase.failures.size === 1 && (phase.failures.get(r.status) ?? 0) === 1)
-        log(`B got ${r.status}: ${r.text.slice(0, 300)}`);
-    } else phase.latencies.push(r.ms);
-    return r.text;
-  };
-  while (Date.now() < until) {
-    // Ahead of the budget: wait until the units spent are within it.
-    const ahead = (phase.units / B_UNITS_PER_SECOND) * 1000 - (Date.now() - started);
-    if (ahead > 0) await new Promise((r) => setTimeout(r, Math.min(ahead, until - Date.now())));
-    if (Date.now() >= until) break;
-    const managers = JSON.parse(
-      (await one(gql(docs.Managers as string, { asOf: range.to, first: 1000 }))) || '{}',
-    ) as { data?: { managers?: { managerId: string }[] } };
-    const managerId = managers.data?.managers?.[0]?.managerId ?? 'mgr-001';
-    const team = { managerId };
-    await Promise.all([
-      one(gql(docs.ManagerDashboard as string, { managerId, from: range.from, to: range.to })),
-      one(gql(docs.CostPerSkill as string, { from: range.from, to: range.to, bucket: 'WEEK', team })),
-      one(gql(docs.ArchetypeProgression as string, { from: range.from, to: range.to, team })),
-    ]);
-  }
-  phase.ms = Date.now() - started;
-  return phase;
-}
-
-// ---- tenant A: the attacks --------------------------------------------------
-interface Attack {
-  readonly name: string;
-  readonly path: string;
-  readonly contentType?: string;
-  body(i: number): string | Buffer;
-}
-
-function attacks(ids: readonly string[], bigId: string): Attack[] {
-  const ENTITIES = arg('entities', 20_000);
-  const ALIASES = arg('aliases', 2_000);
-  const INGEST_LINES = arg('ingest-lines', 8);
-  const ARTIFACT_MIB = arg('artifact-mib', 1);
-  const fragments = (levels: number): string => {
-    let text = 'fragment F0 on Query { outputs(first: 1) { nodes { id } } }\n';
-    for (let i = 1; i <= levels; i++) text += `fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }\n`;
-    return `query Bomb { ...F${levels} }\n${text}`;
-  };
-  // Bodies built once, as bytes: the attacker's own CPU stays small.
-  const bomb = Buffer.from(gql(fragments(20)));
-  // Comments are not tokens: only the text's length stops the lexer.
-  const TEXT_MB = arg('text-mb', 15);
-  const longText = Buffer.from(
-    gql(`# ${'a'.repeat(TEXT_MB * 1_000_000)}\n{ outputs(first: 1) { nodes { id } } }`),
-  );
-  // JSON.parse of many small objects: refused by the body's JSON values as it is read.
-  const BIG_ENTITIES = arg('big-entities', 200_000);
-  const manyEntities = jsonBytes(
-    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id } } }',
-    {
-      r: Array.from({ length: BIG_ENTITIES }, (_, i) => ({ __typename: 'Output', id: ids[i % ids.length] })),
-    },
-  );
-  const representations = Array.from({ length: ENTITIES }, (_, i) => ({
-    __typename: 'Output',
-    id: ids[i % ids.length],
-  }));
-  const entities = jsonBytes(
-    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Output { id costUsd } } }',
-    {
-      r: representations,
-    },
-  );
-  const body = randomBytes(ARTIFACT_MIB * 1024 * 1024);
-  const line = JSON.stringify({
-    name: 'big.bin',
-    media_type: 'application/octet-stream',
-    size_bytes: body.byteLength,
-    content_sha256: createHash('sha256').update(body).digest('hex'),
-    body: body.toString('base64'),
-  });
-  const ingest = Buffer.from(Array.from({ length: INGEST_LINES }, () => line).join('\n'));
-  const bodies = Array.from(
-    { length: 80 },
-    (_, i) => `b${i}: artifacts(first: 50) { nodes { bodyBase64(maxBytes: 10485760) } }`,
-  );
-  return [
-    { name: 'fragment bomb (20 levels)', path: '/graphql', body: () => bomb },
-    {
-      name: 'page size from a variable default',
-      path: '/graphql',
-      body: () =>
-        gql(
-          'query($n: Int = 500) { outputs(first: $n) { nodes { id decisions(first: $n) { nodes { id rationale } } } } }',
-        ),
-    },
-    { name: `_entities x ${ENTITIES}`, path: '/graphql', body: () => entities },
-    {
-      name: `${ALIASES} aliases of node (fresh text)`,
-      path: '/graphql',
-      body: (i) =>
-        gql(
-          `{ ${Array.from({ length: ALIASES }, (_, k) => `a${k}_${i}: node(id: "${ids[(i + k) % ids.length]}") { id }`).join(' ')} }`,
-        ),
-    },
-    {
-      name: '80 aliases of bodyBase64 (10 MiB each)',
-      path: '/graphql',
-      body: () => gql(`{ ${bodies.join(' ')} }`),
-    },
-    {
-      name: `ingest ${INGEST_LINES} x ${ARTIFACT_MIB} MiB artifacts`,
-      path: '/ingest/artifacts',
-      contentType: 'application/x-ndjson',
-      body: () => ingest,
-    },
-    {
-      name: `query text of ${TEXT_MB} MB (a comment)`,
-      path: '/graphql',
-      body: () => longText,
-    },
-    {
-      name: `${BIG_ENTITIES} representations in the body`,
-      path: '/graphql',
-      body: () => manyEntities,
-    },
-    {
-      // Allowed (cost 13,655): the largest body, read back whole, as often as A's budget pays for.
-      name: 'bodyBase64 of one 10 MiB artifact',
-      path: '/graphql',
-      body: () => gql(`{ artifact(id: "${bigId}") { id bodyBase64(maxBytes: 10485760) } }`),
-    },
-    {
-      name: 'random operation names',
-      path: '/graphql',
-      body: () => gql(`query R_${randomUUID().replace(/-/g, '')} { outputs(first: 1) { nodes { id } } }`),
-    },
-  ];
-}
-
-async function attackLoop(
-  url: string,
-  token: string,
-  list: readonly Attack[],
-  workers: number,
-  until: number,
-): Promise<Map<string, Map<number, number>>> {
-  const outcomes = new Map<string, Map<number, number>>(list.map((a) => [a.name, new Map()]));
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (Date.now() < until) {
-        const i = n++;
-        const attack = list[i % list.length] as Attack;
-        const r = await send(url, attack.path, token, attack.body(i), attack.contentType);
-        const counts = outcomes.get(attack.name) as Map<number, number>;
-        counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-        // A refused request costs the attacker nothing: it comes straight back (full speed).
-      }
-    }),
-  );
-  return outcomes;
-}
-
 // ---- probe: each attack alone --------------------------------------------------
 
 /**
@@ -392,8 +123,7 @@ async function probe(
   bigId: string,
 ) {
   const n = arg('probe-n', 3);
-  const only = args.indexOf('--only');
-  const list = attacks(ids, bigId).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
+  const list = chosenAttacks(ids, bigId);
   console.log(`\nEach attack alone, ${n} times in a row: longest loop turn (CPU of the main thread)\n`);
   for (const attack of list) {
     await ask(server, 'reset');
@@ -406,7 +136,6 @@ async function probe(
     );
   }
 }
-
 // ---- main -------------------------------------------------------------------
 interface ChildReport {
   readonly stallMs: number;
@@ -604,28 +333,6 @@ async function main(): Promise<void> {
   } finally {
     await db.drop();
   }
-}
-
-/** `--attacker`: tenant A's loops in their own process: told what to attack, then when to stop. */
-function attackerProcess(): void {
-  process.once('message', (m) => {
-    const { url, token, ids, bigId, workers } = m as {
-      url: string;
-      token: string;
-      ids: string[];
-      bigId: string;
-      workers: number;
-    };
-    const only = args.indexOf('--only');
-    const list = attacks(ids, bigId).filter((a) => only < 0 || a.name.includes(args[only + 1] as string));
-    process.once('message', (go) => {
-      void attackLoop(url, token, list, workers, (go as { until: number }).until).then((outcomes) => {
-        process.send?.([...outcomes].map(([name, counts]) => [name, [...counts]]));
-      });
-    });
-    process.send?.('ready');
-  });
-  process.send?.('listening');
 }
 
 if (process.argv[2] === '--child') {
