@@ -4,6 +4,7 @@
  * parent its URL, answer `cpu` with the process's CPU time and `stop` by
  * closing everything and exiting.
  */
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { createGateway } from '../src/http/server';
 import { silentLogger } from '../src/platform/log';
 import { openStore } from '../src/stores';
@@ -40,9 +41,11 @@ export async function serveGatewayChild(
     },
   });
   const url = await gateway.listen(0);
+  const gc = gcCounts();
   process.send?.({ url });
   process.on('message', (m: unknown) => {
     if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (m === 'gc') process.send?.({ gc: { ...gc } });
     if (m === 'stop')
       void gateway
         .close(1000)
@@ -50,4 +53,35 @@ export async function serveGatewayChild(
         .then(() => options.afterClose?.())
         .then(() => process.exit(0));
   });
+}
+
+/** Garbage collections so far, by kind: how many and their pause time (ms). */
+export interface GcCounts {
+  minor: number;
+  minorMs: number;
+  major: number;
+  majorMs: number;
+  incremental: number;
+  incrementalMs: number;
+}
+
+/** Counts this process's garbage collections from now on (perf_hooks `gc` entries). */
+function gcCounts(): GcCounts {
+  const counts: GcCounts = { minor: 0, minorMs: 0, major: 0, majorMs: 0, incremental: 0, incrementalMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        counts.minor++;
+        counts.minorMs += e.duration;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        counts.major++;
+        counts.majorMs += e.duration;
+      } else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) {
+        counts.incremental++;
+        counts.incrementalMs += e.duration;
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return counts;
 }

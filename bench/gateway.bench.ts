@@ -47,7 +47,8 @@
  *
  * The gateway children's CPU time is read from /proc/<pid>/stat (user +
  * system), so a baseline child needs no hook for it. PROF_DIR=<dir> runs
- * every gateway child under `--cpu-prof` into that folder.
+ * every gateway child under `--cpu-prof` into that folder; BENCH_CHILD_FLAGS adds
+ * node/V8 flags to every gateway child (diagnostics, e.g. V8's deopt log).
  *
  *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
  *     [--only reads|tracing|tickets] [--baseline-tree <dir>]
@@ -60,7 +61,8 @@ import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { loadavg as osLoadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
@@ -84,7 +86,7 @@ import { openStore } from '../src/stores';
 import { getByIdsStatement, listStatement } from '../src/stores/postgres/postgres-sql';
 import { type PgTestDatabase, createTestDatabase, tenantScope } from '../test/support/pg-harness';
 import { closedLoop as loop, postGraphQL } from './closed-loop';
-import { serveGatewayChild } from './gateway-child';
+import { type GcCounts, serveGatewayChild } from './gateway-child';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
@@ -108,10 +110,52 @@ process.on('exit', () => {
 });
 
 // ---- child mode: serve the gateway over the given store URI -----------------
-async function child(uri: string, secret: string, tracing: TracingSettings): Promise<void> {
+/** A child's tracing: the settings, and for a warmed child the sampler ratio of its warm-up. */
+type ChildTracing = TracingSettings & { readonly warmSamplerArg?: string };
+
+async function child(uri: string, secret: string, settings: ChildTracing): Promise<void> {
+  const { warmSamplerArg, ...tracing } = settings;
   const tracer = createTracer(tracing);
-  installTracer(tracer);
-  await serveGatewayChild(uri, secret, { maxStoreCalls: 1024, afterClose: () => tracer.shutdown() });
+  // Warmed: the warm-up runs under a second tracer sampling at `warmSamplerArg` (the same code, so
+  // the sampled path is compiled and optimised as a long-running gateway's is), the rounds under
+  // the configured one.
+  const warm =
+    warmSamplerArg === undefined ? undefined : createTracer({ ...tracing, samplerArg: warmSamplerArg });
+  installTracer(warm ?? tracer);
+  // PROF_ROUNDS_DIR: a CPU profile of the rounds alone (after the warm-up), written as the child stops.
+  const profiler = process.env.PROF_ROUNDS_DIR ? new Session() : undefined;
+  profiler?.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      profiler?.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  process.on('message', (m: unknown) => {
+    if (m === 'stop' && profiler) {
+      void post('Profiler.stop').then((r) =>
+        writeFileSync(
+          join(process.env.PROF_ROUNDS_DIR as string, `rounds-${process.pid}.cpuprofile`),
+          JSON.stringify((r as { profile: unknown }).profile),
+        ),
+      );
+    }
+    if (m !== 'measure') return;
+    void (warm ? warm.flush() : Promise.resolve())
+      .then(async () => {
+        installTracer(tracer);
+        if (profiler) {
+          await post('Profiler.enable');
+          await post('Profiler.start');
+        }
+      })
+      .then(() => process.send?.({ measuring: true }));
+  });
+  await serveGatewayChild(uri, secret, {
+    maxStoreCalls: 1024,
+    afterClose: async () => {
+      await warm?.shutdown();
+      await tracer.shutdown();
+    },
+  });
 }
 
 // ---- measurement helpers ----------------------------------------------------
@@ -442,20 +486,45 @@ function procCpuUs(child: ReturnType<typeof fork>): number {
   return (ticks * 1e6) / CLOCK_TICKS;
 }
 
+/**
+ * CPU time (µs) of each of a child's threads, summed by thread name (`main`
+ * for the JavaScript thread; V8's compiler and GC helpers are `V8 DefaultWorke`,
+ * libuv's pool `libuv-worker`), from /proc/<pid>/task/<tid>/stat.
+ */
+function threadCpuUs(child: ReturnType<typeof fork>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const name =
+      tid === String(child.pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const us = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    out.set(name, (out.get(name) ?? 0) + us);
+  }
+  return out;
+}
+
 /** Starts a gateway child process over `uri` with the tracing settings; resolves once it listens. */
 async function startChild(
   uri: string,
   secret: string,
-  tracing: TracingSettings,
+  tracing: ChildTracing,
   file = __filename,
 ): Promise<{ server: ReturnType<typeof fork>; url: string }> {
   const profile = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
+  // Diagnostics only (V8's logs, e.g. `--log-deopt --logfile=/tmp/v8-%p.log`): never for figures.
+  const flags = process.env.BENCH_CHILD_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
   const server = fork(
     file,
     ['--child', `${uri}${uri.includes('?') ? '&' : '?'}max=32`, secret, JSON.stringify(tracing)],
     {
       // As the README says to run it in production.
-      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile],
+      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile, ...flags],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -490,6 +559,33 @@ function childCpu(server: ReturnType<typeof fork>): Promise<number> {
     };
     server.on('message', on);
     server.send('cpu');
+  });
+}
+
+/** Tells a gateway child the rounds begin (a warmed child switches tracers); resolves once it has. */
+function measuring(server: ReturnType<typeof fork>): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      if (!(m as { measuring?: boolean }).measuring) return;
+      server.off('message', on);
+      resolve();
+    };
+    server.on('message', on);
+    server.send('measure');
+  });
+}
+
+/** The garbage collections a gateway child has counted so far. */
+function childGc(server: ReturnType<typeof fork>): Promise<GcCounts> {
+  return new Promise((resolve) => {
+    const on = (m: unknown): void => {
+      const gc = (m as { gc?: GcCounts }).gc;
+      if (!gc) return;
+      server.off('message', on);
+      resolve(gc);
+    };
+    server.on('message', on);
+    server.send('gc');
   });
 }
 
@@ -617,7 +713,7 @@ async function tracingCost(
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  const configs: { name: string; tracing: TracingSettings }[] = [
+  const configs: { name: string; tracing: ChildTracing }[] = [
     { name: 'off', tracing: {} },
     { name: 'sampled_1', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1' } },
     { name: 'sampled_0_01', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' } },
@@ -626,9 +722,20 @@ async function tracingCost(
   // first (how far two identical gateways differ by this method on the machine as loaded);
   // --extra sampled_0: tracing on, every root dropped (what an unsampled request pays by itself,
   // without the sampled traces in flight beside it).
-  const extras: Record<string, TracingSettings> = {
+  const extras: Record<string, ChildTracing> = {
     off_control: {},
     sampled_0: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0' },
+    // Between 0.01 and 1.0: does the cost grow in proportion to the share sampled?
+    sampled_0_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.1' },
+    sampled_0_5: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.5' },
+    // 0.01 after a warm-up sampling every request: the sampled path as hot as in a gateway that
+    // has run for hours (at 1%, a short run executes it too rarely for V8 to optimise it).
+    sampled_0_01_warm: {
+      endpoint,
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0.01',
+      warmSamplerArg: '1',
+    },
   };
   const extra = args.includes('--extra') ? (args[args.indexOf('--extra') + 1] ?? '').split(',') : [];
   for (const name of extra) {
@@ -647,6 +754,9 @@ async function tracingCost(
   }
   const children: Child[] = [];
   const served = new Map<string, number>();
+  // The JavaScript thread's CPU per request over all rounds (the rest is V8's helper threads,
+  // mostly parallel GC, whose CPU grows with the machine's oversubscription, not with the code).
+  const mainUs = new Map<string, number>();
   for (const c of configs)
     children.push({
       ...c,
@@ -674,6 +784,11 @@ async function tracingCost(
     };
     log(`tracing: warming the ${children.length} gateways up together (${3 * seconds} s)...`);
     await Promise.all(children.map((c) => drive(c, 3 * seconds)));
+    await Promise.all(children.map((c) => measuring(c.server)));
+    log(`tracing, gateway processes: ${children.map((c) => `${c.name} ${c.server.pid}`).join(', ')}`);
+    const gc0 = await Promise.all(children.map((c) => childGc(c.server)));
+    const threads0 = children.map((c) => threadCpuUs(c.server));
+    const served0 = new Map(served);
     for (let round = 0; round < rounds; round++) {
       const runs = await Promise.all(children.map((c) => drive(c, seconds)));
       children.forEach((c, k) => {
@@ -697,6 +812,28 @@ async function tracingCost(
         c.cpuRatio.push((c.cpuUs[round] ?? NaN) / offCpu);
       }
     }
+    const gc1 = await Promise.all(children.map((c) => childGc(c.server)));
+    // Where each gateway's CPU went over the rounds, per request: its JavaScript thread, and
+    // V8's helper threads (concurrent compilation, parallel and concurrent GC) apart.
+    children.forEach((c, k) => {
+      const before = threads0[k] as Map<string, number>;
+      const n = (served.get(c.name) ?? 0) - (served0.get(c.name) ?? 0);
+      const perThread = [...threadCpuUs(c.server)].map(
+        ([name, us]) => [name, (us - (before.get(name) ?? 0)) / n] as const,
+      );
+      mainUs.set(c.name, perThread.find(([name]) => name === 'main')?.[1] ?? NaN);
+      const parts = perThread.filter(([, us]) => us >= 0.5).map(([name, us]) => `${name} ${us.toFixed(0)}`);
+      log(`tracing, CPU per request by thread in ${c.name} over the rounds (µs): ${parts.join(', ')}`);
+    });
+    children.forEach((c, k) => {
+      const a = gc0[k] as GcCounts;
+      const b = gc1[k] as GcCounts;
+      log(
+        `tracing, GC over the rounds in ${c.name}: ${b.minor - a.minor} minor (${(b.minorMs - a.minorMs).toFixed(0)} ms), ` +
+          `${b.major - a.major} major (${(b.majorMs - a.majorMs).toFixed(0)} ms), ` +
+          `${b.incremental - a.incremental} incremental marking steps (${(b.incrementalMs - a.incrementalMs).toFixed(0)} ms)`,
+      );
+    });
   } finally {
     for (const c of children) await stopChild(c.server);
     await new Promise((r) => sink.close(r));
@@ -727,6 +864,14 @@ async function tracingCost(
       value: Math.round(median(c.cpuUs)),
       unit: 'us',
       baseline: Math.round(median(off?.cpuUs ?? [])),
+    });
+  }
+  for (const c of children) {
+    figures.push({
+      name: `gateway_by_id_main_thread_cpu_per_request_tracing_${c.name}`,
+      value: Math.round(mainUs.get(c.name) ?? NaN),
+      unit: 'us',
+      baseline: Math.round(mainUs.get(off?.name ?? 'off') ?? NaN),
     });
   }
   for (const c of children.slice(1)) {
@@ -857,7 +1002,7 @@ if (process.argv[2] === '--child') {
   child(
     process.argv[3] as string,
     process.argv[4] as string,
-    JSON.parse(process.argv[5] ?? '{}') as TracingSettings,
+    JSON.parse(process.argv[5] ?? '{}') as ChildTracing,
   ).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
