@@ -125,12 +125,13 @@ async function child(uri: string, secret: string, settings: ChildTracing): Promi
   // PROF_ROUNDS_DIR: a CPU profile of the rounds alone (after the warm-up), written as the child stops.
   const profiler = process.env.PROF_ROUNDS_DIR ? new Session() : undefined;
   profiler?.connect();
+  let profiling = false;
   const post = (method: string): Promise<unknown> =>
     new Promise((resolve, reject) =>
       profiler?.post(method, (err, result) => (err ? reject(err) : resolve(result))),
     );
   process.on('message', (m: unknown) => {
-    if (m === 'stop' && profiler) {
+    if (m === 'stop' && profiling) {
       void post('Profiler.stop').then((r) =>
         writeFileSync(
           join(process.env.PROF_ROUNDS_DIR as string, `rounds-${process.pid}.cpuprofile`),
@@ -142,9 +143,10 @@ async function child(uri: string, secret: string, settings: ChildTracing): Promi
     void (warm ? warm.flush() : Promise.resolve())
       .then(async () => {
         installTracer(tracer);
-        if (profiler) {
+        if (profiler && !profiling) {
           await post('Profiler.enable');
           await post('Profiler.start');
+          profiling = true;
         }
       })
       .then(() => process.send?.({ measuring: true }));
@@ -509,6 +511,13 @@ function threadCpuUs(child: ReturnType<typeof fork>): Map<string, number> {
   return out;
 }
 
+/** CPU time (µs, user + system) of a child's JavaScript thread so far (10 ms resolution). */
+function mainThreadCpuUs(child: ReturnType<typeof fork>): number {
+  const stat = readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
 /** Starts a gateway child process over `uri` with the tracing settings; resolves once it listens. */
 async function startChild(
   uri: string,
@@ -751,6 +760,8 @@ async function tracingCost(
     readonly cpuUs: number[];
     readonly ratio: number[];
     readonly cpuRatio: number[];
+    readonly mainUs: number[];
+    readonly mainRatio: number[];
   }
   const children: Child[] = [];
   const served = new Map<string, number>();
@@ -765,6 +776,8 @@ async function tracingCost(
       cpuUs: [] as number[],
       ratio: [] as number[],
       cpuRatio: [] as number[],
+      mainUs: [] as number[],
+      mainRatio: [] as number[],
     });
   try {
     // All at once, each with its own 32 connections: every configuration
@@ -775,9 +788,15 @@ async function tracingCost(
       const target = new URL(c.url);
       try {
         const cpu0 = await childCpu(c.server);
+        const main0 = mainThreadCpuUs(c.server);
         const run = await loop(32, secs, (i) => postGraphQL(agent, target, token, body(i)));
         served.set(c.name, (served.get(c.name) ?? 0) + run.samples.length);
-        return { perSec: run.perSec, cpuUs: ((await childCpu(c.server)) - cpu0) / run.samples.length };
+        const n = run.samples.length;
+        return {
+          perSec: run.perSec,
+          cpuUs: ((await childCpu(c.server)) - cpu0) / n,
+          mainUs: (mainThreadCpuUs(c.server) - main0) / n,
+        };
       } finally {
         agent.destroy();
       }
@@ -792,7 +811,8 @@ async function tracingCost(
     for (let round = 0; round < rounds; round++) {
       const runs = await Promise.all(children.map((c) => drive(c, seconds)));
       children.forEach((c, k) => {
-        const r = runs[k] as { perSec: number; cpuUs: number };
+        const r = runs[k] as { perSec: number; cpuUs: number; mainUs: number };
+        c.mainUs.push(r.mainUs);
         c.rps.push(r.perSec);
         c.cpuUs.push(r.cpuUs);
       });
@@ -801,7 +821,8 @@ async function tracingCost(
           children
             .map(
               (c) =>
-                `${c.name} ${Math.round(c.rps[round] ?? NaN)} req/s ${Math.round(c.cpuUs[round] ?? NaN)} µs CPU`,
+                `${c.name} ${Math.round(c.rps[round] ?? NaN)} req/s ${Math.round(c.cpuUs[round] ?? NaN)} µs CPU ` +
+                `(${Math.round(c.mainUs[round] ?? NaN)} main thread)`,
             )
             .join(', '),
       );
@@ -810,6 +831,7 @@ async function tracingCost(
       for (const c of children) {
         c.ratio.push((c.rps[round] ?? NaN) / off);
         c.cpuRatio.push((c.cpuUs[round] ?? NaN) / offCpu);
+        c.mainRatio.push((c.mainUs[round] ?? NaN) / (children[0]?.mainUs[round] ?? NaN));
       }
     }
     const gc1 = await Promise.all(children.map((c) => childGc(c.server)));
@@ -872,6 +894,14 @@ async function tracingCost(
       value: Math.round(mainUs.get(c.name) ?? NaN),
       unit: 'us',
       baseline: Math.round(mainUs.get(off?.name ?? 'off') ?? NaN),
+    });
+  }
+  for (const c of children.slice(1)) {
+    figures.push({
+      name: `gateway_by_id_main_thread_cpu_round_ratio_tracing_${c.name}`,
+      value: Number(median(c.mainRatio).toFixed(4)),
+      unit: 'x',
+      baseline: 1,
     });
   }
   for (const c of children.slice(1)) {
