@@ -734,6 +734,9 @@ async function tracingCost(
   const extras: Record<string, ChildTracing> = {
     off_control: {},
     sampled_0: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0' },
+    // A second 0.01 gateway: whether a difference is the sampler's or one process's (JIT and heap
+    // state persist across rounds, so rounds of one process are not independent samples).
+    sampled_0_01_b: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' },
     // Between 0.01 and 1.0: does the cost grow in proportion to the share sampled?
     sampled_0_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.1' },
     sampled_0_5: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.5' },
