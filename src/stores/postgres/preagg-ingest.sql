@@ -12,10 +12,11 @@
 --    per row (the feed's WITH CHECK on every inserted row, the fold's upserts).
 -- 3. The fold merges latency counts with inline subqueries instead of a SQL
 --    function call per conflicting row, and computes the p95 statistics of
---    all touched all-employee cells in ONE statement (window sums over every
---    touched cell's bins, then the milliseconds of the bins holding the two
---    ranks) instead of one SQL function call per cell, which was 40-65% of a
---    fold. Same values: a test compares every cell's statistics with
+--    all touched all-employee cells in ONE statement (per cell a LATERAL
+--    subquery: window sums over its bins, then the milliseconds of the bins
+--    holding the two ranks) instead of one SQL function call per cell (each
+--    call started an executor and switched search_path), which was 40-65% of
+--    a fold. Same values: a test compares every cell's statistics with
 --    hub.rollup_counts_p95 / hub.rollup_cell_p95, kept for that.
 
 SELECT set_config('app.rollup_maintenance', 'on', true);
@@ -151,60 +152,60 @@ BEGIN
     ON CONFLICT (tenant_id, grain, employee_id, start, severity) DO UPDATE SET n = c.n + excluded.n;
 
   -- 3. The touched all-employee cells' own p95 statistics, now that their
-  -- counts include this batch (a later statement sees the upserts), for all
-  -- of them at once: lat_n the count, lat_a and lat_b the values at ranks
-  -- lo = floor(95 (n - 1) / 100) and lo + 1 (0-based). The bins (every
-  -- grain's lat_bk, lat_bn) locate the one or two bins holding those ranks;
-  -- their milliseconds come from the hour cell's row or the bin's row of
-  -- hub.rollup_bin_counts. Cells are numbered (cid) so windows partition by
-  -- one integer.
-  WITH t AS (
-    SELECT DISTINCT b.tenant_id, g.grain, hub.rollup_cell_start(g.grain, b.created_at) AS start, b.skill_id
-    FROM hub.rollup_rows(rows) b CROSS JOIN (VALUES ('h'::"char"), ('d'), ('w'), ('m')) AS g(grain)
-    WHERE b.kind = 'o'
-  ),
-  tc AS MATERIALIZED (
-    SELECT row_number() OVER () AS cid, c.tenant_id, c.grain, c.start, c.skill_id, c.lat_ms, c.lat_ns,
-      c.lat_bk, c.lat_bn, coalesce((SELECT sum(x)::bigint FROM unnest(c.lat_bn) AS x), 0) AS total
-    FROM t JOIN hub.rollup_cells c
-      ON c.tenant_id = t.tenant_id AND c.grain = t.grain AND c.employee_id = '' AND c.start = t.start
-     AND c.skill_id = t.skill_id
-  ),
-  bins AS (
-    SELECT tc.cid, x.bin, x.c, sum(x.c) OVER (PARTITION BY tc.cid ORDER BY x.bin) AS upto,
-      (95 * (tc.total - 1)) / 100 AS lo
-    FROM tc CROSS JOIN LATERAL unnest(tc.lat_bk, tc.lat_bn) AS x(bin, c)
-  ),
-  tb AS MATERIALIZED (
-    SELECT bins.cid, bins.bin, bins.upto - bins.c AS before, bins.lo FROM bins
-    WHERE bins.upto > bins.lo AND bins.upto - bins.c <= bins.lo + 1
-  ),
-  ms AS (
-    SELECT tb.cid, tb.lo, tb.before, e.m, e.c
-    FROM tb JOIN tc ON tc.cid = tb.cid AND tc.grain = 'h'
-    CROSS JOIN LATERAL unnest(tc.lat_ms, tc.lat_ns) AS e(m, c)
-    WHERE e.m / 128 = tb.bin
-    UNION ALL
-    SELECT tb.cid, tb.lo, tb.before, e.m, e.c
-    FROM tb JOIN tc ON tc.cid = tb.cid AND tc.grain <> 'h'
-    JOIN hub.rollup_bin_counts x
-      ON x.tenant_id = tc.tenant_id AND x.grain = tc.grain AND x.employee_id = '' AND x.start = tc.start
-     AND x.skill_id = tc.skill_id AND x.bin = tb.bin
-    CROSS JOIN LATERAL unnest(x.ms, x.ns) AS e(m, c)
-  ),
-  f AS (
-    SELECT ms.cid, ms.lo, ms.m,
-      min(ms.before) OVER (PARTITION BY ms.cid) + sum(ms.c) OVER (PARTITION BY ms.cid ORDER BY ms.m) AS upto
-    FROM ms
-  ),
-  p AS (
-    SELECT f.cid, min(f.m) FILTER (WHERE f.upto > f.lo) AS a, min(f.m) FILTER (WHERE f.upto > f.lo + 1) AS b
-    FROM f GROUP BY f.cid
-  )
-  UPDATE hub.rollup_cells c SET lat_n = tc.total, lat_a = p.a, lat_b = p.b
-  FROM tc LEFT JOIN p ON p.cid = tc.cid
-  WHERE c.tenant_id = tc.tenant_id AND c.grain = tc.grain AND c.employee_id = '' AND c.start = tc.start
-    AND c.skill_id = tc.skill_id;
+  -- counts include this batch (a later statement sees the upserts): lat_n
+  -- the count, lat_a and lat_b the values at ranks lo = floor(95 (n - 1) /
+  -- 100) and lo + 1 (0-based). The bins (every grain's lat_bk, lat_bn) locate
+  -- the one or two bins holding those ranks; their milliseconds come from the
+  -- hour cell's row or the bin's row of hub.rollup_bin_counts. One statement;
+  -- each cell's work is a LATERAL subquery over its own row, every table is
+  -- read by its full primary key and the row updated by its ctid, so the plan
+  -- does not depend on the cells' statistics (on a fresh, never analysed database a join of the
+  -- touched cells planned from estimates scanned every cell per touched one).
+  UPDATE hub.rollup_cells c SET lat_n = s.n, lat_a = s.a, lat_b = s.b
+  FROM (
+    SELECT cell.ctid AS cell, tot.n, st.a, st.b
+    FROM (
+      SELECT DISTINCT b.tenant_id, g.grain, hub.rollup_cell_start(g.grain, b.created_at) AS start, b.skill_id
+      FROM hub.rollup_rows(rows) b CROSS JOIN (VALUES ('h'::"char"), ('d'), ('w'), ('m')) AS g(grain)
+      WHERE b.kind = 'o'
+    ) t
+    CROSS JOIN LATERAL (
+      SELECT x.ctid, x.lat_ms, x.lat_ns, x.lat_bk, x.lat_bn FROM hub.rollup_cells x
+      WHERE x.tenant_id = t.tenant_id AND x.grain = t.grain AND x.employee_id = '' AND x.start = t.start
+        AND x.skill_id = t.skill_id
+      -- Kept a subquery (not pulled up into a join the estimates would plan).
+      LIMIT 1
+    ) cell
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(k.v), 0)::bigint AS n, (95 * (coalesce(sum(k.v), 0)::bigint - 1)) / 100 AS lo
+      FROM unnest(cell.lat_bn) AS k(v)
+    ) tot
+    CROSS JOIN LATERAL (
+      -- Within the bins holding the ranks: each millisecond's running count
+      -- is its bin's records before it plus the bin's counts up to it.
+      SELECT min(f.m) FILTER (WHERE f.upto > tot.lo) AS a, min(f.m) FILTER (WHERE f.upto > tot.lo + 1) AS b
+      FROM (
+        SELECT e.m, tb.before + sum(e.c) OVER (PARTITION BY tb.bin ORDER BY e.m) AS upto
+        FROM (
+          SELECT w0.bin, w0.before FROM (
+            SELECT x.bin, sum(x.c) OVER (ORDER BY x.bin) - x.c AS before, sum(x.c) OVER (ORDER BY x.bin) AS upto
+            FROM unnest(cell.lat_bk, cell.lat_bn) AS x(bin, c)
+          ) w0
+          WHERE w0.upto > tot.lo AND w0.before <= tot.lo + 1
+        ) tb
+        CROSS JOIN LATERAL (
+          SELECT h.m, h.c FROM unnest(cell.lat_ms, cell.lat_ns) AS h(m, c)
+          WHERE t.grain = 'h' AND h.m / 128 = tb.bin
+          UNION ALL
+          SELECT d.m, d.c FROM hub.rollup_bin_counts bc CROSS JOIN LATERAL unnest(bc.ms, bc.ns) AS d(m, c)
+          WHERE t.grain <> 'h' AND bc.tenant_id = t.tenant_id AND bc.grain = t.grain AND bc.employee_id = ''
+            AND bc.start = t.start AND bc.skill_id = t.skill_id AND bc.bin = tb.bin
+        ) e
+      ) f
+    ) st
+  ) s
+  -- The row just read (folds take turns: nothing else updates it meanwhile).
+  WHERE c.ctid = s.cell;
 END $$;
 
 -- The consumer, as in preagg.sql, claiming in the order of the feed's one
