@@ -6,65 +6,92 @@
  *
  * Talks to its parent over the IPC channel:
  * - sends `{ uri }` (a `snowflake://` store URI) once listening;
- * - on `{ baseline: { tenant, records, batch, sql } }`, runs DuckDB's own
- *   insert rate: the store's write statements of one batch (`sql`, for a
- *   tenant the parent provisioned), the records built here as the parent
- *   builds them, bound directly on the emulator's DuckDB connection, and
- *   answers `{ baselineMs }`;
+ * - on `{ cpu: true }`, answers `{ cpuMs }`: this process's CPU time so far
+ *   (all threads), so the parent can count the emulator's CPU during a copy;
+ * - on `{ baseline: { table, records, tenant } }`, times DuckDB's own insert
+ *   (see {@link duckdbInsert}) and answers `{ baselineMs, cpuMs }` (the CPU of
+ *   this process during it);
  * - on `{ close: true }`, closes the emulator and exits.
  */
 import { performance } from 'node:perf_hooks';
 import { parseTenantId } from '../src/hub/tenant';
 import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
-import type { WriteStatements } from '../src/stores/snowflake/snowflake-sql';
+import { columnsOf } from '../src/stores/snowflake/snowflake-sql';
 import { emulatorStoreUri, startSnowflakeEmulator } from '../test/support/snowflake-emulator';
-import type { Bindings, EngineConnection } from '../test/support/snowflake-emulator/engine';
+import type { EngineConnection } from '../test/support/snowflake-emulator/engine';
 import { benchOutputs } from './move-data';
 
-/** What the parent asks the child to time. */
+/** What the parent asks the child to time: `records` outputs of `tenant` into `table` (unquoted names). */
 export interface BaselineRequest {
   readonly tenant: string;
   readonly records: number;
-  readonly batch: number;
-  readonly sql: WriteStatements;
+  readonly table: { readonly database: string; readonly schema: string; readonly name: string };
 }
 
-/** One DuckDB statement run directly, binds shaped as the Snowflake driver sends them. */
-async function direct(conn: EngineConnection, sql: string, binds: unknown[]): Promise<void> {
-  const bindings: Bindings = {};
-  if (binds.length > 0 && Array.isArray(binds[0])) {
-    const rows = binds as (string | null)[][];
-    (rows[0] ?? []).forEach((_v, c) => {
-      bindings[String(c + 1)] = { type: 'TEXT', value: rows.map((r) => r[c] ?? null) };
-    });
-  } else binds.forEach((v, i) => (bindings[String(i + 1)] = { type: 'TEXT', value: String(v) }));
-  await conn.execute(sql, bindings);
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Largest integer DuckDB's appender takes as a 32-bit `appendInteger`. */
+const INT32 = 2 ** 31;
+
+/**
+ * DuckDB's own insert of the bench's outputs: the most direct bulk path a
+ * Node program has, DuckDB's appender (`@duckdb/node-api` `DuckDBAppender`),
+ * appending one row per record straight into the tenant's typed `OUTPUTS`
+ * table (the store's DDL: primary key, NUMBER(19,0) as DECIMAL(19,0),
+ * NUMBER(20,6), TIMESTAMP, JSON), then closed (its rows committed). Each value
+ * goes in as a program holding the records would append it: integers as
+ * integers, everything else as its text (the same text the store stages:
+ * money as a decimal string, timestamps as `YYYY-MM-DD HH:MI:SS.FFF`, JSON as
+ * JSON), DuckDB converting to the column's type. No driver, HTTP, SQL
+ * translation or staging table; nor reading or verifying a source. The
+ * records are built before the clocks start.
+ * @returns wall time and this process's CPU time, in ms.
+ */
+async function duckdbInsert(
+  duck: EngineConnection,
+  request: BaselineRequest,
+): Promise<{ baselineMs: number; cpuMs: number }> {
+  const records = benchOutputs(request.records, parseTenantId(request.tenant));
+  const kinds = columnsOf('outputs').map((c) => c.kind);
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  const { database, schema, name } = request.table;
+  const appender = await duck.duck.createAppender(name, schema, database);
+  for (const r of records) {
+    const row = toStageRow(r);
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (v === null || v === undefined) appender.appendNull();
+      else if (kinds[c] === 'int') {
+        const n = Number(v);
+        if (n > -INT32 && n < INT32) appender.appendInteger(n);
+        else appender.appendBigInt(BigInt(v));
+      } else appender.appendVarchar(v);
+    }
+    appender.endRow();
+  }
+  appender.closeSync();
+  return { baselineMs: performance.now() - t0, cpuMs: cpuMs() - cpu0 };
 }
 
 async function main(): Promise<void> {
   const send = (message: unknown): void => void process.send?.(message);
   const emulator = await startSnowflakeEmulator();
-  process.on('message', (message: { baseline?: BaselineRequest; close?: boolean }) => {
+  const duck = await emulator.engine.connect();
+  process.on('message', (message: { baseline?: BaselineRequest; close?: boolean; cpu?: boolean }) => {
     void (async () => {
       if (message.close) {
+        duck.close();
         await emulator.close();
         process.exit(0);
       }
+      if (message.cpu) return send({ cpuMs: cpuMs() });
       const b = message.baseline;
       if (!b) return;
-      const records = benchOutputs(b.records, parseTenantId(b.tenant));
-      const duck = await emulator.engine.connect();
-      const t0 = performance.now();
-      for (let at = 0; at < records.length; at += b.batch) {
-        const id = `b${at}`;
-        const rows = records.slice(at, at + b.batch).map((r) => [id, ...toStageRow(r)]);
-        await direct(duck, b.sql.stage, rows);
-        await direct(duck, b.sql.existing, [id]);
-        await direct(duck, b.sql.insert, [id]);
-        await direct(duck, b.sql.cleanup, [id]);
-      }
-      send({ baselineMs: performance.now() - t0 });
-      duck.close();
+      send(await duckdbInsert(duck, b));
     })().catch((err: unknown) => send({ error: String(err) }));
   });
   send({ uri: emulatorStoreUri(emulator, { flushMs: 2000, timeoutMs: 600_000 }) });

@@ -9,13 +9,10 @@
  *    sides' connections are open before their clocks start.
  * 2. PostgreSQL -> Snowflake emulator: the copy engine (batches written at
  *    once, not waiting for the writer's 2 s micro-batch timer) vs DuckDB's own
- *    insert rate: the same four statements per batch of the same size (stage
- *    with an array bind, existing ids, insert, clear the stage) run directly
- *    on the emulator's DuckDB connection, without driver, HTTP, nor the copy's
- *    reading and verifying of the source. The emulator runs in a child
- *    process (move-snowflake-child.ts), where the baseline is timed too: a
- *    warehouse is another machine, and on the copier's event loop the
- *    emulator's own work was counted against the copy.
+ *    insert of the same records (DuckDB's appender straight into a fresh
+ *    tenant's typed OUTPUTS table, in the emulator's child process), in
+ *    MOVE_BENCH_SF_ROUNDS alternating rounds (default 7), the median
+ *    round's ratio reported, with CPU per record (move-snowflake.ts).
  * 3. PostgreSQL -> SharePoint emulator limited to an allowed rate (a token
  *    bucket refilled at that rate, holding at most one second of it and empty
  *    at the start, so no free first burst; a part without a token is answered
@@ -28,15 +25,13 @@
  * (default 4000: ten seconds at the allowed rate, so that the last
  * Retry-After wait, about a second whatever the size, weighs a tenth),
  * MOVE_BENCH_SP_RATE (allowed parts/s, default 400),
- * MOVE_BENCH_ROUNDS (switches, default 6); MOVE_BENCH_PARTS picks parts
+ * MOVE_BENCH_ROUNDS (switches, default 6), MOVE_BENCH_SF_ROUNDS (Snowflake rounds, default 7); MOVE_BENCH_PARTS picks parts
  * (comma-separated pg, snowflake, sharepoint, fence; default all). Each part has a deadline that grows
  * with its size: past it the bench stops with a message naming the part (and,
  * for the switches, the outbox entries still waiting) and exits 1 instead of
  * hanging. The machine is shared and loaded: figures are indicative; ratios
  * (same run, same load) are the point.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
@@ -49,8 +44,6 @@ import { parseTenantId } from '../src/hub/tenant';
 import { copyPlanFor, copyTenant } from '../src/migrate/copy';
 import { Mover } from '../src/move/move';
 import { openStore } from '../src/stores';
-import { tenantNames, writeStatements } from '../src/stores/snowflake/snowflake-sql';
-import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
 import type { SharePointStore } from '../src/stores/sharepoint/sharepoint-store';
 import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
 import {
@@ -59,7 +52,7 @@ import {
 } from '../test/support/sharepoint-emulator';
 import { type Replica, startReplica } from '../test/move/support';
 import { benchOutputs } from './move-data';
-import type { BaselineRequest } from './move-snowflake-child';
+import { snowflakePart, startEmulatorChild } from './move-snowflake';
 import { median, percentile } from './report';
 
 const RECORDS = Number(process.env.MOVE_BENCH_RECORDS ?? 5000);
@@ -107,49 +100,6 @@ async function rawCopy(from: PgTestDatabase, to: PgTestDatabase): Promise<number
     await a.end();
     await b.end();
   }
-}
-
-/** The Snowflake emulator in a child process (see move-snowflake-child.ts). */
-interface EmulatorChild {
-  readonly uri: string;
-  /** DuckDB's own insert rate, timed in the child: ms for the request's records. */
-  baseline(request: BaselineRequest): Promise<number>;
-  close(): Promise<void>;
-}
-
-async function startEmulatorChild(): Promise<EmulatorChild> {
-  const child: ChildProcess = fork(join(__dirname, 'move-snowflake-child.ts'), [], {
-    execArgv: ['--require', 'tsx/cjs'],
-  });
-  const next = <T>(key: string): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const onMessage = (m: Record<string, unknown>): void => {
-        if (m.error !== undefined) reject(new Error(`snowflake emulator child: ${String(m.error)}`));
-        else if (key in m) resolve(m[key] as T);
-        else return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      const onExit = (code: number | null): void =>
-        reject(new Error(`snowflake emulator child exited (${code}) before answering`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
-  const uri = await next<string>('uri');
-  return {
-    uri,
-    baseline: (request) => {
-      const answer = next<number>('baselineMs');
-      child.send({ baseline: request });
-      return answer;
-    },
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.send({ close: true });
-      await exited;
-    },
-  };
 }
 
 /**
@@ -260,36 +210,14 @@ async function main(): Promise<void> {
       ]);
       bench.push(line('move_pg_pg', copyRate, 'records/s', floorRate));
     }
-    // 2. PostgreSQL -> Snowflake emulator vs DuckDB's own insert rate.
+    // 2. PostgreSQL -> Snowflake emulator vs DuckDB's own insert, in alternating rounds (move-snowflake.ts).
     if (PARTS.has('snowflake')) {
       console.log('PostgreSQL -> Snowflake emulator...');
-      const warehouse = (await openStore(sf.uri)) as SnowflakeStore;
-      // Provisioned ahead (as the SharePoint lists are, and the baseline's tenant): the copy is timed.
-      await warehouse.provision(tenant);
-      t0 = performance.now();
-      await phase('PostgreSQL -> Snowflake copy', 60 + RECORDS / 50, () =>
-        copyTenant(source, warehouse, tenant),
+      const part = await snowflakePart(source, tenant, RECORDS, sf, (name, seconds, work) =>
+        phase(name, seconds, work),
       );
-      const sfMs = performance.now() - t0;
-      const directTenant = parseTenantId('bench-direct');
-      await warehouse.provision(directTenant);
-      const duckBatch = copyPlanFor(warehouse).batchSize;
-      const duckMs = await sf.baseline({
-        tenant: directTenant,
-        records: RECORDS,
-        batch: duckBatch,
-        sql: writeStatements(tenantNames(warehouse.config, directTenant), 'outputs'),
-      });
-      const sfRate = (RECORDS / sfMs) * 1000;
-      const duckRate = (RECORDS / duckMs) * 1000;
-      rows.push([
-        'PostgreSQL -> Snowflake emulator',
-        sfRate,
-        duckRate,
-        `DuckDB direct, same statements, ${duckBatch} per batch`,
-      ]);
-      bench.push(line('move_pg_snowflake', sfRate, 'records/s', duckRate));
-      await warehouse.close();
+      rows.push(...part.rows);
+      bench.push(...part.bench);
     }
     // 3. PostgreSQL -> SharePoint emulator at an allowed rate.
     if (PARTS.has('sharepoint')) {

@@ -162,6 +162,19 @@ describe('Snowflake wire emulator', () => {
     expect(out).toEqual([{ N: 0 }]);
   });
 
+  test('CAST to NUMBER(19,0) and wider rounds half away from zero and refuses overflow, as Snowflake does', async () => {
+    const out = await exec(
+      conn,
+      "SELECT CAST('12.5' AS NUMBER(19,0)) AS A, CAST('-0.5' AS NUMBER(19,0)) AS B, CAST(2.5 AS NUMBER(38,0)) AS C, " +
+        "CAST('9999999999999999999' AS NUMBER(19,0)) AS D, CAST(' 7 ' AS NUMBER(20, 0)) AS F",
+      undefined,
+      { fetchAsString: ['Number'] },
+    );
+    expect(out).toEqual([{ A: '13', B: '-1', C: '3', D: '9999999999999999999', F: '7' }]);
+    const err = await rejection(exec(conn, "SELECT CAST('10000000000000000000' AS NUMBER(19,0)) AS X"));
+    expect(err.code).toBe('100038');
+  });
+
   test('slow statements are answered 333333 and polled through getResultUrl', async () => {
     emulator.delayMs = 500;
     try {
@@ -331,6 +344,9 @@ describe('emulator SQL translation', () => {
     );
     expect(t.sql).toBe(
       "SELECT CAST(x AS DECIMAL(20,6)), CAST(y AS TIMESTAMP), sf_parse_json(z), 'NUMBER VARIANT' FROM t",
+    );
+    expect(translate('SELECT CAST(s."N" AS NUMBER(19,0)), CAST(m AS NUMBER(18,0))', noBinds).sql).toBe(
+      'SELECT CAST(s."N" AS VARCHAR)::HUGEINT::DECIMAL(19,0), CAST(m AS DECIMAL(18,0))',
     );
     expect(translate('CREATE DATABASE IF NOT EXISTS "D1"', noBinds).sql).toBe(
       'ATTACH IF NOT EXISTS \':memory:\' AS "D1"',

@@ -146,6 +146,10 @@ const REFUSED: readonly [RegExp, string][] = [
  * sync with README.md: the store's SQL is written to need only these.
  */
 const REWRITES: readonly [RegExp, string][] = [
+  // Casts to a whole number wider than 18 digits go through text and HUGEINT: DuckDB converts
+  // text into a 128-bit DECIMAL(p,0) 20-50 times slower (about 40 us a value) than into HUGEINT,
+  // with the same rounding (half away from zero) and the same conversion error past p digits.
+  [/\bAS\s+NUMBER\s*\(\s*(19|2\d|3[0-8])\s*,\s*0\s*\)\s*\)/gi, 'AS VARCHAR)::HUGEINT::DECIMAL($1,0)'],
   // Types.
   [/\bNUMBER\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)/gi, 'DECIMAL($1,$2)'],
   [/\bNUMBER\s*\(\s*(\d+)\s*\)/gi, 'DECIMAL($1,0)'],
