@@ -6,7 +6,7 @@
  * fixed number of connections.
  */
 import { Pool } from 'pg';
-import { scopeStatement, type Statement } from '../../src/stores/postgres/queryable';
+import { scopeStatement, type Statement, statementName } from '../../src/stores/postgres/queryable';
 import { TicketSigner, configuredTicketKey } from '../../src/stores/postgres/tenant-tickets';
 
 /** Tickets as the store signs them (the same key: HUB_PG_TICKET_KEY, else the development key). */
@@ -93,7 +93,9 @@ export function runHttp(
 /**
  * The floor: `connections` workers each running the statement for its next
  * variant in a tenant-scoped transaction (BEGIN, set_config, statement,
- * COMMIT, pipelined: one round trip), on a pool of `connections` clients.
+ * COMMIT, pipelined: one round trip), on a pool of `connections` clients;
+ * a statement marked `prepare` is named (kept prepared per connection) and
+ * one marked `generic` runs with generic plans, as the store runs them.
  */
 export async function runFloor(
   connectionString: string,
@@ -120,7 +122,10 @@ export async function runFloor(
         const t0 = performance.now();
         const client = await pool.connect();
         try {
-          const scope = scopeStatement({ tenant: s.tenant }, credentials);
+          // As the store runs it: kept prepared when marked so (named), with
+          // generic plans when marked so (the scope sets plan_cache_mode).
+          const scope = scopeStatement({ tenant: s.tenant }, credentials, s.statement.generic === true);
+          const st = s.statement;
           // Corked: the pipelined transaction leaves in one write (as our store sends it).
           const socket = (client as unknown as { connection: { stream: NodeJS.WritableStream & Corkable } })
             .connection.stream;
@@ -128,7 +133,11 @@ export async function runFloor(
           const done = Promise.all([
             client.query('BEGIN'),
             client.query(scope.sql, [...scope.params]),
-            client.query(s.statement.sql, [...s.statement.params]),
+            client.query(
+              st.prepare
+                ? { text: st.sql, values: [...st.params], name: statementName(st.sql) }
+                : { text: st.sql, values: [...st.params] },
+            ),
             client.query('COMMIT'),
           ]);
           socket.uncork();

@@ -5,7 +5,7 @@
  * without any GraphQL server in front").
  */
 import type { TenantId } from '../../src/hub/tenant';
-import { costPerSkillStatement } from '../../src/stores/postgres/postgres-rollups';
+import { costPerSkillPreaggStatement } from '../../src/stores/postgres/postgres-preagg-sql';
 import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
 import type { Statement } from '../../src/stores/postgres/queryable';
 
@@ -129,7 +129,8 @@ FROM (SELECT o.record_id AS oid, o.* FROM hub.outputs o WHERE o.tenant_id = $1 A
     }),
     pickOurs: (d) => get(d, 'costPerSkill'),
     pickTheirs: (d) => get(d, 'costPerSkill', 'nodes'),
-    floor: (v) => costPerSkillStatement(v.tenant, { from: v.from, to: addDays(v.from, 30), bucket: 'DAY' }),
+    floor: (v) =>
+      costPerSkillPreaggStatement(v.tenant, { from: v.from, to: addDays(v.from, 30), bucket: 'DAY' }),
   },
 ];
 
