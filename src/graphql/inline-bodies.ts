@@ -6,7 +6,8 @@
  * a turn of the event loop each. A 10 MiB body used to be a 14 MB base64
  * string, copied again by `JSON.stringify` into the answer and again into
  * bytes for the socket, all in one turn with the collector's pauses after
- * them: 120 ms of CPU for one request the limits allow.
+ * them: 122 ms of CPU (bench:abuse --probe, load 7) for one request the
+ * limits allow.
  *
  * A placeholder carries a random nonce made for the request, so no stored
  * value a tenant wrote can be taken for one. Base64 needs no escaping in
