@@ -68,10 +68,7 @@ export async function teamOf(site: TenantSite, scope: TeamScope): Promise<Set<st
 
 /** Cost per skill and bucket over the site's outputs in range (of the team's members, when scoped). */
 export async function costPerSkillOf(site: TenantSite, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
-  const [outputs, team] = await Promise.all([
-    rangeRecords<OutputRecord>(site, 'outputs', query.from, query.to),
-    query.team ? teamOf(site, query.team) : undefined,
-  ]);
+  const [outputs, team] = await outputsAndTeam(site, query);
   return costPerSkill(outputs, query, team);
 }
 
@@ -82,11 +79,19 @@ export async function managersOf(site: TenantSite, query: ManagersQuery): Promis
 
 /** The skills of the site's outputs in range (of the team's members, when scoped; one page). */
 export async function skillsOf(site: TenantSite, query: SkillsQuery): Promise<SkillRow[]> {
-  const [outputs, team] = await Promise.all([
+  const [outputs, team] = await outputsAndTeam(site, query);
+  return skills(outputs, query, team);
+}
+
+/** The site's outputs in `[from, to)` and, read side by side, the team's members when scoped. */
+function outputsAndTeam(
+  site: TenantSite,
+  query: { readonly from: string; readonly to: string; readonly team?: TeamScope },
+): Promise<[OutputRecord[], Set<string> | undefined]> {
+  return Promise.all([
     rangeRecords<OutputRecord>(site, 'outputs', query.from, query.to),
     query.team ? teamOf(site, query.team) : undefined,
   ]);
-  return skills(outputs, query, team);
 }
 
 /** Level transitions between the site's profile versions in range. */
