@@ -16,7 +16,7 @@ import {
   isRecordType,
 } from './model';
 import type { TenantId } from './tenant';
-import { checkField, isCanonicalField } from './validate';
+import { checkField, isCanonicalField } from './field-checks';
 
 const FIELDS = new Map<RecordType, readonly FieldSpec[]>(RECORD_TYPES.map((t) => [t, fieldsOf(t)]));
 

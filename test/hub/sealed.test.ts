@@ -2,7 +2,8 @@ import { isHubError } from '../../src/hub/errors';
 import { type FieldSpec, type HubRecord, fieldsOf } from '../../src/hub/model';
 import { checkSealedBatch } from '../../src/hub/sealed';
 import { parseTenantId } from '../../src/hub/tenant';
-import { checkField, isCanonicalField, sealBatch } from '../../src/hub/validate';
+import { checkField, isCanonicalField } from '../../src/hub/field-checks';
+import { sealBatch } from '../../src/hub/validate';
 
 const tenant = parseTenantId('acme');
 
