@@ -149,7 +149,12 @@ async function child(uri: string, secret: string, settings: ChildTracing): Promi
           profiling = true;
         }
       })
-      .then(() => process.send?.({ measuring: true }));
+      .then(() => {
+        // With diagnostic flags, when the rounds begin in this process's clock (V8's log times).
+        if (process.env.BENCH_CHILD_FLAGS)
+          console.error(`[bench] gateway ${process.pid}: rounds begin at ${process.uptime().toFixed(3)} s`);
+        process.send?.({ measuring: true });
+      });
   });
   await serveGatewayChild(uri, secret, {
     maxStoreCalls: 1024,
