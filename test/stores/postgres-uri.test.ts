@@ -16,9 +16,10 @@ describe('postgres store URIs', () => {
       prepare: true,
       genericLookups: true,
       rollupConsumer: true,
+      stageRows: 500,
     });
     const parsed = parsePostgresUri(
-      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&generic_lookups=false&rollup_consumer=false&sslmode=disable',
+      'postgresql://u@h/db?max=3&statement_timeout=5000&idle_timeout=0&connect_timeout=100&app_role=hub_app&prepare=false&generic_lookups=false&rollup_consumer=false&stage_rows=0&sslmode=disable',
     );
     expect(parsed).toMatchObject({
       max: 3,
@@ -29,6 +30,7 @@ describe('postgres store URIs', () => {
       prepare: false,
       genericLookups: false,
       rollupConsumer: false,
+      stageRows: 0,
     });
     expect(parsed.connectionString).toBe('postgresql://u@h/db?sslmode=disable');
   });
@@ -40,6 +42,8 @@ describe('postgres store URIs', () => {
     'postgres://h/db?app_role=Robert%27);DROP',
     'postgres://h/db?prepare=yes',
     'postgres://h/db?rollup_consumer=off',
+    'postgres://h/db?stage_rows=-1',
+    'postgres://h/db?stage_rows=many',
   ])('%s is rejected as VALIDATION', (uri) => {
     let err: unknown;
     try {
@@ -62,12 +66,21 @@ describe('postgres store URIs', () => {
   });
 
   test('pglite: memory and directory forms', () => {
-    expect(parsePgliteUri('pglite:')).toEqual({ dataDir: undefined, appRole: undefined });
-    expect(parsePgliteUri('pglite:memory')).toEqual({ dataDir: undefined, appRole: undefined });
-    expect(parsePgliteUri('pglite:./.hub-data')).toEqual({ dataDir: './.hub-data', appRole: undefined });
-    expect(parsePgliteUri('pglite:/var/lib/hub?app_role=hub_app')).toEqual({
+    expect(parsePgliteUri('pglite:')).toEqual({ dataDir: undefined, appRole: undefined, stageRows: 500 });
+    expect(parsePgliteUri('pglite:memory')).toEqual({
+      dataDir: undefined,
+      appRole: undefined,
+      stageRows: 500,
+    });
+    expect(parsePgliteUri('pglite:./.hub-data')).toEqual({
+      dataDir: './.hub-data',
+      appRole: undefined,
+      stageRows: 500,
+    });
+    expect(parsePgliteUri('pglite:/var/lib/hub?app_role=hub_app&stage_rows=1')).toEqual({
       dataDir: '/var/lib/hub',
       appRole: 'hub_app',
+      stageRows: 1,
     });
   });
 });

@@ -11,6 +11,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } from 'pg';
 import { readPathLayerOff } from '../../platform/read-path-layers';
 import { isConnectionLoss } from './postgres-errors';
+import { CopyInQuery } from './pg-copy';
 import type { PostgresUri } from './postgres-uri';
 import {
   type Row,
@@ -260,7 +261,7 @@ export class PgDatabase {
   ): Promise<Promise<unknown>[][]> {
     const pending: Promise<unknown>[][] = [];
     for (const r of runs) {
-      const queries = [
+      const queries: Promise<unknown>[] = [
         client.query(beginStatement(r.options)),
         client.query(
           this.config(
@@ -279,7 +280,11 @@ export class PgDatabase {
           await nextTurn();
           socket?.cork();
         }
-        queries.push(client.query(this.config(s)));
+        if (s.copyIn !== undefined) {
+          const copy = new CopyInQuery(s.sql, s.copyIn);
+          void client.query(copy);
+          queries.push(copy.result);
+        } else queries.push(client.query(this.config(s)));
       }
       queries.push(client.query('COMMIT'));
       pending.push(queries);

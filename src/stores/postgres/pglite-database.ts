@@ -217,6 +217,7 @@ export class PgliteDatabase {
     const all = [scopeStatement(scope, this.credentials), ...statements].map((s) => ({
       sql: s.sql,
       params: [...s.params],
+      ...(s.copyIn !== undefined ? { copyIn: s.copyIn } : {}),
     }));
     return this.exclusive(async () => {
       const out = await this.worker.request<{ results: Shaped[] }>({

@@ -9,7 +9,8 @@
  * Protocol (one message in, one message out, matched by id):
  *   { id, op: 'query', sql, params }      -> { id, rows, fields: [[name, typeOid]] }
  *   { id, op: 'exec', sql }               -> { id }
- *   { id, op: 'batch', begin, statements: [{sql, params}] }
+ *   { id, op: 'batch', begin, statements: [{sql, params, copyIn?}] }
+ *       (a statement with `copyIn` is a staging COPY FROM STDIN and its data, see copyIn below)
  *       runs `begin` (default BEGIN), the statements, COMMIT (ROLLBACK on error) -> { id, results: [{rows, fields}] }
  *   { id, op: 'close' }                   -> { id }
  * Errors come back as { id, error: { message, code } }. Values of types the
@@ -23,7 +24,7 @@
  */
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { Buffer } = require('node:buffer');
+const { Blob, Buffer } = require('node:buffer');
 const { PGlite } = require('@electric-sql/pglite');
 
 const asText = (text) => text;
@@ -43,6 +44,28 @@ const QUERY_OPTIONS = { serializers: { [BYTEA]: bytesAsIs(BYTEA), [BYTEA_ARRAY]:
 
 const shape = (r) => ({ rows: r.rows, fields: r.fields.map((f) => [f.name, f.dataTypeID]) });
 
+/** The only COPY the store sends: its rows into its own staging table (postgres-stage-sql.ts). */
+const STAGE_COPY = /^COPY pg_temp\.hub_stage_[a-z_]+ \([a-z_, ]+\) FROM STDIN$/;
+
+/**
+ * `COPY ... FROM STDIN` with its data: PGlite reads COPY data from a blob
+ * named `/dev/blob`, and PostgreSQL lets only pg_read_server_files COPY from
+ * a file, so the COPY alone runs as the session's (superuser) role and the
+ * application role is restored after it, in the same transaction. Only the
+ * staging COPY passes; it writes a temporary table no other session sees, and
+ * the insert from it runs as the application role under row-level security.
+ * On failure the transaction aborts, and its rollback restores the role.
+ */
+async function copyIn(s) {
+  if (!STAGE_COPY.test(s.sql)) throw new Error('pglite worker: refused COPY outside the staging tables');
+  const role = (await db.query('SELECT current_user AS r')).rows[0].r;
+  await db.query("SELECT set_config('role', 'none', true)");
+  const sql = s.sql.replace(/FROM STDIN$/, "FROM '/dev/blob'");
+  const result = shape(await db.query(sql, [], { blob: new Blob([s.copyIn]) }));
+  await db.query("SELECT set_config('role', $1, true)", [role]);
+  return result;
+}
+
 async function handle(msg) {
   await db.waitReady;
   switch (msg.op) {
@@ -55,7 +78,10 @@ async function handle(msg) {
       await db.query(msg.begin || 'BEGIN');
       try {
         const results = [];
-        for (const s of msg.statements) results.push(shape(await db.query(s.sql, s.params, QUERY_OPTIONS)));
+        for (const s of msg.statements)
+          results.push(
+            s.copyIn !== undefined ? await copyIn(s) : shape(await db.query(s.sql, s.params, QUERY_OPTIONS)),
+          );
         await db.query('COMMIT');
         return { results };
       } catch (err) {

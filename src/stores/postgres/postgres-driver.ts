@@ -88,6 +88,7 @@ async function openServer(uri: string, options: OpenStoreOptions): Promise<HubSt
       log: options.log,
       rollupConsumer: parsed.rollupConsumer ? {} : false,
       genericPlans: parsed.genericLookups,
+      stageRows: parsed.stageRows,
     });
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -154,7 +155,12 @@ async function openPglite(uri: string, options: OpenStoreOptions): Promise<HubSt
       await db.close();
       throw new HubError('INTERNAL', 'pglite store: session role is not the application role');
     }
-    return createPostgresStore(db, { outbox: options.outbox, log: options.log, rollupConsumer: {} });
+    return createPostgresStore(db, {
+      outbox: options.outbox,
+      log: options.log,
+      rollupConsumer: {},
+      stageRows: parsed.stageRows,
+    });
   } catch (err) {
     throw toPostgresHubError(err, 'open');
   }

@@ -60,7 +60,8 @@ export function byteaArray(values: readonly (Uint8Array | null)[]): Buffer {
   return out;
 }
 
-function toText(kind: Column['kind'], value: unknown): string | null {
+/** A column value as text (JSON serialised, integers printed), or null when absent. */
+export function toText(kind: Column['kind'], value: unknown): string | null {
   if (value === undefined || value === null) return null;
   switch (kind) {
     case 'json':
@@ -81,7 +82,7 @@ const insertSqlCache = new Map<string, string>();
  * inserted, and (with the outbox on) an `ob` CTE writing one outbox row per
  * inserted record, in the same statement.
  */
-function insertCtes(type: RecordType, outbox: boolean, source: string): string {
+export function insertCtes(type: RecordType, outbox: boolean, source: string): string {
   const cols = columnsOf(type);
   const select = cols.map((c) => c.name).join(', ');
   const ins = `ins AS (
@@ -105,7 +106,7 @@ function unnestColumns(type: RecordType): string {
 }
 
 /** Builds (once per key) the SQL text `build` returns. */
-function cachedSql(key: string, build: () => string): string {
+export function cachedSql(key: string, build: () => string): string {
   let sql = insertSqlCache.get(key);
   if (sql === undefined) insertSqlCache.set(key, (sql = build()));
   return sql;

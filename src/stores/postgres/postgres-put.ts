@@ -1,7 +1,8 @@
 /**
  * The write path of the PostgreSQL store's `putBatch`, as named steps:
  * {@link planChunks} (first occurrences, cut into statements), one
- * optimistic insert, the per-record insert when some record already exists
+ * optimistic insert (large chunks through COPY into a staging table, see
+ * postgres-stage-sql.ts), the per-record insert when some record already exists
  * ({@link insertChunks}), then outcomes for rows a concurrent writer inserted
  * ({@link resolveConcurrent}) and for repeats inside the batch
  * ({@link resolveRepeats}).
@@ -12,6 +13,7 @@ import type { HubRecord, RecordType } from '../../hub/model';
 import type { PutOutcome } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
 import { freshInsertStatement, hashesStatement, insertStatement, isNotAllNew } from './postgres-insert-sql';
+import { canStage, stagedStatements } from './postgres-stage-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 
 /** Records of one type written by one statement, by their index in the batch. */
@@ -78,6 +80,18 @@ export function planChunks(records: readonly HubRecord[], limits: ChunkLimits): 
   return { chunks, first, repeats };
 }
 
+/** How a batch's chunks are written. */
+export interface InsertOptions {
+  /** Write the outbox rows of created records in the same statements. */
+  readonly outbox: boolean;
+  /**
+   * Chunks of at least this many rows (of a type that can be) go through
+   * COPY into a staging table (see postgres-stage-sql.ts); smaller ones as
+   * array-bound inserts. 0: never staged.
+   */
+  readonly stageRows: number;
+}
+
 /**
  * Writes every chunk in one transaction, first as if every record were new
  * (the common case, and the cheaper statement); if any already exists, that
@@ -89,46 +103,64 @@ export async function insertChunks(
   tenant: TenantId,
   records: readonly HubRecord[],
   chunks: readonly Chunk[],
-  outbox: boolean,
+  options: InsertOptions,
 ): Promise<Row[][]> {
-  const rowsOf = (c: Chunk): HubRecord[] => c.indexes.map((i) => records[i] as HubRecord);
   try {
-    await db.run(
-      { tenant },
-      await buildSpread(chunks, (c) => freshInsertStatement(tenant, c.type, rowsOf(c), outbox)),
-    );
+    await db.run({ tenant }, (await buildSpread(tenant, records, chunks, options, true)).statements);
     return [];
   } catch (err) {
     if (!isNotAllNew(err)) throw err;
-    return db.run(
-      { tenant },
-      await buildSpread(chunks, (c) => insertStatement(tenant, c.type, rowsOf(c), outbox)),
-    );
+    const { statements, answers } = await buildSpread(tenant, records, chunks, options, false);
+    const rows = await db.run({ tenant }, statements);
+    return answers.map((i) => rows[i] ?? []);
   }
 }
 
-/** Binary parameters after which the next statement is built in a later turn. */
+/** Binary parameters (or COPY text) after which the next statement is built in a later turn. */
 const BUILD_TURN_BYTES = 1024 * 1024;
 
 /**
- * The statements of `chunks`, built in turns of the event loop of about
- * {@link BUILD_TURN_BYTES} of binary parameters each: each chunk's bodies
- * are copied into one `bytea[]`, and a batch of 8 MiB of artifacts copied in
- * one turn held the loop for the others.
+ * The statements of `chunks` (all-new inserts when `fresh`), and for each
+ * chunk the index of the statement answering it. Built in turns of the
+ * event loop of about {@link BUILD_TURN_BYTES} of parameters each: each
+ * chunk's bodies are copied into one `bytea[]`, and a batch of 8 MiB of
+ * artifacts copied in one turn held the loop for the others.
  */
-async function buildSpread(chunks: readonly Chunk[], build: (c: Chunk) => Statement): Promise<Statement[]> {
+async function buildSpread(
+  tenant: TenantId,
+  records: readonly HubRecord[],
+  chunks: readonly Chunk[],
+  options: InsertOptions,
+  fresh: boolean,
+): Promise<{ statements: Statement[]; answers: number[] }> {
   const statements: Statement[] = [];
+  const answers: number[] = [];
+  // Rows staged so far per type in this transaction: a later chunk's are numbered after them.
+  const staged = new Map<RecordType, number>();
   let bytes = 0;
   for (const chunk of chunks) {
     if (bytes >= BUILD_TURN_BYTES) {
       await nextTurn();
       bytes = 0;
     }
-    const statement = build(chunk);
-    for (const p of statement.params) if (p instanceof Uint8Array) bytes += p.byteLength;
-    statements.push(statement);
+    const rows = chunk.indexes.map((i) => records[i] as HubRecord);
+    const stage = options.stageRows > 0 && rows.length >= options.stageRows && canStage(chunk.type);
+    if (stage) {
+      const offset = staged.get(chunk.type) ?? 0;
+      staged.set(chunk.type, offset + rows.length);
+      const built = stagedStatements(tenant, chunk.type, rows, { outbox: options.outbox, fresh, offset });
+      for (const s of built) bytes += s.copyIn?.length ?? 0;
+      statements.push(...built);
+    } else {
+      const statement = fresh
+        ? freshInsertStatement(tenant, chunk.type, rows, options.outbox)
+        : insertStatement(tenant, chunk.type, rows, options.outbox);
+      for (const p of statement.params) if (p instanceof Uint8Array) bytes += p.byteLength;
+      statements.push(statement);
+    }
+    answers.push(statements.length - 1);
   }
-  return statements;
+  return { statements, answers };
 }
 
 /**

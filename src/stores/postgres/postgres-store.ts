@@ -56,6 +56,7 @@ import { arrayLiteral } from './postgres-columns';
 import { getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
+import { DEFAULT_STAGE_ROWS } from './postgres-uri';
 import { afterLargeBodies } from './postgres-bodies';
 import { backlogOf, outboxRecords } from './postgres-outbox';
 import { viewWith } from '../../hub/tracing-ports';
@@ -74,6 +75,8 @@ export interface PostgresStoreOptions {
   readonly maxBatchSize?: number;
   /** Rows per insert statement; a batch is several statements in one transaction (default 5,000). */
   readonly chunkSize?: number;
+  /** Chunks of this many rows or more go through COPY into a staging table (default 500; 0: never). */
+  readonly stageRows?: number;
   /** Artifact body bytes (sent as binary bytea) per insert statement (default 24 MiB: two largest bodies). */
   readonly chunkBytes?: number;
   /** How long a drained outbox entry stays leased before another relay may take it (default 300 s). */
@@ -186,13 +189,10 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
   private async put(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
     const plan = planChunks(records, { rows: this.chunkSize, bytes: this.chunkBytes });
     const outcomes = new Array<PutOutcome | undefined>(records.length);
-    const notInserted = await insertChunks(
-      this.db,
-      tenant,
-      records,
-      plan.chunks,
-      this.options.outbox === true,
-    );
+    const notInserted = await insertChunks(this.db, tenant, records, plan.chunks, {
+      outbox: this.options.outbox === true,
+      stageRows: this.options.stageRows ?? DEFAULT_STAGE_ROWS,
+    });
     const unresolved = outcomesOfInsert(records, plan.chunks, notInserted, outcomes);
     await resolveConcurrent(this.db, tenant, records, unresolved, outcomes);
     resolveRepeats(records, plan, outcomes);

@@ -20,6 +20,9 @@
  * - `rollup_consumer`: run the background consumer that folds the change feed
  *   into the rollup cells (default true; set false on replicas that should
  *   leave it to others; answers are exact either way).
+ * - `stage_rows` (also on `pglite:`): a write's chunks of at least this many
+ *   rows go through COPY into a staging table (default 500; 0: never; see
+ *   README.md "Writes").
  * Other query parameters (e.g. `sslmode`) go to `pg` unchanged.
  */
 import { HubError } from '../../hub/errors';
@@ -42,6 +45,8 @@ export interface PostgresUri {
   readonly genericLookups: boolean;
   /** Run the rollup feed consumer in the background (default true). */
   readonly rollupConsumer: boolean;
+  /** Rows from which a write's chunk is staged through COPY (0: never). */
+  readonly stageRows: number;
 }
 
 export interface PgliteUri {
@@ -49,6 +54,8 @@ export interface PgliteUri {
   readonly dataDir?: string;
   readonly appRole?: string;
   readonly relayRole?: string;
+  /** Rows from which a write's chunk is staged through COPY (0: never). */
+  readonly stageRows: number;
 }
 
 const intOption = (
@@ -82,6 +89,12 @@ const roleOption = (params: URLSearchParams, name = 'app_role'): string | undefi
   return raw === null ? undefined : checkRoleName(raw, name);
 };
 
+/** Default of `stage_rows`: below it, the staging statements weigh more than the parsing they save. */
+export const DEFAULT_STAGE_ROWS = 500;
+
+const stageRowsOption = (params: URLSearchParams): number =>
+  intOption(params, 'stage_rows', DEFAULT_STAGE_ROWS, 0, 1_000_000);
+
 /** Parses a `postgres://` or `postgresql://` URI. @throws HubError VALIDATION. */
 export function parsePostgresUri(uri: string): PostgresUri {
   let url: URL;
@@ -103,6 +116,7 @@ export function parsePostgresUri(uri: string): PostgresUri {
     prepare: boolOption(p, 'prepare', true),
     genericLookups: boolOption(p, 'generic_lookups', true),
     rollupConsumer: boolOption(p, 'rollup_consumer', true),
+    stageRows: stageRowsOption(p),
   };
   return { connectionString: url.toString(), ...parsed };
 }
@@ -116,6 +130,7 @@ export function parsePgliteUri(uri: string): PgliteUri {
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
   const appRole = roleOption(params);
   const relayRole = roleOption(params, 'relay_role');
+  const stageRows = stageRowsOption(params);
   const memory = path === '' || path === 'memory' || path === '//memory' || path === 'memory://';
-  return { dataDir: memory ? undefined : path.replace(/^\/\/(?=\/)/, ''), appRole, relayRole };
+  return { dataDir: memory ? undefined : path.replace(/^\/\/(?=\/)/, ''), appRole, relayRole, stageRows };
 }

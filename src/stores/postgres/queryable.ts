@@ -33,6 +33,13 @@ export interface Statement {
    * see {@link RunOptions.genericPlans}.
    */
   readonly generic?: boolean;
+  /**
+   * The statement is `COPY <table> (<columns>) FROM STDIN` and this is its
+   * data, in COPY's text format: each driver sends it its own way (`pg` as
+   * CopyData messages in the same pipelined round trip, PGlite as a blob).
+   * Only the store's staging statements use it (see postgres-stage-sql.ts).
+   */
+  readonly copyIn?: string;
 }
 
 const statementNames = new Map<string, string>();
