@@ -512,6 +512,9 @@ function threadCpuUs(child: ReturnType<typeof fork>): Map<string, number> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const us = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
     out.set(name, (out.get(name) ?? 0) + us);
+    // The kernel's share apart (system calls: sockets, timers, epoll).
+    const sys = (Number(fields[12]) * 1e6) / CLOCK_TICKS;
+    out.set(`${name} system`, (out.get(`${name} system`) ?? 0) + sys);
   }
   return out;
 }
