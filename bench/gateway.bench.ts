@@ -111,10 +111,14 @@ process.on('exit', () => {
 
 // ---- child mode: serve the gateway over the given store URI -----------------
 /** A child's tracing: the settings, and for a warmed child the sampler ratio of its warm-up. */
-type ChildTracing = TracingSettings & { readonly warmSamplerArg?: string };
+type ChildTracing = TracingSettings & {
+  readonly warmSamplerArg?: string;
+  /** node/V8 flags for this gateway alone (an experiment beside the same configuration without). */
+  readonly nodeFlags?: readonly string[];
+};
 
 async function child(uri: string, secret: string, settings: ChildTracing): Promise<void> {
-  const { warmSamplerArg, ...tracing } = settings;
+  const { warmSamplerArg, nodeFlags: _flags, ...tracing } = settings;
   const tracer = createTracer(tracing);
   // Warmed: the warm-up runs under a second tracer sampling at `warmSamplerArg` (the same code, so
   // the sampled path is compiled and optimised as a long-running gateway's is), the rounds under
@@ -541,7 +545,14 @@ async function startChild(
     ['--child', `${uri}${uri.includes('?') ? '&' : '?'}max=32`, secret, JSON.stringify(tracing)],
     {
       // As the README says to run it in production.
-      execArgv: ['--max-semi-space-size=32', '--require', 'tsx/cjs', ...profile, ...flags],
+      execArgv: [
+        '--max-semi-space-size=32',
+        '--require',
+        'tsx/cjs',
+        ...profile,
+        ...flags,
+        ...(tracing.nodeFlags ?? []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -745,6 +756,13 @@ async function tracingCost(
     // A second 0.01 gateway: whether a difference is the sampler's or one process's (JIT and heap
     // state persist across rounds, so rounds of one process are not independent samples).
     sampled_0_01_b: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' },
+    // 0.01 with V8's bytecode flushing off: is the sampled path compiled again per rare trace?
+    sampled_0_01_noflush: {
+      endpoint,
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0.01',
+      nodeFlags: ['--no-flush-bytecode'],
+    },
     // Between 0.01 and 1.0: does the cost grow in proportion to the share sampled?
     sampled_0_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.1' },
     sampled_0_5: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.5' },
