@@ -168,7 +168,11 @@ export function recordSources(
  */
 export function cellSource(refs: PlanRefs, table: string, columns: string, where: string): string {
   const c = refs.cells;
-  return `SELECT s.sign, ${columns} FROM unnest(${c.g}, ${c.lo}, ${c.hi}, ${c.sign}) AS s(g, lo, hi, sign) CROSS JOIN LATERAL (SELECT * FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = s.g AND ${where} AND start >= s.lo AND start < s.hi) x`;
+  // OFFSET 0 keeps the subquery from being pulled up into a join: planned
+  // generic (no bounds known), a join was costed against a hash join over a
+  // seq scan of the tenant's cells, and on a small table (200 k cells) took
+  // it: 124 ms instead of 12. Kept per span, it is one index range each.
+  return `SELECT s.sign, ${columns} FROM unnest(${c.g}, ${c.lo}, ${c.hi}, ${c.sign}) AS s(g, lo, hi, sign) CROSS JOIN LATERAL (SELECT * FROM hub.${table} WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = s.g AND ${where} AND start >= s.lo AND start < s.hi OFFSET 0) x`;
 }
 
 /** `parts` joined by UNION ALL, or `empty` (a SELECT of no rows with the right columns). */
