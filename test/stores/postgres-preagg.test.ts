@@ -475,6 +475,11 @@ describe('postgres pre-aggregation (server)', () => {
       before - 60,
     );
     await consumer.stop();
+    // Without a per-tick limit a tick keeps folding until a batch comes back short.
+    const unlimited = new RollupConsumer(db, { batchSize: 10, schedule: () => () => undefined });
+    expect(await unlimited.tick()).toBe(before - 60);
+    expect(await count(`SELECT count(*) AS n FROM hub.rollup_feed WHERE tenant_id = '${t}'`)).toBe(0);
+    await unlimited.stop();
   }, 300_000);
 });
 
