@@ -1,17 +1,13 @@
 /**
- * One field of PostgreSQL's COPY text format: `\N` for a missing value, JSON for JSON columns,
- * backslash, newline, carriage return and tab escaped. Shared by the benchmarks that load their
- * datasets with COPY (bench:postgres, bench:rollups).
+ * One field of PostgreSQL's COPY text format for the benchmarks that load their datasets with
+ * COPY (bench:postgres, bench:rollups): the store's own encoding (its column text, then COPY's
+ * escapes), so a dataset loaded here holds exactly what the store's staged writes would.
  */
-export function copyField(value: unknown, kind: string): string {
-  if (value === undefined || value === null) return '\\N';
-  const text =
-    kind === 'json' || kind === 'json_object'
-      ? JSON.stringify(value)
-      : typeof value === 'number'
-        ? String(value)
-        : (value as string);
-  return text.replace(/[\\\n\r\t]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
-  );
+import type { Column } from '../src/stores/postgres/postgres-columns';
+import { toText } from '../src/stores/postgres/postgres-insert-sql';
+import { copyText } from '../src/stores/postgres/postgres-stage-sql';
+
+/** `value` of a column of `kind` as one COPY text field (`\N` when absent). */
+export function copyField(value: unknown, kind: Column['kind']): string {
+  return copyText(toText(kind, value));
 }
