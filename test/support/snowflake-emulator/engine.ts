@@ -2,7 +2,7 @@
  * The emulator's execution engine: one DuckDB instance for the whole emulator
  * (so data survives a stop/restart of the HTTP side), one DuckDB connection per
  * Snowflake session, and the conversion of DuckDB results into Snowflake's JSON
- * rowset wire format (see ../../../../shared/specs/snowflake-wire.md).
+ * rowset wire format (see README.md).
  */
 import {
   type DuckDBConnection,

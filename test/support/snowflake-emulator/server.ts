@@ -9,20 +9,28 @@
  * getResultUrl) for slow statements, async queries (333334 + monitoring),
  * multi-statement (MULTI_STATEMENT_COUNT), chunked large results, heartbeat,
  * token renewal, logout, telemetry, abort; de-duplication of retried requests
- * by requestId; statements serialised per session.
+ * by requestId; statements serialised per session; `PUT` to a table stage
+ * (answered with a LOCAL_FS stage in the emulator's temporary folder, which
+ * the driver copies the file into) and `COPY INTO` a table from it (CSV, see
+ * stage.ts).
  *
  * Does NOT implement (see README.md): TLS/OCSP, key-pair/OAuth/SSO auth, stage
- * binding, PUT/GET, Arrow results, explicit transactions, streams/tasks/stages,
- * most Snowflake-only functions, USE DATABASE/SCHEMA, result caching/RESULT_SCAN.
+ * binding, GET, named/user stages, cloud stages, file formats other than CSV,
+ * Arrow results, explicit transactions, streams/tasks, most Snowflake-only
+ * functions, USE DATABASE/SCHEMA, result caching/RESULT_SCAN.
  *
  * Fault controls for tests: `stop()` / `restart()` (same port; sessions and
  * data survive, as they would on a real account during a network outage) and
  * `delayMs` (every statement sleeps first, so clients see a slow warehouse).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Bindings, Engine, type EngineConnection, type WireResult } from './engine';
+import { Stages } from './stage';
 import { SnowflakeEmulatorError, splitStatements } from './translate';
 import { type Body, MULTI_STATEMENT_RESULT, errorBody, readBody, resultBody, trim } from './wire';
 
@@ -76,6 +84,8 @@ export class SnowflakeEmulator {
   private readonly byRequestId = new Map<string, Job>();
   private readonly chunks = new Map<string, string>();
   private nextSession = 1;
+  /** Table stages: a directory per table under a temporary folder, removed by close(). */
+  private readonly stages = new Stages(mkdtempSync(join(tmpdir(), 'sf-emulator-stages-')));
   private listenPort: number;
   private readonly queryInProgressMs: number;
   private readonly chunkRows: number;
@@ -152,6 +162,7 @@ export class SnowflakeEmulator {
     for (const s of this.sessions.values()) s.conn.close();
     this.sessions.clear();
     this.engine.close();
+    this.stages.dispose();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -394,11 +405,15 @@ export class SnowflakeEmulator {
         );
       }
       let body: Body;
-      if (wanted !== undefined && (statements.length > 1 || count !== 1)) {
+      const only = statements[0] ?? sqlText;
+      if (statements.length === 1 && /^\s*PUT\s/i.test(only)) {
+        // The driver uploads the file itself, to the stage location this answer names.
+        body = await this.stages.put(session.conn, only, job.queryId);
+      } else if (wanted !== undefined && (statements.length > 1 || count !== 1)) {
         const ids: string[] = [];
         for (const sql of statements) {
           const childId = randomUUID();
-          const child = this.success(session, childId, await session.conn.execute(sql, bindings));
+          const child = this.success(session, childId, await this.execute(session, sql, bindings));
           this.jobs.set(childId, {
             queryId: childId,
             status: 'SUCCESS',
@@ -410,11 +425,7 @@ export class SnowflakeEmulator {
         body = this.success(session, job.queryId, MULTI_STATEMENT_RESULT);
         (body.data as Record<string, unknown>).resultIds = ids.join(',');
       } else {
-        body = this.success(
-          session,
-          job.queryId,
-          await session.conn.execute(statements[0] ?? sqlText, bindings),
-        );
+        body = this.success(session, job.queryId, await this.execute(session, only, bindings));
       }
       job.status = 'SUCCESS';
       return body;
@@ -426,6 +437,12 @@ export class SnowflakeEmulator {
           : new SnowflakeEmulatorError('000603', 'XX000', String(err));
       return errorBody(e, job.queryId);
     }
+  }
+
+  /** One statement: COPY INTO from a stage here, everything else translated for DuckDB. */
+  private execute(session: Session, sql: string, bindings: Bindings | undefined): Promise<WireResult> {
+    if (/^\s*COPY\s+INTO\s/i.test(sql)) return this.stages.copyInto(session.conn, sql);
+    return session.conn.execute(sql, bindings);
   }
 
   private success(session: Session, queryId: string, result: WireResult): Body {
