@@ -93,6 +93,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: feed with one index (no identity), policies checked once per statement, set-based fold statistics',
     sql: () => readFileSync(join(__dirname, 'preagg-ingest.sql'), 'utf8'),
   },
+  {
+    version: 14,
+    name: "pre-aggregation: the consumer's claim walks the feed's index (was a sort of the whole feed per claim)",
+    sql: () => readFileSync(join(__dirname, 'preagg-fold-claim.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
