@@ -7,6 +7,7 @@
  *     &authenticator=SNOWFLAKE_JWT&privateKeyPath=/keys/rsa.p8[&privateKeyPass=...]
  *     &accessUrl=http://127.0.0.1:PORT         explicit endpoint (the test emulator)
  *     &flushMs=2000&batchRows=10000            micro-batch writer limits
+ *     &fileStageRows=1000                      stage a type's rows by PUT + COPY INTO from this many (0: never)
  *     &timeoutMs=60000                         deadline of one statement
  *     &tenants=a,b                             tenants `migrate` provisions
  *     &streams=true&downstreamSchema=ANALYTICS streams + tasks (real accounts only)
@@ -38,6 +39,11 @@ export interface SnowflakeConfig {
   readonly flushMs: number;
   /** A tenant's buffer is written as soon as it holds this many records. */
   readonly batchRows: number;
+  /**
+   * A flush stages a type's rows as a CSV file (`PUT` to the table stage, `COPY INTO`) when it
+   * holds at least this many of them, else with an array bind; 0 never stages by file.
+   */
+  readonly fileStageRows: number;
   /** Deadline of one statement (ms); past it the store reports TIMEOUT or UNAVAILABLE. */
   readonly timeoutMs: number;
   /** Tenants provisioned by `migrate`. */
@@ -70,10 +76,20 @@ function identParam(params: URLSearchParams, name: string, fallback: string): st
   return value;
 }
 
+/** `tenants=a,b`: tenant ids, each validated. */
+function tenantsParam(params: URLSearchParams): TenantId[] {
+  return (params.get('tenants') ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .map((t) => parseTenantId(t));
+}
+
 /**
  * Parses a `snowflake://` URI (see the file comment).
  * @throws HubError VALIDATION naming the bad part; never echoes the password.
  */
+
 export function parseSnowflakeUri(uri: string): SnowflakeConfig {
   let url: URL;
   try {
@@ -104,11 +120,6 @@ export function parseSnowflakeUri(uri: string): SnowflakeConfig {
   const parts = databasePattern.split('{TENANT}');
   if (parts.length !== 2 || !IDENT_RE.test(parts.join('X')))
     throw invalid('databasePattern must be an identifier with exactly one {TENANT}');
-  const tenants = (params.get('tenants') ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0)
-    .map((t) => parseTenantId(t));
   const optional = (name: string): string | undefined => params.get(name) ?? undefined;
   const streams = params.get('streams');
   if (streams !== null && streams !== 'true' && streams !== 'false')
@@ -127,8 +138,9 @@ export function parseSnowflakeUri(uri: string): SnowflakeConfig {
     schema: identParam(params, 'schema', 'HUB'),
     flushMs: intParam(params, 'flushMs', 2000, 0, 2000),
     batchRows: intParam(params, 'batchRows', 10_000, 1, 50_000),
+    fileStageRows: intParam(params, 'fileStageRows', 1000, 0, 50_000),
     timeoutMs: intParam(params, 'timeoutMs', 60_000, 100, 3_600_000),
-    tenants,
+    tenants: tenantsParam(params),
     streams: streams === 'true',
     downstreamSchema: identParam(params, 'downstreamSchema', 'ANALYTICS'),
     taskWarehouse: optional('taskWarehouse') ?? optional('warehouse'),

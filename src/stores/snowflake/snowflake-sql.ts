@@ -177,6 +177,38 @@ export function writeStatements(names: TenantNames, type: RecordType): WriteStat
   };
 }
 
+/** The table stage of a type's staging table (`@db.schema.%TABLE_STAGE`, every Snowflake table has one). */
+export function tableStageOf(names: TenantNames, type: RecordType): string {
+  return `@${names.schema}.%${quoteIdent(`${type.toUpperCase()}_STAGE`)}`;
+}
+
+/**
+ * `PUT` of a local CSV file into the type's table stage, uncompressed (the
+ * file is small and local; compressing would cost the writer's CPU), replacing
+ * a file of the same name (a retried batch). `path` must be a plain absolute
+ * path (see snowflake-stage-file.ts), checked again here.
+ */
+export function putStatement(names: TenantNames, type: RecordType, path: string): string {
+  if (!/^\/[A-Za-z0-9_./-]+$/.test(path)) throw new HubError('INTERNAL', 'stage file path is not plain');
+  return `PUT 'file://${path}' ${tableStageOf(names, type)} AUTO_COMPRESS = FALSE OVERWRITE = TRUE`;
+}
+
+/**
+ * `COPY INTO` the type's staging table from its table stage, of one named
+ * file: CSV as snowflake-stage-file.ts writes it, fields matched to the
+ * staging table's columns by position (BATCH_ID first), all or nothing, the
+ * file removed from the stage once loaded.
+ */
+export function copyStatement(names: TenantNames, type: RecordType, fileName: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(fileName)) throw new HubError('INTERNAL', 'stage file name is not plain');
+  return (
+    `COPY INTO ${names.stage(type)} FROM ${tableStageOf(names, type)} FILES = ('${fileName}') ` +
+    `FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = ',' FIELD_OPTIONALLY_ENCLOSED_BY = '"' ` +
+    `EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () ESCAPE_UNENCLOSED_FIELD = NONE COMPRESSION = NONE) ` +
+    `ON_ERROR = ABORT_STATEMENT PURGE = TRUE`
+  );
+}
+
 /** How a column is read: timestamps as epoch milliseconds, VARIANT as JSON text (so JSON null != SQL NULL). */
 function readExpr(c: Column): string {
   if (c.kind === 'timestamp') return `DATE_PART(EPOCH_MILLISECOND, ${c.ident})`;

@@ -51,17 +51,20 @@ import { fromRow, toStageRow } from './snowflake-rows';
 import {
   type Statement,
   type TenantNames,
+  copyStatement,
   countAllStatement,
   dropTenantStatement,
   provisionedCheckStatement,
   getByIdsStatement,
   listStatement,
   provisionStatements,
+  putStatement,
   scanStatement,
   tenantNames,
   writeStatements,
 } from './snowflake-sql';
 import { streamTaskStatements } from './snowflake-streams';
+import { StageFileWriter, stageCsv } from './snowflake-stage-file';
 import { MicroBatchWriter } from './snowflake-writer';
 import { viewWith } from '../../hub/tracing-ports';
 import type { Span } from '../../platform/tracing';
@@ -94,6 +97,8 @@ export class SnowflakeStore implements HubStore {
   /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
   readonly writer: MicroBatchWriter;
   private readonly provisioned = new Map<TenantId, Promise<void>>();
+  /** Local CSV files of batches staged by PUT + COPY INTO (see snowflake-stage-file.ts). */
+  private readonly stageFiles = new StageFileWriter();
   private closed = false;
 
   constructor(
@@ -242,7 +247,11 @@ export class SnowflakeStore implements HubStore {
     return outcomes;
   }
 
-  /** @returns record_id -> provenance_hash of the ids that were already stored. */
+  /**
+   * Stages the rows (a CSV file through PUT + COPY INTO from `fileStageRows`
+   * rows, else array binds), then inserts those not stored yet.
+   * @returns record_id -> provenance_hash of the ids that were already stored.
+   */
   private async writeType(
     names: TenantNames,
     type: RecordType,
@@ -250,11 +259,21 @@ export class SnowflakeStore implements HubStore {
   ): Promise<Map<string, string>> {
     const sql = writeStatements(names, type);
     const batchId = randomUUID();
-    for (let at = 0; at < records.length; at += STAGE_CHUNK) {
-      const rows = records.slice(at, at + STAGE_CHUNK).map((r) => [batchId, ...toStageRow(r)]);
-      await this.session.query(sql.stage, rows, 'staging');
-    }
+    const byFile = this.config.fileStageRows > 0 && records.length >= this.config.fileStageRows;
     try {
+      if (byFile) {
+        // The driver's JSON of an array bind (and the server's parse of it) cost more than the
+        // rows' own encoding; a file goes as it is and loads in one statement.
+        await this.stageFiles.withFile(batchId, stageCsv(batchId, records), async (file) => {
+          await this.session.query(putStatement(names, type, file.path), [], 'stage file upload');
+          await this.session.query(copyStatement(names, type, file.name), [], 'stage file load');
+        });
+      } else {
+        for (let at = 0; at < records.length; at += STAGE_CHUNK) {
+          const rows = records.slice(at, at + STAGE_CHUNK).map((r) => [batchId, ...toStageRow(r)]);
+          await this.session.query(sql.stage, rows, 'staging');
+        }
+      }
       const existing = await this.session.query(sql.existing, [batchId], 'idempotency check');
       await this.session.query(sql.insert, [batchId], 'insert');
       return new Map(existing.map((row) => [String(row[0]), String(row[1])]));
@@ -369,5 +388,6 @@ export class SnowflakeStore implements HubStore {
     this.closed = true;
     await this.writer.drain();
     await this.session.close();
+    await this.stageFiles.dispose();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The micro-batch writer: putBatch calls are buffered per tenant and written
- * together, as one array-bound statement per record type, when a tenant's
- * buffer reaches `maxRows` records or `maxDelayMs` after its first record
- * arrived, whichever is first. One flush per tenant is in flight at a time
+ * together (staged per record type by array bind or by file, see the store's
+ * flush) when a tenant's buffer reaches `maxRows` records or `maxDelayMs`
+ * after its first record arrived, whichever is first. One flush per tenant is in flight at a time
  * (so check-then-insert idempotency is race-free within a process) and a
  * flush holds records of one tenant only. Every caller's promise resolves with
  * its own outcomes once the flush that carried its records has committed, or

@@ -1,0 +1,92 @@
+/**
+ * Staging a batch by file, the way bulk loads into Snowflake are done: the
+ * rows (batch id, then every column as text, as the array bind stages them)
+ * are written as one CSV file in a private temporary folder, `PUT` into the
+ * type's table stage (the driver uploads it to the location the server
+ * names), and `COPY INTO` the staging table from there, in one statement
+ * that loads the whole file or nothing (`ON_ERROR = ABORT_STATEMENT`). The
+ * local file is removed once the `PUT` is done, the staged one by the `COPY`
+ * (`PURGE = TRUE`). The staging table, the idempotency check and the insert
+ * that follow are the same as for an array bind.
+ *
+ * The CSV: fields separated by `,`, rows by `\n`; every value enclosed in
+ * `"` with `"` doubled inside (so commas, newlines and backslashes in a value
+ * are data); SQL NULL as an empty field without quotes, the empty string as
+ * `""` (Snowflake's `EMPTY_FIELD_AS_NULL = TRUE` with
+ * `FIELD_OPTIONALLY_ENCLOSED_BY = '"'`).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HubError } from '../../hub/errors';
+import type { HubRecord } from '../../hub/model';
+import { toStageRow } from './snowflake-rows';
+
+/** One CSV field: NULL unenclosed and empty, anything else enclosed with `"` doubled. */
+function field(value: string | null): string {
+  if (value === null) return '';
+  return value.includes('"') ? `"${value.replace(/"/g, '""')}"` : `"${value}"`;
+}
+
+/**
+ * The CSV text of a batch's staged rows: per record, `batchId` then its
+ * columns as {@link toStageRow} encodes them, in the staging table's order.
+ */
+export function stageCsv(batchId: string, records: readonly HubRecord[]): string {
+  const head = `${field(batchId)},`;
+  let out = '';
+  for (const r of records) {
+    const row = toStageRow(r);
+    let line = head;
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) line += ',';
+      line += field(row[i] ?? null);
+    }
+    out += `${line}\n`;
+  }
+  return out;
+}
+
+/** A staged file on local disk: its absolute path and its name (what `COPY ... FILES` names). */
+export interface LocalStageFile {
+  readonly path: string;
+  readonly name: string;
+}
+
+/** Paths the store puts inside a `PUT 'file://...'` literal: no quote, backslash or space to escape. */
+const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+
+/** Writes batch files into one private temporary folder (created on first use, removed by dispose). */
+export class StageFileWriter {
+  private folder: Promise<string> | undefined;
+
+  /**
+   * Writes `text` as `<batchId>.csv`, runs `use` with it and removes the
+   * local file whatever `use` did.
+   */
+  async withFile<T>(batchId: string, text: string, use: (file: LocalStageFile) => Promise<T>): Promise<T> {
+    this.folder ??= mkdtemp(join(tmpdir(), 'hub-snowflake-stage-'));
+    const folder = await this.folder;
+    const name = `${batchId || randomUUID()}.csv`;
+    const path = join(folder, name);
+    if (!SAFE_PATH.test(path))
+      throw new HubError(
+        'INTERNAL',
+        `snowflake stage file path ${JSON.stringify(path)} has characters a PUT command cannot carry (set TMPDIR to a plain path)`,
+      );
+    await writeFile(path, text);
+    try {
+      return await use({ path, name });
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Removes the temporary folder (the store is closing). */
+  async dispose(): Promise<void> {
+    const folder = this.folder;
+    this.folder = undefined;
+    if (folder) await rm(await folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
