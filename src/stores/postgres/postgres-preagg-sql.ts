@@ -65,57 +65,64 @@ function totals(b: (col: string) => string): string {
 /**
  * The p95 of buckets that are not a single cell: bins of the records and of
  * each cell (looked up by the cell's key), the bins holding the two ranks,
- * then those bins' millisecond counts. Ends with `lt` (count) and `pk` (the
- * two order statistics) per (skill, bucket).
+ * then those bins' millisecond counts. Ends with `pk` per (skill, bucket):
+ * the count (`total`) and the two order statistics.
+ *
+ * Counts are int4 per piece and bin (a cell's count in one 128 ms bin; a
+ * larger one fails the cast, loudly), so sums and running sums are int8
+ * arithmetic, not numeric (sum(int8) is numeric): half the statement's CPU
+ * was this search. The bucket's count is the running sum's last value, so
+ * one window per search.
  */
 function assembledP95(b: (col: string) => string): string {
   // A cell's key, for lookups one cell at a time (LATERAL: index probes, never a scan of the tenant's cells).
   const key = (x: string): string =>
     `${x}.tenant_id = $1 AND ${x}.grain = c.grain AND ${x}.employee_id = '' AND ${x}.start = c.start AND ${x}.skill_id = c.skill_id`;
   return `lb AS (
-  SELECT skill_id, ${b('created_at')} AS b, latency_ms / ${BIN} AS bin, sum(sign) AS n
-  FROM r WHERE latency_ms IS NOT NULL GROUP BY 1, 2, 3
+  SELECT skill_id, ${b('created_at')} AS b, (latency_ms / ${BIN})::int4 AS bin, sign::int4 AS n
+  FROM r WHERE latency_ms IS NOT NULL
   UNION ALL
-  SELECT c.skill_id, c.b, e.k, c.sign * e.n
+  SELECT c.skill_id, c.b, e.k::int4, c.sign * e.n::int4
   FROM cl c JOIN tot t ON t.skill_id = c.skill_id AND t.b = c.b AND NOT t.single
-  CROSS JOIN LATERAL (SELECT x.lat_bk, x.lat_bn FROM hub.rollup_cells x WHERE ${key('x')}) x
+  CROSS JOIN LATERAL (SELECT x.lat_bk, x.lat_bn FROM hub.rollup_cells x WHERE ${key('x')} OFFSET 0) x
   CROSS JOIN LATERAL unnest(x.lat_bk, x.lat_bn) AS e(k, n)
 ),
 cum AS (
   SELECT skill_id, b, bin, n, sum(n) OVER (PARTITION BY skill_id, b ORDER BY bin) AS upto,
     sum(n) OVER (PARTITION BY skill_id, b) AS total
-  FROM (SELECT skill_id, b, bin, sum(n) AS n FROM lb GROUP BY 1, 2, 3 HAVING sum(n) <> 0) x
+  FROM (SELECT skill_id, b, bin, sum(n)::int4 AS n FROM lb GROUP BY 1, 2, 3 HAVING sum(n) <> 0) x
 ),
 tg AS MATERIALIZED (
-  SELECT skill_id, b, bin, (upto - n)::int8 AS before, total::int8 AS total, (95 * (total::int8 - 1)) / 100 AS lo
-  FROM cum WHERE upto > (95 * (total::int8 - 1)) / 100 AND upto - n <= (95 * (total::int8 - 1)) / 100 + 1
+  SELECT skill_id, b, bin, upto - n AS before, total, (95 * (total - 1)) / 100 AS lo
+  FROM cum WHERE upto > (95 * (total - 1)) / 100 AND upto - n <= (95 * (total - 1)) / 100 + 1
 ),
 fine AS (
-  SELECT r.skill_id, t.b, r.latency_ms, r.sign::int8 AS n FROM r JOIN tg t
+  SELECT r.skill_id, t.b, r.latency_ms, r.sign::int4 AS n FROM r JOIN tg t
     ON t.skill_id = r.skill_id AND t.b = ${b('r.created_at')} AND t.bin = r.latency_ms / ${BIN}
   UNION ALL
-  SELECT c.skill_id, c.b, e.m, c.sign * e.n
+  SELECT c.skill_id, c.b, e.m, c.sign * e.n::int4
   FROM tg t JOIN cl c ON c.skill_id = t.skill_id AND c.b = t.b AND c.grain = 'h'
-  CROSS JOIN LATERAL (SELECT x.lat_ms, x.lat_ns FROM hub.rollup_cells x WHERE ${key('x')}) x
+  CROSS JOIN LATERAL (SELECT x.lat_ms, x.lat_ns FROM hub.rollup_cells x WHERE ${key('x')} OFFSET 0) x
   CROSS JOIN LATERAL unnest(x.lat_ms, x.lat_ns) AS e(m, n)
   WHERE e.m >= t.bin * ${BIN} AND e.m < (t.bin + 1) * ${BIN}
   UNION ALL
-  SELECT c.skill_id, c.b, e.m, c.sign * e.n
+  SELECT c.skill_id, c.b, e.m, c.sign * e.n::int4
   FROM tg t JOIN cl c ON c.skill_id = t.skill_id AND c.b = t.b AND c.grain <> 'h'
-  CROSS JOIN LATERAL (SELECT x.ms, x.ns FROM hub.rollup_bin_counts x WHERE ${key('x')} AND x.bin = t.bin) x
+  CROSS JOIN LATERAL (SELECT x.ms, x.ns FROM hub.rollup_bin_counts x WHERE ${key('x')} AND x.bin = t.bin OFFSET 0) x
   CROSS JOIN LATERAL unnest(x.ms, x.ns) AS e(m, n)
 ),
 fc AS (
-  SELECT f.skill_id, f.b, f.latency_ms, m.lo,
+  SELECT f.skill_id, f.b, f.latency_ms, m.lo, m.total,
     m.before + sum(f.n) OVER (PARTITION BY f.skill_id, f.b ORDER BY f.latency_ms) AS upto
-  FROM (SELECT skill_id, b, latency_ms, sum(n) AS n FROM fine GROUP BY 1, 2, 3 HAVING sum(n) <> 0) f
-  JOIN (SELECT skill_id, b, min(before) AS before, min(lo) AS lo FROM tg GROUP BY 1, 2) m USING (skill_id, b)
+  FROM (SELECT skill_id, b, latency_ms, sum(n)::int4 AS n FROM fine GROUP BY 1, 2, 3 HAVING sum(n) <> 0) f
+  JOIN (SELECT skill_id, b, min(before) AS before, min(lo) AS lo, min(total) AS total FROM tg GROUP BY 1, 2) m
+    USING (skill_id, b)
 ),
 pk AS (
-  SELECT skill_id, b, min(latency_ms) FILTER (WHERE upto > lo) AS a, min(latency_ms) FILTER (WHERE upto > lo + 1) AS bv
+  SELECT skill_id, b, min(total) AS total, min(latency_ms) FILTER (WHERE upto > lo) AS a,
+    min(latency_ms) FILTER (WHERE upto > lo + 1) AS bv
   FROM fc GROUP BY 1, 2
-),
-lt AS (SELECT skill_id, b, min(total) AS total FROM cum GROUP BY 1, 2)`;
+)`;
 }
 
 /** The p95 of a team's records per (skill, bucket), as the raw statement computes it. */
@@ -182,10 +189,10 @@ SELECT ${sums}, coalesce(cardinality(tl.arr), 0) AS lat_n,
 FROM tot t LEFT JOIN tl USING (skill_id, b)`
     : `${assembledP95(b)}
 SELECT ${sums},
-  CASE WHEN t.single THEN t.lat_n ELSE coalesce(lt.total, 0) END AS lat_n,
+  CASE WHEN t.single THEN t.lat_n ELSE coalesce(pk.total, 0) END AS lat_n,
   (CASE WHEN t.single THEN t.lat_a ELSE pk.a END)::text AS lat_a,
   (CASE WHEN t.single THEN t.lat_b ELSE pk.bv END)::text AS lat_b
-FROM tot t LEFT JOIN lt USING (skill_id, b) LEFT JOIN pk USING (skill_id, b)`;
+FROM tot t LEFT JOIN pk USING (skill_id, b)`;
   return {
     sql: `${head},\n${tail}\nORDER BY t.b, t.skill_id`,
     params: p.values,
