@@ -83,11 +83,10 @@ export class PostgresRollups {
     return archetypeProgressionRows(await this.one(tenant, archetypeProgressionStatement(tenant, query)));
   }
 
-  /** The statements share one REPEATABLE READ snapshot. */
+  /** One statement (one snapshot). */
   async managerDashboard(tenant: TenantId, query: ManagerDashboardQuery): Promise<ManagerDashboard> {
     const statements = managerDashboardPreaggStatements(tenant, query);
     const results = await this.db.run({ tenant }, statements, {
-      snapshot: true,
       genericPlans: statements.every((s) => s.generic === true),
     });
     return managerDashboardResult(query, managerDashboardParts(results));
