@@ -382,6 +382,43 @@ describe('postgres pre-aggregation (server)', () => {
     await expectEqualAnswers(hub, reference, t, 'hour bins derived');
   }, 600_000);
 
+  test('migration 15 sums per-employee week cells from the day cells, as the fold keeps them', async () => {
+    const t = parseTenantId('preagg-employee-weeks');
+    const store = await open();
+    const hub = new Hub(store);
+    const reference = new Hub(createMemoryStore());
+    const data = generateDataset({ seed: 37, days: 24, outputsPerDay: 40, managers: 2, teamSize: 4 });
+    await load(hub, t, data);
+    await load(reference, t, data);
+    while ((await store.maintain(100_000)) > 0) {
+      /* drain */
+    }
+    const weeks = `SELECT employee_id, start::text, skill_id, invocations, failed, cost_usd::text AS cost,
+      input_tokens::text AS itok, output_tokens::text AS otok FROM hub.rollup_cells
+      WHERE tenant_id = '${t}' AND grain = 'w' AND employee_id <> '' ORDER BY employee_id, start, skill_id`;
+    const folded = await sqlAt(pg.adminUri, weeks);
+    expect(folded.length).toBeGreaterThan(20);
+    // Cells as folded before migration 15 (days only), then the migration's sums.
+    await sqlAt(
+      pg.adminUri,
+      `DELETE FROM hub.rollup_cells WHERE tenant_id = '${t}' AND grain = 'w' AND employee_id <> ''`,
+    );
+    const script = MIGRATIONS.find((m) => m.version === 15)?.sql() ?? '';
+    const derivation = script.slice(0, script.indexOf('-- As in preagg-ingest.sql'));
+    expect(derivation).toContain('INSERT INTO hub.rollup_cells');
+    const owner = new Client({ connectionString: pg.ownerUri.split('?')[0] as string });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query(derivation);
+      await owner.query('COMMIT');
+    } finally {
+      await owner.end();
+    }
+    expect(await sqlAt(pg.adminUri, weeks)).toEqual(folded);
+    await expectEqualAnswers(hub, reference, t, 'employee weeks derived');
+  }, 600_000);
+
   test("the fold's set-based p95 statistics equal the per-cell functions on every all-employee cell", async () => {
     const t = parseTenantId('preagg-p95-sets');
     const store = await open();

@@ -98,6 +98,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "pre-aggregation: the consumer's claim walks the feed's index (was a sort of the whole feed per claim)",
     sql: () => readFileSync(join(__dirname, 'preagg-fold-claim.sql'), 'utf8'),
   },
+  {
+    version: 15,
+    name: 'pre-aggregation: per-employee week cells (summed from the day cells), kept by the fold',
+    sql: () => readFileSync(join(__dirname, 'preagg-employee-weeks.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */

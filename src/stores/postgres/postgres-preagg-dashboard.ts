@@ -6,13 +6,13 @@
  *
  * The team as of `to` comes from the profiles directly (a person's latest
  * version before `to`, kept when it names the manager): profiles are few.
- * Outputs are read from per-employee day cells (the partial days at the
- * edges raw, from the members' index ranges, added or subtracted); decisions and governance
- * events from per-employee hour and day cells.
+ * Outputs are read from per-employee week and day cells (the partial days
+ * at the edges raw, from the members' index ranges, added or subtracted);
+ * decisions and governance events from per-employee hour and day cells.
  */
 import type { ManagerDashboardQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { EVENT_CHAIN, type RangePlan, chainFor, planRange } from './postgres-preagg-plan';
+import { EVENT_CHAIN, type RangePlan, TEAM_CHAIN, planRange } from './postgres-preagg-plan';
 import {
   IS_PENDING,
   PENDING,
@@ -29,7 +29,7 @@ import type { Row, Statement } from './queryable';
 interface Dashboard {
   readonly tenant: TenantId;
   readonly q: ManagerDashboardQuery;
-  /** Over output cells (per-employee: days). */
+  /** Over output cells (per-employee: days and weeks). */
   readonly outputs: RangePlan;
   /** Over decision and governance cells (per-employee: hours and days). */
   readonly events: RangePlan;
@@ -186,7 +186,7 @@ export function managerDashboardPreaggStatements(tenant: TenantId, q: ManagerDas
   const d: Dashboard = {
     tenant,
     q,
-    outputs: planRange(from, to, chainFor(undefined, true)),
+    outputs: planRange(from, to, TEAM_CHAIN),
     events: planRange(from, to, EVENT_CHAIN),
   };
   return [dashboardStatement(d)];

@@ -92,13 +92,22 @@ export interface RangePlan {
 export const EVENT_CHAIN: readonly Grain[] = ['h', 'd'];
 
 /**
+ * The grains of per-employee output cells for a range without buckets (the
+ * manager dashboard, a team's skills): days, and weeks since migration 15 (a
+ * 30-day range is about four week cells per member and skill and a few days
+ * at its edges, instead of 30 day cells).
+ */
+export const TEAM_CHAIN: readonly Grain[] = ['d', 'w'];
+
+/**
  * The grains of output cells that can serve a bucket, finest first: each
  * nests in the next, and every cell lies inside one bucket. Per-employee
- * output cells exist only at day grain (the edges of a team-scoped range are
- * read raw, from the members' index ranges).
+ * output cells exist at day and week grain (the edges of a team-scoped range
+ * are read raw, from the members' index ranges); weeks serve week buckets
+ * (and ranges without buckets: {@link TEAM_CHAIN}).
  */
 export function chainFor(bucket: Bucket | undefined, perEmployee: boolean): readonly Grain[] {
-  if (perEmployee) return ['d'];
+  if (perEmployee) return bucket === 'WEEK' ? ['d', 'w'] : ['d'];
   switch (bucket) {
     case 'DAY':
       return ['h', 'd'];

@@ -20,7 +20,7 @@
  */
 import type { CostPerSkillQuery, SkillsQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { chainFor, planRange } from './postgres-preagg-plan';
+import { TEAM_CHAIN, chainFor, planRange } from './postgres-preagg-plan';
 import {
   BIN,
   PENDING,
@@ -212,7 +212,7 @@ export function skillsPreaggStatement(tenant: TenantId, q: SkillsQuery): Stateme
   const w = who(p, q.team);
   const refs = planParams(
     p,
-    planRange(Date.parse(q.from), Date.parse(q.to), chainFor(undefined, w.perEmployee)),
+    planRange(Date.parse(q.from), Date.parse(q.to), w.perEmployee ? TEAM_CHAIN : chainFor(undefined, false)),
   );
   const after = q.after !== undefined ? ` AND skill_id > ${p.add(q.after, 'text')}` : '';
   const rows = recordSources(
