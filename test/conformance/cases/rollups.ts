@@ -7,17 +7,10 @@ import type { RecordType } from '../../../src/hub/model';
 import type { TenantId } from '../../../src/hub/tenant';
 import { generateDataset } from '../../../src/seed/generator';
 import { createMemoryStore } from '../../../src/stores/memory/memory-store';
-import {
-  EXPECT_DASHBOARD_M1,
-  EXPECT_DAY,
-  EXPECT_MONTH,
-  EXPECT_PROGRESSION,
-  EXPECT_PROGRESSION_ANALYST_LATE,
-  EXPECT_ROUNDING,
-  EXPECT_TOP_SKILLS_M3,
-  EXPECT_WEEK,
-  rollupFixture,
-} from '../rollup-fixture';
+import { EXPECT_DAY, EXPECT_MONTH, EXPECT_ROUNDING, EXPECT_WEEK } from '../rollup-expected-cost';
+import { EXPECT_DASHBOARD_M1, EXPECT_TOP_SKILLS_M3 } from '../rollup-expected-dashboard';
+import { EXPECT_PROGRESSION, EXPECT_PROGRESSION_ANALYST_LATE } from '../rollup-expected-progression';
+import { rollupFixture } from '../rollup-fixture';
 import type { SuiteContext } from '../suite';
 
 async function load(
