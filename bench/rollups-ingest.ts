@@ -6,7 +6,10 @@
  *    databases, one batch at a time alternating which side goes first; wall
  *    time and CPU time per record (this process plus each side's backends,
  *    from /proc: it hardly moves with the machine's load, which mostly adds
- *    waiting); then the consumer's fold rate on what was written.
+ *    waiting); the bulk path's own ceiling on this machine (its CPU per
+ *    record with the feed off, over every core: the rate if nothing else
+ *    ran); then the consumer's fold rate on what was written, in the
+ *    background consumer's batches.
  * 2. {@link benchLag}: the consumer following ingest. Batches are written at
  *    a paced rate (50,000 records/s by default, or as fast as the machine
  *    goes when it cannot) while the store's own background consumer runs as a
@@ -14,7 +17,7 @@
  *    behind: now minus the instant at which the records written had reached
  *    the count folded so far (the consumer claims the oldest feed rows first).
  */
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Client } from 'pg';
 import type { HubRecord } from '../src/hub/model';
 import type { HubStore, MaintenanceSource } from '../src/hub/store';
@@ -22,6 +25,7 @@ import { parseTenantId } from '../src/hub/tenant';
 import { sealBatch } from '../src/hub/validate';
 import { generateOutputs } from '../src/seed/generator';
 import { openStore } from '../src/stores';
+import { DEFAULT_FOLD_BATCH } from '../src/stores/postgres/postgres-preagg-consumer';
 import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile } from './report';
@@ -132,14 +136,21 @@ export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
         unit: 'us',
         baseline: usPerRecord(off),
       },
+      // The most the bulk path itself could do here with every core to itself
+      // (feed off; the WAL writer and checkpointer not counted).
+      {
+        name: 'pg_ingest_bulk_cpu_ceiling_records_per_s',
+        value: Math.round((cpus().length * 1e6) / usPerRecord(off)),
+        unit: 'records/s',
+      },
     ];
     o.log(`folding the feed (load ${load()})`);
     const t0 = now();
     let folded = 0;
     for (;;) {
-      // The background consumer's batch: 20,000 rows in one transaction outlasted
-      // the 30 s statement timeout at a load of 17.
-      const n = await on.store.maintain(5_000);
+      // The background consumer's batch (20,000 rows; before migration 13 a
+      // fold of 20,000 outlasted the 30 s statement timeout at a load of 17).
+      const n = await on.store.maintain(DEFAULT_FOLD_BATCH);
       folded += n;
       if (n === 0) break;
     }

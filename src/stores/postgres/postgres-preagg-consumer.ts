@@ -9,6 +9,14 @@
  * batches come back full (up to `batchesPerTick` when set), so under sustained
  * ingest the consumer folds continuously instead of a fixed amount per
  * second; scheduling is injected so tests decide when a tick runs.
+ *
+ * Batches are large (20,000 rows) because a fold's cost is per record and
+ * per cell touched: the day, week and month cells and their latency bins are
+ * shared by the records of a batch, so a larger batch writes them once for
+ * more records (folding a 200,000-row backlog: 21 k records per CPU-second
+ * in 20,000-row batches against 14 k in 5,000-row ones). A batch the
+ * statement timeout cancels (a very loaded server) is folded again a quarter
+ * the size; the size grows back, doubling after each tick that catches up.
  */
 import type { TenantDatabase } from './queryable';
 
@@ -16,7 +24,7 @@ import type { TenantDatabase } from './queryable';
 export type Schedule = (run: () => void, delayMs: number) => () => void;
 
 export interface ConsumerOptions {
-  /** Feed rows folded per transaction, 1..100,000 (default 5,000). */
+  /** Feed rows folded per transaction, 1..100,000 (default {@link DEFAULT_FOLD_BATCH}). */
   readonly batchSize?: number;
   /**
    * Most transactions per tick while batches come back full (default: no
@@ -38,6 +46,12 @@ const defaultSchedule: Schedule = (run, delayMs) => {
 
 /** The largest batch hub.rollup_fold accepts. */
 export const MAX_FOLD_BATCH = 100_000;
+
+/** The background consumer's batch (feed rows per transaction) unless configured. */
+export const DEFAULT_FOLD_BATCH = 20_000;
+
+/** The smallest batch a timed-out fold shrinks to; below it the error is reported. */
+const MIN_FOLD_BATCH = 100;
 
 /**
  * Folds up to `limit` feed rows in one transaction.
@@ -146,6 +160,8 @@ export class RollupConsumer {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly batchSize: number;
+  /** The batch folded now: `batchSize`, or less after a statement timeout. */
+  private foldBatch: number;
   private readonly batchesPerTick: number;
   private readonly intervalMs: number;
   private readonly schedule: Schedule;
@@ -154,7 +170,8 @@ export class RollupConsumer {
     private readonly db: TenantDatabase,
     private readonly options: ConsumerOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 5_000;
+    this.batchSize = options.batchSize ?? DEFAULT_FOLD_BATCH;
+    this.foldBatch = this.batchSize;
     this.batchesPerTick = options.batchesPerTick ?? Number.POSITIVE_INFINITY;
     this.intervalMs = options.intervalMs ?? 1_000;
     this.schedule = options.schedule ?? defaultSchedule;
@@ -169,8 +186,11 @@ export class RollupConsumer {
   /**
    * One tick: folds batches until one comes back short, the consumer stops or
    * `batchesPerTick` ran, each batch after one backfill step if a tenant is
-   * pending (so a busy feed does not hold a backfill back). @returns the feed
-   * rows folded.
+   * pending (so a busy feed does not hold a backfill back). A batch cancelled
+   * by the statement timeout lost only its own work (its rows stay in the
+   * feed): the next is a quarter the size (down to 100 rows; then the error
+   * is thrown); a tick that catches up doubles it again, up to `batchSize`.
+   * @returns the feed rows folded.
    */
   async tick(): Promise<number> {
     let total = 0;
@@ -179,12 +199,26 @@ export class RollupConsumer {
       return rows;
     };
     for (let i = 0; i < this.batchesPerTick && !this.stopped; i++) {
-      // A tenant whose records predate the feed: one bounded step per batch.
-      const step = await backfillStep(run, 1, this.batchSize);
-      if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
-      const n = await foldFeed(this.db, this.batchSize);
+      const batch = this.foldBatch;
+      let n: number;
+      try {
+        // A tenant whose records predate the feed: one bounded step per batch.
+        const step = await backfillStep(run, 1, batch);
+        if (step) this.options.log?.('postgres.rollup_backfill', { ...step });
+        n = await foldFeed(this.db, batch);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code !== QUERY_CANCELED || batch <= MIN_FOLD_BATCH) throw err;
+        this.foldBatch = Math.max(MIN_FOLD_BATCH, Math.floor(batch / 4));
+        this.options.log?.('postgres.rollup_fold_smaller', { from: batch, to: this.foldBatch });
+        continue;
+      }
       total += n;
-      if (n < this.batchSize) break;
+      if (n < batch) {
+        // Caught up: the next tick may take larger batches again.
+        this.foldBatch = Math.min(this.batchSize, batch * 2);
+        break;
+      }
     }
     return total;
   }
