@@ -16,6 +16,7 @@ import {
   chainFor,
   floorTo,
   planRange,
+  wholeBuckets,
 } from '../../src/stores/postgres/postgres-preagg-plan';
 import {
   costPerSkillPreaggStatement,
@@ -43,6 +44,7 @@ describe('range plan', () => {
     const straddling: { i: number; c: number; g: Grain }[] = [];
     const wrong: unknown[] = [];
     let subtracted = 0;
+    let whole = 0;
     for (let i = 0; i < 5_000; i++) {
       // Minutes, quarter hours, whole hours and days, up to ~14 months apart.
       const unit = [60_000, 900_000, 3_600_000, 86_400_000][rng.int(0, 3)] as number;
@@ -77,6 +79,25 @@ describe('range plan', () => {
           }
         }
       }
+      // Buckets read as one whole cell each: the rest of the plan plus those
+      // cells still count every instant once, and no other piece touches them.
+      if (bucket) {
+        const unit = bucket === 'DAY' ? 'd' : bucket === 'WEEK' ? 'w' : 'm';
+        const split = wholeBuckets(plan, unit);
+        if (split.whole) {
+          whole++;
+          const [x, y] = split.whole;
+          const all = [...split.plan.raw, ...split.plan.cells, { span: [x, y] as const, sign: 1 }];
+          for (const { at, n } of net(all, [a, b])) {
+            if (n !== (a <= at && at < b ? 1 : 0)) wrong.push({ i, whole: split.whole, at, n });
+          }
+          const touching = [...split.plan.raw, ...split.plan.cells].filter(
+            (p) => p.span[0] < p.span[1] && floorTo(unit, p.span[0]) < y && ceilTo(unit, p.span[1]) > x,
+          );
+          expect(touching).toEqual([]);
+          expect([floorTo(unit, x), ceilTo(unit, y)]).toEqual([x, y]);
+        }
+      }
       // Raw spans are shorter than a cell of the chain's finest grain (a
       // range holding no whole cell is one raw span, under two cells long).
       for (const r of plan.raw) {
@@ -85,6 +106,7 @@ describe('range plan', () => {
     }
     expect(wrong).toEqual([]);
     expect(straddling).toEqual([]);
+    expect(whole).toBeGreaterThan(1_000);
     // Offsets and partial days make subtraction the cheaper plan often.
     expect(subtracted).toBeGreaterThan(1_000);
   });

@@ -178,6 +178,39 @@ export function planRange(from: number, to: number, chain: readonly Grain[]): Ra
   return (best as { plan: RangePlan }).plan;
 }
 
+/**
+ * Takes the buckets that are one whole cell of `grain` and nothing else out
+ * of `plan`: the span of `grain` cells added (the top of a chain whose top
+ * grain is the bucket), less the buckets any other piece touches (the
+ * edges). Those cells are read as they are, each one bucket with its own
+ * sums and p95 statistics; the rest of the span stays in the plan, so its
+ * pieces still add up to the range. `whole` is null when there is none.
+ */
+export function wholeBuckets(plan: RangePlan, grain: Grain): { plan: RangePlan; whole: Span | null } {
+  const tops = plan.cells.filter((c) => c.grain === grain && c.sign === 1);
+  const top = tops[0];
+  if (!top || tops.length > 1) return { plan, whole: null };
+  let [lo, hi] = top.span;
+  const others = [...plan.raw, ...plan.cells.filter((c) => c !== top)];
+  for (const o of others) {
+    // The buckets the piece touches, trimmed off the nearer end of the span
+    // (edge pieces lie between an edge and its top boundary).
+    const a = floorTo(grain, o.span[0]);
+    const b = ceilTo(grain, o.span[1]);
+    if (b <= lo || a >= hi || o.span[0] === o.span[1]) continue;
+    if (a - lo <= hi - b) lo = Math.max(lo, b);
+    else hi = Math.min(hi, a);
+  }
+  if (!(lo < hi)) return { plan, whole: null };
+  const rest: CellSpan[] = [];
+  if (top.span[0] < lo) rest.push({ ...top, span: [top.span[0], lo] });
+  if (hi < top.span[1]) rest.push({ ...top, span: [hi, top.span[1]] });
+  return {
+    plan: { ...plan, cells: plan.cells.flatMap((c) => (c === top ? rest : [c])) },
+    whole: [lo, hi],
+  };
+}
+
 /** An edge's pieces between the edge and its top-grain boundary. */
 interface Edge {
   readonly raw: readonly RawSpan[];

@@ -20,18 +20,21 @@
  */
 import type { CostPerSkillQuery, SkillsQuery } from '../../hub/store';
 import type { TenantId } from '../../hub/tenant';
-import { TEAM_CHAIN, chainFor, planRange } from './postgres-preagg-plan';
+import type { Bucket } from '../../hub/time';
+import { type Grain, TEAM_CHAIN, chainFor, planRange, wholeBuckets } from './postgres-preagg-plan';
 import {
   BIN,
   PENDING,
   Params,
   type Who,
+  IS_PENDING,
   bucketOf,
   cellSource,
   planParams,
   recordSources,
   union,
   who,
+  within,
 } from './postgres-preagg-sources';
 import { arrayLiteral } from './postgres-columns';
 import type { Statement } from './queryable';
@@ -142,6 +145,45 @@ function teamP95(
 }
 
 /**
+ * A team's cost per skill (every bucket a cell per member, and the p95 from
+ * the team's records): the records `rows` and cells `cells` summed per
+ * bucket, as one statement.
+ */
+function teamStatement(
+  p: Params,
+  q: CostPerSkillQuery,
+  w: Who,
+  rows: readonly string[],
+  cells: string,
+  skills: string,
+): Statement {
+  const b = (col: string): string => bucketOf(q.bucket, col);
+  return {
+    sql: `WITH ${PENDING},
+r AS MATERIALIZED (
+  ${rows.join('\n  UNION ALL ')}
+),
+cl AS MATERIALIZED (
+  ${cells}
+),
+${totals(b)},
+${teamP95(p, q, w, skills, b)}
+SELECT ${SUMS}, coalesce(cardinality(tl.arr), 0) AS lat_n,
+  tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 1]::text AS lat_a,
+  tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 2]::text AS lat_b
+FROM tot t LEFT JOIN tl USING (skill_id, b)
+ORDER BY t.b, t.skill_id`,
+    params: p.values,
+    prepare: true,
+    generic: true,
+  };
+}
+
+/** A bucket's sums from `tot`, as the rows' mapper reads them. */
+const SUMS = `t.skill_id, t.b AS bucket_start, t.inv AS invocations, t.failed, (t.cost * 1000000)::text AS micros,
+  t.itok::text AS input_tokens, t.otok::text AS output_tokens`;
+
+/**
  * Cost per skill over `q`'s range from cells, edges and the feed, as one
  * statement whose rows costPerSkillRows reads (the same shape as
  * costPerSkillStatement's over raw records). Its text depends only on the
@@ -150,10 +192,13 @@ function teamP95(
 export function costPerSkillPreaggStatement(tenant: TenantId, q: CostPerSkillQuery): Statement {
   const p = new Params(tenant);
   const w = who(p, q.team);
-  const refs = planParams(
-    p,
-    planRange(Date.parse(q.from), Date.parse(q.to), chainFor(q.bucket, w.perEmployee)),
-  );
+  const planned = planRange(Date.parse(q.from), Date.parse(q.to), chainFor(q.bucket, w.perEmployee));
+  // Everyone's buckets that are one whole cell each are read apart (a team's
+  // bucket is a cell per member).
+  const { plan, whole } = w.perEmployee
+    ? { plan: planned, whole: null }
+    : wholeBuckets(planned, TOP_GRAIN[q.bucket]);
+  const refs = planParams(p, plan);
   const skills = q.skillIds ? ` AND skill_id = ANY(${p.add(arrayLiteral(q.skillIds), 'text[]')})` : '';
   const b = (col: string): string => bucketOf(q.bucket, col);
   const rows = recordSources(
@@ -164,42 +209,49 @@ export function costPerSkillPreaggStatement(tenant: TenantId, q: CostPerSkillQue
       `SELECT ${sign} AS sign, skill_id, created_at, tag, cost_usd, input_tokens, output_tokens, latency_ms FROM hub.rollup_feed WHERE kind = 'o'`,
     `${skills}${w.raw('employee_id')}`,
   );
-  const cells = cellSource(
-    refs,
-    'rollup_cells',
-    `grain, start, skill_id, ${b('start')} AS b, invocations, failed, cost_usd, input_tokens, output_tokens, lat_n, lat_a, lat_b`,
-    `${w.cells('employee_id')}${skills}`,
-  );
-  const head = `WITH ${PENDING},
+  const columns = `grain, start, skill_id, ${b('start')} AS b, invocations, failed, cost_usd, input_tokens, output_tokens, lat_n, lat_a, lat_b`;
+  const cells = cellSource(refs, 'rollup_cells', columns, `${w.cells('employee_id')}${skills}`);
+  if (w.perEmployee) return teamStatement(p, q, w, rows, cells, skills);
+  // The whole buckets' cells (wc): each is its bucket's row, sums and p95
+  // statistics as stored, unless an unfolded feed row shares its bucket and
+  // skill (fb) or it has no statistics; those join the other pieces (cl).
+  const span = [p.ts(whole?.[0] ?? 0), p.ts(whole?.[1] ?? 0)] as const;
+  return {
+    sql: `WITH ${PENDING},
 r AS MATERIALIZED (
   ${rows.join('\n  UNION ALL ')}
 ),
+fb AS MATERIALIZED (SELECT DISTINCT skill_id, ${b('created_at')} AS b FROM r),
+wc AS MATERIALIZED (
+  SELECT x.*, x.lat_n IS NOT NULL AND fb.b IS NULL AS alone FROM (
+    SELECT ${columns} FROM hub.rollup_cells
+    WHERE NOT ${IS_PENDING} AND tenant_id = $1 AND grain = '${TOP_GRAIN[q.bucket]}' AND employee_id = ''${within('start', span)}${skills}
+  ) x LEFT JOIN fb ON fb.skill_id = x.skill_id AND fb.b = x.b
+),
 cl AS MATERIALIZED (
   ${cells}
+  UNION ALL SELECT 1, ${columns.replace(` ${b('start')} AS b,`, ' b,')} FROM wc WHERE NOT alone
 ),
-${totals(b)}`;
-  const sums = `t.skill_id, t.b AS bucket_start, t.inv AS invocations, t.failed, (t.cost * 1000000)::text AS micros,
-  t.itok::text AS input_tokens, t.otok::text AS output_tokens`;
-  // A team's p95 from its records; everyone's from the cells' statistics and bins.
-  const tail = w.perEmployee
-    ? `${teamP95(p, q, w, skills, b)}
-SELECT ${sums}, coalesce(cardinality(tl.arr), 0) AS lat_n,
-  tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 1]::text AS lat_a,
-  tl.arr[(95 * (cardinality(tl.arr) - 1)) / 100 + 2]::text AS lat_b
-FROM tot t LEFT JOIN tl USING (skill_id, b)`
-    : `${assembledP95(b)}
-SELECT ${sums},
+${totals(b)},
+${assembledP95(b)}
+SELECT ${SUMS},
   CASE WHEN t.single THEN t.lat_n ELSE coalesce(pk.total, 0) END AS lat_n,
   (CASE WHEN t.single THEN t.lat_a ELSE pk.a END)::text AS lat_a,
   (CASE WHEN t.single THEN t.lat_b ELSE pk.bv END)::text AS lat_b
-FROM tot t LEFT JOIN pk USING (skill_id, b)`;
-  return {
-    sql: `${head},\n${tail}\nORDER BY t.b, t.skill_id`,
+FROM tot t LEFT JOIN pk USING (skill_id, b)
+UNION ALL
+SELECT skill_id, b, invocations::numeric, failed::numeric, (cost_usd * 1000000)::text, input_tokens::text,
+  output_tokens::text, lat_n, lat_a::text, lat_b::text
+FROM wc WHERE alone
+ORDER BY bucket_start, skill_id`,
     params: p.values,
     prepare: true,
     generic: true,
   };
 }
+
+/** The grain of cells that are one bucket each. */
+const TOP_GRAIN: Readonly<Record<Bucket, Grain>> = { DAY: 'd', WEEK: 'w', MONTH: 'm' };
 
 /**
  * The skills of outputs in `q`'s range (optionally a team's) from cells,
