@@ -56,7 +56,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 import { Client, Pool } from 'pg';
 import { createServer } from 'node:http';
@@ -115,16 +115,81 @@ type ChildTracing = TracingSettings & {
   readonly warmSamplerArg?: string;
   /** node/V8 flags for this gateway alone (an experiment beside the same configuration without). */
   readonly nodeFlags?: readonly string[];
+  /** The SDK's spans dropped instead of exported (is the excess the exporter's?). */
+  readonly noExport?: boolean;
+  /**
+   * No SDK at all: this share of requests gets a recording span whose calls do nothing, so the
+   * sampled path (traced views of the Hub, the store and the database) runs without OpenTelemetry;
+   * `rootOnly`: that span's children are the no-op span (no traced views).
+   */
+  readonly fake?: { readonly ratio: number; readonly rootOnly?: boolean };
+  /** Tracing off, but an HTTP client POST of `{}` to this URL every 5 s (what an export does to node:http). */
+  readonly clientPostTo?: string;
 };
 
+/** A recording span whose calls do nothing (the `fake` configurations). */
+class FakeSpan implements Span {
+  readonly recording = true;
+  constructor(private readonly rootOnly: boolean) {}
+  child(): Span {
+    return this.rootOnly ? NOOP_SPAN : new FakeSpan(false);
+  }
+  ids(): undefined {
+    return undefined;
+  }
+  setName(): void {}
+  setAttribute(): void {}
+  setAttributes(): void {}
+  addEvent(): void {}
+  fail(): void {}
+  end(): void {}
+}
+
+/** A tracer whose roots are {@link FakeSpan}s at `ratio`, no-op spans otherwise. */
+function fakeTracer(fake: NonNullable<ChildTracing['fake']>): Tracer {
+  const root = (): Span => (Math.random() < fake.ratio ? new FakeSpan(fake.rootOnly === true) : NOOP_SPAN);
+  return {
+    enabled: true,
+    startServerSpan: root,
+    startRoot: root,
+    flush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+}
+
+/** Makes the tracer a child's settings ask for. */
+function childTracer(settings: ChildTracing): Tracer {
+  const { warmSamplerArg: _w, nodeFlags: _f, noExport, fake, clientPostTo, ...tracing } = settings;
+  if (clientPostTo !== undefined) {
+    const agent = new Agent({ keepAlive: true });
+    setInterval(() => {
+      const req = httpRequest(
+        clientPostTo,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+        (res) => res.resume(),
+      );
+      req.on('error', () => undefined);
+      req.end('{}');
+    }, 5000).unref();
+  }
+  if (fake) return fakeTracer(fake);
+  if (!noExport) return createTracer(tracing);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
+  const otel = require('../src/platform/tracing-otel') as typeof import('../src/platform/tracing-otel');
+  return otel.createOtelTracer(tracing, {
+    export: (_spans, done) => done({ code: 0 }),
+    shutdown: async () => undefined,
+  });
+}
+
 async function child(uri: string, secret: string, settings: ChildTracing): Promise<void> {
-  const { warmSamplerArg, nodeFlags: _flags, ...tracing } = settings;
-  const tracer = createTracer(tracing);
+  const { warmSamplerArg } = settings;
+  const tracer = childTracer(settings);
   // Warmed: the warm-up runs under a second tracer sampling at `warmSamplerArg` (the same code, so
   // the sampled path is compiled and optimised as a long-running gateway's is), the rounds under
   // the configured one.
   const warm =
-    warmSamplerArg === undefined ? undefined : createTracer({ ...tracing, samplerArg: warmSamplerArg });
+    warmSamplerArg === undefined ? undefined : childTracer({ ...settings, samplerArg: warmSamplerArg });
   installTracer(warm ?? tracer);
   // PROF_ROUNDS_DIR: a CPU profile of the rounds alone (after the warm-up), written as the child stops.
   const profiler = process.env.PROF_ROUNDS_DIR ? new Session() : undefined;
@@ -766,6 +831,19 @@ async function tracingCost(
     // Between 0.01 and 1.0: does the cost grow in proportion to the share sampled?
     sampled_0_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.1' },
     sampled_0_5: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.5' },
+    // Bisecting the 0.01 excess: without export; without the SDK (recording spans that do nothing,
+    // the traced views as sampled); without the SDK and without traced views (the root alone).
+    sampled_0_01_noexport: {
+      endpoint,
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0.01',
+      noExport: true,
+    },
+    fake_0_01: { fake: { ratio: 0.01 } },
+    fake_0_01_root: { fake: { ratio: 0.01, rootOnly: true } },
+    fake_1: { fake: { ratio: 1 } },
+    // Tracing off, with an HTTP client POST to the sink every 5 s (an export's use of node:http alone).
+    off_client_post: { clientPostTo: `${endpoint}/v1/traces` },
     // 0.01 after a warm-up sampling every request: the sampled path as hot as in a gateway that
     // has run for hours (at 1%, a short run executes it too rarely for V8 to optimise it).
     sampled_0_01_warm: {
@@ -775,9 +853,14 @@ async function tracingCost(
       warmSamplerArg: '1',
     },
   };
+  // --skip (bisecting only): leave default configurations out.
+  const skip = (option('skip') ?? '').split(',');
+  for (let k = configs.length - 1; k > 0; k--)
+    if (skip.includes(configs[k]?.name ?? '')) configs.splice(k, 1);
   const extra = args.includes('--extra') ? (args[args.indexOf('--extra') + 1] ?? '').split(',') : [];
   for (const name of extra) {
-    const tracing = extras[name];
+    // `<extra>_r2`, `_r3`, ...: another gateway of that configuration (bisecting: per-process spread).
+    const tracing = extras[name.replace(/_r\d+$/, '')];
     if (!tracing) throw new Error(`--extra takes ${Object.keys(extras).join(', ')}; got ${name}`);
     configs.push({ name, tracing });
   }
