@@ -130,6 +130,16 @@ describe('emulator: PUT to a table stage and COPY INTO (through the real driver)
     await exec('DELETE FROM "SA"."S"."T"');
   });
 
+  test('a file already loaded into a table is skipped by a later COPY (load metadata), as on Snowflake', async () => {
+    const path = file('twice.csv', '"t","1","x"\n');
+    await exec(`PUT 'file://${path}' @"SA"."S".%"T" AUTO_COMPRESS = FALSE`);
+    const copy = `COPY INTO "SA"."S"."T" FROM @"SA"."S".%"T" FILES = ('twice.csv') ${CSV} PURGE = FALSE`;
+    expect(await exec(copy)).toEqual([expect.objectContaining({ file: 'twice.csv', rows_loaded: 1 })]);
+    expect(await exec(copy)).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+    expect(await exec(`SELECT COUNT(*) AS C FROM "SA"."S"."T" WHERE ID = 't'`)).toEqual([{ C: 1 }]);
+    await exec('DELETE FROM "SA"."S"."T"');
+  });
+
   test('a bad row fails the whole load naming file and line (100080), and nothing of the file is loaded', async () => {
     const path = file('bad.csv', '"a","1","x"\n"b","2"\n');
     await exec(`PUT 'file://${path}' @"SA"."S".%"T" AUTO_COMPRESS = FALSE`);

@@ -275,7 +275,7 @@ export class SnowflakeStore implements HubStore {
         }
       }
       const existing = await this.session.query(sql.existing, [batchId], 'idempotency check');
-      await this.session.query(sql.insert, [batchId], 'insert');
+      await this.session.query(byFile ? sql.insertLoaded : sql.insert, [batchId], 'insert');
       return new Map(existing.map((row) => [String(row[0]), String(row[1])]));
     } finally {
       // Staged rows are keyed by batch id, so a failed cleanup leaves only inert garbage.
