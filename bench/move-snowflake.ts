@@ -18,7 +18,9 @@
  * with the round it came from. Beside wall time, CPU time per record: the
  * copier's process (source reads, verification, the store and its driver)
  * and the emulator's process (HTTP, JSON, DuckDB); the PostgreSQL server's is
- * not counted.
+ * not counted. And, to show what the write path leaves to gain, the copy's
+ * own reading side alone: the same copy into a fresh memory store (source
+ * reads, verification, the memory store's check), timed before both sides.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -28,6 +30,7 @@ import type { HubStore } from '../src/hub/store';
 import { type TenantId, parseTenantId } from '../src/hub/tenant';
 import { copyPlanFor, copyTenant } from '../src/migrate/copy';
 import { openStore } from '../src/stores';
+import { createMemoryStore } from '../src/stores/memory/memory-store';
 import { tenantDatabase } from '../src/stores/snowflake/snowflake-config';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
 import type { BaselineRequest } from './move-snowflake-child';
@@ -96,6 +99,8 @@ const cpuMs = (): number => {
 /** One round's measurements of both sides. */
 interface Round {
   readonly copyRate: number;
+  /** The same copy into a memory store: reading and verifying only. */
+  readonly readRate: number;
   readonly duckRate: number;
   /** µs of CPU per record: copier process, emulator process; DuckDB's insert (emulator process). */
   readonly copierCpu: number;
@@ -135,6 +140,9 @@ export async function snowflakePart(
       await warehouse.provision(tenant);
       await warehouse.provision(direct);
       await warehouse.ping();
+      const r0 = performance.now();
+      await copyTenant(source, createMemoryStore(), tenant);
+      const readMs = performance.now() - r0;
       let copy = { ms: 0, copier: 0, emulator: 0 };
       let duck = { baselineMs: 0, cpuMs: 0 };
       const copySide = async (): Promise<void> => {
@@ -161,6 +169,7 @@ export async function snowflakePart(
       else await duckSide().then(copySide);
       const r: Round = {
         copyRate: (records / copy.ms) * 1000,
+        readRate: (records / readMs) * 1000,
         duckRate: (records / duck.baselineMs) * 1000,
         copierCpu: (copy.copier * 1000) / records,
         emulatorCpu: (copy.emulator * 1000) / records,
@@ -171,7 +180,8 @@ export async function snowflakePart(
       console.log(
         `round ${round + 1} of ${SF_ROUNDS} (${round % 2 === 0 ? 'copy first' : 'DuckDB first'}, load ${r.load.toFixed(1)}): ` +
           `copy ${r.copyRate.toFixed(0)}/s (CPU ${r.copierCpu.toFixed(0)} + ${r.emulatorCpu.toFixed(0)} µs/record), ` +
-          `DuckDB ${r.duckRate.toFixed(0)}/s (CPU ${r.duckCpu.toFixed(0)} µs/record), ratio ${(r.copyRate / r.duckRate).toFixed(2)}`,
+          `DuckDB ${r.duckRate.toFixed(0)}/s (CPU ${r.duckCpu.toFixed(0)} µs/record), ratio ${(r.copyRate / r.duckRate).toFixed(2)}; ` +
+          `reading side alone ${r.readRate.toFixed(0)}/s`,
       );
       await warehouse.purgeTenant(direct);
     }
@@ -189,7 +199,7 @@ export async function snowflakePart(
   const duckCpu = median(rounds.map((r) => r.duckCpu));
   console.log(
     `Snowflake: ratios by round, sorted: ${ratios.join(', ')}; median rates copy ${median(rounds.map((r) => r.copyRate)).toFixed(0)}/s, ` +
-      `DuckDB ${median(rounds.map((r) => r.duckRate)).toFixed(0)}/s; load average ${loadStart.toFixed(1)} -> ${loadEnd.toFixed(1)}; ` +
+      `DuckDB ${median(rounds.map((r) => r.duckRate)).toFixed(0)}/s, reading side alone ${median(rounds.map((r) => r.readRate)).toFixed(0)}/s; load average ${loadStart.toFixed(1)} -> ${loadEnd.toFixed(1)}; ` +
       `copy plan ${plan.batchSize} x ${plan.concurrency}`,
   );
   return {
@@ -199,6 +209,12 @@ export async function snowflakePart(
         mid.copyRate,
         mid.duckRate,
         "DuckDB's appender into the typed table, same records",
+      ],
+      [
+        "PostgreSQL -> memory store, the copy's reading side alone (median of rounds)",
+        median(rounds.map((r) => r.readRate)),
+        median(rounds.map((r) => r.duckRate)),
+        "DuckDB's appender (median of rounds)",
       ],
       [
         'PostgreSQL -> Snowflake CPU µs/record, copier + emulator (median)',
