@@ -19,7 +19,7 @@ import { sealBatch } from '../../src/hub/validate';
 import { tenantDatabase } from '../../src/stores/snowflake/snowflake-config';
 import { loadSnowflakeSdk } from '../../src/stores/snowflake/snowflake-connection';
 import { snowflakeDriver } from '../../src/stores/snowflake/snowflake-driver';
-import { stageCsv } from '../../src/stores/snowflake/snowflake-stage-file';
+import { stageCsv, stageFilesUsable } from '../../src/stores/snowflake/snowflake-stage-file';
 import type { SnowflakeStore } from '../../src/stores/snowflake/snowflake-store';
 import { fullRecords } from '../conformance/fixtures';
 import {
@@ -319,6 +319,13 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     }
     expect(owners.size).toBe(2);
     for (const dbs of owners.values()) expect(dbs.size).toBe(1);
+  });
+
+  test('files are staged only from a temporary folder whose path a PUT can carry (else array binds)', () => {
+    expect(stageFilesUsable('/tmp')).toBe(true);
+    expect(stageFilesUsable('/var/folders/ab/x_y-1/T')).toBe(true);
+    expect(stageFilesUsable('C:\\Users\\me\\AppData\\Local\\Temp')).toBe(false);
+    expect(stageFilesUsable("/tmp/it's here")).toBe(false);
   });
 
   test('the CSV encoding: NULL is an empty unquoted field, everything else quoted with quotes doubled', () => {

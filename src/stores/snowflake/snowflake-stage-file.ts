@@ -54,8 +54,17 @@ export interface LocalStageFile {
   readonly name: string;
 }
 
-/** Paths the store puts inside a `PUT 'file://...'` literal: no quote, backslash or space to escape. */
-const SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+/** Paths the store puts inside a `PUT 'file://...'` literal: absolute, no quote, backslash or space. */
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]+$/;
+
+/**
+ * True when batch files can be staged from this machine's temporary folder:
+ * its path must be plain (see SAFE_PATH; a Windows path or one with spaces is
+ * not), else the store keeps the array bind for every flush.
+ */
+export function stageFilesUsable(folder: string = tmpdir()): boolean {
+  return SAFE_PATH.test(join(folder, 'hub-snowflake-stage-XXXXXX', 'x.csv'));
+}
 
 /** Writes batch files into one private temporary folder (created on first use, removed by dispose). */
 export class StageFileWriter {

@@ -64,7 +64,7 @@ import {
   writeStatements,
 } from './snowflake-sql';
 import { streamTaskStatements } from './snowflake-streams';
-import { StageFileWriter, stageCsv } from './snowflake-stage-file';
+import { StageFileWriter, stageCsv, stageFilesUsable } from './snowflake-stage-file';
 import { MicroBatchWriter } from './snowflake-writer';
 import { viewWith } from '../../hub/tracing-ports';
 import type { Span } from '../../platform/tracing';
@@ -99,6 +99,8 @@ export class SnowflakeStore implements HubStore {
   private readonly provisioned = new Map<TenantId, Promise<void>>();
   /** Local CSV files of batches staged by PUT + COPY INTO (see snowflake-stage-file.ts). */
   private readonly stageFiles = new StageFileWriter();
+  /** False where the temporary folder's path cannot go in a PUT (then every flush binds arrays). */
+  private readonly canStageFiles = stageFilesUsable();
   private closed = false;
 
   constructor(
@@ -259,7 +261,8 @@ export class SnowflakeStore implements HubStore {
   ): Promise<Map<string, string>> {
     const sql = writeStatements(names, type);
     const batchId = randomUUID();
-    const byFile = this.config.fileStageRows > 0 && records.length >= this.config.fileStageRows;
+    const byFile =
+      this.config.fileStageRows > 0 && records.length >= this.config.fileStageRows && this.canStageFiles;
     try {
       if (byFile) {
         // The driver's JSON of an array bind (and the server's parse of it) cost more than the
