@@ -115,14 +115,21 @@ type ChildTracing = TracingSettings & {
   readonly warmSamplerArg?: string;
   /** node/V8 flags for this gateway alone (an experiment beside the same configuration without). */
   readonly nodeFlags?: readonly string[];
-  /** The SDK's spans dropped instead of exported (is the excess the exporter's?). */
+  /** Spans dropped instead of exported (is the excess the exporter's?). */
   readonly noExport?: boolean;
+  /** Ended spans dropped at once, no batch span processor (its buffer and timers). */
+  readonly noProcessor?: boolean;
   /**
    * No SDK at all: this share of requests gets a recording span whose calls do nothing, so the
    * sampled path (traced views of the Hub, the store and the database) runs without OpenTelemetry;
    * `rootOnly`: that span's children are the no-op span (no traced views).
    */
-  readonly fake?: { readonly ratio: number; readonly rootOnly?: boolean };
+  readonly fake?: { readonly ratio: number; readonly rootOnly?: boolean; readonly timer?: boolean };
+  /**
+   * `base`: this gateway runs from the checkout named by BENCH_TRACING_BASE_TREE (e.g. a `git
+   * worktree` of an earlier commit, node_modules linked), its tracing as that code does it.
+   */
+  readonly tree?: 'base';
   /** Tracing off, but an HTTP client POST of `{}` to this URL every 5 s (what an export does to node:http). */
   readonly clientPostTo?: string;
 };
@@ -147,7 +154,22 @@ class FakeSpan implements Span {
 
 /** A tracer whose roots are {@link FakeSpan}s at `ratio`, no-op spans otherwise. */
 function fakeTracer(fake: NonNullable<ChildTracing['fake']>): Tracer {
-  const root = (): Span => (Math.random() < fake.ratio ? new FakeSpan(fake.rootOnly === true) : NOOP_SPAN);
+  // `timer`: what a batch span processor does with timers, beside each sampled root (an unref'd
+  // 5 s timer while anything is buffered; at its end, a 30 s export timeout set and cleared).
+  let pending: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      clearTimeout(setTimeout(() => undefined, 30_000));
+    }, 5000);
+    pending.unref();
+  };
+  const root = (): Span => {
+    if (Math.random() >= fake.ratio) return NOOP_SPAN;
+    if (fake.timer) arm();
+    return new FakeSpan(fake.rootOnly === true);
+  };
   return {
     enabled: true,
     startServerSpan: root,
@@ -159,7 +181,15 @@ function fakeTracer(fake: NonNullable<ChildTracing['fake']>): Tracer {
 
 /** Makes the tracer a child's settings ask for. */
 function childTracer(settings: ChildTracing): Tracer {
-  const { warmSamplerArg: _w, nodeFlags: _f, noExport, fake, clientPostTo, ...tracing } = settings;
+  const {
+    warmSamplerArg: _w,
+    nodeFlags: _f,
+    noExport,
+    noProcessor,
+    fake,
+    clientPostTo,
+    ...tracing
+  } = settings;
   if (clientPostTo !== undefined) {
     const agent = new Agent({ keepAlive: true });
     setInterval(() => {
@@ -173,13 +203,22 @@ function childTracer(settings: ChildTracing): Tracer {
     }, 5000).unref();
   }
   if (fake) return fakeTracer(fake);
-  if (!noExport) return createTracer(tracing);
+  if (!noExport && !noProcessor) return createTracer(tracing);
   // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
   const otel = require('../src/platform/tracing-otel') as typeof import('../src/platform/tracing-otel');
-  return otel.createOtelTracer(tracing, {
-    export: (_spans, done) => done({ code: 0 }),
-    shutdown: async () => undefined,
-  });
+  return otel.createOtelTracer(
+    tracing,
+    noProcessor
+      ? {
+          processor: {
+            onStart: () => undefined,
+            onEnd: () => undefined,
+            forceFlush: async () => undefined,
+            shutdown: async () => undefined,
+          },
+        }
+      : { exporter: { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined } },
+  );
 }
 
 async function child(uri: string, secret: string, settings: ChildTracing): Promise<void> {
@@ -841,9 +880,19 @@ async function tracingCost(
     },
     fake_0_01: { fake: { ratio: 0.01 } },
     fake_0_01_root: { fake: { ratio: 0.01, rootOnly: true } },
+    fake_0_01_timer: { fake: { ratio: 0.01, timer: true } },
+    sampled_0_01_noprocessor: {
+      endpoint,
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0.01',
+      noProcessor: true,
+    },
     fake_1: { fake: { ratio: 1 } },
     // Tracing off, with an HTTP client POST to the sink every 5 s (an export's use of node:http alone).
     off_client_post: { clientPostTo: `${endpoint}/v1/traces` },
+    // 0.01 as the code of BENCH_TRACING_BASE_TREE does it (before/after a change, in one run).
+    base_sampled_0_01: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01', tree: 'base' },
+    base_sampled_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1', tree: 'base' },
     // 0.01 after a warm-up sampling every request: the sampled path as hot as in a gateway that
     // has run for hours (at 1%, a short run executes it too rarely for V8 to optimise it).
     sampled_0_01_warm: {
@@ -864,6 +913,12 @@ async function tracingCost(
     if (!tracing) throw new Error(`--extra takes ${Object.keys(extras).join(', ')}; got ${name}`);
     configs.push({ name, tracing });
   }
+  const baseTree = process.env.BENCH_TRACING_BASE_TREE;
+  const childFile = (tracing: ChildTracing): string | undefined => {
+    if (tracing.tree !== 'base') return undefined;
+    if (!baseTree) throw new Error('the base_* extras need BENCH_TRACING_BASE_TREE=<another checkout>');
+    return resolvePath(baseTree, 'bench/gateway.bench.ts');
+  };
   interface Child {
     readonly name: string;
     readonly server: ReturnType<typeof fork>;
@@ -883,7 +938,7 @@ async function tracingCost(
   for (const c of configs)
     children.push({
       ...c,
-      ...(await startChild(uri, secret, c.tracing)),
+      ...(await startChild(uri, secret, c.tracing, childFile(c.tracing))),
       rps: [] as number[],
       cpuUs: [] as number[],
       ratio: [] as number[],

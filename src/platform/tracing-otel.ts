@@ -59,6 +59,7 @@ import {
   type Sampler,
   SamplingDecision,
   type SpanExporter,
+  type SpanProcessor,
   type TimedEvent,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
@@ -81,7 +82,7 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
 
 /** What every span of one tracer shares: where it goes when ended, and what it is exported with. */
 interface Recorder {
-  readonly processor: BatchSpanProcessor;
+  readonly processor: SpanProcessor;
   readonly resource: Resource;
   readonly scope: InstrumentationScope;
 }
@@ -359,11 +360,16 @@ export function tracesUrl(settings: TracingSettings): string {
   return `${(settings.endpoint ?? '').replace(/\/+$/, '')}/v1/traces`;
 }
 
-/**
- * Builds the OpenTelemetry tracer for `settings` (which must have an endpoint).
- * `exporter` replaces the OTLP/HTTP exporter (benchmarks and tests only).
- */
-export function createOtelTracer(settings: TracingSettings, exporter?: SpanExporter): Tracer {
+/** Parts that replace the usual ones (benchmarks and tests only). */
+export interface OtelParts {
+  /** Instead of the OTLP/HTTP exporter. */
+  readonly exporter?: SpanExporter;
+  /** Instead of the batch span processor over the exporter (ended spans go there). */
+  readonly processor?: SpanProcessor;
+}
+
+/** Builds the OpenTelemetry tracer for `settings` (which must have an endpoint). */
+export function createOtelTracer(settings: TracingSettings, parts: OtelParts = {}): Tracer {
   const protocol = settings.protocol ?? 'http/json';
   if (protocol !== 'http/json')
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL: only http/json is supported, got ${protocol}`);
@@ -374,9 +380,9 @@ export function createOtelTracer(settings: TracingSettings, exporter?: SpanExpor
     throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT is not a URL: ${url}`);
   }
   const headers = parseKeyValues(settings.headers, 'OTEL_EXPORTER_OTLP_HEADERS');
-  const spanExporter = exporter ?? new OTLPTraceExporter({ url, headers });
   const recorder: Recorder = {
-    processor: new BatchSpanProcessor(spanExporter),
+    processor:
+      parts.processor ?? new BatchSpanProcessor(parts.exporter ?? new OTLPTraceExporter({ url, headers })),
     resource: resourceFromAttributes({
       ...parseKeyValues(settings.resourceAttributes, 'OTEL_RESOURCE_ATTRIBUTES'),
       'service.name': settings.serviceName ?? 'hub-gateway',
