@@ -881,6 +881,14 @@ async function tracingCost(
     fake_0_01: { fake: { ratio: 0.01 } },
     fake_0_01_root: { fake: { ratio: 0.01, rootOnly: true } },
     fake_0_01_timer: { fake: { ratio: 0.01, timer: true } },
+    // Nothing sampled in the rounds, after a warm-up at 0.01: does a gateway that has served sampled
+    // requests stay slower once it serves none (a state it keeps) or not (work while they run)?
+    sampled_0_after_0_01: {
+      endpoint,
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0',
+      warmSamplerArg: '0.01',
+    },
     sampled_0_01_noprocessor: {
       endpoint,
       sampler: 'parentbased_traceidratio',
