@@ -5,7 +5,8 @@
  * twice nor wait for each other), and folds the skipped rows once they are
  * released. The background consumer's batches: a batch the statement
  * timeout cancels is folded again smaller, and the size grows back once the
- * consumer catches up. The rest of the consumer: postgres-preagg.test.ts.
+ * consumer catches up. The rest of the consumer: postgres-preagg-fold.test.ts
+ * (concurrent consumers) and postgres-preagg-schedule.test.ts (its schedule).
  */
 import { Client } from 'pg';
 import { Hub } from '../../src/hub/hub';

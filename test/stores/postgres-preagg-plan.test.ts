@@ -5,7 +5,7 @@
  * bucket, and an edge is subtracted from a whole cell when that reads less.
  * The statements built from plans have one text whatever the range (so
  * they are prepared and planned once); their answers are tested against
- * PostgreSQL in postgres-preagg.test.ts.
+ * PostgreSQL in postgres-preagg-fold.test.ts and postgres-preagg-upgrade.test.ts.
  */
 import { parseTenantId } from '../../src/hub/tenant';
 import { Prng } from '../../src/seed/prng';
