@@ -21,6 +21,26 @@ describe('postgres pre-aggregation (server)', () => {
   const server = usePreaggServer();
   const { open, count } = server;
 
+  /**
+   * Runs, as the schema owner in one transaction, the part of migration
+   * `version` before `marker` (its derivation of cells for existing tenants,
+   * without the function redefinitions after it), checking it holds `expected`.
+   */
+  async function runDerivation(version: number, marker: string, expected: string): Promise<void> {
+    const script = MIGRATIONS.find((m) => m.version === version)?.sql() ?? '';
+    const derivation = script.slice(0, script.indexOf(marker));
+    expect(derivation).toContain(expected);
+    const owner = new Client({ connectionString: server.pg.ownerUri.split('?')[0] as string });
+    await owner.connect();
+    try {
+      await owner.query('BEGIN');
+      await owner.query(derivation);
+      await owner.query('COMMIT');
+    } finally {
+      await owner.end();
+    }
+  }
+
   test('a tenant whose records predate the feed is answered from raw records, then backfilled by hub db migrate (resumable, with progress)', async () => {
     const t = parseTenantId('preagg-backfill');
     const store = await open();
@@ -145,18 +165,7 @@ describe('postgres pre-aggregation (server)', () => {
       server.pg.adminUri,
       `UPDATE hub.rollup_cells SET lat_bk = NULL, lat_bn = NULL WHERE tenant_id = '${t}' AND grain = 'h'`,
     );
-    const script = MIGRATIONS.find((m) => m.version === 12)?.sql() ?? '';
-    const derivation = script.slice(0, script.indexOf('-- As in preagg-fold-estimates.sql'));
-    expect(derivation).toContain('UPDATE hub.rollup_cells');
-    const owner = new Client({ connectionString: server.pg.ownerUri.split('?')[0] as string });
-    await owner.connect();
-    try {
-      await owner.query('BEGIN');
-      await owner.query(derivation);
-      await owner.query('COMMIT');
-    } finally {
-      await owner.end();
-    }
+    await runDerivation(12, '-- As in preagg-fold-estimates.sql', 'UPDATE hub.rollup_cells');
     expect(await sqlAt(server.pg.adminUri, bins)).toEqual(folded);
     await expectEqualAnswers(hub, reference, t, 'hour bins derived');
   }, 600_000);
@@ -182,18 +191,7 @@ describe('postgres pre-aggregation (server)', () => {
       server.pg.adminUri,
       `DELETE FROM hub.rollup_cells WHERE tenant_id = '${t}' AND grain = 'w' AND employee_id <> ''`,
     );
-    const script = MIGRATIONS.find((m) => m.version === 15)?.sql() ?? '';
-    const derivation = script.slice(0, script.indexOf('-- As in preagg-ingest.sql'));
-    expect(derivation).toContain('INSERT INTO hub.rollup_cells');
-    const owner = new Client({ connectionString: server.pg.ownerUri.split('?')[0] as string });
-    await owner.connect();
-    try {
-      await owner.query('BEGIN');
-      await owner.query(derivation);
-      await owner.query('COMMIT');
-    } finally {
-      await owner.end();
-    }
+    await runDerivation(15, '-- As in preagg-ingest.sql', 'INSERT INTO hub.rollup_cells');
     expect(await sqlAt(server.pg.adminUri, weeks)).toEqual(folded);
     await expectEqualAnswers(hub, reference, t, 'employee weeks derived');
   }, 600_000);

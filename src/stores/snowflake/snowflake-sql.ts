@@ -193,6 +193,14 @@ export function tableStageOf(names: TenantNames, type: RecordType): string {
   return `@${names.schema}.%${quoteIdent(`${type.toUpperCase()}_STAGE`)}`;
 }
 
+/** Paths the store puts inside a `PUT 'file://...'` literal: absolute, no quote, backslash or space. */
+const PLAIN_PATH = /^\/[A-Za-z0-9_./-]+$/;
+
+/** True when `path` can go inside a `PUT 'file://...'` literal as it is (absolute, plain characters). */
+export function isPlainStagePath(path: string): boolean {
+  return PLAIN_PATH.test(path);
+}
+
 /**
  * `PUT` of a local CSV file into the type's table stage, uncompressed (the
  * file is small and local; compressing would cost the writer's CPU), replacing
@@ -200,7 +208,7 @@ export function tableStageOf(names: TenantNames, type: RecordType): string {
  * path (see snowflake-stage-file.ts), checked again here.
  */
 export function putStatement(names: TenantNames, type: RecordType, path: string): string {
-  if (!/^\/[A-Za-z0-9_./-]+$/.test(path)) throw new HubError('INTERNAL', 'stage file path is not plain');
+  if (!isPlainStagePath(path)) throw new HubError('INTERNAL', 'stage file path is not plain');
   return `PUT 'file://${path}' ${tableStageOf(names, type)} AUTO_COMPRESS = FALSE OVERWRITE = TRUE`;
 }
 

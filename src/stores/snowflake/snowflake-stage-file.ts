@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { HubError } from '../../hub/errors';
 import type { HubRecord } from '../../hub/model';
 import { toStageRow } from './snowflake-rows';
+import { isPlainStagePath } from './snowflake-sql';
 
 /** One CSV field: NULL unenclosed and empty, anything else enclosed with `"` doubled. */
 function field(value: string | null): string {
@@ -54,16 +55,13 @@ export interface LocalStageFile {
   readonly name: string;
 }
 
-/** Paths the store puts inside a `PUT 'file://...'` literal: absolute, no quote, backslash or space. */
-const SAFE_PATH = /^\/[A-Za-z0-9_./-]+$/;
-
 /**
  * True when batch files can be staged from this machine's temporary folder:
- * its path must be plain (see SAFE_PATH; a Windows path or one with spaces is
+ * its path must be plain (see isPlainStagePath; a Windows path or one with spaces is
  * not), else the store keeps the array bind for every flush.
  */
 export function stageFilesUsable(folder: string = tmpdir()): boolean {
-  return SAFE_PATH.test(join(folder, 'hub-snowflake-stage-XXXXXX', 'x.csv'));
+  return isPlainStagePath(join(folder, 'hub-snowflake-stage-XXXXXX', 'x.csv'));
 }
 
 /** Writes batch files into one private temporary folder (created on first use, removed by dispose). */
@@ -79,7 +77,7 @@ export class StageFileWriter {
     const folder = await this.folder;
     const name = `${batchId || randomUUID()}.csv`;
     const path = join(folder, name);
-    if (!SAFE_PATH.test(path))
+    if (!isPlainStagePath(path))
       throw new HubError(
         'INTERNAL',
         `snowflake stage file path ${JSON.stringify(path)} has characters a PUT command cannot carry (set TMPDIR to a plain path)`,
