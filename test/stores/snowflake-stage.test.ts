@@ -331,7 +331,9 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
   test('the CSV encoding: NULL is an empty unquoted field, everything else quoted with quotes doubled', () => {
     const tenant = freshTenant();
     const [r] = outputs(tenant, 1);
-    const line = stageCsv('batch-1', [r as HubRecord]).split('\n')[0] as string;
+    const line = stageCsv('batch-1', [r as HubRecord])
+      .toString('utf8')
+      .split('\n')[0] as string;
     expect(line.startsWith('"batch-1","')).toBe(true);
     expect(line).toContain('"m ""0"", \\x"');
     // invocation_id is absent: SQL NULL, two commas in a row.

@@ -15,10 +15,11 @@ import { type Column, columnsOf, ntzText, readColumnsOf } from './snowflake-sql'
 /** One staged row: every column as text or null, in {@link columnsOf} order. */
 export function toStageRow(record: HubRecord): (string | null)[] {
   const fields = record as unknown as Record<string, unknown>;
-  return columnsOf(record.record_type).map((c) => encode(c, fields[c.field]));
+  return columnsOf(record.record_type).map((c) => encodeStageValue(c, fields[c.field]));
 }
 
-function encode(c: Column, value: unknown): string | null {
+/** One column's staged text (as {@link toStageRow} encodes it), or null for SQL NULL. */
+export function encodeStageValue(c: Column, value: unknown): string | null {
   if (value === undefined || (value === null && c.kind !== 'json')) return null;
   switch (c.kind) {
     case 'int':

@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubError } from '../../hub/errors';
 import type { HubRecord } from '../../hub/model';
-import { toStageRow } from './snowflake-rows';
-import { isPlainStagePath } from './snowflake-sql';
+import { encodeStageValue } from './snowflake-rows';
+import { columnsOf, isPlainStagePath } from './snowflake-sql';
 
 /** One CSV field: NULL unenclosed and empty, anything else enclosed with `"` doubled. */
 function field(value: string | null): string {
@@ -31,22 +31,35 @@ function field(value: string | null): string {
 }
 
 /**
- * The CSV text of a batch's staged rows: per record, `batchId` then its
- * columns as {@link toStageRow} encodes them, in the staging table's order.
+ * Lines encoded per flattened chunk. A whole batch's CSV built as one growing
+ * string was a tree of some 35 string pieces per record, all alive until the
+ * file was written: at 10,000 records the garbage collector copied and
+ * promoted it, and building the text cost 10-15 µs a record against ~3 µs in
+ * chunks (measured on 30,000 outputs).
  */
-export function stageCsv(batchId: string, records: readonly HubRecord[]): string {
-  const head = `${field(batchId)},`;
-  let out = '';
-  for (const r of records) {
-    const row = toStageRow(r);
+const CHUNK_LINES = 256;
+
+/**
+ * The CSV bytes (UTF-8) of a batch's staged rows: per record, `batchId` then
+ * its columns as `toStageRow` (snowflake-rows.ts) encodes them, in the staging table's order.
+ */
+export function stageCsv(batchId: string, records: readonly HubRecord[]): Buffer {
+  const head = field(batchId);
+  const chunks: Buffer[] = [];
+  let text = '';
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as HubRecord;
+    const fields = r as unknown as Record<string, unknown>;
     let line = head;
-    for (let i = 0; i < row.length; i++) {
-      if (i > 0) line += ',';
-      line += field(row[i] ?? null);
+    for (const c of columnsOf(r.record_type)) line += `,${field(encodeStageValue(c, fields[c.field]))}`;
+    text += `${line}\n`;
+    if (i % CHUNK_LINES === CHUNK_LINES - 1) {
+      chunks.push(Buffer.from(text));
+      text = '';
     }
-    out += `${line}\n`;
   }
-  return out;
+  if (text !== '') chunks.push(Buffer.from(text));
+  return Buffer.concat(chunks);
 }
 
 /** A staged file on local disk: its absolute path and its name (what `COPY ... FILES` names). */
@@ -69,10 +82,10 @@ export class StageFileWriter {
   private folder: Promise<string> | undefined;
 
   /**
-   * Writes `text` as `<batchId>.csv`, runs `use` with it and removes the
+   * Writes `text` (the file's bytes) as `<batchId>.csv`, runs `use` with it and removes the
    * local file whatever `use` did.
    */
-  async withFile<T>(batchId: string, text: string, use: (file: LocalStageFile) => Promise<T>): Promise<T> {
+  async withFile<T>(batchId: string, text: Buffer, use: (file: LocalStageFile) => Promise<T>): Promise<T> {
     this.folder ??= mkdtemp(join(tmpdir(), 'hub-snowflake-stage-'));
     const folder = await this.folder;
     const name = `${batchId || randomUUID()}.csv`;
