@@ -6,6 +6,7 @@
  */
 import type { TenantId } from '../../src/hub/tenant';
 import { costPerSkillPreaggStatement } from '../../src/stores/postgres/postgres-preagg-sql';
+import { costPerSkillWholeStatement } from '../../src/stores/postgres/postgres-preagg-whole';
 import { getByIdsStatement, listStatement } from '../../src/stores/postgres/postgres-sql';
 import type { Statement } from '../../src/stores/postgres/queryable';
 
@@ -129,8 +130,11 @@ FROM (SELECT o.record_id AS oid, o.* FROM hub.outputs o WHERE o.tenant_id = $1 A
     }),
     pickOurs: (d) => get(d, 'costPerSkill'),
     pickTheirs: (d) => get(d, 'costPerSkill', 'nodes'),
-    floor: (v) =>
-      costPerSkillPreaggStatement(v.tenant, { from: v.from, to: addDays(v.from, 30), bucket: 'DAY' }),
+    // The statement the store runs first: whole buckets from their cells (postgres-preagg-whole.ts).
+    floor: (v) => {
+      const q = { from: v.from, to: addDays(v.from, 30), bucket: 'DAY' } as const;
+      return costPerSkillWholeStatement(v.tenant, q) ?? costPerSkillPreaggStatement(v.tenant, q);
+    },
   },
 ];
 

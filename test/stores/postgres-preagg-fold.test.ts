@@ -3,7 +3,8 @@
  * are folded exactly once whatever the number of concurrent consumers;
  * answers equal the raw computation before, during and after folding;
  * decisions that arrive before their output; the fold's set-based p95
- * statistics; the same answers on PGlite. Tenant isolation of the cells:
+ * statistics; whole buckets read from their cells alone only when nothing
+ * else counts in the range; the same answers on PGlite. Tenant isolation of the cells:
  * postgres-preagg-tenancy.test.ts; records older than the feed (backfill,
  * migrations): postgres-preagg-upgrade.test.ts; maintain's bounds and the
  * background consumer's schedule: postgres-preagg-schedule.test.ts. The range
@@ -14,6 +15,12 @@ import { parseTenantId } from '../../src/hub/tenant';
 import { generateDataset } from '../../src/seed/generator';
 import { openStore } from '../../src/stores';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
+import {
+  costPerSkillWholeStatement,
+  wholeCellsAnswer,
+} from '../../src/stores/postgres/postgres-preagg-whole';
+import { costPerSkillRows } from '../../src/stores/postgres/postgres-rollups';
+import type { Row, Statement } from '../../src/stores/postgres/queryable';
 import { sqlAt } from '../support/pg-harness';
 import { type Store, expectEqualAnswers, load, usePreaggServer } from './postgres-preagg-support';
 
@@ -128,6 +135,43 @@ describe('postgres pre-aggregation (server)', () => {
         `SELECT count(DISTINCT grain) AS n FROM hub.rollup_cells WHERE tenant_id = '${t}' AND employee_id = '' AND lat_b IS NOT NULL`,
       ),
     ).toBe(4);
+  }, 600_000);
+  test('whole buckets are read from their cells alone only when nothing else counts in the range', async () => {
+    const t = parseTenantId('preagg-whole');
+    const { db, store } = await server.openWithDatabase();
+    const hub = new Hub(store);
+    const reference = new Hub(createMemoryStore());
+    const data = generateDataset({ seed: 5, days: 20, outputsPerDay: 30, managers: 1, teamSize: 4 });
+    const last = data.outputs.at(-1) as (typeof data.outputs)[number];
+    await load(hub, t, { ...data, outputs: data.outputs.slice(0, -1) });
+    await load(reference, t, data);
+    // Whole days from the data's first midnight, past its last record.
+    const q = { from: '2026-01-05T00:00:00.000Z', to: '2026-01-26T00:00:00.000Z', bucket: 'DAY' } as const;
+    const whole = costPerSkillWholeStatement(t, q) as Statement;
+    expect(whole).not.toBeNull();
+    const read = async (): Promise<Row[]> =>
+      (await db.run({ tenant: t }, [whole], { genericPlans: true }))[0] ?? [];
+    const drain = async (): Promise<void> => {
+      while ((await store.maintain(500)) > 0) {
+        /* drain */
+      }
+    };
+
+    // Unfolded feed rows in the range: the cells alone do not answer.
+    expect(wholeCellsAnswer(await read())).toBe(false);
+    await drain();
+    // All folded: they do, and exactly.
+    const rows = await read();
+    expect(wholeCellsAnswer(rows)).toBe(true);
+    expect(rows.length).toBeGreaterThan(20);
+    await hub.record(t, 'outputs', [last]);
+    // One more record, unfolded: back to the general statement; the store's
+    // answer equals the raw computation whichever statement answers.
+    expect(wholeCellsAnswer(await read())).toBe(false);
+    expect(await hub.costPerSkill(t, q)).toEqual(await reference.costPerSkill(t, q));
+    await drain();
+    expect(costPerSkillRows(await read())).toEqual(await reference.costPerSkill(t, q));
+    expect(await hub.costPerSkill(t, q)).toEqual(await reference.costPerSkill(t, q));
   }, 600_000);
 });
 

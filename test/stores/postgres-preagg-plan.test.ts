@@ -22,6 +22,7 @@ import {
   costPerSkillPreaggStatement,
   skillsPreaggStatement,
 } from '../../src/stores/postgres/postgres-preagg-sql';
+import { costPerSkillWholeStatement } from '../../src/stores/postgres/postgres-preagg-whole';
 
 describe('range plan', () => {
   /** Net sign of `pieces` over each elementary interval between their (and the range's) boundaries. */
@@ -175,6 +176,19 @@ describe('pre-aggregated statements', () => {
       for (const bucket of ['DAY', 'WEEK', 'MONTH'] as const) {
         seen(bucket, costPerSkillPreaggStatement(tenant, { ...r, bucket }));
         seen(`${bucket} skills`, costPerSkillPreaggStatement(tenant, { ...r, bucket, skillIds: ['a', 'b'] }));
+        // The whole-bucket statement, for the ranges it serves (aligned ones below).
+        for (const skillIds of [undefined, ['a']]) {
+          const aligned = {
+            from: r.from.slice(0, 8) + '01T00:00:00.000Z',
+            to: r.to.slice(0, 8) + '01T00:00:00.000Z',
+          };
+          const w = costPerSkillWholeStatement(tenant, {
+            ...aligned,
+            bucket,
+            ...(skillIds ? { skillIds } : {}),
+          });
+          if (w) seen(`${bucket} whole${skillIds ? ' skills' : ''}`, w);
+        }
         seen(
           `${bucket} team`,
           costPerSkillPreaggStatement(tenant, { ...r, bucket, team: { managerId: 'm', asOf: r.to } }),
@@ -188,5 +202,38 @@ describe('pre-aggregated statements', () => {
     expect([...texts.values()].map((t) => t.size)).toEqual([...texts.keys()].map(() => 1));
     // Buckets and filters do change the text.
     expect(new Set([...texts.values()].map((t) => [...t][0])).size).toBe(texts.size);
+  });
+
+  test('the whole-bucket statement serves ranges of whole buckets only, never a team', () => {
+    const q = (from: string, to: string, bucket: 'DAY' | 'WEEK' | 'MONTH') =>
+      costPerSkillWholeStatement(tenant, {
+        from: `${from}T00:00:00.000Z`,
+        to: `${to}T00:00:00.000Z`,
+        bucket,
+      });
+    // 30 days by day; whole weeks (2026-01-05 is a Monday); whole months.
+    expect(q('2026-03-02', '2026-04-01', 'DAY')).not.toBeNull();
+    expect(q('2026-01-05', '2026-02-02', 'WEEK')).not.toBeNull();
+    expect(q('2026-01-01', '2026-04-01', 'MONTH')).not.toBeNull();
+    // A bucket cut at either edge, an offset, or a team: the general statement.
+    expect(q('2026-01-06', '2026-02-02', 'WEEK')).toBeNull();
+    expect(q('2026-01-01', '2026-03-15', 'MONTH')).toBeNull();
+    expect(
+      costPerSkillWholeStatement(tenant, {
+        from: '2026-03-02T00:00:00+02:00',
+        to: '2026-04-01T00:00:00+02:00',
+        bucket: 'DAY',
+      }),
+    ).toBeNull();
+    expect(
+      costPerSkillWholeStatement(tenant, {
+        from: '2026-03-02T00:00:00.000Z',
+        to: '2026-04-01T00:00:00.000Z',
+        bucket: 'DAY',
+        team: { managerId: 'm', asOf: '2026-04-01T00:00:00.000Z' },
+      }),
+    ).toBeNull();
+    // An empty range has no cell to read.
+    expect(q('2026-03-02', '2026-03-02', 'DAY')).toBeNull();
   });
 });

@@ -29,6 +29,8 @@ export async function load(
 
 const RANGES = [
   { from: '2026-01-05T00:00:00Z', to: '2026-02-14T00:00:00Z' },
+  // Whole weeks (Mondays): days and weeks read from whole cells alone once folded.
+  { from: '2026-01-12T00:00:00Z', to: '2026-02-09T00:00:00Z' },
   { from: '2026-01-07T00:00:00+05:30', to: '2026-02-03T00:00:00+05:30' },
   { from: '2026-01-19T06:17:00Z', to: '2026-01-27T18:00:00-03:45' },
 ];

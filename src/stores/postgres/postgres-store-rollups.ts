@@ -26,6 +26,7 @@ import type { TenantId } from '../../hub/tenant';
 import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
 import { managerDashboardParts, managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
 import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
+import { costPerSkillWholeStatement, wholeCellsAnswer } from './postgres-preagg-whole';
 import {
   archetypeProgressionRows,
   archetypeProgressionStatement,
@@ -68,7 +69,17 @@ export class PostgresRollups {
     );
   }
 
+  /**
+   * A range of whole buckets is read from their cells alone when nothing
+   * else counts in it (postgres-preagg-whole.ts), else, and for any other
+   * range, by the general statement.
+   */
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
+    const whole = costPerSkillWholeStatement(tenant, query);
+    if (whole) {
+      const rows = await this.one(tenant, whole);
+      if (wholeCellsAnswer(rows)) return costPerSkillRows(rows);
+    }
     return costPerSkillRows(await this.one(tenant, costPerSkillPreaggStatement(tenant, query)));
   }
 
