@@ -88,3 +88,53 @@ export function roundRatio(numerator: bigint, denominator: bigint, places: numbe
   const scaled = divRoundHalfAway(numerator * factor, denominator);
   return Number(scaled) / Number(factor);
 }
+
+/**
+ * {@link divRoundHalfAway} on safe integers, without bigints: the same
+ * quotient for every pair of safe integers (`denominator` not 0) whose
+ * products below stay safe, which the caller checks with
+ * {@link safeForDivision}. A rollup finishes thousands of averages per
+ * request; the bigint conversions were most of that.
+ */
+export function divRoundHalfAwayNumber(numerator: number, denominator: number): number {
+  const negative = numerator < 0 !== denominator < 0;
+  const n = Math.abs(numerator);
+  const d = Math.abs(denominator);
+  // The float quotient may be one off near an integer; the remainder fixes it exactly.
+  let q = Math.floor(n / d);
+  let r = n - q * d;
+  if (r < 0) {
+    q -= 1;
+    r += d;
+  } else if (r >= d) {
+    q += 1;
+    r -= d;
+  }
+  if (2 * r >= d) q += 1;
+  return negative ? -q : q;
+}
+
+/** Whether {@link divRoundHalfAwayNumber} is exact for `numerator / denominator` (all products safe). */
+export function safeForDivision(numerator: number, denominator: number): boolean {
+  return (
+    Number.isSafeInteger(numerator) &&
+    Number.isSafeInteger(denominator) &&
+    denominator !== 0 &&
+    Math.abs(numerator) + 2 * Math.abs(denominator) <= Number.MAX_SAFE_INTEGER
+  );
+}
+
+/** {@link fromMicros} of a safe integer number of micro-units (the same string). */
+export function fromMicrosNumber(micros: number): string {
+  const negative = micros < 0;
+  const digits = String(Math.abs(micros));
+  const cut = digits.length - DECIMAL_SCALE;
+  const intPart = cut > 0 ? digits.slice(0, cut) : '0';
+  let end = digits.length;
+  while (end > Math.max(cut, 0) && digits.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  // Fewer digits than the scale: zeros before them (none when all were zeros).
+  const frac =
+    cut >= 0 ? digits.slice(cut, end) : end === 0 ? '' : digits.slice(0, end).padStart(end - cut, '0');
+  if (intPart === '0' && frac === '') return '0';
+  return `${negative ? '-' : ''}${intPart}${frac ? `.${frac}` : ''}`;
+}

@@ -6,7 +6,7 @@
  * and its half-away-from-zero rounding are done in TypeScript with the same
  * bigint helpers the reference uses, so the numbers agree to the last digit.
  */
-import { divRoundHalfAway, fromMicros, roundRatio } from '../../hub/decimal';
+import { fromMicros, roundRatio } from '../../hub/decimal';
 import type { Level, Severity } from '../../hub/model';
 import { SEVERITIES } from '../../hub/model';
 import type {
@@ -28,6 +28,7 @@ import { MS_PER_DAY } from '../../hub/time';
 import { arrayLiteral } from './postgres-columns';
 import type { Row, Statement } from './queryable';
 import { inTeamSql } from './postgres-team';
+import { micros, percentileFromStats, totalAndAverage } from './rollup-finish';
 
 /**
  * ` AND employee_id = ANY(<the team's ids>)` with the scope's parameters
@@ -67,27 +68,6 @@ const orderStats = (arr: string, p: number, prefix: string): string => `
   cardinality(${arr}) AS ${prefix}_n,
   ${arr}[(${p} * (cardinality(${arr}) - 1)) / 100 + 1]::text AS ${prefix}_a,
   ${arr}[(${p} * (cardinality(${arr}) - 1)) / 100 + 2]::text AS ${prefix}_b`;
-
-/** Finishes a continuous percentile exactly, as math.ts percentileCont does. */
-function percentileFromStats(
-  n: unknown,
-  a: unknown,
-  b: unknown,
-  percent: number,
-  places: number,
-  divisor = 1n,
-): number | null {
-  if (n === null || n === undefined || Number(n) === 0) return null;
-  const scaledPos = BigInt(percent) * BigInt(Number(n) - 1);
-  const frac = scaledPos % 100n;
-  const lo = BigInt(String(a));
-  const hi = frac === 0n ? lo : BigInt(String(b));
-  return roundRatio(100n * lo + (hi - lo) * frac, 100n * divisor, places);
-}
-
-/** Micro-units from a numeric that is a whole number (`1500000` or `1500000.000000`). */
-const micros = (v: unknown): bigint =>
-  v === null || v === undefined ? 0n : BigInt(String(v).split('.')[0] ?? '0');
 
 /**
  * Cost per skill over `q`'s range from the raw outputs (the reference the
@@ -132,15 +112,15 @@ FROM g ORDER BY bucket_start, skill_id`,
  */
 export function costPerSkillRows(rows: readonly Row[]): CostPerSkillRow[] {
   return rows.map((r) => {
-    const total = micros(r.micros);
-    const n = BigInt(Number(r.invocations));
+    const invocations = Number(r.invocations);
+    const [total, avg] = totalAndAverage(r.micros, invocations);
     return {
       skill_id: String(r.skill_id),
       bucket_start: String(r.bucket_start),
-      invocations: Number(r.invocations),
+      invocations,
       failed: Number(r.failed),
-      total_cost_usd: fromMicros(total),
-      avg_cost_usd: fromMicros(divRoundHalfAway(total, n)),
+      total_cost_usd: total,
+      avg_cost_usd: avg,
       input_tokens: Number(r.input_tokens),
       output_tokens: Number(r.output_tokens),
       p95_latency_ms: percentileFromStats(r.lat_n, r.lat_a, r.lat_b, 95, 1),
@@ -197,7 +177,7 @@ export function archetypeProgressionRows(rows: readonly Row[]): ArchetypeProgres
     to_level: r.to_level as Level,
     transitions: Number(r.transitions),
     employees: Number(r.employees),
-    median_days: percentileFromStats(r.gap_n, r.gap_a, r.gap_b, 50, 2, BigInt(MS_PER_DAY)) as number,
+    median_days: percentileFromStats(r.gap_n, r.gap_a, r.gap_b, 50, 2, MS_PER_DAY) as number,
   }));
 }
 
