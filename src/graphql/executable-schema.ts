@@ -10,7 +10,8 @@
  * 2. `defaultResolvers` (jit-executor.ts) gives every field without a resolver
  *    the one that reads its snake_case storage name (`costUsd` -> `cost_usd`):
  *    graphql-jit has no default-resolver option. A field whose name is its
- *    storage name keeps no resolver: graphql-jit reads it inline.
+ *    storage name keeps no resolver: graphql-jit reads it inline; so do the
+ *    fields of VIEW_TYPES (mapping.ts), whose parents use GraphQL's names.
  * 3. `traceRootFields` (route-extensions.ts) wraps each root field outermost,
  *    so its route trace is active before anything else of the field runs,
  *    the deadline check included.
@@ -22,6 +23,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { withDefaultResolver } from './jit-executor';
 import { type QueryLimits, enforceDeadline } from './limits';
+import { VIEW_TYPES } from './mapping';
 import { fieldResolverFor } from './resolvers/records';
 import type { RouteExtensions } from './route-extensions';
 import { buildSchema } from './schema';
@@ -39,7 +41,10 @@ export function resolverRewrites(
 ): readonly ResolverRewrite[] {
   return [
     { name: 'enforceDeadline', apply: (schema) => enforceDeadline(schema, limits) },
-    { name: 'defaultResolvers', apply: (schema) => withDefaultResolver(schema, fieldResolverFor) },
+    {
+      name: 'defaultResolvers',
+      apply: (schema) => withDefaultResolver(schema, fieldResolverFor, VIEW_TYPES),
+    },
     { name: 'traceRootFields', apply: (schema) => routes.traceRootFields(schema) },
   ];
 }

@@ -35,14 +35,16 @@ import { TenantCache, type TenantCacheQuota } from './tenant-cache';
  * Gives every field without a resolver the one `resolverFor` makes for it
  * (graphql-jit reads such fields by property name and has no default-resolver
  * option), once; where `resolverFor` gives none, the property read stays.
+ * Types in `skipTypes` (parents already under GraphQL's names) get none.
  * Mutates and returns `schema`.
  */
 export function withDefaultResolver<TContext>(
   schema: GraphQLSchema,
   resolverFor: (fieldName: string) => GraphQLFieldResolver<unknown, TContext> | undefined,
+  skipTypes: ReadonlySet<string> = new Set(),
 ): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    if (!isObjectType(type) || type.name.startsWith('__') || skipTypes.has(type.name)) continue;
     for (const field of Object.values(type.getFields())) field.resolve ??= resolverFor(field.name);
   }
   return schema;

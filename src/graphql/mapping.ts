@@ -5,7 +5,7 @@
  */
 import type { RecordResult } from '../hub/hub';
 import type { HubRecord, RecordType } from '../hub/model';
-import type { ManagerDashboard } from '../hub/store';
+import type { CostPerSkillRow, ManagerDashboard } from '../hub/store';
 
 /** A record whose provenance is being resolved. */
 export type ProvenanceParent = HubRecord;
@@ -41,6 +41,46 @@ export type DashboardDecisionsParent = ManagerDashboard['decisions'];
 export type GovernanceBySeverityParent = ManagerDashboard['governance_by_severity'];
 export type DashboardSkillParent = ManagerDashboard['top_skills'][number];
 export type DashboardMemberParent = ManagerDashboard['members'][number];
+
+/**
+ * A cost-per-skill row under its GraphQL field names. A rollup answers
+ * hundreds of rows of nine scalars (30 days by day over 12 skills: 360); with
+ * the Hub's storage names every one of those fields was a resolver call in
+ * the compiled query (3,240 per request), under GraphQL's names graphql-jit
+ * reads them inline: 0.35-0.41 -> 0.12-0.13 ms of execution for 360 rows.
+ */
+export interface CostPerSkillRowView {
+  readonly skillId: string;
+  readonly bucketStart: string;
+  readonly invocations: number;
+  readonly failed: number;
+  readonly totalCostUsd: string;
+  readonly avgCostUsd: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly p95LatencyMs: number | null;
+}
+
+/** `row` under its GraphQL field names (see {@link CostPerSkillRowView}). */
+export function costPerSkillView(row: CostPerSkillRow): CostPerSkillRowView {
+  return {
+    skillId: row.skill_id,
+    bucketStart: row.bucket_start,
+    invocations: row.invocations,
+    failed: row.failed,
+    totalCostUsd: row.total_cost_usd,
+    avgCostUsd: row.avg_cost_usd,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    p95LatencyMs: row.p95_latency_ms,
+  };
+}
+
+/**
+ * GraphQL object types whose parents carry the GraphQL field names (views
+ * above), so their fields need no default resolver.
+ */
+export const VIEW_TYPES: ReadonlySet<string> = new Set(['CostPerSkillRow']);
 
 /** GraphQL type name of each record type. */
 export const GRAPHQL_TYPE_OF = {

@@ -2,8 +2,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { HubRecord as HubRecordModel, RecordType as RecordTypeModel, OutputRecord as OutputRecordModel, DecisionRecord as DecisionRecordModel, GovernanceEventRecord as GovernanceEventRecordModel, ArtifactRecord as ArtifactRecordModel, EmployeeProfileRecord as EmployeeProfileRecordModel, TelemetryEventRecord as TelemetryEventRecordModel } from '../../hub/model';
 import type { UsageRow as UsageRowModel } from '../../platform/usage';
-import type { ProvenanceParent as ProvenanceParentModel, ConnectionParent as ConnectionParentModel, EdgeParent as EdgeParentModel, PageInfoParent as PageInfoParentModel, DashboardDecisionsParent as DashboardDecisionsParentModel, GovernanceBySeverityParent as GovernanceBySeverityParentModel, DashboardSkillParent as DashboardSkillParentModel, DashboardMemberParent as DashboardMemberParentModel, BatchParent as BatchParentModel } from '../mapping';
-import type { CostPerSkillRow as CostPerSkillRowModel, ArchetypeProgressionRow as ArchetypeProgressionRowModel, ManagerDashboard as ManagerDashboardModel, ManagerRow as ManagerRowModel, SkillRow as SkillRowModel } from '../../hub/store';
+import type { ProvenanceParent as ProvenanceParentModel, ConnectionParent as ConnectionParentModel, EdgeParent as EdgeParentModel, PageInfoParent as PageInfoParentModel, CostPerSkillRowView as CostPerSkillRowViewModel, DashboardDecisionsParent as DashboardDecisionsParentModel, GovernanceBySeverityParent as GovernanceBySeverityParentModel, DashboardSkillParent as DashboardSkillParentModel, DashboardMemberParent as DashboardMemberParentModel, BatchParent as BatchParentModel } from '../mapping';
+import type { ArchetypeProgressionRow as ArchetypeProgressionRowModel, ManagerDashboard as ManagerDashboardModel, ManagerRow as ManagerRowModel, SkillRow as SkillRowModel } from '../../hub/store';
 import type { RecordResult as RecordResultModel } from '../../hub/hub';
 import type { GraphQLContext } from '../context';
 export type Maybe<T> = T | null;
@@ -1356,7 +1356,7 @@ export type ResolversTypes = {
   ArtifactFilter: ArtifactFilter;
   ArtifactInput: ArtifactInput;
   Bucket: Bucket;
-  CostPerSkillRow: ResolverTypeWrapper<CostPerSkillRowModel>;
+  CostPerSkillRow: ResolverTypeWrapper<CostPerSkillRowViewModel>;
   DashboardDecisions: ResolverTypeWrapper<DashboardDecisionsParentModel>;
   DashboardMember: ResolverTypeWrapper<DashboardMemberParentModel>;
   DashboardSkill: ResolverTypeWrapper<DashboardSkillParentModel>;
@@ -1424,7 +1424,7 @@ export type ResolversParentTypes = {
   ArtifactEdge: EdgeParentModel;
   ArtifactFilter: ArtifactFilter;
   ArtifactInput: ArtifactInput;
-  CostPerSkillRow: CostPerSkillRowModel;
+  CostPerSkillRow: CostPerSkillRowViewModel;
   DashboardDecisions: DashboardDecisionsParentModel;
   DashboardMember: DashboardMemberParentModel;
   DashboardSkill: DashboardSkillParentModel;

@@ -6,6 +6,7 @@
 import { RECORD_TYPES } from '../../hub/model';
 import type { QueryResolvers } from '../generated/resolvers';
 import { recordProjectionOf } from '../lookahead';
+import { costPerSkillView } from '../mapping';
 import { byId, connection } from './records';
 
 /** Resolvers of `Query`. */
@@ -34,14 +35,16 @@ export const queryResolvers: QueryResolvers = {
   telemetryEvents: (_p, a, ctx, info) =>
     connection(ctx, 'telemetry_events', a.filter, a.first, a.after, info),
 
-  costPerSkill: (_p, a, ctx) =>
-    ctx.hub.costPerSkill(ctx.tenant, {
-      from: a.from,
-      to: a.to,
-      bucket: a.bucket,
-      skillIds: a.skillIds,
-      team: a.team,
-    }),
+  costPerSkill: async (_p, a, ctx) =>
+    (
+      await ctx.hub.costPerSkill(ctx.tenant, {
+        from: a.from,
+        to: a.to,
+        bucket: a.bucket,
+        skillIds: a.skillIds,
+        team: a.team,
+      })
+    ).map(costPerSkillView),
   archetypeProgression: (_p, a, ctx) =>
     ctx.hub.archetypeProgression(ctx.tenant, {
       from: a.from,
