@@ -50,6 +50,9 @@ test('default resolvers read the storage name and, added after the deadline, are
   expect(resolveLate(field(schema, 'Output', 'skillId'), { skill_id: 's1' })).toBe('s1');
   // A field named as it is stored keeps no resolver: graphql-jit reads it inline.
   expect(field(schema, 'Output', 'status').resolve).toBeUndefined();
+  // So do the fields of view types, whose parents carry GraphQL's names (mapping.ts).
+  expect(field(schema, 'CostPerSkillRow', 'totalCostUsd').resolve).toBeUndefined();
+  expect(field(schema, 'CostPerSkillRow', 'p95LatencyMs').resolve).toBeUndefined();
 });
 
 test("the schema's own resolvers (relations, root fields) are held to the deadline", () => {
