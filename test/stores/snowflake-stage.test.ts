@@ -45,7 +45,7 @@ function outputs(tenant: TenantId, n: number): HubRecord[] {
     Array.from({ length: n }, (_, i) => ({
       skill_id: `skill-${i % 7}`,
       employee_id: `emp-${i % 13}`,
-      model: `m "${i % 13}", \\x`,
+      model: `m "${i % 13}", \\x\nend`,
       status: 'SUCCEEDED',
       input_tokens: i,
       output_tokens: i % 100,
@@ -299,6 +299,40 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     expect(await tableCount(tenant, 'OUTPUTS')).toBe(400);
   });
 
+  test('batches put while a flush runs share the next one: one file of encoded and kept rows, a repeated id staged once and compared with its first occurrence', async () => {
+    const tenant = freshTenant();
+    await store.provision(tenant);
+    const [first, big, rest] = [outputs(tenant, 150), outputs(tenant, 350), outputs(tenant, 3)];
+    const bigOnes = big.slice(150);
+    const changed = sealBatch(tenant, 'outputs', [
+      { ...bigOnes[5], provenance_hash: undefined, latency_ms: 1 },
+    ])[0] as HubRecord;
+    const flushes = store.writer.flushes;
+    const from = statements.length;
+    // The first flush starts at once; the next two batches wait for it and then go together.
+    const running = store.putBatchNow(tenant, first);
+    // 200 records (encoded as they are put), one of them twice.
+    const encoded = store.putBatchNow(tenant, [...bigOnes, bigOnes[0] as HubRecord]);
+    // Kept records (under fileStageRows): one new, one repeating an id of the batch above with the
+    // same content, one with other content.
+    const kept = store.putBatchNow(tenant, [rest[0] as HubRecord, bigOnes[9] as HubRecord, changed]);
+    expect((await running).every((o) => o.status === 'created')).toBe(true);
+    const a = await encoded;
+    expect(a.slice(0, 200).every((o) => o.status === 'created')).toBe(true);
+    expect(a[200]).toEqual({ status: 'duplicate' });
+    expect(await kept).toEqual([
+      { status: 'created' },
+      { status: 'duplicate' },
+      { status: 'conflict', existingHash: bigOnes[5]?.provenance_hash },
+    ]);
+    expect(store.writer.flushes - flushes).toBe(2);
+    expect(since(from).filter((x) => x.startsWith('PUT'))).toHaveLength(2);
+    expect(await tableCount(tenant, 'OUTPUTS')).toBe(351);
+    expect(await tableCount(tenant, 'OUTPUTS_STAGE')).toBe(0);
+    const [stored] = await store.getByIds(tenant, 'outputs', [bigOnes[5]?.record_id as string]);
+    expect(stored).toEqual(bigOnes[5]);
+  });
+
   test("cross-tenant: two tenants' concurrent staged batches land in their own databases only, each file named by one tenant's statements", async () => {
     const [a, b] = [freshTenant(), freshTenant()];
     const from = statements.length;
@@ -328,15 +362,16 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     expect(stageFilesUsable("/tmp/it's here")).toBe(false);
   });
 
-  test('the CSV encoding: NULL is an empty unquoted field, everything else quoted with quotes doubled', () => {
+  test('the CSV encoding: NULL is an empty unquoted field, everything else quoted with quotes doubled; a line per record', () => {
     const tenant = freshTenant();
-    const [r] = outputs(tenant, 1);
-    const line = stageCsv('batch-1', [r as HubRecord])
-      .toString('utf8')
-      .split('\n')[0] as string;
-    expect(line.startsWith('"batch-1","')).toBe(true);
-    expect(line).toContain('"m ""0"", \\x"');
+    const records = outputs(tenant, 2);
+    const text = stageCsv('batch-1', records).toString('utf8');
+    expect(text.startsWith('"batch-1","')).toBe(true);
+    // A newline inside a value is data, inside its quotes.
+    expect(text).toContain('"m ""0"", \\x\nend"');
     // invocation_id is absent: SQL NULL, two commas in a row.
-    expect(line).toMatch(/,,/);
+    expect(text).toMatch(/,,/);
+    expect(text.split('\n"batch-1",')).toHaveLength(2);
+    expect(text.endsWith('\n')).toBe(true);
   });
 });
