@@ -22,7 +22,7 @@ import {
   costPerSkillPreaggStatement,
   skillsPreaggStatement,
 } from '../../src/stores/postgres/postgres-preagg-sql';
-import { costPerSkillWholeStatement } from '../../src/stores/postgres/postgres-preagg-whole';
+import { costPerSkillWholeStatement, wholeCellRows } from '../../src/stores/postgres/postgres-preagg-whole';
 
 describe('range plan', () => {
   /** Net sign of `pieces` over each elementary interval between their (and the range's) boundaries. */
@@ -235,5 +235,44 @@ describe('pre-aggregated statements', () => {
     ).toBeNull();
     // An empty range has no cell to read.
     expect(q('2026-03-02', '2026-03-02', 'DAY')).toBeNull();
+  });
+
+  test("the whole-bucket statement's packed rows read back as the general statement's rows", () => {
+    const packed = (skill: string | null, v: string) => ({ skill_id: skill, v });
+    expect(
+      wholeCellRows([
+        packed('a,b', '2026-03-02 00:00:00+00,12,1,1500000.000000,300,40,12,80,95'),
+        packed('c', '2026-03-02 00:00:00+00,1,0,0.000000,0,0,1,7,'),
+      ]),
+    ).toEqual([
+      {
+        skill_id: 'a,b',
+        bucket_start: '2026-03-02T00:00:00.000Z',
+        invocations: '12',
+        failed: '1',
+        micros: '1500000.000000',
+        input_tokens: '300',
+        output_tokens: '40',
+        lat_n: '12',
+        lat_a: '80',
+        lat_b: '95',
+      },
+      {
+        skill_id: 'c',
+        bucket_start: '2026-03-02T00:00:00.000Z',
+        invocations: '1',
+        failed: '0',
+        micros: '0.000000',
+        input_tokens: '0',
+        output_tokens: '0',
+        lat_n: '1',
+        lat_a: '7',
+        lat_b: null,
+      },
+    ]);
+    // Something else counts in the range (the NULL row), or a cell has no p95 statistics.
+    expect(wholeCellRows([packed(null, ',,,,,,,,')])).toBeNull();
+    expect(wholeCellRows([packed('a', '2026-03-02 00:00:00+00,3,0,0.000000,0,0,,,')])).toBeNull();
+    expect(wholeCellRows([])).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ import type { TenantId } from '../../hub/tenant';
 import { type ConsumerOptions, MAX_FOLD_BATCH, RollupConsumer, foldFeed } from './postgres-preagg-consumer';
 import { managerDashboardParts, managerDashboardPreaggStatements } from './postgres-preagg-dashboard';
 import { costPerSkillPreaggStatement, skillsPreaggStatement } from './postgres-preagg-sql';
-import { costPerSkillWholeStatement, wholeCellsAnswer } from './postgres-preagg-whole';
+import { costPerSkillWholeStatement, wholeCellRows } from './postgres-preagg-whole';
 import {
   archetypeProgressionRows,
   archetypeProgressionStatement,
@@ -77,8 +77,8 @@ export class PostgresRollups {
   async costPerSkill(tenant: TenantId, query: CostPerSkillQuery): Promise<CostPerSkillRow[]> {
     const whole = costPerSkillWholeStatement(tenant, query);
     if (whole) {
-      const rows = await this.one(tenant, whole);
-      if (wholeCellsAnswer(rows)) return costPerSkillRows(rows);
+      const rows = wholeCellRows(await this.one(tenant, whole));
+      if (rows) return costPerSkillRows(rows);
     }
     return costPerSkillRows(await this.one(tenant, costPerSkillPreaggStatement(tenant, query)));
   }
