@@ -209,43 +209,43 @@ export class SnowflakeStore implements HubStore {
     await this.provision(tenant);
     const names = this.names(tenant);
     const outcomes: PutOutcome[] = new Array<PutOutcome>(records.length);
-    const first = new Map<string, number>();
-    const byType = new Map<RecordType, number[]>();
+    // Per type, record_id -> index of its first occurrence (keyed by id alone: no key string built
+    // per record); the indexes of repeated ids aside.
+    const firstOf = new Map<RecordType, Map<string, number>>();
+    const repeated: number[] = [];
     records.forEach((r, i) => {
-      const key = `${r.record_type}\u0000${r.record_id}`;
-      if (first.has(key)) return;
-      first.set(key, i);
-      const list = byType.get(r.record_type);
-      if (list) list.push(i);
-      else byType.set(r.record_type, [i]);
+      let first = firstOf.get(r.record_type);
+      if (!first) firstOf.set(r.record_type, (first = new Map()));
+      if (first.has(r.record_id)) repeated.push(i);
+      else first.set(r.record_id, i);
     });
-    const storedHash = new Map<string, string>();
-    for (const [type, indexes] of byType) {
+    const existingOf = new Map<RecordType, Map<string, string>>();
+    for (const [type, first] of firstOf) {
+      const one = firstOf.size === 1 && repeated.length === 0;
       const existing = await this.writeType(
         names,
         type,
-        indexes.map((i) => records[i] as HubRecord),
+        one ? records : [...first.values()].map((i) => records[i] as HubRecord),
       );
-      for (const i of indexes) {
+      existingOf.set(type, existing);
+      for (const i of first.values()) {
         const r = records[i] as HubRecord;
         const hash = existing.get(r.record_id);
-        const key = `${type}\u0000${r.record_id}`;
-        if (hash === undefined) {
-          outcomes[i] = { status: 'created' };
-          storedHash.set(key, r.provenance_hash);
-        } else {
+        if (hash === undefined) outcomes[i] = { status: 'created' };
+        else
           outcomes[i] =
             hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
-          storedHash.set(key, hash);
-        }
       }
     }
-    records.forEach((r, i) => {
-      if (outcomes[i]) return;
-      const hash = storedHash.get(`${r.record_type}\u0000${r.record_id}`) as string;
+    // A repeated id is compared with what is stored now: the stored record, or its first occurrence.
+    for (const i of repeated) {
+      const r = records[i] as HubRecord;
+      const hash =
+        existingOf.get(r.record_type)?.get(r.record_id) ??
+        (records[firstOf.get(r.record_type)?.get(r.record_id) as number] as HubRecord).provenance_hash;
       outcomes[i] =
         hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
-    });
+    }
     return outcomes;
   }
 
@@ -257,7 +257,7 @@ export class SnowflakeStore implements HubStore {
   private async writeType(
     names: TenantNames,
     type: RecordType,
-    records: HubRecord[],
+    records: readonly HubRecord[],
   ): Promise<Map<string, string>> {
     const sql = writeStatements(names, type);
     const batchId = randomUUID();
