@@ -63,12 +63,26 @@ export function mainThreadCpuUs(child: ReturnType<typeof fork>): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
+/** How a gateway child is launched, beyond its file and tracing. */
+export interface ChildLaunch {
+  /**
+   * A command the child runs under, node and its arguments appended (e.g.
+   * `valgrind --tool=callgrind ...`); the IPC channel passes through it.
+   */
+  readonly launcher?: readonly string[];
+  /** Environment variables added to this process's for the child. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** node/V8 flags for the child. */
+  readonly nodeFlags?: readonly string[];
+}
+
 /** Starts a gateway child process over `uri` with the tracing settings; resolves once it listens. */
 export async function startChild(
   uri: string,
   secret: string,
   tracing: ChildTracing,
   file = GATEWAY_BENCH_FILE,
+  launch: ChildLaunch = {},
 ): Promise<{ server: ReturnType<typeof fork>; url: string }> {
   const profile = process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}`] : [];
   // Diagnostics only (V8's logs, e.g. `--log-deopt --logfile=/tmp/v8-%p.log`): never for figures.
@@ -79,13 +93,17 @@ export async function startChild(
     {
       // As the README says to run it in production.
       execArgv: [
+        ...(launch.launcher ? [...launch.launcher.slice(1), process.execPath] : []),
         '--max-semi-space-size=32',
         '--require',
         'tsx/cjs',
         ...profile,
         ...flags,
         ...(tracing.nodeFlags ?? []),
+        ...(launch.nodeFlags ?? []),
       ],
+      ...(launch.launcher ? { execPath: launch.launcher[0] } : {}),
+      ...(launch.env ? { env: { ...process.env, ...launch.env } } : {}),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );

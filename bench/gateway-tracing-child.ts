@@ -5,6 +5,7 @@
  * or a fake without SDK), and the child's side of the warm-up/rounds switch.
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { getPriority, loadavg } from 'node:os';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -156,6 +157,9 @@ export async function serveTracedGatewayChild(
       profiler?.post(method, (err, result) => (err ? reject(err) : resolve(result))),
     );
   process.on('message', (m: unknown) => {
+    // Under callgrind (gateway-tracing-callgrind.ts): the window of counted instructions, opened
+    // and closed by calls of libuv functions nothing else in the gateway calls.
+    if (m === 'cg-zero' || m === 'cg-dump') void callgrindMark(m, tracer);
     if (m === 'stop' && profiling) {
       void post('Profiler.stop').then((r) =>
         writeFileSync(
@@ -188,4 +192,24 @@ export async function serveTracedGatewayChild(
       await tracer.shutdown();
     },
   });
+}
+
+/**
+ * Opens (`cg-zero`) or closes (`cg-dump`) callgrind's window, then answers
+ * `{ cg: m }`. The child runs under `valgrind --tool=callgrind
+ * --zero-before=uv_os_getpriority --dump-before=uv_loadavg`: `os.getPriority()`
+ * zeroes the counts, `os.loadavg()` writes them to a file. Spans ended before
+ * the window are exported first (their export is not the window's), and those
+ * of the window once it is closed, so the sink's count of server spans between
+ * the two answers is the window's sampled requests.
+ */
+async function callgrindMark(m: 'cg-zero' | 'cg-dump', tracer: Tracer): Promise<void> {
+  if (m === 'cg-zero') {
+    await tracer.flush();
+    getPriority();
+  } else {
+    loadavg();
+    await tracer.flush();
+  }
+  process.send?.({ cg: m });
 }

@@ -3,10 +3,8 @@
  * traced in different configurations (the default three and the `--extra`
  * ones), driven at the same time in rounds, exporting to an OTLP sink here.
  */
-import { Agent, createServer } from 'node:http';
+import { Agent } from 'node:http';
 import type { fork } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
 import { closedLoop as loop, postGraphQL } from './closed-loop';
 import type { GcCounts } from './gateway-child';
 import { loadavg, log } from './gateway-log';
@@ -19,7 +17,7 @@ import {
   stopChild,
   threadCpuUs,
 } from './gateway-processes';
-import type { ChildTracing } from './gateway-tracing-child';
+import { childFileFor, startOtlpSink, tracingConfigs } from './gateway-tracing-configs';
 import { type Figure, median } from './report';
 
 /** The tracing part's command-line choices. */
@@ -45,99 +43,8 @@ export async function tracingCost(
   rounds: number,
   options: TracingOptions,
 ): Promise<Figure[]> {
-  let exports = 0;
-  let exportBytes = 0;
-  const sink = createServer((req, res) => {
-    req.on('data', (c: Buffer) => (exportBytes += c.length));
-    req.on('end', () => {
-      exports++;
-      res.setHeader('content-type', 'application/json');
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-  const configs: { name: string; tracing: ChildTracing }[] = [
-    { name: 'off', tracing: {} },
-    { name: 'sampled_1', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1' } },
-    { name: 'sampled_0_01', tracing: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' } },
-  ];
-  // --extra off_control: a second gateway with tracing off, measured like the others against the
-  // first (how far two identical gateways differ by this method on the machine as loaded);
-  // --extra sampled_0: tracing on, every root dropped (what an unsampled request pays by itself,
-  // without the sampled traces in flight beside it).
-  const extras: Record<string, ChildTracing> = {
-    off_control: {},
-    sampled_0: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0' },
-    // A second 0.01 gateway: whether a difference is the sampler's or one process's (JIT and heap
-    // state persist across rounds, so rounds of one process are not independent samples).
-    sampled_0_01_b: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01' },
-    // 0.01 with V8's bytecode flushing off: is the sampled path compiled again per rare trace?
-    sampled_0_01_noflush: {
-      endpoint,
-      sampler: 'parentbased_traceidratio',
-      samplerArg: '0.01',
-      nodeFlags: ['--no-flush-bytecode'],
-    },
-    // Between 0.01 and 1.0: does the cost grow in proportion to the share sampled?
-    sampled_0_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.1' },
-    sampled_0_5: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.5' },
-    // Bisecting the 0.01 excess: without export; without the SDK (recording spans that do nothing,
-    // the traced views as sampled); without the SDK and without traced views (the root alone).
-    sampled_0_01_noexport: {
-      endpoint,
-      sampler: 'parentbased_traceidratio',
-      samplerArg: '0.01',
-      noExport: true,
-    },
-    fake_0_01: { fake: { ratio: 0.01 } },
-    fake_0_01_root: { fake: { ratio: 0.01, rootOnly: true } },
-    fake_0_01_timer: { fake: { ratio: 0.01, timer: true } },
-    // Nothing sampled in the rounds, after a warm-up at 0.01: does a gateway that has served sampled
-    // requests stay slower once it serves none (a state it keeps) or not (work while they run)?
-    sampled_0_after_0_01: {
-      endpoint,
-      sampler: 'parentbased_traceidratio',
-      samplerArg: '0',
-      warmSamplerArg: '0.01',
-    },
-    sampled_0_01_noprocessor: {
-      endpoint,
-      sampler: 'parentbased_traceidratio',
-      samplerArg: '0.01',
-      noProcessor: true,
-    },
-    fake_1: { fake: { ratio: 1 } },
-    // Tracing off, with an HTTP client POST to the sink every 5 s (an export's use of node:http alone).
-    off_client_post: { clientPostTo: `${endpoint}/v1/traces` },
-    // 0.01 as the code of BENCH_TRACING_BASE_TREE does it (before/after a change, in one run).
-    base_sampled_0_01: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01', tree: 'base' },
-    base_sampled_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1', tree: 'base' },
-    // 0.01 after a warm-up sampling every request: the sampled path as hot as in a gateway that
-    // has run for hours (at 1%, a short run executes it too rarely for V8 to optimise it).
-    sampled_0_01_warm: {
-      endpoint,
-      sampler: 'parentbased_traceidratio',
-      samplerArg: '0.01',
-      warmSamplerArg: '1',
-    },
-  };
-  // --skip (bisecting only): leave default configurations out.
-  const { skip, extra } = options;
-  for (let k = configs.length - 1; k > 0; k--)
-    if (skip.includes(configs[k]?.name ?? '')) configs.splice(k, 1);
-  for (const name of extra) {
-    // `<extra>_r2`, `_r3`, ...: another gateway of that configuration (bisecting: per-process spread).
-    const tracing = extras[name.replace(/_r\d+$/, '')];
-    if (!tracing) throw new Error(`--extra takes ${Object.keys(extras).join(', ')}; got ${name}`);
-    configs.push({ name, tracing });
-  }
-  const baseTree = process.env.BENCH_TRACING_BASE_TREE;
-  const childFile = (tracing: ChildTracing): string | undefined => {
-    if (tracing.tree !== 'base') return undefined;
-    if (!baseTree) throw new Error('the base_* extras need BENCH_TRACING_BASE_TREE=<another checkout>');
-    return resolvePath(baseTree, 'bench/gateway.bench.ts');
-  };
+  const sink = await startOtlpSink();
+  const configs = tracingConfigs(sink.endpoint, options.skip, options.extra);
   interface Child {
     readonly name: string;
     readonly server: ReturnType<typeof fork>;
@@ -157,7 +64,7 @@ export async function tracingCost(
   for (const c of configs)
     children.push({
       ...c,
-      ...(await startChild(uri, secret, c.tracing, childFile(c.tracing))),
+      ...(await startChild(uri, secret, c.tracing, childFileFor(c.tracing))),
       rps: [] as number[],
       cpuUs: [] as number[],
       ratio: [] as number[],
@@ -244,10 +151,10 @@ export async function tracingCost(
     });
   } finally {
     for (const c of children) await stopChild(c.server);
-    await new Promise((r) => sink.close(r));
+    await sink.close();
   }
   log(`requests served: ${[...served].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  log(`the OTLP sink received ${exports} exports, ${(exportBytes / 1e6).toFixed(1)} MB`);
+  log(`the OTLP sink received ${sink.exports()} exports, ${(sink.bytes() / 1e6).toFixed(1)} MB`);
   const off = children[0];
   const figures: Figure[] = [];
   for (const c of children) {

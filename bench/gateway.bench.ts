@@ -23,7 +23,12 @@
  *    child, less sensitive to other processes than req/s). `--extra` adds
  *    gateways: `off_control` (tracing off like the baseline: its ratios are
  *    the method's own noise on the machine as loaded), `sampled_0` (tracing
- *    on, every root dropped: the unsampled path alone).
+ *    on, every root dropped: the unsampled path alone). With
+ *    `--instructions N`, first the same configurations one after the other
+ *    under callgrind: instructions per by-id request over N requests after a
+ *    warm-up (`--instructions-warmup`, default 3000), independent of the
+ *    machine's load (gateway-tracing-callgrind.ts); `--instructions-only`
+ *    skips the req/s rounds.
  * 6. What tracing off costs beside code without tracing: a gateway in this
  *    process with a counting no-op tracer answers by-id requests, counting the
  *    tracer and span calls each request makes (tracing off makes none: a
@@ -58,7 +63,7 @@
  *
  *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
  *     [--only reads|tracing|tickets] [--baseline-tree <dir>]
- *     [--extra off_control,sampled_0]
+ *     [--extra off_control,sampled_0] [--instructions 2000 [--instructions-only]]
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
@@ -75,6 +80,7 @@ import { loadavg, log } from './gateway-log';
 import { procCpuUs, startChild, stopChild } from './gateway-processes';
 import { ticketCost } from './gateway-tickets';
 import { tracingCost } from './gateway-tracing';
+import { tracingInstructions } from './gateway-tracing-callgrind';
 import { type ChildTracing, serveTracedGatewayChild } from './gateway-tracing-child';
 import { tracingOffCost } from './gateway-tracing-off';
 import { compareTrees } from './gateway-trees';
@@ -240,8 +246,22 @@ async function main(): Promise<void> {
         skip: (option('skip') ?? '').split(','),
         extra: args.includes('--extra') ? (args[args.indexOf('--extra') + 1] ?? '').split(',') : [],
       };
-      figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS, tracing)));
-      figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
+      const instructions = arg('instructions', 0);
+      if (instructions > 0)
+        figures.push(
+          ...(await tracingInstructions(db.appUri, secret, token, byIdBody, {
+            ...tracing,
+            requests: instructions,
+            warmup: arg('instructions-warmup', 3000),
+            dilation: arg('dilation', 50),
+            parallel: arg('instructions-parallel', 2),
+            connections: arg('instructions-connections', 8),
+          })),
+        );
+      if (!args.includes('--instructions-only')) {
+        figures.push(...(await tracingCost(db.appUri, secret, token, byIdBody, SECONDS, ROUNDS, tracing)));
+        figures.push(...(await tracingOffCost(db.appUri, secret, token, byIdBody, figures)));
+      }
     }
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
