@@ -17,7 +17,7 @@
  * OTEL_BSP_SCHEDULE_DELAY), so an export happens about as often per request.
  * `parallel` gateways run at once (each count is its own process's).
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +77,7 @@ export async function tracingInstructions(
   const keep = process.env.BENCH_CALLGRIND_DIR;
   const dir = keep ?? join(tmpdir(), `hub-bench-callgrind-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const perRequest = new Map<string, number>();
+  const perRequest = new Map<string, { main: number; total: number }>();
   const count = async (k: number): Promise<void> => {
     const sink = sinks[k] as OtlpSink;
     const c = tracingConfigs(sink.endpoint, options.skip, options.extra)[k] as TracingConfig;
@@ -86,6 +86,7 @@ export async function tracingInstructions(
         'valgrind',
         '-q',
         '--tool=callgrind',
+        '--separate-threads=yes',
         `--callgrind-out-file=${join(dir, 'cg.%p')}`,
         '--zero-before=uv_os_getpriority',
         '--dump-before=uv_loadavg',
@@ -117,11 +118,15 @@ export async function tracingInstructions(
       await mark(server, 'cg-dump');
       const sampled = sink.serverSpans() - spans0;
       agent.destroy();
-      const counted = windowCount(dir, server.pid as number);
-      perRequest.set(c.name, counted / options.requests);
-      if (keep) log(`instructions, ${c.name}: callgrind's dump is ${join(dir, `cg.${server.pid}.1`)}`);
+      const counted = windowCounts(dir, server.pid as number);
+      perRequest.set(c.name, {
+        main: counted.main / options.requests,
+        total: counted.total / options.requests,
+      });
+      if (keep) log(`instructions, ${c.name}: callgrind's dumps are ${join(dir, `cg.${server.pid}.1-*`)}`);
       log(
-        `instructions, ${c.name}: ${(counted / options.requests / 1e6).toFixed(3)} M per request ` +
+        `instructions, ${c.name}: ${(counted.total / options.requests / 1e6).toFixed(3)} M per request, ` +
+          `${(counted.main / options.requests / 1e6).toFixed(3)} M on the JavaScript thread ` +
           `(${options.requests} requests, ${sampled} sampled, ${exports} exports in the window; ${perSec.toFixed(0)} req/s under callgrind)`,
       );
     } finally {
@@ -136,13 +141,21 @@ export async function tracingInstructions(
     await Promise.all(sinks.map((s) => s.close()));
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
-  const off = perRequest.get(names[0] ?? 'off') ?? NaN;
-  return names.map((name) => ({
-    name: `gateway_by_id_instructions_per_request_tracing_${name}`,
-    value: Math.round(perRequest.get(name) ?? NaN),
-    unit: 'instructions',
-    baseline: Math.round(off),
-  }));
+  const off = perRequest.get(names[0] ?? 'off');
+  return [
+    ...names.map((name) => ({
+      name: `gateway_by_id_instructions_per_request_tracing_${name}`,
+      value: Math.round(perRequest.get(name)?.total ?? NaN),
+      unit: 'instructions',
+      baseline: Math.round(off?.total ?? NaN),
+    })),
+    ...names.map((name) => ({
+      name: `gateway_by_id_main_thread_instructions_per_request_tracing_${name}`,
+      value: Math.round(perRequest.get(name)?.main ?? NaN),
+      unit: 'instructions',
+      baseline: Math.round(off?.main ?? NaN),
+    })),
+  ];
 }
 
 /** Sends `m` (`cg-zero` / `cg-dump`) to a child and waits for its answer. */
@@ -158,11 +171,21 @@ function mark(server: ReturnType<typeof fork>, m: 'cg-zero' | 'cg-dump'): Promis
   });
 }
 
-/** The instruction count of the window callgrind dumped for process `pid` (its first dump). */
-function windowCount(dir: string, pid: number): number {
-  const text = readFileSync(join(dir, `cg.${pid}.1`), 'utf8');
-  // `totals`, not `summary`: the dumps' totals add up to the process's count, summaries do not.
-  const m = /^totals:\s+(\d+)/m.exec(text);
-  if (!m) throw new Error(`no instruction count in callgrind's dump for ${pid}`);
-  return Number(m[1]);
+/**
+ * The instruction counts of the window callgrind dumped for process `pid`
+ * (its first dump, one file per thread): the JavaScript thread's (thread 1)
+ * and all threads' together.
+ */
+function windowCounts(dir: string, pid: number): { main: number; total: number } {
+  let main = NaN;
+  let total = 0;
+  for (const file of readdirSync(dir).filter((f) => f.startsWith(`cg.${pid}.1-`))) {
+    // `totals`, not `summary`: the dumps' totals add up to the process's count, summaries do not.
+    const m = /^totals:\s+(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
+    if (!m) throw new Error(`no instruction count in callgrind's dump ${file}`);
+    total += Number(m[1]);
+    if (file.endsWith('-01')) main = Number(m[1]);
+  }
+  if (Number.isNaN(main)) throw new Error(`no callgrind dump of the JavaScript thread of ${pid} in ${dir}`);
+  return { main, total };
 }

@@ -201,11 +201,15 @@ export async function serveTracedGatewayChild(
  * zeroes the counts, `os.loadavg()` writes them to a file. Spans ended before
  * the window are exported first (their export is not the window's), and those
  * of the window once it is closed, so the sink's count of server spans between
- * the two answers is the window's sampled requests.
+ * the two answers is the window's sampled requests. The window opens after a
+ * full garbage collection.
  */
 async function callgrindMark(m: 'cg-zero' | 'cg-dump', tracer: Tracer): Promise<void> {
   if (m === 'cg-zero') {
     await tracer.flush();
+    // A full collection first (the child runs with --expose-gc): every window begins with the same
+    // heap state, so whether a major collection falls into it is the window's own doing.
+    (globalThis as { gc?: () => void }).gc?.();
     getPriority();
   } else {
     loadavg();
