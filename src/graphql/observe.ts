@@ -7,7 +7,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { isHubError } from '../hub/errors';
 import { errorFields } from '../platform/log';
 import type { GatewayMetrics } from '../platform/metrics';
-import { type Span, tracer } from '../platform/tracing';
+import type { Span } from '../platform/tracing';
 import type { GraphQLContext } from './context';
 import type { FieldRouting } from './route-extensions';
 import type { UsageMeter } from '../platform/usage';
@@ -81,12 +81,13 @@ export function observePlugin(metrics: GatewayMetrics): ApolloServerPlugin<Graph
  */
 export function tracePlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
-    async requestDidStart() {
-      if (!tracer().enabled) return;
+    // Only a sampled request gets a listener: Apollo then runs no hook of this plugin for the others.
+    async requestDidStart({ contextValue }) {
+      if (!contextValue.span.recording) return;
       return {
         async willSendResponse({ response, contextValue }) {
           const span = contextValue.span;
-          if (!span.recording || response.body.kind !== 'single') return;
+          if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           traceResult(
             span,

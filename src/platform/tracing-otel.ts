@@ -13,9 +13,10 @@
  * are no-op spans: an unsampled request costs one sampling decision.
  *
  * That decision is made here for a root without a caller's `traceparent`
- * (nearly every request): {@link RootSampling} draws the trace id as four
- * random 32-bit words and applies the trace-id-ratio rule to them (the SDK's
- * rule, so the decision is the same function of the trace id). A caller's
+ * (nearly every request): {@link RootSampling} applies the trace-id-ratio
+ * rule (the SDK's rule, so the decision is the same function of the trace id)
+ * to a random draw before any id exists, and draws the id only for a sampled
+ * root. A caller's
  * trace context is decided by the SDK's sampler the settings name.
  *
  * A sampled span is recorded in a {@link RecordedSpan} of our own, which is
@@ -215,14 +216,22 @@ export class RootSampling {
     return new RootSampling(ratio >= 1 ? 0x100000000 : Math.floor(Math.max(ratio, 0) * 0xffffffff));
   }
 
-  /** A new root's trace id (32 lower-case hex digits) if the root is sampled, else undefined. */
+  /**
+   * A new root's trace id (32 lower-case hex digits) if the root is sampled,
+   * else undefined. The rule looks only at the XOR of the id's four words, so
+   * that XOR is drawn first (uniform, like the XOR of four uniform words) and a
+   * dropped root costs one random draw and a comparison; a sampled root then
+   * draws three words and takes the fourth as what gives that XOR, which makes
+   * the id uniform among the ids the rule samples.
+   */
   traceId(): string | undefined {
-    if (this.upperBound === 0) return undefined;
+    const x = (Math.random() * 0x100000000) >>> 0;
+    if (x >= this.upperBound) return undefined;
     const w0 = (Math.random() * 0x100000000) >>> 0;
     const w1 = (Math.random() * 0x100000000) >>> 0;
     const w2 = (Math.random() * 0x100000000) >>> 0;
-    // An all-zero id is invalid: the SDK's generator sets its last bit, and so does this one.
-    const w3 = (Math.random() * 0x100000000) >>> 0 || (w0 | w1 | w2 ? 0 : 1);
+    // An all-zero id is invalid: its last bit is set then (the SDK's generator does the same).
+    const w3 = (x ^ w0 ^ w1 ^ w2) >>> 0 || (w0 | w1 | w2 ? 0 : 1);
     return sampledId(w0, w1, w2, w3, this.upperBound);
   }
 }
