@@ -92,9 +92,16 @@ export class CpuMeter {
 
   /** CPU ms spent since `start` (backends that came and went in between are not counted). */
   async since(start: { self: number; backends: Map<number, number> }): Promise<number> {
-    const now = await this.read();
-    let total = now.self - start.self;
-    for (const [pid, t] of now.backends) total += t - (start.backends.get(pid) ?? t);
+    return this.between(start, await this.read());
+  }
+
+  /** CPU ms spent from reading `start` to reading `end` (backends in both only). */
+  between(
+    start: { self: number; backends: Map<number, number> },
+    end: { self: number; backends: Map<number, number> },
+  ): number {
+    let total = end.self - start.self;
+    for (const [pid, t] of end.backends) total += t - (start.backends.get(pid) ?? t);
     return total;
   }
 }

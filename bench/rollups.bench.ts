@@ -18,7 +18,9 @@
  *
  *   npm run bench:rollups -- [--outputs 1000000,10000000] [--connections 1,32] [--samples 200]
  *     [--raw-samples 10] [--raw-connections 1,32] [--variants 8] [--ingest 200000] [--lag-rate 50000]
- *     [--only rollups|ingest] [--build-only] [--no-backfill] [--rebuild]
+ *     [--only rollups|ingest] [--no-lag] [--build-only] [--no-backfill] [--rebuild]
+ *
+ * `--no-lag` skips the lag run (2.): the ingest rate and CPU per record alone.
  *
  * Build the datasets first outside the bench lock (`nice npm run bench:rollups -- --build-only`).
  */
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
   if (ONLY !== 'rollups' && !args.includes('--build-only')) {
     const o = { records: INGEST, batch: 20_000, skills: SKILLS, lagRate: LAG_RATE, log };
     figures.push(...(await benchIngest(o)));
-    figures.push(...(await benchLag(o)));
+    if (!args.includes('--no-lag')) figures.push(...(await benchLag(o)));
   }
   if (figures.length === 0) return;
   report(`bench:rollups (load average ${load()})`, figures);
