@@ -18,7 +18,7 @@
 import type { HubRecord, RecordType } from '../../hub/model';
 import type { TenantId } from '../../hub/tenant';
 import { columnsOf } from './postgres-columns';
-import { cachedSql, insertCtes, toText } from './postgres-insert-sql';
+import { cachedSql, freshInsertFrom, insertCtes, toText } from './postgres-insert-sql';
 import type { Statement } from './queryable';
 
 /** The staging table of a type (one per connection, in its temporary schema). */
@@ -82,17 +82,12 @@ function copyStatement(type: RecordType, records: readonly HubRecord[], offset: 
   return { sql, params: [], copyIn: copyRows(type, records, offset) };
 }
 
-/**
- * The staged all-new insert: as the array path's, it succeeds only when every
- * staged row was inserted and otherwise fails with division_by_zero
- * (SQLSTATE 22012), so that the transaction writes nothing.
- */
+/** The staged all-new insert (see freshInsertFrom): every staged row inserted, or unique_violation. */
 function freshStagedSql(type: RecordType, outbox: boolean): string {
   return cachedSql(`stage-fresh:${type}:${outbox}`, () => {
     const names = columnsOf(type).map((c) => c.name);
     const source = `(SELECT ${names.join(', ')} FROM ${stageTable(type)} WHERE ord > $2::int8 AND ord <= $3::int8) AS s`;
-    return `WITH ${insertCtes(type, outbox, source)}
-SELECT 1 / (CASE WHEN count(*) = $3::int8 - $2::int8 THEN 1 ELSE 0 END) AS all_new FROM ins`;
+    return freshInsertFrom(type, outbox, source);
   });
 }
 
@@ -114,7 +109,7 @@ WHERE NOT EXISTS (SELECT 1 FROM ins n WHERE n.record_id = i.record_id)`;
  * chunk of its type in the transaction), COPY the rows into it numbered
  * after `offset` (the rows staged by earlier chunks of the type in the same
  * transaction, which stay until the commit), insert those rows. `fresh`:
- * the all-new insert (answers one row, or fails with 22012); else the
+ * the all-new insert (answers no rows, or fails with 23505); else the
  * insert with per-position outcomes (answers the chunk's rows not inserted,
  * `ord` 1-based within the chunk, as insertStatement does). The insert is
  * the last statement.
