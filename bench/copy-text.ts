@@ -4,10 +4,13 @@
  * escapes), so a dataset loaded here holds exactly what the store's staged writes would.
  */
 import type { Column } from '../src/stores/postgres/postgres-columns';
-import { toText } from '../src/stores/postgres/postgres-insert-sql';
-import { copyText } from '../src/stores/postgres/postgres-stage-sql';
+import { copyFieldOf } from '../src/stores/postgres/postgres-stage-sql';
+
+const ENCODERS = new Map<Column['kind'], (value: unknown) => string>();
 
 /** `value` of a column of `kind` as one COPY text field (`\N` when absent). */
 export function copyField(value: unknown, kind: Column['kind']): string {
-  return copyText(toText(kind, value));
+  let encode = ENCODERS.get(kind);
+  if (encode === undefined) ENCODERS.set(kind, (encode = copyFieldOf(kind)));
+  return encode(value);
 }

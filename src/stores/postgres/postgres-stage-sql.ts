@@ -17,8 +17,8 @@
  */
 import type { HubRecord, RecordType } from '../../hub/model';
 import type { TenantId } from '../../hub/tenant';
-import { columnsOf } from './postgres-columns';
-import { cachedSql, freshInsertFrom, insertCtes, toText } from './postgres-insert-sql';
+import { type Column, columnsOf } from './postgres-columns';
+import { cachedSql, freshInsertFrom, insertCtes } from './postgres-insert-sql';
 import type { Statement } from './queryable';
 
 /** The staging table of a type (one per connection, in its temporary schema). */
@@ -57,18 +57,55 @@ export function copyText(text: string | null): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, escapeOne) : text;
 }
 
+/** One column value as one COPY text field (`\N` when absent). */
+type FieldEncoder = (value: unknown) => string;
+
+/**
+ * The COPY text field of a column of `kind`: {@link copyText} of the
+ * column's text (postgres-insert-sql.ts's toText), chosen once per column
+ * instead of per value.
+ */
+export function copyFieldOf(kind: Column['kind']): FieldEncoder {
+  switch (kind) {
+    case 'json':
+    case 'json_object':
+      return (v) => (v === undefined || v === null ? '\\N' : copyText(JSON.stringify(v)));
+    case 'int':
+      return (v) => (v === undefined || v === null ? '\\N' : String(v));
+    default:
+      return (v) => (v === undefined || v === null ? '\\N' : copyText(v as string));
+  }
+}
+
+/** Per type: its columns' names and field encoders, in {@link columnsOf} order. */
+const ENCODERS = new Map<RecordType, { readonly names: string[]; readonly encoders: FieldEncoder[] }>();
+
 /**
  * The rows of a chunk in COPY's text format: per record one line, `ord`
  * (`offset` + its 1-based position) then each column of {@link columnsOf} separated by tabs.
+ * Each line is one join of its fields, and the chunk one join of its lines:
+ * flat strings that die young. (Appending every field to one string made a
+ * tree of a chunk's pieces that outlived young-generation collections until
+ * it was encoded for the socket, costing more than it saved; a field
+ * function picking the kind per value cost 1.6x the CPU per record.)
  */
 export function copyRows(type: RecordType, records: readonly HubRecord[], offset = 0): string {
-  const cols = columnsOf(type);
+  let enc = ENCODERS.get(type);
+  if (enc === undefined) {
+    const cols = columnsOf(type);
+    enc = { names: cols.map((c) => c.name), encoders: cols.map((c) => copyFieldOf(c.kind)) };
+    ENCODERS.set(type, enc);
+  }
+  const { names, encoders } = enc;
   const lines = new Array<string>(records.length);
+  const fields = new Array<string>(names.length + 1);
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as unknown as Record<string, unknown>;
-    let line = String(offset + i + 1);
-    for (const c of cols) line += `\t${copyText(toText(c.kind, r[c.name]))}`;
-    lines[i] = line;
+    fields[0] = String(offset + i + 1);
+    for (let k = 0; k < names.length; k++) {
+      fields[k + 1] = (encoders[k] as FieldEncoder)(r[names[k] as string]);
+    }
+    lines[i] = fields.join('\t');
   }
   return `${lines.join('\n')}\n`;
 }
