@@ -1,15 +1,19 @@
 /**
  * bench:gateway's tracing part counted in instructions (`--instructions N`):
  * each configuration's gateway child runs under callgrind, which counts the
- * instructions the process executes (every thread: the JavaScript thread, V8's
- * compiler and GC helpers, libuv's pool). After a warm-up, N by-id requests
- * (8 connections by default) run inside a window opened and closed by the child
- * (gateway-tracing-child.ts, `callgrindMark`); instructions per request are
- * the window's count over N. Unlike req/s and CPU time, the count does not
- * depend on what else the machine runs, so a difference of 1% is a difference
- * of the code, and two runs of one tree agree within a few tenths of a percent
- * (`off_control`). V8's `--random-seed` is fixed, so the sampler draws the
- * same sequence in every run.
+ * instructions each thread executes. After a warm-up and a full garbage
+ * collection, N by-id requests (8 connections by default) run inside a window
+ * opened and closed by the child (gateway-tracing-child.ts, `callgrindMark`);
+ * the figure is the JavaScript thread's instructions in the window over N.
+ * V8's worker threads (TurboFan jobs, parallel GC) are not in it: callgrind
+ * zeroes and dumps only the thread that calls the marks.
+ *
+ * Unlike req/s and CPU time the count does not depend on what else the machine
+ * runs, but it is not exact: JIT tiering and garbage collection still differ
+ * between two processes of one configuration (two tracing-off gateways,
+ * `off_control`, differed by 4% over 1,500 requests after 3,000 of warm-up).
+ * V8's `--random-seed` is fixed, so the sampler draws the same sequence in
+ * every run.
  *
  * Under callgrind a gateway runs about 50 times slower, so the batch span
  * processor's 5-second timer would export 50 times more often per request than
@@ -17,7 +21,7 @@
  * OTEL_BSP_SCHEDULE_DELAY), so an export happens about as often per request.
  * `parallel` gateways run at once (each count is its own process's).
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +81,7 @@ export async function tracingInstructions(
   const keep = process.env.BENCH_CALLGRIND_DIR;
   const dir = keep ?? join(tmpdir(), `hub-bench-callgrind-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const perRequest = new Map<string, { main: number; total: number }>();
+  const perRequest = new Map<string, number>();
   const count = async (k: number): Promise<void> => {
     const sink = sinks[k] as OtlpSink;
     const c = tracingConfigs(sink.endpoint, options.skip, options.extra)[k] as TracingConfig;
@@ -118,15 +122,11 @@ export async function tracingInstructions(
       await mark(server, 'cg-dump');
       const sampled = sink.serverSpans() - spans0;
       agent.destroy();
-      const counted = windowCounts(dir, server.pid as number);
-      perRequest.set(c.name, {
-        main: counted.main / options.requests,
-        total: counted.total / options.requests,
-      });
-      if (keep) log(`instructions, ${c.name}: callgrind's dumps are ${join(dir, `cg.${server.pid}.1-*`)}`);
+      const counted = windowCount(dir, server.pid as number);
+      perRequest.set(c.name, counted / options.requests);
+      if (keep) log(`instructions, ${c.name}: callgrind's dump is ${join(dir, `cg.${server.pid}.1-01`)}`);
       log(
-        `instructions, ${c.name}: ${(counted.total / options.requests / 1e6).toFixed(3)} M per request, ` +
-          `${(counted.main / options.requests / 1e6).toFixed(3)} M on the JavaScript thread ` +
+        `instructions, ${c.name}: ${(counted / options.requests / 1e6).toFixed(3)} M per request on the JavaScript thread ` +
           `(${options.requests} requests, ${sampled} sampled, ${exports} exports in the window; ${perSec.toFixed(0)} req/s under callgrind)`,
       );
     } finally {
@@ -141,21 +141,13 @@ export async function tracingInstructions(
     await Promise.all(sinks.map((s) => s.close()));
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
-  const off = perRequest.get(names[0] ?? 'off');
-  return [
-    ...names.map((name) => ({
-      name: `gateway_by_id_instructions_per_request_tracing_${name}`,
-      value: Math.round(perRequest.get(name)?.total ?? NaN),
-      unit: 'instructions',
-      baseline: Math.round(off?.total ?? NaN),
-    })),
-    ...names.map((name) => ({
-      name: `gateway_by_id_main_thread_instructions_per_request_tracing_${name}`,
-      value: Math.round(perRequest.get(name)?.main ?? NaN),
-      unit: 'instructions',
-      baseline: Math.round(off?.main ?? NaN),
-    })),
-  ];
+  const off = perRequest.get(names[0] ?? 'off') ?? NaN;
+  return names.map((name) => ({
+    name: `gateway_by_id_main_thread_instructions_per_request_tracing_${name}`,
+    value: Math.round(perRequest.get(name) ?? NaN),
+    unit: 'instructions',
+    baseline: Math.round(off),
+  }));
 }
 
 /** Sends `m` (`cg-zero` / `cg-dump`) to a child and waits for its answer. */
@@ -172,20 +164,14 @@ function mark(server: ReturnType<typeof fork>, m: 'cg-zero' | 'cg-dump'): Promis
 }
 
 /**
- * The instruction counts of the window callgrind dumped for process `pid`
- * (its first dump, one file per thread): the JavaScript thread's (thread 1)
- * and all threads' together.
+ * The JavaScript thread's instruction count in the window callgrind dumped
+ * for process `pid` (its first dump; threads are counted apart, and only the
+ * thread that calls the marks, thread 1, is zeroed and dumped by them).
  */
-function windowCounts(dir: string, pid: number): { main: number; total: number } {
-  let main = NaN;
-  let total = 0;
-  for (const file of readdirSync(dir).filter((f) => f.startsWith(`cg.${pid}.1-`))) {
-    // `totals`, not `summary`: the dumps' totals add up to the process's count, summaries do not.
-    const m = /^totals:\s+(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
-    if (!m) throw new Error(`no instruction count in callgrind's dump ${file}`);
-    total += Number(m[1]);
-    if (file.endsWith('-01')) main = Number(m[1]);
-  }
-  if (Number.isNaN(main)) throw new Error(`no callgrind dump of the JavaScript thread of ${pid} in ${dir}`);
-  return { main, total };
+function windowCount(dir: string, pid: number): number {
+  const file = join(dir, `cg.${pid}.1-01`);
+  // `totals`, not `summary`: the dumps' totals add up to the process's count, summaries do not.
+  const m = /^totals:\s+(\d+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`no instruction count in callgrind's dump ${file}`);
+  return Number(m[1]);
 }
