@@ -87,6 +87,26 @@ describe('postgres schema', () => {
       expect({ type, columns: actual }).toEqual({ type, columns: expected });
     }
   });
+
+  test("record tables' secondary indexes start with tenant_id, end with record_id, and do not deduplicate", async () => {
+    // Keys ending in the primary key's record_id are never equal: deduplication
+    // (migration 16 turns it off) would only scan pages to merge nothing.
+    const rows = await sqlAt<{ table: string; index: string; first: string; last: string; options: string }>(
+      pg.adminUri,
+      `SELECT t.relname AS table, i.relname AS index,
+         pg_get_indexdef(x.indexrelid, 1, true) AS first,
+         pg_get_indexdef(x.indexrelid, x.indnkeyatts, true) AS last,
+         coalesce(array_to_string(i.reloptions, ','), '') AS options
+       FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+       WHERE n.nspname = 'hub' AND NOT x.indisunique ORDER BY 1, 2`,
+    );
+    const secondary = rows.filter((r) => (RECORD_TYPES as readonly string[]).includes(r.table));
+    expect(new Set(secondary.map((r) => r.table))).toEqual(new Set(RECORD_TYPES));
+    for (const r of secondary) {
+      expect(r).toEqual({ ...r, first: 'tenant_id', last: 'record_id', options: 'deduplicate_items=off' });
+    }
+  });
 });
 
 /** Walks an EXPLAIN (FORMAT JSON) plan and lists its node types and index names. */

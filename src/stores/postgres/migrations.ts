@@ -103,6 +103,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: per-employee week cells (summed from the day cells), kept by the fold',
     sql: () => readFileSync(join(__dirname, 'preagg-employee-weeks.sql'), 'utf8'),
   },
+  {
+    version: 16,
+    name: "record tables' secondary indexes without deduplication (keys end in record_id: never equal)",
+    sql: () => readFileSync(join(__dirname, 'record-index-dedup.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
