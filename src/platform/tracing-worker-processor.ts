@@ -8,8 +8,8 @@
  * a `postMessage` per batch.
  *
  * Tracing never breaks serving: a worker that fails to start or dies drops
- * the spans of its batch and the ones after it (reported once through
- * `onError` when one is given), and `forceFlush`/`shutdown` still resolve.
+ * the spans of its batch and the ones after it (logged once by the caller's
+ * `onError`), and `forceFlush`/`shutdown` still resolve.
  */
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
