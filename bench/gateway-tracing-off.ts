@@ -4,7 +4,8 @@
  * the time of each on the no-op tracer.
  */
 import { Agent } from 'node:http';
-import { NOOP_SPAN, NOOP_TRACER, type Span, type Tracer, installTracer } from '../src/platform/tracing';
+import { NOOP_SPAN, NOOP_TRACER, installTracer } from '../src/platform/tracing';
+import { countingTracer } from '../test/support/counting-tracer';
 import { createGateway } from '../src/http/server';
 import { silentLogger } from '../src/platform/log';
 import { openStore } from '../src/stores';
@@ -25,26 +26,7 @@ export async function tracingOffCost(
   body: (i: number) => string,
   measured: readonly Figure[],
 ): Promise<Figure[]> {
-  const counts = new Map<string, number>();
-  const count = (what: string): void => void counts.set(what, (counts.get(what) ?? 0) + 1);
-  const span: Span = {
-    recording: false,
-    child: () => (count('span.child'), span),
-    ids: () => (count('span.ids'), undefined),
-    setName: () => count('span.setName'),
-    setAttribute: () => count('span.setAttribute'),
-    setAttributes: () => count('span.setAttributes'),
-    addEvent: () => count('span.addEvent'),
-    fail: () => count('span.fail'),
-    end: () => count('span.end'),
-  };
-  const counting: Tracer = {
-    enabled: false,
-    startServerSpan: () => (count('startServerSpan'), span),
-    startRoot: () => (count('startRoot'), span),
-    flush: async () => undefined,
-    shutdown: async () => undefined,
-  };
+  const { tracer: counting, counts } = countingTracer(false);
   const previous = installTracer(counting);
   const N = 2000;
   try {

@@ -11,9 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { NOOP_TRACER, type Span, type Tracer, createTracer, installTracer } from '../../src/platform/tracing';
+import { NOOP_TRACER, type Tracer, createTracer, installTracer } from '../../src/platform/tracing';
 import { RootSampling } from '../../src/platform/tracing-otel';
 import { type LogCapture, type TestGateway, captureLog, startGateway } from '../graphql/harness';
+import { countingTracer } from '../support/counting-tracer';
 import { OtlpReceiver } from '../support/otlp-receiver';
 
 const ID = '0190a1b2-0000-7000-8000-00000000e001';
@@ -30,26 +31,7 @@ async function writeOutput(gw: TestGateway, token: string): Promise<void> {
 
 describe('tracing on, every root dropped', () => {
   // A tracer that is on and drops every root, handing out a span that counts what is done with it.
-  const calls = new Map<string, number>();
-  const count = (what: string): void => void calls.set(what, (calls.get(what) ?? 0) + 1);
-  const span: Span = {
-    recording: false,
-    child: () => (count('child'), span),
-    ids: () => (count('ids'), undefined),
-    setName: () => count('setName'),
-    setAttribute: () => count('setAttribute'),
-    setAttributes: () => count('setAttributes'),
-    addEvent: () => count('addEvent'),
-    fail: () => count('fail'),
-    end: () => count('end'),
-  };
-  const dropping: Tracer = {
-    enabled: true,
-    startServerSpan: () => (count('startServerSpan'), span),
-    startRoot: () => (count('startRoot'), span),
-    flush: async () => undefined,
-    shutdown: async () => undefined,
-  };
+  const { tracer: dropping, counts: calls } = countingTracer(true);
   let gw: TestGateway;
   let log: LogCapture;
 
