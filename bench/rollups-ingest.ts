@@ -3,13 +3,26 @@
  *
  * 1. {@link benchIngest}: the store's bulk path (putBatch) with the change
  *    feed's triggers on, beside the same path with them off, on two fresh
- *    databases, one batch at a time alternating which side goes first; wall
+ *    databases, in rounds of two batches alternating which side goes first,
+ *    each side's round preceded by an untimed CHECKPOINT (see below); wall
  *    time and CPU time per record (this process plus each side's backends,
  *    from /proc: it hardly moves with the machine's load, which mostly adds
- *    waiting); the bulk path's own ceiling on this machine (its CPU per
- *    record with the feed off, over every core: the rate if nothing else
- *    ran); then the consumer's fold rate on what was written, in the
- *    background consumer's batches.
+ *    waiting), WAL bytes per record, and per round the same figures and any
+ *    checkpoint that started inside it; the bulk path's own ceiling on this
+ *    machine (its CPU per record with the feed off, over every core: the
+ *    rate if nothing else ran); then the consumer's fold rate on what was
+ *    written, in the background consumer's batches.
+ *
+ *    Why the CHECKPOINT: the first change to a page after a checkpoint
+ *    writes the whole page to the WAL, and the server's 128 MB of shared
+ *    buffers fill with one side's dirty pages, which the other side's
+ *    backends then write out themselves. A checkpoint landing inside one
+ *    side's round (a WAL-volume one every ~500 MB, or any session's DROP
+ *    DATABASE on the shared server) made that side pay for both: the same
+ *    code measured 0.78-0.98 of the bulk path across runs. With a
+ *    checkpoint before each side's round both start clean, with every page
+ *    to log in full once (a per-round worst case, the same for both);
+ *    `checkpoint: false` (`--no-checkpoint`) measures the old way.
  * 2. {@link benchLag}: the consumer following ingest. Batches are written at
  *    a paced rate (50,000 records/s by default, or as fast as the machine
  *    goes when it cannot) while the store's own background consumer runs as a
@@ -28,7 +41,7 @@ import { openStore } from '../src/stores';
 import { DEFAULT_FOLD_BATCH } from '../src/stores/postgres/postgres-preagg-consumer';
 import { createTestDatabase, type PgTestDatabase } from '../test/support/pg-harness';
 import { CpuMeter } from './postgres-tickets';
-import { type Figure, percentile } from './report';
+import { type Figure, median, percentile } from './report';
 
 export interface IngestOptions {
   /** Outputs written per side. */
@@ -38,6 +51,8 @@ export interface IngestOptions {
   readonly skills: number;
   /** Paced ingest rate of the lag run, records/s. */
   readonly lagRate: number;
+  /** CHECKPOINT (untimed) before each side's round of the on/off comparison. */
+  readonly checkpoint: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -63,6 +78,48 @@ interface Side {
   cpuMs: number;
   /** This process's share of cpuMs (the rest is the side's backends). */
   selfMs: number;
+  /** WAL written while this side ran (the server's, so other sessions' too). */
+  walBytes: number;
+  readonly rounds: Round[];
+}
+
+/** One side's share of one round. */
+interface Round {
+  readonly records: number;
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly walBytes: number;
+  /** Checkpoints that started during the round (none is the clean case). */
+  readonly checkpoints: number;
+  /** Buffers the round's backends (and any other session's) wrote out themselves. */
+  readonly backendWrites: number;
+}
+
+/** The server-wide counters a round is measured by. */
+interface ServerState {
+  readonly lsn: bigint;
+  readonly checkpoints: number;
+  readonly backendWrites: number;
+}
+
+const lsnBytes = (lsn: string): bigint => {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+};
+
+async function serverState(admin: Client): Promise<ServerState> {
+  // PostgreSQL 17 moved the checkpoint counters to pg_stat_checkpointer and
+  // backend writes to pg_stat_io.
+  const { rows } = await admin.query(
+    `SELECT pg_current_wal_lsn()::text AS lsn, current_setting('server_version_num')::int >= 170000 AS v17`,
+  );
+  const r = rows[0] as { lsn: string; v17: boolean };
+  const counters = r.v17
+    ? `SELECT (SELECT num_timed + num_requested FROM pg_stat_checkpointer) AS c,
+         (SELECT sum(writes) FROM pg_stat_io WHERE backend_type = 'client backend') AS w`
+    : 'SELECT checkpoints_timed + checkpoints_req AS c, buffers_backend AS w FROM pg_stat_bgwriter';
+  const c = (await admin.query(counters)).rows[0] as { c: string; w: string };
+  return { lsn: lsnBytes(r.lsn), checkpoints: Number(c.c), backendWrites: Number(c.w) };
 }
 
 async function openSide(feed: boolean, consumer: boolean): Promise<Side> {
@@ -73,7 +130,17 @@ async function openSide(feed: boolean, consumer: boolean): Promise<Side> {
     for (const t of FEED_TABLES) await admin.query(`ALTER TABLE hub.${t} DISABLE TRIGGER rollup_feed`);
   const uri = `${db.appUri}?max=${consumer ? 3 : 2}&rollup_consumer=${consumer}`;
   const store = (await openStore(uri)) as HubStore & MaintenanceSource;
-  return { db, admin, store, cpu: new CpuMeter(admin, db), ms: 0, cpuMs: 0, selfMs: 0 };
+  return {
+    db,
+    admin,
+    store,
+    cpu: new CpuMeter(admin, db),
+    ms: 0,
+    cpuMs: 0,
+    selfMs: 0,
+    walBytes: 0,
+    rounds: [],
+  };
 }
 
 async function closeSide(side: Side | undefined): Promise<void> {
@@ -108,21 +175,39 @@ export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
     off = await openSide(false, false);
     const sides = { on, off };
     const write = async (side: Side, round: HubRecord[][]): Promise<void> => {
+      if (o.checkpoint) await side.admin.query('CHECKPOINT');
+      const s0 = await serverState(side.admin);
       const c0 = await side.cpu.read();
       const t0 = now();
       await writeAll(side.store, round);
-      side.ms += now() - t0;
+      const ms = now() - t0;
       const c1 = await side.cpu.read();
-      side.cpuMs += side.cpu.between(c0, c1);
+      const s1 = await serverState(side.admin);
+      const cpuMs = side.cpu.between(c0, c1);
+      const walBytes = Number(s1.lsn - s0.lsn);
+      side.ms += ms;
+      side.cpuMs += cpuMs;
       side.selfMs += c1.self - c0.self;
+      side.walBytes += walBytes;
+      side.rounds.push({
+        records: round.reduce((n, b) => n + b.length, 0),
+        ms,
+        cpuMs,
+        walBytes,
+        checkpoints: s1.checkpoints - s0.checkpoints,
+        backendWrites: s1.backendWrites - s0.backendWrites,
+      });
     };
-    o.log(`ingest, feed on / off interleaved (load ${load()})`);
+    o.log(
+      `ingest, feed on / off interleaved, ${o.checkpoint ? 'a CHECKPOINT before each' : 'no CHECKPOINT between'} side's round (load ${load()})`,
+    );
     for (let r = 0; r < batches.length; r += 2) {
       const round = batches.slice(r, r + 2);
-      // Alternate which goes first, so neither always follows the other's checkpoint.
+      // Alternate which goes first, so neither always follows the other's dirty pages.
       const order = (r / 2) % 2 === 0 ? [sides.on, sides.off] : [sides.off, sides.on];
       for (const side of order) await write(side, round);
     }
+    logRounds(o, on, off);
     const rate = (s: Side): number => Math.round(o.records / (s.ms / 1000));
     const usPerRecord = (s: Side): number => round((s.cpuMs * 1000) / o.records);
     const clientUs = (s: Side): number => round((s.selfMs * 1000) / o.records);
@@ -153,6 +238,25 @@ export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
         value: round(usPerRecord(on) - clientUs(on)),
         unit: 'us',
         baseline: round(usPerRecord(off) - clientUs(off)),
+      },
+      {
+        name: 'pg_ingest_feed_on_wal_bytes_per_record',
+        value: Math.round(on.walBytes / o.records),
+        unit: 'B',
+        baseline: Math.round(off.walBytes / o.records),
+      },
+      // The spread of the rounds' ratios (feed-off time over feed-on time): the median, and the lowest.
+      { name: 'pg_ingest_feed_on_round_ratio_median', value: round(median(roundRatios(on, off))), unit: 'x' },
+      {
+        name: 'pg_ingest_feed_on_round_ratio_min',
+        value: round(Math.min(...roundRatios(on, off))),
+        unit: 'x',
+      },
+      // Rounds (either side) inside which a checkpoint started: not the clean case.
+      {
+        name: 'pg_ingest_rounds_with_checkpoint',
+        value: [...on.rounds, ...off.rounds].filter((x) => x.checkpoints > 0).length,
+        unit: 'rounds',
       },
       // The most the bulk path itself could do here with every core to itself
       // (feed off; the WAL writer and checkpointer not counted).
@@ -262,6 +366,24 @@ export async function benchLag(o: IngestOptions): Promise<Figure[]> {
   } finally {
     await closeSide(side);
   }
+}
+
+/** Feed-off over feed-on wall time, per round. */
+function roundRatios(on: Side, off: Side): number[] {
+  return on.rounds.map((r, i) => (off.rounds[i]?.ms ?? NaN) / r.ms);
+}
+
+/** One line per round: each side's rate, CPU and WAL per record, checkpoints and backend writes. */
+function logRounds(o: IngestOptions, on: Side, off: Side): void {
+  const fmt = (r: Round): string =>
+    `${Math.round(r.records / (r.ms / 1000))}/s ${round((r.cpuMs * 1000) / r.records)} us ` +
+    `${Math.round(r.walBytes / r.records)} B/rec ckpt ${r.checkpoints} bw ${r.backendWrites}`;
+  on.rounds.forEach((r, i) => {
+    const f = off.rounds[i];
+    if (!f) return;
+    const first = i % 2 === 0 ? 'on' : 'off';
+    o.log(`round ${i} (${first} first): on ${fmt(r)} | off ${fmt(f)} | ratio ${round(f.ms / r.ms)}`);
+  });
 }
 
 function load(): string {

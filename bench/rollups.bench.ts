@@ -18,9 +18,11 @@
  *
  *   npm run bench:rollups -- [--outputs 1000000,10000000] [--connections 1,32] [--samples 200]
  *     [--raw-samples 10] [--raw-connections 1,32] [--variants 8] [--ingest 200000] [--lag-rate 50000]
- *     [--only rollups|ingest] [--no-lag] [--build-only] [--no-backfill] [--rebuild]
+ *     [--only rollups|ingest] [--no-lag] [--no-checkpoint] [--build-only] [--no-backfill] [--rebuild]
  *
  * `--no-lag` skips the lag run (2.): the ingest rate and CPU per record alone.
+ * `--no-checkpoint` runs the on/off comparison without the CHECKPOINT before
+ * each side's round (see rollups-ingest.ts).
  *
  * Build the datasets first outside the bench lock (`nice npm run bench:rollups -- --build-only`).
  */
@@ -223,7 +225,14 @@ async function main(): Promise<void> {
   log(`load average at start: ${load()}`);
   if (ONLY !== 'ingest') for (const n of SIZES) await benchRollups(n, figures, lines);
   if (ONLY !== 'rollups' && !args.includes('--build-only')) {
-    const o = { records: INGEST, batch: 20_000, skills: SKILLS, lagRate: LAG_RATE, log };
+    const o = {
+      records: INGEST,
+      batch: 20_000,
+      skills: SKILLS,
+      lagRate: LAG_RATE,
+      checkpoint: !args.includes('--no-checkpoint'),
+      log,
+    };
     figures.push(...(await benchIngest(o)));
     if (!args.includes('--no-lag')) figures.push(...(await benchLag(o)));
   }
