@@ -140,3 +140,30 @@ export interface MaintenanceSource {
 export function hasMaintenance(store: HubStore): store is HubStore & MaintenanceSource {
   return store.capabilities.maintenance === true;
 }
+
+/**
+ * Optional part of the port, present when `capabilities.rollupVersions` is
+ * true: an opaque version of the data a tenant's versioned rollups read, so a
+ * caller may keep an answer and serve it again, without recomputing, while the
+ * version it was computed under is still current (src/hub/rollup-cache.ts).
+ *
+ * The versioned rollups are {@link VERSIONED_ROLLUPS} without a `team` (a
+ * team's rollups read profiles, which the version need not cover). Contract:
+ * - the version is read in a snapshot that sees every write acknowledged
+ *   before the call began (as a rollup call would);
+ * - when two calls return the same non-null version, no input of a versioned
+ *   rollup of the tenant changed between their snapshots: every such rollup
+ *   answers the same at both (and a version never comes back once an input changed);
+ * - `null` when the store cannot promise this now: callers then do not cache.
+ */
+export interface RollupVersionSource {
+  rollupVersion(tenant: TenantId): Promise<string | null>;
+}
+
+/** The rollups a {@link RollupVersionSource}'s version covers (each without a team). */
+export const VERSIONED_ROLLUPS = ['costPerSkill', 'skills'] as const;
+
+/** True when a store implements {@link RollupVersionSource}. */
+export function hasRollupVersions(store: HubStore): store is HubStore & RollupVersionSource {
+  return store.capabilities.rollupVersions === true;
+}

@@ -78,6 +78,8 @@ export interface StoreCapabilities {
    * means false.
    */
   readonly maintenance?: boolean;
+  /** The store implements {@link RollupVersionSource} (a data version for cached rollups; absent: false). */
+  readonly rollupVersions?: boolean;
 }
 
 /** See {@link StoreCapabilities.bulkWrite}. */

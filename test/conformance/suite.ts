@@ -105,6 +105,7 @@ export function describeStoreConformance(
       if (capabilities.immediateWrites) expect(typeof store['putBatchNow']).toBe('function');
       if (capabilities.tenantOutbox) expect(typeof store['tenantOutboxBacklog']).toBe('function');
       if (capabilities.maintenance) expect(typeof store['maintain']).toBe('function');
+      if (capabilities.rollupVersions) expect(typeof store['rollupVersion']).toBe('function');
       if (capabilities.bulkWrite) {
         const { batchSize, concurrency } = capabilities.bulkWrite;
         expect(Number.isInteger(batchSize) && batchSize >= 1).toBe(true);

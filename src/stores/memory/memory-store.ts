@@ -42,6 +42,7 @@ import {
   type ManagersQuery,
   type PutOutcome,
   type ReadProjection,
+  type RollupVersionSource,
   type ScanQuery,
   type SkillRow,
   type SkillsQuery,
@@ -98,10 +99,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): HubStore {
   return new MemoryStore(options);
 }
 
-class MemoryStore implements HubStore {
+class MemoryStore implements HubStore, RollupVersionSource {
   readonly capabilities: StoreCapabilities;
   private readonly tenants = new Map<TenantId, Map<RecordType, TypeTable>>();
   private closed = false;
+  /**
+   * Each tenant's data version: the store's change clock when a write created
+   * one of its records or a purge removed them. Kept through purges and taken
+   * from one clock for all tenants, so a tenant's version never repeats.
+   */
+  private readonly versions = new Map<TenantId, number>();
+  private clock = 0;
 
   constructor(options: MemoryStoreOptions) {
     this.capabilities = {
@@ -109,6 +117,7 @@ class MemoryStore implements HubStore {
       outbox: false,
       nestedLists: false,
       recordCounts: true,
+      rollupVersions: true,
     };
   }
 
@@ -137,7 +146,8 @@ class MemoryStore implements HubStore {
     }
     // The whole batch is checked before anything is written.
     checkSealedBatch(tenant, records);
-    return records.map((record): PutOutcome => {
+    let created = false;
+    const outcomes = records.map((record): PutOutcome => {
       const table = this.table(tenant, record.record_type, true) as TypeTable;
       const existing = table.byId.get(record.record_id);
       if (existing) {
@@ -146,8 +156,17 @@ class MemoryStore implements HubStore {
           : { status: 'conflict', existingHash: existing.provenance_hash };
       }
       table.add(freezeRecord(record));
+      created = true;
       return { status: 'created' };
     });
+    if (created) this.versions.set(tenant, ++this.clock);
+    return outcomes;
+  }
+
+  /** See RollupVersionSource: covers every rollup (all records, profiles included). */
+  async rollupVersion(tenant: TenantId): Promise<string | null> {
+    this.open();
+    return String(this.versions.get(tenant) ?? 0);
   }
 
   async getByIds(
@@ -315,6 +334,7 @@ class MemoryStore implements HubStore {
     let n = 0;
     for (const t of this.tenants.get(tenant)?.values() ?? []) n += t.byId.size;
     this.tenants.delete(tenant);
+    this.versions.set(tenant, ++this.clock);
     return n;
   }
 

@@ -108,6 +108,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "record tables' secondary indexes without deduplication (keys end in record_id: never equal)",
     sql: () => readFileSync(join(__dirname, 'record-index-dedup.sql'), 'utf8'),
   },
+  {
+    version: 17,
+    name: 'rollup data versions: an epoch per tenant bumped by every fold, backfill step and purge (exact result caching)',
+    sql: () => readFileSync(join(__dirname, 'preagg-versions.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
@@ -119,6 +124,7 @@ export const PREAGG_TABLES = [
   'rollup_governance_cells',
   'rollup_orphan_decisions',
   'rollup_pending',
+  'rollup_versions',
 ] as const;
 
 /** Arbitrary constant identifying the Hub's migration lock among advisory locks. */
@@ -252,6 +258,7 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified() TO ${relay};
    GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
+   GRANT SELECT ON hub.schema_migrations TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer, integer) TO ${relay};
    GRANT SELECT, INSERT, DELETE ON hub.usage_minutes TO ${role};`;
 }

@@ -44,6 +44,22 @@ import type { Row, Statement, TenantDatabase } from './queryable';
  */
 export const FORGET_ROLLUPS: Statement = { sql: 'SELECT hub.rollup_forget()', params: [] };
 
+/**
+ * The tenant's rollup data version (preagg-versions.sql, README "Rollup data
+ * versions and the result cache"): its epoch, its unfolded feed rows and the
+ * latest migration, read in one snapshot. Any change to what cost per skill
+ * or the skills picker (without a team) reads commits with a change of one of
+ * the three, and none of them comes back to an earlier value.
+ */
+const VERSION: Statement = {
+  sql: `SELECT concat_ws(':', coalesce((SELECT epoch FROM hub.rollup_versions WHERE tenant_id = $1), 0),
+  (SELECT count(*) FROM hub.rollup_feed WHERE tenant_id = $1),
+  (SELECT max(version) FROM hub.schema_migrations)) AS v`,
+  params: [],
+  prepare: true,
+  generic: true,
+};
+
 export class PostgresRollups {
   private readonly consumer: RollupConsumer | undefined;
 
@@ -81,6 +97,17 @@ export class PostgresRollups {
       if (rows) return costPerSkillRows(rows);
     }
     return costPerSkillRows(await this.one(tenant, costPerSkillPreaggStatement(tenant, query)));
+  }
+
+  /** The tenant's data version (see {@link VERSION}): a short read, one round trip. */
+  async version(tenant: TenantId): Promise<string> {
+    const rows = await this.db.run({ tenant }, [{ ...VERSION, params: [tenant] }], {
+      light: true,
+      genericPlans: true,
+    });
+    const v = rows[0]?.[0]?.v;
+    if (typeof v !== 'string') throw new HubError('INTERNAL', 'postgres rollup version: no row');
+    return v;
   }
 
   async skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {

@@ -29,6 +29,7 @@ import type {
   ManagerRow,
   ManagersQuery,
   MaintenanceSource,
+  RollupVersionSource,
   OutboxEntry,
   OutboxSource,
   PutOutcome,
@@ -94,11 +95,11 @@ export interface PostgresStoreOptions {
 export function createPostgresStore(
   db: TenantDatabase,
   options: PostgresStoreOptions,
-): HubStore & OutboxSource & MaintenanceSource {
+): HubStore & OutboxSource & MaintenanceSource & RollupVersionSource {
   return new PostgresStore(db, options);
 }
 
-class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
+class PostgresStore implements HubStore, OutboxSource, MaintenanceSource, RollupVersionSource {
   readonly capabilities: StoreCapabilities;
   private closed = false;
   private readonly chunkSize: number;
@@ -117,6 +118,7 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
       recordCounts: true,
       tenantOutbox: true,
       maintenance: true,
+      rollupVersions: true,
       // Three statements of 2,000 rows side by side (one pooled connection each) keep both the
       // database and the copier busy; one 5,000-row statement at a time left each idle half the time.
       bulkWrite: { batchSize: Math.min(2_000, options.maxBatchSize ?? 50_000), concurrency: 3 },
@@ -279,6 +281,11 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource {
 
   skills(tenant: TenantId, query: SkillsQuery): Promise<SkillRow[]> {
     return this.call('skills', true, () => this.rollups.skills(tenant, query));
+  }
+
+  /** See RollupVersionSource: the epoch, unfolded feed rows and migration (postgres-store-rollups.ts). */
+  rollupVersion(tenant: TenantId): Promise<string | null> {
+    return this.call('rollupVersion', true, () => this.rollups.version(tenant));
   }
 
   async purgeTenant(tenant: TenantId): Promise<number> {
