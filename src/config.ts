@@ -49,6 +49,12 @@ export interface HubConfig {
    */
   readonly usage: { readonly url?: string; readonly retentionDays: number; readonly flushSeconds: number };
   /**
+   * The exact result cache of versioned rollups (src/hub/rollup-cache.ts):
+   * `HUB_ROLLUP_CACHE_MB` in all (default 64; 0 turns it off) and
+   * `HUB_ROLLUP_CACHE_TENANT_MB` per tenant (default 8), estimated bytes.
+   */
+  readonly rollupCache: { readonly maxBytes: number; readonly maxTenantBytes: number };
+  /**
    * OpenTelemetry traces: the standard `OTEL_*` variables (see
    * docs/observability.md). Off unless an OTLP endpoint is set.
    */
@@ -164,6 +170,15 @@ function wholeSetting(
   return value;
 }
 
+/** HUB_ROLLUP_CACHE_MB (0: off) and HUB_ROLLUP_CACHE_TENANT_MB, in bytes. */
+function rollupCacheSettings(env: NodeJS.ProcessEnv): HubConfig['rollupCache'] {
+  const mb = 1024 * 1024;
+  return {
+    maxBytes: wholeSetting(env, 'HUB_ROLLUP_CACHE_MB', 64, 0, 1_048_576) * mb,
+    maxTenantBytes: wholeSetting(env, 'HUB_ROLLUP_CACHE_TENANT_MB', 8, 1, 1_048_576) * mb,
+  };
+}
+
 /** Reads the configuration from an environment (default: `process.env`). */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const port = Number(env.PORT ?? 4000);
@@ -208,6 +223,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       retentionDays: wholeSetting(env, 'HUB_USAGE_RETENTION_DAYS', 30, 1, 3650),
       flushSeconds: wholeSetting(env, 'HUB_USAGE_FLUSH_SECONDS', 60, 1, 3600),
     },
+    rollupCache: rollupCacheSettings(env),
     tracing: {
       endpoint: opt(env.OTEL_EXPORTER_OTLP_ENDPOINT),
       tracesEndpoint: opt(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),

@@ -11,6 +11,7 @@ import type { ControlPlane } from '../control/control-plane';
 import { controlUri, openControlPlane } from '../control/open';
 import { controlledLoad } from '../control/registry';
 import { ControlWatcher } from '../control/watch';
+import { RollupCache, withRollupCache } from '../hub/rollup-cache';
 import type { HubStore } from '../hub/store';
 import type { HealthSource } from '../platform/health';
 import type { Logger } from '../platform/log';
@@ -21,7 +22,8 @@ import { RoutingStore } from '../router/routing-store';
 import { registryPolicy } from '../router/tenant-policy';
 import { installSighupReload } from '../router/tenant-registry';
 import { driverFor, openStore } from '../stores';
-import { redactUri, schemeOf } from '../stores/driver';
+import { type OpenStoreOptions, redactUri, schemeOf } from '../stores/driver';
+import type { StoreOpener } from '../router/store-pool';
 
 /** What choosing the store depends on (a subset of the serve options). */
 export interface StoreChoice {
@@ -58,19 +60,23 @@ export interface ChosenStore {
  */
 export async function chooseStore(options: StoreChoice): Promise<ChosenStore> {
   const { config } = options;
+  // One budget for every store the gateway opens; each store's entries are its own.
+  const cache = new RollupCache(config.rollupCache);
+  const open = (uri: string, o?: OpenStoreOptions): Promise<HubStore> =>
+    openStore(uri, o).then((s) => withRollupCache(s, cache));
   if (options.dev && !options.storeUri && config.configFile === undefined && config.pgUrl !== undefined)
     await migrateForDevelopment(config.pgUrl, options.print);
   if (options.storeUri) {
     const uri = options.storeUri;
-    const store = await openStore(uri, { create: options.createStore === true });
+    const store = await open(uri, { create: options.createStore === true });
     return { store, label: schemeOf(uri), description: redactUri(uri) };
   }
   const control = await openGatewayControl(config, options);
   if (config.configFile !== undefined || config.pgUrl !== undefined || control)
-    return openRouter(config, control, options);
+    return openRouter(config, control, options, open);
   // The embedded default: PGlite creates or upgrades its schema when it opens.
   const pglite = `pglite:${config.dataDir}`;
-  return { store: await openStore(pglite), label: 'pglite', description: pglite };
+  return { store: await open(pglite), label: 'pglite', description: pglite };
 }
 
 /**
@@ -97,12 +103,17 @@ async function openRouter(
   config: HubConfig,
   control: ControlPlane | undefined,
   options: Pick<StoreChoice, 'log'>,
+  open: StoreOpener,
 ): Promise<ChosenStore> {
   const log = (event: string, fields?: Record<string, unknown>): void => options.log.info(event, fields);
   const loader = control ? controlledLoad(config, control) : undefined;
   let store: RoutingStore;
   try {
-    store = await RoutingStore.open({ load: loader?.load ?? (() => loadRegistryConfig(config)), log });
+    store = await RoutingStore.open({
+      load: loader?.load ?? (() => loadRegistryConfig(config)),
+      log,
+      openStore: open,
+    });
   } catch (err) {
     await control?.close();
     throw err;

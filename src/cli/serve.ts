@@ -16,6 +16,12 @@ Development mode (--dev, used by npm start): without HUB_AUTH_JWT_SECRET a rando
 secret is created once in HUB_DATA_DIR; a demo tenant is seeded on first start;
 the banner prints a 12-hour token that GraphiQL also opens with.
 
+Rollup cache: cost per skill and the skills picker (without a team) are kept
+and served again while the store confirms, per request, that their data is
+unchanged (exact; stores without data versions are not cached).
+HUB_ROLLUP_CACHE_MB (default 64; 0 turns it off) bounds it in all,
+HUB_ROLLUP_CACHE_TENANT_MB (default 8) per tenant.
+
 Options:
   --port <n>       port (default PORT, else 4000)
   --host <addr>    listen address (default 127.0.0.1; 0.0.0.0 in containers)
