@@ -38,6 +38,11 @@ export interface PeerConfig {
   readonly nodeFlags: readonly string[];
   /** Skip PostGraphile (profiling runs of ours only) (PEER_SKIP_THEIRS=1). */
   readonly skipTheirs: boolean;
+  /**
+   * Our rollup result cache (PEER_ROLLUP_CACHE): `both` (default: ours with it, as deployed,
+   * and a second gateway with HUB_ROLLUP_CACHE_MB=0, timed in the same alternation), `on`, `off`.
+   */
+  readonly rollupCache: 'both' | 'on' | 'off';
 }
 
 const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 1): number => {
@@ -55,6 +60,13 @@ const list = (raw: string | undefined): string[] | undefined =>
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
+
+function rollupCacheSetting(raw: string | undefined): PeerConfig['rollupCache'] {
+  const v = raw === undefined || raw === '' ? 'both' : raw;
+  if (v !== 'both' && v !== 'on' && v !== 'off')
+    throw new Error(`PEER_ROLLUP_CACHE must be both, on or off, got ${v}`);
+  return v;
+}
 
 /** Reads the settings (default: from `process.env`). */
 export function readPeerConfig(env: NodeJS.ProcessEnv = process.env): PeerConfig {
@@ -82,5 +94,6 @@ export function readPeerConfig(env: NodeJS.ProcessEnv = process.env): PeerConfig
         ? []
         : (list(env.PEER_NODE_FLAGS?.replace(/\s+/g, ',')) ?? ['--max-semi-space-size=32']),
     skipTheirs: env.PEER_SKIP_THEIRS === '1',
+    rollupCache: rollupCacheSetting(env.PEER_ROLLUP_CACHE),
   };
 }

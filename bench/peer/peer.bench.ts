@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Client } from 'pg';
 import { mintToken } from '../../src/platform/auth';
 import { skillIds } from '../../src/seed/generator';
+import { driverFor } from '../../src/stores';
 import {
   type PgTestDatabase,
   createTestDatabase,
@@ -39,6 +40,9 @@ async function openDatabase(cfg: PeerConfig): Promise<Db> {
     const server = testServerUrl();
     const d = cfg.reuseDb;
     log(`reusing database ${d}`);
+    // A kept database gets the migrations added since it was loaded (as the owner).
+    const owner = `${withDatabase(server, d, `${d}_owner`)}?app_role=${d}_app`;
+    for (const line of (await driverFor(owner).migrate?.(owner, { log: () => undefined })) ?? []) log(line);
     return {
       database: d,
       appUri: withDatabase(server, d, `${d}_app`),
@@ -201,13 +205,19 @@ async function main(): Promise<void> {
         await mintToken({ secret: SECRET, tenant: t, scopes: ['hub:read'], ttlSeconds: 6 * 3600 }),
       );
     }
-    const ours = await startOurs({
+    const oursOptions = {
       pgUrl: `${db.appUri}?max=${cfg.pool}`,
       secret: SECRET,
       nodeFlags: [...cfg.nodeFlags, ...cfg.oursNodeFlags],
       log,
-    });
+    };
+    const ours = await startOurs({ ...oursOptions, rollupCache: cfg.rollupCache !== 'off' });
     servers.push(ours);
+    // The same gateway with the rollup result cache off, timed beside it (PEER_ROLLUP_CACHE=both).
+    const oursOff =
+      cfg.rollupCache === 'both' ? await startOurs({ ...oursOptions, rollupCache: false }) : undefined;
+    if (oursOff) servers.push(oursOff);
+    log(`ours: rollup result cache ${cfg.rollupCache}`);
     log(`node flags of both servers: ${cfg.nodeFlags.join(' ') || '(none)'}`);
     const theirs = cfg.skipTheirs
       ? undefined
@@ -231,7 +241,13 @@ async function main(): Promise<void> {
         exitCode = 1;
         continue;
       }
-      log(`${q.name}: both servers return the same data (30 variants)`);
+      const offProblem = oursOff ? await checkSame(q, oursOff, theirs, variants, tokens) : undefined;
+      if (offProblem) {
+        log(`MISMATCH ${q.name} (ours, cache off): ${offProblem}`);
+        exitCode = 1;
+        continue;
+      }
+      log(`${q.name}: the servers return the same data (30 variants)`);
       const reqOurs = prepare(q, 'ours', variants, tokens);
       const reqTheirs = prepare(q, 'theirs', variants, tokens);
       const floorStatements = variants.map((v) => ({ tenant: v.tenant, statement: q.floor(v) }));
@@ -239,25 +255,31 @@ async function main(): Promise<void> {
         if (cfg.warmupS > 0) {
           await runHttp(ours.url, reqOurs, c, cfg.warmupS);
           if (theirs) await runHttp(theirs.url, reqTheirs, c, cfg.warmupS);
+          if (oursOff) await runHttp(oursOff.url, reqOurs, c, cfg.warmupS);
         }
         const a: RunResult[] = [];
         const b: RunResult[] = [];
+        const off: RunResult[] = [];
         for (let round = 0; round < cfg.rounds; round++) {
           a.push(await runHttp(ours.url, reqOurs, c, cfg.durationS));
           if (theirs) b.push(await runHttp(theirs.url, reqTheirs, c, cfg.durationS));
+          if (oursOff) off.push(await runHttp(oursOff.url, reqOurs, c, cfg.durationS));
         }
         const floor = summarise([await runFloor(db.appUri, floorStatements, c, cfg.durationS)]);
         const so = summarise(a);
         const st = theirs ? summarise(b) : undefined;
-        if (so.failures > 0 || (st?.failures ?? 0) > 0 || floor.failures > 0) {
+        const sc = oursOff ? summarise(off) : undefined;
+        const failures = so.failures + (st?.failures ?? 0) + (sc?.failures ?? 0) + floor.failures;
+        if (failures > 0) {
           log(
-            `${q.name} c=${c}: failures ours=${so.failures} theirs=${st?.failures} floor=${floor.failures}`,
+            `${q.name} c=${c}: failures ours=${so.failures} theirs=${st?.failures} ours-nocache=${sc?.failures} floor=${floor.failures}`,
           );
           exitCode = 1;
         }
         const ratio = st ? so.rps / st.rps : NaN;
+        const ratioOff = st && sc ? sc.rps / st.rps : NaN;
         log(
-          `${q.name} c=${c}: ours ${f1(so.rps)} req/s p95 ${f2(so.p95)} ms; theirs ${st ? f1(st.rps) : '-'} req/s p95 ${st ? f2(st.p95) : '-'} ms; floor ${f1(floor.rps)} req/s`,
+          `${q.name} c=${c}: ours ${f1(so.rps)} req/s p95 ${f2(so.p95)} ms; theirs ${st ? f1(st.rps) : '-'} req/s p95 ${st ? f2(st.p95) : '-'} ms; ours without the cache ${sc ? f1(sc.rps) : '-'} req/s; floor ${f1(floor.rps)} req/s`,
         );
         rows.push([
           q.name,
@@ -267,13 +289,26 @@ async function main(): Promise<void> {
           st ? f1(st.rps) : '-',
           st ? `${f2(st.p50)}/${f2(st.p95)}/${f2(st.p99)}` : '-',
           f2(ratio),
+          sc ? f1(sc.rps) : '-',
+          sc ? `${f2(sc.p50)}/${f2(sc.p95)}/${f2(sc.p99)}` : '-',
+          f2(ratioOff),
           f1(floor.rps),
           `${f2(floor.p50)}/${f2(floor.p95)}/${f2(floor.p99)}`,
         ]);
         if (st) {
           ratios.push(
-            `RATIO query=${q.name} c=${c} rps_ratio=${ratio.toFixed(3)} p95_ours_ms=${so.p95.toFixed(2)} p95_theirs_ms=${st.p95.toFixed(2)}`,
+            `RATIO query=${q.name} c=${c} rps_ratio=${ratio.toFixed(3)} p95_ours_ms=${so.p95.toFixed(2)} p95_theirs_ms=${st.p95.toFixed(2)}` +
+              (sc
+                ? ` rps_ratio_nocache=${ratioOff.toFixed(3)} p95_ours_nocache_ms=${sc.p95.toFixed(2)}`
+                : ''),
           );
+          if (sc)
+            figures.push({
+              name: `peer_${q.name}_c${c}_nocache_rps`,
+              value: round2(sc.rps),
+              unit: 'req/s',
+              baseline: round2(st.rps),
+            });
           figures.push({
             name: `peer_${q.name}_c${c}_rps`,
             value: round2(so.rps),
@@ -313,6 +348,9 @@ function printTable(cfg: PeerConfig, rows: readonly string[][]): void {
     'pg5 req/s',
     'pg5 p50/p95/p99 ms',
     'ours/pg5',
+    'no-cache req/s',
+    'no-cache p50/p95/p99 ms',
+    'no-cache/pg5',
     'floor req/s',
     'floor p50/p95/p99 ms',
   ];
@@ -321,7 +359,8 @@ function printTable(cfg: PeerConfig, rows: readonly string[][]): void {
     cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(
     `\nOurs vs PostGraphile v5 (pg5), ${cfg.outputs} outputs / ${cfg.tenants} tenants, ` +
-      `${cfg.rounds} x ${cfg.durationS} s per server (A B alternating) after ${cfg.warmupS} s warm-up, pools of ${cfg.pool}\n`,
+      `${cfg.rounds} x ${cfg.durationS} s per server (alternating) after ${cfg.warmupS} s warm-up, pools of ${cfg.pool}; ` +
+      `ours with the rollup result cache ${cfg.rollupCache === 'off' ? 'off' : 'on'}, no-cache: ours with it off\n`,
   );
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));

@@ -80,9 +80,12 @@ export function startOurs(options: {
   readonly secret: string;
   readonly nodeFlags: readonly string[];
   readonly log: (line: string) => void;
+  /** False: the rollup result cache off (HUB_ROLLUP_CACHE_MB=0); the server is then named `ours-nocache`. */
+  readonly rollupCache?: boolean;
 }): Promise<RunningServer> {
+  const cache = options.rollupCache !== false;
   return start(
-    'ours',
+    cache ? 'ours' : 'ours-nocache',
     [...options.nodeFlags, 'bin/hub.cjs', 'serve', '--port', '0'],
     {
       ...process.env,
@@ -93,6 +96,7 @@ export function startOurs(options: {
       HUB_LOG_LEVEL: 'warn',
       HUB_CONFIG: wholeGatewayConfig(options.pgUrl),
       NODE_ENV: 'production',
+      ...(cache ? {} : { HUB_ROLLUP_CACHE_MB: '0' }),
     },
     /Hub gateway on (http:\/\/[^\s]+\/graphql)/,
     options.log,
