@@ -16,6 +16,7 @@ import { generateDataset } from '../../src/seed/generator';
 import { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
 import { DEFAULT_APP_ROLE } from '../../src/stores/postgres/migrations';
 import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
+import { sqlAt } from '../support/pg-harness';
 import { type Store, load, usePreaggServer } from './postgres-preagg-support';
 
 const A = parseTenantId('versions-a');
@@ -128,6 +129,37 @@ describe('rollup data versions and the result cache (server)', () => {
   test('a write, a fold and a purge each change the version; cached answers equal uncached ones', async () => {
     await scenario(await server.open());
   }, 300_000);
+
+  test('each backfill step, and its end, change the version; cached answers equal uncached ones', async () => {
+    const store = await server.open();
+    const versionOf = version(store);
+    const raw = new Hub(store);
+    const cache = new RollupCache({ maxBytes: 16 * 1024 * 1024, maxTenantBytes: 4 * 1024 * 1024 });
+    const cached = new Hub(withRollupCache(store, cache));
+    const t = parseTenantId('versions-backfill');
+    await load(raw, t, generateDataset({ seed: 12, days: 20, outputsPerDay: 10, managers: 1, teamSize: 3 }));
+    // As migration 0003 leaves a tenant with older records: no feed rows, no cells, pending.
+    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
+    await sqlAt(server.pg.adminUri, `INSERT INTO hub.rollup_pending (tenant_id) VALUES ('${t}')`);
+    const seen = new Set<string | null>();
+    for (let step = 0; step < 20; step++) {
+      const v = await versionOf(t);
+      expect({ step, fresh: !seen.has(v) }).toEqual({ step, fresh: true });
+      seen.add(v);
+      for (let i = 0; i < 2; i++)
+        expect({ step, rows: await cached.costPerSkill(t, WHOLE) }).toEqual({
+          step,
+          rows: await raw.costPerSkill(t, WHOLE),
+        });
+      const [r] = await sqlAt<{ finished: boolean | null }>(
+        server.pg.ownerUri.split('?')[0] as string,
+        'SELECT * FROM hub.rollup_backfill(3, 20000)',
+      );
+      if (r === undefined) break;
+    }
+    expect(seen.size).toBeGreaterThan(3);
+    expect(cache.stats.misses).toBe(seen.size);
+  }, 120_000);
 
   test('a tenant without data has a version; reading it changes nothing', async () => {
     const store = await server.open();
