@@ -49,7 +49,6 @@ import {
   hrTime,
   hrTimeDuration,
 } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -74,6 +73,7 @@ import {
   type Tracer,
   type TracingSettings,
 } from './tracing';
+import { WorkerSpanProcessor } from './tracing-worker-processor';
 
 const KINDS: Record<SpanKind, OtelSpanKind> = {
   internal: OtelSpanKind.INTERNAL,
@@ -389,15 +389,18 @@ export function createOtelTracer(settings: TracingSettings, parts: OtelParts = {
     throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT is not a URL: ${url}`);
   }
   const headers = parseKeyValues(settings.headers, 'OTEL_EXPORTER_OTLP_HEADERS');
-  const recorder: Recorder = {
-    processor:
-      parts.processor ?? new BatchSpanProcessor(parts.exporter ?? new OTLPTraceExporter({ url, headers })),
-    resource: resourceFromAttributes({
-      ...parseKeyValues(settings.resourceAttributes, 'OTEL_RESOURCE_ATTRIBUTES'),
-      'service.name': settings.serviceName ?? 'hub-gateway',
-    }),
-    scope: { name: 'hub-gateway' },
+  const resourceAttributes = {
+    ...parseKeyValues(settings.resourceAttributes, 'OTEL_RESOURCE_ATTRIBUTES'),
+    'service.name': settings.serviceName ?? 'hub-gateway',
   };
+  const scope = { name: 'hub-gateway' };
+  // The OTLP export runs in a worker thread (see tracing-worker-processor.ts); injected parts stay here.
+  const processor =
+    parts.processor ??
+    (parts.exporter
+      ? new BatchSpanProcessor(parts.exporter)
+      : new WorkerSpanProcessor({ url, headers, resourceAttributes, scope }));
+  const recorder: Recorder = { processor, resource: resourceFromAttributes(resourceAttributes), scope };
   return new OtelTracer(
     recorder,
     rootSamplingFor(settings.sampler, settings.samplerArg),
