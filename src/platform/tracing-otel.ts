@@ -394,6 +394,10 @@ export function createOtelTracer(settings: TracingSettings, parts: OtelParts = {
     'service.name': settings.serviceName ?? 'hub-gateway',
   };
   const scope = { name: 'hub-gateway' };
+  // Every setting is checked before the processor exists: a refused setting must not leave an
+  // export worker behind that nothing will ever shut down.
+  const sampler = samplerFor(settings.sampler, settings.samplerArg);
+  const roots = rootSamplingFor(settings.sampler, settings.samplerArg);
   // The OTLP export runs in a worker thread (see tracing-worker-processor.ts); injected parts stay here.
   const processor =
     parts.processor ??
@@ -401,9 +405,5 @@ export function createOtelTracer(settings: TracingSettings, parts: OtelParts = {
       ? new BatchSpanProcessor(parts.exporter)
       : new WorkerSpanProcessor({ url, headers, resourceAttributes, scope }));
   const recorder: Recorder = { processor, resource: resourceFromAttributes(resourceAttributes), scope };
-  return new OtelTracer(
-    recorder,
-    rootSamplingFor(settings.sampler, settings.samplerArg),
-    samplerFor(settings.sampler, settings.samplerArg),
-  );
+  return new OtelTracer(recorder, roots, sampler);
 }
