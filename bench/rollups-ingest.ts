@@ -3,8 +3,10 @@
  *
  * 1. {@link benchIngest}: the store's bulk path (putBatch) with the change
  *    feed's triggers on, beside the same path with them off, on two fresh
- *    databases, in rounds of two batches alternating which side goes first,
- *    each side's round preceded by an untimed CHECKPOINT (see below); wall
+ *    databases (each first given an untimed warm-up batch), in rounds of two
+ *    batches alternating which side goes first, each side's round preceded
+ *    by an untimed CHECKPOINT (see below) and a full garbage collection of
+ *    this process; wall
  *    time and CPU time per record (this process plus each side's backends,
  *    from /proc: it hardly moves with the machine's load, which mostly adds
  *    waiting), WAL bytes per record, and per round the same figures and any
@@ -31,6 +33,8 @@
  *    the count folded so far (the consumer claims the oldest feed rows first).
  */
 import { cpus, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client } from 'pg';
 import type { HubRecord } from '../src/hub/model';
 import type { HubStore, MaintenanceSource } from '../src/hub/store';
@@ -59,6 +63,11 @@ export interface IngestOptions {
 const TENANT = parseTenantId('bench-ingest');
 const FEED_TABLES = ['outputs', 'decisions', 'governance_events'];
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+// A full collection before each side's round, so that neither side pays for
+// garbage the other made (one side's rounds ran 4 us a record slower when a
+// major collection fell in them).
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 function sealedBatches(o: IngestOptions): HubRecord[][] {
@@ -88,6 +97,8 @@ interface Round {
   readonly records: number;
   readonly ms: number;
   readonly cpuMs: number;
+  /** This process's share of cpuMs. */
+  readonly selfMs: number;
   readonly walBytes: number;
   /** Checkpoints that started during the round (none is the clean case). */
   readonly checkpoints: number;
@@ -176,6 +187,7 @@ export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
     const sides = { on, off };
     const write = async (side: Side, round: HubRecord[][]): Promise<void> => {
       if (o.checkpoint) await side.admin.query('CHECKPOINT');
+      collectGarbage();
       const s0 = await serverState(side.admin);
       const c0 = await side.cpu.read();
       const t0 = now();
@@ -193,11 +205,19 @@ export async function benchIngest(o: IngestOptions): Promise<Figure[]> {
         records: round.reduce((n, b) => n + b.length, 0),
         ms,
         cpuMs,
+        selfMs: c1.self - c0.self,
         walBytes,
         checkpoints: s1.checkpoints - s0.checkpoints,
         backendWrites: s1.backendWrites - s0.backendWrites,
       });
     };
+    // Untimed, a batch of other records to each side first: the first side
+    // to write otherwise paid this process's warm-up (its code compiled on
+    // first use: 8 us a record of client CPU in that round instead of 5-6).
+    const warmUp = [...generateOutputs(5_000, { seed: 4, batchSize: 5_000, skills: o.skills, days: 30 })].map(
+      (b) => sealBatch(TENANT, 'outputs', b),
+    );
+    for (const side of [on, off]) await writeAll(side.store, warmUp);
     o.log(
       `ingest, feed on / off interleaved, ${o.checkpoint ? 'a CHECKPOINT before each' : 'no CHECKPOINT between'} side's round (load ${load()})`,
     );
@@ -373,10 +393,11 @@ function roundRatios(on: Side, off: Side): number[] {
   return on.rounds.map((r, i) => (off.rounds[i]?.ms ?? NaN) / r.ms);
 }
 
-/** One line per round: each side's rate, CPU and WAL per record, checkpoints and backend writes. */
+/** One line per round: each side's rate, CPU (and this process's share) and WAL per record, checkpoints and backend writes. */
 function logRounds(o: IngestOptions, on: Side, off: Side): void {
   const fmt = (r: Round): string =>
     `${Math.round(r.records / (r.ms / 1000))}/s ${round((r.cpuMs * 1000) / r.records)} us ` +
+    `(client ${round((r.selfMs * 1000) / r.records)}) ` +
     `${Math.round(r.walBytes / r.records)} B/rec ckpt ${r.checkpoints} bw ${r.backendWrites}`;
   on.rounds.forEach((r, i) => {
     const f = off.rounds[i];
