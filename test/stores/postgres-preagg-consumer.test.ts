@@ -1,7 +1,7 @@
 /**
- * The pre-aggregation consumer's claim (hub.rollup_claim, migration 14): it
- * takes the oldest feed rows in the order of the feed's index, skips rows
- * another transaction holds (FOR UPDATE SKIP LOCKED: replicas never fold a row
+ * The pre-aggregation consumer's claim (hub.rollup_claim, migrations 14 and
+ * 18): it takes the oldest feed rows (one per statement since migration 18,
+ * whole) in the order of the feed's index, skips rows another transaction holds (FOR UPDATE SKIP LOCKED: replicas never fold a row
  * twice nor wait for each other), and folds the skipped rows once they are
  * released. The background consumer's batches: a batch the statement
  * timeout cancels is folded again smaller, and the size grows back once the
@@ -38,51 +38,55 @@ describe('postgres pre-aggregation consumer', () => {
     await pg?.drop();
   }, 120_000);
 
-  /** The feed's rows as `kind|created_at|record_id`, in the claim's order (tenant, kind, created_at). */
-  const feed = async (): Promise<{ key: string; id: string }[]> =>
+  /** The feed's rows (one per statement) as their earliest created_at and record ids, in the claim's order. */
+  const feed = async (): Promise<{ key: string; ids: string[] }[]> =>
     (
       await sqlAt(
         pg.adminUri,
-        `SELECT kind, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at, record_id
-         FROM hub.rollup_feed ORDER BY tenant_id, kind, created_at, record_id`,
+        `SELECT to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at, record_ids::text[] AS ids
+         FROM hub.rollup_feed_batches ORDER BY tenant_id, kind, first_at`,
       )
-    ).map((r) => ({ key: `${String(r.kind)}|${String(r.at)}`, id: String(r.record_id) }));
+    ).map((r) => ({ key: String(r.at), ids: r.ids as string[] }));
 
-  test('a claim skips rows another transaction holds, takes the oldest others first, and the held rows are folded once released', async () => {
+  test('a claim takes whole feed rows, skips rows another transaction holds, takes the oldest others first, and the held rows are folded once released', async () => {
     const t = parseTenantId('preagg-claim');
     const data = generateDataset({ seed: 5, days: 4, outputsPerDay: 25, managers: 1, teamSize: 3 });
     const hub = new Hub(store);
-    for (const type of ['employee_profiles', 'decisions', 'governance_events', 'outputs'] as const) {
-      await hub.record(t, type, data[type]);
-    }
+    await hub.record(t, 'employee_profiles', data.employee_profiles);
+    // Statements of 5 outputs: 16 feed rows of 5 records each, in time order.
+    const outputs = data.outputs.slice(0, 80);
+    expect(outputs).toHaveLength(80);
+    for (let i = 0; i < 80; i += 5) await hub.record(t, 'outputs', outputs.slice(i, i + 5));
     const all = await feed();
-    expect(all.length).toBeGreaterThan(data.outputs.length);
+    expect(all.map((r) => r.ids.length)).toEqual(Array.from({ length: 16 }, () => 5));
+    // The view reads a row per record.
+    const [viewed] = await sqlAt(
+      pg.adminUri,
+      'SELECT count(DISTINCT record_id)::int AS n FROM hub.rollup_feed',
+    );
+    expect(Number(viewed?.n)).toBe(80);
 
-    // Another consumer holds the ten oldest rows.
+    // Another consumer holds the two oldest feed rows (ten records).
     const other = new Client({ connectionString: pg.adminUri });
     await other.connect();
     try {
       await other.query('BEGIN');
-      const held = await other.query<{ record_id: string }>(
-        'SELECT record_id FROM hub.rollup_feed ORDER BY tenant_id, kind, created_at, record_id LIMIT 10 FOR UPDATE',
+      const held = await other.query<{ ids: string[] }>(
+        'SELECT record_ids::text[] AS ids FROM hub.rollup_feed_batches ORDER BY tenant_id, kind, first_at LIMIT 2 FOR UPDATE',
       );
-      const heldIds = new Set(held.rows.map((r) => r.record_id));
+      const heldIds = new Set(held.rows.flatMap((r) => r.ids));
       expect(heldIds.size).toBe(10);
 
-      // The claim does not wait for them: it takes the next oldest.
-      expect(await store.maintain(25)).toBe(25);
+      // The claim does not wait for them: it takes the next oldest whole rows
+      // until it holds the 23 asked for or more (five rows of five).
+      expect(await store.maintain(23)).toBe(25);
       const left = await feed();
-      const leftIds = new Set(left.map((r) => r.id));
-      const taken = all.filter((r) => !leftIds.has(r.id));
-      expect(taken).toHaveLength(25);
-      expect(taken.some((r) => heldIds.has(r.id))).toBe(false);
-      for (const id of heldIds) expect(leftIds.has(id)).toBe(true);
-      // Nothing left unheld sorts before a row taken.
-      const lastTaken = taken
-        .map((r) => r.key)
-        .sort()
-        .pop() as string;
-      for (const r of left) if (!heldIds.has(r.id)) expect(r.key >= lastTaken).toBe(true);
+      const leftKeys = new Set(left.map((r) => r.key));
+      const taken = all.filter((r) => !leftKeys.has(r.key));
+      expect(taken.map((r) => r.key)).toEqual(all.slice(2, 7).map((r) => r.key));
+      for (const id of heldIds) expect(left.some((r) => r.ids.includes(id))).toBe(true);
+      // Asked for fewer than a row holds, a claim still takes one whole row.
+      expect(await store.maintain(1)).toBe(5);
     } finally {
       await other.query('COMMIT');
       await other.end();
@@ -98,13 +102,7 @@ describe('postgres pre-aggregation consumer', () => {
       `SELECT sum(invocations)::int AS n FROM hub.rollup_cells WHERE tenant_id = $1 AND grain = 'd' AND employee_id = ''`,
       [t],
     );
-    expect(Number(cells?.n)).toBe(data.outputs.length);
-    const [decisions] = await sqlAt(
-      pg.adminUri,
-      `SELECT sum(total)::int AS n FROM hub.rollup_decision_cells WHERE tenant_id = $1 AND grain = 'd'`,
-      [t],
-    );
-    expect(Number(decisions?.n)).toBe(data.decisions.length);
+    expect(Number(cells?.n)).toBe(outputs.length);
   }, 300_000);
 
   test('a fold the statement timeout cancels is folded again a quarter the size, and the size grows back once caught up', async () => {

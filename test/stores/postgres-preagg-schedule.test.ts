@@ -9,7 +9,7 @@ import { isHubError } from '../../src/hub/errors';
 import { parseTenantId } from '../../src/hub/tenant';
 import { generateDataset } from '../../src/seed/generator';
 import { RollupConsumer } from '../../src/stores/postgres/postgres-preagg-consumer';
-import { load, usePreaggServer } from './postgres-preagg-support';
+import { usePreaggServer } from './postgres-preagg-support';
 
 describe('postgres pre-aggregation (server)', () => {
   const server = usePreaggServer();
@@ -31,11 +31,14 @@ describe('postgres pre-aggregation (server)', () => {
     while ((await store.maintain(100_000)) > 0) {
       /* drain */
     }
-    await load(
-      new Hub(store),
-      t,
-      generateDataset({ seed: 2, days: 3, outputsPerDay: 30, managers: 1, teamSize: 3 }),
-    );
+    // Outputs in statements of 10: each statement is one feed row of 10
+    // records, and a claim takes whole feed rows (preagg-feed-batches.sql).
+    const data = generateDataset({ seed: 2, days: 3, outputsPerDay: 30, managers: 1, teamSize: 3 });
+    const hub = new Hub(store);
+    await hub.record(t, 'employee_profiles', data.employee_profiles);
+    const outputs = data.outputs.slice(0, 70);
+    expect(outputs).toHaveLength(70);
+    for (let i = 0; i < 70; i += 10) await hub.record(t, 'outputs', outputs.slice(i, i + 10));
     const pending: (() => void)[] = [];
     let scheduled: () => void = () => undefined;
     const nextSchedule = (): Promise<void> => new Promise((resolve) => (scheduled = resolve));
@@ -51,7 +54,7 @@ describe('postgres pre-aggregation (server)', () => {
     consumer.start();
     expect(pending).toHaveLength(1);
     const before = await count(`SELECT count(*) AS n FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
-    // One tick folds at most batchSize x batchesPerTick rows.
+    // One tick folds at most batchSize x batchesPerTick rows (here whole feed rows of 10 records).
     expect(await consumer.tick()).toBe(30);
     expect(await count(`SELECT count(*) AS n FROM hub.rollup_feed WHERE tenant_id = '${t}'`)).toBe(
       before - 30,

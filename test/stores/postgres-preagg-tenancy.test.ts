@@ -68,7 +68,7 @@ describe('postgres pre-aggregation (server)', () => {
       await scope(b);
       const insert = await c
         .query(
-          `INSERT INTO hub.rollup_feed (tenant_id, kind, record_id, created_at, tag) VALUES ('${a}', 'o', gen_random_uuid(), now(), 'FAILED')`,
+          `INSERT INTO hub.rollup_feed_batches (tenant_id, kind, first_at, n, record_ids, created_ats, tags) VALUES ('${a}', 'o', now(), 1, ARRAY[gen_random_uuid()], ARRAY[now()], ARRAY['FAILED'])`,
         )
         .then(
           () => 'ok',
@@ -84,6 +84,20 @@ describe('postgres pre-aggregation (server)', () => {
         (e: { code?: string }) => e.code,
       );
       expect(refused).toBe('55000');
+      await c.query('ROLLBACK');
+      // A's unfolded feed rows (one per statement, read a row per record
+      // through the view) are A's alone.
+      const more = generateDataset({ seed: 7, days: 1, outputsPerDay: 3, managers: 1, teamSize: 2 });
+      await hub.record(a, 'outputs', more.outputs.slice(0, 3));
+      await c.query('BEGIN');
+      await scope(b);
+      for (const table of ['rollup_feed', 'rollup_feed_batches']) {
+        expect((await c.query(`SELECT count(*)::int AS n FROM hub.${table}`)).rows[0].n).toBe(0);
+      }
+      await c.query('ROLLBACK');
+      await c.query('BEGIN');
+      await scope(a);
+      expect((await c.query('SELECT count(*)::int AS n FROM hub.rollup_feed')).rows[0].n).toBe(3);
       await c.query('ROLLBACK');
       // rollup_forget under B's scope leaves A's cells alone.
       await c.query('BEGIN');

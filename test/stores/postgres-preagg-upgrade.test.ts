@@ -51,7 +51,7 @@ describe('postgres pre-aggregation (server)', () => {
     await load(reference, t, data);
     // The state migration 0003 leaves a tenant with older records in: records
     // without feed rows or cells, the tenant pending.
-    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
+    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed_batches WHERE tenant_id = '${t}'`);
     await sqlAt(server.pg.adminUri, `INSERT INTO hub.rollup_pending (tenant_id) VALUES ('${t}')`);
     await expectEqualAnswers(hub, reference, t, 'pending, from raw records');
     // Records arriving meanwhile wait in the feed: the consumer leaves a pending tenant alone.
@@ -97,7 +97,7 @@ describe('postgres pre-aggregation (server)', () => {
     const data = generateDataset({ seed: 21, days: 20, outputsPerDay: 40, managers: 2, teamSize: 4 });
     await load(hub, t, data);
     await load(reference, t, data);
-    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
+    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed_batches WHERE tenant_id = '${t}'`);
     await sqlAt(server.pg.adminUri, `INSERT INTO hub.rollup_pending (tenant_id) VALUES ('${t}')`);
     const owner = server.pg.ownerUri.split('?')[0] as string;
     // A year allowed per step, at most 25 records of each type: the step ends early.

@@ -29,6 +29,8 @@ export const TABLES = [
   'usage_minutes',
   // Pre-aggregation (preagg.sql): readable per tenant, written only by definer functions.
   ...PREAGG_TABLES,
+  // The feed's former table, kept empty for its row type (preagg-feed-batches.sql): no grant at all.
+  'rollup_feed_row',
 ];
 
 /** Writes one record of every type for the tenant; returns the record ids by type. */

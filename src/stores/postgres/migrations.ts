@@ -113,11 +113,16 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'rollup data versions: an epoch per tenant bumped by every fold, backfill step and purge (exact result caching)',
     sql: () => readFileSync(join(__dirname, 'preagg-versions.sql'), 'utf8'),
   },
+  {
+    version: 18,
+    name: 'pre-aggregation: the feed as one row per statement (hub.rollup_feed_batches; hub.rollup_feed a view of it), claimed whole',
+    sql: () => readFileSync(join(__dirname, 'preagg-feed-batches.sql'), 'utf8'),
+  },
 ];
 
-/** Pre-aggregation tables (preagg.sql, preagg-stats.sql): the application role may only read them. */
+/** Pre-aggregation tables (preagg.sql, preagg-stats.sql, preagg-feed-batches.sql): the application role may only read them. */
 export const PREAGG_TABLES = [
-  'rollup_feed',
+  'rollup_feed_batches',
   'rollup_cells',
   'rollup_bin_counts',
   'rollup_decision_cells',
@@ -126,6 +131,12 @@ export const PREAGG_TABLES = [
   'rollup_pending',
   'rollup_versions',
 ] as const;
+
+/**
+ * Pre-aggregation views, read like the tables (security_invoker: the tables'
+ * row-level security applies): the feed, a row per record (preagg-feed-batches.sql).
+ */
+export const PREAGG_VIEWS = ['rollup_feed'] as const;
 
 /** Arbitrary constant identifying the Hub's migration lock among advisory locks. */
 const MIGRATION_LOCK_KEY = 7_262_584_913;
@@ -256,7 +267,7 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
    GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified(),
      hub.ticket_key_accepted(text), hub.purge_tenant(text) TO ${role};
    GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified() TO ${relay};
-   GRANT SELECT ON ${PREAGG_TABLES.map((t) => `hub.${t}`).join(', ')} TO ${role};
+   GRANT SELECT ON ${[...PREAGG_TABLES, ...PREAGG_VIEWS].map((t) => `hub.${t}`).join(', ')} TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
    GRANT SELECT ON hub.schema_migrations TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer, integer) TO ${relay};
