@@ -5,7 +5,13 @@
  * and each feed row is folded exactly once. Reads never wait for it: they add
  * the rows it has not folded yet.
  *
- * Each transaction is bounded (`batchSize` rows); a tick keeps folding while
+ * Since migration 18 the feed holds a row per statement (up to 5,000
+ * records) and a claim takes whole rows until it holds the records asked for
+ * (at least one row), so "rows" below count records, a fold may take up to a
+ * statement's records more than asked, and a fold never shrinks below one
+ * statement's records (preagg-feed-batches.sql).
+ *
+ * Each transaction is bounded (`batchSize` records); a tick keeps folding while
  * batches come back full (up to `batchesPerTick` when set), so under sustained
  * ingest the consumer folds continuously instead of a fixed amount per
  * second; scheduling is injected so tests decide when a tick runs.
