@@ -139,7 +139,7 @@ describe('rollup data versions and the result cache (server)', () => {
     const t = parseTenantId('versions-backfill');
     await load(raw, t, generateDataset({ seed: 12, days: 20, outputsPerDay: 10, managers: 1, teamSize: 3 }));
     // As migration 0003 leaves a tenant with older records: no feed rows, no cells, pending.
-    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed WHERE tenant_id = '${t}'`);
+    await sqlAt(server.pg.adminUri, `DELETE FROM hub.rollup_feed_batches WHERE tenant_id = '${t}'`);
     await sqlAt(server.pg.adminUri, `INSERT INTO hub.rollup_pending (tenant_id) VALUES ('${t}')`);
     const seen = new Set<string | null>();
     for (let step = 0; step < 20; step++) {
