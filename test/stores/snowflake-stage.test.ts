@@ -19,6 +19,7 @@ import { sealBatch } from '../../src/hub/validate';
 import { tenantDatabase } from '../../src/stores/snowflake/snowflake-config';
 import { loadSnowflakeSdk } from '../../src/stores/snowflake/snowflake-connection';
 import { snowflakeDriver } from '../../src/stores/snowflake/snowflake-driver';
+import { toStageRow } from '../../src/stores/snowflake/snowflake-rows';
 import { stageCsv, stageFilesUsable } from '../../src/stores/snowflake/snowflake-stage-file';
 import type { SnowflakeStore } from '../../src/stores/snowflake/snowflake-store';
 import { fullRecords } from '../conformance/fixtures';
@@ -373,5 +374,26 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     expect(text).toMatch(/,,/);
     expect(text.split('\n"batch-1",')).toHaveLength(2);
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  test("the CSV's per-kind fast paths write what the general per-value encoding (toStageRow) writes, for every type", () => {
+    // The documented rule, applied to toStageRow's values: NULL empty, anything else quoted, `"` doubled.
+    const general = (batchId: string, records: readonly HubRecord[]): string =>
+      records
+        .map((r) =>
+          [batchId, ...toStageRow(r)].map((v) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`)).join(','),
+        )
+        .join('\n') + '\n';
+    const tenant = freshTenant();
+    const full = fullRecords();
+    for (const type of RECORD_TYPES) {
+      const [sealed] = sealBatch(tenant, type, [full[type]]);
+      // A mixed batch too: the encoders follow each record's type.
+      const batch = [sealed as HubRecord, ...outputs(tenant, 3)];
+      expect(stageCsv('b"1', batch).toString('utf8')).toBe(general('b"1', batch));
+    }
+    // More lines than one chunk of the builder (256), with quotes, newlines and absent fields.
+    const many = outputs(tenant, 600);
+    expect(stageCsv('batch-2', many).toString('utf8')).toBe(general('batch-2', many));
   });
 });
