@@ -18,14 +18,18 @@
  * with the round it came from. Beside wall time, CPU time per record: the
  * copier's process (source reads, verification, the store and its driver)
  * and the emulator's process (HTTP, JSON, DuckDB); the PostgreSQL server's is
- * not counted. And, to show what the write path leaves to gain, the copy's
- * own reading side alone: the same copy into a fresh memory store (source
- * reads, verification, the memory store's check), timed before both sides.
+ * not counted. And, to show where the copy's time goes, each side alone:
+ * the reading side (the same copy into a fresh memory store: source reads,
+ * verification, the memory store's check), timed before both sides; and the
+ * writing side (the same records, built and sealed before its clock starts,
+ * written into another fresh Snowflake database by the store's `putBatchNow`
+ * in the copy's batches, as many in flight as the copy's plan), timed after.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { HubRecord } from '../src/hub/model';
 import type { HubStore } from '../src/hub/store';
 import { type TenantId, parseTenantId } from '../src/hub/tenant';
 import { copyPlanFor, copyTenant } from '../src/migrate/copy';
@@ -33,6 +37,7 @@ import { openStore } from '../src/stores';
 import { createMemoryStore } from '../src/stores/memory/memory-store';
 import { tenantDatabase } from '../src/stores/snowflake/snowflake-config';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
+import { benchOutputs } from './move-data';
 import type { BaselineRequest } from './move-snowflake-child';
 import { median } from './report';
 
@@ -101,6 +106,8 @@ interface Round {
   readonly copyRate: number;
   /** The same copy into a memory store: reading and verifying only. */
   readonly readRate: number;
+  /** The same records written by the store alone (no source, no verification). */
+  readonly writeRate: number;
   readonly duckRate: number;
   /** µs of CPU per record: copier process, emulator process; DuckDB's insert (emulator process). */
   readonly copierCpu: number;
@@ -140,6 +147,8 @@ export async function snowflakePart(
       await warehouse.provision(tenant);
       await warehouse.provision(direct);
       await warehouse.ping();
+      const writeOnly = parseTenantId(`bench-write-${round}`);
+      await warehouse.provision(writeOnly);
       const r0 = performance.now();
       await copyTenant(source, createMemoryStore(), tenant);
       const readMs = performance.now() - r0;
@@ -167,9 +176,15 @@ export async function snowflakePart(
       };
       if (round % 2 === 0) await copySide().then(duckSide);
       else await duckSide().then(copySide);
+      const toWrite = benchOutputs(records, writeOnly);
+      const w0 = performance.now();
+      await writeSide(warehouse, writeOnly, toWrite, plan.batchSize, plan.concurrency);
+      const writeMs = performance.now() - w0;
+      await warehouse.purgeTenant(writeOnly);
       const r: Round = {
         copyRate: (records / copy.ms) * 1000,
         readRate: (records / readMs) * 1000,
+        writeRate: (records / writeMs) * 1000,
         duckRate: (records / duck.baselineMs) * 1000,
         copierCpu: (copy.copier * 1000) / records,
         emulatorCpu: (copy.emulator * 1000) / records,
@@ -181,7 +196,7 @@ export async function snowflakePart(
         `round ${round + 1} of ${SF_ROUNDS} (${round % 2 === 0 ? 'copy first' : 'DuckDB first'}, load ${r.load.toFixed(1)}): ` +
           `copy ${r.copyRate.toFixed(0)}/s (CPU ${r.copierCpu.toFixed(0)} + ${r.emulatorCpu.toFixed(0)} µs/record), ` +
           `DuckDB ${r.duckRate.toFixed(0)}/s (CPU ${r.duckCpu.toFixed(0)} µs/record), ratio ${(r.copyRate / r.duckRate).toFixed(2)}; ` +
-          `reading side alone ${r.readRate.toFixed(0)}/s`,
+          `reading side alone ${r.readRate.toFixed(0)}/s, writing side alone ${r.writeRate.toFixed(0)}/s`,
       );
       await warehouse.purgeTenant(direct);
     }
@@ -199,7 +214,7 @@ export async function snowflakePart(
   const duckCpu = median(rounds.map((r) => r.duckCpu));
   console.log(
     `Snowflake: ratios by round, sorted: ${ratios.join(', ')}; median rates copy ${median(rounds.map((r) => r.copyRate)).toFixed(0)}/s, ` +
-      `DuckDB ${median(rounds.map((r) => r.duckRate)).toFixed(0)}/s, reading side alone ${median(rounds.map((r) => r.readRate)).toFixed(0)}/s; load average ${loadStart.toFixed(1)} -> ${loadEnd.toFixed(1)}; ` +
+      `DuckDB ${median(rounds.map((r) => r.duckRate)).toFixed(0)}/s, reading side alone ${median(rounds.map((r) => r.readRate)).toFixed(0)}/s, writing side alone ${median(rounds.map((r) => r.writeRate)).toFixed(0)}/s; load average ${loadStart.toFixed(1)} -> ${loadEnd.toFixed(1)}; ` +
       `copy plan ${plan.batchSize} x ${plan.concurrency}`,
   );
   return {
@@ -213,6 +228,12 @@ export async function snowflakePart(
       [
         "PostgreSQL -> memory store, the copy's reading side alone (median of rounds)",
         median(rounds.map((r) => r.readRate)),
+        median(rounds.map((r) => r.duckRate)),
+        "DuckDB's appender (median of rounds)",
+      ],
+      [
+        "the Snowflake store's writing side alone (records read and verified beforehand; median of rounds)",
+        median(rounds.map((r) => r.writeRate)),
         median(rounds.map((r) => r.duckRate)),
         "DuckDB's appender (median of rounds)",
       ],
@@ -232,4 +253,32 @@ export async function snowflakePart(
 
 function line(name: string, value: number, unit: string, baseline: number): string {
   return `BENCH ${name} value=${value.toFixed(0)} unit=${unit} baseline=${baseline.toFixed(0)} ratio=${(value / baseline).toFixed(3)}`;
+}
+
+/**
+ * The writing side alone: `records` put by the store's `putBatchNow` in
+ * batches of `batch`, at most `concurrency` in flight, as the copy writes them.
+ */
+async function writeSide(
+  store: SnowflakeStore,
+  tenant: TenantId,
+  records: readonly HubRecord[],
+  batch: number,
+  concurrency: number,
+): Promise<void> {
+  const inFlight = new Set<Promise<unknown>>();
+  try {
+    for (let at = 0; at < records.length; at += batch) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const p: Promise<unknown> = store.putBatchNow(tenant, records.slice(at, at + batch)).finally(() => {
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    // Never leave a batch running unobserved: the first failure is reported once all have settled.
+    await Promise.allSettled(inFlight);
+    throw err;
+  }
 }
