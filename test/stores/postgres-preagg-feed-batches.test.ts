@@ -1,6 +1,7 @@
 /**
- * Migration 18 (preagg-feed-batches.sql): the change feed becomes one row per
- * statement. A database at migration 17 with unfolded feed rows is migrated:
+ * Migrations 18 and 19 (preagg-feed-batches.sql, preagg-feed-bounds.sql): the
+ * change feed becomes one row per statement, with the span of its records'
+ * created_at. A database at migration 17 with unfolded feed rows is migrated:
  * the rows move into hub.rollup_feed_batches (at most 5,000 records a row,
  * per tenant and kind), hub.rollup_feed (now a view) reads exactly the rows it
  * held before, the old table is left empty and closed to the application
@@ -100,6 +101,13 @@ describe('postgres pre-aggregation feed as one row per statement (migration 18)'
       ['o', 2000],
     ]);
     for (const b of batches) expect(b.len).toBe(b.n);
+    // Each row's span of created_at (migration 19), which reads skip rows by.
+    const [spans] = await sqlAt<{ ok: boolean }>(
+      pg.adminUri,
+      `SELECT bool_and(first_at = (SELECT min(x) FROM unnest(created_ats) AS u(x))
+         AND last_at = (SELECT max(x) FROM unnest(created_ats) AS u(x))) AS ok FROM hub.rollup_feed_batches`,
+    );
+    expect(spans?.ok).toBe(true);
     expect(await feedRows()).toEqual(before);
     const [old] = await sqlAt<{ n: number; readable: boolean }>(
       pg.adminUri,

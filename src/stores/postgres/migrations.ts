@@ -118,6 +118,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'pre-aggregation: the feed as one row per statement (hub.rollup_feed_batches; hub.rollup_feed a view of it), claimed whole',
     sql: () => readFileSync(join(__dirname, 'preagg-feed-batches.sql'), 'utf8'),
   },
+  {
+    version: 19,
+    name: "pre-aggregation: the feed's view expands its rows in the select list, and each row's span of created_at lets reads skip it",
+    sql: () => readFileSync(join(__dirname, 'preagg-feed-bounds.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql, preagg-feed-batches.sql): the application role may only read them. */

@@ -19,6 +19,7 @@ import {
   Params,
   type PlanRefs,
   cellSource,
+  feedRowsWithin,
   planParams,
   recordSources,
   within,
@@ -95,7 +96,7 @@ function decisionSums(refs: PlanRefs): string {
   // Feed rows carry the employee when the output was stored first; else look it up now.
   parts.push(`SELECT count(*), count(*) FILTER (WHERE f.tag = 'ACCEPTED'), count(*) FILTER (WHERE f.tag = 'ESCALATED')
   FROM hub.rollup_feed f
-  WHERE NOT ${IS_PENDING} AND f.kind = 'd' AND f.tenant_id = $1${within('f.created_at', refs.covered)}
+  WHERE NOT ${IS_PENDING} AND f.kind = 'd' AND f.tenant_id = $1${within('f.created_at', refs.covered)}${feedRowsWithin(refs.covered, 'f.')}
     AND ${inTeam(`coalesce(f.employee_id, (SELECT o.employee_id FROM hub.outputs o WHERE o.tenant_id = $1 AND o.record_id = f.output_id))`)}`);
   parts.push(`SELECT count(*), count(*) FILTER (WHERE od.outcome = 'ACCEPTED'), count(*) FILTER (WHERE od.outcome = 'ESCALATED')
   FROM hub.rollup_orphan_decisions od JOIN hub.outputs o ON o.tenant_id = $1 AND o.record_id = od.output_id
