@@ -51,6 +51,8 @@ export interface ChosenStore {
   readonly policy?: TenantPolicy;
   /** The control plane the router follows (tenant moves run through it at `/admin/move/...`). */
   readonly control?: ControlPlane;
+  /** The rollup result cache around the stores (its figures go to `/metrics`). */
+  readonly rollupCache?: RollupCache;
 }
 
 /**
@@ -69,14 +71,14 @@ export async function chooseStore(options: StoreChoice): Promise<ChosenStore> {
   if (options.storeUri) {
     const uri = options.storeUri;
     const store = await open(uri, { create: options.createStore === true });
-    return { store, label: schemeOf(uri), description: redactUri(uri) };
+    return { store, label: schemeOf(uri), description: redactUri(uri), rollupCache: cache };
   }
   const control = await openGatewayControl(config, options);
   if (config.configFile !== undefined || config.pgUrl !== undefined || control)
-    return openRouter(config, control, options, open);
+    return { ...(await openRouter(config, control, options, open)), rollupCache: cache };
   // The embedded default: PGlite creates or upgrades its schema when it opens.
   const pglite = `pglite:${config.dataDir}`;
-  return { store: await open(pglite), label: 'pglite', description: pglite };
+  return { store: await open(pglite), label: 'pglite', description: pglite, rollupCache: cache };
 }
 
 /**

@@ -20,6 +20,7 @@ import { redactUri } from '../stores/driver';
 import { type AuthOptions, mintToken } from '../platform/auth';
 import { moveActions } from './admin-moves';
 import { type ChosenStore, chooseStore } from './choose-store';
+import { registerRollupCacheMetrics } from '../platform/rollup-cache-metrics';
 import { ensureDevSecret } from './dev-secret';
 import type { Logger } from '../platform/log';
 import { GatewayMetrics } from '../platform/metrics';
@@ -202,6 +203,8 @@ function usageMeter(config: HubConfig, sink: UsageSink, log: Logger): UsageMeter
 
 /** The gateway's options that follow from the configuration and the chosen store. */
 function gatewayOptions(config: HubConfig, log: Logger, chosen: ChosenStore, usage: UsageMeter) {
+  const metrics = new GatewayMetrics({ processMetrics: true });
+  if (chosen.rollupCache) registerRollupCacheMetrics(metrics.registry, chosen.rollupCache);
   return {
     store: chosen.store,
     storeLabel: chosen.label,
@@ -209,7 +212,7 @@ function gatewayOptions(config: HubConfig, log: Logger, chosen: ChosenStore, usa
     limits: config.queryLimits,
     log,
     ingest: withoutUnset(config.ingest),
-    metrics: new GatewayMetrics({ processMetrics: true }),
+    metrics,
     ...(chosen.health ? { health: chosen.health } : {}),
     ...(chosen.policy ? { tenantPolicy: chosen.policy } : {}),
     ...(chosen.control

@@ -2,7 +2,7 @@
  * `hub serve` with its rollup result cache (on by default): over HTTP, a
  * repeated cost-per-skill request answers the same, and a record written
  * (with an old createdAt, inside the range) is in the very next answer
- * (read-your-writes), as with the cache off.
+ * (read-your-writes), as with the cache off; `/metrics` counts the hits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +19,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const COST = `{ costPerSkill(from: "2000-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", bucket: MONTH) { skillId bucketStart invocations totalCostUsd p95LatencyMs } }`;
 
-async function runOn(cacheMb: string): Promise<number[]> {
+async function runOn(cacheMb: string): Promise<{ totals: number[]; hits: number }> {
   const served = await serve({
-    config: readConfig({ PORT: '0', HUB_DATA_DIR: dir, HUB_ROLLUP_CACHE_MB: cacheMb }),
+    config: readConfig({
+      PORT: '0',
+      HUB_DATA_DIR: dir,
+      HUB_ROLLUP_CACHE_MB: cacheMb,
+      HUB_METRICS_TOKEN: 'metrics-token',
+    }),
     storeUri: 'memory:',
     port: 0,
     host: '127.0.0.1',
@@ -52,7 +57,11 @@ async function runOn(cacheMb: string): Promise<number[]> {
     expect(written).toMatchObject({ data: { recordOutputs: { created: 1 } } });
     const after = await total();
     expect(await total()).toBe(after);
-    return [before, after];
+    const metrics = await (
+      await fetch(`${served.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })
+    ).text();
+    const hits = /^hub_rollup_cache_requests_total\{outcome="hit"\} (\d+)$/m.exec(metrics);
+    return { totals: [before, after], hits: Number(hits?.[1] ?? 0) };
   } finally {
     await served.stop();
   }
@@ -60,6 +69,10 @@ async function runOn(cacheMb: string): Promise<number[]> {
 
 test('cached or not, a repeated request answers the same and a write is in the next answer', async () => {
   const cached = await runOn('64');
-  expect(cached[1]).toBe((cached[0] as number) + 1);
-  expect(await runOn('0')).toEqual(cached);
+  expect(cached.totals[1]).toBe((cached.totals[0] as number) + 1);
+  // Served from the cache: the repeated request, and the last one after the write.
+  expect(cached.hits).toBeGreaterThanOrEqual(2);
+  const off = await runOn('0');
+  expect(off.totals).toEqual(cached.totals);
+  expect(off.hits).toBe(0);
 }, 120_000);
