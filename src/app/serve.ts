@@ -24,7 +24,7 @@ import { registerRollupCacheMetrics } from '../platform/rollup-cache-metrics';
 import { ensureDevSecret } from './dev-secret';
 import type { Logger } from '../platform/log';
 import { GatewayMetrics } from '../platform/metrics';
-import { createTracer, installTracer } from '../platform/tracing';
+import { type Tracer, createTracer, installTracer, tracer } from '../platform/tracing';
 import { MemoryUsageSink, UsageMeter, type UsageSink } from '../platform/usage';
 import { type Gateway, createGateway } from '../http/server';
 
@@ -134,10 +134,11 @@ export async function openUsageSink(
 export async function serve(options: ServeOptions): Promise<Served> {
   const { config, log } = options;
   const { auth, signingSecret: devSecret } = chooseAuth(config, options.dev);
-  // The no-op tracer when tracing is off.
-  const tracing = createTracer(config.tracing);
-  installTracer(tracing);
-  const chosen = await chooseStore(options);
+  const { tracing, endTracing } = startTracing(config);
+  const chosen = await chooseStore(options).catch(async (err: unknown) => {
+    await endTracing();
+    throw err;
+  });
   const usageSink = await openUsageSink(options);
   const usage = usageMeter(config, usageSink.sink, log);
   let redis: SharedRedis | undefined;
@@ -145,7 +146,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     await redis?.close();
     await usage.close().catch(() => undefined);
     await chosen.store.close();
-    await tracing.shutdown().catch(() => undefined);
+    await endTracing();
   };
   try {
     // With HUB_REDIS_URL, cost buckets and persisted queries are shared by the replicas.
@@ -189,6 +190,22 @@ export async function serve(options: ServeOptions): Promise<Served> {
     await release();
     throw err;
   }
+}
+
+/**
+ * Installs the configured tracer (the no-op one when tracing is off).
+ * `endTracing` shuts it down (spans flushed, export worker gone) and puts back
+ * the tracer before it, so a process that serves again, or goes on after a
+ * failed start, never traces into a tracer that was shut down.
+ */
+function startTracing(config: HubConfig): { tracing: Tracer; endTracing: () => Promise<void> } {
+  const tracing = createTracer(config.tracing);
+  const previous = installTracer(tracing);
+  const endTracing = async (): Promise<void> => {
+    if (tracer() === tracing) installTracer(previous);
+    await tracing.shutdown().catch(() => undefined);
+  };
+  return { tracing, endTracing };
 }
 
 /** Counts per-tenant usage in memory, flushing to `sink` as configured. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { readConfig } from '../../src/config';
 import { Hub } from '../../src/hub/hub';
 import { silentLogger } from '../../src/platform/log';
+import { tracer } from '../../src/platform/tracing';
 import { chooseStore } from '../../src/app/choose-store';
 import { seedDemoOnce, serve } from '../../src/app/serve';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
@@ -108,6 +109,42 @@ test('without a secret outside dev mode it refuses to start', async () => {
       print: () => undefined,
     }),
   ).rejects.toThrow(/HUB_AUTH_JWT_SECRET/);
+});
+
+test('a start that fails ends its tracer and puts the previous one back; so does stop', async () => {
+  // Tracing on (an OTLP endpoint where nothing listens: nothing is exported here).
+  const traced = () =>
+    readConfig({ PORT: '0', HUB_DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+  const before = tracer();
+  await expect(
+    serve({
+      config: traced(),
+      storeUri: 'nosuch:store',
+      port: 0,
+      host: '127.0.0.1',
+      dev: true,
+      seed: false,
+      log: silentLogger,
+      print: () => undefined,
+    }),
+  ).rejects.toThrow(/nosuch/);
+  expect(tracer()).toBe(before);
+
+  const served = await serve({
+    config: traced(),
+    storeUri: 'memory:',
+    port: 0,
+    host: '127.0.0.1',
+    dev: true,
+    seed: false,
+    log: silentLogger,
+    print: () => undefined,
+  });
+  const during = tracer();
+  expect(during).not.toBe(before);
+  expect(during.enabled).toBe(true);
+  await served.stop();
+  expect(tracer()).toBe(before);
 });
 
 test('the default store is PGlite in the data directory, served through the router following its control file', async () => {
