@@ -27,7 +27,13 @@
  * tenant holds the most bytes, so one tenant's many variants can push another
  * tenant's entries out only while that tenant holds more than it does.
  */
-import { type CostPerSkillQuery, type HubStore, type SkillsQuery, hasRollupVersions } from './store';
+import {
+  type CostPerSkillQuery,
+  type HubStore,
+  type RollupVersionSource,
+  type SkillsQuery,
+  hasRollupVersions,
+} from './store';
 import type { TenantId } from './tenant';
 import { forwardTraced } from './tracing-ports';
 
@@ -176,7 +182,7 @@ export function withRollupCache<S extends HubStore>(store: S, cache: RollupCache
   return wrap(store, cache, nextStoreId++);
 }
 
-function wrap<S extends HubStore>(store: S, cache: RollupCache, id: number): S {
+function wrap<S extends HubStore & RollupVersionSource>(store: S, cache: RollupCache, id: number): S {
   const costPerSkill = (tenant: TenantId, query: CostPerSkillQuery) =>
     cached(store, cache, id, tenant, 'costPerSkill', query, () => store.costPerSkill(tenant, query));
   const skills = (tenant: TenantId, query: SkillsQuery) =>
@@ -194,7 +200,7 @@ function wrap<S extends HubStore>(store: S, cache: RollupCache, id: number): S {
 
 /** One versioned rollup: served from the cache under the current version, else computed and kept. */
 async function cached<T>(
-  store: HubStore,
+  store: RollupVersionSource,
   cache: RollupCache,
   id: number,
   tenant: TenantId,
@@ -202,7 +208,8 @@ async function cached<T>(
   query: CostPerSkillQuery | SkillsQuery,
   compute: () => Promise<T>,
 ): Promise<T> {
-  if (query.team !== undefined || !hasRollupVersions(store)) {
+  // Only stores with versions are wrapped (withRollupCache), so a team is the one bypass here.
+  if (query.team !== undefined) {
     cache.stats.bypassed++;
     return compute();
   }

@@ -113,33 +113,22 @@ test('without a secret outside dev mode it refuses to start', async () => {
 
 test('a start that fails ends its tracer and puts the previous one back; so does stop', async () => {
   // Tracing on (an OTLP endpoint where nothing listens: nothing is exported here).
-  const traced = () =>
-    readConfig({ PORT: '0', HUB_DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
-  const before = tracer();
-  await expect(
+  const start = (storeUri: string) =>
     serve({
-      config: traced(),
-      storeUri: 'nosuch:store',
+      config: readConfig({ PORT: '0', HUB_DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }),
+      storeUri,
       port: 0,
       host: '127.0.0.1',
       dev: true,
       seed: false,
       log: silentLogger,
       print: () => undefined,
-    }),
-  ).rejects.toThrow(/nosuch/);
+    });
+  const before = tracer();
+  await expect(start('nosuch:store')).rejects.toThrow(/nosuch/);
   expect(tracer()).toBe(before);
 
-  const served = await serve({
-    config: traced(),
-    storeUri: 'memory:',
-    port: 0,
-    host: '127.0.0.1',
-    dev: true,
-    seed: false,
-    log: silentLogger,
-    print: () => undefined,
-  });
+  const served = await start('memory:');
   const during = tracer();
   expect(during).not.toBe(before);
   expect(during.enabled).toBe(true);

@@ -27,9 +27,9 @@
 -- * Data versions (migration 17, preagg-versions.sql): the triggers that bump
 --   a tenant's epoch when feed rows are removed or changed move to the new
 --   table, and hub.rollup_forget still bumps last. The version's count of
---   unfolded feed rows, read through the view, counts records: it still only
---   grows between two epochs (writes add rows; only the fold and a purge
---   remove them, and both bump).
+--   unfolded feed rows (postgres-store-rollups.ts) counts this table's rows:
+--   it still only grows between two epochs (writes add rows; only the fold
+--   and a purge remove them, and both bump).
 
 SELECT set_config('app.rollup_maintenance', 'on', true);
 
