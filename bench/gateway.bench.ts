@@ -23,7 +23,11 @@
  *    child, less sensitive to other processes than req/s). `--extra` adds
  *    gateways: `off_control` (tracing off like the baseline: its ratios are
  *    the method's own noise on the machine as loaded), `sampled_0` (tracing
- *    on, every root dropped: the unsampled path alone). With
+ *    on, every root dropped: the unsampled path alone). `--runs R` repeats
+ *    the whole (fresh gateways, warm-up, rounds) R times and adds, per
+ *    configuration, the median and range over all its gateways of their
+ *    ratio to the mean of their run's tracing-off gateways
+ *    (gateway-tracing-figures.ts). With
  *    `--instructions N`, first the same configurations one after the other
  *    under callgrind: instructions per by-id request over N requests after a
  *    warm-up (`--instructions-warmup`, default 3000), independent of the
@@ -63,7 +67,7 @@
  *
  *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
  *     [--only reads|tracing|tickets] [--baseline-tree <dir>]
- *     [--extra off_control,sampled_0] [--instructions 2000 [--instructions-only]]
+ *     [--extra off_control,sampled_0] [--runs 4] [--instructions 2000 [--instructions-only]]
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
@@ -245,6 +249,7 @@ async function main(): Promise<void> {
       const tracing = {
         skip: (option('skip') ?? '').split(','),
         extra: args.includes('--extra') ? (args[args.indexOf('--extra') + 1] ?? '').split(',') : [],
+        runs: arg('runs', 1),
       };
       const instructions = arg('instructions', 0);
       if (instructions > 0)
@@ -266,7 +271,7 @@ async function main(): Promise<void> {
     report(
       `Gateway over PostgreSQL (${OUTPUTS.toLocaleString('en')} outputs, one tenant) vs raw pg running the same SQL ` +
         `in the same tenant-scoped transaction; ${SECONDS} s per figure, gateway in its own process; ` +
-        `tracing: its configurations at once, ${ROUNDS} rounds, median (machine load at the end: ${loadavg()})`,
+        `tracing: its configurations at once, ${arg('runs', 1)} run(s) of ${ROUNDS} rounds, median (machine load at the end: ${loadavg()})`,
       figures,
     );
   } finally {
