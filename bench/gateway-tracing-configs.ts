@@ -135,6 +135,7 @@ export function tracingConfigs(
     base_sampled_0_01: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0.01', tree: 'base' },
     base_sampled_1: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '1', tree: 'base' },
     base_off: { tree: 'base' },
+    base_sampled_0: { endpoint, sampler: 'parentbased_traceidratio', samplerArg: '0', tree: 'base' },
     // 0.01 after a warm-up sampling every request: the sampled path as hot as in a gateway that
     // has run for hours (at 1%, a short run executes it too rarely for V8 to optimise it).
     sampled_0_01_warm: {

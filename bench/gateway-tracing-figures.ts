@@ -74,6 +74,14 @@ function overRuns(runs: readonly (readonly GatewayRun[])[]): OverRuns {
   const main = runs.map((gateways) =>
     ratiosToOffMean(new Map(gateways.map((g) => [g.name, g.mainOverRoundsUs]))),
   );
+  rps.forEach((r, k) =>
+    log(
+      `tracing, run ${k + 1} against the mean of its tracing-off gateways (req/s, JS-thread CPU a request): ` +
+        [...r]
+          .map(([name, x]) => `${name} ${x.toFixed(3)}, ${(main[k]?.get(name) ?? NaN).toFixed(3)}`)
+          .join('; '),
+    ),
+  );
   const noise = runs.flatMap((gateways) => {
     const off = gateways.find((g) => g.name === 'off');
     const control = gateways.find((g) => g.name === 'off_control');
