@@ -125,3 +125,44 @@ test('a transaction that is not a short read gets a connection of its own', asyn
     await holder.end();
   }
 });
+
+test('ticketed runs coalesced with scoped ones stay outside their transactions, each its own tenant', async () => {
+  const probe = {
+    sql: "SELECT current_setting('app.tenant_id', true) AS tenant, count(*)::int AS n FROM hub.outputs",
+    params: [],
+  };
+  const version = { sql: 'SELECT hub.rollup_version($1, $2) AS v', params: [] as string[], prepare: true };
+  const runs = Array.from({ length: 60 }, (_, i) => {
+    const tenant = tenants[i % 3] as (typeof tenants)[number];
+    return i % 2 === 0
+      ? db.run({ tenant }, [probe], { light: true }).then((rows) => ({ i, tenant, row: rows[0]?.[0] }))
+      : db
+          .run({ tenant }, [{ ...version, params: [tenant] }], { light: true, ticketed: true })
+          .then((rows) => ({ i, tenant, row: rows[0]?.[0] }));
+  });
+  for (const { i, tenant, row } of await Promise.all(runs)) {
+    if (i % 2 === 0) expect(row).toEqual({ tenant, n: 5 + tenants.indexOf(tenant) });
+    // The tenant's own version (its feed rows counted), not another's, and no scope around it.
+    else expect(row?.v).toMatch(/^\d+:[1-9]\d*:\d+$/);
+  }
+  // The same three values the tenant's scoped transaction reads through its policies.
+  const scopedRead = {
+    sql: `SELECT concat_ws(':', coalesce((SELECT epoch FROM hub.rollup_versions), 0),
+      (SELECT count(*) FROM hub.rollup_feed_batches), (SELECT max(version) FROM hub.schema_migrations)) AS v`,
+    params: [],
+  };
+  for (const t of tenants) {
+    const [[ticketed], [scoped]] = await Promise.all([
+      db.run({ tenant: t }, [{ ...version, params: [t] }], { ticketed: true }).then((r) => r[0] ?? []),
+      db.run({ tenant: t }, [scopedRead]).then((r) => r[0] ?? []),
+    ]);
+    expect({ t, v: ticketed?.v }).toEqual({ t, v: scoped?.v });
+  }
+  // A ticketed run is one statement of a tenant scope; anything else is refused before it is sent.
+  await expect(db.run({ relay: true }, [{ ...version, params: ['x'] }], { ticketed: true })).rejects.toThrow(
+    /one statement in a tenant scope/,
+  );
+  await expect(db.run({ tenant: tenants[0] as string }, [], { ticketed: true })).rejects.toThrow(
+    /one statement in a tenant scope/,
+  );
+});

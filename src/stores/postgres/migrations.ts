@@ -123,6 +123,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "pre-aggregation: the feed's view expands its rows in the select list, and each row's span of created_at lets reads skip it",
     sql: () => readFileSync(join(__dirname, 'preagg-feed-bounds.sql'), 'utf8'),
   },
+  {
+    version: 20,
+    name: 'rollup data version read by one statement (hub.rollup_version(tenant, ticket)), the ticket checked once',
+    sql: () => readFileSync(join(__dirname, 'preagg-version-read.sql'), 'utf8'),
+  },
 ];
 
 /** Pre-aggregation tables (preagg.sql, preagg-stats.sql, preagg-feed-batches.sql): the application role may only read them. */
@@ -273,7 +278,7 @@ function grantsScript(appRole: string, role: string, relayName: string, relay: s
      hub.ticket_key_accepted(text), hub.purge_tenant(text) TO ${role};
    GRANT EXECUTE ON FUNCTION hub.scoped_tenant(), hub.verified_tenant(), hub.relay_verified() TO ${relay};
    GRANT SELECT ON ${[...PREAGG_TABLES, ...PREAGG_VIEWS].map((t) => `hub.${t}`).join(', ')} TO ${role};
-   GRANT EXECUTE ON FUNCTION hub.rollup_forget() TO ${role};
+   GRANT EXECUTE ON FUNCTION hub.rollup_forget(), hub.rollup_version(text, text) TO ${role};
    GRANT SELECT ON hub.schema_migrations TO ${role};
    GRANT EXECUTE ON FUNCTION hub.rollup_fold(integer), hub.rollup_backfill(integer, integer) TO ${relay};
    GRANT SELECT, INSERT, DELETE ON hub.usage_minutes TO ${role};`;

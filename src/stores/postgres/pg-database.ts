@@ -22,6 +22,7 @@ import {
   beginStatement,
   scopeStatement,
   statementName,
+  ticketedStatement,
 } from './queryable';
 import { type SqlSession, relayRoleFor } from './migrations';
 import { type ScopeCredentials, TicketSigner, configuredTicketKey } from './tenant-tickets';
@@ -176,6 +177,15 @@ export class PgDatabase {
    */
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
     return new Promise((resolve, reject) => {
+      if (options?.ticketed === true) {
+        try {
+          // Signed now: the run goes out as this one statement, nothing around it.
+          statements = [ticketedStatement(scope, statements, this.credentials)];
+        } catch (err) {
+          reject(err);
+          return;
+        }
+      }
       const pending = { scope, statements, options, resolve, reject };
       if (!FLUSH) {
         void this.runOnOneConnection([pending]);
@@ -232,6 +242,10 @@ export class PgDatabase {
           r.reject(failure.reason);
           return;
         }
+        if (r.options?.ticketed === true) {
+          r.resolve([(settled[0] as PromiseFulfilledResult<{ rows: Row[] }>).value.rows]);
+          return;
+        }
         const last = settled[settled.length - 1] as PromiseFulfilledResult<{ command: string }>;
         if (last.value.command !== 'COMMIT') {
           r.reject(new Error('transaction did not commit'));
@@ -261,6 +275,11 @@ export class PgDatabase {
   ): Promise<Promise<unknown>[][]> {
     const pending: Promise<unknown>[][] = [];
     for (const r of runs) {
+      if (r.options?.ticketed === true) {
+        // Its own implicit transaction (no BEGIN: the statement's Sync ends it).
+        pending.push([client.query(this.config(r.statements[0] as Statement))]);
+        continue;
+      }
       const queries: Promise<unknown>[] = [
         client.query(beginStatement(r.options)),
         client.query(

@@ -24,6 +24,7 @@ import {
   TYPE_PARSERS,
   beginStatement,
   scopeStatement,
+  ticketedStatement,
 } from './queryable';
 
 interface Shaped {
@@ -214,6 +215,16 @@ export class PgliteDatabase {
   }
 
   run(scope: Scope, statements: readonly Statement[], options?: RunOptions): Promise<Row[][]> {
+    if (options?.ticketed === true) {
+      let s: Statement;
+      try {
+        s = ticketedStatement(scope, statements, this.credentials);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // Alone, outside any transaction block: its own implicit transaction.
+      return this.exclusive(async () => [(await this.worker.query(s.sql, s.params)).rows]);
+    }
     const all = [scopeStatement(scope, this.credentials), ...statements].map((s) => ({
       sql: s.sql,
       params: [...s.params],

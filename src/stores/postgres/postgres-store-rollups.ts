@@ -47,23 +47,20 @@ export const FORGET_ROLLUPS: Statement = { sql: 'SELECT hub.rollup_forget()', pa
 /**
  * The tenant's rollup data version (preagg-versions.sql, README "Rollup data
  * versions and the result cache"): its epoch, its count of unfolded feed rows
- * and the latest migration, read in one snapshot. Any change to what cost per
- * skill or the skills picker (without a team) reads commits with a change of
- * one of the three, and none of them comes back to an earlier value.
+ * (`hub.rollup_feed_batches` rows, one per write statement) and the latest
+ * migration, read in one snapshot. Any change to what cost per skill or the
+ * skills picker (without a team) reads commits with a change of one of the
+ * three, and none of them comes back to an earlier value.
  *
- * The count is of `hub.rollup_feed_batches` rows (one per write statement),
- * not of the records the `hub.rollup_feed` view expands them into: within an
- * epoch rows are only added (by writes), and removing or changing one (a fold,
- * a purge) bumps the epoch, so the guarantee is the same, while counting the
- * view expanded every array of an ingest backlog on each cached read.
+ * One statement run alone with the tenant's ticket as its second parameter
+ * (a `ticketed` run, queryable.ts): hub.rollup_version verifies the ticket
+ * once and reads the three values (preagg-version-read.sql), NULL for a
+ * ticket that is not the tenant's.
  */
 const VERSION: Statement = {
-  sql: `SELECT concat_ws(':', coalesce((SELECT epoch FROM hub.rollup_versions WHERE tenant_id = $1), 0),
-  (SELECT count(*) FROM hub.rollup_feed_batches WHERE tenant_id = $1),
-  (SELECT max(version) FROM hub.schema_migrations)) AS v`,
+  sql: 'SELECT hub.rollup_version($1, $2) AS v',
   params: [],
   prepare: true,
-  generic: true,
 };
 
 export class PostgresRollups {
@@ -109,10 +106,11 @@ export class PostgresRollups {
   async version(tenant: TenantId): Promise<string> {
     const rows = await this.db.run({ tenant }, [{ ...VERSION, params: [tenant] }], {
       light: true,
-      genericPlans: true,
+      ticketed: true,
     });
     const v = rows[0]?.[0]?.v;
-    if (typeof v !== 'string') throw new HubError('INTERNAL', 'postgres rollup version: no row');
+    // NULL: the database refused the ticket the store signed (a key it no longer accepts).
+    if (typeof v !== 'string') throw new HubError('INTERNAL', 'postgres rollup version: refused or no row');
     return v;
   }
 

@@ -84,6 +84,16 @@ export interface RunOptions {
    * planned once per connection instead of on every call.
    */
   readonly genericPlans?: boolean;
+  /**
+   * One statement, run alone: in a transaction of its own with no scope (no
+   * `app.tenant_id`, no ticket setting, so row-level security shows it no
+   * row), given the tenant's ticket as one more parameter after its own. For a
+   * SECURITY DEFINER function that verifies the ticket itself and answers only
+   * for the tenant it was signed for (hub.rollup_version): one statement on
+   * the wire instead of four, one ticket check instead of one per table read.
+   * Tenant scopes only (see {@link ticketedStatement}).
+   */
+  readonly ticketed?: boolean;
 }
 
 /** The BEGIN that opens a transaction with these options. */
@@ -136,6 +146,23 @@ export function scopeStatement(scope: Scope, credentials: ScopeCredentials, gene
         sql: "SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), set_config('app.tenant_ticket', $2, true)",
         params: [credentials.relayRole, credentials.signer.ticket('r', RELAY_SUBJECT)],
       };
+}
+
+/**
+ * The statement of a {@link RunOptions.ticketed} run: `statements`' only one,
+ * with a ticket signed for the scope's tenant appended to its parameters.
+ * @throws Error for a relay scope or anything but exactly one statement.
+ */
+export function ticketedStatement(
+  scope: Scope,
+  statements: readonly Statement[],
+  credentials: ScopeCredentials,
+): Statement {
+  const [s] = statements;
+  if (!('tenant' in scope) || s === undefined || statements.length !== 1) {
+    throw new Error('a ticketed run is one statement in a tenant scope');
+  }
+  return { ...s, params: [...s.params, credentials.signer.ticket('t', scope.tenant)] };
 }
 
 /**
