@@ -23,6 +23,7 @@ import {
   stopChild,
   threadCpuUs,
 } from './gateway-processes';
+import { startPerf } from './gateway-perf';
 import { type TracingConfig, childFileFor, startOtlpSink, tracingConfigs } from './gateway-tracing-configs';
 import { type GatewayRun, tracingFigures } from './gateway-tracing-figures';
 import type { Figure } from './report';
@@ -45,6 +46,8 @@ interface RunPlan {
   readonly body: (i: number) => string;
   readonly seconds: number;
   readonly rounds: number;
+  /** This run's number (from 1), for file names. */
+  readonly run: number;
 }
 
 interface Child extends GatewayRun {
@@ -76,7 +79,7 @@ export async function tracingCost(
       // The start order rotates, so no configuration is always started (and driven) first.
       const order = configs.map((_, k) => configs[(k + run) % configs.length] as TracingConfig);
       if (total > 1) log(`tracing, run ${run + 1} of ${total} (load ${loadavg()})`);
-      runs.push(await tracingRun(order, { uri, secret, token, body, seconds, rounds }));
+      runs.push(await tracingRun(order, { uri, secret, token, body, seconds, rounds, run: run + 1 }));
     }
   } finally {
     await sink.close();
@@ -109,6 +112,7 @@ async function tracingRun(configs: readonly TracingConfig[], plan: RunPlan): Pro
     log(`tracing, gateway processes: ${children.map((c) => `${c.name} ${c.server.pid}`).join(', ')}`);
     const gc0 = await Promise.all(children.map((c) => childGc(c.server)));
     const threads0 = children.map((c) => threadCpuUs(c.server));
+    const perf = children.map((c) => startPerf(c.server.pid, c.name, plan.run));
     for (let round = 0; round < plan.rounds; round++) {
       // All at once, each with its own 32 connections: every configuration meets the same
       // machine at the same moment (a loaded machine drifts within seconds; runs one after the
@@ -123,6 +127,7 @@ async function tracingRun(configs: readonly TracingConfig[], plan: RunPlan): Pro
       });
       logRound(children, round, plan.rounds);
     }
+    await Promise.all(perf.map((p) => p?.stop()));
     const gc1 = await Promise.all(children.map((c) => childGc(c.server)));
     return children.map((c, k) => {
       const mainOverRoundsUs = logThreads(c, threads0[k] as Map<string, number>);

@@ -62,7 +62,9 @@
  *
  * The gateway children's CPU time is read from /proc/<pid>/stat (user +
  * system), so a baseline child needs no hook for it. PROF_DIR=<dir> runs
- * every gateway child under `--cpu-prof` into that folder; BENCH_CHILD_FLAGS adds
+ * every gateway child under `--cpu-prof` into that folder; PERF_DIR=<dir> records
+ * each tracing gateway's JavaScript thread over the rounds with Linux perf
+ * (gateway-perf.ts); BENCH_CHILD_FLAGS adds
  * node/V8 flags to every gateway child (diagnostics, e.g. V8's deopt log).
  *
  *   node bin/run-ts.cjs bench/gateway.bench.ts [--outputs 1000000] [--seconds 8] [--rounds 5]
