@@ -2,12 +2,11 @@
  * The child side of the benchmarks that run a gateway in its own process
  * (bench:gateway, bench:read-path): serve the gateway over a store, tell the
  * parent its URL, answer `cpu` with the process's CPU time and `stop` by
- * closing everything and exiting.
+ * closing everything and exiting. The gateway runs from dist/ unless
+ * BENCH_GATEWAY_FROM=src (gateway-modules.ts).
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { createGateway } from '../src/http/server';
-import { silentLogger } from '../src/platform/log';
-import { openStore } from '../src/stores';
+import { gatewayModules } from './gateway-modules';
 
 /** What differs between the benchmarks' gateway children. */
 export interface GatewayChildOptions {
@@ -28,11 +27,12 @@ export async function serveGatewayChild(
   secret: string,
   options: GatewayChildOptions,
 ): Promise<void> {
-  const store = await openStore(uri);
-  const gateway = await createGateway({
+  const { server, log, stores } = gatewayModules();
+  const store = await stores.openStore(uri);
+  const gateway = await server.createGateway({
     store,
     auth: { jwtSecret: secret },
-    log: silentLogger,
+    log: log.silentLogger,
     tenantLimits: {
       maxInFlight: 1024,
       maxStoreCalls: options.maxStoreCalls,

@@ -9,15 +9,9 @@ import { getPriority, loadavg } from 'node:os';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  NOOP_SPAN,
-  type Span,
-  type Tracer,
-  type TracingSettings,
-  createTracer,
-  installTracer,
-} from '../src/platform/tracing';
+import type { Span, Tracer, TracingSettings } from '../src/platform/tracing';
 import { serveGatewayChild } from './gateway-child';
+import { gatewayModules } from './gateway-modules';
 
 /** A child's tracing: the settings, and for a warmed child the sampler ratio of its warm-up. */
 export type ChildTracing = TracingSettings & {
@@ -48,7 +42,7 @@ class FakeSpan implements Span {
   readonly recording = true;
   constructor(private readonly rootOnly: boolean) {}
   child(): Span {
-    return this.rootOnly ? NOOP_SPAN : new FakeSpan(false);
+    return this.rootOnly ? gatewayModules().tracing.NOOP_SPAN : new FakeSpan(false);
   }
   ids(): undefined {
     return undefined;
@@ -74,6 +68,7 @@ function fakeTracer(fake: NonNullable<ChildTracing['fake']>): Tracer {
     }, 5000);
     pending.unref();
   };
+  const { NOOP_SPAN } = gatewayModules().tracing;
   const root = (): Span => {
     if (Math.random() >= fake.ratio) return NOOP_SPAN;
     if (fake.timer) arm();
@@ -112,9 +107,8 @@ function childTracer(settings: ChildTracing): Tracer {
     }, 5000).unref();
   }
   if (fake) return fakeTracer(fake);
-  if (!noExport && !noProcessor) return createTracer(tracing);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
-  const otel = require('../src/platform/tracing-otel') as typeof import('../src/platform/tracing-otel');
+  if (!noExport && !noProcessor) return gatewayModules().tracing.createTracer(tracing);
+  const otel = gatewayModules().tracingOtel;
   return otel.createOtelTracer(
     tracing,
     noProcessor
@@ -141,6 +135,7 @@ export async function serveTracedGatewayChild(
   settings: ChildTracing,
 ): Promise<void> {
   const { warmSamplerArg } = settings;
+  const { installTracer } = gatewayModules().tracing;
   const tracer = childTracer(settings);
   // Warmed: the warm-up runs under a second tracer sampling at `warmSamplerArg` (the same code, so
   // the sampled path is compiled and optimised as a long-running gateway's is), the rounds under

@@ -84,6 +84,7 @@ import { closedLoop as loop, postGraphQL } from './closed-loop';
 import { SKILLS, THIS_TREE, loadOutputs, loadTree, readBodies, tenant } from './gateway-data';
 import { loadavg, log } from './gateway-log';
 import { procCpuUs, startChild, stopChild } from './gateway-processes';
+import { buildGatewayIfStale } from './gateway-modules';
 import { ticketCost } from './gateway-tickets';
 import { tracingCost } from './gateway-tracing';
 import { tracingInstructions } from './gateway-tracing-callgrind';
@@ -132,6 +133,8 @@ async function main(): Promise<void> {
   const onlyTickets = only === 'tickets';
   const onlyReads = only === 'reads';
   const baselineTree = option('baseline-tree');
+  // The gateway children run the production build (gateway-modules.ts).
+  buildGatewayIfStale();
   const db = await createTestDatabase();
   let baseDb: PgTestDatabase | undefined;
   const secret = randomUUID() + randomUUID();

@@ -43,6 +43,7 @@ import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
 import { closedLoop, postGraphQL } from './closed-loop';
 import { serveGatewayChild } from './gateway-child';
+import { buildGatewayIfStale } from './gateway-modules';
 import { CpuMeter } from './postgres-tickets';
 import { type Figure, percentile, report } from './report';
 
@@ -158,6 +159,8 @@ async function main(): Promise<void> {
   const CONNECTIONS = arg('connections', 32);
   const POOL = arg('pool', 10);
   const layers = (list('layers') ?? [...READ_PATH_LAYERS]) as ReadPathLayer[];
+  // The gateway children run the production build (gateway-modules.ts).
+  buildGatewayIfStale();
   const db = await createTestDatabase();
   const admin = new Client({ connectionString: db.adminUri });
   await admin.connect();
