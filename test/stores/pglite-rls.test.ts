@@ -6,20 +6,16 @@
  */
 import { RECORD_TYPES } from '../../src/hub/model';
 import type { HubStore } from '../../src/hub/store';
-import { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
-import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
+import type { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
 import { DEV_TICKET_KEY, signTicket } from '../../src/stores/postgres/tenant-tickets';
-import { A, B, OTHER_KEY, inFuture, seed, sqlstate } from './postgres-rls-support';
+import { A, B, OTHER_KEY, inFuture, openSeededPglite, sqlstate } from './postgres-rls-support';
 
 describe('pglite row-level security', () => {
   let db: PgliteDatabase;
   let store: HubStore;
 
   beforeAll(async () => {
-    db = await PgliteDatabase.open(undefined, 'hub_app');
-    store = createPostgresStore(db, {});
-    await seed(store, A);
-    await seed(store, B);
+    ({ db, store } = await openSeededPglite());
   }, 60_000);
 
   afterAll(async () => {

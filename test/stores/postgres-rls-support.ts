@@ -1,6 +1,7 @@
 /**
  * What the row-level security tests share (postgres-rls-*.test.ts,
- * pglite-rls.test.ts): two tenants with one record of every type, raw
+ * pglite-rls.test.ts, postgres-rollup-version-tickets.test.ts): two tenants
+ * with one record of every type, on the server or on PGlite, raw
  * connections as a role, tickets signed with the installed key or another,
  * transactions scoped to a tenant, and what such a transaction can see.
  */
@@ -11,6 +12,8 @@ import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { openStore } from '../../src/stores';
 import { PREAGG_TABLES } from '../../src/stores/postgres/migrations';
+import { PgliteDatabase, type PgliteOpenOptions } from '../../src/stores/postgres/pglite-database';
+import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
 import {
   TICKET_TTL_SECONDS,
   configuredTicketKey,
@@ -70,6 +73,26 @@ export async function openSeededDatabase(): Promise<SeededDatabase> {
   } catch (err) {
     await store?.close();
     await pg.drop();
+    throw err;
+  }
+}
+
+/**
+ * An in-memory PGlite database whose session is the application role
+ * (`options`: e.g. its ticket key), a store on it, and one record of every
+ * type for A and for B. The caller closes the store (afterAll).
+ */
+export async function openSeededPglite(
+  options?: PgliteOpenOptions,
+): Promise<{ readonly db: PgliteDatabase; readonly store: HubStore }> {
+  const db = await PgliteDatabase.open(undefined, 'hub_app', options);
+  const store = createPostgresStore(db, {});
+  try {
+    await seed(store, A);
+    await seed(store, B);
+    return { db, store };
+  } catch (err) {
+    await store.close();
     throw err;
   }
 }

@@ -11,11 +11,19 @@
 import type { Client } from 'pg';
 import type { HubStore, RollupVersionSource } from '../../src/hub/store';
 import { hasRollupVersions } from '../../src/hub/store';
-import { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
-import { createPostgresStore } from '../../src/stores/postgres/postgres-store';
+import type { PgliteDatabase } from '../../src/stores/postgres/pglite-database';
 import { generateTicketKey, signTicket } from '../../src/stores/postgres/tenant-tickets';
 import type { PgTestDatabase } from '../support/pg-harness';
-import { A, B, KEY, OTHER_KEY, asRole, inFuture, openSeededDatabase, seed } from './postgres-rls-support';
+import {
+  A,
+  B,
+  KEY,
+  OTHER_KEY,
+  asRole,
+  inFuture,
+  openSeededDatabase,
+  openSeededPglite,
+} from './postgres-rls-support';
 
 const VERSION_SQL = 'SELECT hub.rollup_version($1, $2) AS v';
 
@@ -114,10 +122,7 @@ describe('hub.rollup_version on PGlite', () => {
   let store: HubStore;
 
   beforeAll(async () => {
-    db = await PgliteDatabase.open(undefined, 'hub_app', { ticketKey: key.toString('hex') });
-    store = createPostgresStore(db, {});
-    await seed(store, A);
-    await seed(store, B);
+    ({ db, store } = await openSeededPglite({ ticketKey: key.toString('hex') }));
   }, 60_000);
 
   afterAll(async () => {
