@@ -7,7 +7,7 @@
  * converges, and one tenant's files never load into another tenant's tables.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as SnowflakeSdk from 'snowflake-sdk';
@@ -300,7 +300,7 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     expect(await tableCount(tenant, 'OUTPUTS')).toBe(400);
   });
 
-  test('batches put while a flush runs share the next one: one file of encoded and kept rows, a repeated id staged once and compared with its first occurrence', async () => {
+  test('a batch put while a flush runs uploads at once; batches put while two run share the next flush: one file of encoded rows, a repeated id staged once and compared with its first occurrence', async () => {
     const tenant = freshTenant();
     await store.provision(tenant);
     const [first, big, rest] = [outputs(tenant, 150), outputs(tenant, 350), outputs(tenant, 3)];
@@ -308,30 +308,76 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     const changed = sealBatch(tenant, 'outputs', [
       { ...bigOnes[5], provenance_hash: undefined, latency_ms: 1 },
     ])[0] as HubRecord;
+    const changedRest = sealBatch(tenant, 'outputs', [
+      { ...rest[0], provenance_hash: undefined, latency_ms: 2 },
+    ])[0] as HubRecord;
     const flushes = store.writer.flushes;
     const from = statements.length;
-    // The first flush starts at once; the next two batches wait for it and then go together.
+    // The first flush starts at once, the second uploads while the first commits.
     const running = store.putBatchNow(tenant, first);
     // 200 records (encoded as they are put), one of them twice.
     const encoded = store.putBatchNow(tenant, [...bigOnes, bigOnes[0] as HubRecord]);
-    // Kept records (under fileStageRows): one new, one repeating an id of the batch above with the
-    // same content, one with other content.
-    const kept = store.putBatchNow(tenant, [rest[0] as HubRecord, bigOnes[9] as HubRecord, changed]);
+    // These two wait (one flush ahead at most) and then go together, under fileStageRows: one
+    // new record; then one repeating an id stored by the flush above with the same content, one
+    // with other content, and the new record of the other call again, the same and changed.
+    const keptA = store.putBatchNow(tenant, [rest[0] as HubRecord]);
+    const keptB = store.putBatchNow(tenant, [
+      bigOnes[9] as HubRecord,
+      changed,
+      rest[0] as HubRecord,
+      changedRest,
+    ]);
     expect((await running).every((o) => o.status === 'created')).toBe(true);
     const a = await encoded;
     expect(a.slice(0, 200).every((o) => o.status === 'created')).toBe(true);
     expect(a[200]).toEqual({ status: 'duplicate' });
-    expect(await kept).toEqual([
-      { status: 'created' },
+    expect(await keptA).toEqual([{ status: 'created' }]);
+    expect(await keptB).toEqual([
       { status: 'duplicate' },
       { status: 'conflict', existingHash: bigOnes[5]?.provenance_hash },
+      { status: 'duplicate' },
+      { status: 'conflict', existingHash: rest[0]?.provenance_hash },
     ]);
-    expect(store.writer.flushes - flushes).toBe(2);
+    expect(store.writer.flushes - flushes).toBe(3);
     expect(since(from).filter((x) => x.startsWith('PUT'))).toHaveLength(2);
     expect(await tableCount(tenant, 'OUTPUTS')).toBe(351);
     expect(await tableCount(tenant, 'OUTPUTS_STAGE')).toBe(0);
     const [stored] = await store.getByIds(tenant, 'outputs', [bigOnes[5]?.record_id as string]);
     expect(stored).toEqual(bigOnes[5]);
+  });
+
+  test("a failed insert rejects only its batch's callers: the batch uploaded meanwhile lands and is acknowledged, and no staged row or file is left", async () => {
+    const tenant = freshTenant();
+    await store.provision(tenant);
+    const [one, two] = [outputs(tenant, 300), outputs(tenant, 600).slice(300)];
+    const db = tenantDatabase(store.config, tenant);
+    intercept = (sql) => {
+      if (sql.startsWith(`INSERT INTO "${db}"."HUB"."OUTPUTS" (`)) {
+        intercept = undefined;
+        throw new Error('injected: the warehouse failed the insert');
+      }
+    };
+    const from = statements.length;
+    const p1 = store.putBatchNow(tenant, one);
+    const p2 = store.putBatchNow(tenant, two);
+    await expect(p1).rejects.toBeInstanceOf(HubError);
+    expect((await p2).every((o) => o.status === 'created')).toBe(true);
+    // Both batches went by file, the second one's PUT before the first one's insert.
+    const ran = since(from);
+    const firstInsert = ran.findIndex((x) => x.startsWith(`INSERT INTO "${db}"."HUB"."OUTPUTS" (`));
+    expect(ran.filter((x) => x.startsWith('PUT'))).toHaveLength(2);
+    expect(ran.findLastIndex((x) => x.startsWith('PUT'))).toBeLessThan(firstInsert);
+    expect(await tableCount(tenant, 'OUTPUTS')).toBe(300);
+    expect(await tableCount(tenant, 'OUTPUTS_STAGE')).toBe(0);
+    const back = await store.getByIds(
+      tenant,
+      'outputs',
+      [...one, ...two].map((r) => r.record_id),
+    );
+    expect(back).toEqual([...one.map(() => null), ...two]);
+    // The local batch files are gone (the folder stays for the store's next files).
+    const folder = await (store as unknown as { stageFiles: { folder?: Promise<string> } }).stageFiles.folder;
+    expect(folder && readdirSync(folder)).toEqual([]);
   });
 
   test("cross-tenant: two tenants' concurrent staged batches land in their own databases only, each file named by one tenant's statements", async () => {

@@ -9,7 +9,6 @@
  * ahead. Reads of a never-provisioned tenant answer empty without creating
  * anything (Snowflake's "does not exist" error, 002003, means "no data").
  */
-import { randomUUID } from 'node:crypto';
 import { HubError } from '../../hub/errors';
 import { checkSealedBatch } from '../../hub/sealed';
 import type { HubRecord, RecordType } from '../../hub/model';
@@ -47,30 +46,26 @@ import {
   skillsStatement,
   skillsRows,
 } from './snowflake-rollups';
-import { fromRow, toStageRow } from './snowflake-rows';
+import { fromRow } from './snowflake-rows';
+import { type FlushContext, uploadFlush } from './snowflake-flush';
 import {
   type Statement,
   type TenantNames,
-  copyStatement,
   countAllStatement,
   dropTenantStatement,
   provisionedCheckStatement,
   getByIdsStatement,
   listStatement,
   provisionStatements,
-  putStatement,
   scanStatement,
   tenantNames,
-  writeStatements,
 } from './snowflake-sql';
 import { streamTaskStatements } from './snowflake-streams';
-import { StageFileWriter, stageCsv, stageFilesUsable } from './snowflake-stage-file';
-import { MicroBatchWriter } from './snowflake-writer';
+import { StageFileWriter, stageFilesUsable } from './snowflake-stage-file';
+import { type CommitFn, MicroBatchWriter } from './snowflake-writer';
 import { viewWith } from '../../hub/tracing-ports';
 import type { Span } from '../../platform/tracing';
 
-/** Rows per array-bound staging statement (bounds one request's size). */
-const STAGE_CHUNK = 10_000;
 /** Ids per point-read statement. */
 const IDS_CHUNK = 1_000;
 
@@ -90,8 +85,8 @@ export class SnowflakeStore implements HubStore {
     outbox: false,
     nestedLists: false,
     immediateWrites: true,
-    // One flush per tenant runs at a time; a second batch waits in the writer meanwhile, so
-    // reading and verifying the next one overlaps the flush. Large batches amortise its four statements.
+    // A tenant's commits run one at a time; the next batch uploads meanwhile (submitNow), so
+    // reading, verifying and staging it overlap the commit. Large batches amortise the statements.
     bulkWrite: { batchSize: 10_000, concurrency: 2 },
   };
   /** The micro-batch writer (exposed for tests and the benchmark: flush counts). */
@@ -99,8 +94,8 @@ export class SnowflakeStore implements HubStore {
   private readonly provisioned = new Map<TenantId, Promise<void>>();
   /** Local CSV files of batches staged by PUT + COPY INTO (see snowflake-stage-file.ts). */
   private readonly stageFiles = new StageFileWriter();
-  /** False where the temporary folder's path cannot go in a PUT (then every flush binds arrays). */
-  private readonly canStageFiles = stageFilesUsable();
+  /** What a flush uses (see snowflake-flush.ts): this store's session, not a traced view's. */
+  private readonly flushContext: FlushContext;
   private closed = false;
 
   constructor(
@@ -108,6 +103,13 @@ export class SnowflakeStore implements HubStore {
     private readonly session: SnowflakeSession,
     private readonly log?: (event: string, fields?: Record<string, unknown>) => void,
   ) {
+    this.flushContext = {
+      config,
+      session,
+      stageFiles: this.stageFiles,
+      canStageFiles: stageFilesUsable(),
+      log,
+    };
     this.writer = new MicroBatchWriter((tenant, records) => this.flush(tenant, records), {
       maxRows: config.batchRows,
       maxDelayMs: config.flushMs,
@@ -199,93 +201,10 @@ export class SnowflakeStore implements HubStore {
     return this.writer.submitNow(tenant, records);
   }
 
-  /**
-   * Writes one micro-batch of one tenant: per type, stage the rows (array
-   * bind), read which ids already exist, insert the others, clear the stage.
-   * Outcomes follow input order; a repeated id inside the batch is compared
-   * with the first occurrence (or the stored record).
-   */
-  private async flush(tenant: TenantId, records: readonly HubRecord[]): Promise<PutOutcome[]> {
+  /** The upload phase of a flush (snowflake-flush.ts), after provisioning the tenant. */
+  private async flush(tenant: TenantId, records: readonly HubRecord[]): Promise<CommitFn> {
     await this.provision(tenant);
-    const names = this.names(tenant);
-    const outcomes: PutOutcome[] = new Array<PutOutcome>(records.length);
-    // Per type, record_id -> index of its first occurrence (keyed by id alone: no key string built
-    // per record); the indexes of repeated ids aside.
-    const firstOf = new Map<RecordType, Map<string, number>>();
-    const repeated: number[] = [];
-    records.forEach((r, i) => {
-      let first = firstOf.get(r.record_type);
-      if (!first) firstOf.set(r.record_type, (first = new Map()));
-      if (first.has(r.record_id)) repeated.push(i);
-      else first.set(r.record_id, i);
-    });
-    const existingOf = new Map<RecordType, Map<string, string>>();
-    for (const [type, first] of firstOf) {
-      const one = firstOf.size === 1 && repeated.length === 0;
-      const existing = await this.writeType(
-        names,
-        type,
-        one ? records : [...first.values()].map((i) => records[i] as HubRecord),
-      );
-      existingOf.set(type, existing);
-      for (const i of first.values()) {
-        const r = records[i] as HubRecord;
-        const hash = existing.get(r.record_id);
-        if (hash === undefined) outcomes[i] = { status: 'created' };
-        else
-          outcomes[i] =
-            hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
-      }
-    }
-    // A repeated id is compared with what is stored now: the stored record, or its first occurrence.
-    for (const i of repeated) {
-      const r = records[i] as HubRecord;
-      const hash =
-        existingOf.get(r.record_type)?.get(r.record_id) ??
-        (records[firstOf.get(r.record_type)?.get(r.record_id) as number] as HubRecord).provenance_hash;
-      outcomes[i] =
-        hash === r.provenance_hash ? { status: 'duplicate' } : { status: 'conflict', existingHash: hash };
-    }
-    return outcomes;
-  }
-
-  /**
-   * Stages the rows (a CSV file through PUT + COPY INTO from `fileStageRows`
-   * rows, else array binds), then inserts those not stored yet.
-   * @returns record_id -> provenance_hash of the ids that were already stored.
-   */
-  private async writeType(
-    names: TenantNames,
-    type: RecordType,
-    records: readonly HubRecord[],
-  ): Promise<Map<string, string>> {
-    const sql = writeStatements(names, type);
-    const batchId = randomUUID();
-    const byFile =
-      this.config.fileStageRows > 0 && records.length >= this.config.fileStageRows && this.canStageFiles;
-    try {
-      if (byFile) {
-        // The driver's JSON of an array bind (and the server's parse of it) cost more than the
-        // rows' own encoding; a file goes as it is and loads in one statement.
-        await this.stageFiles.withFile(batchId, stageCsv(batchId, records), async (file) => {
-          await this.session.query(putStatement(names, type, file.path), [], 'stage file upload');
-          await this.session.query(copyStatement(names, type, file.name), [], 'stage file load');
-        });
-      } else {
-        for (let at = 0; at < records.length; at += STAGE_CHUNK) {
-          const rows = records.slice(at, at + STAGE_CHUNK).map((r) => [batchId, ...toStageRow(r)]);
-          await this.session.query(sql.stage, rows, 'staging');
-        }
-      }
-      const existing = await this.session.query(sql.existing, [batchId], 'idempotency check');
-      await this.session.query(byFile ? sql.insertLoaded : sql.insert, [batchId], 'insert');
-      return new Map(existing.map((row) => [String(row[0]), String(row[1])]));
-    } finally {
-      // Staged rows are keyed by batch id, so a failed cleanup leaves only inert garbage.
-      await this.session.query(sql.cleanup, [batchId], 'stage cleanup').catch((err: unknown) => {
-        this.log?.('snowflake.stage_cleanup_failed', { error: String(err) });
-      });
-    }
+    return uploadFlush(this.flushContext, this.names(tenant), records);
   }
 
   /** Runs a read; a tenant that was never provisioned has no objects and reads as empty. */
