@@ -141,3 +141,80 @@ describe('checkSealedBatch', () => {
     expect(issues[0]?.message).toContain(String(bad.record_id));
   });
 });
+
+describe('isCanonicalField on uuid and sha256 (run tests instead of counted repeats)', () => {
+  // The patterns the fast tests replaced: they must accept exactly the same strings.
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const SHA256 = /^[0-9a-f]{64}$/;
+  const uuidSpec = fieldsOf('outputs').find((f) => f.name === 'record_id') as FieldSpec;
+  const shaSpec = fieldsOf('outputs').find((f) => f.name === 'provenance_hash') as FieldSpec;
+  const uuid = '0196e6b4-1c2d-7e5f-8a9b-0c1d2e3f4a5b';
+  const sha = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03';
+  // Every one-character change of a valid value (each position, a few replacements), moved
+  // dashes, and lengths one off: where a run test and a length check could disagree.
+  const variants = (valid: string): string[] => {
+    const out = [valid, valid.slice(1), `${valid}0`, `${valid}-`, `-${valid.slice(1)}`, `${valid}\n`];
+    for (let i = 0; i < valid.length; i++) {
+      for (const ch of ['0', 'f', 'g', 'F', '-', ' ', '\n', 'é'])
+        out.push(valid.slice(0, i) + ch + valid.slice(i + 1));
+      out.push(valid.slice(0, i) + valid.slice(i + 1) + '0');
+      out.push(`0${valid.slice(0, i)}${valid.slice(i + 1)}`);
+      // The character swapped with each of its next three: moves every dash by one to three places.
+      for (let j = i + 1; j < Math.min(valid.length, i + 4); j++) {
+        const chars = [...valid];
+        [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
+        out.push(chars.join(''));
+      }
+    }
+    return out;
+  };
+
+  it('uuid: true exactly for lowercase 8-4-4-4-12', () => {
+    const values = [
+      ...variants(uuid),
+      '01234567-89ab-cdef-0123-456789abcdef-',
+      '0123456789abcdef0123456789abcdef0123',
+    ];
+    for (const v of values)
+      expect({ v, fast: isCanonicalField(uuidSpec, v) }).toEqual({ v, fast: UUID.test(v) });
+    for (const v of [undefined, null, 36, ['0196e6b4-1c2d-7e5f-8a9b-0c1d2e3f4a5b']])
+      expect(isCanonicalField(uuidSpec, v)).toBe(false);
+  });
+
+  it('sha256: true exactly for 64 lowercase hex digits', () => {
+    for (const v of [...variants(sha), '', 'a'.repeat(65), 'a'.repeat(128)])
+      expect({ v, fast: isCanonicalField(shaSpec, v) }).toEqual({ v, fast: SHA256.test(v) });
+    expect(isCanonicalField(shaSpec, Buffer.from(sha))).toBe(false);
+  });
+});
+
+describe('checkSealedBatch verdicts decided once per batch', () => {
+  const [rec] = sealBatch(tenant, 'outputs', [{ skill_id: 's', employee_id: 'e', status: 'SUCCEEDED' }]) as [
+    HubRecord,
+  ];
+  const issuesOf = (t: string, records: readonly unknown[]): string[] => {
+    try {
+      checkSealedBatch(t as typeof tenant, records as HubRecord[]);
+    } catch (e) {
+      return (e as { issues: { index?: number; path: string }[] }).issues.map((i) => `${i.index}:${i.path}`);
+    }
+    return [];
+  };
+
+  it('reports a tenant id that is not a canonical id on every record carrying it', () => {
+    // Not a parsed TenantId (a cast): the records equal to it are still refused by name.
+    const odd = 'acme corp';
+    const oddRec = { ...rec, tenant_id: odd };
+    expect(issuesOf(odd, [oddRec, oddRec])).toEqual(['0:tenant_id', '1:tenant_id']);
+  });
+
+  it('reports a record type that is not one, or not spelled as one', () => {
+    for (const type of ['OUTPUTS', 'outputs ', 'bogus', 7]) {
+      expect(issuesOf(tenant, [rec, { ...rec, record_type: type }])).toEqual(['1:record_type']);
+    }
+  });
+
+  it('reports a record of another tenant', () => {
+    expect(issuesOf(tenant, [{ ...rec, tenant_id: 'other' }, rec])).toEqual(['0:tenant_id']);
+  });
+});
