@@ -79,7 +79,9 @@ async function duckdbInsert(
 
 async function main(): Promise<void> {
   const send = (message: unknown): void => void process.send?.(message);
-  const emulator = await startSnowflakeEmulator();
+  // One DuckDB thread: on the bench's 2 cores, shared with the copier and PostgreSQL, a second
+  // one mostly contended (emulator CPU per written record 11-13 -> 8.5-11 µs, write side alone).
+  const emulator = await startSnowflakeEmulator({ threads: 1 });
   const duck = await emulator.engine.connect();
   process.on('message', (message: { baseline?: BaselineRequest; close?: boolean; cpu?: boolean }) => {
     void (async () => {

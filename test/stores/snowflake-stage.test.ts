@@ -141,12 +141,21 @@ describe('emulator: PUT to a table stage and COPY INTO (through the real driver)
     await exec('DELETE FROM "SA"."S"."T"');
   });
 
-  test('a bad row fails the whole load naming file and line (100080), and nothing of the file is loaded', async () => {
+  test('a bad row fails the whole load naming file and line (100080), and nothing of the file (nor of the other files of that COPY) is loaded', async () => {
     const path = file('bad.csv', '"a","1","x"\n"b","2"\n');
     await exec(`PUT 'file://${path}' @"SA"."S".%"T" AUTO_COMPRESS = FALSE`);
     const err = await failure(exec(`COPY INTO "SA"."S"."T" FROM @"SA"."S".%"T" FILES = ('bad.csv') ${CSV}`));
     expect(err.code).toBe('100080');
     expect(err.message).toMatch(/File 'bad\.csv', line 2/);
+    expect(await exec('SELECT COUNT(*) AS C FROM "SA"."S"."T"')).toEqual([{ C: 0 }]);
+    // Several files load in one transaction: a good file before the bad one is not loaded either.
+    const good = file('good.csv', '"g","1","x"\n');
+    await exec(`PUT 'file://${good}' @"SA"."S".%"T" AUTO_COMPRESS = FALSE`);
+    const both = await failure(
+      exec(`COPY INTO "SA"."S"."T" FROM @"SA"."S".%"T" FILES = ('good.csv', 'bad.csv') ${CSV}`),
+    );
+    expect(both.code).toBe('100080');
+    expect(both.message).toMatch(/File 'bad\.csv', line 2/);
     expect(await exec('SELECT COUNT(*) AS C FROM "SA"."S"."T"')).toEqual([{ C: 0 }]);
   });
 

@@ -59,9 +59,18 @@ const STATEMENT_TYPE: Record<StatementKind, number> = {
 export class Engine {
   private constructor(readonly instance: DuckDBInstance) {}
 
-  /** Creates an engine over a fresh in-memory DuckDB. */
-  static async create(): Promise<Engine> {
-    return new Engine(await DuckDBInstance.create(':memory:'));
+  /**
+   * Creates an engine over a fresh in-memory DuckDB; `threads` caps DuckDB's
+   * worker threads (default: DuckDB's own, one per core).
+   */
+  static async create(options: { readonly threads?: number } = {}): Promise<Engine> {
+    const config: Record<string, string> = {};
+    if (options.threads !== undefined) {
+      if (!Number.isInteger(options.threads) || options.threads < 1)
+        throw new Error('emulator threads must be a whole number from 1');
+      config.threads = String(options.threads);
+    }
+    return new Engine(await DuckDBInstance.create(':memory:', config));
   }
 
   /** Opens a DuckDB connection prepared for translated Snowflake SQL (macros installed). */

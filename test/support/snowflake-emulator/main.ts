@@ -1,7 +1,8 @@
 /**
  * Runs the Snowflake wire emulator on its own (`npm run emulator:snowflake`)
  * until interrupted, and prints the URL and a store URI to use with it.
- * Options: --port N (default 8085), --delay MS (artificial per-statement delay).
+ * Options: --port N (default 8085), --delay MS (artificial per-statement delay),
+ * --threads N (DuckDB's worker threads; default one per core).
  */
 import { emulatorStoreUri } from './index';
 import { SnowflakeEmulator } from './server';
@@ -17,6 +18,7 @@ function arg(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const emulator = await SnowflakeEmulator.start({
     port: arg('port', 8085),
+    threads: arg('threads', 0) || undefined,
     log: process.argv.includes('--verbose') ? (line) => console.log(line) : undefined,
   });
   emulator.delayMs = arg('delay', 0);

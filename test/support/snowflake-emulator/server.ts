@@ -53,6 +53,11 @@ export interface SnowflakeEmulatorOptions {
   readonly log?: (line: string) => void;
   /** Called with the SQL text of every query-request (tests check which databases a statement names). */
   readonly onQuery?: (sqlText: string) => void;
+  /**
+   * DuckDB's worker threads (default: DuckDB's own, one per core). Semantics do not depend
+   * on it; a benchmark sharing a small machine with the emulator's clients may want 1.
+   */
+  readonly threads?: number;
 }
 
 /** The emulator; see the file comment. */
@@ -88,7 +93,7 @@ export class SnowflakeEmulator {
 
   /** Creates the DuckDB engine and starts listening on 127.0.0.1. */
   static async start(options: SnowflakeEmulatorOptions = {}): Promise<SnowflakeEmulator> {
-    const emulator = new SnowflakeEmulator(await Engine.create(), options);
+    const emulator = new SnowflakeEmulator(await Engine.create({ threads: options.threads }), options);
     await emulator.restart();
     return emulator;
   }

@@ -194,15 +194,18 @@ export class Stages {
       .map((i) => identName(i as string))
       .join('.');
     const done = this.loaded.get(tableKey) ?? new Set<string>();
-    const fileKey = (f: string): string => {
+    const keyOf = new Map<string, string>();
+    for (const f of names) {
       const st = statSync(join(stage.dir, f));
-      return `${f}\u0000${st.size}\u0000${st.mtimeMs}`;
-    };
-    const fresh = names.filter((f) => !done.has(fileKey(f)));
+      keyOf.set(f, `${f}\u0000${st.size}\u0000${st.mtimeMs}`);
+    }
+    const fresh = names.filter((f) => !done.has(keyOf.get(f) as string));
     if (fresh.length === 0) return NOTHING_LOADED;
     const counts: number[] = [];
     let current = '';
-    await conn.duck.run('BEGIN TRANSACTION');
+    // One file loads in one INSERT, atomic on its own; several share a transaction.
+    const several = fresh.length > 1;
+    if (several) await conn.duck.run('BEGIN TRANSACTION');
     try {
       for (const f of fresh) {
         current = f;
@@ -216,12 +219,12 @@ export class Stages {
         const result = await conn.duck.runAndReadAll(`INSERT INTO ${target} SELECT * FROM ${read}`);
         counts.push(Number(result.getRows()[0]?.[0] ?? 0));
       }
-      await conn.duck.run('COMMIT');
+      if (several) await conn.duck.run('COMMIT');
     } catch (err) {
-      await conn.duck.run('ROLLBACK').catch(() => undefined);
+      if (several) await conn.duck.run('ROLLBACK').catch(() => undefined);
       throw copyError(err, current, target, columns.length);
     }
-    for (const f of fresh) done.add(fileKey(f));
+    for (const f of fresh) done.add(keyOf.get(f) as string);
     while (done.size > 10_000) done.delete(done.values().next().value as string);
     this.loaded.set(tableKey, done);
     if (purge) for (const f of fresh) rmSync(join(stage.dir, f), { force: true });
