@@ -54,7 +54,8 @@ import {
 } from './postgres-put';
 import { isConnectionLoss, toPostgresHubError } from './postgres-errors';
 import { arrayLiteral } from './postgres-columns';
-import { getByIdsStatement, recordFromRow, scanStatement } from './postgres-sql';
+import { getByIdsStatement, recordFromRow } from './postgres-sql';
+import { scanStatements } from './postgres-scan';
 import type { Row, Statement, TenantDatabase } from './queryable';
 import { traceDatabase } from './postgres-tracing';
 import { DEFAULT_STAGE_ROWS } from './postgres-uri';
@@ -255,8 +256,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource, Rollup
   }
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
-    const rows = await this.call('scan', true, () => this.one(tenant, scanStatement(tenant, query)));
-    return rows.map((r) => recordFromRow(tenant, query.type, r));
+    const run = (): Promise<Row[][]> => this.db.run({ tenant }, scanStatements(tenant, query));
+    return ((await this.call('scan', true, run))[1] ?? []).map((r) => recordFromRow(tenant, query.type, r));
   }
 
   // Rollups: statements and pre-aggregates in postgres-store-rollups.ts.
