@@ -12,6 +12,7 @@ import { Client, Pool, type PoolClient, type QueryConfig, types as pgTypes } fro
 import { readPathLayerOff } from '../../platform/read-path-layers';
 import { isConnectionLoss } from './postgres-errors';
 import { CopyInQuery } from './pg-copy';
+import { DecodingQuery } from './pg-decode';
 import type { PostgresUri } from './postgres-uri';
 import {
   type Row,
@@ -157,6 +158,14 @@ export class PgDatabase {
       : { text: s.sql, values: [...s.params] };
   }
 
+  /** Sends one statement on `client`; resolves to pg's result (its rows decoded when the statement says how). */
+  private send(client: PoolClient, s: Statement): Promise<unknown> {
+    if (s.decode === undefined) return client.query(this.config(s));
+    const query = new DecodingQuery(this.config(s), s.decode);
+    void client.query(query);
+    return query.result;
+  }
+
   private release(client: PoolClient, err: unknown): void {
     // A client that lost its connection (or whose state is unknown) is destroyed, not reused.
     client.release(err !== undefined && isConnectionLoss(err) ? (err as Error) : undefined);
@@ -277,7 +286,7 @@ export class PgDatabase {
     for (const r of runs) {
       if (r.options?.ticketed === true) {
         // Its own implicit transaction (no BEGIN: the statement's Sync ends it).
-        pending.push([client.query(this.config(r.statements[0] as Statement))]);
+        pending.push([this.send(client, r.statements[0] as Statement)]);
         continue;
       }
       const queries: Promise<unknown>[] = [
@@ -303,7 +312,7 @@ export class PgDatabase {
           const copy = new CopyInQuery(s.sql, s.copyIn);
           void client.query(copy);
           queries.push(copy.result);
-        } else queries.push(client.query(this.config(s)));
+        } else queries.push(this.send(client, s));
       }
       queries.push(client.query('COMMIT'));
       pending.push(queries);

@@ -56,6 +56,16 @@ function parsed(r: Shaped): Row[] {
   return r.rows;
 }
 
+/**
+ * A statement's rows: decoded by the statement's own decoder (the worker sent
+ * them raw, as arrays of column texts), else as {@link parsed} makes them.
+ */
+function rowsOf(s: Statement, r: Shaped): Row[] {
+  if (s.decode === undefined) return parsed(r);
+  const decode = s.decode;
+  return (r.rows as unknown as (string | null)[][]).map((texts) => decode(texts));
+}
+
 /** The worker running one PGlite, with request/response matching. */
 class PgliteWorker {
   private readonly worker: Worker;
@@ -97,6 +107,12 @@ class PgliteWorker {
 
   async query(sql: string, params: readonly unknown[] = []): Promise<{ rows: Row[] }> {
     return { rows: parsed(await this.request<Shaped>({ op: 'query', sql, params })) };
+  }
+
+  /** One statement alone, its rows decoded as it says (see {@link rowsOf}). */
+  async statement(s: Statement): Promise<Row[]> {
+    const raw = s.decode !== undefined;
+    return rowsOf(s, await this.request<Shaped>({ op: 'query', sql: s.sql, params: s.params, raw }));
   }
 
   async close(): Promise<void> {
@@ -223,12 +239,13 @@ export class PgliteDatabase {
         return Promise.reject(err);
       }
       // Alone, outside any transaction block: its own implicit transaction.
-      return this.exclusive(async () => [(await this.worker.query(s.sql, s.params)).rows]);
+      return this.exclusive(async () => [await this.worker.statement(s)]);
     }
     const all = [scopeStatement(scope, this.credentials), ...statements].map((s) => ({
       sql: s.sql,
       params: [...s.params],
       ...(s.copyIn !== undefined ? { copyIn: s.copyIn } : {}),
+      ...(s.decode !== undefined ? { raw: true } : {}),
     }));
     return this.exclusive(async () => {
       const out = await this.worker.request<{ results: Shaped[] }>({
@@ -236,7 +253,7 @@ export class PgliteDatabase {
         begin: beginStatement(options),
         statements: all,
       });
-      return out.results.slice(1).map(parsed);
+      return out.results.slice(1).map((r, i) => rowsOf(statements[i] as Statement, r));
     });
   }
 

@@ -7,14 +7,17 @@
  * gateway's event loop.
  *
  * Protocol (one message in, one message out, matched by id):
- *   { id, op: 'query', sql, params }      -> { id, rows, fields: [[name, typeOid]] }
+ *   { id, op: 'query', sql, params, raw? } -> { id, rows, fields: [[name, typeOid]] }
  *   { id, op: 'exec', sql }               -> { id }
- *   { id, op: 'batch', begin, statements: [{sql, params, copyIn?}] }
+ *   { id, op: 'batch', begin, statements: [{sql, params, copyIn?, raw?}] }
  *       (a statement with `copyIn` is a staging COPY FROM STDIN and its data, see copyIn below)
  *       runs `begin` (default BEGIN), the statements, COMMIT (ROLLBACK on error) -> { id, results: [{rows, fields}] }
  *   { id, op: 'close' }                   -> { id }
  * Errors come back as { id, error: { message, code } }. Values of types the
  * main thread parses itself (timestamptz, int8, numeric) are sent as text.
+ * A `raw` statement's rows come back as arrays of every column's text (null
+ * for NULL), no parser applied: the main thread decodes them itself (see
+ * Statement.decode in queryable.ts).
  *
  * Bytes: a Uint8Array parameter of a bytea or bytea[] type is bound in
  * binary (the store sends artifact bodies as a binary bytea[], see byteaArray
@@ -25,7 +28,7 @@
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { Blob, Buffer } = require('node:buffer');
-const { PGlite } = require('@electric-sql/pglite');
+const { PGlite, types } = require('@electric-sql/pglite');
 
 const asText = (text) => text;
 const BYTEA = 17;
@@ -41,6 +44,20 @@ const db = new PGlite({
 /** A serialiser that binds bytes as they are (binary) and leaves anything else to PGlite's. */
 const bytesAsIs = (oid) => (value) => (ArrayBuffer.isView(value) ? value : db.serializers[oid](value));
 const QUERY_OPTIONS = { serializers: { [BYTEA]: bytesAsIs(BYTEA), [BYTEA_ARRAY]: bytesAsIs(BYTEA_ARRAY) } };
+
+let rawOptions;
+/** Options that leave every value as PostgreSQL's text, rows as arrays (every type PGlite would parse, as text). */
+const rawQueryOptions = () => {
+  rawOptions ??= {
+    ...QUERY_OPTIONS,
+    rowMode: 'array',
+    parsers: Object.fromEntries(
+      [...Object.keys(types.parsers), ...Object.keys(db.parsers)].map((oid) => [oid, asText]),
+    ),
+  };
+  return rawOptions;
+};
+const run = (s) => db.query(s.sql, s.params, s.raw ? rawQueryOptions() : QUERY_OPTIONS);
 
 const shape = (r) => ({ rows: r.rows, fields: r.fields.map((f) => [f.name, f.dataTypeID]) });
 
@@ -70,7 +87,7 @@ async function handle(msg) {
   await db.waitReady;
   switch (msg.op) {
     case 'query':
-      return shape(await db.query(msg.sql, msg.params, QUERY_OPTIONS));
+      return shape(await run(msg));
     case 'exec':
       await db.exec(msg.sql);
       return {};
@@ -79,9 +96,7 @@ async function handle(msg) {
       try {
         const results = [];
         for (const s of msg.statements)
-          results.push(
-            s.copyIn !== undefined ? await copyIn(s) : shape(await db.query(s.sql, s.params, QUERY_OPTIONS)),
-          );
+          results.push(s.copyIn !== undefined ? await copyIn(s) : shape(await run(s)));
         await db.query('COMMIT');
         return { results };
       } catch (err) {

@@ -257,7 +257,8 @@ class PostgresStore implements HubStore, OutboxSource, MaintenanceSource, Rollup
 
   async scan(tenant: TenantId, query: ScanQuery): Promise<HubRecord[]> {
     const run = (): Promise<Row[][]> => this.db.run({ tenant }, scanStatements(tenant, query));
-    return ((await this.call('scan', true, run))[1] ?? []).map((r) => recordFromRow(tenant, query.type, r));
+    // The page's rows were decoded into records as they arrived (postgres-scan.ts).
+    return ((await this.call('scan', true, run))[1] ?? []) as unknown as HubRecord[];
   }
 
   // Rollups: statements and pre-aggregates in postgres-store-rollups.ts.

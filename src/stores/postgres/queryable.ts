@@ -12,6 +12,13 @@ import { RELAY_SUBJECT, type ScopeCredentials } from './tenant-tickets';
 /** A row as returned by the driver, after the type parsers in {@link TYPE_PARSERS}. */
 export type Row = Record<string, unknown>;
 
+/**
+ * Makes a statement's result row from the row's column values as PostgreSQL
+ * prints them (its text output format, no type parser applied), in
+ * select-list order, null for NULL. See {@link Statement.decode}.
+ */
+export type RowDecoder = (texts: readonly (string | null)[]) => Row;
+
 /** Anything that runs one parameterised statement: a `pg` client or a PGlite instance. */
 export interface SqlQueryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
@@ -40,6 +47,14 @@ export interface Statement {
    * Only the store's staging statements use it (see postgres-stage-sql.ts).
    */
   readonly copyIn?: string;
+  /**
+   * The statement's rows are what this makes of each row's column texts,
+   * instead of objects keyed by column name after the type parsers in
+   * {@link TYPE_PARSERS}: one pass over each row as it arrives, with
+   * decoders chosen once for the statement's columns (scans read every
+   * record of a tenant this way). A decoder that throws fails the statement.
+   */
+  readonly decode?: RowDecoder;
 }
 
 const statementNames = new Map<string, string>();
