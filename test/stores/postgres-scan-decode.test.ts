@@ -22,7 +22,7 @@ import { recordDecoder } from '../../src/stores/postgres/postgres-scan';
 import { recordFromRow } from '../../src/stores/postgres/postgres-sql';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
 import { type Row, type Statement, TYPE_PARSERS } from '../../src/stores/postgres/queryable';
-import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
+import { type PgTestDatabase, createTestDatabase, sqlAt } from '../support/pg-harness';
 
 const tenant = parseTenantId('scan-decode');
 
@@ -247,5 +247,34 @@ test('a decoder that throws fails its statement on both drivers, and the next st
   } finally {
     await server.close();
     await lite.close();
+  }
+}, 60_000);
+
+test('timestamps read the same on a server whose database prints dates in another style (the store pins DateStyle=ISO)', async () => {
+  const own = await createTestDatabase();
+  try {
+    await sqlAt(own.adminUri, `ALTER DATABASE "${own.database}" SET DateStyle = 'SQL, DMY'`);
+    const store = await openStore(own.appUri);
+    try {
+      const records = sealBatch(tenant, 'employee_profiles', [
+        {
+          created_at: '0001-01-01T00:00:00.000Z',
+          employee_id: 'e',
+          display_name: 'E',
+          archetype: 'a',
+          level: 'L1',
+          effective_at: '2024-02-29T23:59:59.999Z',
+        },
+      ]);
+      await store.putBatch(tenant, records);
+      expect(await store.scan(tenant, { type: 'employee_profiles', limit: 10 })).toEqual(records);
+      expect(await store.getByIds(tenant, 'employee_profiles', [records[0]?.record_id as string])).toEqual(
+        records,
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await own.drop();
   }
 }, 60_000);

@@ -2,7 +2,7 @@
  * {@link TenantDatabase} over a PostgreSQL server with `pg`: one bounded pool
  * per store, clients in pipeline mode so a whole scoped transaction (BEGIN,
  * set_config, the statements, COMMIT) goes out in one write and costs one
- * network round trip. Every connection starts with TimeZone=UTC, the
+ * network round trip. Every connection starts with TimeZone=UTC, DateStyle=ISO, the
  * statement timeout and (when configured) the application role, as startup
  * options, so no extra round trip is spent on session setup. Short reads
  * asked for together share connections and writes (see {@link PgDatabase.run}).
@@ -77,7 +77,14 @@ interface PendingRun {
 function startupOptions(uri: PostgresUri, role: string | undefined): string {
   // jit=off: the store's statements are short; JIT compilation (triggered by
   // unnest's row estimates) costs more than whole batches take to run.
-  const opts = ['-c TimeZone=UTC', `-c statement_timeout=${uri.statementTimeoutMs}`, '-c jit=off'];
+  // TimeZone=UTC and DateStyle=ISO: timestamptz text is `2026-03-01 12:00:00.123+00`
+  // whatever the server's defaults, which parseTimestamptz reads by position.
+  const opts = [
+    '-c TimeZone=UTC',
+    '-c DateStyle=ISO',
+    `-c statement_timeout=${uri.statementTimeoutMs}`,
+    '-c jit=off',
+  ];
   if (role !== undefined) opts.push(`-c role=${role}`);
   return opts.join(' ');
 }
