@@ -10,14 +10,12 @@
  * dist/ must be current: the parent builds it before it forks a child
  * ({@link buildGatewayIfStale}).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type * as Server from '../src/http/server';
 import type * as Log from '../src/platform/log';
 import type * as Tracing from '../src/platform/tracing';
 import type * as TracingOtel from '../src/platform/tracing-otel';
 import type * as Stores from '../src/stores';
+import { type ModulesFrom, buildDistIfStale, modulesFrom, requireFrom } from './dist-modules';
 
 /** The modules a gateway child uses, typed by their sources. */
 export interface GatewayModules {
@@ -28,15 +26,9 @@ export interface GatewayModules {
   readonly tracingOtel: typeof TracingOtel;
 }
 
-const ROOT = resolve(__dirname, '..');
-
 /** Where the children load the gateway from: `dist` unless BENCH_GATEWAY_FROM=src. */
-export function gatewayFrom(): 'dist' | 'src' {
-  const from = process.env.BENCH_GATEWAY_FROM ?? 'dist';
-  if (from !== 'dist' && from !== 'src') {
-    throw new Error(`BENCH_GATEWAY_FROM must be dist or src, not ${JSON.stringify(from)}`);
-  }
-  return from;
+export function gatewayFrom(): ModulesFrom {
+  return modulesFrom('BENCH_GATEWAY_FROM');
 }
 
 let loaded: GatewayModules | undefined;
@@ -49,20 +41,13 @@ let loaded: GatewayModules | undefined;
 export function gatewayModules(): GatewayModules {
   if (loaded !== undefined) return loaded;
   const from = gatewayFrom();
-  if (from === 'dist' && !existsSync(join(ROOT, 'dist', '.build-stamp'))) {
-    throw new Error('bench: dist/ is not built: run `npm run build` first');
-  }
-  const base = join(ROOT, from);
-  // Loaded at run time from the tree chosen above; typed by the sources.
-  /* eslint-disable @typescript-eslint/no-require-imports */
   loaded = {
-    server: require(join(base, 'http/server')) as GatewayModules['server'],
-    log: require(join(base, 'platform/log')) as GatewayModules['log'],
-    stores: require(join(base, 'stores')) as GatewayModules['stores'],
-    tracing: require(join(base, 'platform/tracing')) as GatewayModules['tracing'],
-    tracingOtel: require(join(base, 'platform/tracing-otel')) as GatewayModules['tracingOtel'],
+    server: requireFrom(from, 'http/server') as GatewayModules['server'],
+    log: requireFrom(from, 'platform/log') as GatewayModules['log'],
+    stores: requireFrom(from, 'stores') as GatewayModules['stores'],
+    tracing: requireFrom(from, 'platform/tracing') as GatewayModules['tracing'],
+    tracingOtel: requireFrom(from, 'platform/tracing-otel') as GatewayModules['tracingOtel'],
   };
-  /* eslint-enable @typescript-eslint/no-require-imports */
   return loaded;
 }
 
@@ -73,9 +58,5 @@ export function gatewayModules(): GatewayModules {
  * @throws Error when the build fails.
  */
 export function buildGatewayIfStale(): void {
-  if (gatewayFrom() !== 'dist') return;
-  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.cjs'), '--if-stale'], {
-    stdio: 'inherit',
-  });
-  if (built.status !== 0) throw new Error('bench: building dist/ failed (scripts/build.cjs)');
+  buildDistIfStale(gatewayFrom());
 }

@@ -28,11 +28,9 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { HubStore, PutOutcome } from '../src/hub/store';
 import { parseTenantId } from '../src/hub/tenant';
-import { copyPlanFor, copyTenant } from '../src/migrate/copy';
-import { scanPages } from '../src/migrate/scan-stream';
-import { openStore } from '../src/stores';
 import { createTestDatabase } from '../test/support/pg-harness';
 import { benchOutputs } from './move-data';
+import { buildMoveIfStale, moveModules } from './move-modules';
 import { median } from './report';
 
 const RECORDS = Number(process.env.MOVE_COPIER_RECORDS ?? 100_000);
@@ -76,8 +74,11 @@ async function measure(work: () => Promise<number>): Promise<{ cpu: number; rate
 
 async function main(): Promise<void> {
   console.log(`bench move-copier: ${RECORDS} outputs, ${ROUNDS} rounds (load ${loadavg()[0]?.toFixed(1)})`);
+  buildMoveIfStale();
+  const { copy, scanStream, stores } = moveModules();
+  const { copyPlanFor, copyTenant } = copy;
   const src = await createTestDatabase();
-  const source = await openStore(noFold(src.appUri));
+  const source = await stores.openStore(noFold(src.appUri));
   const figures = { scan: [] as number[], sink: [] as number[], pg: [] as number[] };
   const session = new Session();
   try {
@@ -94,14 +95,15 @@ async function main(): Promise<void> {
     const pageSize = copyPlanFor(sinkTarget()).batchSize;
     for (let round = 0; round < ROUNDS; round++) {
       const dst = await createTestDatabase();
-      const target = await openStore(noFold(dst.appUri));
+      const target = await stores.openStore(noFold(dst.appUri));
       try {
         // Connections opened before any clock starts, as bench:move does.
         await Promise.all(Array.from({ length: copyPlanFor(target).concurrency }, () => target.ping()));
         await Promise.all([source.ping(), source.ping()]);
         const scan = await measure(async () => {
           let n = 0;
-          for await (const page of scanPages(source, tenant, 'outputs', { pageSize })) n += page.length;
+          for await (const page of scanStream.scanPages(source, tenant, 'outputs', { pageSize }))
+            n += page.length;
           return n;
         });
         const sink = await measure(async () => (await copyTenant(source, sinkTarget(), tenant)).copied);

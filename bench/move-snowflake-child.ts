@@ -15,11 +15,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseTenantId } from '../src/hub/tenant';
-import { toStageRow } from '../src/stores/snowflake/snowflake-rows';
-import { columnsOf } from '../src/stores/snowflake/snowflake-sql';
 import { emulatorStoreUri, startSnowflakeEmulator } from '../test/support/snowflake-emulator';
 import type { EngineConnection } from '../test/support/snowflake-emulator/engine';
 import { benchOutputs } from './move-data';
+import { moveModules } from './move-modules';
 
 /** What the parent asks the child to time: `records` outputs of `tenant` into `table` (unquoted names). */
 export interface BaselineRequest {
@@ -55,7 +54,11 @@ async function duckdbInsert(
   request: BaselineRequest,
 ): Promise<{ baselineMs: number; cpuMs: number }> {
   const records = benchOutputs(request.records, parseTenantId(request.tenant));
-  const kinds = columnsOf('outputs').map((c) => c.kind);
+  // The store's own encoding, from the same build as the copy it is compared with.
+  const { toStageRow } = moveModules().snowflakeRows;
+  const kinds = moveModules()
+    .snowflakeSql.columnsOf('outputs')
+    .map((c) => c.kind);
   const cpu0 = cpuMs();
   const t0 = performance.now();
   const { database, schema, name } = request.table;

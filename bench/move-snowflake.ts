@@ -32,12 +32,9 @@ import { performance } from 'node:perf_hooks';
 import type { HubRecord } from '../src/hub/model';
 import type { HubStore } from '../src/hub/store';
 import { type TenantId, parseTenantId } from '../src/hub/tenant';
-import { copyPlanFor, copyTenant } from '../src/migrate/copy';
-import { openStore } from '../src/stores';
-import { createMemoryStore } from '../src/stores/memory/memory-store';
-import { tenantDatabase } from '../src/stores/snowflake/snowflake-config';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
 import { benchOutputs } from './move-data';
+import { moveModules } from './move-modules';
 import type { BaselineRequest } from './move-snowflake-child';
 import { median } from './report';
 
@@ -134,8 +131,9 @@ export async function snowflakePart(
   sf: EmulatorChild,
   guard: <T>(name: string, seconds: number, work: () => Promise<T>) => Promise<T>,
 ): Promise<SnowflakePartResult> {
-  const warehouse = (await openStore(sf.uri)) as SnowflakeStore;
-  const plan = copyPlanFor(warehouse);
+  const { copy: engine, stores, memory, snowflakeConfig } = moveModules();
+  const warehouse = (await stores.openStore(sf.uri)) as SnowflakeStore;
+  const plan = engine.copyPlanFor(warehouse);
   const rounds: Round[] = [];
   const loadStart = loadavg()[0] ?? 0;
   try {
@@ -150,14 +148,14 @@ export async function snowflakePart(
       const writeOnly = parseTenantId(`bench-write-${round}`);
       await warehouse.provision(writeOnly);
       const r0 = performance.now();
-      await copyTenant(source, createMemoryStore(), tenant);
+      await engine.copyTenant(source, memory.createMemoryStore(), tenant);
       const readMs = performance.now() - r0;
       let copy = { ms: 0, copier: 0, emulator: 0 };
       let duck = { baselineMs: 0, cpuMs: 0 };
       const copySide = async (): Promise<void> => {
         const [child0, own0, t0] = [await sf.cpu(), cpuMs(), performance.now()];
         await guard('PostgreSQL -> Snowflake copy', 60 + records / 50, () =>
-          copyTenant(source, warehouse, tenant),
+          engine.copyTenant(source, warehouse, tenant),
         );
         const ms = performance.now() - t0;
         const own = cpuMs() - own0;
@@ -168,7 +166,7 @@ export async function snowflakePart(
           tenant: direct,
           records,
           table: {
-            database: tenantDatabase(warehouse.config, direct),
+            database: snowflakeConfig.tenantDatabase(warehouse.config, direct),
             schema: warehouse.config.schema,
             name: 'OUTPUTS',
           },

@@ -21,6 +21,10 @@
  *    following the PostgreSQL control plane: p50/p99 of the time writes are
  *    refused, over several switch/reverse rounds.
  *
+ * The copies (parts 1-3) run the production build in dist/, built first when
+ * stale (move-modules.ts; `BENCH_MOVE_FROM=src` runs the TypeScript sources
+ * under tsx instead); the fence part drives replicas from the sources.
+ *
  * Sizes: MOVE_BENCH_RECORDS (default 5000 outputs), MOVE_BENCH_SP_RECORDS
  * (default 4000: ten seconds at the allowed rate, so that the last
  * Retry-After wait, about a second whatever the size, weighs a tenth),
@@ -41,7 +45,6 @@ import { PgControlPlane } from '../src/control/pg-control';
 import type { HubRecord } from '../src/hub/model';
 import { type HubStore, hasTenantOutbox } from '../src/hub/store';
 import { parseTenantId } from '../src/hub/tenant';
-import { copyPlanFor, copyTenant } from '../src/migrate/copy';
 import { Mover } from '../src/move/move';
 import { openStore } from '../src/stores';
 import type { SharePointStore } from '../src/stores/sharepoint/sharepoint-store';
@@ -52,6 +55,7 @@ import {
 } from '../test/support/sharepoint-emulator';
 import { type Replica, startReplica } from '../test/move/support';
 import { benchOutputs } from './move-data';
+import { buildMoveIfStale, moveFrom, moveModules } from './move-modules';
 import { snowflakePart, startEmulatorChild } from './move-snowflake';
 import { median, percentile } from './report';
 
@@ -155,7 +159,8 @@ async function pgRounds(
   for (let round = 0; round < PG_ROUNDS; round++) {
     const [floorDb, dst] = await Promise.all([createTestDatabase(), createTestDatabase()]);
     try {
-      const target = await openStore(noFold(dst.appUri));
+      const { copyPlanFor, copyTenant } = moveModules().copy;
+      const target = await moveModules().stores.openStore(noFold(dst.appUri));
       // Connections opened before the clock starts, as the floor's two are: as many as the copy
       // uses at once (its write batches on the target; a scan page and a count on the source).
       await Promise.all(Array.from({ length: copyPlanFor(target).concurrency }, () => target.ping()));
@@ -184,8 +189,12 @@ async function pgRounds(
 }
 
 async function main(): Promise<void> {
+  buildMoveIfStale();
+  const { copy: engine, stores } = moveModules();
   const load = loadavg()[0]?.toFixed(1);
-  console.log(`bench:move: ${RECORDS} outputs (load average ${load} on a shared machine)`);
+  console.log(
+    `bench:move: ${RECORDS} outputs (load average ${load} on a shared machine); copies run from ${moveFrom()}/`,
+  );
   const [src, dst] = await Promise.all([createTestDatabase(), createTestDatabase()]);
   const sf = await startEmulatorChild();
   const sp = await startSharePointEmulator();
@@ -195,7 +204,7 @@ async function main(): Promise<void> {
   try {
     let t0 = 0;
     const records = outputs(RECORDS);
-    const source = await openStore(noFold(src.appUri));
+    const source = await stores.openStore(noFold(src.appUri));
     await seed(source, records);
 
     // 1. PostgreSQL -> PostgreSQL vs raw COPY, in alternating rounds (see pgRounds).
@@ -245,14 +254,16 @@ async function main(): Promise<void> {
           return true;
         },
       });
-      const list = (await openStore(sharePointUri(sp, { retryCapMs: 2000, retries: 20 }))) as SharePointStore;
+      const list = (await stores.openStore(
+        sharePointUri(sp, { retryCapMs: 2000, retries: 20 }),
+      )) as SharePointStore;
       // Lists provisioned ahead, and the bucket emptied, so that the copy starts at the allowed rate.
       await list.provision(spTenant);
       tokens = 0;
       last = performance.now();
       t0 = performance.now();
       await phase('PostgreSQL -> SharePoint copy', 60 + (5 * SP_RECORDS) / SP_RATE, () =>
-        copyTenant(source, list, spTenant),
+        engine.copyTenant(source, list, spTenant),
       );
       const spMs = performance.now() - t0;
       const spRate = (SP_RECORDS / spMs) * 1000;
