@@ -26,40 +26,25 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { HubStore, PutOutcome } from '../src/hub/store';
 import { parseTenantId } from '../src/hub/tenant';
 import { createTestDatabase } from '../test/support/pg-harness';
 import { benchOutputs } from './move-data';
 import { buildMoveIfStale, moveModules } from './move-modules';
+import { sinkTarget } from './move-sink';
 import { median } from './report';
 
 const RECORDS = Number(process.env.MOVE_COPIER_RECORDS ?? 100_000);
 const ROUNDS = Number(process.env.MOVE_COPIER_ROUNDS ?? 3);
 const PROFILE = process.env.MOVE_COPIER_PROFILE;
 const tenant = parseTenantId('bench');
+/** The sink's plan: PostgreSQL's (2,000 x 3), as this bench always used. */
+const SINK_PLAN = { batchSize: 2000, concurrency: 3 };
 
 /** A PostgreSQL store URI with the pre-aggregation consumer off (nothing folds while copies are timed). */
 function noFold(uri: string): string {
   const u = new URL(uri);
   u.searchParams.set('rollup_consumer', 'false');
   return u.toString();
-}
-
-/**
- * A target that answers every batch `created` at once and keeps nothing:
- * what the copier costs without a store's write path. Only what copyTenant
- * calls on a fresh target is there (capabilities, putBatch); its plan is
- * PostgreSQL's (2,000 x 3).
- */
-function sinkTarget(): HubStore {
-  const created: PutOutcome = { status: 'created' };
-  const sink = {
-    capabilities: { maxBatchSize: 10_000, bulkWrite: { batchSize: 2000, concurrency: 3 } },
-    putBatch: async (_tenant: unknown, records: readonly unknown[]): Promise<PutOutcome[]> =>
-      records.map(() => created),
-    close: async (): Promise<void> => undefined,
-  };
-  return sink as unknown as HubStore;
 }
 
 /** CPU µs per record and records/s of `work`, which handles `records` records. */
@@ -92,7 +77,7 @@ async function main(): Promise<void> {
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
-    const pageSize = copyPlanFor(sinkTarget()).batchSize;
+    const pageSize = copyPlanFor(sinkTarget(SINK_PLAN)).batchSize;
     for (let round = 0; round < ROUNDS; round++) {
       const dst = await createTestDatabase();
       const target = await stores.openStore(noFold(dst.appUri));
@@ -106,7 +91,9 @@ async function main(): Promise<void> {
             n += page.length;
           return n;
         });
-        const sink = await measure(async () => (await copyTenant(source, sinkTarget(), tenant)).copied);
+        const sink = await measure(
+          async () => (await copyTenant(source, sinkTarget(SINK_PLAN), tenant)).copied,
+        );
         const pg = await measure(async () => (await copyTenant(source, target, tenant)).copied);
         figures.scan.push(scan.cpu);
         figures.sink.push(sink.cpu);

@@ -1,7 +1,6 @@
 /**
  * The modules bench:move's copies run: the copy engine, the stores (source
- * and targets), the memory store of the reading side alone, and the
- * Snowflake store's row encoding that DuckDB's own insert uses too. By
+ * and targets), and the Snowflake store's row encoding that DuckDB's own insert uses too. By
  * default from dist/, the build `hub move` runs, so a copy's figure is the
  * production build's (see dist-modules.ts); `BENCH_MOVE_FROM=src` loads the
  * TypeScript sources through tsx instead (what the bench did before). The
@@ -13,7 +12,6 @@
 import type * as Copy from '../src/migrate/copy';
 import type * as ScanStream from '../src/migrate/scan-stream';
 import type * as Stores from '../src/stores';
-import type * as MemoryStore from '../src/stores/memory/memory-store';
 import type * as SnowflakeConfig from '../src/stores/snowflake/snowflake-config';
 import type * as SnowflakeRows from '../src/stores/snowflake/snowflake-rows';
 import type * as SnowflakeSql from '../src/stores/snowflake/snowflake-sql';
@@ -24,7 +22,6 @@ export interface MoveModules {
   readonly copy: typeof Copy;
   readonly scanStream: typeof ScanStream;
   readonly stores: typeof Stores;
-  readonly memory: typeof MemoryStore;
   readonly snowflakeConfig: typeof SnowflakeConfig;
   readonly snowflakeRows: typeof SnowflakeRows;
   readonly snowflakeSql: typeof SnowflakeSql;
@@ -48,7 +45,6 @@ export function moveModules(): MoveModules {
     copy: requireFrom(from, 'migrate/copy') as MoveModules['copy'],
     scanStream: requireFrom(from, 'migrate/scan-stream') as MoveModules['scanStream'],
     stores: requireFrom(from, 'stores') as MoveModules['stores'],
-    memory: requireFrom(from, 'stores/memory/memory-store') as MoveModules['memory'],
     snowflakeConfig: requireFrom(from, 'stores/snowflake/snowflake-config') as MoveModules['snowflakeConfig'],
     snowflakeRows: requireFrom(from, 'stores/snowflake/snowflake-rows') as MoveModules['snowflakeRows'],
     snowflakeSql: requireFrom(from, 'stores/snowflake/snowflake-sql') as MoveModules['snowflakeSql'],
