@@ -9,26 +9,13 @@ import { verifyRecord } from '../../src/hub/provenance';
 import type { HubStore, NestedListSource } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
-import { openStore } from '../../src/stores';
-import { type PgTestDatabase, createTestDatabase } from '../support/pg-harness';
+import { postgresDialects } from '../support/store-dialects';
 
 const t = parseTenantId('edges');
 
-let pg: PgTestDatabase | undefined;
-const dialects: { name: string; open: () => Promise<HubStore> }[] = [
-  {
-    name: 'postgres',
-    open: async () => {
-      pg = await createTestDatabase();
-      return openStore(pg.appUri);
-    },
-  },
-  { name: 'pglite', open: () => openStore('pglite:memory') },
-];
+const { dialects, dropAll } = postgresDialects();
 
-afterAll(async () => {
-  await pg?.drop();
-});
+afterAll(dropAll);
 
 describe.each(dialects)('edge values on $name', ({ open }) => {
   let store: HubStore;

@@ -22,7 +22,8 @@ import { recordDecoder } from '../../src/stores/postgres/postgres-scan';
 import { recordFromRow } from '../../src/stores/postgres/postgres-sql';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
 import { type Row, type Statement, TYPE_PARSERS } from '../../src/stores/postgres/queryable';
-import { type PgTestDatabase, createTestDatabase, sqlAt } from '../support/pg-harness';
+import { createTestDatabase, sqlAt } from '../support/pg-harness';
+import { postgresDialects } from '../support/store-dialects';
 
 const tenant = parseTenantId('scan-decode');
 
@@ -175,21 +176,9 @@ function variedRecords(): HubRecord[] {
   ];
 }
 
-let pg: PgTestDatabase | undefined;
-const dialects: { name: string; open: () => Promise<HubStore> }[] = [
-  {
-    name: 'postgres',
-    open: async () => {
-      pg = await createTestDatabase();
-      return openStore(pg.appUri);
-    },
-  },
-  { name: 'pglite', open: () => openStore('pglite:memory') },
-];
+const { dialects, dropAll } = postgresDialects();
 
-afterAll(async () => {
-  await pg?.drop();
-});
+afterAll(dropAll);
 
 describe.each(dialects)('scans on $name', ({ open }) => {
   let store: HubStore;
@@ -236,8 +225,8 @@ test('a decoder that throws fails its statement on both drivers, and the next st
     },
   };
   const fine: Statement = { sql: 'SELECT 1 AS one, NULL::text AS none', params: [], decode: (t) => ({ t }) };
-  pg ??= await createTestDatabase();
-  const server = new PgDatabase(parsePostgresUri(pg.appUri), undefined);
+  const own = await createTestDatabase();
+  const server = new PgDatabase(parsePostgresUri(own.appUri), undefined);
   const lite = await PgliteDatabase.open(undefined, 'hub_app');
   try {
     for (const db of [server, lite]) {
@@ -247,6 +236,7 @@ test('a decoder that throws fails its statement on both drivers, and the next st
   } finally {
     await server.close();
     await lite.close();
+    await own.drop();
   }
 }, 60_000);
 
