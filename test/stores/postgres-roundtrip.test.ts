@@ -9,25 +9,11 @@ import { verifyRecord } from '../../src/hub/provenance';
 import type { HubStore, NestedListSource } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
-import { postgresDialects } from '../support/store-dialects';
+import { describeOnEachDialect } from '../support/store-dialects';
 
 const t = parseTenantId('edges');
 
-const { dialects, dropAll } = postgresDialects();
-
-afterAll(dropAll);
-
-describe.each(dialects)('edge values on $name', ({ open }) => {
-  let store: HubStore;
-
-  beforeAll(async () => {
-    store = await open();
-  }, 60_000);
-
-  afterAll(async () => {
-    await store?.close();
-  });
-
+describeOnEachDialect('edge values', (on) => {
   test('extreme timestamps, decimals, integers, JSON and text come back exactly', async () => {
     const body = Buffer.from([0, 255, 0, 92, 34, 10]);
     const records: HubRecord[] = [
@@ -66,14 +52,14 @@ describe.each(dialects)('edge values on $name', ({ open }) => {
         },
       ]),
     ];
-    expect((await store.putBatch(t, records)).every((o) => o.status === 'created')).toBe(true);
+    expect((await on.store.putBatch(t, records)).every((o) => o.status === 'created')).toBe(true);
     for (const r of records) {
-      const [read] = await store.getByIds(t, r.record_type, [r.record_id.toUpperCase()]);
+      const [read] = await on.store.getByIds(t, r.record_type, [r.record_id.toUpperCase()]);
       expect(read).toEqual(r);
       expect(read && verifyRecord(read).verified).toBe(true);
     }
     // Scan order puts year 1 first and year 9999 last.
-    const scanned = await store.scan(t, { type: 'outputs', limit: 10 });
+    const scanned = await on.store.scan(t, { type: 'outputs', limit: 10 });
     expect(scanned.map((r) => r.created_at)).toEqual([
       '0001-01-01T00:00:00.000Z',
       '9999-12-31T23:59:59.999Z',
@@ -107,7 +93,7 @@ describe.each(dialects)('edge values on $name', ({ open }) => {
         body,
       })),
     );
-    await store.putBatch(tenant, [parent as HubRecord, ...artifacts]);
+    await on.store.putBatch(tenant, [parent as HubRecord, ...artifacts]);
     const bodyOf = (r: HubRecord | null | undefined): string =>
       (r as unknown as { body: Buffer }).body.toString('hex');
     const expected = new Map(artifacts.map((a) => [a.record_id, bodyOf(a)]));
@@ -120,16 +106,16 @@ describe.each(dialects)('edge values on $name', ({ open }) => {
       }
     };
     check(
-      await store.getByIds(
+      await on.store.getByIds(
         tenant,
         'artifacts',
         artifacts.map((a) => a.record_id),
       ),
     );
-    check(await store.list(tenant, { type: 'artifacts', filter: {}, limit: 50 }));
-    check(await store.scan(tenant, { type: 'artifacts', limit: 50 }));
+    check(await on.store.list(tenant, { type: 'artifacts', filter: {}, limit: 50 }));
+    check(await on.store.scan(tenant, { type: 'artifacts', limit: 50 }));
     // Both dialects read a page with its children in one statement (postgres-nested.ts).
-    const page = await (store as HubStore & NestedListSource).listWithChildren(
+    const page = await (on.store as HubStore & NestedListSource).listWithChildren(
       tenant,
       { type: 'outputs', filter: {}, limit: 10 },
       { type: 'artifacts', key: 'outputId', limit: 50 },

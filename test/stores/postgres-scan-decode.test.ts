@@ -10,7 +10,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type HubRecord, RECORD_TYPES, type RecordType } from '../../src/hub/model';
 import { verifyRecord } from '../../src/hub/provenance';
-import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { sealBatch } from '../../src/hub/validate';
 import { scanPages } from '../../src/migrate/scan-stream';
@@ -23,7 +22,7 @@ import { recordFromRow } from '../../src/stores/postgres/postgres-sql';
 import { parsePostgresUri } from '../../src/stores/postgres/postgres-uri';
 import { type Row, type Statement, TYPE_PARSERS } from '../../src/stores/postgres/queryable';
 import { createTestDatabase, sqlAt } from '../support/pg-harness';
-import { postgresDialects } from '../support/store-dialects';
+import { describeOnEachDialect } from '../support/store-dialects';
 
 const tenant = parseTenantId('scan-decode');
 
@@ -176,31 +175,17 @@ function variedRecords(): HubRecord[] {
   ];
 }
 
-const { dialects, dropAll } = postgresDialects();
-
-afterAll(dropAll);
-
-describe.each(dialects)('scans on $name', ({ open }) => {
-  let store: HubStore;
-
-  beforeAll(async () => {
-    store = await open();
-  }, 60_000);
-
-  afterAll(async () => {
-    await store?.close();
-  });
-
+describeOnEachDialect('scans', (on) => {
   test('every record type scans to exactly what getByIds reads and what was written', async () => {
     const records = variedRecords();
-    expect((await store.putBatch(tenant, records)).every((o) => o.status === 'created')).toBe(true);
+    expect((await on.store.putBatch(tenant, records)).every((o) => o.status === 'created')).toBe(true);
     for (const type of RECORD_TYPES) {
       const written = records.filter((r) => r.record_type === type);
       // Pages of one record: every page after the first goes through the keyset.
       const scanned: HubRecord[] = [];
-      for await (const page of scanPages(store, tenant, type, { pageSize: 1 })) scanned.push(...page);
+      for await (const page of scanPages(on.store, tenant, type, { pageSize: 1 })) scanned.push(...page);
       expect(scanned).toHaveLength(written.length);
-      const byId = await store.getByIds(
+      const byId = await on.store.getByIds(
         tenant,
         type,
         scanned.map((r) => r.record_id),

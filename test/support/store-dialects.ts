@@ -5,9 +5,9 @@
  * PGlite.
  *
  * Typical use:
- *   const { dialects, dropAll } = postgresDialects();
- *   afterAll(dropAll);
- *   describe.each(dialects)('... on $name', ({ open }) => { ... });
+ *   describeOnEachDialect('edge values', (on) => {
+ *     test('...', async () => { await on.store.putBatch(...); });
+ *   });
  */
 import type { HubStore } from '../../src/hub/store';
 import { openStore } from '../../src/stores';
@@ -41,4 +41,30 @@ export function postgresDialects(): { dialects: StoreDialect[]; dropAll: () => P
       await Promise.all(databases.splice(0).map((pg) => pg.drop()));
     },
   };
+}
+
+/**
+ * Declares `title` once per dialect (`<title> on postgres`, `<title> on
+ * pglite`), each with a store opened before its tests and closed after them,
+ * read by the tests as `on.store`; the server databases are dropped after the
+ * file. Reading `on.store` outside a test (before it is open) throws.
+ */
+export function describeOnEachDialect(title: string, body: (on: { readonly store: HubStore }) => void): void {
+  const { dialects, dropAll } = postgresDialects();
+  afterAll(dropAll);
+  describe.each(dialects)(`${title} on $name`, ({ open }) => {
+    let store: HubStore | undefined;
+    beforeAll(async () => {
+      store = await open();
+    }, 60_000);
+    afterAll(async () => {
+      await store?.close();
+    });
+    body({
+      get store(): HubStore {
+        if (store === undefined) throw new Error('the dialect store is read before it is open');
+        return store;
+      },
+    });
+  });
 }
