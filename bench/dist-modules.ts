@@ -20,7 +20,7 @@ const ROOT = resolve(__dirname, '..');
  * The tree named by the environment variable `name` (`dist` when unset).
  * @throws Error naming the variable when it holds anything else.
  */
-export function modulesFrom(name: string): ModulesFrom {
+function modulesFrom(name: string): ModulesFrom {
   const from = process.env[name] ?? 'dist';
   if (from !== 'dist' && from !== 'src') {
     throw new Error(`${name} must be dist or src, not ${JSON.stringify(from)}`);
@@ -33,7 +33,7 @@ export function modulesFrom(name: string): ModulesFrom {
  * `migrate/copy`) from `from`; the caller types it by its source.
  * @throws Error when dist/ was never built.
  */
-export function requireFrom(from: ModulesFrom, path: string): unknown {
+function requireFrom(from: ModulesFrom, path: string): unknown {
   if (from === 'dist' && !existsSync(join(ROOT, 'dist', '.build-stamp'))) {
     throw new Error('bench: dist/ is not built: run `npm run build` first');
   }
@@ -47,10 +47,46 @@ export function requireFrom(from: ModulesFrom, path: string): unknown {
  * --if-stale`, as `npm start` does). Does nothing for `src`.
  * @throws Error when the build fails.
  */
-export function buildDistIfStale(from: ModulesFrom): void {
+function buildDistIfStale(from: ModulesFrom): void {
   if (from !== 'dist') return;
   const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.cjs'), '--if-stale'], {
     stdio: 'inherit',
   });
   if (built.status !== 0) throw new Error('bench: building dist/ failed (scripts/build.cjs)');
+}
+
+/** A set of the Hub's modules loaded from one tree (see {@link moduleSet}). */
+export interface ModuleSet<T> {
+  /** The tree named by the set's environment variable (`dist` when unset). */
+  readonly from: () => ModulesFrom;
+  /** The modules, loaded once per process (a module's state is shared by every caller). */
+  readonly load: () => T;
+  /** Builds dist/ when stale, before anything is loaded from it; nothing for `src`. */
+  readonly buildIfStale: () => void;
+}
+
+/**
+ * The modules `paths` names (a name -> its path in the tree, e.g.
+ * `{ copy: 'migrate/copy' }`), typed by `T`, from the tree the environment
+ * variable `envVar` chooses.
+ * @throws Error (from `from`, `load` or `buildIfStale`) for a bad `envVar`
+ *   value, a dist/ never built, or a failed build.
+ */
+export function moduleSet<T>(envVar: string, paths: { readonly [K in keyof T]: string }): ModuleSet<T> {
+  let loaded: T | undefined;
+  const from = (): ModulesFrom => modulesFrom(envVar);
+  return {
+    from,
+    load: () => {
+      if (loaded !== undefined) return loaded;
+      const tree = from();
+      const modules: Partial<T> = {};
+      for (const name of Object.keys(paths) as (keyof T)[]) {
+        modules[name] = requireFrom(tree, paths[name]) as T[keyof T];
+      }
+      loaded = modules as T;
+      return loaded;
+    },
+    buildIfStale: () => buildDistIfStale(from()),
+  };
 }

@@ -15,7 +15,7 @@ import type * as Log from '../src/platform/log';
 import type * as Tracing from '../src/platform/tracing';
 import type * as TracingOtel from '../src/platform/tracing-otel';
 import type * as Stores from '../src/stores';
-import { type ModulesFrom, buildDistIfStale, modulesFrom, requireFrom } from './dist-modules';
+import { type ModulesFrom, moduleSet } from './dist-modules';
 
 /** The modules a gateway child uses, typed by their sources. */
 export interface GatewayModules {
@@ -26,30 +26,23 @@ export interface GatewayModules {
   readonly tracingOtel: typeof TracingOtel;
 }
 
-/** Where the children load the gateway from: `dist` unless BENCH_GATEWAY_FROM=src. */
-export function gatewayFrom(): ModulesFrom {
-  return modulesFrom('BENCH_GATEWAY_FROM');
-}
+const gateway = moduleSet<GatewayModules>('BENCH_GATEWAY_FROM', {
+  server: 'http/server',
+  log: 'platform/log',
+  stores: 'stores',
+  tracing: 'platform/tracing',
+  tracingOtel: 'platform/tracing-otel',
+});
 
-let loaded: GatewayModules | undefined;
+/** Where the children load the gateway from: `dist` unless BENCH_GATEWAY_FROM=src. */
+export const gatewayFrom: () => ModulesFrom = gateway.from;
 
 /**
  * The gateway's modules from {@link gatewayFrom}, loaded once per process (a
  * module's state, the installed tracer among it, is shared by every caller).
  * @throws Error when dist/ is missing.
  */
-export function gatewayModules(): GatewayModules {
-  if (loaded !== undefined) return loaded;
-  const from = gatewayFrom();
-  loaded = {
-    server: requireFrom(from, 'http/server') as GatewayModules['server'],
-    log: requireFrom(from, 'platform/log') as GatewayModules['log'],
-    stores: requireFrom(from, 'stores') as GatewayModules['stores'],
-    tracing: requireFrom(from, 'platform/tracing') as GatewayModules['tracing'],
-    tracingOtel: requireFrom(from, 'platform/tracing-otel') as GatewayModules['tracingOtel'],
-  };
-  return loaded;
-}
+export const gatewayModules: () => GatewayModules = gateway.load;
 
 /**
  * Builds dist/ when a source is newer than its build (`scripts/build.cjs
@@ -57,6 +50,4 @@ export function gatewayModules(): GatewayModules {
  * that load from dist/. Does nothing when they load from src/.
  * @throws Error when the build fails.
  */
-export function buildGatewayIfStale(): void {
-  buildDistIfStale(gatewayFrom());
-}
+export const buildGatewayIfStale: () => void = gateway.buildIfStale;

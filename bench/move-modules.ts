@@ -15,7 +15,7 @@ import type * as Stores from '../src/stores';
 import type * as SnowflakeConfig from '../src/stores/snowflake/snowflake-config';
 import type * as SnowflakeRows from '../src/stores/snowflake/snowflake-rows';
 import type * as SnowflakeSql from '../src/stores/snowflake/snowflake-sql';
-import { type ModulesFrom, buildDistIfStale, modulesFrom, requireFrom } from './dist-modules';
+import { type ModulesFrom, moduleSet } from './dist-modules';
 
 /** The modules of a copy, typed by their sources. */
 export interface MoveModules {
@@ -27,36 +27,27 @@ export interface MoveModules {
   readonly snowflakeSql: typeof SnowflakeSql;
 }
 
-/** Where the copies' modules come from: `dist` unless BENCH_MOVE_FROM=src. */
-export function moveFrom(): ModulesFrom {
-  return modulesFrom('BENCH_MOVE_FROM');
-}
+const move = moduleSet<MoveModules>('BENCH_MOVE_FROM', {
+  copy: 'migrate/copy',
+  scanStream: 'migrate/scan-stream',
+  stores: 'stores',
+  snowflakeConfig: 'stores/snowflake/snowflake-config',
+  snowflakeRows: 'stores/snowflake/snowflake-rows',
+  snowflakeSql: 'stores/snowflake/snowflake-sql',
+});
 
-let loaded: MoveModules | undefined;
+/** Where the copies' modules come from: `dist` unless BENCH_MOVE_FROM=src. */
+export const moveFrom: () => ModulesFrom = move.from;
 
 /**
  * The copies' modules from {@link moveFrom}, loaded once per process.
  * @throws Error when dist/ is missing.
  */
-export function moveModules(): MoveModules {
-  if (loaded !== undefined) return loaded;
-  const from = moveFrom();
-  loaded = {
-    copy: requireFrom(from, 'migrate/copy') as MoveModules['copy'],
-    scanStream: requireFrom(from, 'migrate/scan-stream') as MoveModules['scanStream'],
-    stores: requireFrom(from, 'stores') as MoveModules['stores'],
-    snowflakeConfig: requireFrom(from, 'stores/snowflake/snowflake-config') as MoveModules['snowflakeConfig'],
-    snowflakeRows: requireFrom(from, 'stores/snowflake/snowflake-rows') as MoveModules['snowflakeRows'],
-    snowflakeSql: requireFrom(from, 'stores/snowflake/snowflake-sql') as MoveModules['snowflakeSql'],
-  };
-  return loaded;
-}
+export const moveModules: () => MoveModules = move.load;
 
 /**
  * Builds dist/ when a source is newer than its build, before anything is
  * loaded from it. Does nothing when the copies run from src/.
  * @throws Error when the build fails.
  */
-export function buildMoveIfStale(): void {
-  buildDistIfStale(moveFrom());
-}
+export const buildMoveIfStale: () => void = move.buildIfStale;
