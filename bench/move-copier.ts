@@ -17,7 +17,7 @@
  *   PostgreSQL store's write path (its checks, the COPY text), as in
  *   `bench:move`'s PostgreSQL part.
  *
- * Run: `flock /work/notes/bench.lock node bin/run-ts.cjs bench/move-copier.ts`.
+ * Run: `node bin/run-ts.cjs bench/move-copier.ts`, on a machine doing nothing else.
  * MOVE_COPIER_PROFILE=<file> writes a CPU profile (.cpuprofile) of the timed
  * part (the seeding is left out). Ends with `BENCH move_copier_cpu` (the copy
  * to the sink) and `BENCH move_copier_pg_cpu` lines, both against the scan.
