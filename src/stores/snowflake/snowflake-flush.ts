@@ -15,7 +15,13 @@ import type { PutOutcome } from '../../hub/store';
 import type { SnowflakeConfig } from './snowflake-config';
 import type { SnowflakeSession } from './snowflake-connection';
 import { toStageRow } from './snowflake-rows';
-import { type TenantNames, copyStatement, putStatement, writeStatements } from './snowflake-sql';
+import {
+  type TenantNames,
+  type WriteStatements,
+  copyStatement,
+  putStatement,
+  writeStatements,
+} from './snowflake-sql';
 import { type StageFileWriter, stageCsv } from './snowflake-stage-file';
 import type { CommitFn } from './snowflake-writer';
 
@@ -38,6 +44,8 @@ interface StagedType {
   readonly type: RecordType;
   readonly batchId: string;
   readonly byFile: boolean;
+  /** The type's statements (built once per flush). */
+  readonly sql: WriteStatements;
   /** The type's records, one per id (first occurrences). */
   readonly records: readonly HubRecord[];
   /** Indexes of those records in the flush's input. */
@@ -73,19 +81,26 @@ export async function uploadFlush(
       const rows = indexes ? indexes.map((i) => records[i] as HubRecord) : records;
       const byFile =
         ctx.config.fileStageRows > 0 && rows.length >= ctx.config.fileStageRows && ctx.canStageFiles;
-      const s: StagedType = { type, batchId: randomUUID(), byFile, records: rows, indexes };
+      const s: StagedType = {
+        type,
+        batchId: randomUUID(),
+        byFile,
+        sql: writeStatements(names, type),
+        records: rows,
+        indexes,
+      };
       staged.push(s);
       await stage(ctx, names, s);
     }
   } catch (err) {
-    await cleanup(ctx, names, staged);
+    await cleanup(ctx, staged);
     throw err;
   }
   return async () => {
     try {
-      return await commit(ctx, names, records, staged, repeated, firstOf);
+      return await commit(ctx, records, staged, repeated, firstOf);
     } finally {
-      await cleanup(ctx, names, staged);
+      await cleanup(ctx, staged);
     }
   };
 }
@@ -101,17 +116,15 @@ async function stage(ctx: FlushContext, names: TenantNames, s: StagedType): Prom
     });
     return;
   }
-  const sql = writeStatements(names, s.type);
   for (let at = 0; at < s.records.length; at += STAGE_CHUNK) {
     const rows = s.records.slice(at, at + STAGE_CHUNK).map((r) => [s.batchId, ...toStageRow(r)]);
-    await ctx.session.query(sql.stage, rows, 'staging');
+    await ctx.session.query(s.sql.stage, rows, 'staging');
   }
 }
 
 /** The commit phase: per type, the idempotency check and the insert; then every record's outcome. */
 async function commit(
   ctx: FlushContext,
-  names: TenantNames,
   records: readonly HubRecord[],
   staged: readonly StagedType[],
   repeated: readonly number[],
@@ -120,9 +133,8 @@ async function commit(
   const outcomes: PutOutcome[] = new Array<PutOutcome>(records.length);
   const existingOf = new Map<RecordType, Map<string, string>>();
   for (const s of staged) {
-    const sql = writeStatements(names, s.type);
-    const rows = await ctx.session.query(sql.existing, [s.batchId], 'idempotency check');
-    await ctx.session.query(s.byFile ? sql.insertLoaded : sql.insert, [s.batchId], 'insert');
+    const rows = await ctx.session.query(s.sql.existing, [s.batchId], 'idempotency check');
+    await ctx.session.query(s.byFile ? s.sql.insertLoaded : s.sql.insert, [s.batchId], 'insert');
     const existing = new Map(rows.map((row) => [String(row[0]), String(row[1])]));
     existingOf.set(s.type, existing);
     s.records.forEach((r, k) => {
@@ -148,12 +160,10 @@ async function commit(
 }
 
 /** Clears the staged rows of every type (a failure is logged: the rows are inert, keyed by batch id). */
-async function cleanup(ctx: FlushContext, names: TenantNames, staged: readonly StagedType[]): Promise<void> {
+async function cleanup(ctx: FlushContext, staged: readonly StagedType[]): Promise<void> {
   for (const s of staged) {
-    await ctx.session
-      .query(writeStatements(names, s.type).cleanup, [s.batchId], 'stage cleanup')
-      .catch((err: unknown) => {
-        ctx.log?.('snowflake.stage_cleanup_failed', { error: String(err) });
-      });
+    await ctx.session.query(s.sql.cleanup, [s.batchId], 'stage cleanup').catch((err: unknown) => {
+      ctx.log?.('snowflake.stage_cleanup_failed', { error: String(err) });
+    });
   }
 }

@@ -68,8 +68,6 @@ interface TenantBuffer {
   commitTail: Promise<void>;
   /** Settles (never rejects) once the last started flush's callers are settled. */
   settleTail: Promise<void>;
-  /** The last started flush's {@link settleTail} while it runs. */
-  inFlight: Promise<void> | undefined;
 }
 
 /** Options of {@link MicroBatchWriter}. */
@@ -126,7 +124,7 @@ export class MicroBatchWriter {
       while (buf && (buf.entries.length > 0 || buf.running > 0)) {
         if (buf.entries.length > 0 && buf.running === 0) this.start(t, buf);
         // Flushes settle in start order: once the last started one has, all have.
-        await buf.inFlight;
+        await buf.settleTail;
       }
     }
   }
@@ -143,7 +141,6 @@ export class MicroBatchWriter {
         running: 0,
         commitTail: Promise.resolve(),
         settleTail: Promise.resolve(),
-        inFlight: undefined,
       };
       this.buffers.set(tenant, buf);
     }
@@ -196,10 +193,8 @@ export class MicroBatchWriter {
         }
       });
     buf.settleTail = settled;
-    buf.inFlight = settled;
     void settled.then(() => {
       buf.running--;
-      if (buf.inFlight === settled) buf.inFlight = undefined;
       if (buf.entries.length === 0) return;
       if (buf.again || buf.rows >= this.options.maxRows) this.kick(tenant, buf);
       else this.schedule(tenant, buf);
