@@ -81,10 +81,6 @@ export function checkField(spec: FieldSpec, value: unknown, report: Report): unk
 // places) apart. A store runs them on every record it writes.
 const LOWER_HEX_RE = /^[0-9a-f]+$/;
 const LOWER_UUID_RUNS_RE = /^[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$/;
-// Imported names read once: under tsx (esbuild's CommonJS output, what the benchmarks run)
-// each use of one calls a getter, which was a sixth of the store check's time.
-const MAX_ID_LENGTH = LIMITS.maxIdLength;
-const isCanonicalTs = isCanonicalTimestamp;
 /** A canonical decimal >= 0: no leading zeros, no trailing fractional zeros, within the digit limits. */
 const CANONICAL_DECIMAL_RE = new RegExp(
   `^(?:0|[1-9]\\d{0,${DECIMAL_INT_DIGITS - 1}})(?:\\.\\d{0,${DECIMAL_SCALE - 1}}[1-9])?$`,
@@ -103,7 +99,10 @@ export function isCanonicalField(spec: FieldSpec, value: unknown): boolean {
   switch (spec.kind) {
     case 'id':
       return (
-        typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && ID_RE.test(value)
+        typeof value === 'string' &&
+        value.length > 0 &&
+        value.length <= LIMITS.maxIdLength &&
+        ID_RE.test(value)
       );
     case 'uuid':
       return isLowerUuid(value);
@@ -122,7 +121,7 @@ export function isCanonicalField(spec: FieldSpec, value: unknown): boolean {
     case 'decimal':
       return typeof value === 'string' && CANONICAL_DECIMAL_RE.test(value);
     case 'timestamp':
-      return isCanonicalTs(value);
+      return isCanonicalTimestamp(value);
     case 'sha256':
       return typeof value === 'string' && value.length === 64 && LOWER_HEX_RE.test(value);
     case 'json':

@@ -14,11 +14,6 @@ export const PROVENANCE_ALGORITHM = 'hub-sha256-jcs-v1';
 /** Fields that are stored but not hashed. */
 const EXCLUDED = new Set(['provenance_hash', 'body']);
 
-// Imported names read once: under tsx (esbuild's CommonJS output, what the benchmarks run)
-// each use of one calls a getter, per record verified.
-const canonicalOfMembers = canonicalJsonOfMembers;
-const sha256 = hash;
-
 /** The object whose canonical JSON is hashed (exported for test vectors and other languages' checks). */
 export function provenanceContent(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const content: Record<string, unknown> = {};
@@ -33,7 +28,7 @@ export function provenanceContent(record: Readonly<Record<string, unknown>>): Re
 /** Canonical JSON text of a record's provenance content. */
 export function provenanceCanonicalJson(record: Readonly<Record<string, unknown>>): string {
   // The text of canonicalJson(provenanceContent(record)), without building the object.
-  return canonicalOfMembers(record, EXCLUDED);
+  return canonicalJsonOfMembers(record, EXCLUDED);
 }
 
 /** Computes the provenance hash of a record (its `provenance_hash` field, if any, is ignored). */
@@ -44,7 +39,7 @@ export function computeProvenanceHash(record: Readonly<Record<string, unknown>>)
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes or of raw bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
   // One call, no Hash object: about a third of createHash().update().digest() for a record's text.
-  return sha256('sha256', data, 'hex');
+  return hash('sha256', data, 'hex');
 }
 
 // Digests computed while the bytes streamed in (NDJSON ingest hashes a body

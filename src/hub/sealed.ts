@@ -21,9 +21,6 @@ import { checkField, isCanonicalField } from './field-checks';
 
 const FIELDS = new Map<RecordType, readonly FieldSpec[]>(RECORD_TYPES.map((t) => [t, fieldsOf(t)]));
 
-// Read once: under tsx (esbuild's CommonJS output, what the benchmarks run) each use of an
-// imported name calls a getter, per field of every record here.
-const isCanonical = isCanonicalField;
 const TENANT_SPEC = ENVELOPE_FIELDS.find((s) => s.name === 'tenant_id') as FieldSpec;
 
 // What looksSealed tests per record: every field but two whose verdict it knows without
@@ -66,7 +63,7 @@ function looksSealed(tenant: TenantId, record: HubRecord | undefined): boolean {
       if (spec.required || spec.defaultValue !== undefined || spec.defaultFrom !== undefined) return false;
     } else if (spec.kind === 'json_object') {
       if (typeof value !== 'object' || Array.isArray(value)) return false;
-    } else if (spec.kind !== 'json' && !isCanonical(spec, value)) return false;
+    } else if (spec.kind !== 'json' && !isCanonicalField(spec, value)) return false;
   }
   if (record.record_type !== 'artifacts') return true;
   return record.body instanceof Uint8Array && record.body.byteLength === record.size_bytes;

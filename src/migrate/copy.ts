@@ -345,13 +345,10 @@ export class InOrderWindow<T> {
  * tenant, naming it; nothing of the page is written.
  */
 function checkSealed(page: readonly HubRecord[], tenant: TenantId, type: RecordType): void {
-  // Read once per page: under tsx (esbuild's CommonJS output, what bench:move runs) each use of
-  // an imported name calls a getter.
-  const verify = verifyRecord;
   for (const r of page) {
     if (r.tenant_id !== tenant)
       throw new HubError('INTERNAL', `source returned ${type}/${r.record_id} of another tenant`);
-    if (!verify(r).verified)
+    if (!verifyRecord(r).verified)
       throw new HubError(
         'VALIDATION',
         `source record ${type}/${r.record_id} does not verify (provenance_hash): not copied`,
