@@ -11,8 +11,9 @@ import { type HubRecord, RECORD_TYPES, type RecordType } from '../../src/hub/mod
 import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
 import { compareTenant, describeDifference, type Difference } from '../../src/migrate/compare';
-import { type CopyCheckpoints, InOrderWindow, copyTenant } from '../../src/migrate/copy';
+import { type CopyCheckpoints, InOrderWindow, checkSealedInTurns, copyTenant } from '../../src/migrate/copy';
 import type { ProgressEvent } from '../../src/migrate/progress';
+import { sealBatch } from '../../src/hub/validate';
 import { generateDataset } from '../../src/seed/generator';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 
@@ -149,6 +150,30 @@ describe('copyTenant', () => {
       message: expect.stringContaining(`telemetry_events/${sealed?.record_id}`),
     });
     expect(await target.scan(acme, { type: 'telemetry_events', limit: 5 })).toEqual([]);
+  });
+
+  it('re-verifies a large page in turns of the event loop, and still refuses a record of any chunk', async () => {
+    const page = sealBatch(
+      acme,
+      'telemetry_events',
+      Array.from({ length: 2500 }, (_, i) => ({ name: `e${i}` })),
+    );
+    // An immediate queued now runs before the check resolves only if the check gave the loop back.
+    let turned = false;
+    setImmediate(() => (turned = true));
+    await checkSealedInTurns(page, acme, 'telemetry_events');
+    expect(turned).toBe(true);
+    // A record in the last chunk that does not verify, or of another tenant, fails the whole page.
+    const tampered = page.map((r, i) => (i === 2200 ? ({ ...r, name: 'changed' } as HubRecord) : r));
+    await expect(checkSealedInTurns(tampered, acme, 'telemetry_events')).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringContaining(`telemetry_events/${page[2200]?.record_id}`),
+    });
+    await expect(checkSealedInTurns(page, parseTenantId('globex'), 'telemetry_events')).rejects.toMatchObject(
+      {
+        code: 'INTERNAL',
+      },
+    );
   });
 });
 
