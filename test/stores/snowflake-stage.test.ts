@@ -7,7 +7,7 @@
  * converges, and one tenant's files never load into another tenant's tables.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as SnowflakeSdk from 'snowflake-sdk';
@@ -20,7 +20,12 @@ import { tenantDatabase } from '../../src/stores/snowflake/snowflake-config';
 import { loadSnowflakeSdk } from '../../src/stores/snowflake/snowflake-connection';
 import { snowflakeDriver } from '../../src/stores/snowflake/snowflake-driver';
 import { toStageRow } from '../../src/stores/snowflake/snowflake-rows';
-import { stageCsv, stageFilesUsable } from '../../src/stores/snowflake/snowflake-stage-file';
+import {
+  StageFileWriter,
+  stageCsv,
+  stageCsvInTurns,
+  stageFilesUsable,
+} from '../../src/stores/snowflake/snowflake-stage-file';
 import type { SnowflakeStore } from '../../src/stores/snowflake/snowflake-store';
 import { fullRecords } from '../conformance/fixtures';
 import {
@@ -450,5 +455,39 @@ describe('store: large batches staged by PUT + COPY INTO', () => {
     // More lines than one chunk of the builder (256), with quotes, newlines and absent fields.
     const many = outputs(tenant, 600);
     expect(stageCsv('batch-2', many).toString('utf8')).toBe(general('batch-2', many));
+  });
+
+  test('a large batch is encoded in turns of the event loop, to the same bytes as in one piece', async () => {
+    const many = outputs(freshTenant(), 2500);
+    // An immediate queued now runs at the next turn: before the encoding resolves only if it
+    // gave the loop back (in one piece, awaiting it would take microtasks only).
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const bytes = await stageCsvInTurns('batch-3', many);
+    expect(turned).toBe(true);
+    expect(bytes.equals(stageCsv('batch-3', many))).toBe(true);
+    expect(bytes.toString('utf8').split('\n"batch-3",')).toHaveLength(2500);
+  });
+
+  test('files asked for side by side each hold their own batch, and are gone once used', async () => {
+    const writer = new StageFileWriter();
+    const tenant = freshTenant();
+    const batches = [outputs(tenant, 2500), outputs(tenant, 1200), outputs(tenant, 3)];
+    try {
+      const seen = await Promise.all(
+        batches.map((records, i) =>
+          writer.withFile(`b-${i}`, records, async (file) => ({
+            path: file.path,
+            text: readFileSync(file.path),
+          })),
+        ),
+      );
+      seen.forEach((s, i) => {
+        expect(s.text.equals(stageCsv(`b-${i}`, batches[i] as HubRecord[]))).toBe(true);
+        expect(existsSync(s.path)).toBe(false);
+      });
+    } finally {
+      await writer.dispose();
+    }
   });
 });

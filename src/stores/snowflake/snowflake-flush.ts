@@ -22,7 +22,7 @@ import {
   putStatement,
   writeStatements,
 } from './snowflake-sql';
-import { type StageFileWriter, stageCsv } from './snowflake-stage-file';
+import type { StageFileWriter } from './snowflake-stage-file';
 import type { CommitFn } from './snowflake-writer';
 
 /** Rows per array-bound staging statement (bounds one request's size). */
@@ -110,7 +110,7 @@ async function stage(ctx: FlushContext, names: TenantNames, s: StagedType): Prom
   if (s.byFile) {
     // The driver's JSON of an array bind (and the server's parse of it) cost more than the
     // rows' own encoding; a file goes as it is and loads in one statement.
-    await ctx.stageFiles.withFile(s.batchId, stageCsv(s.batchId, s.records), async (file) => {
+    await ctx.stageFiles.withFile(s.batchId, s.records, async (file) => {
       await ctx.session.query(putStatement(names, s.type, file.path), [], 'stage file upload');
       await ctx.session.query(copyStatement(names, s.type, file.name), [], 'stage file load');
     });

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { HubError } from '../../hub/errors';
 import type { HubRecord, RecordType } from '../../hub/model';
 import { encodeStageValue } from './snowflake-rows';
@@ -123,6 +124,28 @@ export function stageCsv(batchId: string, records: readonly HubRecord[]): Buffer
   return Buffer.concat(chunks);
 }
 
+/**
+ * Records encoded between two turns of the event loop by {@link stageCsvInTurns}:
+ * 10,000 outputs are 20-30 ms of encoding, 1,000 are 2-3 ms.
+ */
+const TURN_RECORDS = 1000;
+
+/**
+ * {@link stageCsv} (the same bytes), encoding {@link TURN_RECORDS} records at a
+ * time with a turn of the event loop between pieces: built in one piece, a
+ * batch of 10,000 held up every other callback for 20-30 ms (the replies to
+ * statements already sent, and a gateway's requests while it runs a move).
+ */
+export async function stageCsvInTurns(batchId: string, records: readonly HubRecord[]): Promise<Buffer> {
+  if (records.length <= TURN_RECORDS) return stageCsv(batchId, records);
+  const parts: Buffer[] = [];
+  for (let at = 0; at < records.length; at += TURN_RECORDS) {
+    if (at > 0) await nextTurn();
+    parts.push(stageCsv(batchId, records.slice(at, at + TURN_RECORDS)));
+  }
+  return Buffer.concat(parts);
+}
+
 /** A staged file on local disk: its absolute path and its name (what `COPY ... FILES` names). */
 export interface LocalStageFile {
   readonly path: string;
@@ -138,15 +161,25 @@ export function stageFilesUsable(folder: string = tmpdir()): boolean {
   return isPlainStagePath(join(folder, 'hub-snowflake-stage-XXXXXX', 'x.csv'));
 }
 
-/** Writes batch files into one private temporary folder (created on first use, removed by dispose). */
+/**
+ * Writes batch files into one private temporary folder (created on first use,
+ * removed by dispose), building one file's text at a time.
+ */
 export class StageFileWriter {
+  /** Settles once the text being built (if any) is done: the next one starts then. */
+  private building: Promise<unknown> = Promise.resolve();
   private folder: Promise<string> | undefined;
 
   /**
-   * Writes `text` (the file's bytes) as `<batchId>.csv`, runs `use` with it and removes the
-   * local file whatever `use` did.
+   * Writes the CSV of `records` ({@link stageCsv}'s bytes, built after any text this writer
+   * is building already) as `<batchId>.csv`, runs `use` with it and removes the local file
+   * whatever `use` did.
    */
-  async withFile<T>(batchId: string, text: Buffer, use: (file: LocalStageFile) => Promise<T>): Promise<T> {
+  async withFile<T>(
+    batchId: string,
+    records: readonly HubRecord[],
+    use: (file: LocalStageFile) => Promise<T>,
+  ): Promise<T> {
     this.folder ??= mkdtemp(join(tmpdir(), 'hub-snowflake-stage-'));
     const folder = await this.folder;
     const name = `${batchId || randomUUID()}.csv`;
@@ -156,7 +189,12 @@ export class StageFileWriter {
         'INTERNAL',
         `snowflake stage file path ${JSON.stringify(path)} has characters a PUT command cannot carry (set TMPDIR to a plain path)`,
       );
-    await writeFile(path, text);
+    // Texts are built one after another, each in turns (stageCsvInTurns): two built side by side
+    // would share the thread piece by piece, and the earlier batch, whose upload comes first, would
+    // finish as late as the later one.
+    const text = this.building.then(() => stageCsvInTurns(batchId, records));
+    this.building = text.catch(() => undefined);
+    await writeFile(path, await text);
     try {
       return await use({ path, name });
     } finally {
