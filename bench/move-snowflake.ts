@@ -35,6 +35,7 @@ import type { HubRecord } from '../src/hub/model';
 import type { HubStore } from '../src/hub/store';
 import { type TenantId, parseTenantId } from '../src/hub/tenant';
 import type { SnowflakeStore } from '../src/stores/snowflake/snowflake-store';
+import { LoopTurns } from './loop-turns';
 import { benchOutputs } from './move-data';
 import { moveModules } from './move-modules';
 import { sinkTarget } from './move-sink';
@@ -113,6 +114,11 @@ interface Round {
   readonly copierCpu: number;
   readonly emulatorCpu: number;
   readonly duckCpu: number;
+  /**
+   * The copy's longest turn of this process's event loop, in CPU ms (loop-turns.ts): how long
+   * a gateway running the move would have held every other request up at once.
+   */
+  readonly loopMaxCpu: number;
   readonly load: number;
 }
 
@@ -153,16 +159,27 @@ export async function snowflakePart(
       const r0 = performance.now();
       await engine.copyTenant(source, sinkTarget(plan), tenant);
       const readMs = performance.now() - r0;
-      let copy = { ms: 0, copier: 0, emulator: 0 };
+      let copy = { ms: 0, copier: 0, emulator: 0, loopMaxCpu: 0 };
       let duck = { baselineMs: 0, cpuMs: 0 };
       const copySide = async (): Promise<void> => {
         const [child0, own0, t0] = [await sf.cpu(), cpuMs(), performance.now()];
-        await guard('PostgreSQL -> Snowflake copy', 60 + records / 50, () =>
-          engine.copyTenant(source, warehouse, tenant),
-        );
+        const turns = new LoopTurns();
+        turns.start();
+        try {
+          await guard('PostgreSQL -> Snowflake copy', 60 + records / 50, () =>
+            engine.copyTenant(source, warehouse, tenant),
+          );
+        } finally {
+          turns.stop();
+        }
         const ms = performance.now() - t0;
         const own = cpuMs() - own0;
-        copy = { ms, copier: own, emulator: (await sf.cpu()) - child0 };
+        copy = {
+          ms,
+          copier: own,
+          emulator: (await sf.cpu()) - child0,
+          loopMaxCpu: turns.report().maxCpuMs,
+        };
       };
       const duckSide = async (): Promise<void> => {
         duck = await sf.baseline({
@@ -190,6 +207,7 @@ export async function snowflakePart(
         copierCpu: (copy.copier * 1000) / records,
         emulatorCpu: (copy.emulator * 1000) / records,
         duckCpu: (duck.cpuMs * 1000) / records,
+        loopMaxCpu: copy.loopMaxCpu,
         load: loadavg()[0] ?? 0,
       };
       rounds.push(r);
@@ -197,6 +215,7 @@ export async function snowflakePart(
         `round ${round + 1} of ${SF_ROUNDS} (${round % 2 === 0 ? 'copy first' : 'DuckDB first'}, load ${r.load.toFixed(1)}): ` +
           `copy ${r.copyRate.toFixed(0)}/s (CPU ${r.copierCpu.toFixed(0)} + ${r.emulatorCpu.toFixed(0)} µs/record), ` +
           `DuckDB ${r.duckRate.toFixed(0)}/s (CPU ${r.duckCpu.toFixed(0)} µs/record), ratio ${(r.copyRate / r.duckRate).toFixed(2)}; ` +
+          `longest loop turn ${r.loopMaxCpu.toFixed(1)} ms CPU; ` +
           `reading side alone ${r.readRate.toFixed(0)}/s, writing side alone ${r.writeRate.toFixed(0)}/s`,
       );
       await warehouse.purgeTenant(direct);
@@ -213,6 +232,7 @@ export async function snowflakePart(
   const loadEnd = loadavg()[0] ?? 0;
   const copyCpu = median(rounds.map((r) => r.copierCpu + r.emulatorCpu));
   const duckCpu = median(rounds.map((r) => r.duckCpu));
+  const loopMaxCpu = median(rounds.map((r) => r.loopMaxCpu));
   console.log(
     `Snowflake: ratios by round, sorted: ${ratios.join(', ')}; median rates copy ${median(rounds.map((r) => r.copyRate)).toFixed(0)}/s, ` +
       `DuckDB ${median(rounds.map((r) => r.duckRate)).toFixed(0)}/s, reading side alone ${median(rounds.map((r) => r.readRate)).toFixed(0)}/s, writing side alone ${median(rounds.map((r) => r.writeRate)).toFixed(0)}/s; load average ${loadStart.toFixed(1)} -> ${loadEnd.toFixed(1)}; ` +
@@ -244,10 +264,17 @@ export async function snowflakePart(
         duckCpu,
         "DuckDB's appender, CPU µs/record",
       ],
+      [
+        "PostgreSQL -> Snowflake: the copy's longest event-loop turn, CPU ms (median of rounds)",
+        loopMaxCpu,
+        0,
+        '',
+      ],
     ],
     bench: [
       line('move_pg_snowflake', mid.copyRate, 'records/s', mid.duckRate),
       line('move_pg_snowflake_cpu', copyCpu, 'us/record', duckCpu),
+      `BENCH move_pg_snowflake_loop_turn value=${loopMaxCpu.toFixed(1)} unit=ms`,
     ],
   };
 }
