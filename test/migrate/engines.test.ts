@@ -10,10 +10,10 @@ import { Hub } from '../../src/hub/hub';
 import { type HubRecord, RECORD_TYPES, type RecordType } from '../../src/hub/model';
 import type { HubStore } from '../../src/hub/store';
 import { parseTenantId } from '../../src/hub/tenant';
+import { sealBatch } from '../../src/hub/validate';
 import { compareTenant, describeDifference, type Difference } from '../../src/migrate/compare';
 import { type CopyCheckpoints, InOrderWindow, checkSealedInTurns, copyTenant } from '../../src/migrate/copy';
 import type { ProgressEvent } from '../../src/migrate/progress';
-import { sealBatch } from '../../src/hub/validate';
 import { generateDataset } from '../../src/seed/generator';
 import { createMemoryStore } from '../../src/stores/memory/memory-store';
 
