@@ -5,7 +5,9 @@
  */
 import { readConfig } from '../config';
 import type { TenantId } from '../hub/tenant';
-import type { Mover } from '../move/move';
+import type { MoveRecord } from '../control/control-plane';
+import type { CompareReport } from '../migrate/compare';
+import type { Mover, MoveStatus } from '../move/move';
 import type { CliIO, Command } from './command';
 import { UsageError } from './command';
 import { requireTenant } from './open';
@@ -15,21 +17,69 @@ const COMMON = `
 The move's state lives in the control plane (HUB_CONTROL_URL, else the
 HUB_PG_URL database, else <HUB_DATA_DIR>/control.json); gateway replicas
 following it apply each change within a second. Progress goes to stderr: a bar
-on a terminal, JSON lines otherwise or with --json. See docs/moves.md.`;
+on a terminal, JSON lines otherwise or with --json. See docs/moves.md.
 
-async function withMover(
-  io: CliIO,
-  json: boolean,
-  fn: (mover: Mover, tenant: TenantId) => Promise<number>,
-  tenant: TenantId,
-): Promise<number> {
-  const { openMover } = require('../move/deps') as typeof import('../move/deps');
-  const opened = await openMover(readConfig(), { onProgress: progressSink(io, json) });
-  try {
-    return await fn(opened.mover, tenant);
-  } finally {
-    await opened.close();
+--via <url>: the gateway at <url> runs the step (POST /admin/move/<step>), as
+while 'npm start' holds the embedded store's folder. Its token: HUB_TOKEN (a
+bearer token with hub:admin for the tenant), else one minted for 15 minutes
+from HUB_AUTH_JWT_SECRET or the development secret in HUB_DATA_DIR. A step
+keeps running on the gateway if this command stops: run it again to resume.`;
+
+/** One command's call: where it runs and how it reports. */
+interface StepCall {
+  readonly io: CliIO;
+  readonly tenant: TenantId;
+  readonly json: boolean;
+  /** The gateway running the step (`--via`), else this process. */
+  readonly via?: string;
+}
+
+function stepCall(values: Record<string, unknown>, io: CliIO, json = values.json === true): StepCall {
+  const tenant = requireTenant(values.tenant);
+  if (values.via === undefined) return { io, tenant, json };
+  const { parseGatewayUrl } = require('./move-gateway') as typeof import('./move-gateway');
+  parseGatewayUrl(String(values.via));
+  return { io, tenant, json, via: String(values.via) };
+}
+
+/**
+ * Runs a step here, with a {@link Mover} over this machine's control plane
+ * and stores (`here`), or on the gateway named by `--via` (`step` and `body`
+ * posted to it, its result turned into the same shape by `there`).
+ */
+async function runStep<T>(
+  call: StepCall,
+  step: string,
+  body: Record<string, unknown>,
+  here: (mover: Mover) => Promise<T>,
+  there: (result: Record<string, unknown>) => T,
+): Promise<T> {
+  const onProgress = progressSink(call.io, call.json);
+  if (call.via === undefined) {
+    const { openMover } = require('../move/deps') as typeof import('../move/deps');
+    const opened = await openMover(readConfig(), { onProgress });
+    try {
+      return await here(opened.mover);
+    } finally {
+      await opened.close();
+    }
   }
+  const { runOnGateway, tokenFor } = require('./move-gateway') as typeof import('./move-gateway');
+  const { mintConfiguredToken } = require('./token') as typeof import('./token');
+  const config = readConfig();
+  const token = await tokenFor(call.tenant, {
+    ...(process.env.HUB_TOKEN !== undefined ? { env: process.env.HUB_TOKEN } : {}),
+    mint: (tenant, ttlSeconds) =>
+      mintConfiguredToken(config, { tenant, scopes: ['hub:admin'], ttlSeconds, subject: 'hub-cli' }),
+  });
+  const result = await runOnGateway({
+    via: call.via,
+    step,
+    body: { tenant: call.tenant, ...body },
+    token,
+    onProgress,
+  });
+  return there(result);
 }
 
 function redact(uri: string): string {
@@ -37,12 +87,19 @@ function redact(uri: string): string {
   return redactUri(uri);
 }
 
-const tenantOption = { tenant: { type: 'string' as const }, json: { type: 'boolean' as const } };
+const tenantOption = {
+  tenant: { type: 'string' as const },
+  json: { type: 'boolean' as const },
+  via: { type: 'string' as const },
+};
+
+/** Where a `--via` usage line says the option goes. */
+const VIA = ' [--via <gateway url>]';
 
 export const createCommand: Command = {
   path: ['move', 'create'],
   summary: 'start moving a tenant to another store (copies; re-run resumes)',
-  help: `Usage: hub move create --tenant <id> --to <uri> [--mode online|read-only] [--json]
+  help: `Usage: hub move create --tenant <id> --to <uri> [--mode online|read-only] [--json]${VIA}
 
 Copies every record of the tenant from its current primary to <uri>, per
 record type in scan order, with provenance re-verified and hashes kept. The
@@ -56,138 +113,155 @@ which makes the tenant read-only for its final sync.
 ${COMMON}`,
   options: { ...tenantOption, to: { type: 'string' }, mode: { type: 'string' } },
   async run({ values }, io) {
-    const tenant = requireTenant(values.tenant);
+    const call = stepCall(values, io);
     if (typeof values.to !== 'string' || values.to === '') throw new UsageError('--to is required');
     const mode = (values.mode ?? 'online') as string;
     if (mode !== 'online' && mode !== 'read-only') throw new UsageError('--mode must be online or read-only');
     const to = values.to;
-    return withMover(
-      io,
-      values.json === true,
-      async (mover) => {
-        const move = await mover.create(tenant, to, mode);
-        io.out(`move of tenant ${tenant} to ${redact(move.target)}: ${move.phase} (${move.mode})`);
-        io.out(`next: 'hub move verify --tenant ${tenant}', then 'hub move switch --tenant ${tenant}'`);
-        return 0;
-      },
-      tenant,
+    const move = await runStep(
+      call,
+      'create',
+      { to, mode },
+      (mover) => mover.create(call.tenant, to, mode),
+      (result) => result.move as MoveRecord,
     );
+    const { tenant } = call;
+    const via = call.via === undefined ? '' : ` --via ${call.via}`;
+    io.out(`move of tenant ${tenant} to ${redact(move.target)}: ${move.phase} (${move.mode})`);
+    io.out(
+      `next: 'hub move verify --tenant ${tenant}${via}', then 'hub move switch --tenant ${tenant}${via}'`,
+    );
+    return 0;
   },
 };
 
 export const statusCommand: Command = {
   path: ['move', 'status'],
   summary: "show a tenant's move: phase, copy progress, replication lag, replicas",
-  help: `Usage: hub move status --tenant <id> [--json]
+  help: `Usage: hub move status --tenant <id> [--json]${VIA}
 ${COMMON}`,
   options: tenantOption,
   async run({ values }, io) {
-    const tenant = requireTenant(values.tenant);
-    return withMover(
-      io,
-      true,
-      async (mover) => {
-        const s = await mover.status(tenant);
-        if (values.json) {
-          const redacted = s.move
-            ? { ...s.move, source: redact(s.move.source), target: redact(s.move.target) }
-            : null;
-          io.out(
-            JSON.stringify({
-              ...s,
-              move: redacted,
-              tenant: s.tenant
-                ? {
-                    ...s.tenant,
-                    primary: redact(s.tenant.primary),
-                    ...(s.tenant.replica ? { replica: redact(s.tenant.replica) } : {}),
-                  }
-                : null,
-            }),
-          );
-          return 0;
-        }
-        if (!s.move) {
-          io.out(`tenant ${tenant} has no move`);
-          return 0;
-        }
-        const m = s.move;
-        io.out(`tenant:    ${tenant}`);
-        io.out(`move:      ${redact(m.source)} -> ${redact(m.target)} (${m.mode})`);
-        io.out(
-          `phase:     ${m.phase}${m.step ? ` (interrupted in ${m.step}: re-run the last command)` : ''}`,
-        );
-        io.out(`primary:   ${m.primaryIs}`);
-        io.out(`copied:    ${s.copied}${s.total === undefined ? '' : ` of ${s.total}`} records`);
-        if (s.lag) io.out(`lag:       ${s.lag.pending} writes waiting, oldest ${s.lag.seconds.toFixed(1)} s`);
-        if (s.tenant) io.out(`state:     ${s.tenant.state}${s.tenant.fenced ? ' (fenced)' : ''}`);
-        io.out(
-          `replicas:  ${s.replicas.length === 0 ? 'none live' : s.replicas.map((r) => `${r.id}@${r.version}`).join(', ')}`,
-        );
-        if (m.error) io.out(`last error: ${m.error}`);
-        return 0;
-      },
-      tenant,
+    const call = stepCall(values, io, true);
+    const { tenant } = call;
+    const s = await runStep(
+      call,
+      'status',
+      {},
+      (mover) => mover.status(tenant),
+      (result) => result as unknown as MoveStatus,
     );
+    if (values.json) {
+      const redacted = s.move
+        ? { ...s.move, source: redact(s.move.source), target: redact(s.move.target) }
+        : null;
+      io.out(
+        JSON.stringify({
+          ...s,
+          move: redacted,
+          tenant: s.tenant
+            ? {
+                ...s.tenant,
+                primary: redact(s.tenant.primary),
+                ...(s.tenant.replica ? { replica: redact(s.tenant.replica) } : {}),
+              }
+            : null,
+        }),
+      );
+      return 0;
+    }
+    if (!s.move) {
+      io.out(`tenant ${tenant} has no move`);
+      return 0;
+    }
+    const m = s.move;
+    io.out(`tenant:    ${tenant}`);
+    io.out(`move:      ${redact(m.source)} -> ${redact(m.target)} (${m.mode})`);
+    io.out(`phase:     ${m.phase}${m.step ? ` (interrupted in ${m.step}: re-run the last command)` : ''}`);
+    io.out(`primary:   ${m.primaryIs}`);
+    io.out(`copied:    ${s.copied}${s.total === undefined ? '' : ` of ${s.total}`} records`);
+    if (s.lag) io.out(`lag:       ${s.lag.pending} writes waiting, oldest ${s.lag.seconds.toFixed(1)} s`);
+    if (s.tenant) io.out(`state:     ${s.tenant.state}${s.tenant.fenced ? ' (fenced)' : ''}`);
+    io.out(
+      `replicas:  ${s.replicas.length === 0 ? 'none live' : s.replicas.map((r) => `${r.id}@${r.version}`).join(', ')}`,
+    );
+    if (m.error) io.out(`last error: ${m.error}`);
+    return 0;
   },
 };
 
 export const verifyCommand: Command = {
   path: ['move', 'verify'],
   summary: "compare a moving tenant's two stores record by record (names each difference)",
-  help: `Usage: hub move verify --tenant <id> [--json]
+  help: `Usage: hub move verify --tenant <id> [--json]${VIA}
 
 Streams both stores in scan order and compares them record by record in
 constant memory, recomputing every provenance hash; prints every record
-missing, extra or different. During an online move, writes still in the
-replication lag show as missing until shipped (see 'hub move status').
+missing, extra or different (through a gateway, the first 100 of them and the
+counts of all). During an online move, writes still in the replication lag
+show as missing until shipped (see 'hub move status').
 Exit code 1 when anything differs.
 ${COMMON}`,
   options: tenantOption,
   async run({ values }, io) {
-    const tenant = requireTenant(values.tenant);
+    const call = stepCall(values, io);
     const { describeDifference, isClean } =
       require('../migrate/compare') as typeof import('../migrate/compare');
-    return withMover(
-      io,
-      values.json === true,
-      async (mover) => {
-        const report = await mover.verify(tenant, (d) => io.out(describeDifference(d)));
-        io.out(
-          `${report.source} records in the primary, ${report.target} in the other store: ${report.missing} missing, ${report.extra} extra, ${report.differs} different, ${report.invalid} invalid`,
-        );
-        return isClean(report) ? 0 : 1;
+    const report = await runStep(
+      call,
+      'verify',
+      {},
+      (mover) => mover.verify(call.tenant, (d) => io.out(describeDifference(d))),
+      (result) => {
+        // The gateway lists the first differences in the report; here they are printed as they come.
+        const r = result.report as CompareReport;
+        for (const d of r.first) io.out(describeDifference(d));
+        const all = r.missing + r.extra + r.differs + r.invalid;
+        if (all > r.first.length)
+          io.out(
+            `... and ${all - r.first.length} more differences (the gateway lists the first ${r.first.length})`,
+          );
+        return r;
       },
-      tenant,
     );
+    io.out(
+      `${report.source} records in the primary, ${report.target} in the other store: ${report.missing} missing, ${report.extra} extra, ${report.differs} different, ${report.invalid} invalid`,
+    );
+    return isClean(report) ? 0 : 1;
   },
 };
+
+/** What the steps after the copy answer: the move, and the fence's length for a switch. */
+interface StepOutcome {
+  readonly move: MoveRecord;
+  readonly fenceMs?: number;
+}
 
 function stepCommand(
   name: 'switch' | 'reverse' | 'complete' | 'cancel',
   summary: string,
   help: string,
-  run: (mover: Mover, tenant: TenantId, values: Record<string, unknown>) => Promise<string>,
-  extra: Command['options'] = {},
+  here: (mover: Mover, tenant: TenantId, values: Record<string, unknown>) => Promise<StepOutcome>,
+  describe: (outcome: StepOutcome, tenant: TenantId) => string,
+  extra: { readonly flag: string; readonly field: string } | undefined = undefined,
 ): Command {
   return {
     path: ['move', name],
     summary,
-    help: `Usage: hub move ${name} --tenant <id>${Object.keys(extra)
-      .map((k) => ` [--${k}]`)
-      .join('')}\n\n${help}\n${COMMON}`,
-    options: { ...tenantOption, ...extra },
+    help: `Usage: hub move ${name} --tenant <id>${extra ? ` [--${extra.flag}]` : ''}${VIA}\n\n${help}\n${COMMON}`,
+    options: { ...tenantOption, ...(extra ? { [extra.flag]: { type: 'boolean' as const } } : {}) },
     async run({ values }, io) {
-      const tenant = requireTenant(values.tenant);
-      return withMover(
-        io,
-        values.json === true,
-        async (mover) => {
-          io.out(await run(mover, tenant, values));
-          return 0;
-        },
-        tenant,
+      const call = stepCall(values, io);
+      const body = extra ? { [extra.field]: values[extra.flag] === true } : {};
+      const outcome = await runStep(
+        call,
+        name,
+        body,
+        (mover) => here(mover, call.tenant, values),
+        (result) => result as unknown as StepOutcome,
       );
+      io.out(describe(outcome, call.tenant));
+      return 0;
     },
   };
 }
@@ -201,39 +275,35 @@ primary and lifts the fence in one change; writes made on the new primary are
 replicated back to the old one so 'hub move reverse' loses nothing.
 Read-only: the tenant is read-only while the final sync copies what the
 target lacks, then the target becomes the primary.`,
-  async (mover, tenant) => {
-    const { move, fenceMs } = await mover.switch(tenant);
-    return `tenant ${tenant} now runs on ${redact(move.target)} (writes refused for ${fenceMs} ms)`;
-  },
+  (mover, tenant) => mover.switch(tenant),
+  ({ move, fenceMs }, tenant) =>
+    `tenant ${tenant} now runs on ${redact(move.target)} (writes refused for ${fenceMs} ms)`,
 );
 
 export const reverseCommand = stepCommand(
   'reverse',
   'after a switch: make the source the primary again (nothing lost)',
   'The switch procedure the other way; the move is replicating again and can be switched or cancelled.',
-  async (mover, tenant) => {
-    const { move, fenceMs } = await mover.reverse(tenant);
-    return `tenant ${tenant} runs on ${redact(move.source)} again (writes refused for ${fenceMs} ms)`;
-  },
+  (mover, tenant) => mover.reverse(tenant),
+  ({ move, fenceMs }, tenant) =>
+    `tenant ${tenant} runs on ${redact(move.source)} again (writes refused for ${fenceMs} ms)`,
 );
 
 export const completeCommand = stepCommand(
   'complete',
   'after a switch: end the move (replication stops; the source copy is left)',
   "The target stays the primary and the tenant is active. The tenant's records on the old store are left in place.",
-  async (mover, tenant) => {
-    const move = await mover.complete(tenant);
-    return `move of tenant ${tenant} completed: primary ${redact(move.target)}`;
-  },
+  async (mover, tenant) => ({ move: await mover.complete(tenant) }),
+  ({ move }, tenant) => `move of tenant ${tenant} completed: primary ${redact(move.target)}`,
 );
 
 export const cancelCommand = stepCommand(
   'cancel',
   'abandon a move that has not switched (the tenant stays on its source)',
   'With --purge-target, deletes the records copied to the target.',
-  async (mover, tenant, values) => {
-    await mover.cancel(tenant, { purgeTarget: values['purge-target'] === true });
-    return `move of tenant ${tenant} cancelled`;
-  },
-  { 'purge-target': { type: 'boolean' } },
+  async (mover, tenant, values) => ({
+    move: await mover.cancel(tenant, { purgeTarget: values['purge-target'] === true }),
+  }),
+  (_outcome, tenant) => `move of tenant ${tenant} cancelled`,
+  { flag: 'purge-target', field: 'purgeTarget' },
 );

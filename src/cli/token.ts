@@ -1,4 +1,4 @@
-import { readConfig } from '../config';
+import { type HubConfig, readConfig } from '../config';
 import type { Command } from './command';
 import { UsageError } from './command';
 
@@ -43,17 +43,9 @@ Examples:
       throw new UsageError('hub:schema is a token of its own: no --tenant and no other scope');
     if (!schemaOnly && tenant === undefined) throw new UsageError('--tenant is required');
     const config = readConfig();
-    const { mintToken, parseTtl } = require('../platform/auth') as typeof import('../platform/auth');
-    const { readDevSecret } = require('../app/dev-secret') as typeof import('../app/dev-secret');
-    const secret = config.jwtSecret ?? readDevSecret(config.dataDir);
-    if (!secret) {
-      io.err(
-        'hub token: no signing secret: set HUB_AUTH_JWT_SECRET, or run `hub serve --dev` once to create the development secret',
-      );
-      return 1;
-    }
+    const { parseTtl, DEFAULT_MAX_TTL_SECONDS } =
+      require('../platform/auth') as typeof import('../platform/auth');
     const ttlSeconds = typeof values.ttl === 'string' ? parseTtl(values.ttl) : 3600;
-    const { DEFAULT_MAX_TTL_SECONDS } = require('../platform/auth') as typeof import('../platform/auth');
     const maxTtl = config.authMaxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
     if (ttlSeconds > maxTtl) {
       // The gateway would refuse such a token: say so now rather than at the first request.
@@ -62,17 +54,47 @@ Examples:
       );
       return 1;
     }
-    const token = await mintToken({
-      secret,
+    const token = await mintConfiguredToken(config, {
       ...(tenant !== undefined ? { tenant } : {}),
       scopes: scopes.filter((s) => s !== ''),
       ttlSeconds,
-      tenantClaim: config.tenantClaim,
-      ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
-      ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
       ...(typeof values.subject === 'string' ? { subject: values.subject } : {}),
     });
+    if (token === undefined) {
+      io.err(
+        'hub token: no signing secret: set HUB_AUTH_JWT_SECRET, or run `hub serve --dev` once to create the development secret',
+      );
+      return 1;
+    }
     io.out(token);
     return 0;
   },
 };
+
+/**
+ * A token signed with the configured secret (HUB_AUTH_JWT_SECRET, else the
+ * development secret `hub serve --dev` keeps in HUB_DATA_DIR), with the
+ * configured tenant claim, issuer and audience, as the gateway expects them.
+ * The lifetime is capped at HUB_AUTH_MAX_TTL (the gateway refuses longer ones).
+ * @returns the token, or undefined when no secret is configured.
+ */
+export async function mintConfiguredToken(
+  config: HubConfig,
+  claims: { tenant?: string; scopes: readonly string[]; ttlSeconds: number; subject?: string },
+): Promise<string | undefined> {
+  const { mintToken, DEFAULT_MAX_TTL_SECONDS } =
+    require('../platform/auth') as typeof import('../platform/auth');
+  const { readDevSecret } = require('../app/dev-secret') as typeof import('../app/dev-secret');
+  const secret = config.jwtSecret ?? readDevSecret(config.dataDir);
+  if (!secret) return undefined;
+  return mintToken({
+    secret,
+    ...(claims.tenant !== undefined ? { tenant: claims.tenant } : {}),
+    scopes: [...claims.scopes],
+    ttlSeconds: Math.min(claims.ttlSeconds, config.authMaxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS),
+    tenantClaim: config.tenantClaim,
+    ...(config.authIssuer !== undefined ? { issuer: config.authIssuer } : {}),
+    ...(config.authAudience !== undefined ? { audience: config.authAudience } : {}),
+    ...(claims.subject !== undefined ? { subject: claims.subject } : {}),
+  });
+}
