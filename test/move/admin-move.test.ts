@@ -7,16 +7,10 @@
  * progress lines, writes land on the new primary, another tenant stays put,
  * and no answer shows the target's password.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Served, serve } from '../../src/app/serve';
-import { readConfig } from '../../src/config';
+import type { Served } from '../../src/app/serve';
 import { parseTenantId } from '../../src/hub/tenant';
 import { mintToken } from '../../src/platform/auth';
-import { silentLogger } from '../../src/platform/log';
-import { openStore } from '../../src/stores';
-import { createTestDatabase, type PgTestDatabase } from '../support/pg-harness';
+import { type EmbeddedGateway, expectMovedToPostgres, startEmbeddedGateway } from './embedded-gateway';
 
 jest.setTimeout(180_000);
 
@@ -24,31 +18,17 @@ const acme = parseTenantId('acme');
 const beta = parseTenantId('beta');
 const SECRET = 'admin-move-test-secret-of-at-least-32-bytes';
 
-let dir: string;
-let pg: PgTestDatabase;
+let gateway: EmbeddedGateway;
 let served: Served;
 let target: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hub-admin-move-'));
-  pg = await createTestDatabase();
-  // A password the server does not check (trust), so answers can be checked for redaction.
-  target = pg.appUri.replace(`//${pg.appRole}@`, `//${pg.appRole}:s3cret@`);
-  served = await serve({
-    config: readConfig({ PORT: '0', HUB_DATA_DIR: dir, HUB_AUTH_JWT_SECRET: SECRET }),
-    port: 0,
-    host: '127.0.0.1',
-    dev: false,
-    seed: false,
-    log: silentLogger,
-    print: () => undefined,
-  });
+  gateway = await startEmbeddedGateway(SECRET);
+  ({ served, target } = gateway);
 });
 
 afterAll(async () => {
-  await served?.stop();
-  await pg?.drop();
-  await rm(dir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 function token(tenant: string, scopes: string[]): Promise<string> {
@@ -125,15 +105,6 @@ test('moves the embedded tenant to PostgreSQL while the gateway serves it', asyn
   expect(result(await admin('complete', {}, acmeAdmin)).move).toMatchObject({ phase: 'completed' });
 
   // Every acknowledged write is on PostgreSQL; beta never left the embedded store.
-  const pgStore = await openStore(pg.appUri);
-  try {
-    const ids = [...before, ...during, ...after].map((r) => r.record_id);
-    const found = await pgStore.getByIds(acme, 'telemetry_events', ids);
-    expect(found.filter((r) => r !== null)).toHaveLength(ids.length);
-    expect(await pgStore.scan(beta, { type: 'telemetry_events', limit: 5 })).toEqual([]);
-  } finally {
-    await pgStore.close();
-  }
-  const betaPage = await hub.list(beta, 'telemetry_events', {}, { first: 5 });
-  expect(betaPage.records).toHaveLength(1);
+  const ids = [...before, ...during, ...after].map((r) => r.record_id);
+  await expectMovedToPostgres(gateway, acme, ids, beta, 1);
 });

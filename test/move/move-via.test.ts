@@ -11,14 +11,11 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Served, serve } from '../../src/app/serve';
+import type { Served } from '../../src/app/serve';
 import { main } from '../../src/cli';
-import { readConfig } from '../../src/config';
 import { parseTenantId } from '../../src/hub/tenant';
 import { mintToken } from '../../src/platform/auth';
-import { silentLogger } from '../../src/platform/log';
-import { openStore } from '../../src/stores';
-import { createTestDatabase, type PgTestDatabase } from '../support/pg-harness';
+import { type EmbeddedGateway, expectMovedToPostgres, startEmbeddedGateway } from './embedded-gateway';
 
 jest.setTimeout(180_000);
 
@@ -27,29 +24,17 @@ const beta = parseTenantId('beta');
 const SECRET = 'move-via-test-secret-of-at-least-32-bytes';
 const ENV = ['HUB_AUTH_JWT_SECRET', 'HUB_TOKEN', 'HUB_DATA_DIR'] as const;
 
-let dir: string;
 let emptyDir: string;
-let pg: PgTestDatabase;
+let gateway: EmbeddedGateway;
 let served: Served;
 let target: string;
 const savedEnv = new Map<string, string | undefined>();
 
 beforeAll(async () => {
   for (const k of ENV) savedEnv.set(k, process.env[k]);
-  dir = await mkdtemp(join(tmpdir(), 'hub-move-via-'));
   emptyDir = await mkdtemp(join(tmpdir(), 'hub-move-via-empty-'));
-  pg = await createTestDatabase();
-  // A password the server does not check (trust), so output can be checked for redaction.
-  target = pg.appUri.replace(`//${pg.appRole}@`, `//${pg.appRole}:s3cret@`);
-  served = await serve({
-    config: readConfig({ PORT: '0', HUB_DATA_DIR: dir, HUB_AUTH_JWT_SECRET: SECRET }),
-    port: 0,
-    host: '127.0.0.1',
-    dev: false,
-    seed: false,
-    log: silentLogger,
-    print: () => undefined,
-  });
+  gateway = await startEmbeddedGateway(SECRET);
+  ({ served, target } = gateway);
 });
 
 afterAll(async () => {
@@ -57,9 +42,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  await served?.stop();
-  await pg?.drop();
-  await rm(dir, { recursive: true, force: true });
+  await gateway?.stop();
   await rm(emptyDir, { recursive: true, force: true });
 });
 
@@ -240,17 +223,8 @@ test('moves the embedded tenant to PostgreSQL through the running gateway, step 
   expect(completed.out[0]).toMatch(/^move of tenant acme completed: primary /);
 
   // Every acknowledged write is on PostgreSQL; beta never left the embedded store.
-  const pgStore = await openStore(pg.appUri);
-  try {
-    const ids = [...before, ...during, ...after].map((r) => r.record_id);
-    const found = await pgStore.getByIds(acme, 'telemetry_events', ids);
-    expect(found.filter((r) => r !== null)).toHaveLength(ids.length);
-    expect(await pgStore.scan(beta, { type: 'telemetry_events', limit: 5 })).toEqual([]);
-  } finally {
-    await pgStore.close();
-  }
-  const betaPage = await hubService.list(beta, 'telemetry_events', {}, { first: 5 });
-  expect(betaPage.records).toHaveLength(1);
+  const ids = [...before, ...during, ...after].map((r) => r.record_id);
+  await expectMovedToPostgres(gateway, acme, ids, beta, 1);
 });
 
 test('every move command documents --via', async () => {
