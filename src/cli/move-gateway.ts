@@ -216,3 +216,15 @@ async function readAll(res: IncomingMessage, limit: number): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * The object `key` of a step's result (`move`, `report`...), for an answer
+ * read as JSON from another process, which may run another version.
+ * @throws HubError INTERNAL naming the step and the key when it is absent or not an object.
+ */
+export function resultObject<T>(result: Readonly<Record<string, unknown>>, step: string, key: string): T {
+  const value = result[key];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HubError('INTERNAL', `the gateway's answer to move/${step} has no "${key}" object`);
+  return value as T;
+}

@@ -4,6 +4,7 @@
  * command can be re-run after a crash and continues where it stopped.
  */
 import { readConfig } from '../config';
+import { HubError } from '../hub/errors';
 import type { TenantId } from '../hub/tenant';
 import type { MoveRecord } from '../control/control-plane';
 import type { CompareReport } from '../migrate/compare';
@@ -82,6 +83,11 @@ async function runStep<T>(
   return there(result);
 }
 
+function gatewayResult<T>(result: Readonly<Record<string, unknown>>, step: string, key: string): T {
+  const { resultObject } = require('./move-gateway') as typeof import('./move-gateway');
+  return resultObject<T>(result, step, key);
+}
+
 function redact(uri: string): string {
   const { redactUri } = require('../stores/driver') as typeof import('../stores/driver');
   return redactUri(uri);
@@ -123,7 +129,7 @@ ${COMMON}`,
       'create',
       { to, mode },
       (mover) => mover.create(call.tenant, to, mode),
-      (result) => result.move as MoveRecord,
+      (result) => gatewayResult<MoveRecord>(result, 'create', 'move'),
     );
     const { tenant } = call;
     const via = call.via === undefined ? '' : ` --via ${call.via}`;
@@ -149,6 +155,7 @@ ${COMMON}`,
       'status',
       {},
       (mover) => mover.status(tenant),
+      // `move` is null when the tenant has none; the rest is the status as the gateway's Mover built it.
       (result) => result as unknown as MoveStatus,
     );
     if (values.json) {
@@ -214,7 +221,9 @@ ${COMMON}`,
       (mover) => mover.verify(call.tenant, (d) => io.out(describeDifference(d))),
       (result) => {
         // The gateway lists the first differences in the report; here they are printed as they come.
-        const r = result.report as CompareReport;
+        const r = gatewayResult<CompareReport>(result, 'verify', 'report');
+        if (!Array.isArray(r.first))
+          throw new HubError('INTERNAL', "the gateway's verify report lists no differences");
         for (const d of r.first) io.out(describeDifference(d));
         const all = r.missing + r.extra + r.differs + r.invalid;
         if (all > r.first.length)
@@ -258,7 +267,7 @@ function stepCommand(
         name,
         body,
         (mover) => here(mover, call.tenant, values),
-        (result) => result as unknown as StepOutcome,
+        (result) => ({ ...result, move: gatewayResult<MoveRecord>(result, name, 'move') }) as StepOutcome,
       );
       io.out(describe(outcome, call.tenant));
       return 0;

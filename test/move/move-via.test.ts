@@ -158,6 +158,10 @@ test('an unreachable gateway, a cut answer, an error line and a foreign server e
       `${JSON.stringify({ error: { code: 'CONFLICT', message: 'tenant acme already has a move' } })}\n`,
     );
   });
+  const odd = await peer((res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.end(`${JSON.stringify({ result: { fenceMs: 3 } })}\n`);
+  });
   const foreign = await peer((res) => {
     res.writeHead(404, { 'content-type': 'text/html' });
     res.end('<h1>Not Found</h1>');
@@ -174,12 +178,17 @@ test('an unreachable gateway, a cut answer, an error line and a foreign server e
     expect(f.code).toBe(1);
     expect(f.err.join('\n')).toContain('CONFLICT: tenant acme already has a move');
 
+    // A result of another shape (another version's gateway) is named, not printed as undefined.
+    const o = await hub(['move', 'switch', '--tenant', 'acme', '--via', odd.url]);
+    expect(o.code).toBe(1);
+    expect(o.err.join('\n')).toContain(`INTERNAL: the gateway's answer to move/switch has no "move" object`);
+
     const g = await hub(['move', 'status', '--tenant', 'acme', '--via', foreign.url]);
     expect(g.code).toBe(1);
     expect(g.err.join('\n')).toContain('answered HTTP 404');
     expect(g.err.join('\n')).toContain('a Hub gateway');
   } finally {
-    for (const p of [cut, failing, foreign]) p.server.close();
+    for (const p of [cut, failing, odd, foreign]) p.server.close();
   }
 });
 
