@@ -151,15 +151,24 @@ async function readAnswer(
   let outcome: { result: Record<string, unknown> } | { error: HubError } | undefined;
   const take = (line: string): void => {
     if (line.trim() === '') return;
-    let value: Record<string, unknown>;
+    let value: unknown;
     try {
-      value = JSON.parse(line) as Record<string, unknown>;
+      value = JSON.parse(line);
     } catch {
-      throw new HubError('INTERNAL', `the gateway at ${origin} answered a line that is not JSON`);
+      value = undefined;
     }
+    if (!isObject(value))
+      throw new HubError('INTERNAL', `the gateway at ${origin} answered a line that is not a JSON object`);
     if (value.progress !== undefined) onProgress?.(value.progress as ProgressEvent);
-    else if (value.result !== undefined) outcome = { result: value.result as Record<string, unknown> };
     else if (value.error !== undefined) outcome = { error: gatewayError(value.error) };
+    else if (value.result !== undefined) {
+      if (!isObject(value.result))
+        throw new HubError(
+          'INTERNAL',
+          `the gateway at ${origin} answered a result that is not a JSON object`,
+        );
+      outcome = { result: value.result };
+    }
   };
   res.setEncoding('utf8');
   try {
@@ -224,7 +233,11 @@ async function readAll(res: IncomingMessage, limit: number): Promise<Buffer> {
  */
 export function resultObject<T>(result: Readonly<Record<string, unknown>>, step: string, key: string): T {
   const value = result[key];
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
+  if (!isObject(value))
     throw new HubError('INTERNAL', `the gateway's answer to move/${step} has no "${key}" object`);
   return value as T;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

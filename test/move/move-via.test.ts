@@ -162,6 +162,14 @@ test('an unreachable gateway, a cut answer, an error line and a foreign server e
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.end(`${JSON.stringify({ result: { fenceMs: 3 } })}\n`);
   });
+  const nulls = await peer((res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.end('null\n');
+  });
+  const nullResult = await peer((res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.end('{"result":null}\n');
+  });
   const foreign = await peer((res) => {
     res.writeHead(404, { 'content-type': 'text/html' });
     res.end('<h1>Not Found</h1>');
@@ -183,12 +191,20 @@ test('an unreachable gateway, a cut answer, an error line and a foreign server e
     expect(o.code).toBe(1);
     expect(o.err.join('\n')).toContain(`INTERNAL: the gateway's answer to move/switch has no "move" object`);
 
+    const n = await hub(['move', 'status', '--tenant', 'acme', '--via', nulls.url]);
+    expect(n.code).toBe(1);
+    expect(n.err.join('\n')).toContain('INTERNAL: the gateway at');
+    expect(n.err.join('\n')).toContain('a line that is not a JSON object');
+    const r = await hub(['move', 'status', '--tenant', 'acme', '--via', nullResult.url]);
+    expect(r.code).toBe(1);
+    expect(r.err.join('\n')).toContain('a result that is not a JSON object');
+
     const g = await hub(['move', 'status', '--tenant', 'acme', '--via', foreign.url]);
     expect(g.code).toBe(1);
     expect(g.err.join('\n')).toContain('answered HTTP 404');
     expect(g.err.join('\n')).toContain('a Hub gateway');
   } finally {
-    for (const p of [cut, failing, odd, foreign]) p.server.close();
+    for (const p of [cut, failing, odd, nulls, nullResult, foreign]) p.server.close();
   }
 });
 
