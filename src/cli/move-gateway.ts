@@ -12,6 +12,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ERROR_CODES, type ErrorCode, HubError } from '../hub/errors';
+import { type LineItem, NdjsonReader } from '../http/ndjson-reader';
 import type { ProgressEvent, ProgressSink } from '../migrate/progress';
 import { UsageError } from './command';
 
@@ -147,18 +148,17 @@ async function readAnswer(
   onProgress: ProgressSink | undefined,
   origin: string,
 ): Promise<Record<string, unknown>> {
-  let pending = '';
+  // The gateway's lines are read as /ingest reads a client's: bounded, one line held at a time.
+  const reader = new NdjsonReader({ maxLineBytes: MAX_LINE_BYTES, maxTextBytes: MAX_LINE_BYTES });
   let outcome: { result: Record<string, unknown> } | { error: HubError } | undefined;
-  const take = (line: string): void => {
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      value = undefined;
-    }
+  const take = (item: LineItem): void => {
+    if (item.kind === 'blank') return;
+    const value = item.kind === 'record' ? item.value : undefined;
     if (!isObject(value))
-      throw new HubError('INTERNAL', `the gateway at ${origin} answered a line that is not a JSON object`);
+      throw new HubError(
+        'INTERNAL',
+        `the gateway at ${origin} answered a line that is not a JSON object${item.kind === 'invalid' ? ` (${item.message})` : ''}`,
+      );
     if (value.progress !== undefined) onProgress?.(value.progress as ProgressEvent);
     else if (value.error !== undefined) outcome = { error: gatewayError(value.error) };
     else if (value.result !== undefined) {
@@ -170,18 +170,8 @@ async function readAnswer(
       outcome = { result: value.result };
     }
   };
-  res.setEncoding('utf8');
   try {
-    for await (const chunk of res as AsyncIterable<string>) {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) take(line);
-      if (Buffer.byteLength(pending) > MAX_LINE_BYTES)
-        throw new HubError(
-          'INTERNAL',
-          `the gateway at ${origin} answered a line over ${MAX_LINE_BYTES} bytes`,
-        );
-    }
+    for await (const chunk of res as AsyncIterable<Buffer>) for (const item of reader.push(chunk)) take(item);
   } catch (err) {
     res.destroy();
     if (err instanceof HubError) throw err;
@@ -193,7 +183,7 @@ async function readAnswer(
       },
     );
   }
-  take(pending);
+  for (const item of reader.end()) take(item);
   if (outcome === undefined)
     throw new HubError(
       'UNAVAILABLE',

@@ -38,10 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const [k, v] of savedEnv) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  setEnv(Object.fromEntries(savedEnv));
   await gateway?.stop();
   await rm(emptyDir, { recursive: true, force: true });
 });
