@@ -10,7 +10,12 @@
 import type { Served } from '../../src/app/serve';
 import { parseTenantId } from '../../src/hub/tenant';
 import { mintToken } from '../../src/platform/auth';
-import { type EmbeddedGateway, expectMovedToPostgres, startEmbeddedGateway } from './embedded-gateway';
+import {
+  type EmbeddedGateway,
+  expectMovedToPostgres,
+  seedBeforeMove,
+  startEmbeddedGateway,
+} from './embedded-gateway';
 
 jest.setTimeout(180_000);
 
@@ -77,12 +82,7 @@ test('refused without a token, without hub:admin, for another tenant, and for a 
 
 test('moves the embedded tenant to PostgreSQL while the gateway serves it', async () => {
   const hub = served.gateway.hub;
-  const before = await hub.record(
-    acme,
-    'telemetry_events',
-    Array.from({ length: 300 }, (_, i) => ({ name: `before-${i}` })),
-  );
-  await hub.record(beta, 'telemetry_events', [{ name: 'beta' }]);
+  const before = await seedBeforeMove(gateway, acme, beta);
   const acmeAdmin = await token('acme', ['hub:admin']);
 
   const created = await admin('create', { to: target, mode: 'online' }, acmeAdmin);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Served, serve } from '../../src/app/serve';
 import { readConfig } from '../../src/config';
+import type { RecordResult } from '../../src/hub/hub';
 import type { TenantId } from '../../src/hub/tenant';
 import { openStore } from '../../src/stores';
 import { silentLogger } from '../../src/platform/log';
@@ -48,6 +49,26 @@ export async function startEmbeddedGateway(secret: string): Promise<EmbeddedGate
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes the records a move test starts from: 300 telemetry events for
+ * `moved` and one for `other`, through the gateway's hub.
+ * @returns The acknowledgements of `moved`'s events.
+ */
+export async function seedBeforeMove(
+  gateway: EmbeddedGateway,
+  moved: TenantId,
+  other: TenantId,
+): Promise<RecordResult[]> {
+  const hub = gateway.served.gateway.hub;
+  const before = await hub.record(
+    moved,
+    'telemetry_events',
+    Array.from({ length: 300 }, (_, i) => ({ name: `before-${i}` })),
+  );
+  await hub.record(other, 'telemetry_events', [{ name: 'beta' }]);
+  return before;
 }
 
 /**

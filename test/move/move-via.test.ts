@@ -15,7 +15,12 @@ import type { Served } from '../../src/app/serve';
 import { main } from '../../src/cli';
 import { parseTenantId } from '../../src/hub/tenant';
 import { mintToken } from '../../src/platform/auth';
-import { type EmbeddedGateway, expectMovedToPostgres, startEmbeddedGateway } from './embedded-gateway';
+import {
+  type EmbeddedGateway,
+  expectMovedToPostgres,
+  seedBeforeMove,
+  startEmbeddedGateway,
+} from './embedded-gateway';
 
 jest.setTimeout(180_000);
 
@@ -207,12 +212,7 @@ test('an unreachable gateway, a cut answer, an error line and a foreign server e
 
 test('moves the embedded tenant to PostgreSQL through the running gateway, step by step', async () => {
   const hubService = served.gateway.hub;
-  const before = await hubService.record(
-    acme,
-    'telemetry_events',
-    Array.from({ length: 300 }, (_, i) => ({ name: `before-${i}` })),
-  );
-  await hubService.record(beta, 'telemetry_events', [{ name: 'beta' }]);
+  const before = await seedBeforeMove(gateway, acme, beta);
 
   const created = await hub(['move', 'create', '--tenant', 'acme', '--to', target, '--via', served.url]);
   expect(created.code).toBe(0);
